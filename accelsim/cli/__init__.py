@@ -1,0 +1,45 @@
+"""The ``accelsim`` command. Each module of this package adds one command group via ``register``."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import click
+import typer
+
+from accelsim.errors import InputError
+
+app = typer.Typer(
+    name="accelsim",
+    help="Simulate and explore sparse-attention accelerators (SpAtten and successors).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+for _mod in pkgutil.iter_modules(__path__):
+    if not _mod.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_mod.name}").register(app)
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit with status 2."""
+    print(f"accelsim: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: bad input becomes one line on stderr and exit status 2, never a traceback."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except InputError as err:
+        fail(str(err))
+    except click.exceptions.UsageError as err:
+        ctx = f"{err.ctx.command_path}: " if err.ctx else ""
+        fail(f"{ctx}{err.format_message()}")
+    except click.exceptions.Abort:
+        fail("aborted")
+    except click.exceptions.Exit as err:
+        raise SystemExit(err.exit_code) from None

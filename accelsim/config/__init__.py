@@ -1,0 +1,94 @@
+"""Configuration models and loaders (hardware, policy); presets are YAML files shipped here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from accelsim.config.base import Strict, read_yaml, validate
+from accelsim.config.hardware import Hardware
+from accelsim.config.policy import DensePolicy, Policy, SpAttenPolicy
+from accelsim.errors import InputError
+
+PRESETS = Path(__file__).parent / "presets"
+
+__all__ = [
+    "DensePolicy",
+    "Hardware",
+    "Policy",
+    "SpAttenPolicy",
+    "Strict",
+    "deep_merge",
+    "load_hardware",
+    "load_policy",
+    "preset_names",
+]
+
+
+def preset_names(kind: str) -> list[str]:
+    """Names of the shipped presets of ``kind`` (``hardware`` or ``policy``)."""
+    return sorted(p.stem for p in (PRESETS / kind).glob("*.yaml"))
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Recursive dict merge; values of ``over`` win."""
+    out = dict(base)
+    for key, val in over.items():
+        if isinstance(val, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], val)
+        else:
+            out[key] = val
+    return out
+
+
+def _resolve(kind: str, ref: str | Path, seen: tuple[str, ...] = ()) -> tuple[dict, str]:
+    """Read a preset name or YAML path into a plain dict, following ``extends:``."""
+    ref_s = str(ref)
+    path = Path(ref_s)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        source = ref_s
+    else:
+        path = PRESETS / kind / f"{ref_s}.yaml"
+        if not path.exists():
+            names = ", ".join(preset_names(kind))
+            raise InputError(None, f"--{'hw' if kind == 'hardware' else kind}",
+                             f"unknown {kind} preset {ref_s!r}; expected one of: {names}, "
+                             "or a path to a .yaml file")
+        source = f"preset {kind}/{ref_s}"
+    data = read_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(source, None, f"expected a mapping at the top level, got {type(data).__name__}")
+    parent = data.pop("extends", None)
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise InputError(source, "extends", f"expected a preset name or path, got {parent!r}")
+        if parent in seen:
+            raise InputError(source, "extends", f"circular extends through {parent!r}")
+        base, _ = _resolve(kind, parent, (*seen, ref_s))
+        data = deep_merge(base, data)
+    return data, source
+
+
+def load_hardware(ref: str | Path, overrides: dict[str, Any] | None = None) -> Hardware:
+    """Load a hardware preset by name or from a YAML file, with optional overrides."""
+    data, source = _resolve("hardware", ref)
+    if overrides:
+        data = deep_merge(data, overrides)
+    return validate(Hardware, data, source)
+
+
+_POLICY = TypeAdapter(Policy)
+
+
+def load_policy(ref: str | Path, overrides: dict[str, Any] | None = None) -> SpAttenPolicy | DensePolicy:
+    """Load a policy preset by name or from a YAML file, with optional overrides."""
+    data, source = _resolve("policy", ref)
+    if overrides:
+        data = deep_merge(data, overrides)
+    if "name" not in data:
+        raise InputError(source, "name", "missing; expected one of: spatten, dense")
+    return validate(_POLICY, data, source)

@@ -1,0 +1,129 @@
+"""Hardware configuration: one block per unit of a SpAtten-style accelerator.
+
+Defaults are the SpAtten design point (Wang et al., HPCA 2021, arXiv 2012.09852, Sec. V and
+Table II); each field names its source.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+
+from accelsim.config.base import Strict
+
+
+class Fetcher(Strict):
+    """Q-K-V fetcher: address/data crossbars and per-port FIFOs between DRAM and the datapath."""
+
+    ports: PositiveInt = 32
+    """Fetcher channels (SpAtten Sec. IV-A: 32x16 address crossbar, 16x32 data crossbar)."""
+    fifo_depth: PositiveInt = 64
+    """Entries per address/data FIFO (SpAtten Sec. IV-A: 64-deep FIFOs)."""
+    latency: int = Field(4, ge=0)
+    """Crossbar + FIFO pipeline cycles (assumption: 2 crossbar stages + 2 FIFO stages)."""
+
+
+class MulArray(Strict):
+    """A multiplier array with a reconfigurable adder tree (QxK or ProbxV)."""
+
+    multipliers: PositiveInt = 512
+    """12-bit multipliers (SpAtten Sec. IV-B/E: 512 for QxK, 512 for ProbxV)."""
+    bits: PositiveInt = 12
+    """Operand width on chip (SpAtten Sec. IV: bitwidth converter widens 4/8 -> 12 bits)."""
+    latency: int = Field(8, ge=0)
+    """Pipeline cycles: 1 multiply + log2(64)=6 adder-tree stages + 1 output register (derived)."""
+
+
+class Softmax(Strict):
+    """Softmax unit: dequantize, exp, accumulate, divide, requantize."""
+
+    parallelism: PositiveInt = 8
+    """Scores per cycle (SpAtten Sec. IV-C: parallelism 8 = 512 multipliers / D=64)."""
+    fifo_depth: PositiveInt = 128
+    """Score FIFO entries (SpAtten Sec. IV-C)."""
+    latency: int = Field(12, ge=0)
+    """Pipeline cycles: 5th-order Taylor exp on an FMA (5) + divide (6) + requant (1) (derived)."""
+
+
+class TopK(Strict):
+    """Top-k engines (the shared token/head engine and the local-value engine)."""
+
+    engine: str = "quickselect"
+    """Engine name in the top-k registry (SpAtten Sec. IV-D: random-pivot quick-select)."""
+    count: int = Field(2, ge=0)
+    """Number of engines; 0 means a design without top-k hardware (SpAtten: 2)."""
+    parallelism: PositiveInt = 16
+    """Comparators per array (SpAtten Sec. IV-D: 16, matching the QxK score rate)."""
+    fifo_depth: PositiveInt = 64
+    """FIFO_L / FIFO_R depth (SpAtten Sec. IV-D)."""
+    width: PositiveInt = 12
+    """Score width in bits (SpAtten RTL SpAttenConfig: 12-bit values)."""
+
+
+class Sram(Strict):
+    """On-chip buffers."""
+
+    key_kb: PositiveFloat = 196.0
+    """Key SRAM (SpAtten Sec. IV-B: 2 x 1024 x 64 x 12 b = 196 KB, double-buffered)."""
+    value_kb: PositiveFloat = 196.0
+    """Value SRAM (SpAtten Sec. IV-E: 196 KB)."""
+    query_kb: PositiveFloat = 1.5
+    """Query registers: 16 heads x 64 x 12 b (derived from D=64, 12-bit)."""
+
+
+class Dram(Strict):
+    """Off-chip memory (bandwidth model; the bank-aware model is selected by ``model``)."""
+
+    model: Literal["bandwidth"] = "bandwidth"
+    """Timing model: ``bandwidth`` streams 32-byte transactions at the channels' peak rate."""
+    standard: str = "HBM2"
+    """Memory standard (SpAtten Sec. V: HBM2)."""
+    channels: PositiveInt = 16
+    """Channels (SpAtten Sec. V: 16 x 128-bit channels)."""
+    channel_gbs: PositiveFloat = 32.0
+    """GB/s per channel: 128 bit x 2 Gbps / 8 = 32 GB/s (JESD235, SpAtten Sec. V: 512 GB/s)."""
+    transaction_bytes: PositiveInt = 32
+    """Bytes per transaction (SpAtten RTL: 32-byte AXI reads)."""
+    latency_ns: float = Field(40.0, ge=0)
+    """Idle read latency, ACT+RD to first data: tRCD 14 + tCL 14 ns + controller/PHY ~12 ns
+    (DRAMsim3 HBM2_8Gb_x128.ini timings; controller share is an assumption)."""
+    pj_per_bit: PositiveFloat = 3.97
+    """Access energy (O'Connor et al., MICRO 2017, 'Fine-Grained DRAM', HBM2 baseline)."""
+
+    @property
+    def peak_gbs(self) -> float:
+        return self.channels * self.channel_gbs
+
+
+class Hardware(Strict):
+    """A complete accelerator design point."""
+
+    version: Literal[1] = 1
+    """Schema version of this file."""
+    name: str = "custom"
+    """Label used in reports."""
+    clock_ghz: PositiveFloat = 1.0
+    """Core clock (SpAtten Sec. V: 1 GHz)."""
+    tech_nm: Literal[40, 28, 16, 7] = 40
+    """Process node of the energy/area tables (SpAtten Sec. V: TSMC 40 nm)."""
+    fetcher: Fetcher = Fetcher()
+    qk: MulArray = MulArray()
+    softmax: Softmax = Softmax()
+    pv: MulArray = MulArray()
+    topk: TopK = TopK()
+    sram: Sram = Sram()
+    dram: Dram = Dram()
+
+    @model_validator(mode="after")
+    def _check(self) -> Hardware:
+        for unit in ("qk", "pv"):
+            m = getattr(self, unit).multipliers
+            if m & (m - 1):
+                raise ValueError(f"{unit}.multipliers must be a power of two, not {m}")
+        return self
+
+    @property
+    def bytes_per_cycle(self) -> float:
+        """DRAM peak bytes per core cycle."""
+        return self.dram.peak_gbs / self.clock_ghz

@@ -1,0 +1,190 @@
+"""Trace format v1: attention inputs of a real or synthetic model, in safetensors (never pickle).
+
+Header metadata (``__metadata__``): ``format = "accelsim-trace"``, ``version = "1"`` and ``meta``, a
+JSON object validated by :class:`TraceMeta`. Tensors, per layer ``l`` (H query heads, G KV heads,
+T prompt tokens, S decode steps, D head dim; float16 or float32):
+
+- ``layers.{l}.prefill.q`` [H, T, D], ``layers.{l}.prefill.k`` / ``.v`` [G, T, D] — after RoPE;
+- ``layers.{l}.decode.q`` [S, H, D], ``layers.{l}.decode.k`` / ``.v`` [S, G, D] — the query and
+  the new K/V row of each decode step (step s attends to T + s + 1 keys);
+- optional ``layers.{l}.prefill.mask`` [T, T] bool-as-uint8 (1 = may attend) when the model's mask
+  is neither full nor causal (e.g. sliding windows).
+Probabilities are not stored: they are recomputed in fp32.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import Field, ValidationError, model_validator
+
+from accelsim.config.base import Strict, describe_validation_error
+from accelsim.errors import InputError
+
+FORMAT = "accelsim-trace"
+VERSION = "1"
+DTYPES = (np.float16, np.float32)
+
+
+class TraceMeta(Strict):
+    """Trace metadata (the ``meta`` JSON object of the header)."""
+
+    model: str
+    """Model name or path the trace was captured from (``synthetic`` for generated traces)."""
+    layers: int = Field(ge=1)
+    heads: int = Field(ge=1)
+    """Query heads per layer."""
+    kv_heads: int = Field(ge=1)
+    """Key/value heads per layer (GQA/MQA: fewer than ``heads``)."""
+    head_dim: int = Field(ge=1)
+    prompt_len: int = Field(ge=1)
+    decode_steps: int = Field(0, ge=0)
+    causal: bool = True
+    """Prefill attention is causal (decoders) or full (encoders)."""
+    masked: bool = False
+    """Per-layer prefill masks are stored (sliding windows and other non-standard masks)."""
+    provenance: dict[str, Any] = {}
+    """Where the text and weights came from, and the command that made the trace."""
+
+    @model_validator(mode="after")
+    def _check(self) -> TraceMeta:
+        if self.heads % self.kv_heads:
+            raise ValueError(f"heads ({self.heads}) must be a multiple of kv_heads ({self.kv_heads})")
+        return self
+
+    @property
+    def group(self) -> int:
+        return self.heads // self.kv_heads
+
+
+@dataclass
+class Trace:
+    """An attention trace held in memory."""
+
+    meta: TraceMeta
+    tensors: dict[str, np.ndarray]
+
+    def prefill(self, layer: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Prompt Q [H,T,D], K [G,T,D], V [G,T,D] of ``layer``."""
+        p = f"layers.{layer}.prefill."
+        return self.tensors[p + "q"], self.tensors[p + "k"], self.tensors[p + "v"]
+
+    def decode(self, layer: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Decode-step queries [S,H,D] and new K, V rows [S,G,D] of ``layer``."""
+        p = f"layers.{layer}.decode."
+        return self.tensors[p + "q"], self.tensors[p + "k"], self.tensors[p + "v"]
+
+    def prefill_mask(self, layer: int) -> np.ndarray | None:
+        """Stored prefill mask [T,T] (True = may attend), or None for full/causal."""
+        m = self.tensors.get(f"layers.{layer}.prefill.mask")
+        return None if m is None else m.astype(bool)
+
+    def kv(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
+        """All keys and values of ``layer`` [G, T+S, D]: prompt rows then decode rows."""
+        _, k, v = self.prefill(layer)
+        if self.meta.decode_steps:
+            _, dk, dv = self.decode(layer)
+            k = np.concatenate([k, dk.transpose(1, 0, 2)], axis=1)
+            v = np.concatenate([v, dv.transpose(1, 0, 2)], axis=1)
+        return k, v
+
+
+def expected_shapes(meta: TraceMeta) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every tensor a trace with ``meta`` must hold."""
+    h, g, t, s, d = meta.heads, meta.kv_heads, meta.prompt_len, meta.decode_steps, meta.head_dim
+    out: dict[str, tuple[int, ...]] = {}
+    for layer in range(meta.layers):
+        p = f"layers.{layer}."
+        out[p + "prefill.q"] = (h, t, d)
+        out[p + "prefill.k"] = (g, t, d)
+        out[p + "prefill.v"] = (g, t, d)
+        if meta.masked:
+            out[p + "prefill.mask"] = (t, t)
+        if s:
+            out[p + "decode.q"] = (s, h, d)
+            out[p + "decode.k"] = (s, g, d)
+            out[p + "decode.v"] = (s, g, d)
+    return out
+
+
+def write_trace(path: str | Path, trace: Trace) -> None:
+    """Write ``trace`` to ``path`` (safetensors); validates first."""
+    from safetensors.numpy import save_file
+
+    check_tensors(trace.meta, trace.tensors, str(path))
+    meta = {"format": FORMAT, "version": VERSION, "meta": trace.meta.model_dump_json()}
+    tensors = {k: np.ascontiguousarray(v) for k, v in trace.tensors.items()}
+    save_file(tensors, str(path), metadata=meta)
+
+
+def check_tensors(meta: TraceMeta, tensors: dict[str, np.ndarray], source: str) -> None:
+    """Names, shapes, dtypes and finiteness of ``tensors`` against ``meta``."""
+    want = expected_shapes(meta)
+    extra = sorted(set(tensors) - set(want))
+    if extra:
+        raise InputError(source, extra[0], "unexpected tensor for this trace's metadata")
+    for name, shape in want.items():
+        if name not in tensors:
+            raise InputError(source, name, "missing tensor")
+        arr = tensors[name]
+        if arr.shape != shape:
+            raise InputError(source, name, f"expected shape {list(shape)}, got {list(arr.shape)}")
+        if name.endswith(".mask"):
+            if arr.dtype not in (np.uint8, np.bool_):
+                raise InputError(source, name, f"expected uint8 mask, got {arr.dtype}")
+            continue
+        if arr.dtype not in DTYPES:
+            raise InputError(source, name, f"expected float16 or float32, got {arr.dtype}")
+        if not np.isfinite(arr).all():
+            raise InputError(source, name, "contains NaN or Inf")
+
+
+def read_meta(path: str | Path) -> TraceMeta:
+    """Read and validate only the header of a trace file."""
+    return _open(path)[0]
+
+
+def _open(path: str | Path):
+    from safetensors import safe_open
+
+    path = Path(path)
+    src = str(path)
+    if not path.exists():
+        raise InputError(src, None, "file does not exist")
+    try:
+        handle = safe_open(src, framework="numpy")
+        header = handle.metadata() or {}
+    except Exception as err:  # safetensors raises its own error types for corrupt files
+        raise InputError(src, None, f"not a readable safetensors file ({err})") from None
+    if header.get("format") != FORMAT:
+        raise InputError(src, "__metadata__.format", f"expected {FORMAT!r}, got {header.get('format')!r}")
+    if header.get("version") != VERSION:
+        raise InputError(src, "__metadata__.version", f"expected {VERSION!r}, got {header.get('version')!r}")
+    try:
+        raw = json.loads(header.get("meta", ""))
+    except json.JSONDecodeError as err:
+        raise InputError(src, "__metadata__.meta", f"not valid JSON ({err.msg})") from None
+    try:
+        meta = TraceMeta.model_validate(raw)
+    except ValidationError as err:
+        loc, msg = describe_validation_error(err)
+        raise InputError(src, f"meta.{loc}", msg) from None
+    return meta, handle
+
+
+def read_trace(path: str | Path) -> Trace:
+    """Read and validate a trace: header, names, shapes, dtypes, NaN/Inf, sizes."""
+    meta, handle = _open(path)
+    src = str(path)
+    tensors: dict[str, np.ndarray] = {}
+    try:
+        for name in handle.keys():  # noqa: SIM118 (safe_open has no __iter__)
+            tensors[name] = handle.get_tensor(name)
+    except Exception as err:
+        raise InputError(src, None, f"truncated or corrupt tensor data ({err})") from None
+    check_tensors(meta, tensors, src)
+    return Trace(meta, tensors)

@@ -1,0 +1,116 @@
+"""The WorkPlan: what a policy decided to fetch and compute, one row per (step, layer, head).
+
+Phase 1 (a policy on a trace, or a SpAtten CSV import) writes it; phase 2 (timing and energy)
+reads it. It holds only hardware-independent facts, so one WorkPlan serves a whole hardware sweep:
+row counts and bit widths, the sizes of each quick-select pass (fixed by the data and the seeded
+pivots, not by the comparator count), the indices of kept rows when known, and quality proxies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+REQUEST_COLUMNS: dict[str, str] = {
+    "prefill": "bool",  # True: prefill/summarization (K/V reused across queries); False: decode
+    "step": "int32",  # decode step (0 for prefill)
+    "layer": "int32",
+    "head": "int32",
+    "d": "int32",  # head dimension
+    "context": "int32",  # tokens in the context before pruning
+    "queries": "int32",  # queries of this request (1 in decode)
+    "keys": "int32",  # key rows fetched from DRAM
+    "key_bits": "int32",  # bits per key element fetched first (MSBs)
+    "lsb_bits": "int32",  # bits per key element re-fetched when requantizing (0: never)
+    "lsb_queries": "int32",  # queries whose probabilities were recomputed with LSBs
+    "values": "int32",  # value rows fetched from DRAM
+    "value_bits": "int32",
+    "qk_rows": "int64",  # key rows scored, summed over queries
+    "pv_rows": "int64",  # value rows multiplied, summed over queries
+    "mass_recall": "float64",  # mean attention mass (full attention) on the kept value rows; NaN if unknown
+    "out_err": "float64",  # mean ||o_S - o|| / ||o|| against full attention; NaN if unknown
+}
+
+TOPK_KINDS = ("value", "token", "head")
+TOPK_COLUMNS: dict[str, str] = {
+    "request": "int64",  # index of the request row the job follows
+    "kind": "int8",  # index into TOPK_KINDS
+    "n": "int32",
+    "k": "int32",
+    "pass_start": "int64",  # first entry in WorkPlan.pass_sizes
+    "pass_count": "int32",  # number of quick-select partition passes
+}
+
+
+def empty_frame(columns: dict[str, str], n: int = 0) -> pd.DataFrame:
+    return pd.DataFrame({c: np.zeros(n, dtype=t) for c, t in columns.items()})
+
+
+@dataclass
+class WorkPlan:
+    """Requests, top-k jobs and their pass sizes, with metadata."""
+
+    requests: pd.DataFrame
+    topk: pd.DataFrame
+    pass_sizes: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        missing = set(REQUEST_COLUMNS) - set(self.requests.columns)
+        if missing:
+            raise ValueError(f"WorkPlan.requests lacks columns {sorted(missing)}")
+        missing = set(TOPK_COLUMNS) - set(self.topk.columns)
+        if missing:
+            raise ValueError(f"WorkPlan.topk lacks columns {sorted(missing)}")
+        self.requests = self.requests.astype(REQUEST_COLUMNS).reset_index(drop=True)
+        self.topk = self.topk.astype(TOPK_COLUMNS).reset_index(drop=True)
+        self.pass_sizes = np.asarray(self.pass_sizes, dtype=np.int32)
+
+    def __len__(self) -> int:
+        return len(self.requests)
+
+    @property
+    def has_quality(self) -> bool:
+        return bool(self.requests["mass_recall"].notna().any())
+
+    def dram_bytes(self) -> dict[str, float]:
+        """Bytes fetched from DRAM by class (hardware-independent arithmetic)."""
+        r = self.requests
+        key = (r["keys"] * r["d"] * r["key_bits"]).sum() / 8
+        lsb = (r["keys"] * r["d"] * r["lsb_bits"] * (r["lsb_queries"] > 0)).sum() / 8
+        value = (r["values"] * r["d"] * r["value_bits"]).sum() / 8
+        return {"key": float(key), "key_lsb": float(lsb), "value": float(value)}
+
+
+class TopKJobs:
+    """Accumulates top-k jobs and their pass sizes while a WorkPlan is built."""
+
+    def __init__(self) -> None:
+        self._cols: dict[str, list[np.ndarray]] = {c: [] for c in TOPK_COLUMNS}
+        self._passes: list[np.ndarray] = []
+        self._n_passes = 0
+
+    def add(self, request: np.ndarray, kind: str, n: np.ndarray, k: np.ndarray,
+            passes: list[np.ndarray]) -> None:
+        """Add jobs: arrays of equal length; ``passes[i]`` holds job i's pass sizes."""
+        count = np.array([len(p) for p in passes], dtype=np.int64)
+        start = self._n_passes + np.concatenate([[0], np.cumsum(count)[:-1]]) if len(count) else count
+        self._cols["request"].append(np.asarray(request, dtype=np.int64))
+        self._cols["kind"].append(np.full(len(count), TOPK_KINDS.index(kind), dtype=np.int8))
+        self._cols["n"].append(np.asarray(n, dtype=np.int32))
+        self._cols["k"].append(np.asarray(k, dtype=np.int32))
+        self._cols["pass_start"].append(start.astype(np.int64))
+        self._cols["pass_count"].append(count.astype(np.int32))
+        if len(count):
+            self._passes.append(np.concatenate(passes).astype(np.int32))
+            self._n_passes += int(count.sum())
+
+    def frame(self) -> tuple[pd.DataFrame, np.ndarray]:
+        if not self._cols["request"]:
+            return empty_frame(TOPK_COLUMNS), np.zeros(0, dtype=np.int32)
+        df = pd.DataFrame({c: np.concatenate(v) for c, v in self._cols.items()})
+        passes = np.concatenate(self._passes) if self._passes else np.zeros(0, np.int32)
+        return df, passes
