@@ -3,6 +3,10 @@
 An engine has two faces driven by one :class:`TopKParams`: a functional model (which items it
 selects and the hardware-independent facts of the job, such as quick-select pass sizes) used in
 phase 1, and a cycle model (cycles for *this* job at a given parallelism) used in phase 2.
+
+Cycle convention, shared with the RTL in ``accelsim.rtl.topk``: a job occupies the engine for
+``input_cycles(n)`` cycles while its scores stream in (overlapped with Q x K, which produces them
+at the same rate) and then ``cycles(...)`` more until its last selected item has left.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from typing import ClassVar
 
 import numpy as np
 
+LFSR_SEED = 0xACE1  # 16-bit Galois LFSR start state (Wikipedia "Linear-feedback shift register")
+
 
 @dataclass(frozen=True, kw_only=True)
 class TopKParams:
@@ -20,26 +26,60 @@ class TopKParams:
 
     Parameters
     ----------
-    parallelism : comparators per array (SpAtten: 16).
-    width : score width in bits (SpAtten: 12).
-    index_width : bits of an item index; max_n = 2**index_width.
-    fifo_depth : entries of FIFO_L / FIFO_R (SpAtten: 64).
+    parallelism : scores per cycle, the comparators of each array (SpAtten: 16).
+    width : score width in bits; RTL scores are unsigned (SpAtten: 12).
+    index_width : bits of an item index; the largest job has ``max_n = 2**index_width`` items.
+    fifo_depth : entries of FIFO_L / FIFO_R (SpAtten: 64); the RTL's partition buffers hold
+        ``max_n`` items instead, so this only sizes the area model.
+    max_k : slots of the ``streaming`` engine, the largest k it can return (default ``max_n``).
+    pivot_seed : start state of the quick-select pivot LFSR, reset at each job (nonzero, 16 b).
+    z_frac_bits : fraction bits of the ``statistical`` engine's Φ⁻¹ coefficient z.
+
+    Raises
+    ------
+    ValueError
+        Listing every field that is out of range.
     """
 
-    parallelism: int = 16
-    width: int = 12
-    index_width: int = 10
-    fifo_depth: int = 64
+    parallelism: int = 16  # SpAtten Sec. IV-D: 16 comparators, matching the QxK score rate
+    width: int = 12  # SpAtten RTL SpAttenConfig: 12-bit fixed point
+    index_width: int = 10  # SpAtten Sec. IV-D: n = 1024 evaluation point
+    fifo_depth: int = 64  # SpAtten Sec. IV-D: FIFO_L / FIFO_R depth 64
+    max_k: int | None = None
+    pivot_seed: int = LFSR_SEED
+    z_frac_bits: int = 8  # z in [-8, 8) to 1/256: |Φ⁻¹(1/1024)| = 3.1 fits (design choice)
 
     def __post_init__(self) -> None:
-        for name in ("parallelism", "width", "index_width", "fifo_depth"):
+        errors = []
+        for name in ("parallelism", "width", "index_width", "fifo_depth", "pivot_seed",
+                     "z_frac_bits"):
             val = getattr(self, name)
-            if not isinstance(val, int) or isinstance(val, bool) or val < 1:
-                raise ValueError(f"{name} must be a positive integer, not {val!r}")
+            if not _is_int(val) or val < 1:
+                errors.append(f"{name} must be a positive integer, not {val!r}")
+        if self.max_k is not None and (not _is_int(self.max_k) or self.max_k < 1):
+            errors.append(f"max_k must be a positive integer or None, not {self.max_k!r}")
+        if _is_int(self.pivot_seed) and self.pivot_seed >= 1 << 16:
+            errors.append(f"pivot_seed must be below 65536, not {self.pivot_seed!r}")
+        if _is_int(self.index_width) and self.index_width > 24:
+            errors.append(f"index_width must be at most 24, not {self.index_width!r}")
+        if _is_int(self.width) and self.width > 24:
+            errors.append(f"width must be at most 24, not {self.width!r}")
+        if errors:
+            raise ValueError("; ".join(errors))
 
     @property
     def max_n(self) -> int:
+        """Largest job size: ``2**index_width``."""
         return 1 << self.index_width
+
+    @property
+    def slots(self) -> int:
+        """Slots of the streaming engine: ``max_k`` or ``max_n``."""
+        return self.max_k if self.max_k is not None else self.max_n
+
+
+def _is_int(val: object) -> bool:
+    return isinstance(val, int) and not isinstance(val, bool)
 
 
 @dataclass
@@ -47,7 +87,7 @@ class Selection:
     """What an engine selected for a batch of score vectors."""
 
     mask: np.ndarray  # [B, n] bool: selected items
-    passes: list[np.ndarray]  # per vector: sizes of successive partition passes
+    passes: list[np.ndarray]  # per vector: items streamed by each pass (engine-specific)
 
 
 class TopKEngine(ABC):
@@ -61,23 +101,44 @@ class TopKEngine(ABC):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params!r})"
 
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.params == other.params
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.params))
+
     @abstractmethod
-    def select(self, scores: np.ndarray, k: np.ndarray | int, rng: np.random.Generator) -> Selection:
+    def select(self, scores: np.ndarray, k: np.ndarray | int,
+               rng: np.random.Generator) -> Selection:
         """Select the top ``k`` of each row of ``scores`` [B, n] (NaN marks absent items)."""
 
     @abstractmethod
-    def passes_for_shape(self, n: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    def passes_for_shape(self, n: np.ndarray, k: np.ndarray,
+                         rng: np.random.Generator) -> list[np.ndarray]:
         """Pass sizes of jobs known only by (n, k), e.g. from a request trace."""
 
     @abstractmethod
     def cycles(self, n: np.ndarray, k: np.ndarray, pass_sizes: np.ndarray,
                pass_start: np.ndarray, pass_count: np.ndarray) -> np.ndarray:
-        """Cycles of each job, from its recorded pass sizes."""
+        """Cycles of each job after its last score arrived, from its recorded passes."""
 
     @abstractmethod
     def comparisons(self, n: np.ndarray, pass_sizes: np.ndarray, pass_start: np.ndarray,
                     pass_count: np.ndarray) -> np.ndarray:
         """Comparator operations of each job (for energy)."""
+
+    def input_cycles(self, n: np.ndarray) -> np.ndarray:
+        """Cycles to accept ``n`` scores: ``ceil(n / parallelism)``."""
+        return ceil_div(n, self.params.parallelism)
+
+    def total_cycles(self, n: np.ndarray, k: np.ndarray, passes: list[np.ndarray]) -> np.ndarray:
+        """Input plus compute cycles of jobs whose passes are given as a list (one per job)."""
+        count = np.array([len(p) for p in passes], dtype=np.int64)
+        start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+        flat = np.concatenate(passes).astype(np.int64) if len(passes) else np.zeros(0, np.int64)
+        n = np.asarray(n, dtype=np.int64)
+        return self.input_cycles(n) + self.cycles(n, np.asarray(k, dtype=np.int64), flat, start,
+                                                  count)
 
 
 ENGINES: dict[str, type[TopKEngine]] = {}
@@ -100,8 +161,45 @@ def get_engine(name: str, params: TopKParams | None = None) -> TopKEngine:
     return cls(params)
 
 
+def ceil_div(a: np.ndarray | int, b: int) -> np.ndarray:
+    """``ceil(a / b)`` on integers."""
+    return -(-np.asarray(a, dtype=np.int64) // b)
+
+
 def segment_sum(values: np.ndarray, start: np.ndarray, count: np.ndarray) -> np.ndarray:
     """Sum of ``values[start[i] : start[i] + count[i]]`` for each i (vectorized)."""
     csum = np.concatenate([[0], np.cumsum(values, dtype=np.int64)])
     start = np.asarray(start, dtype=np.int64)
     return csum[start + np.asarray(count, dtype=np.int64)] - csum[start]
+
+
+def as_batch(scores: np.ndarray, k: np.ndarray | int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores as a [B, n] float array, k per row clipped to the valid count, and the valid mask."""
+    scores = np.atleast_2d(np.asarray(scores, dtype=np.float64))
+    b = scores.shape[0]
+    k = np.broadcast_to(np.asarray(k, dtype=np.int64), (b,)).copy()
+    if (k < 0).any():
+        raise ValueError(f"k must be non-negative, not {int(k.min())}")
+    valid = ~np.isnan(scores)
+    return scores, np.minimum(k, valid.sum(axis=1)), valid
+
+
+def exact_topk_mask(scores: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Top-k mask per row; NaN items never selected; ties keep the earliest index."""
+    b, n = scores.shape
+    filled = np.where(np.isnan(scores), -np.inf, scores)
+    order = np.argsort(-filled, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    rank[np.arange(b)[:, None], order] = np.arange(n)[None, :]
+    valid = ~np.isnan(scores)
+    return (rank < np.asarray(k).reshape(-1, 1)) & valid
+
+
+def lfsr_sequence(seed: int, length: int) -> np.ndarray:
+    """States of the 16-bit Galois LFSR x^16+x^14+x^13+x^11+1 (taps 0xB400), from ``seed``."""
+    out = np.empty(length, dtype=np.int64)
+    state = seed
+    for i in range(length):
+        out[i] = state
+        state = (state >> 1) ^ (0xB400 if state & 1 else 0)
+    return out

@@ -1,9 +1,12 @@
-"""SpAtten's random-pivot quick-select engine (SpAtten Sec. IV-D; TopKLatencyModel.scala).
+"""SpAtten's quick-select engine (SpAtten Sec. IV-D; TopKLatencyModel.scala), as built in RTL.
 
-Each partition pass streams the current candidates through two comparator arrays of P against a
-random pivot into FIFO_L / FIFO_R; the pass costs ceil(size/P) + 3 cycles (3: pivot read,
-comparator and zero-eliminator pipeline). Once the pivot is the k-th largest, a filter pass over
-all n items emits exactly k in original order: ceil(n/P) cycles.
+Each partition pass streams the current candidates, P per cycle, past a pivot through two
+comparator arrays; a zero eliminator packs the items above the pivot into one buffer and those
+below into another (SpAtten's FIFO_L / FIFO_R). The pass costs ``ceil(size/P) + 3`` cycles (pivot
+address, pivot read, decision). The pivot is the candidate at position ``(u * size) >> 16`` of the
+candidate buffer, where ``u`` is a 16-bit LFSR reset to ``pivot_seed`` at every job: the hardware
+is deterministic, and this model reproduces its pivots. Once the pivot is the k-th largest value,
+one filter pass over all n items emits exactly k in original order: ``ceil(n/P) + 1`` cycles.
 
 Ties: items equal to the pivot form their own group; if k falls inside it the pivot is the k-th
 value, and the filter keeps items above it plus the earliest-indexed items equal to it.
@@ -11,45 +14,57 @@ value, and the filter keeps items above it plus the earliest-indexed items equal
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
-from accelsim.topk.base import Selection, TopKEngine, register, segment_sum
+from accelsim.topk.base import (
+    Selection,
+    TopKEngine,
+    as_batch,
+    ceil_div,
+    exact_topk_mask,
+    lfsr_sequence,
+    register,
+    segment_sum,
+)
 
-PASS_OVERHEAD = 3  # cycles per pass beyond the streaming ones (TopKLatencyModel.scala)
+PASS_OVERHEAD = 3  # cycles per pass beyond streaming (TopKLatencyModel.scala; RTL: same 3)
+FILTER_OVERHEAD = 1  # cycle to start the filter's buffer read (rtl/topk/quickselect.py)
+LFSR_PERIOD = 65535  # maximal-length 16-bit LFSR
 
 
-def exact_topk_mask(scores: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Top-k mask per row; NaN items never selected; ties keep the earliest index."""
-    b, n = scores.shape
-    filled = np.where(np.isnan(scores), -np.inf, scores)
-    order = np.argsort(-filled, axis=1, kind="stable")
-    rank = np.empty_like(order)
-    rank[np.arange(b)[:, None], order] = np.arange(n)[None, :]
-    valid = ~np.isnan(scores)
-    return (rank < np.asarray(k).reshape(-1, 1)) & valid
+@cache
+def _pivot_draws(seed: int) -> np.ndarray:
+    return lfsr_sequence(seed, LFSR_PERIOD)
 
 
 @register
 class QuickSelect(TopKEngine):
-    """Random-pivot quick-select with a final in-order filter pass."""
+    """Quick-select with LFSR pivots and a final in-order filter pass.
+
+    ``select`` records, per job, the size of every partition pass; ``rng`` is unused because the
+    pivots come from the engine's LFSR. ``passes_for_shape`` (jobs known only by n and k) draws
+    pivot ranks from ``rng`` instead.
+    """
 
     name = "quickselect"
 
-    def select(self, scores: np.ndarray, k: np.ndarray | int, rng: np.random.Generator) -> Selection:
-        scores = np.atleast_2d(np.asarray(scores, dtype=np.float64))
-        b, n = scores.shape
-        k = np.broadcast_to(np.asarray(k, dtype=np.int64), (b,)).copy()
-        valid = ~np.isnan(scores)
-        k = np.minimum(k, valid.sum(axis=1))
+    def select(self, scores: np.ndarray, k: np.ndarray | int,
+               rng: np.random.Generator) -> Selection:
+        scores, k, valid = as_batch(scores, k)
+        b = scores.shape[0]
+        draws = _pivot_draws(self.params.pivot_seed)
         passes: list[list[int]] = [[] for _ in range(b)]
         cand = valid.copy()
         target = k.copy()  # rank (1-based) of the wanted item within the candidates
         active = (k > 0) & (k < valid.sum(axis=1))  # k = 0 or k = n needs no partitioning
+        step = 0
         while active.any():
             rows = np.flatnonzero(active)
             c = cand[rows]
             size = c.sum(axis=1)
-            pick = (rng.random(len(rows)) * size).astype(np.int64)
+            pick = (int(draws[step % LFSR_PERIOD]) * size) >> 16
             pos = np.argmax(np.cumsum(c, axis=1) > pick[:, None], axis=1)
             pivot = scores[rows, pos]
             s = scores[rows]
@@ -66,9 +81,12 @@ class QuickSelect(TopKEngine):
             cand[rows[go_low]] = c[go_low] & ~greater[go_low] & ~equal[go_low]
             target[rows[go_low]] = t[go_low] - ng[go_low] - ne[go_low]
             active[rows[done]] = False
-        return Selection(exact_topk_mask(scores, k), [np.asarray(p, dtype=np.int32) for p in passes])
+            step += 1
+        return Selection(exact_topk_mask(scores, k),
+                         [np.asarray(p, dtype=np.int32) for p in passes])
 
-    def passes_for_shape(self, n: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    def passes_for_shape(self, n: np.ndarray, k: np.ndarray,
+                         rng: np.random.Generator) -> list[np.ndarray]:
         # With distinct values the pivot's rank is uniform over the candidates, so pass sizes
         # follow from rank arithmetic alone: candidates are ranks [lo, hi), target rank k-1.
         n = np.asarray(n, dtype=np.int64)
@@ -92,9 +110,10 @@ class QuickSelect(TopKEngine):
 
     def cycles(self, n, k, pass_sizes, pass_start, pass_count) -> np.ndarray:
         p = self.params.parallelism
-        per_pass = -(-np.asarray(pass_sizes, dtype=np.int64) // p) + PASS_OVERHEAD
-        filt = -(-np.asarray(n, dtype=np.int64) // p)
-        return segment_sum(per_pass, pass_start, pass_count) + filt
+        per_pass = ceil_div(pass_sizes, p) + PASS_OVERHEAD
+        filt = ceil_div(n, p) + FILTER_OVERHEAD
+        total = segment_sum(per_pass, pass_start, pass_count) + filt
+        return np.where(np.asarray(k) > 0, total, 0)
 
     def comparisons(self, n, pass_sizes, pass_start, pass_count) -> np.ndarray:
         return segment_sum(np.asarray(pass_sizes), pass_start, pass_count) + np.asarray(n)

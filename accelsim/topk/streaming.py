@@ -1,0 +1,48 @@
+"""Streaming top-k: a sorted chain of k comparator slots, one item inserted per cycle.
+
+Every slot compares the incoming item with its own entry in the same cycle; the slots below the
+insertion point shift down by one (a systolic insertion sort). After the last item the chain
+drains from its head, one item per cycle, largest first. Only ``max_k`` slots exist, so the
+engine returns ``min(k, max_k)`` items. Ties: a new item goes below equal entries, so the
+earliest index wins, as in the exact top-k.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accelsim.topk.base import Selection, TopKEngine, as_batch, exact_topk_mask, register
+
+DRAIN_OVERHEAD = 0  # cycles beyond one per emitted item (rtl/topk/streaming.py: none)
+
+
+@register
+class Streaming(TopKEngine):
+    """Insertion into a sorted register chain; input at one item per cycle."""
+
+    name = "streaming"
+
+    def _k(self, k: np.ndarray) -> np.ndarray:
+        return np.minimum(np.asarray(k, dtype=np.int64), self.params.slots)
+
+    def select(self, scores: np.ndarray, k: np.ndarray | int,
+               rng: np.random.Generator) -> Selection:
+        scores, k, valid = as_batch(scores, k)
+        k = self._k(k)
+        n_valid = valid.sum(axis=1)
+        return Selection(exact_topk_mask(scores, k),
+                         [np.array([m], dtype=np.int32) for m in n_valid])
+
+    def passes_for_shape(self, n: np.ndarray, k: np.ndarray,
+                         rng: np.random.Generator) -> list[np.ndarray]:
+        return [np.array([m], dtype=np.int32) for m in np.asarray(n)]
+
+    def input_cycles(self, n: np.ndarray) -> np.ndarray:
+        """One item per cycle: ``n``."""
+        return np.asarray(n, dtype=np.int64)
+
+    def cycles(self, n, k, pass_sizes, pass_start, pass_count) -> np.ndarray:
+        return np.minimum(self._k(k), np.asarray(n, dtype=np.int64)) + DRAIN_OVERHEAD
+
+    def comparisons(self, n, pass_sizes, pass_start, pass_count) -> np.ndarray:
+        return np.asarray(n, dtype=np.int64) * self.params.slots

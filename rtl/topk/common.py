@@ -1,0 +1,81 @@
+"""Pieces shared by the top-k components: parameter checks, stream layouts, the registry."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from amaranth import unsigned
+from amaranth.lib import data
+
+from accelsim.topk.base import TopKParams
+
+if TYPE_CHECKING:
+    from amaranth.lib import wiring
+
+ENGINE_COMPONENTS: dict[str, type[wiring.Component]] = {}
+
+
+def register_component(name: str):
+    """Class decorator: the RTL component of the top-k engine called ``name``."""
+
+    def wrap(cls: type[wiring.Component]) -> type[wiring.Component]:
+        ENGINE_COMPONENTS[name] = cls
+        return cls
+
+    return wrap
+
+
+def build_component(engine: str, params: TopKParams) -> wiring.Component:
+    """Instantiate the RTL of ``engine``; unknown names list the engines that have RTL."""
+    try:
+        cls = ENGINE_COMPONENTS[engine]
+    except KeyError:
+        raise KeyError(
+            f"top-k engine {engine!r} has no RTL; expected one of: "
+            f"{', '.join(sorted(ENGINE_COMPONENTS))}"
+        ) from None
+    return cls(params)
+
+
+def check_params(params: object, *, lanes: bool = True) -> TopKParams:
+    """Check that ``params`` can be built in RTL; raise with every reason at once.
+
+    Raises
+    ------
+    TypeError
+        If ``params`` is not a :class:`TopKParams`.
+    ValueError
+        If the parallelism is not a power of two or exceeds ``max_n``.
+    """
+    if not isinstance(params, TopKParams):
+        raise TypeError(f"Top-k parameters must be a TopKParams, not {params!r}")
+    errors = []
+    p = params.parallelism
+    if lanes and p & (p - 1):
+        errors.append(f"parallelism must be a power of two in RTL, not {p!r}")
+    if lanes and p > params.max_n:
+        errors.append(f"parallelism must not exceed max_n = {params.max_n}, not {p!r}")
+    if errors:
+        raise ValueError("; ".join(errors))
+    return params
+
+
+def lane_layout(params: TopKParams) -> data.ArrayLayout:
+    """One input beat: ``parallelism`` unsigned scores of ``width`` bits."""
+    return data.ArrayLayout(unsigned(params.width), params.parallelism)
+
+
+def item_layout(params: TopKParams) -> data.StructLayout:
+    """One output beat: up to ``parallelism`` (index, score) items, packed from lane 0."""
+    p = params.parallelism
+    return data.StructLayout({
+        "index": data.ArrayLayout(unsigned(params.index_width), p),
+        "score": data.ArrayLayout(unsigned(params.width), p),
+        "count": range(p + 1),
+    })
+
+
+def pair_layout(params: TopKParams) -> data.StructLayout:
+    """One item: its index and score."""
+    return data.StructLayout({"index": unsigned(params.index_width),
+                              "score": unsigned(params.width)})

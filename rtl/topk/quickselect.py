@@ -1,0 +1,225 @@
+"""SpAtten's quick-select top-k engine (SpAtten Sec. IV-D) in Amaranth.
+
+Scores arrive ``parallelism`` per beat and are stored in buffer O. Each partition pass reads the
+candidate buffer one row of P per cycle, compares the row with the pivot in two comparator
+arrays, and a :class:`ZeroEliminator` per side packs the items above the pivot into one work
+buffer and those below into another, written at the running fill level through a lane rotation
+(SpAtten's FIFO_L / FIFO_R). The pass costs ``ceil(size/P) + 3`` cycles. When the pivot is the
+k-th largest value, a filter pass over O emits exactly k items in original order, packed P per
+beat by a third zero eliminator; equal-to-pivot items are taken earliest index first.
+The pivot is the candidate at ``(lfsr * size) >> 16`` with a 16-bit LFSR reset at every job, so
+the engine is deterministic and :mod:`accelsim.topk.quickselect` reproduces its passes.
+"""
+
+from __future__ import annotations
+
+from amaranth import Array, Cat, Module, Mux, Signal, unsigned
+from amaranth.lib import memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from accelsim.rtl.topk.common import (
+    check_params,
+    item_layout,
+    lane_layout,
+    pair_layout,
+    register_component,
+)
+from accelsim.rtl.topk.zero_eliminator import ZeroEliminator
+from accelsim.topk.base import TopKParams
+
+ORIGINAL = 3  # buffer index of the stored input; 0..2 are work buffers
+DST_G = (1, 0, 0, 0)  # per source buffer: where items above the pivot go
+DST_L = (2, 2, 1, 1)  # per source buffer: where items below the pivot go
+
+
+@register_component("quickselect")
+class QuickSelectTopK(wiring.Component):
+    """Quick-select top-k with an in-order filter pass.
+
+    Parameters
+    ----------
+    params : engine parameters; ``parallelism`` must be a power of two not above ``max_n``.
+
+    Members
+    -------
+    scores : In(stream.Signature(ArrayLayout(unsigned(width), parallelism))) — ``ceil(n/P)``
+        beats per job; lanes at or beyond n in the last beat are ignored.
+    n : In(index_width + 1) — job size, 1 to ``max_n``; sampled with the first beat.
+    k : In(index_width + 1) — items to select; k >= n selects all, k = 0 none.
+    items : Out(stream.Signature(item_layout(params))) — selected items in index order, up to P
+        per beat packed from lane 0 (``count`` of them); beats with no item are not sent.
+    busy : Out(1) — a job is in progress (high from the cycle after its first beat).
+    """
+
+    def __init__(self, params: TopKParams) -> None:
+        self._params = check_params(params)
+        iw = params.index_width
+        super().__init__({
+            "scores": In(stream.Signature(lane_layout(params))),
+            "n": In(iw + 1),
+            "k": In(iw + 1),
+            "items": Out(stream.Signature(item_layout(params))),
+            "busy": Out(1),
+        })
+
+    @property
+    def params(self) -> TopKParams:
+        return self._params
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        prm = self._params
+        p, w, iw = prm.parallelism, prm.width, prm.index_width
+        lp = (p - 1).bit_length()
+        depth = prm.max_n // p
+        cnt = unsigned(iw + 1)
+
+        bufs = []
+        for b in range(4):
+            lanes = []
+            for j in range(p):
+                mem = memory.Memory(shape=unsigned(w), depth=depth, init=[])
+                m.submodules[f"buf{b}_{j}"] = mem
+                lanes.append((mem.read_port(), mem.write_port()))
+            bufs.append(lanes)
+
+        m.submodules.ze_g = ze_g = ZeroEliminator(unsigned(w), lanes=p)
+        m.submodules.ze_l = ze_l = ZeroEliminator(unsigned(w), lanes=p)
+        m.submodules.ze_out = ze_out = ZeroEliminator(pair_layout(prm), lanes=p)
+
+        n_r, k_r = Signal(cnt), Signal(cnt)
+        lrow = Signal(range(depth))
+        lfsr = Signal(16, init=prm.pivot_seed)
+        size, target = Signal(cnt), Signal(cnt)
+        src = Signal(2)
+        pivot = Signal(w)
+        plane = Signal(max(lp, 1))
+        row = Signal(range(depth + 1))
+        ng, ne, wpg, wpl = Signal(cnt), Signal(cnt), Signal(cnt), Signal(cnt)
+        quota, eqseen = Signal(cnt), Signal(cnt)
+        take_all = Signal()
+
+        raddr = Signal(range(depth))
+        ren = Signal(init=1)
+        rsel = Signal(2)
+        for lanes in bufs:
+            for rp, _ in lanes:
+                m.d.comb += [rp.addr.eq(raddr), rp.en.eq(ren)]
+        rdata = [Array(bufs[b][j][0].data for b in range(4))[rsel] for j in range(p)]
+
+        def rows(x):
+            return (x + p - 1) >> lp
+
+        # Load: store the beat in O; the job's n and k come with the first beat.
+        n_in = Mux(lrow == 0, self.n, n_r)
+        k_in = Mux(lrow == 0, self.k, k_r)
+        for j in range(p):
+            _, wp = bufs[ORIGINAL][j]
+            m.d.comb += [wp.addr.eq(lrow), wp.data.eq(self.scores.payload[j]),
+                         wp.en.eq(self.scores.valid & self.scores.ready)]
+
+        # Partition datapath: lanes of the current row below `size`, against the pivot.
+        base = row << lp
+        in_size = Cat(base + j < size for j in range(p))
+        gt = Cat(in_size[j] & (rdata[j] > pivot) for j in range(p))
+        eq = Cat(in_size[j] & (rdata[j] == pivot) for j in range(p))
+        lt = in_size & ~gt & ~eq
+        m.d.comb += [ze_g.i_valid.eq(gt), ze_l.i_valid.eq(lt)]
+        for j in range(p):
+            m.d.comb += [ze_g.i_data[j].eq(rdata[j]), ze_l.i_data[j].eq(rdata[j])]
+        n_eq = sum(eq[j] for j in range(p))
+        scan = Signal()
+        dst_g = Array(DST_G)[src]
+        dst_l = Array(DST_L)[src]
+        for wptr, ze, dst in ((wpg, ze_g, dst_g), (wpl, ze_l, dst_l)):
+            off = wptr[:lp] if lp else 0
+            wrow = wptr >> lp
+            for j in range(p):
+                # lane j receives packed element (j - off) mod P, one row later if it wraps
+                pos = (j - off)[:lp] if lp else 0
+                for b in range(3):
+                    _, wp = bufs[b][j]
+                    with m.If(dst == b):
+                        m.d.comb += [
+                            wp.addr.eq(wrow + (j < off)),
+                            wp.data.eq(ze.o_data[pos]),
+                            wp.en.eq(scan & (pos < ze.o_count)),
+                        ]
+
+        # Filter datapath: items of O above the k-th value, plus the first `quota` equal ones.
+        in_n = Cat(base + j < n_r for j in range(p))
+        f_gt = Cat(in_n[j] & (rdata[j] > pivot) for j in range(p))
+        f_eq = Cat(in_n[j] & (rdata[j] == pivot) for j in range(p))
+        sel = []
+        before = eqseen
+        for j in range(p):
+            sel.append(in_n[j] & (take_all | f_gt[j] | (f_eq[j] & (before < quota))))
+            before = before + f_eq[j]
+        m.d.comb += ze_out.i_valid.eq(Cat(sel))
+        for j in range(p):
+            m.d.comb += [ze_out.i_data[j].index.eq(base + j), ze_out.i_data[j].score.eq(rdata[j])]
+        for j in range(p):
+            m.d.comb += [self.items.payload.index[j].eq(ze_out.o_data[j].index),
+                         self.items.payload.score[j].eq(ze_out.o_data[j].score)]
+        m.d.comb += self.items.payload.count.eq(ze_out.o_count)
+
+        with m.FSM():
+            with m.State("LOAD"):
+                m.d.comb += [self.scores.ready.eq(1), self.busy.eq(lrow != 0)]
+                with m.If(self.scores.valid):
+                    m.d.sync += lrow.eq(lrow + 1)
+                    with m.If(lrow == 0):
+                        m.d.sync += [n_r.eq(self.n), k_r.eq(self.k), lfsr.eq(prm.pivot_seed)]
+                    with m.If(lrow == rows(n_in) - 1):
+                        m.d.sync += [lrow.eq(0), take_all.eq(k_in >= n_in), size.eq(n_in),
+                                     target.eq(k_in), src.eq(ORIGINAL)]
+                        with m.If(k_in >= n_in):
+                            m.next = "FSTART"
+                        with m.Elif(k_in != 0):
+                            m.next = "PIVOT"
+            with m.State("PIVOT"):
+                # read the row holding the candidate at (lfsr * size) >> 16
+                m.d.comb += [self.busy.eq(1), rsel.eq(src)]
+                pidx = (lfsr * size) >> 16
+                m.d.comb += raddr.eq(pidx >> lp)
+                m.d.sync += [plane.eq(pidx[:lp] if lp else 0),
+                             lfsr.eq((lfsr >> 1) ^ Mux(lfsr[0], 0xB400, 0))]
+                m.next = "PIVOT2"
+            with m.State("PIVOT2"):
+                m.d.comb += [self.busy.eq(1), rsel.eq(src), raddr.eq(0)]
+                m.d.sync += [pivot.eq(Array(rdata)[plane]), row.eq(0),
+                             ng.eq(0), ne.eq(0), wpg.eq(0), wpl.eq(0)]
+                m.next = "SCAN"
+            with m.State("SCAN"):
+                m.d.comb += [self.busy.eq(1), rsel.eq(src), raddr.eq(row + 1), scan.eq(1)]
+                m.d.sync += [row.eq(row + 1), ng.eq(ng + ze_g.o_count), ne.eq(ne + n_eq),
+                             wpg.eq(wpg + ze_g.o_count), wpl.eq(wpl + ze_l.o_count)]
+                with m.If(row == rows(size) - 1):
+                    m.next = "DECIDE"
+            with m.State("DECIDE"):
+                m.d.comb += self.busy.eq(1)
+                with m.If(target <= ng):
+                    m.d.sync += [src.eq(dst_g), size.eq(ng)]
+                    m.next = "PIVOT"
+                with m.Elif(target <= ng + ne):
+                    m.d.sync += quota.eq(target - ng)
+                    m.next = "FSTART"
+                with m.Else():
+                    m.d.sync += [src.eq(dst_l), size.eq(size - ng - ne),
+                                 target.eq(target - ng - ne)]
+                    m.next = "PIVOT"
+            with m.State("FSTART"):
+                m.d.comb += [self.busy.eq(1), rsel.eq(ORIGINAL), raddr.eq(0)]
+                m.d.sync += [row.eq(0), eqseen.eq(0)]
+                m.next = "FILTER"
+            with m.State("FILTER"):
+                # hold the row (read enable low) while the sink refuses a beat
+                stall = self.items.valid & ~self.items.ready
+                m.d.comb += [self.busy.eq(1), rsel.eq(ORIGINAL), raddr.eq(row + 1),
+                             ren.eq(~stall), self.items.valid.eq(ze_out.o_count != 0)]
+                with m.If(~stall):
+                    m.d.sync += [row.eq(row + 1),
+                                 eqseen.eq(eqseen + sum(f_eq[j] for j in range(p)))]
+                    with m.If(row == rows(n_r) - 1):
+                        m.next = "LOAD"
+        return m
