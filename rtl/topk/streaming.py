@@ -75,7 +75,8 @@ class StreamingTopK(wiring.Component):
                                 m.d.sync += [valid[0].eq(1), score[0].eq(x), index[0].eq(count)]
                             else:
                                 m.d.sync += [
-                                    valid[i].eq(1),
+                                    valid[i].eq(below[i - 1].bool() & valid[i - 1]
+                                                | ~below[i - 1]),
                                     score[i].eq(Mux(below[i - 1], score[i - 1], x)),
                                     index[i].eq(Mux(below[i - 1], index[i - 1], count)),
                                 ]
