@@ -105,57 +105,79 @@ class QuickSelectTopK(wiring.Component):
         for lanes in bufs:
             for rp, _ in lanes:
                 m.d.comb += [rp.addr.eq(raddr), rp.en.eq(ren)]
-        rdata = [Array(bufs[b][j][0].data for b in range(4))[rsel] for j in range(p)]
+        # Amaranth re-emits an expression at every use: name shared values as signals
+        rdata = [Signal(w, name=f"rdata{j}") for j in range(p)]
+        for j in range(p):
+            m.d.comb += rdata[j].eq(Array(bufs[b][j][0].data for b in range(4))[rsel])
 
         def rows(x):
             return (x + p - 1) >> lp
 
         # Load: store the beat in O; the job's n and k come with the first beat.
-        n_in = Mux(lrow == 0, self.n, n_r)
-        k_in = Mux(lrow == 0, self.k, k_r)
+        n_in, k_in = Signal(cnt), Signal(cnt)
+        m.d.comb += [n_in.eq(Mux(lrow == 0, self.n, n_r)), k_in.eq(Mux(lrow == 0, self.k, k_r))]
         for j in range(p):
             _, wp = bufs[ORIGINAL][j]
             m.d.comb += [wp.addr.eq(lrow), wp.data.eq(self.scores.payload[j]),
                          wp.en.eq(self.scores.valid & self.scores.ready)]
 
         # Partition datapath: lanes of the current row below `size`, against the pivot.
-        base = row << lp
-        in_size = Cat(base + j < size for j in range(p))
-        gt = Cat(in_size[j] & (rdata[j] > pivot) for j in range(p))
-        eq = Cat(in_size[j] & (rdata[j] == pivot) for j in range(p))
-        lt = in_size & ~gt & ~eq
+        base = Signal(iw + 1)
+        in_size, gt, eq, lt = Signal(p), Signal(p), Signal(p), Signal(p)
+        m.d.comb += [
+            base.eq(row << lp),
+            in_size.eq(Cat(base + j < size for j in range(p))),
+            gt.eq(Cat(in_size[j] & (rdata[j] > pivot) for j in range(p))),
+            eq.eq(Cat(in_size[j] & (rdata[j] == pivot) for j in range(p))),
+            lt.eq(in_size & ~gt & ~eq),
+        ]
         m.d.comb += [ze_g.i_valid.eq(gt), ze_l.i_valid.eq(lt)]
         for j in range(p):
             m.d.comb += [ze_g.i_data[j].eq(rdata[j]), ze_l.i_data[j].eq(rdata[j])]
-        n_eq = sum(eq[j] for j in range(p))
+        n_eq = Signal(range(p + 1))
+        m.d.comb += n_eq.eq(sum(eq[j] for j in range(p)))
         scan = Signal()
-        dst_g = Array(DST_G)[src]
-        dst_l = Array(DST_L)[src]
-        for wptr, ze, dst in ((wpg, ze_g, dst_g), (wpl, ze_l, dst_l)):
+        dst_g, dst_l = Signal(2), Signal(2)
+        m.d.comb += [dst_g.eq(Array(DST_G)[src]), dst_l.eq(Array(DST_L)[src])]
+        # Each side's packed row is rotated by its fill level modulo P (a log-depth shifter
+        # over the row repeated twice), so packed element i lands in lane (wptr + i) mod P.
+        sides = []
+        for wptr, ze in ((wpg, ze_g), (wpl, ze_l)):
             off = wptr[:lp] if lp else 0
-            wrow = wptr >> lp
+            packed = Cat(ze.o_data[j] for j in range(p))
+            rot = Signal(p * w)
+            rot_en = Signal(p)
+            fill = ((1 << ze.o_count) - 1)[:p]
+            m.d.comb += [
+                rot.eq((Cat(packed, packed) << (off * w))[p * w:2 * p * w]),
+                rot_en.eq((Cat(fill, fill) << off)[p:2 * p]),
+            ]
+            sides.append((wptr, off, rot, rot_en))
+        for b in range(3):
             for j in range(p):
-                # lane j receives packed element (j - off) mod P, one row later if it wraps
-                pos = (j - off)[:lp] if lp else 0
-                for b in range(3):
-                    _, wp = bufs[b][j]
+                _, wp = bufs[b][j]
+                for dst, (wptr, off, rot, rot_en) in ((dst_g, sides[0]), (dst_l, sides[1])):
                     with m.If(dst == b):
                         m.d.comb += [
-                            wp.addr.eq(wrow + (j < off)),
-                            wp.data.eq(ze.o_data[pos]),
-                            wp.en.eq(scan & (pos < ze.o_count)),
+                            wp.addr.eq((wptr >> lp) + (j < off)),
+                            wp.data.eq(rot[j * w:(j + 1) * w]),
+                            wp.en.eq(scan & rot_en[j]),
                         ]
 
         # Filter datapath: items of O above the k-th value, plus the first `quota` equal ones.
-        in_n = Cat(base + j < n_r for j in range(p))
-        f_gt = Cat(in_n[j] & (rdata[j] > pivot) for j in range(p))
-        f_eq = Cat(in_n[j] & (rdata[j] == pivot) for j in range(p))
-        sel = []
-        before = eqseen
+        in_n, f_gt, f_eq, sel = Signal(p), Signal(p), Signal(p), Signal(p)
+        m.d.comb += [
+            in_n.eq(Cat(base + j < n_r for j in range(p))),
+            f_gt.eq(Cat(in_n[j] & (rdata[j] > pivot) for j in range(p))),
+            f_eq.eq(Cat(in_n[j] & (rdata[j] == pivot) for j in range(p))),
+        ]
+        before = eqseen  # equal items before lane j: a prefix sum, as in the zero eliminator
         for j in range(p):
-            sel.append(in_n[j] & (take_all | f_gt[j] | (f_eq[j] & (before < quota))))
-            before = before + f_eq[j]
-        m.d.comb += ze_out.i_valid.eq(Cat(sel))
+            m.d.comb += sel[j].eq(in_n[j] & (take_all | f_gt[j] | (f_eq[j] & (before < quota))))
+            nxt = Signal(iw + 1, name=f"eq_before{j + 1}")
+            m.d.comb += nxt.eq(before + f_eq[j])
+            before = nxt
+        m.d.comb += ze_out.i_valid.eq(sel)
         for j in range(p):
             m.d.comb += [ze_out.i_data[j].index.eq(base + j), ze_out.i_data[j].score.eq(rdata[j])]
         for j in range(p):
@@ -180,7 +202,8 @@ class QuickSelectTopK(wiring.Component):
             with m.State("PIVOT"):
                 # read the row holding the candidate at (lfsr * size) >> 16
                 m.d.comb += [self.busy.eq(1), rsel.eq(src)]
-                pidx = (lfsr * size) >> 16
+                pidx = Signal(iw + 1)
+                m.d.comb += pidx.eq((lfsr * size) >> 16)
                 m.d.comb += raddr.eq(pidx >> lp)
                 m.d.sync += [plane.eq(pidx[:lp] if lp else 0),
                              lfsr.eq((lfsr >> 1) ^ Mux(lfsr[0], 0xB400, 0))]
@@ -219,7 +242,7 @@ class QuickSelectTopK(wiring.Component):
                              ren.eq(~stall), self.items.valid.eq(ze_out.o_count != 0)]
                 with m.If(~stall):
                     m.d.sync += [row.eq(row + 1),
-                                 eqseen.eq(eqseen + sum(f_eq[j] for j in range(p)))]
+                                 eqseen.eq(before)]
                     with m.If(row == rows(n_r) - 1):
                         m.next = "LOAD"
         return m

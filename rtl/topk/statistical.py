@@ -94,11 +94,16 @@ class StatisticalTopK(wiring.Component):
             return (x + p - 1) >> lp
 
         # Load: store the beat and accumulate the lanes below n; n, k, z come with the first beat.
-        first = lrow == 0
-        n_in = Mux(first, self.n, n_r)
-        k_in = Mux(first, self.k, k_r)
+        # Amaranth re-emits an expression at every use: name shared values as signals
+        first, in_load = Signal(), Signal(p)
+        n_in, k_in = Signal(iw + 1), Signal(iw + 1)
         beat = self.scores.payload
-        in_load = Cat((lrow << lp) + j < n_in for j in range(p))
+        m.d.comb += [
+            first.eq(lrow == 0),
+            n_in.eq(Mux(first, self.n, n_r)),
+            k_in.eq(Mux(first, self.k, k_r)),
+            in_load.eq(Cat((lrow << lp) + j < n_in for j in range(p))),
+        ]
         for j in range(p):
             _, wp = lanes[j]
             m.d.comb += [wp.addr.eq(lrow), wp.data.eq(beat[j]),
@@ -109,7 +114,8 @@ class StatisticalTopK(wiring.Component):
         # Filter datapath: items of O with x * n * 2^F above the threshold.
         for rp, _ in lanes:
             m.d.comb += [rp.addr.eq(raddr), rp.en.eq(ren)]
-        base = row << lp
+        base = Signal(iw + 1)
+        m.d.comb += base.eq(row << lp)
         sel = Cat(((base + j) < n_r) & (((lanes[j][0].data * n_r) << f) > thr) for j in range(p))
         m.d.comb += ze_out.i_valid.eq(sel)
         for j in range(p):

