@@ -1,0 +1,134 @@
+"""``accelsim rtl``: build a unit's RTL for an FPGA, and verify it against its models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from accelsim.errors import InputError
+
+rtl_app = typer.Typer(help="Generate, synthesize and verify RTL (Amaranth -> Verilog).",
+                      no_args_is_help=True)
+
+
+UNITS = ("topk",)  # units that have RTL
+UnitArg = Annotated[str, typer.Argument(help="Unit: topk.")]
+
+
+ENGINE_OPT = typer.Option("--engine", "-e", help="Top-k engine with RTL: quickselect, "
+                          "streaming or statistical.")
+Engine = Annotated[str, ENGINE_OPT]
+Parallelism = Annotated[int, typer.Option(help="Scores per cycle (a power of two).")]
+Width = Annotated[int, typer.Option(help="Score width in bits.")]
+IndexWidth = Annotated[int, typer.Option(help="Index bits; the largest job has 2**N items.")]
+MaxK = Annotated[int | None, typer.Option(help="Slots of the streaming engine [default: max n].")]
+
+
+def _params(parallelism: int, width: int, index_width: int, max_k: int | None):
+    from accelsim.topk import TopKParams
+
+    try:
+        return TopKParams(parallelism=parallelism, width=width, index_width=index_width,
+                          max_k=max_k)
+    except ValueError as err:
+        raise InputError(None, None, f"bad top-k parameters: {err}") from None
+
+
+def _check_engine(unit: str, engine: str) -> None:
+    from accelsim.rtl.topk import ENGINE_COMPONENTS
+
+    if unit not in UNITS:
+        raise InputError(None, "UNIT", f"no RTL for unit {unit!r}; expected one of: "
+                         f"{', '.join(UNITS)}")
+
+    if engine not in ENGINE_COMPONENTS:
+        raise InputError(None, "--engine", f"no RTL for top-k engine {engine!r}; expected one "
+                         f"of: {', '.join(sorted(ENGINE_COMPONENTS))}")
+
+
+@rtl_app.command()
+def build(
+    unit: UnitArg,
+    engine: Engine = "quickselect",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("out/rtl"),
+    parallelism: Parallelism = 4,  # fits the HX8K-CT256's 206 I/Os (P=16 needs ~400)
+    width: Width = 12,  # SpAtten RTL: 12-bit scores
+    index_width: IndexWidth = 8,  # n <= 256: partition buffers fit the HX8K's block RAM
+    max_k: MaxK = 16,  # streaming slots (design choice for the FPGA build)
+    freq: Annotated[float, typer.Option(help="nextpnr target frequency in MHz.")] = 12.0,
+    pnr: Annotated[bool, typer.Option(help="Run nextpnr-ice40 for fmax.")] = True,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Write Verilog, synthesize with yosys (iCE40 and generic) and place with nextpnr-ice40."""
+    from accelsim.rtl.topk.harness import ToolMissing
+    from accelsim.rtl.topk.synth import build as run_build
+
+    _check_engine(unit, engine)
+    params = _params(parallelism, width, index_width, max_k)
+    try:
+        report = run_build(engine, params, out, freq_mhz=freq, pnr=pnr)
+    except ToolMissing as err:
+        raise InputError(None, None, str(err)) from None
+    if json_out:
+        print(json.dumps(report, indent=2))
+        return
+    fmax = f"{report['fmax_mhz']} MHz" if report["fmax_mhz"] else f"n/a ({report['pnr_error']})"
+    print(f"{engine}: {report['luts']} LUTs, {report['ffs']} FFs, {report['carries']} carries, "
+          f"{report['brams']} BRAMs; generic cells {report['generic_cells']}; fmax {fmax}")
+    print(f"report: {out / 'report.json'}")
+
+
+@rtl_app.command()
+def verify(
+    unit: UnitArg,
+    engine: Engine = "quickselect",
+    parallelism: Parallelism = 4,  # small default so a check takes seconds
+    width: Width = 12,  # SpAtten RTL: 12-bit scores
+    index_width: IndexWidth = 6,  # n <= 64 by default: fast Icarus runs
+    max_k: MaxK = None,
+    vectors: Annotated[int, typer.Option(help="Random vectors (edge cases are added).")]
+    = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the vectors and flow-control patterns.")] = 0,
+    workdir: Annotated[Path, typer.Option(help="Build directory (cached per parameter set).")]
+    = Path("sim_build/topk"),
+    waves: Annotated[bool, typer.Option(help="Dump a VCD waveform.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run random + edge vectors on the RTL (cocotb + Icarus) against the numpy models.
+
+    Exits with status 1 when any vector's items differ from the functional model.
+    """
+    import numpy as np
+
+    from accelsim.rtl.topk import harness
+
+    _check_engine(unit, engine)
+    if vectors < 0:
+        raise InputError(None, "--vectors", f"must be a non-negative integer, not {vectors}")
+    params = _params(parallelism, width, index_width, max_k)
+    rng = np.random.default_rng(seed)
+    vec = harness.concat(harness.edge_vectors(params, rng),
+                         harness.random_vectors(params, vectors, rng))
+    try:
+        report = harness.verify(engine, params, vec, workdir.resolve(), seed=seed, waves=waves)
+    except harness.ToolMissing as err:
+        raise InputError(None, None, str(err)) from None
+    if json_out:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print(f"{engine}: {report.vectors} vectors, {report.mismatches} mismatches; cycles over "
+              f"{report.timed_vectors} free-flow vectors: RTL {report.rtl_cycles_mean:.1f}, "
+              f"model {report.model_cycles_mean:.1f}, relative error mean "
+              f"{report.cycle_error_mean:.4f} max {report.cycle_error_max:.4f}")
+        if report.first_mismatch:
+            print(f"first mismatch: {report.first_mismatch}")
+    if report.mismatches:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``rtl`` command group."""
+    app.add_typer(rtl_app, name="rtl")
