@@ -42,9 +42,12 @@ def require_tool(binary: str, package: str) -> str:
 
 
 def params_key(engine: str, params: TopKParams) -> str:
-    """Short stable hash of an engine and its params (names build directories)."""
+    """Short hash of an engine, its params and the RTL sources (names build directories)."""
     text = json.dumps([engine, dataclasses.asdict(params)], sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    digest = hashlib.sha256(text.encode())
+    for src in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(src.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def export_verilog(engine: str, params: TopKParams, path: Path) -> Path:

@@ -24,7 +24,7 @@ from accelsim.rtl.topk.common import (
     pair_layout,
     register_component,
 )
-from accelsim.rtl.topk.zero_eliminator import ZeroEliminator
+from accelsim.rtl.topk.zero_eliminator import ZeroEliminator, tree_sum
 from accelsim.topk.base import TopKParams
 
 ORIGINAL = 3  # buffer index of the stored input; 0..2 are work buffers
@@ -171,12 +171,13 @@ class QuickSelectTopK(wiring.Component):
             f_gt.eq(Cat(in_n[j] & (rdata[j] > pivot) for j in range(p))),
             f_eq.eq(Cat(in_n[j] & (rdata[j] == pivot) for j in range(p))),
         ]
-        before = eqseen  # equal items before lane j: a prefix sum, as in the zero eliminator
-        for j in range(p):
-            m.d.comb += sel[j].eq(in_n[j] & (take_all | f_gt[j] | (f_eq[j] & (before < quota))))
-            nxt = Signal(iw + 1, name=f"eq_before{j + 1}")
-            m.d.comb += nxt.eq(before + f_eq[j])
-            before = nxt
+        # equal items before lane j: a prefix sum, one adder tree per lane as in the zero
+        # eliminator
+        for j in range(p + 1):
+            before = Signal(iw + 1, name=f"eq_before{j}")
+            m.d.comb += before.eq(eqseen + tree_sum([f_eq[i] for i in range(j)]))
+            if j < p:
+                m.d.comb += sel[j].eq(in_n[j] & (take_all | f_gt[j] | (f_eq[j] & (before < quota))))
         m.d.comb += ze_out.i_valid.eq(sel)
         for j in range(p):
             m.d.comb += [ze_out.i_data[j].index.eq(base + j), ze_out.i_data[j].score.eq(rdata[j])]

@@ -9,7 +9,7 @@ most one per invalid lane skipped.
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, unsigned
+from amaranth import Const, Module, Mux, Signal, unsigned
 from amaranth.hdl import Shape, ShapeCastable, ShapeLike, Value
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
@@ -19,6 +19,16 @@ def _bits_of(shape: ShapeLike) -> int:
     if isinstance(shape, ShapeCastable):
         return Shape.cast(shape.as_shape()).width
     return Shape.cast(shape).width
+
+
+def tree_sum(bits: list[Value]) -> Value:
+    """Sum of one-bit values as a balanced adder tree (0 for none)."""
+    if not bits:
+        return Const(0, 1)
+    while len(bits) > 1:
+        bits = [a + b for a, b in zip(bits[::2], bits[1::2], strict=False)] + (
+            [bits[-1]] if len(bits) % 2 else [])
+    return bits[0]
 
 
 class ZeroEliminator(wiring.Component):
@@ -67,21 +77,20 @@ class ZeroEliminator(wiring.Component):
         stages = (p - 1).bit_length()
         shift_shape = unsigned(max(stages, 1))
 
-        # Prefix sum: the shift of lane i is the number of invalid lanes below it.
+        # Prefix sum: the shift of lane i is the number of invalid lanes below it, each lane's
+        # count a balanced adder tree (a ripple chain makes event simulators re-evaluate the
+        # shifter once per link).
+        inval = Signal(p)
+        m.d.comb += inval.eq(~self.i_valid)
         elems = []
-        ones = 0
         for i in range(p):
             d = Signal(width, name=f"d0_{i}")
             v = Signal(name=f"v0_{i}")
             sh = Signal(shift_shape, name=f"sh0_{i}")
-            m.d.comb += [
-                d.eq(Value.cast(self.i_data[i])),
-                v.eq(self.i_valid[i]),
-                sh.eq(i - ones),
-            ]
-            ones = ones + self.i_valid[i]
+            m.d.comb += [d.eq(Value.cast(self.i_data[i])), v.eq(self.i_valid[i]),
+                         sh.eq(tree_sum([inval[j] for j in range(i)]))]
             elems.append((d, v, sh))
-        m.d.comb += self.o_count.eq(ones)
+        m.d.comb += self.o_count.eq(tree_sum([self.i_valid[j] for j in range(p)]))
 
         # Shifter stages, least significant shift bit first.
         for s in range(stages):
