@@ -27,26 +27,25 @@ IndexWidth = Annotated[int, typer.Option(help="Index bits; the largest job has 2
 MaxK = Annotated[int | None, typer.Option(help="Slots of the streaming engine [default: max n].")]
 
 
-def _params(parallelism: int, width: int, index_width: int, max_k: int | None):
-    from accelsim.topk import TopKParams
-
-    try:
-        return TopKParams(parallelism=parallelism, width=width, index_width=index_width,
-                          max_k=max_k)
-    except ValueError as err:
-        raise InputError(None, None, f"bad top-k parameters: {err}") from None
-
-
-def _check_engine(unit: str, engine: str) -> None:
+def _setup(unit: str, engine: str, parallelism: int, width: int, index_width: int,
+           max_k: int | None):
+    """The checked params of ``engine``'s RTL; bad input raises :class:`InputError`."""
     from accelsim.rtl.topk import ENGINE_COMPONENTS
+    from accelsim.rtl.topk.common import check_params
+    from accelsim.topk import TopKParams
 
     if unit not in UNITS:
         raise InputError(None, "UNIT", f"no RTL for unit {unit!r}; expected one of: "
                          f"{', '.join(UNITS)}")
-
     if engine not in ENGINE_COMPONENTS:
         raise InputError(None, "--engine", f"no RTL for top-k engine {engine!r}; expected one "
                          f"of: {', '.join(sorted(ENGINE_COMPONENTS))}")
+    try:
+        params = TopKParams(parallelism=parallelism, width=width, index_width=index_width,
+                            max_k=max_k)
+        return check_params(params, lanes=engine != "streaming")
+    except ValueError as err:
+        raise InputError(None, None, f"bad top-k parameters: {err}") from None
 
 
 @rtl_app.command()
@@ -66,8 +65,7 @@ def build(
     from accelsim.rtl.topk.harness import ToolMissing
     from accelsim.rtl.topk.synth import build as run_build
 
-    _check_engine(unit, engine)
-    params = _params(parallelism, width, index_width, max_k)
+    params = _setup(unit, engine, parallelism, width, index_width, max_k)
     try:
         report = run_build(engine, params, out, freq_mhz=freq, pnr=pnr)
     except ToolMissing as err:
@@ -105,10 +103,9 @@ def verify(
 
     from accelsim.rtl.topk import harness
 
-    _check_engine(unit, engine)
+    params = _setup(unit, engine, parallelism, width, index_width, max_k)
     if vectors < 0:
         raise InputError(None, "--vectors", f"must be a non-negative integer, not {vectors}")
-    params = _params(parallelism, width, index_width, max_k)
     rng = np.random.default_rng(seed)
     vec = harness.concat(harness.edge_vectors(params, rng),
                          harness.random_vectors(params, vectors, rng))

@@ -1,0 +1,66 @@
+import json
+import shutil
+
+import pytest
+
+from accelsim.cli import main
+from accelsim.rtl.topk import harness
+
+
+def run(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["rtl", "verify", "dram"], "field 'UNIT': no RTL for unit 'dram'; expected one of: topk"),
+    (["rtl", "verify", "topk", "--engine", "sorter"],
+     "field '--engine': no RTL for top-k engine 'sorter'; expected one of: quickselect, "
+     "statistical, streaming"),
+    (["rtl", "build", "topk", "--parallelism", "0"],
+     "bad top-k parameters: parallelism must be a positive integer, not 0"),
+    (["rtl", "verify", "topk", "--vectors", "-1"],
+     "field '--vectors': must be a non-negative integer, not -1"),
+])
+def test_bad_input_is_one_line_exit_2(args, message, capsys):
+    code, _, err = run(args, capsys)
+    assert code == 2
+    assert err == f"accelsim: error: {message}\n"
+
+
+def test_rtl_parameter_rule_reported(capsys):
+    code, _, err = run(["rtl", "verify", "topk", "--parallelism", "3"], capsys)
+    assert code == 2 and "parallelism must be a power of two in RTL, not 3" in err
+
+
+@pytest.mark.parametrize(("command", "tool"), [("verify", "iverilog"), ("build", "yosys")])
+def test_missing_tool_names_debian_package(command, tool, monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(harness.shutil, "which", lambda _: None)
+    code, _, err = run(["rtl", command, "topk", "--workdir" if command == "verify" else "-o",
+                        str(tmp_path)], capsys)
+    assert code == 2
+    assert err == (f"accelsim: error: {tool} not found; install it with: "
+                   f"sudo apt-get install {tool}\n")
+
+
+@pytest.mark.skipif(shutil.which("iverilog") is None, reason="needs iverilog")
+def test_verify_json(capsys, tmp_path):
+    main(["rtl", "verify", "topk", "--engine", "streaming", "--index-width", "4", "--max-k", "4",
+          "--vectors", "6", "--seed", "3", "--json", "--workdir", str(tmp_path)])
+    report = json.loads(capsys.readouterr().out)
+    assert {"vectors", "mismatches", "rtl_cycles_mean", "model_cycles_mean", "cycle_error_mean",
+            "cycle_error_max"} <= set(report)
+    assert report["mismatches"] == 0 and report["vectors"] >= 6 + 10
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("nextpnr-ice40") is None, reason="needs yosys and nextpnr")
+def test_build_report(capsys, tmp_path):
+    main(["rtl", "build", "topk", "--engine", "streaming", "--index-width", "4", "--max-k", "4",
+          "-o", str(tmp_path), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["luts"] > 0 and report["ffs"] > 0 and report["generic_cells"] > 0
+    assert report["fmax_mhz"] > 0 and (tmp_path / "topk.v").exists()
+    assert json.loads((tmp_path / "report.json").read_text()) == report
