@@ -60,16 +60,21 @@ def build(
     freq: Annotated[float, typer.Option(help="nextpnr target frequency in MHz.")] = 12.0,
     pnr: Annotated[bool, typer.Option(help="Run nextpnr-ice40 for fmax.")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    record: Annotated[Path | None, typer.Option(
+        help="Also record the measured cost into this YAML cost table.")] = None,
 ) -> None:
     """Write Verilog, synthesize with yosys (iCE40 and generic) and place with nextpnr-ice40."""
     from accelsim.rtl.topk.harness import ToolMissing
     from accelsim.rtl.topk.synth import build as run_build
+    from accelsim.rtl.topk.synth import record as record_cost
 
     params = _setup(unit, engine, parallelism, width, index_width, max_k)
     try:
         report = run_build(engine, params, out, freq_mhz=freq, pnr=pnr)
     except ToolMissing as err:
         raise InputError(None, None, str(err)) from None
+    if record is not None:
+        record_cost(report, record)
     if json_out:
         print(json.dumps(report, indent=2))
         return

@@ -98,4 +98,33 @@ def build(engine: str, params: TopKParams, outdir: Path, *, freq_mhz: float = DE
     return report
 
 
-__all__ = ["DEFAULT_FREQ_MHZ", "ToolMissing", "build"]
+RECORD_FIELDS = ("luts", "ffs", "carries", "brams", "generic_cells", "fmax_mhz", "device")
+
+
+def record_key(engine: str, params: TopKParams) -> str:
+    """Entry name in the FPGA cost table: the engine and every parameter as ``-name=value``."""
+    fields = dataclasses.asdict(params)
+    return engine + "".join(f"-{name}={fields[name]}" for name in sorted(fields))
+
+
+def record(report: dict, table: Path) -> dict:
+    """Add (or replace) ``report``'s measured cost in the YAML cost ``table``; return the table.
+
+    The table maps ``topk`` -> entry name (:func:`record_key`) -> LUTs, FFs, carries, BRAMs,
+    generic cells, fmax and device, each entry citing the synthesis run as its source.
+    """
+    import yaml
+
+    data = yaml.safe_load(table.read_text()) if table.exists() else None
+    data = data or {}
+    key = record_key(report["engine"], TopKParams(**report["params"]))
+    entry = {f: report[f] for f in RECORD_FIELDS}
+    entry["params"] = report["params"]
+    entry["source"] = "accelsim rtl build: Debian yosys synth_ice40 + nextpnr-ice40"
+    data.setdefault("topk", {})[key] = entry
+    table.parent.mkdir(parents=True, exist_ok=True)
+    table.write_text(yaml.safe_dump(data, sort_keys=True))
+    return data
+
+
+__all__ = ["DEFAULT_FREQ_MHZ", "ToolMissing", "build", "record", "record_key"]
