@@ -1,5 +1,4 @@
 import json
-import shutil
 
 import pytest
 
@@ -45,7 +44,6 @@ def test_missing_tool_names_debian_package(command, tool, monkeypatch, capsys, t
                    f"sudo apt-get install {tool}\n")
 
 
-@pytest.mark.skipif(shutil.which("iverilog") is None, reason="needs iverilog")
 def test_verify_json(capsys, tmp_path):
     main(["rtl", "verify", "topk", "--engine", "streaming", "--index-width", "4", "--max-k", "4",
           "--vectors", "6", "--seed", "3", "--json", "--workdir", str(tmp_path)])
@@ -56,7 +54,6 @@ def test_verify_json(capsys, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("nextpnr-ice40") is None, reason="needs yosys and nextpnr")
 def test_build_report(capsys, tmp_path):
     main(["rtl", "build", "topk", "--engine", "streaming", "--index-width", "4", "--max-k", "4",
           "-o", str(tmp_path), "--json"])
