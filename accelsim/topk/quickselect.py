@@ -37,7 +37,7 @@ class QuickSelect(TopKEngine):
 
     def select(self, scores: np.ndarray, k: np.ndarray | int, rng: np.random.Generator) -> Selection:
         scores = np.atleast_2d(np.asarray(scores, dtype=np.float64))
-        b, n = scores.shape
+        b, _n = scores.shape
         k = np.broadcast_to(np.asarray(k, dtype=np.int64), (b,)).copy()
         valid = ~np.isnan(scores)
         k = np.minimum(k, valid.sum(axis=1))
