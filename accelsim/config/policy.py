@@ -67,6 +67,10 @@ class SpAttenPolicy(Strict):
     """Cascade head pruning (SpAtten Sec. III-B: first 30% of layers unpruned)."""
     values: Ratio = 0.2
     """Local value pruning: fraction of fetched keys whose V rows are kept (released traces: 0.2)."""
+    values_in_prefill: bool = False
+    """Also prune values per query in prefill. Off by default: there V rows are fetched once and
+    reused from SRAM by every query, so pruning saves only ProbxV work while each query costs a
+    top-k job on the value engine (accelsim's finding on its quick-select cycle model)."""
     quant: Quantization = Quantization()
     full_bits: int = Field(12, ge=1, le=16)
     """Bits of K/V when quantization is disabled (SpAtten on-chip width: 12)."""

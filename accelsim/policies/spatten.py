@@ -43,6 +43,7 @@ class _Settings:
     value_bits: int
     threshold: float
     values: float
+    values_in_prefill: bool
     tokens: list[float]
     heads: list[float]
 
@@ -186,7 +187,8 @@ class SpAttenPass:
 
         # Local value pruning: per head and query, keep the rows with the largest probabilities.
         nvis = vis.sum(axis=-1)
-        kv_keep = np.maximum(1, np.round(s.values * nvis)).astype(np.int64)
+        ratio = s.values if (s.values_in_prefill or not prefill) else 1.0
+        kv_keep = np.maximum(1, np.round(ratio * nvis)).astype(np.int64)
         flat_p = np.where(vis, p, np.nan).reshape(-1, len(idx))
         prune_v = (kv_keep < nvis).reshape(-1)
         vmask = vis.reshape(-1, len(idx)).copy()
@@ -242,15 +244,16 @@ class SpAttenPass:
 
 def _settings(cfg: SpAttenPolicy | DensePolicy, layers: int) -> _Settings:
     if isinstance(cfg, DensePolicy):
-        return _Settings(cfg.bits, 0, cfg.bits, 0.0, 1.0, [1.0] * layers, [1.0] * layers)
+        return _Settings(cfg.bits, 0, cfg.bits, 0.0, 1.0, False, [1.0] * layers, [1.0] * layers)
     try:
         tokens, heads = cfg.tokens.ratios(layers), cfg.heads.ratios(layers)
     except ValueError as err:
         raise InputError(None, "policy.tokens.keep / policy.heads.keep", str(err)) from None
     if cfg.quant.enabled:
         q = cfg.quant
-        return _Settings(q.msb_bits, q.lsb_bits, q.value_bits, q.threshold, cfg.values, tokens, heads)
-    return _Settings(cfg.full_bits, 0, cfg.full_bits, 0.0, cfg.values, tokens, heads)
+        return _Settings(q.msb_bits, q.lsb_bits, q.value_bits, q.threshold, cfg.values,
+                         cfg.values_in_prefill, tokens, heads)
+    return _Settings(cfg.full_bits, 0, cfg.full_bits, 0.0, cfg.values, cfg.values_in_prefill, tokens, heads)
 
 
 @register("spatten")

@@ -54,7 +54,7 @@ class EventEngine:
         self.lat = dram_latency(hw)
         self.qk_fill = hw.qk.latency + hw.softmax.latency + hw.fetcher.latency
         self.pv_fill = hw.pv.latency + hw.fetcher.latency
-        self.t = Timeline(busy={"dram": 0.0, "qk": 0.0, "pv": 0.0, "topk": 0.0})
+        self.t = Timeline(busy={"dram": 0.0, "qk": 0.0, "pv": 0.0, "topk_shared": 0.0, "topk_value": 0.0})
 
     def _fetch(self, cycles: float, nbytes: float, kind: str, span: list[float]):
         """Stream ``nbytes`` over the channels; ``span`` receives [start, end] of the transfer."""
@@ -104,7 +104,7 @@ class EventEngine:
             with self.engines[-1].request() as e:
                 yield e
                 yield env.timeout(row.vtopk)
-                self.t.busy["topk"] += row.vtopk
+                self.t.busy["topk_value"] += row.vtopk
         with self.vbuf.request() as vb:
             yield vb
             fetch, span = self._issue(row.v_dram, row.v_bytes, "value")
@@ -116,7 +116,7 @@ class EventEngine:
         with self.engines[0].request() as e:
             yield e
             yield self.env.timeout(cycles)
-            self.t.busy["topk"] += cycles
+            self.t.busy["topk_shared"] += cycles
         done.succeed()
 
     def run(self) -> Timeline:
