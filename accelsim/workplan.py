@@ -24,8 +24,10 @@ REQUEST_COLUMNS: dict[str, str] = {
     "queries": "int32",  # queries of this request (1 in decode)
     "keys": "int32",  # key rows fetched from DRAM
     "key_bits": "int32",  # bits per key element fetched first (MSBs)
-    "lsb_bits": "int32",  # bits per key element re-fetched when requantizing (0: never)
+    "lsb_bits": "int32",  # bits per key element re-fetched when requantizing
+    "lsb_keys": "int32",  # key rows whose LSBs were re-fetched from DRAM
     "lsb_queries": "int32",  # queries whose probabilities were recomputed with LSBs
+    "requant_rows": "int64",  # key rows re-scored in those recomputations
     "values": "int32",  # value rows fetched from DRAM
     "value_bits": "int32",
     "qk_rows": "int64",  # key rows scored, summed over queries
@@ -80,7 +82,7 @@ class WorkPlan:
         """Bytes fetched from DRAM by class (hardware-independent arithmetic)."""
         r = self.requests
         key = (r["keys"] * r["d"] * r["key_bits"]).sum() / 8
-        lsb = (r["keys"] * r["d"] * r["lsb_bits"] * (r["lsb_queries"] > 0)).sum() / 8
+        lsb = (r["lsb_keys"] * r["d"] * r["lsb_bits"]).sum() / 8
         value = (r["values"] * r["d"] * r["value_bits"]).sum() / 8
         return {"key": float(key), "key_lsb": float(lsb), "value": float(value)}
 

@@ -6,7 +6,6 @@ import importlib
 import pkgutil
 import sys
 
-import click
 import typer
 
 from accelsim.errors import InputError
@@ -18,6 +17,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    """Simulate and explore sparse-attention accelerators (SpAtten and successors)."""
+
 
 for _mod in pkgutil.iter_modules(__path__):
     if not _mod.name.startswith("_"):
@@ -36,10 +41,13 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, standalone_mode=False)
     except InputError as err:
         fail(str(err))
-    except click.exceptions.UsageError as err:
-        ctx = f"{err.ctx.command_path}: " if err.ctx else ""
-        fail(f"{ctx}{err.format_message()}")
-    except click.exceptions.Abort:
-        fail("aborted")
-    except click.exceptions.Exit as err:
+    except typer.Exit as err:
         raise SystemExit(err.exit_code) from None
+    except typer.Abort:
+        fail("aborted")
+    except typer.TyperException as err:  # click's usage errors (typer vendors click)
+        message = err.format_message()
+        if not message:  # no arguments: help was printed
+            raise SystemExit(2) from None
+        ctx = getattr(err, "ctx", None)
+        fail(f"{ctx.command_path}: {message}" if ctx is not None else message)

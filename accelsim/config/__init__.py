@@ -78,6 +78,7 @@ def load_hardware(ref: str | Path, overrides: dict[str, Any] | None = None) -> H
     data, source = _resolve("hardware", ref)
     if overrides:
         data = deep_merge(data, overrides)
+        source += " with --set overrides"
     return validate(Hardware, data, source)
 
 
@@ -89,6 +90,7 @@ def load_policy(ref: str | Path, overrides: dict[str, Any] | None = None) -> SpA
     data, source = _resolve("policy", ref)
     if overrides:
         data = deep_merge(data, overrides)
+        source += " with --set overrides"
     if "name" not in data:
         raise InputError(source, "name", "missing; expected one of: spatten, dense")
     return validate(_POLICY, data, source)

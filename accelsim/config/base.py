@@ -58,13 +58,28 @@ def read_yaml(path: str | Path) -> Any:
         raise InputError(path, None, f"malformed YAML: {where}{problem}") from None
 
 
-def describe_validation_error(err: ValidationError) -> tuple[str, str]:
+def _allowed(model: Any, path: tuple[Any, ...]) -> list[str]:
+    """Field names accepted at ``path`` inside ``model`` (empty when not a plain model path)."""
+    for part in path:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        model = field.annotation
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def describe_validation_error(err: ValidationError, model: Any = None) -> tuple[str, str]:
     """Return (dotted field path, message) of the first error of ``err``."""
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-"))
-    msg = first["msg"]
+    msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        msg = "unknown field"
+        names = _allowed(model, tuple(first["loc"][:-1]))
+        msg = "unknown field" + (f"; expected one of: {', '.join(names)}" if names else "")
     elif "input" in first and first["type"] not in ("missing",):
         got = first["input"]
         if not isinstance(got, dict | list):
@@ -72,7 +87,7 @@ def describe_validation_error(err: ValidationError) -> tuple[str, str]:
     more = len(err.errors()) - 1
     if more:
         msg += f" (and {more} more error{'s' if more > 1 else ''})"
-    return loc or "<root>", msg
+    return loc, msg
 
 
 def validate(
@@ -84,5 +99,6 @@ def validate(
             return model.validate_python(data)
         return model.model_validate(data)
     except ValidationError as err:
-        loc, msg = describe_validation_error(err)
-        raise InputError(source, f"{prefix}{loc}" if prefix else loc, msg) from None
+        loc, msg = describe_validation_error(err, model)
+        field = f"{prefix}{loc}" if loc else (prefix.rstrip(".") or None)
+        raise InputError(source, field, msg) from None

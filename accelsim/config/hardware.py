@@ -105,7 +105,7 @@ class Hardware(Strict):
     """Label used in reports."""
     clock_ghz: PositiveFloat = 1.0
     """Core clock (SpAtten Sec. V: 1 GHz)."""
-    tech_nm: Literal[40, 28, 16, 7] = 40
+    tech_nm: Literal[40] = 40
     """Process node of the energy/area tables (SpAtten Sec. V: TSMC 40 nm)."""
     fetcher: Fetcher = Fetcher()
     qk: MulArray = MulArray()

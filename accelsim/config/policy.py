@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -14,7 +15,7 @@ Ratio = Annotated[float, Field(ge=0.0, le=1.0)]
 class Schedule(Strict):
     """Per-layer keep ratios: explicit (``keep``) or the paper's linear schedule.
 
-    The linear schedule leaves the first ``unpruned`` fraction of layers whole, then keeps a ratio
+    The linear schedule leaves the first ``unpruned`` fraction of layers whole (rounded up), then keeps a ratio
     that falls linearly from ``start`` to ``end`` (SpAtten Sec. III-A).
     """
 
@@ -33,7 +34,7 @@ class Schedule(Strict):
             if len(self.keep) != layers:
                 raise ValueError(f"keep lists {len(self.keep)} layers, the workload has {layers}")
             return list(self.keep)
-        first = min(layers, round(self.unpruned * layers))
+        first = min(layers, math.ceil(self.unpruned * layers - 1e-9))
         rest = layers - first
         out = [1.0] * first
         for i in range(rest):
@@ -66,9 +67,15 @@ class SpAttenPolicy(Strict):
     """Cascade head pruning (SpAtten Sec. III-B: first 30% of layers unpruned)."""
     values: Ratio = 0.2
     """Local value pruning: fraction of fetched keys whose V rows are kept (released traces: 0.2)."""
+    values_in_prefill: bool = False
+    """Also prune values per query in prefill. Off by default: there V rows are fetched once and
+    reused from SRAM by every query, so pruning saves only ProbxV work while each query costs a
+    top-k job on the value engine (accelsim's finding on its quick-select cycle model)."""
     quant: Quantization = Quantization()
     full_bits: int = Field(12, ge=1, le=16)
     """Bits of K/V when quantization is disabled (SpAtten on-chip width: 12)."""
+    engine: str = "quickselect"
+    """Top-k engine whose functional model selects tokens, heads and values (SpAtten: quick-select)."""
     seed: int = 0
     """Seed of the top-k engines' random pivots."""
 

@@ -47,7 +47,7 @@ class TraceMeta(Strict):
     """Prefill attention is causal (decoders) or full (encoders)."""
     masked: bool = False
     """Per-layer prefill masks are stored (sliding windows and other non-standard masks)."""
-    provenance: dict[str, Any] = {}
+    provenance: dict[str, Any] = Field(default_factory=dict)
     """Where the text and weights came from, and the command that made the trace."""
 
     @model_validator(mode="after")
@@ -172,7 +172,7 @@ def _open(path: str | Path):
         meta = TraceMeta.model_validate(raw)
     except ValidationError as err:
         loc, msg = describe_validation_error(err)
-        raise InputError(src, f"meta.{loc}", msg) from None
+        raise InputError(src, f"meta.{loc}" if loc else "meta", msg) from None
     return meta, handle
 
 

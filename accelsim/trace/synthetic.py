@@ -3,8 +3,9 @@
 Real attention has sinks (the first token draws much of the mass) and heavy-tailed scores (a few
 tokens dominate, and the same tokens stay important across heads and layers), which is what makes
 cascade pruning work. Keys here are Gaussian noise plus, along a shared per-head direction, a
-per-token salience drawn from a Pareto law (shared by all layers, with per-layer jitter); token 0
-is a sink. Queries lean on the same direction, so their scores inherit the salience.
+per-token salience drawn from a Pareto law (shared by all layers, with per-layer jitter, capped at
+4); token 0 is a sink with salience ``sink``. Queries lean on the same direction, so their scores
+inherit the salience.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ def synthetic_trace(*, layers: int = 4, heads: int = 4, kv_heads: int | None = N
     """Generate a trace with attention sinks and heavy-tailed, layer-persistent salience.
 
     ``tail`` is the Pareto shape of token salience (smaller: heavier tail); ``sink`` the salience
-    of token 0 in units of the median.
+    of token 0.
     """
     kv_heads = kv_heads or heads
     rng = np.random.default_rng(seed)
     n = prompt_len + decode_steps
     d = head_dim
-    salience = np.minimum(rng.pareto(tail, n) * 0.5, 6.0)
+    salience = np.minimum(rng.pareto(tail, n) * 0.5, 4.0)
     salience[0] = sink
     meta = TraceMeta(
         model="synthetic", layers=layers, heads=heads, kv_heads=kv_heads, head_dim=d,
@@ -40,6 +41,7 @@ def synthetic_trace(*, layers: int = 4, heads: int = 4, kv_heads: int | None = N
         u = rng.standard_normal((kv_heads, d))
         u /= np.linalg.norm(u, axis=1, keepdims=True)
         sal = salience * np.exp(0.3 * rng.standard_normal(n))  # layer jitter keeps ranks similar
+        sal[0] = sink
         k = rng.standard_normal((kv_heads, n, d)) * 0.5 + sal[None, :, None] * u[:, None, :]
         v = rng.standard_normal((kv_heads, n, d))
         strength = rng.uniform(0.8, 1.6, heads)  # heads differ in how peaked they are

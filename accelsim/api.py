@@ -1,0 +1,79 @@
+"""Library entry points: load a workload, plan it with a policy (phase 1), simulate (phase 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from accelsim.config import DensePolicy, Hardware, SpAttenPolicy
+from accelsim.errors import InputError
+from accelsim.hw.energy import area_by, energy_by, op_counts
+from accelsim.policies import make_plan
+from accelsim.sim.engine import EventEngine, Timeline
+from accelsim.sim.items import build_items, job_cycles, topk_engine
+from accelsim.sim.result import LayerQuality, Quality, SimResult
+from accelsim.trace.format import Trace, read_trace
+from accelsim.trace.spatten_csv import read_spatten_csv
+from accelsim.workplan import WorkPlan
+
+WORKLOAD_SUFFIXES = {".csv": "SpAtten request trace", ".safetensors": "accelsim trace"}
+
+
+def load_workload(path: str | Path, seed: int = 0) -> Trace | WorkPlan:
+    """A trace (.safetensors) or one of the SpAtten authors' request traces (.csv)."""
+    path = Path(path)
+    if path.suffix == ".csv":
+        return read_spatten_csv(path, seed=seed)
+    if path.suffix == ".safetensors":
+        return read_trace(path)
+    kinds = ", ".join(f"{k} ({v})" for k, v in WORKLOAD_SUFFIXES.items())
+    raise InputError(path, None, f"unknown workload type; expected {kinds}")
+
+
+def plan(policy: SpAttenPolicy | DensePolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
+    """Phase 1."""
+    return make_plan(policy, workload, phases=phases)
+
+
+def simulate(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult, Timeline]:
+    """Phase 2: time and energy of ``wp`` on ``hw``."""
+    if hw.topk.count == 0 and len(wp.topk):
+        raise InputError(None, "hardware.topk.count",
+                         f"hardware {hw.name!r} has no top-k engine but the plan has {len(wp.topk)} "
+                         "top-k jobs; use a pruning-free policy (e.g. --policy dense)")
+    engine = topk_engine(hw)
+    jobs = job_cycles(wp, engine)
+    items = build_items(wp, hw, jobs)
+    timeline = EventEngine(hw, wp, items, jobs).run()
+    by = {"key": float(items["k_bytes"].sum()), "key_lsb": float(items["lsb_bytes"].sum()),
+          "value": float(items["v_bytes"].sum())}
+    dram = sum(by.values())
+    counts = op_counts(wp, engine if hw.topk.count else None)
+    ebys = energy_by(counts, dram, hw)
+    abys = area_by(hw)
+    cycles = timeline.cycles
+    seconds = cycles / (hw.clock_ghz * 1e9)
+    ops = 2.0 * (counts["qk_macs"] + counts["pv_macs"])
+    energy = sum(ebys.values())
+    return SimResult(
+        hardware=hw.name, policy=str(wp.meta.get("policy", "")), workload=workload,
+        cycles=cycles, seconds=seconds, ops=ops, gops=ops / seconds / 1e9 if seconds else 0.0,
+        dram_bytes=dram, dram_bytes_by=by, bandwidth_bound_cycles=dram / hw.bytes_per_cycle,
+        energy_j=energy, energy_by=ebys, power_w=energy / seconds if seconds else 0.0,
+        area_mm2=sum(abys.values()), area_by=abys, requests=len(wp), topk_jobs=len(wp.topk),
+        busy_by=timeline.busy, quality=quality(wp),
+    ), timeline
+
+
+def quality(wp: WorkPlan) -> Quality | None:
+    """Quality proxies of a plan made from tensors (None for request traces)."""
+    if not wp.has_quality:
+        return None
+    r = wp.requests
+    per = r.groupby("layer")[["mass_recall", "out_err"]].mean()
+    return Quality(
+        mass_recall=float(np.nanmean(r["mass_recall"])), out_err=float(np.nanmean(r["out_err"])),
+        per_layer=[LayerQuality(layer=int(i), mass_recall=float(a), out_err=float(b))
+                   for i, (a, b) in per.iterrows()],
+    )

@@ -1,0 +1,102 @@
+"""``accelsim run``: one workload, one policy, one hardware config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from accelsim.errors import InputError
+
+
+def parse_sets(sets: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``hw.a.b=V`` / ``policy.a=V`` options into nested override dicts (values parsed as YAML)."""
+    out: dict[str, dict[str, Any]] = {"hw": {}, "policy": {}}
+    for item in sets:
+        key, sep, raw = item.partition("=")
+        root, _, path = key.partition(".")
+        if not sep or root not in out or not path:
+            raise InputError(None, "--set", f"expected hw.PATH=VALUE or policy.PATH=VALUE, got {item!r}")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise InputError(None, "--set", f"value of {key} is not valid YAML: {raw!r}") from None
+        node = out[root]
+        parts = path.split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+    return out["hw"], out["policy"]
+
+
+def render(result, console: Console) -> None:
+    """A rich summary of a SimResult."""
+    t = Table(title=f"{result.workload}  on  {result.hardware}  ({result.policy})", show_header=False)
+    t.add_column("metric", style="bold")
+    t.add_column("value", justify="right")
+    t.add_row("cycles", f"{result.cycles:,.0f}")
+    t.add_row("time", f"{result.seconds * 1e3:.3f} ms")
+    t.add_row("throughput", f"{result.gops:,.1f} GOP/s")
+    t.add_row("DRAM traffic", f"{result.dram_bytes / 1e6:,.2f} MB  ("
+              + ", ".join(f"{k} {v / 1e6:.2f}" for k, v in result.dram_bytes_by.items()) + ")")
+    t.add_row("DRAM-bandwidth bound", f"{result.bandwidth_bound_cycles:,.0f} cycles")
+    t.add_row("energy", f"{result.energy_j * 1e3:.3f} mJ  ({result.power_w:.2f} W)")
+    t.add_row("area", f"{result.area_mm2:.2f} mm²")
+    t.add_row("requests / top-k jobs", f"{result.requests:,} / {result.topk_jobs:,}")
+    if result.quality is not None:
+        t.add_row("attention-mass recall", f"{result.quality.mass_recall:.4f}")
+        t.add_row("relative output error", f"{result.quality.out_err:.4f}")
+    console.print(t)
+    e = Table(title="energy by component")
+    e.add_column("component")
+    e.add_column("mJ", justify="right")
+    e.add_column("share", justify="right")
+    for k, v in sorted(result.energy_by.items(), key=lambda kv: -kv[1]):
+        e.add_row(k, f"{v * 1e3:.4f}", f"{v / result.energy_j:.1%}" if result.energy_j else "-")
+    console.print(e)
+    if result.quality is not None:
+        q = Table(title="quality by layer")
+        for c in ("layer", "mass recall", "output error"):
+            q.add_column(c, justify="right")
+        for lq in result.quality.per_layer:
+            q.add_row(str(lq.layer), f"{lq.mass_recall:.4f}", f"{lq.out_err:.4f}")
+        console.print(q)
+
+
+def run(
+    workload: Annotated[Path, typer.Option("--workload", "-w", help="Trace (.safetensors) or SpAtten CSV.")],
+    hw: Annotated[str, typer.Option("--hw", help="Hardware preset name or YAML file.")] = "spatten",
+    policy: Annotated[str, typer.Option("--policy", help="Policy preset name or YAML file.")] = "spatten",
+    phases: Annotated[str, typer.Option(help="prefill, decode or both (traces only).")] = "both",
+    sets: Annotated[list[str] | None, typer.Option("--set", help="Override, e.g. hw.qk.multipliers=256.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the JSON result here.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for pivots of request-trace top-k jobs.")] = 0,
+) -> None:
+    """Simulate WORKLOAD under a policy on a hardware config."""
+    from accelsim import api
+    from accelsim.config import load_hardware, load_policy
+
+    hw_over, pol_over = parse_sets(sets or [])
+    hardware = load_hardware(hw, hw_over)
+    pol = load_policy(policy, pol_over)
+    wl = api.load_workload(workload, seed=seed)
+    plan = api.plan(pol, wl, phases=phases)
+    result, _ = api.simulate(hardware, plan, workload=workload.name)
+    text = result.model_dump_json(indent=2)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text + "\n")
+    if as_json:
+        print(json.dumps(json.loads(text)))
+    else:
+        render(result, Console())
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

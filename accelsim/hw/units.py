@@ -1,0 +1,51 @@
+"""Service times of the datapath units, vectorized over a WorkPlan's requests.
+
+Each function maps per-request work (rows, bytes) to cycles on one unit; the event engine decides
+how those intervals overlap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accelsim.config.hardware import Dram, Hardware, MulArray
+
+FIFO_PORT_BYTES = 16  # SpAtten Sec. IV-A: 32 data FIFOs of 64 x 16 B
+
+
+def ceil_div(a: np.ndarray, b: float) -> np.ndarray:
+    return np.ceil(np.asarray(a, dtype=np.float64) / b)
+
+
+def array_cycles(rows: np.ndarray, d: np.ndarray, unit: MulArray) -> np.ndarray:
+    """Cycles to multiply ``rows`` vectors of length ``d`` on a multiplier array with adder tree.
+
+    SpAtten Sec. IV-B: 512 multipliers score 512/D key rows per cycle; a row longer than the
+    array takes ceil(D / multipliers) cycles.
+    """
+    d = np.asarray(d, dtype=np.float64)
+    rows = np.asarray(rows, dtype=np.float64)
+    per_cycle = np.floor(unit.multipliers / np.maximum(d, 1))
+    return np.where(per_cycle >= 1, np.ceil(rows / np.maximum(per_cycle, 1)),
+                    rows * np.ceil(d / unit.multipliers))
+
+
+def dram_cycles(nbytes: np.ndarray, dram: Dram, clock_ghz: float, fetcher_ports: int) -> np.ndarray:
+    """Cycles the channels are busy streaming ``nbytes`` (rounded up to whole transactions).
+
+    Transactions interleave over channels (SpAtten RTL: 32-byte blocks by address bits), so a
+    stream sees the aggregate peak; the fetcher's data FIFOs cap it at ports x 16 B per cycle.
+    """
+    txn = dram.transaction_bytes
+    moved = np.ceil(np.asarray(nbytes, dtype=np.float64) / txn) * txn
+    rate = min(dram.peak_gbs / clock_ghz, fetcher_ports * FIFO_PORT_BYTES)
+    return moved / rate
+
+
+def transactions(nbytes: np.ndarray, dram: Dram) -> np.ndarray:
+    return np.ceil(np.asarray(nbytes, dtype=np.float64) / dram.transaction_bytes)
+
+
+def dram_latency(hw: Hardware) -> float:
+    """Idle access latency in core cycles."""
+    return hw.dram.latency_ns * hw.clock_ghz

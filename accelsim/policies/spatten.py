@@ -1,0 +1,284 @@
+"""SpAtten's functional pass (phase 1): cascade token and head pruning, local value pruning and
+progressive quantization on a trace (SpAtten Sec. III; docs/spatten.md, docs/policies.md).
+
+State carried across layers and decode steps, as the hardware carries it:
+- token importance, accumulated over heads, queries, layers and steps; a token pruned at layer l
+  never returns at layer l or deeper (cascade), in this step or later ones;
+- head importance sum |o_h| accumulated over layers; pruned heads stay pruned likewise.
+Keys are scored from their MSBs; a query whose max probability is below the threshold re-fetches
+the LSBs and is recomputed once, decided on the actual quantized scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from accelsim.config.policy import DensePolicy, SpAttenPolicy
+from accelsim.errors import InputError
+from accelsim.policies.base import register
+from accelsim.policies.quant import fake_quant, msb_lsb
+from accelsim.topk import get_engine
+from accelsim.trace.format import Trace
+from accelsim.workplan import REQUEST_COLUMNS, TopKJobs, WorkPlan
+
+PHASES = ("prefill", "decode", "both")
+
+
+def _softmax(s: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    s = np.where(valid, s, -np.inf)
+    m = np.max(s, axis=-1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    e = np.exp(s - m) * valid
+    tot = e.sum(axis=-1, keepdims=True)
+    return e / np.where(tot > 0, tot, 1.0)
+
+
+@dataclass
+class _Settings:
+    key_bits: int
+    lsb_bits: int
+    value_bits: int
+    threshold: float
+    values: float
+    values_in_prefill: bool
+    tokens: list[float]
+    heads: list[float]
+
+
+@dataclass
+class _Rows:
+    cols: dict[str, list[np.ndarray]] = field(default_factory=lambda: {c: [] for c in REQUEST_COLUMNS})
+    count: int = 0
+
+    def add(self, **cols: np.ndarray) -> np.ndarray:
+        n = len(cols["head"])
+        for c in REQUEST_COLUMNS:
+            self.cols[c].append(np.broadcast_to(cols[c], (n,)))
+        idx = np.arange(self.count, self.count + n)
+        self.count += n
+        return idx
+
+    def frame(self) -> pd.DataFrame:
+        if not self.count:
+            return pd.DataFrame({c: np.zeros(0) for c in REQUEST_COLUMNS})
+        return pd.DataFrame({c: np.concatenate(v) for c, v in self.cols.items()})
+
+
+class SpAttenPass:
+    """Runs the SpAtten algorithm over a trace and records a WorkPlan."""
+
+    def __init__(self, trace: Trace, settings: _Settings, engine: str, seed: int,
+                 phases: str = "both") -> None:
+        if phases not in PHASES:
+            raise InputError(None, "phases", f"expected one of {', '.join(PHASES)}, got {phases!r}")
+        m = trace.meta
+        if phases == "decode" and not m.decode_steps:
+            raise InputError(None, "phases", "the trace has no decode steps")
+        self.trace, self.s, self.phases = trace, settings, phases
+        self.engine = get_engine(engine)
+        self.rng = np.random.default_rng(seed)
+        n = m.prompt_len + m.decode_steps
+        self.alive_tok = np.ones((m.layers, n), bool)
+        self.alive_head = np.ones((m.layers, m.heads), bool)
+        self.imp = np.zeros(n)
+        self.head_score = np.zeros(m.heads)
+        self.rows = _Rows()
+        self.jobs = TopKJobs()
+        self.kv: dict[int, tuple[np.ndarray, ...]] = {}
+
+    def _layer_kv(self, layer: int) -> tuple[np.ndarray, ...]:
+        """Full-precision K, V and their stored views (MSB-only K, full K, quantized V)."""
+        if layer not in self.kv:
+            k, v = self.trace.kv(layer)
+            k = k.astype(np.float64)
+            v = v.astype(np.float64)
+            if self.s.lsb_bits:
+                k_msb, k_full = msb_lsb(k, self.s.key_bits, self.s.lsb_bits)
+            else:
+                k_msb = k_full = fake_quant(k, self.s.key_bits)
+            self.kv = {layer: (k, v, k_msb, k_full, fake_quant(v, self.s.value_bits))}
+        return self.kv[layer]
+
+    def _prune(self, kind: str, scores: np.ndarray, cand: np.ndarray, keep: int,
+               forced: np.ndarray | None, emit: bool) -> np.ndarray:
+        """Keep the ``keep`` best candidates (``forced`` always kept); records one top-k job if ``emit``."""
+        free = cand & ~forced if forced is not None else cand.copy()
+        want = keep - (int(forced.sum()) if forced is not None else 0)
+        if free.sum() <= want:
+            return cand
+        sel = self.engine.select(np.where(free, scores, np.nan)[None, :], max(want, 0), self.rng)
+        if emit:  # the job follows the last request issued so far
+            after = max(self.rows.count - 1, 0)
+            self.jobs.add(np.array([after]), kind, np.array([free.sum()]), np.array([max(want, 0)]),
+                          sel.passes)
+        out = sel.mask[0]
+        if forced is not None:
+            out |= forced & cand
+        return out
+
+    def run(self) -> WorkPlan:
+        m = self.trace.meta
+        emit_prefill = self.phases in ("prefill", "both")
+        for layer in range(m.layers):
+            q, _, _ = self.trace.prefill(layer)
+            self._layer(layer, 0, True, q.astype(np.float64), np.arange(m.prompt_len),
+                        m.prompt_len, emit_prefill)
+        if self.phases != "prefill":
+            for step in range(m.decode_steps):
+                n = m.prompt_len + step + 1
+                for layer in range(m.layers):
+                    dq, _, _ = self.trace.decode(layer)
+                    self._layer(layer, step, False, dq[step][:, None, :].astype(np.float64),
+                                np.array([n - 1]), n, True)
+        topk, passes = self.jobs.frame()
+        meta = {"source": m.model, "kind": "trace", "layers": m.layers, "heads": m.heads,
+                "kv_heads": m.kv_heads, "head_dim": m.head_dim, "prompt_len": m.prompt_len,
+                "decode_steps": m.decode_steps, "phases": self.phases}
+        return WorkPlan(self.rows.frame(), topk, passes, meta)
+
+    def _layer(self, layer: int, step: int, prefill: bool, q: np.ndarray, qpos: np.ndarray,
+               n: int, emit: bool) -> None:
+        m, s = self.trace.meta, self.s
+        d = m.head_dim
+        # Cascade token pruning: candidates are alive at this layer (earlier steps) and at the
+        # layer above (this step); the current decode token is always kept.
+        cand = self.alive_tok[layer, :n].copy()
+        if layer:
+            cand &= self.alive_tok[layer - 1, :n]
+        forced = None
+        if not prefill:
+            forced = np.zeros(n, bool)
+            forced[n - 1] = True
+            cand[n - 1] = True
+        keep = max(1, round(s.tokens[layer] * n))
+        alive = self._prune("token", self.imp[:n], cand, keep, forced, emit)
+        self.alive_tok[layer, :n] = alive
+        hcand = self.alive_head[layer] & (self.alive_head[layer - 1] if layer else True)
+        hkeep = max(1, round(s.heads[layer] * m.heads))
+        heads = np.flatnonzero(self._prune("head", self.head_score, hcand, hkeep, None, emit))
+        self.alive_head[layer] = False
+        self.alive_head[layer, heads] = True
+
+        idx = np.flatnonzero(alive)
+        if prefill:  # pruned tokens' queries are gone too
+            keepq = alive[qpos]
+            q, qpos = q[:, keepq], qpos[keepq]
+        k, v, k_msb, k_full, v_q = self._layer_kv(layer)
+        groups = heads // m.group
+        qh = q[heads]  # [Ha, nq, D]
+        visible = (idx[None, :] <= qpos[:, None]) if (m.causal or not prefill) else np.ones(
+            (len(qpos), len(idx)), bool)
+        mask = self.trace.prefill_mask(layer) if prefill else None
+        if mask is not None:
+            visible &= mask[np.ix_(qpos, idx)]
+        vis = np.broadcast_to(visible, (len(heads), *visible.shape))
+        scale = 1.0 / np.sqrt(d)
+        s_msb = np.einsum("hqd,hnd->hqn", qh, k_msb[groups][:, idx]) * scale
+        p = _softmax(s_msb, vis)
+        need = np.zeros(p.shape[:2], bool)
+        if s.lsb_bits:
+            need = p.max(axis=-1) < s.threshold
+            if need.any():
+                s_full = np.einsum("hqd,hnd->hqn", qh, k_full[groups][:, idx]) * scale
+                p = np.where(need[..., None], _softmax(s_full, vis), p)
+        self.imp[idx] += p.sum(axis=(0, 1))
+
+        # Local value pruning: per head and query, keep the rows with the largest probabilities.
+        nvis = vis.sum(axis=-1)
+        ratio = s.values if (s.values_in_prefill or not prefill) else 1.0
+        kv_keep = np.maximum(1, np.round(ratio * nvis)).astype(np.int64)
+        flat_p = np.where(vis, p, np.nan).reshape(-1, len(idx))
+        prune_v = (kv_keep < nvis).reshape(-1)
+        vmask = vis.reshape(-1, len(idx)).copy()
+        vpasses: list[np.ndarray] = []
+        if prune_v.any():
+            sel = self.engine.select(flat_p[prune_v], kv_keep.reshape(-1)[prune_v], self.rng)
+            vmask[prune_v] = sel.mask
+            vpasses = sel.passes
+        vmask = vmask.reshape(vis.shape)
+        pv = p * vmask
+        tot = pv.sum(axis=-1, keepdims=True)
+        o_s = np.einsum("hqn,hnd->hqd", pv / np.where(tot > 0, tot, 1.0), v_q[groups][:, idx])
+        self.head_score[heads] += np.abs(o_s).sum(axis=(1, 2))
+
+        # Quality proxies against full attention over every visible token at full precision.
+        allpos = np.arange(n)
+        fvis = (allpos[None, :] <= qpos[:, None]) if (m.causal or not prefill) else np.ones(
+            (len(qpos), n), bool)
+        if mask is not None:
+            fvis &= mask[np.ix_(qpos, allpos)]
+        p_full = _softmax(np.einsum("hqd,hnd->hqn", qh, k[groups][:, :n]) * scale,
+                          np.broadcast_to(fvis, (len(heads), *fvis.shape)))
+        o_full = np.einsum("hqn,hnd->hqd", p_full, v[groups][:, :n])
+        recall = (p_full[..., idx] * vmask).sum(axis=-1)
+        err = np.linalg.norm(o_s - o_full, axis=-1) / np.maximum(np.linalg.norm(o_full, axis=-1), 1e-30)
+
+        if not emit:
+            return
+        # DRAM traffic is per KV group: the first alive head of a group fetches the union.
+        first = np.r_[True, groups[1:] != groups[:-1]]
+        keys = np.zeros(len(heads), np.int64)
+        lsb_keys = np.zeros(len(heads), np.int64)
+        values = np.zeros(len(heads), np.int64)
+        for g in np.unique(groups):
+            hs = groups == g
+            at = np.flatnonzero(hs & first)[0]
+            keys[at] = len(idx)
+            lsb_keys[at] = len(idx) if need[hs].any() else 0
+            values[at] = int(vmask[hs].any(axis=(0, 1)).sum())
+        rows = self.rows.add(
+            prefill=np.bool_(prefill), step=np.int32(step), layer=np.int32(layer), head=heads,
+            d=np.int32(d), context=np.int32(n), queries=np.int32(len(qpos)), keys=keys,
+            key_bits=np.int32(s.key_bits), lsb_bits=np.int32(s.lsb_bits), lsb_keys=lsb_keys,
+            lsb_queries=need.sum(axis=1), requant_rows=(nvis * need).sum(axis=1),
+            values=values, value_bits=np.int32(s.value_bits), qk_rows=nvis.sum(axis=1),
+            pv_rows=vmask.sum(axis=(1, 2)), mass_recall=recall.mean(axis=1), out_err=err.mean(axis=1),
+        )
+        if vpasses:
+            owner = np.repeat(rows, len(qpos))[prune_v]
+            self.jobs.add(owner, "value", nvis.reshape(-1)[prune_v], kv_keep.reshape(-1)[prune_v],
+                          vpasses)
+
+
+def _settings(cfg: SpAttenPolicy | DensePolicy, layers: int) -> _Settings:
+    if isinstance(cfg, DensePolicy):
+        return _Settings(cfg.bits, 0, cfg.bits, 0.0, 1.0, False, [1.0] * layers, [1.0] * layers)
+    try:
+        tokens, heads = cfg.tokens.ratios(layers), cfg.heads.ratios(layers)
+    except ValueError as err:
+        raise InputError(None, "policy.tokens.keep / policy.heads.keep", str(err)) from None
+    if cfg.quant.enabled:
+        q = cfg.quant
+        return _Settings(q.msb_bits, q.lsb_bits, q.value_bits, q.threshold, cfg.values,
+                         cfg.values_in_prefill, tokens, heads)
+    return _Settings(cfg.full_bits, 0, cfg.full_bits, 0.0, cfg.values, cfg.values_in_prefill, tokens, heads)
+
+
+@register("spatten")
+def plan_spatten(cfg: SpAttenPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
+    """SpAtten on a trace; an imported request trace already holds the authors' decisions."""
+    if isinstance(workload, WorkPlan):
+        return workload
+    settings = _settings(cfg, workload.meta.layers)
+    plan = SpAttenPass(workload, settings, cfg.engine, cfg.seed, phases).run()
+    plan.meta["policy"] = "spatten"
+    return plan
+
+
+@register("dense")
+def plan_dense(cfg: DensePolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
+    """Every key and value at ``cfg.bits``; no top-k jobs."""
+    if isinstance(workload, WorkPlan):
+        r = workload.requests.copy()
+        r["keys"] = r["values"] = r["context"]
+        r["qk_rows"] = r["pv_rows"] = r["context"] * r["queries"]
+        r["key_bits"] = r["value_bits"] = cfg.bits
+        r[["lsb_bits", "lsb_keys", "lsb_queries", "requant_rows"]] = 0
+        empty = workload.topk.iloc[:0]
+        return WorkPlan(r, empty, np.zeros(0, np.int32), {**workload.meta, "policy": "dense"})
+    plan = SpAttenPass(workload, _settings(cfg, workload.meta.layers), "quickselect", 0, phases).run()
+    plan.meta["policy"] = "dense"
+    return plan

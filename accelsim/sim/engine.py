@@ -1,0 +1,151 @@
+"""Phase 2: the simpy event engine that runs a WorkPlan on a hardware config.
+
+Units are simpy resources: the DRAM channels (a bandwidth server), the QxK + softmax pipeline,
+the ProbxV array, the top-k engines, and the double-buffered key and value SRAMs (two slots each).
+A work item (a decode request, or a tile of a prefill request's queries) flows through:
+
+1. key fetch streaming into QxK and softmax: max(DRAM, QxK, softmax) + DRAM latency + pipeline fill;
+2. if some query's max probability was below threshold: LSB fetch and recompute, likewise;
+3. local value top-k on the value engine;
+4. value fetch streaming into ProbxV.
+
+Items overlap across units (the paper's pipelined critical path). Token and head top-k jobs run on
+the shared engine once their layer's importance is accumulated; the next layer's key fetch waits
+for them (its keep list depends on them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from accelsim.config.hardware import Hardware
+from accelsim.hw.units import dram_latency
+from accelsim.workplan import TOPK_KINDS, WorkPlan
+
+
+@dataclass
+class Timeline:
+    """What the engine observed: per-unit busy cycles and the DRAM transfer log."""
+
+    cycles: float = 0.0
+    busy: dict[str, float] = field(default_factory=dict)
+    dram_log: list[tuple[float, float, float, str]] = field(default_factory=list)
+
+    def dram_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.dram_log, columns=["start", "end", "bytes", "kind"])
+
+
+class EventEngine:
+    """Runs work items and top-k jobs through simpy resources."""
+
+    def __init__(self, hw: Hardware, plan: WorkPlan, items: pd.DataFrame, jobs: np.ndarray) -> None:
+        self.hw, self.plan, self.items, self.jobs = hw, plan, items, jobs
+        env = self.env = simpy.Environment()
+        self.dram = simpy.Resource(env, 1)
+        self.qk = simpy.Resource(env, 1)
+        self.pv = simpy.Resource(env, 1)
+        self.engines = [simpy.Resource(env, 1) for _ in range(max(hw.topk.count, 1))]
+        self.kbuf = simpy.Resource(env, 2)
+        self.vbuf = simpy.Resource(env, 2)
+        self.lat = dram_latency(hw)
+        self.qk_fill = hw.qk.latency + hw.softmax.latency + hw.fetcher.latency
+        self.pv_fill = hw.pv.latency + hw.fetcher.latency
+        self.t = Timeline(busy={"dram": 0.0, "qk": 0.0, "pv": 0.0, "topk_shared": 0.0, "topk_value": 0.0})
+
+    def _fetch(self, cycles: float, nbytes: float, kind: str, span: list[float]):
+        """Stream ``nbytes`` over the channels; ``span`` receives [start, end] of the transfer."""
+        with self.dram.request() as req:
+            yield req
+            span.append(self.env.now)
+            yield self.env.timeout(cycles)
+            span.append(self.env.now)
+            self.t.busy["dram"] += cycles
+            self.t.dram_log.append((span[0], span[1], nbytes, kind))
+
+    def _issue(self, cycles: float, nbytes: float, kind: str):
+        """Start a fetch now (address FIFOs let it run ahead of compute); None if nothing to fetch."""
+        if nbytes <= 0:
+            return None, []
+        span: list[float] = []
+        return self.env.process(self._fetch(cycles, nbytes, kind, span)), span
+
+    def _consume(self, unit: simpy.Resource, fetch, span: list[float], compute: float, key: str):
+        """Hold ``unit`` while it computes on data streaming in from ``fetch``."""
+        with unit.request() as req:
+            yield req
+            t0 = self.env.now
+            if fetch is not None:
+                yield fetch
+                start = max(t0, span[0] + self.lat)
+                end = max(start + compute, span[1] + self.lat)
+            else:
+                end = t0 + compute
+            yield self.env.timeout(max(end - self.env.now, 0.0))
+            self.t.busy[key] += self.env.now - t0
+
+    def _item(self, i: int, row: tuple, gate: simpy.Event | None, scored: simpy.Event):
+        env = self.env
+        if gate is not None:
+            yield gate
+        with self.kbuf.request() as kb:
+            yield kb
+            fetch, span = self._issue(row.k_dram, row.k_bytes, "key")
+            yield from self._consume(self.qk, fetch, span, max(row.qk, row.sm), "qk")
+            if row.rq_qk > 0 or row.lsb_bytes > 0:
+                fetch, span = self._issue(row.lsb_dram, row.lsb_bytes, "key_lsb")
+                yield from self._consume(self.qk, fetch, span, max(row.rq_qk, row.rq_sm), "qk")
+        yield env.timeout(self.qk_fill)
+        scored.succeed()
+        if row.vtopk > 0:
+            with self.engines[-1].request() as e:
+                yield e
+                yield env.timeout(row.vtopk)
+                self.t.busy["topk_value"] += row.vtopk
+        with self.vbuf.request() as vb:
+            yield vb
+            fetch, span = self._issue(row.v_dram, row.v_bytes, "value")
+            yield from self._consume(self.pv, fetch, span, row.pv, "pv")
+            yield env.timeout(self.pv_fill)
+
+    def _job(self, after: simpy.Event, cycles: float, done: simpy.Event):
+        yield after
+        with self.engines[0].request() as e:
+            yield e
+            yield self.env.timeout(cycles)
+            self.t.busy["topk_shared"] += cycles
+        done.succeed()
+
+    def run(self) -> Timeline:
+        env = self.env
+        items = self.items
+        n = len(items)
+        scored = [env.event() for _ in range(n)]
+        gates: dict[int, list[simpy.Event]] = {}
+        t = self.plan.topk
+        if len(t):
+            # item index of each request's last item; the next layer group's first item waits
+            req_of_item = items["request"].to_numpy()
+            last_item = np.searchsorted(req_of_item, np.arange(len(self.plan)), side="right") - 1
+            r = self.plan.requests
+            group = (r["step"].to_numpy().astype(np.int64) << 32) + r["layer"].to_numpy() * 2 + \
+                r["prefill"].to_numpy()
+            starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+            for job in np.flatnonzero(t["kind"].to_numpy() != TOPK_KINDS.index("value")):
+                owner = int(t["request"].iat[job])
+                nxt = starts[np.searchsorted(starts, owner, side="right")] if \
+                    np.searchsorted(starts, owner, side="right") < len(starts) else None
+                done = env.event()
+                env.process(self._job(scored[last_item[owner]], float(self.jobs[job]), done))
+                if nxt is not None:
+                    gates.setdefault(int(np.searchsorted(req_of_item, nxt)), []).append(done)
+        for i, row in enumerate(items.itertuples(index=False)):
+            g = gates.get(i)
+            gate = env.all_of(g) if g else None
+            env.process(self._item(i, row, gate, scored[i]))
+        env.run()
+        self.t.cycles = env.now
+        return self.t

@@ -1,0 +1,109 @@
+"""Import the SpAtten authors' request traces (CSV) as a WorkPlan.
+
+One CSV row is one query of one head at one decode iteration (see
+``reference/spatten-traces/README.md``). Bits of -1 mean the unquantized path, which the authors'
+trace driver replays as 12 bits (8 MSB + 4 LSB fetched together). Top-k jobs: a local value-pruning
+job per row that fetches fewer values than keys, and a token-pruning job on rows flagged
+``if_topk``; their quick-select pass sizes are drawn with a seeded generator, since the CSV holds
+no scores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from accelsim.errors import InputError
+from accelsim.topk import get_engine
+from accelsim.workplan import REQUEST_COLUMNS, TopKJobs, WorkPlan
+
+COLUMNS = [
+    "iteration_id", "layer_id", "head_id", "embedding_length_D", "sentence_length_L",
+    "key_fetch_num", "quant_key_bit", "quant_query_bit", "auto_requant_thres", "if_requant",
+    "auto_requant_incre", "value_fetch_num", "quant_value_bit", "if_accumulate_importance",
+    "if_rescale_previous_importance", "if_topk", "topk",
+]
+NUMERIC = ["iteration_id", "layer_id", "head_id", "embedding_length_D", "sentence_length_L",
+           "key_fetch_num", "quant_key_bit", "auto_requant_incre", "value_fetch_num",
+           "quant_value_bit", "topk"]
+FLAGS = ["if_requant", "if_topk"]
+UNQUANTIZED_BITS = 12  # authors' trace driver: -1 bits replay as 8 MSB + 4 LSB
+
+
+def _flag(col: pd.Series, name: str, src: str) -> np.ndarray:
+    s = col.astype(str).str.strip().str.lower()
+    bad = ~s.isin(["true", "false", "1", "0"])
+    if bad.any():
+        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise InputError(src, name, f"line {line}: expected True or False, got {col.iloc[line - 2]!r}")
+    return s.isin(["true", "1"]).to_numpy()
+
+
+def read_spatten_csv(path: str | Path, seed: int = 0) -> WorkPlan:
+    """Read one of the authors' CSV request traces into a WorkPlan."""
+    src = str(path)
+    path = Path(path)
+    if not path.exists():
+        raise InputError(src, None, "file does not exist")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+        raise InputError(src, None, f"not a readable CSV ({str(err).splitlines()[0]})") from None
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise InputError(src, missing[0], f"missing column; a SpAtten trace has columns {', '.join(COLUMNS)}")
+    config_line = df["layer_id"].str.strip() == ""  # the last line names the authors' config
+    footer = df.loc[config_line, "iteration_id"].tolist()
+    df = df.loc[~config_line].reset_index(drop=True)
+    if df.empty:
+        raise InputError(src, None, "no request rows")
+    num = {}
+    for c in NUMERIC:
+        vals = pd.to_numeric(df[c], errors="coerce")
+        if vals.isna().any():
+            line = int(np.flatnonzero(vals.isna().to_numpy())[0]) + 2
+            raise InputError(src, c, f"line {line}: expected a number, got {df[c].iloc[line - 2]!r}")
+        num[c] = vals.to_numpy()
+    flags = {c: _flag(df[c], c, src) for c in FLAGS}
+    for c in ("key_fetch_num", "value_fetch_num", "sentence_length_L", "embedding_length_D"):
+        if (num[c] < 0).any():
+            raise InputError(src, c, "expected non-negative counts")
+
+    def bits(col: str) -> np.ndarray:
+        b = num[col]
+        return np.where(b > 0, b, UNQUANTIZED_BITS).astype(np.int32)
+
+    keys = num["key_fetch_num"].astype(np.int32)
+    values = num["value_fetch_num"].astype(np.int32)
+    requant = flags["if_requant"]
+    lsb = np.where(requant, np.maximum(num["auto_requant_incre"], 0), 0).astype(np.int32)
+    n = len(df)
+    req = pd.DataFrame({
+        "prefill": np.zeros(n, bool),
+        "step": num["iteration_id"], "layer": num["layer_id"], "head": num["head_id"],
+        "d": num["embedding_length_D"], "context": num["sentence_length_L"],
+        "queries": np.ones(n, np.int32), "keys": keys, "key_bits": bits("quant_key_bit"),
+        "lsb_bits": lsb, "lsb_keys": np.where(requant, keys, 0),
+        "lsb_queries": requant.astype(np.int32), "requant_rows": np.where(requant, keys, 0),
+        "values": values, "value_bits": bits("quant_value_bit"),
+        "qk_rows": keys, "pv_rows": values,
+        "mass_recall": np.full(n, np.nan), "out_err": np.full(n, np.nan),
+    })[list(REQUEST_COLUMNS)]
+
+    engine = get_engine("quickselect")
+    rng = np.random.default_rng(seed)
+    jobs = TopKJobs()
+    vrows = np.flatnonzero(values < keys)
+    jobs.add(vrows, "value", keys[vrows], values[vrows],
+             engine.passes_for_shape(keys[vrows], values[vrows], rng))
+    trows = np.flatnonzero(flags["if_topk"] & (num["topk"] > 0))
+    tn = np.maximum(keys[trows], num["topk"][trows]).astype(np.int64)
+    tk = num["topk"][trows].astype(np.int64)
+    jobs.add(trows, "token", tn, tk, engine.passes_for_shape(tn, tk, rng))
+    topk, passes = jobs.frame()
+    meta = {"source": src, "kind": "spatten-csv", "authors_config": footer[0] if footer else "",
+            "layers": int(num["layer_id"].max()) + 1, "heads": int(num["head_id"].max()) + 1,
+            "policy": "as-recorded"}
+    return WorkPlan(req, topk, passes, meta)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install accelsim and everything its tests need on a fresh Debian machine (idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+
+need_apt=()
+for tool in iverilog:iverilog yosys:yosys nextpnr-ice40:nextpnr-ice40; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+"$PY" -m pip install -q --disable-pip-version-check -e ".[rtl,dev]" 2>&1 | grep -v "Running pip as the 'root' user" || true
+"$PY" -c "import accelsim" # fail loudly if the install did not work

@@ -1,0 +1,83 @@
+"""``accelsim run`` as a user runs it, including every kind of bad input."""
+
+import json
+
+import pytest
+
+from tests.conftest import CSV_PRUNED, run_cli
+
+KEYS = {"cycles", "seconds", "ops", "gops", "dram_bytes", "dram_bytes_by", "energy_j", "energy_by",
+        "area_mm2", "requests", "quality"}
+
+
+def test_run_json_csv(tmp_path):
+    out = tmp_path / "r.json"
+    p = run_cli("run", "--hw", "spatten", "--policy", "spatten", "--workload", CSV_PRUNED, "--json", "-o", out)
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert set(res) >= KEYS
+    assert {"key", "value"} <= set(res["dram_bytes_by"])
+    assert res["requests"] == 4608 and res["quality"] is None
+    assert json.loads(out.read_text()) == res
+
+
+def test_run_trace_table(small_trace_file):
+    p = run_cli("run", "-w", small_trace_file, "--set", "hw.topk.parallelism=8")
+    assert p.returncode == 0, p.stderr
+    assert "attention-mass recall" in p.stdout and "energy by component" in p.stdout
+    assert "quality by layer" in p.stdout
+
+
+def test_run_trace_json_quality(small_trace_file):
+    p = run_cli("run", "-w", small_trace_file, "--json", "--phases", "decode")
+    q = json.loads(p.stdout)["quality"]
+    assert 0 < q["mass_recall"] <= 1 and q["out_err"] >= 0 and len(q["per_layer"]) == 4
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    (d / "malformed.yaml").write_text("qk: [1, 2\n")
+    (d / "unknown.yaml").write_text("qk: {multiplers: 512}\n")
+    (d / "type.yaml").write_text("clock_ghz: fast\n")
+    (d / "nan.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    lines = CSV_PRUNED.read_text().splitlines()
+    header = lines[0].replace("key_fetch_num,", "")
+    (d / "cols.csv").write_text("\n".join([header, *lines[1:5]]) + "\n")
+    (d / "x.txt").write_text("hello")
+    return d
+
+
+@pytest.mark.parametrize(("args", "pattern"), [
+    (["--hw", "{d}/malformed.yaml"], r"malformed\.yaml: malformed YAML: line 2"),
+    (["--hw", "{d}/unknown.yaml"], r"unknown\.yaml: field 'qk\.multiplers': unknown field"),
+    (["--hw", "{d}/type.yaml"], r"type\.yaml: field 'clock_ghz': Input should be a valid number"),
+    (["--hw", "nosuch"], r"unknown hardware preset 'nosuch'; expected one of: dense, spatten"),
+    (["--policy", "nosuch"], r"unknown policy preset 'nosuch'"),
+    (["-w", "{d}/missing.csv"], r"missing\.csv: file does not exist"),
+    (["-w", "{d}/cols.csv"], r"cols\.csv: field 'key_fetch_num': missing column"),
+    (["-w", "{d}/nan.safetensors"], r"nan\.safetensors: field '__metadata__\.format'"),
+    (["-w", "{d}/x.txt"], r"x\.txt: unknown workload type; expected \.csv"),
+    (["--set", "hw.qk=3"], r"field 'qk': Input should be a valid dictionary"),
+    (["--set", "nonsense"], r"field '--set': expected hw\.PATH=VALUE"),
+    (["--bogus"], r"No such option: --bogus"),
+])
+def test_bad_input_one_line_exit_2(bad_files, args, pattern):
+    args = [a.format(d=bad_files) for a in args]
+    if "-w" not in args:
+        args += ["-w", str(CSV_PRUNED)]
+    p = run_cli("run", *args)
+    assert p.returncode == 2
+    assert "Traceback" not in p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("accelsim: error: ")
+    import re
+    assert re.search(pattern, lines[0]), lines[0]
+
+
+def test_truncated_trace(small_trace_file, tmp_path):
+    t = tmp_path / "trunc.safetensors"
+    t.write_bytes(small_trace_file.read_bytes()[:-1000])
+    p = run_cli("run", "-w", t)
+    assert p.returncode == 2 and "trunc.safetensors: not a readable safetensors file" in p.stderr

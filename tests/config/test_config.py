@@ -1,0 +1,106 @@
+import re
+
+import pytest
+
+from accelsim.config import load_hardware, load_policy, preset_names
+from accelsim.config.policy import Schedule
+from accelsim.errors import InputError
+
+
+def test_presets_load():
+    assert {"spatten", "spatten-1-8", "dense"} <= set(preset_names("hardware"))
+    for name in preset_names("hardware"):
+        assert load_hardware(name).name == name
+    for name in preset_names("policy"):
+        assert load_policy(name).name == name
+
+
+def test_spatten_design_point():
+    hw = load_hardware("spatten")
+    assert (hw.qk.multipliers, hw.pv.multipliers, hw.softmax.parallelism) == (512, 512, 8)
+    assert (hw.topk.count, hw.topk.parallelism) == (2, 16)
+    assert hw.dram.peak_gbs == 512.0
+    assert hw.sram.key_kb == hw.sram.value_kb == 196
+
+
+def test_spatten_1_8_extends_spatten():
+    hw = load_hardware("spatten-1-8")
+    assert hw.qk.multipliers + hw.pv.multipliers == 128
+    assert hw.dram.peak_gbs == 64.0
+    assert hw.sram.key_kb == 196  # inherited
+
+
+def test_dense_has_no_topk():
+    assert load_hardware("dense").topk.count == 0
+
+
+def test_overrides_merge():
+    hw = load_hardware("spatten", {"topk": {"parallelism": 4}})
+    assert hw.topk.parallelism == 4 and hw.topk.count == 2
+
+
+@pytest.mark.parametrize(("over", "pattern"), [
+    ({"qk": {"multipliers": -3}}, r"field 'qk\.multipliers': Input should be greater than 0, got -3"),
+    ({"qk": {"multipliers": "many"}}, r"field 'qk\.multipliers': Input should be a valid integer"),
+    ({"qk": {"multiplier": 3}}, r"field 'qk\.multiplier': unknown field; expected one of: multipliers, bits, latency"),
+    ({"qk": {"multipliers": 384}}, r"qk\.multipliers must be a power of two, not 384"),
+    ({"clock_ghz": 0}, r"field 'clock_ghz': Input should be greater than 0"),
+])
+def test_bad_hardware_fields(over, pattern):
+    with pytest.raises(InputError, match=pattern):
+        load_hardware("spatten", over)
+
+
+def test_unknown_preset_lists_names():
+    msg = r"^field '--hw': unknown hardware preset 'nope'; expected one of: dense, spatten, spatten-1-8"
+    with pytest.raises(InputError, match=msg):
+        load_hardware("nope")
+
+
+def test_yaml_file_errors(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("qk: {multipliers: 512\n")
+    with pytest.raises(InputError, match=rf"^{re.escape(str(bad))}: malformed YAML: line \d+"):
+        load_hardware(bad)
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("clock_ghz: 1\nclock_ghz: 2\n")
+    with pytest.raises(InputError, match=r"duplicate key 'clock_ghz'"):
+        load_hardware(dup)
+    lst = tmp_path / "list.yaml"
+    lst.write_text("- 1\n- 2\n")
+    with pytest.raises(InputError, match=r"expected a mapping at the top level, got list"):
+        load_hardware(lst)
+    with pytest.raises(InputError, match=r"missing\.yaml: file does not exist"):
+        load_hardware(tmp_path / "missing.yaml")
+
+
+def test_yaml_file_extends_preset(tmp_path):
+    f = tmp_path / "mine.yaml"
+    f.write_text("extends: spatten\nname: mine\ndram: {channels: 4}\n")
+    hw = load_hardware(f)
+    assert hw.name == "mine" and hw.dram.peak_gbs == 128.0 and hw.qk.multipliers == 512
+
+
+def test_policy_errors(tmp_path):
+    with pytest.raises(InputError, match=r"field 'name': missing"):
+        f = tmp_path / "p.yaml"
+        f.write_text("values: 0.3\n")
+        load_policy(f)
+    with pytest.raises(InputError, match=r"values"):
+        load_policy("spatten", {"values": 1.5})
+
+
+@pytest.mark.parametrize(("layers", "expect"), [
+    (1, [1.0]),
+    (4, [1.0, 0.9, 0.5, 0.1]),
+    (10, [1.0, 1.0, 0.9, 0.7857142857142857, 0.6714285714285714, 0.5571428571428572,
+          0.44285714285714284, 0.3285714285714286, 0.21428571428571427, 0.1]),
+])
+def test_linear_schedule(layers, expect):
+    got = Schedule(unpruned=0.15, start=0.9, end=0.1).ratios(layers)
+    assert got == pytest.approx(expect)
+
+
+def test_explicit_schedule_length_checked():
+    with pytest.raises(ValueError, match=r"^keep lists 2 layers, the workload has 3$"):
+        Schedule(keep=[1.0, 0.5]).ratios(3)

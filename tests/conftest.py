@@ -1,0 +1,36 @@
+"""Shared fixtures: the shipped SpAtten traces, small synthetic traces, a CLI runner."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from accelsim.trace.format import write_trace
+from accelsim.trace.synthetic import synthetic_trace
+
+ROOT = Path(__file__).resolve().parents[1]
+SPATTEN = ROOT / "workloads" / "spatten"
+CSV_PRUNED = SPATTEN / "summary-gpt2-small-wikitext2-per8.csv"
+CSV_DENSE = SPATTEN / "summary-gpt2-small-wikitext2-per8-step1+dedic.csv"
+
+
+@pytest.fixture(scope="session")
+def small_trace():
+    """A tiny decoder trace: 4 layers, 4 heads, 96-token prompt, 6 decode steps."""
+    return synthetic_trace(layers=4, heads=4, head_dim=32, prompt_len=96, decode_steps=6, seed=1)
+
+
+@pytest.fixture(scope="session")
+def small_trace_file(tmp_path_factory, small_trace) -> Path:
+    path = tmp_path_factory.mktemp("traces") / "small.safetensors"
+    write_trace(path, small_trace)
+    return path
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """Run ``accelsim ARGS`` in a fresh interpreter, as a user would."""
+    return subprocess.run([sys.executable, "-m", "accelsim.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
