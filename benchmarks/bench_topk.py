@@ -24,7 +24,7 @@ from accelsim.topk import TopKParams, get_engine
 
 RANDOM_SEED = 2021  # SpAtten's year; any fixed seed
 ENGINES = ("quickselect", "streaming", "statistical")
-VERIFY_PARAMS = TopKParams(parallelism=4, index_width=6, max_k=16)  # n <= 64: fast Icarus runs
+VERIFY_PARAMS = TopKParams(parallelism=4, index_width=4, max_k=8)  # n <= 16: fast Icarus runs
 GRID_PARAMS = TopKParams(parallelism=4, index_width=10)  # n up to 1024 for the calibration grid
 TRACE = Path("/work/shared/reference/spatten-traces/summary-gpt2-small-wikitext2-per8.csv")
 SWEEP_P = (1, 2, 4, 8, 16, 32)  # SpAtten Fig. 20 parallelism axis

@@ -115,15 +115,16 @@ def record(report: dict, table: Path) -> dict:
     """
     import yaml
 
-    data = yaml.safe_load(table.read_text()) if table.exists() else None
-    data = data or {}
+    text = table.read_text() if table.exists() else ""
+    header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
+    data = yaml.safe_load(text) or {}
     key = record_key(report["engine"], TopKParams(**report["params"]))
     entry = {f: report[f] for f in RECORD_FIELDS}
     entry["params"] = report["params"]
     entry["source"] = "accelsim rtl build: Debian yosys synth_ice40 + nextpnr-ice40"
     data.setdefault("topk", {})[key] = entry
     table.parent.mkdir(parents=True, exist_ok=True)
-    table.write_text(yaml.safe_dump(data, sort_keys=True))
+    table.write_text(header + yaml.safe_dump(data, sort_keys=True))  # keep the header comments
     return data
 
 

@@ -17,8 +17,10 @@ def fake_report(luts):
 
 def test_record_adds_and_replaces(tmp_path):
     table = tmp_path / "fpga.yaml"
+    table.write_text("# measured on the bench\n")
     synth.record(fake_report(100), table)
     synth.record(fake_report(120), table)
+    assert table.read_text().startswith("# measured on the bench\n")
     data = yaml.safe_load(table.read_text())
     (key, entry), = data["topk"].items()
     assert key == synth.record_key("quickselect", PARAMS)
