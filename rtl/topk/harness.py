@@ -212,7 +212,7 @@ def run_rtl(engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: 
     runner = get_runner("icarus")
     # -g2005: under cocotb's default -g2012, Amaranth's always @* blocks may not run at time 0
     runner.build(sources=[src], hdl_toplevel=TOPLEVEL, build_dir=build, build_args=["-g2005"],
-                 waves=waves, timescale=("1ns", "1ps"))
+                 waves=waves, timescale=("1ns", "1ps"), log_file=build / "build.log")
     io = Path(tempfile.mkdtemp(prefix="io-", dir=build))
     z = z_coefficient(np.maximum(vec.n, 1), vec.k, params.z_frac_bits)
     np.savez(io / "vectors.npz", scores=vec.scores, n=vec.n, k=vec.k, z=z, mode=vec.mode)
@@ -221,11 +221,12 @@ def run_rtl(engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: 
     env = {"TOPK_IO_DIR": str(io), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     start = time.perf_counter()
     results_xml = runner.test(test_module="accelsim.rtl.topk.bench", hdl_toplevel=TOPLEVEL,
-                              build_dir=build, test_dir=io, extra_env=env, waves=waves, seed=seed)
+                              build_dir=build, test_dir=io, extra_env=env, waves=waves, seed=seed,
+                              log_file=io / "sim.log")
     seconds = time.perf_counter() - start
     _, failed = get_results(results_xml)
     if failed or not (io / "results.npz").exists():
-        raise RuntimeError(f"cocotb bench failed; see {io}")
+        raise RuntimeError(f"cocotb bench failed; see {io / 'sim.log'}")
     res = np.load(io / "results.npz")
     bounds = np.concatenate([[0], np.cumsum(res["counts"])])
     items = np.split(res["emitted"], bounds[1:-1])
