@@ -82,7 +82,7 @@ def build(engine: str, params: TopKParams, outdir: Path, *, freq_mhz: float = DE
     )
 
     report["fmax_mhz"] = None
-    report["pnr_error"] = None
+    report["pnr_error"] = None if pnr else "not run (--no-pnr)"
     if nextpnr is not None:
         log = outdir / "nextpnr.log"
         proc = _run([nextpnr, *DEVICE, "--json", str(outdir / f"{TOPLEVEL}_ice40.json"),
