@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -77,6 +78,9 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the JSON result here.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for pivots of request-trace top-k jobs.")] = 0,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Write an HTML report here, and its data (results table, requests, DRAM "
+        "transfers) as Parquet in a directory beside it with suffix .data.")] = None,
 ) -> None:
     """Simulate WORKLOAD under a policy on a hardware config."""
     from accelsim import api
@@ -85,17 +89,37 @@ def run(
     hw_over, pol_over = parse_sets(sets or [])
     hardware = load_hardware(hw, hw_over)
     pol = load_policy(policy, pol_over)
+    t0 = time.perf_counter()
     wl = api.load_workload(workload, seed=seed)
     plan = api.plan(pol, wl, phases=phases)
-    result, _ = api.simulate(hardware, plan, workload=workload.name)
+    result, timeline = api.simulate(hardware, plan, workload=workload.name)
+    wall_s = time.perf_counter() - t0
     text = result.model_dump_json(indent=2)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text + "\n")
+    if report is not None:
+        write_report_data(report, hardware, pol, {"path": str(workload), "phases": phases, "seed": seed},
+                          result, plan.requests, timeline.dram_frame(), wall_s)
     if as_json:
         print(json.dumps(json.loads(text)))
     else:
         render(result, Console())
+        if report is not None:
+            print(f"report written to {report}")
+
+
+def write_report_data(path: Path, hardware, policy, workload: dict[str, Any], result, requests, dram,
+                      wall_s: float) -> None:
+    """The run's results directory (``PATH`` with suffix ``.data``) and its HTML report at ``path``."""
+    from accelsim.report import load_results, run_row, write_report, write_run
+    from accelsim.report.results import flatten
+
+    config = {**flatten("hw", hardware.model_dump()), **flatten("policy", policy.model_dump()),
+              **flatten("workload", workload)}
+    data = path.with_suffix(".data")
+    write_run(data, run_row(config, result.flat(), wall_s), requests, dram)
+    write_report(load_results(data), path)
 
 
 def register(app: typer.Typer) -> None:
