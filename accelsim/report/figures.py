@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import plotly.colors as pc
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -234,24 +235,69 @@ def pareto_front(points: pd.DataFrame, config: list[str]) -> go.Figure:
     return fig
 
 
-def parallel_axes(points: pd.DataFrame, swept: list[str]) -> go.Figure:
-    """Parallel coordinates: the swept axes, then cycles, energy, area (and quality when known)."""
-    dims = []
-    for c in swept:
-        col = points[c]
-        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-            dims.append({"label": c, "values": col.astype(float)})
-        else:
-            cats = sorted(col.map(str).unique())
-            dims.append({"label": c, "values": col.map(str).map(cats.index), "tickvals": list(range(len(cats))),
-                         "ticktext": cats})
+def _axis(col: pd.Series) -> tuple[np.ndarray, list[float], list[str]]:
+    """A column mapped to [0, 1] (log when positive and spanning 8× or more), with tick positions and labels."""
+    if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        cats = sorted(col.map(str).unique())
+        pos = np.linspace(0, 1, len(cats)) if len(cats) > 1 else np.array([0.5])
+        return col.map(str).map(dict(zip(cats, pos, strict=True))).to_numpy(float), list(pos), cats
+    v = col.to_numpy(float)
+    lo, hi = float(np.nanmin(v)), float(np.nanmax(v))
+    log = lo > 0 and hi / lo >= 8
+    f = np.log10 if log else (lambda a: a)
+    span = f(hi) - f(lo)
+    norm = (f(v) - f(lo)) / span if span > 0 else np.full(len(v), 0.5)
+    uniq = np.unique(v)
+    ticks = uniq if len(uniq) <= 8 else (10 ** np.linspace(f(lo), f(hi), 5) if log else np.linspace(lo, hi, 5))
+    pos = [float((f(t) - f(lo)) / span) if span > 0 else 0.5 for t in ticks]
+    return norm, pos, [f"{t:.4g}" for t in ticks]
+
+
+def parallel_axes(points: pd.DataFrame, swept: list[str], bins: int = 6) -> go.Figure:
+    """Parallel coordinates in SVG (no WebGL): the swept axes, then cycles, energy, area (and quality
+    when known); one line per point coloured by energy, the cycles-energy Pareto points in red."""
     metrics = ["cycles", "energy_j", "area_mm2"]
     if colour_column(points) != "area_mm2":
         metrics.append(colour_column(points))
-    dims += [{"label": m, "values": points[m].astype(float)} for m in metrics]
-    fig = go.Figure(go.Parcoords(dimensions=dims, line={"color": points["energy_j"], "colorscale": "Viridis",
-                                                        "showscale": True, "colorbar": {"title": "energy_j"}}))
-    fig.update_layout(template=TEMPLATE, margin={"t": 60, "l": 60, "r": 60})
+    names = [*swept, *metrics]
+    axes = [_axis(points[c]) for c in names]
+    y = np.column_stack([a[0] for a in axes])
+    xs = np.arange(len(names), dtype=float)
+
+    def polylines(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of ``y`` as one NaN-separated path."""
+        gap = np.full((len(rows), 1), np.nan)
+        return (np.hstack([np.tile(xs, (len(rows), 1)), gap]).ravel(), np.hstack([y[rows], gap]).ravel())
+
+    energy = points["energy_j"].to_numpy(float)
+    edges = np.unique(np.quantile(energy, np.linspace(0, 1, bins + 1)))
+    which = np.clip(np.searchsorted(edges, energy, side="right") - 1, 0, max(len(edges) - 2, 0))
+    colours = pc.sample_colorscale("Viridis", max(len(edges) - 1, 1))
+    fig = go.Figure()
+    for b, colour in enumerate(colours):
+        rows = np.flatnonzero(which == b)
+        if len(rows):
+            px, py = polylines(rows)
+            fig.add_scatter(x=px, y=py, mode="lines", line={"color": colour, "width": 1}, opacity=0.45,
+                            hoverinfo="skip", showlegend=False)
+    front = np.flatnonzero(pareto_mask(points, ["cycles", "energy_j"]))
+    px, py = polylines(front)
+    text = np.repeat(config_text(points.iloc[front], swept), len(xs) + 1)
+    fig.add_scatter(x=px, y=py, mode="lines+markers", name="Pareto front (cycles, energy)", text=text,
+                    line={"color": "#d62728", "width": 2}, marker={"size": 5},
+                    hovertemplate="%{text}<extra>Pareto point</extra>")
+    fig.add_scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
+                    marker={"color": [energy.min(), energy.max()], "colorscale": "Viridis", "showscale": True,
+                            "colorbar": {"title": "energy_j"}})
+    for x, (_, pos, ticks) in zip(xs, axes, strict=True):
+        fig.add_vline(x=x, line={"color": "#888", "width": 1})
+        for p_, t in zip(pos, ticks, strict=True):
+            fig.add_annotation(x=x, y=p_, text=t, showarrow=False, xanchor="left", xshift=3,
+                               font={"size": 10, "color": "#333"}, bgcolor="rgba(255,255,255,0.6)")
+    fig.update_layout(template=TEMPLATE, margin={"t": 30}, legend={"orientation": "h", "y": -0.12},
+                      xaxis={"tickvals": xs, "ticktext": names, "showgrid": False, "zeroline": False,
+                             "range": [-0.3, len(xs) - 0.5]},
+                      yaxis={"visible": False, "range": [-0.05, 1.05]})
     return fig
 
 

@@ -1,4 +1,10 @@
-"""The single-file HTML report: plotly.js inlined, every figure's data embedded, no network at view time."""
+"""The single-file HTML report: plotly.js inlined, every figure's data embedded, no network at view time.
+
+Each figure is a ``div.plot`` (id ``fig-<name>``) drawn from the JSON in ``script#data-fig-<name>``.
+When all are drawn, ``body`` gets ``data-rendered`` (ms since navigation start) and ``data-plotted``
+(ms spent drawing). A figure that fails goes to ``console.error`` and sets ``data-failed``; the
+others are still drawn.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +46,8 @@ def sections(results: Results) -> tuple[list[Section], list[str]]:
                            F.pareto_front(p, config)))
         if swept:
             out.append(Section("parallel", "Swept axes and objectives",
-                               "Parallel coordinates; drag along an axis to filter.", F.parallel_axes(p, swept)))
+                               "Parallel coordinates: one line per point, coloured by energy; the Pareto points "
+                               "in red (hover for their config).", F.parallel_axes(p, swept)))
         else:
             omitted.append("parallel coordinates: no config column differs between the points")
     out.append(Section("energy", "Energy by component",
@@ -103,12 +110,15 @@ tr:nth-child(even) { background: #f4f4f4; }
 """
 
 SCRIPT = """
+const start = performance.now();
 const config = {displaylogo: false, responsive: true};
-Promise.all([...document.querySelectorAll("div.plot")].map(div => {
+Promise.all([...document.querySelectorAll("div.plot")].map(div => Promise.resolve().then(() => {
   const spec = JSON.parse(document.getElementById("data-" + div.id).textContent);
   return Plotly.newPlot(div, spec.data, spec.layout, config);
-})).then(() => { document.body.dataset.rendered = performance.now().toFixed(0); })
-  .catch(err => console.error("accelsim report: " + err));
+}).catch(err => { console.error(`accelsim report: ${div.id}: ${err}`); throw err; }))).then(() => {
+  document.body.dataset.plotted = (performance.now() - start).toFixed(0);
+  document.body.dataset.rendered = performance.now().toFixed(0);
+}, () => { document.body.dataset.failed = "true"; });
 """
 
 

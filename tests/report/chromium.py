@@ -27,7 +27,7 @@ def chromium_binary() -> str | None:
 
 
 class Chromium:
-    """One headless browser with one page; ``errors`` collects JavaScript exceptions and console errors."""
+    """One headless browser with one page; ``events`` collects what it reports (see ``errors``)."""
 
     def __init__(self, binary: str, width: int = 1280, height: int = 900, timeout: float = 30.0) -> None:
         self.timeout = timeout
@@ -103,11 +103,10 @@ class Chromium:
                 raise TimeoutError(f"timed out waiting for {expression}")
             time.sleep(0.05)
 
-    @property
-    def errors(self) -> list[str]:
-        """JavaScript exceptions, console.error calls and error log entries seen so far."""
+    def errors(self, since: int = 0) -> list[str]:
+        """JavaScript exceptions, console.error calls and error log entries in ``events[since:]``."""
         out = []
-        for e in self.events:
+        for e in self.events[since:]:
             m, p = e.get("method"), e.get("params", {})
             if m == "Runtime.exceptionThrown":
                 d = p["exceptionDetails"]
