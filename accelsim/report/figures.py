@@ -255,7 +255,7 @@ def _axis(col: pd.Series) -> tuple[np.ndarray, list[float], list[str]]:
 
 def parallel_axes(points: pd.DataFrame, swept: list[str], bins: int = 6) -> go.Figure:
     """Parallel coordinates in SVG (no WebGL): the swept axes, then cycles, energy, area (and quality
-    when known); one line per point coloured by energy, the cycles-energy Pareto points in red."""
+    when known); one line per point coloured by its energy rank, the cycles-energy Pareto points in red."""
     metrics = ["cycles", "energy_j", "area_mm2"]
     if colour_column(points) != "area_mm2":
         metrics.append(colour_column(points))
@@ -270,9 +270,9 @@ def parallel_axes(points: pd.DataFrame, swept: list[str], bins: int = 6) -> go.F
         return (np.hstack([np.tile(xs, (len(rows), 1)), gap]).ravel(), np.hstack([y[rows], gap]).ravel())
 
     energy = points["energy_j"].to_numpy(float)
-    edges = np.unique(np.quantile(energy, np.linspace(0, 1, bins + 1)))
-    which = np.clip(np.searchsorted(edges, energy, side="right") - 1, 0, max(len(edges) - 2, 0))
-    colours = pc.sample_colorscale("Viridis", max(len(edges) - 1, 1))
+    nbins = min(bins, len(points))
+    which = energy.argsort(kind="stable").argsort() * nbins // len(points)  # equal-count bins by energy rank
+    colours = pc.sample_colorscale("Viridis", list((np.arange(nbins) + 0.5) / nbins))
     fig = go.Figure()
     for b, colour in enumerate(colours):
         rows = np.flatnonzero(which == b)

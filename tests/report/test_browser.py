@@ -49,6 +49,7 @@ def check_report(browser: Chromium, path: Path, names: list[str], shot: str) -> 
     browser.screenshot(ARTIFACTS / shot)
     assert browser.errors(seen) == []
     assert browser.evaluate("document.body.dataset.rendered")
+    assert browser.evaluate("performance.getEntriesByType('resource').map(r => r.name)") == []  # nothing fetched
     figs = browser.evaluate(DRAWN)
     assert [f["id"] for f in figs] == [f"fig-{n}" for n in names]
     assert [f["traces"] for f in figs] == browser.evaluate(SPEC_TRACES)
