@@ -47,18 +47,16 @@ def pareto_mask(df: pd.DataFrame, objectives: list[str]) -> np.ndarray:
 
 def config_text(points: pd.DataFrame, columns: list[str]) -> list[str]:
     """Hover text per point: its config columns, one per line."""
-    if not columns:
-        return [""] * len(points)
-    parts = [points[c].map(str).radd(f"{c}=") for c in columns]
-    return list(pd.concat(parts, axis=1).agg("<br>".join, axis=1))
+    cols = [[f"{c}={v}" for v in points[c].tolist()] for c in columns]
+    return ["<br>".join(parts) for parts in zip(*cols, strict=True)] if cols else [""] * len(points)
 
 
 def labels(points: pd.DataFrame, swept: list[str]) -> list[str]:
     """Short axis labels: swept values (last path segment), else the hardware name."""
     if not swept:
         return [f"{h} / {w}" for h, w in zip(points["hardware"], points["workload"], strict=True)]
-    return list(pd.concat([points[c].map(str).radd(c.rsplit(".", 1)[-1] + "=") for c in swept], axis=1)
-                .agg("<br>".join, axis=1))
+    cols = [[f"{c.rsplit('.', 1)[-1]}={v}" for v in points[c].tolist()] for c in swept]
+    return ["<br>".join(parts) for parts in zip(*cols, strict=True)]
 
 
 def bar_points(points: pd.DataFrame) -> pd.DataFrame:
@@ -289,12 +287,13 @@ def parallel_axes(points: pd.DataFrame, swept: list[str], bins: int = 6) -> go.F
     fig.add_scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
                     marker={"color": [energy.min(), energy.max()], "colorscale": "Viridis", "showscale": True,
                             "colorbar": {"title": "energy_j"}})
-    for x, (_, pos, ticks) in zip(xs, axes, strict=True):
-        fig.add_vline(x=x, line={"color": "#888", "width": 1})
-        for p_, t in zip(pos, ticks, strict=True):
-            fig.add_annotation(x=x, y=p_, text=t, showarrow=False, xanchor="left", xshift=3,
-                               font={"size": 10, "color": "#333"}, bgcolor="rgba(255,255,255,0.6)")
+    shapes = [{"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "yref": "paper",
+               "line": {"color": "#888", "width": 1}} for x in xs]
+    ticks = [{"x": x, "y": p, "text": t, "showarrow": False, "xanchor": "left", "xshift": 3,
+              "font": {"size": 10, "color": "#333"}, "bgcolor": "rgba(255,255,255,0.6)"}
+             for x, (_, pos, text) in zip(xs, axes, strict=True) for p, t in zip(pos, text, strict=True)]
     fig.update_layout(template=TEMPLATE, margin={"t": 30}, legend={"orientation": "h", "y": -0.12},
+                      shapes=shapes, annotations=ticks,
                       xaxis={"tickvals": xs, "ticktext": names, "showgrid": False, "zeroline": False,
                              "range": [-0.3, len(xs) - 0.5]},
                       yaxis={"visible": False, "range": [-0.05, 1.05]})
