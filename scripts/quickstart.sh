@@ -7,6 +7,7 @@ bash scripts/setup.sh
 out=results/quickstart
 mkdir -p "$out"
 wl=workloads/spatten
-accelsim run --hw spatten --policy spatten -w "$wl/summary-gpt2-small-wikitext2-per8.csv" -o "$out/spatten.json"
+accelsim run --hw spatten --policy spatten -w "$wl/summary-gpt2-small-wikitext2-per8.csv" -o "$out/spatten.json" \
+  --report "$out/spatten.html"
 accelsim run --hw dense --policy dense -w "$wl/summary-gpt2-small-wikitext2-per8-step1+dedic.csv" -o "$out/dense.json"
-echo "results written to $out/"
+echo "results written to $out/ (open $out/spatten.html in a browser)"

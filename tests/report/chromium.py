@@ -117,10 +117,10 @@ class Chromium:
                 out.append(p["entry"].get("text", ""))
         return out
 
-    def screenshot(self, path: Path, width: int = 1280, height: int | None = None) -> None:
-        """PNG of the page's top ``height`` pixels (default: the whole page)."""
+    def screenshot(self, path: Path, width: int = 1280, height: int | None = None, scale: float = 1.0) -> None:
+        """PNG of the page's top ``height`` CSS pixels (default: the whole page), scaled by ``scale``."""
         full = int(self.evaluate("document.documentElement.scrollHeight"))
-        clip = {"x": 0, "y": 0, "width": width, "height": min(height or full, full), "scale": 1}
+        clip = {"x": 0, "y": 0, "width": width, "height": min(height or full, full), "scale": scale}
         res = self.send("Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": True},
                         session=True)
         Path(path).write_bytes(base64.b64decode(res["data"]))
