@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 
 need_apt=()
-for tool in iverilog:iverilog yosys:yosys nextpnr-ice40:nextpnr-ice40; do
+# command:package; chromium is for the report's browser test (tests/report/test_browser.py)
+for tool in iverilog:iverilog yosys:yosys nextpnr-ice40:nextpnr-ice40 chromium:chromium; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--enable-unsafe-swiftshader", "--hide-scrollbars",
-         "--remote-debugging-pipe"]
-"""The issue's flags; SwiftShader gives WebGL (parallel coordinates) without a GPU."""
+         "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--remote-debugging-pipe"]
 
 
 def chromium_binary() -> str | None:
