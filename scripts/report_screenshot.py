@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the browser driver is a test helper
 
-from tests.report.chromium import Chromium, chromium_binary  # noqa: E402
+from tests.report.chromium import Chromium, chromium_binary
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -13,6 +13,12 @@ from rich.console import Console
 from rich.table import Table
 
 from accelsim.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from accelsim.config import DensePolicy, Hardware, SpAttenPolicy
+    from accelsim.sim.result import SimResult
 
 
 def parse_sets(sets: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -109,8 +115,8 @@ def run(
             print(f"report written to {report}")
 
 
-def write_report_data(path: Path, hardware, policy, workload: dict[str, Any], result, requests, dram,
-                      wall_s: float) -> None:
+def write_report_data(path: Path, hardware: Hardware, policy: SpAttenPolicy | DensePolicy, workload: dict[str, Any],
+                      result: SimResult, requests: pd.DataFrame, dram: pd.DataFrame, wall_s: float) -> None:
     """The run's results directory (``PATH`` with suffix ``.data``) and its HTML report at ``path``."""
     from accelsim.report import load_results, run_row, write_report, write_run
     from accelsim.report.results import flatten
