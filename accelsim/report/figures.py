@@ -37,6 +37,14 @@ def si(values: pd.Series | np.ndarray | float, unit: str) -> tuple[float, str]:
     return 10.0 ** (-3 * exp), prefix + unit
 
 
+def short(v: float) -> str:
+    """A number in at most 4 significant digits, with an SI prefix outside [0.001, 10000)."""
+    if v == 0 or 1e-3 <= abs(v) < 1e4:
+        return f"{v:.4g}"
+    scale, prefix = si(v, "")
+    return f"{v * scale:.3g}{prefix}"
+
+
 def pareto_mask(df: pd.DataFrame, objectives: list[str]) -> np.ndarray:
     """True for the points no other point dominates (all objectives minimized)."""
     x = df[objectives].to_numpy(float)
@@ -248,7 +256,7 @@ def _axis(col: pd.Series) -> tuple[np.ndarray, list[float], list[str]]:
     uniq = np.unique(v)
     ticks = uniq if len(uniq) <= 8 else (10 ** np.linspace(f(lo), f(hi), 5) if log else np.linspace(lo, hi, 5))
     pos = [float((f(t) - f(lo)) / span) if span > 0 else 0.5 for t in ticks]
-    return norm, pos, [f"{t:.4g}" for t in ticks]
+    return norm, pos, [short(t) for t in ticks]
 
 
 def parallel_axes(points: pd.DataFrame, swept: list[str], bins: int = 6) -> go.Figure:

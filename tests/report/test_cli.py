@@ -25,6 +25,7 @@ def test_run_report_keeps_json_and_writes_data(small_trace_file, tmp_path):
     assert res.points["hw.qk.multipliers"][0] == 512 and res.points["workload.phases"][0] == "both"
     assert len(res.requests) == json.loads(p.stdout)["requests"]
     assert res.dram["bytes"].sum() == pytest.approx(json.loads(p.stdout)["dram_bytes"])
+    assert load_results(data / "run.parquet").dram.equals(res.dram)  # the part alone finds its detail tables
     assert report.read_text().startswith("<!DOCTYPE html>")
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from accelsim.report import load_results, render, results_from_table
-from accelsim.report.figures import bar_points, energy_group, pareto_mask, si
+from accelsim.report.figures import bar_points, energy_group, pareto_mask, short, si
 from tests.report.conftest import synthetic_sweep
 
 MAX_BYTES = 10 * 2**20
@@ -86,3 +86,10 @@ def test_si(values, factor, unit):
 ])
 def test_energy_group(component, group):
     assert energy_group(component) == group
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0, "0"), (512, "512"), (0.05, "0.05"), (9999, "9999"), (46130.0, "46.1k"), (1.2e-5, "12µ"), (-3e6, "-3M"),
+])
+def test_short(value, text):
+    assert short(value) == text
