@@ -43,7 +43,8 @@ IssueMode = Literal["in-order", "per-channel"]
 ISSUE_MODES: tuple[str, ...] = ("in-order", "per-channel")
 _NEG = -1e18  # "no constraint" time
 _SEG = float(1 << 42)  # offset that separates segments in a cumulative maximum
-_MAX_ROUNDS = 200  # fixed-point rounds before giving up on exactness (never reached in tests)
+_MAX_ROUNDS = 60  # fixed-point rounds per chunk before the last round is kept
+CHUNK = 2048  # requests solved together (see DramModel.chunk)
 
 
 @dataclass(frozen=True)
@@ -80,18 +81,46 @@ def _scan(lb: np.ndarray, gap: np.ndarray, seg: np.ndarray) -> np.ndarray:
     return v - seg * _SEG + g
 
 
-def _chain(
-    t: np.ndarray, order: np.ndarray, seg: np.ndarray, gap: np.ndarray
-) -> np.ndarray:
-    """Apply ``t[order[k]] >= t[order[k-1]] + gap[k]`` (same segment) to ``t`` in place."""
-    t[order] = _scan(t[order], gap, seg)
-    return t
-
-
 def _first_in_segment(seg: np.ndarray) -> np.ndarray:
     first = np.ones(len(seg), dtype=bool)
     first[1:] = seg[1:] != seg[:-1]
     return first
+
+
+def _index_in_segment(first: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... restarting where ``first`` is set."""
+    idx = np.arange(len(first))
+    return idx - np.maximum.accumulate(np.where(first, idx, 0))
+
+
+def _lagged(
+    values: np.ndarray, order: np.ndarray, seg: np.ndarray, lag: int, history: np.ndarray
+) -> np.ndarray:
+    """For each element, the value ``lag`` places before it along ``order`` in its segment;
+    before the batch, from ``history[segment]`` (the segment's last ``lag`` values, oldest first).
+    """
+    k = _index_in_segment(_first_in_segment(seg))
+    out = np.empty(len(order))
+    inside = k >= lag
+    pos = np.arange(len(order))
+    out[order[inside]] = values[order[pos[inside] - lag]]
+    out[order[~inside]] = history[seg[~inside], k[~inside]]
+    return out
+
+
+def _push(history: np.ndarray, seg: np.ndarray, values: np.ndarray) -> None:
+    """Append ``values`` (grouped by ``seg``, in order) to each segment's last-n ``history``."""
+    n_keep = history.shape[1]
+    count = np.bincount(seg, minlength=history.shape[0])
+    shift = np.arange(n_keep)[None, :] - count[:, None]
+    keep = shift >= 0
+    new = np.full_like(history, _NEG)
+    rows = np.broadcast_to(np.arange(history.shape[0])[:, None], history.shape)
+    new[rows[keep], shift[keep]] = history[keep]
+    back = count[seg] - 1 - _index_in_segment(_first_in_segment(seg))  # 0 = newest
+    mine = back < n_keep
+    new[seg[mine], n_keep - 1 - back[mine]] = values[mine]
+    history[:] = new
 
 
 def _bus(
@@ -128,9 +157,7 @@ def _faw(act: np.ndarray, rank: np.ndarray, history: np.ndarray, tfaw: int) -> n
     """
     order = np.argsort(rank * _SEG + act, kind="stable")
     r = rank[order]
-    first = _first_in_segment(r)
-    idx = np.arange(len(order))
-    k = idx - np.maximum.accumulate(np.where(first, idx, 0))
+    k = _index_in_segment(_first_in_segment(r))
     lb = act[order].copy()
     early = k < 4
     lb[early] = np.maximum(lb[early], history[r[early], k[early]] + tfaw)
@@ -145,14 +172,16 @@ def _faw(act: np.ndarray, rank: np.ndarray, history: np.ndarray, tfaw: int) -> n
 
 @dataclass
 class DramState:
-    """What a channel remembers between calls: open rows, bank and bus timers, counters."""
+    """What the DRAM remembers between calls: open rows, timers, queue contents, counters."""
 
     open_row: np.ndarray  # per bank, -1 when precharged
-    act_ready: np.ndarray  # per bank: earliest next ACT (tRC, tRAS+tRP, tRTP+tRP)
+    act_ready: np.ndarray  # per bank: earliest next ACT (tRC, tRTP + tRP)
     col_last: np.ndarray  # per channel: last column command
     act_last: np.ndarray  # per channel: last ACT
-    faw: np.ndarray  # per rank: the last four ACT times (oldest first)
-    front: np.ndarray  # per channel: last transaction moved into the command queues
+    front_last: np.ndarray  # per channel: last transaction moved into the command queues
+    faw: np.ndarray  # per rank: the last four ACTs (oldest first)
+    tq: np.ndarray  # per channel: when its last trans_queue_size requests left that queue
+    cq: np.ndarray  # per bank: column-command times of its last cmd_queue_size requests
     entry_last: float = _NEG  # in-order issue: last request accepted
     end: float = 0.0  # last data returned (memory cycles)
     counts: dict[str, int] = field(default_factory=dict)
@@ -160,15 +189,18 @@ class DramState:
 
     @classmethod
     def new(cls, spec: DramSpec) -> DramState:
-        o = spec.organisation
+        o, c = spec.organisation, spec.controller
         nranks = o.channels * o.ranks
+        nbanks = nranks * o.banks
         return cls(
-            open_row=np.full(nranks * o.banks, -1, dtype=np.int64),
-            act_ready=np.full(nranks * o.banks, _NEG),
+            open_row=np.full(nbanks, -1, dtype=np.int64),
+            act_ready=np.full(nbanks, _NEG),
             col_last=np.full(o.channels, _NEG),
             act_last=np.full(o.channels, _NEG),
+            front_last=np.full(o.channels, _NEG),
             faw=np.full((nranks, 4), _NEG),
-            front=np.full(o.channels, _NEG),
+            tq=np.full((o.channels, c.trans_queue_size), _NEG),
+            cq=np.full((nbanks, c.cmd_queue_size), _NEG),
             counts=dict.fromkeys(
                 ("reads", "writes", "row_hits", "row_misses", "row_conflicts", "acts", "pres"),
                 0,
@@ -241,20 +273,27 @@ class DramModel:
         A standard table, preset name, YAML or DRAMsim3 ``.ini`` path (see :func:`load_dram`).
     issue : {"in-order", "per-channel"}
         Default issue mode of :meth:`simulate`.
+    chunk : int
+        Requests solved together; longer batches run chunk by chunk through the state.
     """
 
-    def __init__(self, spec: DramSpec | str, *, issue: IssueMode = "per-channel") -> None:
+    def __init__(
+        self, spec: DramSpec | str, *, issue: IssueMode = "per-channel", chunk: int = CHUNK
+    ) -> None:
         if issue not in ISSUE_MODES:
             raise ValueError(f"issue must be one of {ISSUE_MODES}, not {issue!r}")
+        if chunk < 1:
+            raise ValueError(f"chunk must be a positive integer, not {chunk!r}")
         self.spec = load_dram(spec)
         self.issue: IssueMode = issue
+        self.chunk = chunk
         self.state = DramState.new(self.spec)
 
     def __repr__(self) -> str:
-        return f"DramModel({self.spec.name!r}, issue={self.issue!r})"
+        return f"DramModel({self.spec.name!r}, issue={self.issue!r}, chunk={self.chunk})"
 
     def reset(self) -> None:
-        """Close every row and clear timers and counters."""
+        """Close every row and clear timers, queues and counters."""
         self.state = DramState.new(self.spec)
 
     # ------------------------------------------------------------------ refresh time maps
@@ -285,54 +324,66 @@ class DramModel:
         is_write: np.ndarray | None = None,
         issue: IssueMode | None = None,
     ) -> BatchResult:
-        """Run one batch of column accesses and update the state.
+        """Run one batch of column accesses (in trace order) and update the state.
 
         Parameters
         ----------
         addr : int64 array
             Byte addresses, one access (``spec.organisation.access_bytes``) each.
         arrival : int64 array, optional
-            Memory cycle each request becomes available (default: all at the current end).
+            Memory cycle each request becomes available (default: the current end of time).
         is_write : bool array, optional
             True for writes (default: all reads).
         issue : {"in-order", "per-channel"}, optional
             Overrides the model's issue mode for this batch.
         """
-        spec, st = self.spec, self.state
-        t, o, c = spec.timing, spec.organisation, spec.controller
         mode = issue or self.issue
         if mode not in ISSUE_MODES:
             raise ValueError(f"issue must be one of {ISSUE_MODES}, not {mode!r}")
         addr = np.asarray(addr, dtype=np.int64)
         n = len(addr)
-        if n == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return BatchResult(empty, empty, empty.astype(np.int8))
-        if addr.min() < 0:
+        if n and addr.min() < 0:
             raise ValueError("addresses must be non-negative")
+        arr = (np.full(n, self.state.end) if arrival is None
+               else np.asarray(arrival, dtype=np.float64))
+        if len(arr) != n:
+            raise ValueError(f"arrival has {len(arr)} entries for {n} addresses")
         wr = np.zeros(n, bool) if is_write is None else np.asarray(is_write, dtype=bool)
+        completion = np.empty(n, dtype=np.int64)
+        issue_cyc = np.empty(n, dtype=np.int64)
+        outcome = np.empty(n, dtype=np.int8)
+        for lo in range(0, n, self.chunk):
+            sl = slice(lo, lo + self.chunk)
+            completion[sl], issue_cyc[sl], outcome[sl] = self._chunk(
+                addr[sl], arr[sl], wr[sl], mode)
+        return BatchResult(completion, issue_cyc, outcome)
+
+    def _chunk(
+        self, addr: np.ndarray, arr_wall: np.ndarray, wr: np.ndarray, mode: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        spec, st = self.spec, self.state
+        t, o, c = spec.timing, spec.organisation, spec.controller
+        n = len(addr)
         d = decode(spec, addr)
-        arr_wall = (np.full(n, st.end) if arrival is None
-                    else np.asarray(arrival, dtype=np.float64))
         arr = self._to_work(arr_wall, d.rank)
         burst = spec.burst_cycles
+        lookahead = c.trans_queue_size + c.cmd_queue_size
 
-        # --- per-channel FIFO (arrival) order, then the FR-FCFS service order
+        # --- per-channel FIFO (arrival) order
         fifo = np.lexsort((arr, d.channel))  # stable: trace order within equal arrivals
         ch_f = d.channel[fifo]
         first_f = _first_in_segment(ch_f)
-        pos_in_ch = np.arange(n) - np.maximum.accumulate(np.where(first_f, np.arange(n), 0))
-        # FR-FCFS: within a trans_queue_size window, later requests to a row join the first
+        pos_in_ch = _index_in_segment(first_f)
+        # --- service order. FR-FCFS: within a trans_queue_size window, later requests to a row
+        # join the first. Per-bank queues served round-robin: a request's slot is one after
+        # its bank's previous request, but no earlier than lookahead places before its own
+        # position (the requests the transaction and command queues hold).
         window = pos_in_ch // c.trans_queue_size
         bank_f = d.bank[fifo]
         key = ((ch_f * (n // c.trans_queue_size + 1) + window) * (o.ranks * o.banks)
                + bank_f % (o.ranks * o.banks)) * o.rows + d.row[fifo]
         _, first_idx, inv = np.unique(key, return_index=True, return_inverse=True)
         group_pos = pos_in_ch[first_idx[inv]]
-        # per-bank queues served round-robin: a request's slot is one after its bank's previous
-        # request, but no earlier than lookahead places before its own position (the requests
-        # the transaction and command queues hold)
-        lookahead = c.trans_queue_size + c.cmd_queue_size
         in_bank = np.lexsort((pos_in_ch, group_pos, bank_f))
         bank_seg = bank_f[in_bank].astype(np.float64)
         slot = np.empty(n)
@@ -342,28 +393,21 @@ class DramModel:
 
         ch_s, bank_s, row_s = d.channel[svc], d.bank[svc], d.row[svc]
         rank_s, bg_s = d.rank[svc], d.bankgroup[svc]
-        seg_ch = ch_s.astype(np.float64)
-        first_ch = _first_in_segment(ch_s)
 
-        # --- row-buffer outcome per request (previous access to the same bank, service order)
-        by_bank0 = np.argsort(bank_s, kind="stable")
-        bank_b0 = bank_s[by_bank0]
-        first_b0 = _first_in_segment(bank_b0)
-        prev_row_b = np.empty(n, dtype=np.int64)
-        prev_row_b[1:] = row_s[by_bank0][:-1]
-        prev_row_b[first_b0] = st.open_row[bank_b0[first_b0]]
-        outcome_b = np.where(prev_row_b == row_s[by_bank0], 0, np.where(prev_row_b < 0, 1, 2))
-        outcome = np.empty(n, dtype=np.int8)
-        outcome[by_bank0] = outcome_b
-        start = outcome > 0  # run starts: need an ACT (and a PRE on a conflict)
-        conflict = outcome == 2
-
-        # --- fixed orderings: banks (row cycle) and channel FIFO (front end, queue capacity)
+        # --- row-buffer outcome (previous access to the same bank in service order)
         by_bank = np.argsort(bank_s, kind="stable")
         bank_b = bank_s[by_bank]
         first_b = _first_in_segment(bank_b)
-        bank_seg = bank_b.astype(np.float64)
-        same_bank_gap = np.where(first_b, 0.0, float(max(burst, t.tCCD_L)))
+        prev_row_b = np.empty(n, dtype=np.int64)
+        prev_row_b[1:] = row_s[by_bank][:-1]
+        prev_row_b[first_b] = st.open_row[bank_b[first_b]]
+        outcome_b = np.where(prev_row_b == row_s[by_bank], 0, np.where(prev_row_b < 0, 1, 2))
+        outcome = np.empty(n, dtype=np.int8)
+        outcome[by_bank] = outcome_b
+        start = outcome > 0  # run starts: need an ACT (and a PRE on a conflict)
+        conflict = outcome == 2
+
+        # --- bank chains
         bank_runs = by_bank[start[by_bank]]  # service positions of run starts, bank order
         run_bank = bank_s[bank_runs]
         run_first = _first_in_segment(run_bank)
@@ -372,27 +416,23 @@ class DramModel:
         prev_in_bank[by_bank[1:]] = by_bank[:-1]
         prev_in_bank[by_bank[first_b]] = -1
         prev_last = prev_in_bank[bank_runs]  # last access of the bank's previous run
+        same_bank_gap = np.where(first_b, 0.0, float(max(burst, t.tCCD_L)))
         act_pos = np.flatnonzero(start)
-        act_conflict = conflict[act_pos]
-        # queues: a request enters the transaction queue once the one trans_queue_size places
-        # before it in its channel has moved on, and its bank's command queue once the one
-        # cmd_queue_size places before it in the bank has issued
-        tq = c.trans_queue_size
-        tq_prev = np.full(n, -1)
-        tq_prev[fifo] = np.where(pos_in_ch >= tq, fifo[np.maximum(np.arange(n) - tq, 0)], -1)
-        k_b = np.arange(n)
-        first_pos_b = np.maximum.accumulate(np.where(first_b, k_b, 0))
-        cq_prev = np.full(n, -1)
-        cq_prev[by_bank] = np.where(k_b - first_pos_b >= c.cmd_queue_size,
-                                    by_bank[np.maximum(k_b - c.cmd_queue_size, 0)], -1)
-        front_lb0 = st.front[ch_s]
-        ch_seg_f = ch_f.astype(np.float64)
+        row_cmds = conflict[act_pos] + 1.0 if c.dual_command else None
+        col_cost = None if c.dual_command else 1.0 + start + conflict
+        # --- queues: a request enters the transaction queue once the one trans_queue_size
+        # places before it in its channel has moved on, and its bank's command queue once the
+        # one cmd_queue_size places before it in the bank has issued
+        svc_of = np.empty(n, dtype=np.int64)
+        svc_of[svc] = np.arange(n)
+        fifo_s = svc_of[fifo]  # service positions in channel FIFO order
 
         # --- lower bounds from the carried state
-        col_lb0 = np.where(first_b, st.col_last[ch_s] + max(burst, t.tCCD_L), _NEG)
+        col_lb0 = st.col_last[ch_s] + burst
         act_lb0 = np.full(n, _NEG)
         act_lb0[bank_runs[run_first]] = st.act_ready[run_bank[run_first]]
         act_lb0 = np.maximum(act_lb0, st.act_last[ch_s] + t.tRRD_S)
+        front_lb0 = st.front_last[ch_s] + 1
 
         # --- fixed point over all chains (times in refresh-free cycles). Shared resources
         # (command and data buses, the rank's ACT window) serve requests in the order they
@@ -400,91 +440,82 @@ class DramModel:
         col = np.full(n, _NEG)  # column command, service order
         act = np.full(n, _NEG)  # ACT of run starts, service order
         front = np.full(n, _NEG)  # entry into the command queues, service order
+        entry = np.full(n, _NEG)  # entry into the transaction queue, request order
         for _ in range(_MAX_ROUNDS):
-            col_old, act_old, front_old = col.copy(), act.copy(), front.copy()
-            front_id = np.empty(n)
-            front_id[svc] = front
-            entry = np.maximum(arr, np.where(tq_prev >= 0, front_id[tq_prev], _NEG))
+            old = (col.copy(), act.copy(), front.copy())
+            tq_free = _lagged(front, fifo_s, ch_f, c.trans_queue_size, st.tq)
+            entry = np.empty(n)
+            entry[svc] = np.maximum(arr[svc], tq_free)
             if mode == "in-order":  # one request per cycle, in trace order
                 entry = _scan(np.maximum(entry, st.entry_last + 1),
                               np.r_[0.0, np.ones(n - 1)], np.zeros(n))
             else:  # each channel's requests in order, any number per cycle
-                entry[fifo] = _scan(entry[fifo], np.zeros(n), ch_seg_f)
+                entry[fifo] = _scan(entry[fifo], np.zeros(n), ch_f.astype(np.float64))
             # one transaction per channel per cycle into the command queues
-            lbq = np.maximum(np.maximum(entry[svc] + 1, front_lb0),
-                             np.where(cq_prev >= 0, col[cq_prev] + 1, _NEG))
+            cq_free = _lagged(col, by_bank, bank_b, c.cmd_queue_size, st.cq)
+            lbq = np.maximum(np.maximum(entry[svc] + 1, front_lb0), cq_free + 1)
             front = _bus(lbq, ch_s, rank_s, bg_s, (1, 1, 1), None)
-            ready = front + 1  # earliest command of each request, service order
+            ready = front + 1  # earliest command of each request
             # ACTs: after PRE + tRP on a conflict, the bank's row cycle, tFAW, tRRD
             prev_run_col = np.where(prev_last >= 0, col[np.maximum(prev_last, 0)], _NEG)
             lb = np.maximum(np.where(conflict, ready + t.tRP, ready), act_lb0)
-            a_runs = np.maximum(lb[bank_runs],
-                                prev_run_col + t.tRTP + t.tRP)
+            a_runs = np.maximum(lb[bank_runs], prev_run_col + t.tRTP + t.tRP)
             act[bank_runs] = _scan(a_runs, run_gap, run_bank.astype(np.float64))
             a = act[act_pos]
             a = np.maximum(a, _faw(a, rank_s[act_pos], st.faw, t.tFAW))
-            a = _bus(a, ch_s[act_pos], rank_s[act_pos], bg_s[act_pos],
-                     (t.tRRD_L, t.tRRD_S, 1), act_conflict + 1.0 if c.dual_command else None)
-            act[act_pos] = a
+            act[act_pos] = _bus(a, ch_s[act_pos], rank_s[act_pos], bg_s[act_pos],
+                                (t.tRRD_L, t.tRRD_S, 1), row_cmds)
             # column commands: ACT + tRCD, same bank tCCD_L, command bus, data bus
             cl = np.maximum(ready, col_lb0)
             cl = np.where(start, np.maximum(cl, act + t.tRCD), cl)
-            cl[by_bank] = _scan(cl[by_bank], same_bank_gap, bank_seg)
-            if not c.dual_command:
-                cl = np.maximum(cl, _bus(ready, ch_s, rank_s, bg_s, (1, 1, 1),
-                                         1.0 + start + conflict))
+            cl[by_bank] = _scan(cl[by_bank], same_bank_gap, bank_b.astype(np.float64))
+            if col_cost is not None:
+                cl = np.maximum(cl, _bus(ready, ch_s, rank_s, bg_s, (1, 1, 1), col_cost))
             col = _bus(cl, ch_s, rank_s, bg_s,
                        (max(burst, t.tCCD_L), max(burst, t.tCCD_S), burst + t.tRTRS), None)
-            if (np.array_equal(col, col_old) and np.array_equal(act, act_old)
-                    and np.array_equal(front, front_old)):
+            if all(np.array_equal(x, y) for x, y in zip((col, act, front), old, strict=True)):
                 break
+
+        # --- state for the next chunk
+        st.open_row[bank_b] = row_s[by_bank]  # bank order: the last write per bank wins
+        a_runs = act[bank_runs]
+        last_act = np.full(len(st.act_ready), _NEG)
+        np.maximum.at(last_act, run_bank, a_runs)
+        last_col = np.full(len(st.act_ready), _NEG)
+        np.maximum.at(last_col, bank_s, col)
+        st.act_ready = np.maximum(st.act_ready,
+                                  np.maximum(last_act + t.rc, last_col + t.tRTP + t.tRP))
+        np.maximum.at(st.col_last, ch_s, col)
+        np.maximum.at(st.act_last, ch_s[act_pos], act[act_pos])
+        np.maximum.at(st.front_last, ch_s, front)
+        faw_order = np.argsort(rank_s[act_pos] * _SEG + act[act_pos], kind="stable")
+        _push(st.faw, rank_s[act_pos][faw_order], act[act_pos][faw_order])
+        _push(st.tq, ch_f, front[fifo_s])
+        _push(st.cq, bank_b, col[by_bank])
+        if mode == "in-order":
+            st.entry_last = max(st.entry_last, float(entry.max()))
 
         # --- back to wall-clock cycles, results in request order
         col_wall = np.ceil(self._to_wall(col, rank_s))
-        delay = np.where(wr[svc], t.CWL, t.CL) + burst
-        done_s = col_wall + delay
+        done_s = col_wall + np.where(wr[svc], t.CWL, t.CL) + burst
+        st.end = max(st.end, float(done_s.max()))
+        cnt = st.counts
+        nw = int(wr.sum())
+        cnt["writes"] += nw
+        cnt["reads"] += n - nw
+        cnt["row_hits"] += int((~start).sum())
+        cnt["row_conflicts"] += int(conflict.sum())
+        cnt["row_misses"] += int((start & ~conflict).sum())
+        cnt["acts"] += len(act_pos)
+        cnt["pres"] += int(conflict.sum())
+        st.ranks_used.update(np.unique(d.rank).tolist())
         completion = np.empty(n, dtype=np.int64)
         completion[svc] = done_s
         issue_cyc = np.empty(n, dtype=np.int64)
         issue_cyc[svc] = col_wall
         out = np.empty(n, dtype=np.int8)
         out[svc] = outcome
-
-        self._update_state(d, svc, col, act, start, conflict, ch_s, bank_s, row_s, rank_s,
-                           front, entry, mode, wr, done_s)
-        return BatchResult(completion, issue_cyc, out)
-
-    def _update_state(self, d, svc, col, act, start, conflict, ch_s, bank_s, row_s, rank_s,
-                      front, entry, mode, wr, done_s) -> None:
-        st, t = self.state, self.spec.timing
-        # last value per channel / bank / rank: assignment with repeated indices keeps the last
-        np.maximum.at(st.col_last, ch_s, col)
-        acts = np.flatnonzero(start)
-        np.maximum.at(st.act_last, ch_s[acts], act[acts])
-        st.open_row[bank_s] = row_s  # service order: the last write per bank wins
-        last_act = np.full(len(st.act_ready), _NEG)
-        np.maximum.at(last_act, bank_s[acts], act[acts])
-        last_col = np.full(len(st.act_ready), _NEG)
-        np.maximum.at(last_col, bank_s, col)
-        st.act_ready = np.maximum(st.act_ready, np.maximum(
-            last_act + t.rc, last_col + t.tRTP + t.tRP))
-        for r in np.unique(rank_s[acts]):  # one step per rank touched, not per request
-            times = np.sort(np.r_[st.faw[r], act[acts][rank_s[acts] == r]])[-4:]
-            st.faw[r] = times
-        np.maximum.at(st.front, ch_s, front)
-        if mode == "in-order":
-            st.entry_last = max(st.entry_last, float(entry.max()))
-        st.end = max(st.end, float(done_s.max()))
-        cnt = st.counts
-        nw = int(wr.sum())
-        cnt["writes"] += nw
-        cnt["reads"] += len(wr) - nw
-        cnt["row_hits"] += int((~start).sum())
-        cnt["row_conflicts"] += int(conflict.sum())
-        cnt["row_misses"] += int((start & ~conflict).sum())
-        cnt["acts"] += int(start.sum())
-        cnt["pres"] += int(conflict.sum())
-        st.ranks_used.update(int(r) for r in np.unique(d.rank))
+        return completion, issue_cyc, out
 
     def stats(self) -> DramStats:
         """Totals since construction or :meth:`reset`; energy uses the cycles so far."""
