@@ -41,10 +41,13 @@ from accelsim.hw.dram.spec import DramSpec, load_dram
 
 IssueMode = Literal["in-order", "per-channel"]
 ISSUE_MODES: tuple[str, ...] = ("in-order", "per-channel")
+import os
+_DEBUG = os.environ.get('DBG')
 _NEG = -1e18  # "no constraint" time
 _SEG = float(1 << 42)  # offset that separates segments in a cumulative maximum
 _MAX_ROUNDS = 60  # fixed-point rounds per chunk before the last round is kept
-CHUNK = 2048  # requests solved together (see DramModel.chunk)
+_PICK = 4  # requests a backlogged scheduler looks at to pick the next command
+CHUNK = 512  # requests solved together (see DramModel.chunk)
 
 
 @dataclass(frozen=True)
@@ -139,9 +142,19 @@ def _bus(
     order = np.argsort(ch * _SEG + lb, kind="stable")
     c, r, g = ch[order], rank[order], bg[order]
     first = _first_in_segment(c)
-    same_rank = np.r_[False, r[1:] == r[:-1]]
-    same_bg = same_rank & np.r_[False, g[1:] == g[:-1]]
-    gap = np.where(same_bg, gaps[0], np.where(same_rank, gaps[1], gaps[2])).astype(np.float64)
+    # a scheduler with a backlog picks, among the next few requests, one that can go soonest
+    # after the previous command (another bank group, then the same rank): the gap before
+    # each position is the smallest over that choice
+    m = len(order)
+    gap = np.full(m, float(max(gaps)))
+    for j in range(_PICK):
+        nxt = np.minimum(np.arange(m) + j, m - 1)
+        prev = np.maximum(np.arange(m) - 1, 0)
+        ok = c[nxt] == c
+        same_rank = r[nxt] == r[prev]
+        same_bg = same_rank & (g[nxt] == g[prev])
+        pair = np.where(same_bg, gaps[0], np.where(same_rank, gaps[1], gaps[2]))
+        gap = np.where(ok, np.minimum(gap, pair), gap)
     if cost is not None:
         gap = np.maximum(gap, cost[order])
     gap[first] = 0.0
@@ -473,6 +486,7 @@ class DramModel:
                 cl = np.maximum(cl, _bus(ready, ch_s, rank_s, bg_s, (1, 1, 1), col_cost))
             col = _bus(cl, ch_s, rank_s, bg_s,
                        (max(burst, t.tCCD_L), max(burst, t.tCCD_S), burst + t.tRTRS), None)
+            if _DEBUG: print(round(col.max()), end=' ')
             if all(np.array_equal(x, y) for x, y in zip((col, act, front), old, strict=True)):
                 break
 
