@@ -41,8 +41,6 @@ from accelsim.hw.dram.spec import DramSpec, load_dram
 
 IssueMode = Literal["in-order", "per-channel"]
 ISSUE_MODES: tuple[str, ...] = ("in-order", "per-channel")
-import os
-_DEBUG = os.environ.get('DBG')
 _NEG = -1e18  # "no constraint" time
 _SEG = float(1 << 42)  # offset that separates segments in a cumulative maximum
 _MAX_ROUNDS = 60  # fixed-point rounds per chunk before the last round is kept
@@ -486,7 +484,6 @@ class DramModel:
                 cl = np.maximum(cl, _bus(ready, ch_s, rank_s, bg_s, (1, 1, 1), col_cost))
             col = _bus(cl, ch_s, rank_s, bg_s,
                        (max(burst, t.tCCD_L), max(burst, t.tCCD_S), burst + t.tRTRS), None)
-            if _DEBUG: print(round(col.max()), end=' ')
             if all(np.array_equal(x, y) for x, y in zip((col, act, front), old, strict=True)):
                 break
 
