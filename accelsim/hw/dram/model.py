@@ -12,17 +12,23 @@ read streams:
 - row cycle: ACT->READ ``tRCD``, ACT->ACT ``tRC``, ACT->PRE ``tRAS``, READ->PRE ``tRTP``,
   PRE->ACT ``tRP`` in a bank; ACT->ACT ``tRRD_S/L`` and at most four ACTs per ``tFAW`` in a rank;
 - command bus: one command per cycle, or one row plus one column command (``dual_command``, HBM);
-- front end: one transaction per cycle from the transaction queue into the command queues; in
-  ``in-order`` issue one request per cycle in trace order, stalling while the target channel's
-  queues are full (as ``dramsim3main -t`` does); in ``per-channel`` issue each channel's requests
-  queue on their own;
+- front end and queues: a request enters its channel's transaction queue
+  (``trans_queue_size``) once the request that many places ahead of it has moved on, and its
+  bank's command queue (``cmd_queue_size``) once the request that many places ahead in the bank
+  has issued; one transaction per cycle moves between them. In ``in-order`` issue at most one
+  request per cycle enters, in trace order, and a full channel stalls the trace (as
+  ``dramsim3main -t`` does); in ``per-channel`` issue each channel's requests queue on their own;
+- scheduler: shared buses serve commands in the order they become ready, and a backlogged bus
+  picks among the next few ready requests the one with the shortest gap (as a scheduler that
+  issues the first ready command does);
 - refresh: every ``tREFI`` each rank is blocked for ``tRFC + tRP`` (ranks staggered), as
   DRAMsim3's ``RANK_LEVEL_STAGGERED`` policy does.
 
 Every constraint is a max-plus recurrence ``t[i] >= t[j] + gap`` along one ordering (channel,
-bank, rank, ...). Each such chain is solved for all requests at once with a cumulative maximum; the
-chains are applied in turn until no time moves (a fixed point: the as-soon-as-possible schedule
-for that service order). No Python loop runs per request.
+bank, rank, ...). Each chain is solved for all requests at once with a cumulative maximum; the
+chains are applied in turn until no time moves (a fixed point), over chunks of ``CHUNK``
+requests that hand their state (open rows, timers, queue contents) to the next. Python loops run
+per chunk and per round, never per request.
 
 Energy follows DRAMsim3/DRAMPower: per ACT ``VDD (IDD0-IDD3N) tRAS``, per PRE ``VDD (IDD0-IDD2N)
 tRP``, per READ ``VDD (IDD4R-IDD3N) burst``, per REFRESH ``VDD (IDD5AB-IDD3N) tRFC``, background
@@ -45,7 +51,8 @@ _NEG = -1e18  # "no constraint" time
 _SEG = float(1 << 42)  # offset that separates segments in a cumulative maximum
 _MAX_ROUNDS = 60  # fixed-point rounds per chunk before the last round is kept
 _PICK = 4  # requests a backlogged scheduler looks at to pick the next command
-CHUNK = 512  # requests solved together (see DramModel.chunk)
+CHUNK = 512  # requests solved together, at least (see DramModel.chunk)
+CHUNK_PER_CHANNEL = 64  # and at least this many per channel
 
 
 @dataclass(frozen=True)
@@ -284,20 +291,21 @@ class DramModel:
         A standard table, preset name, YAML or DRAMsim3 ``.ini`` path (see :func:`load_dram`).
     issue : {"in-order", "per-channel"}
         Default issue mode of :meth:`simulate`.
-    chunk : int
+    chunk : int, optional
         Requests solved together; longer batches run chunk by chunk through the state.
+        Default: ``max(CHUNK, CHUNK_PER_CHANNEL x channels)``.
     """
 
     def __init__(
-        self, spec: DramSpec | str, *, issue: IssueMode = "per-channel", chunk: int = CHUNK
+        self, spec: DramSpec | str, *, issue: IssueMode = "per-channel", chunk: int | None = None
     ) -> None:
         if issue not in ISSUE_MODES:
             raise ValueError(f"issue must be one of {ISSUE_MODES}, not {issue!r}")
-        if chunk < 1:
+        if chunk is not None and chunk < 1:
             raise ValueError(f"chunk must be a positive integer, not {chunk!r}")
         self.spec = load_dram(spec)
         self.issue: IssueMode = issue
-        self.chunk = chunk
+        self.chunk = chunk or max(CHUNK, CHUNK_PER_CHANNEL * self.spec.organisation.channels)
         self.state = DramState.new(self.spec)
 
     def __repr__(self) -> str:
@@ -536,7 +544,7 @@ class DramModel:
         scale = p.VDD * o.devices_per_rank * t.tCK_ns  # mA x cycles -> pJ
         nranks = o.channels * o.ranks
         ranks = np.arange(nranks)
-        phase, period, block = self._refresh_params(ranks)
+        phase, period, _ = self._refresh_params(ranks)
         refreshes = np.where(cycles < phase, 0, np.floor((cycles - phase) / period) + 1).sum()
         used = len(st.ranks_used)
         cnt = st.counts
