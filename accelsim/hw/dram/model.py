@@ -152,14 +152,14 @@ def _bus(
     # each position is the smallest over that choice
     m = len(order)
     gap = np.full(m, float(max(gaps)))
-    for j in range(_PICK):
-        nxt = np.minimum(np.arange(m) + j, m - 1)
-        prev = np.maximum(np.arange(m) - 1, 0)
-        ok = c[nxt] == c
-        same_rank = r[nxt] == r[prev]
-        same_bg = same_rank & (g[nxt] == g[prev])
-        pair = np.where(same_bg, gaps[0], np.where(same_rank, gaps[1], gaps[2]))
-        gap = np.where(ok, np.minimum(gap, pair), gap)
+    for j in range(min(_PICK, m - 1)):
+        cand = slice(1 + j, m)
+        prev = slice(0, m - 1 - j)
+        same_rank = r[cand] == r[prev]
+        pair = np.where(same_rank & (g[cand] == g[prev]), gaps[0],
+                        np.where(same_rank, gaps[1], gaps[2]))
+        here = gap[1:m - j]
+        np.minimum(here, np.where(c[cand] == c[1:m - j], pair, here), out=here)
     if cost is not None:
         gap = np.maximum(gap, cost[order])
     gap[first] = 0.0
