@@ -166,3 +166,11 @@ class TestErrors:
     def test_arrival_length(self):
         with pytest.raises(ValueError, match=r"^arrival has 1 entries for 2 addresses$"):
             DramModel(HBM).simulate(np.array([0, 32]), np.array([0]))
+
+    def test_arrival_range(self):
+        with pytest.raises(ValueError, match=r"^arrival cycles must be in 0\.\.549755813888$"):
+            DramModel(HBM).simulate(np.array([0]), np.array([-1]))
+
+    def test_write_flags_length(self):
+        with pytest.raises(ValueError, match=r"^is_write has 2 entries for 1 addresses$"):
+            DramModel(HBM).simulate(np.array([0]), is_write=np.array([True, False]))

@@ -48,7 +48,8 @@ from accelsim.hw.dram.spec import DramSpec, load_dram
 IssueMode = Literal["in-order", "per-channel"]
 ISSUE_MODES: tuple[str, ...] = ("in-order", "per-channel")
 _NEG = -1e18  # "no constraint" time
-_SEG = float(1 << 42)  # offset that separates segments in a cumulative maximum
+_SEG = float(1 << 40)  # offset that separates segments in a cumulative maximum
+_MAX_TIME = float(1 << 39)  # cycles: times stay below _SEG, segments below 2**13 (exact floats)
 _MAX_ROUNDS = 60  # fixed-point rounds per chunk before the last round is kept
 _PICK = 4  # requests a backlogged scheduler looks at to pick the next command
 CHUNK = 512  # requests solved together, at least (see DramModel.chunk)
@@ -304,6 +305,10 @@ class DramModel:
         if chunk is not None and chunk < 1:
             raise ValueError(f"chunk must be a positive integer, not {chunk!r}")
         self.spec = load_dram(spec)
+        o = self.spec.organisation
+        nbanks = o.channels * o.ranks * o.banks
+        if nbanks > 1 << 13:
+            raise ValueError(f"at most {1 << 13} banks in all, not {nbanks}")
         self.issue: IssueMode = issue
         self.chunk = chunk or max(CHUNK, CHUNK_PER_CHANNEL * self.spec.organisation.channels)
         self.state = DramState.new(self.spec)
@@ -368,6 +373,10 @@ class DramModel:
         if len(arr) != n:
             raise ValueError(f"arrival has {len(arr)} entries for {n} addresses")
         wr = np.zeros(n, bool) if is_write is None else np.asarray(is_write, dtype=bool)
+        if len(wr) != n:
+            raise ValueError(f"is_write has {len(wr)} entries for {n} addresses")
+        if n and (arr.min() < 0 or arr.max() > _MAX_TIME):
+            raise ValueError(f"arrival cycles must be in 0..{int(_MAX_TIME)}")
         completion = np.empty(n, dtype=np.int64)
         issue_cyc = np.empty(n, dtype=np.int64)
         outcome = np.empty(n, dtype=np.int8)
