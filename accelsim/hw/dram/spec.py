@@ -272,7 +272,9 @@ def from_dramsim3_ini(path: str | Path) -> DramSpec:
     ``[power]`` and ``[system]`` sections) as a :class:`DramSpec`.
 
     Follows DRAMsim3's reading of the file: HBM doubles ``columns`` (pseudo-channel pairs share
-    the page), ranks = channel_size / rank capacity, tRC = tRAS + tRP, HBM's read tRCD is tRCDRD.
+    the page), ranks = channel_size / rank capacity, tRC = tRAS + tRP, HBM's read tRCD is tRCDRD
+    and HBM gets the dual command bus. One departure: HBM's tRTP is the file's tRTP_L (JESD235),
+    where DRAMsim3 falls back to its default of 5.
     """
     path = Path(path)
     parser = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
