@@ -10,7 +10,7 @@ from accelsim.config import DensePolicy, Hardware, SpAttenPolicy
 from accelsim.errors import InputError
 from accelsim.hw.energy import area_by, energy_by, op_counts
 from accelsim.policies import make_plan
-from accelsim.sim.dram_bank import bank_service
+from accelsim.sim.dram_bank import bank_service, export_trace
 from accelsim.sim.engine import EventEngine, Timeline
 from accelsim.sim.items import build_items, job_cycles, topk_engine
 from accelsim.sim.result import LayerQuality, Quality, SimResult
@@ -37,8 +37,13 @@ def plan(policy: SpAttenPolicy | DensePolicy, workload: Trace | WorkPlan, phases
     return make_plan(policy, workload, phases=phases)
 
 
-def simulate(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult, Timeline]:
-    """Phase 2: time and energy of ``wp`` on ``hw``."""
+def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
+             dram_trace: tuple[Path, str] | None = None) -> tuple[SimResult, Timeline]:
+    """Phase 2: time and energy of ``wp`` on ``hw``.
+
+    ``dram_trace = (path, format)`` also writes the DRAM reads the run issued, as a ``dramsim3``
+    or ``ramulator2`` trace.
+    """
     if hw.topk.count == 0 and len(wp.topk):
         raise InputError(None, "hardware.topk.count",
                          f"hardware {hw.name!r} has no top-k engine but the plan has {len(wp.topk)} "
@@ -52,6 +57,10 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult,
         for key, cycles in service.items():
             items[f"{key}_dram"] = cycles
     timeline = EventEngine(hw, wp, items, jobs).run()
+    if dram_trace is not None:
+        keys = {"key": "k", "key_lsb": "lsb", "value": "v"}
+        starts = {(keys[kind], item): start for start, _, _, kind, item in timeline.dram_log}
+        export_trace(Path(dram_trace[0]), dram_trace[1], wp, items, hw, starts)
     by = {"key": float(items["k_bytes"].sum()), "key_lsb": float(items["lsb_bytes"].sum()),
           "value": float(items["v_bytes"].sum())}
     dram = sum(by.values())
