@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
 
     from accelsim.config import DensePolicy, Hardware, SpAttenPolicy
     from accelsim.sim.result import SimResult
+
+
+class DramTraceFormat(StrEnum):
+    dramsim3 = "dramsim3"
+    ramulator2 = "ramulator2"
 
 
 def parse_sets(sets: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -84,6 +90,10 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the JSON result here.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for pivots of request-trace top-k jobs.")] = 0,
+    dram_trace: Annotated[Path | None, typer.Option(help="Write the DRAM reads the run issued here.")] = None,
+    dram_trace_format: Annotated[
+        DramTraceFormat, typer.Option(help="Format of --dram-trace.")
+    ] = DramTraceFormat.dramsim3,
     report: Annotated[Path | None, typer.Option(
         "--report", help="Write an HTML report here, and its data (results table, requests, DRAM "
         "transfers) as Parquet in a directory beside it with suffix .data.")] = None,
@@ -98,7 +108,8 @@ def run(
     t0 = time.perf_counter()
     wl = api.load_workload(workload, seed=seed)
     plan = api.plan(pol, wl, phases=phases)
-    result, timeline = api.simulate(hardware, plan, workload=workload.name)
+    trace = None if dram_trace is None else (dram_trace, str(dram_trace_format.value))
+    result, timeline = api.simulate(hardware, plan, workload=workload.name, dram_trace=trace)
     wall_s = time.perf_counter() - t0
     text = result.model_dump_json(indent=2)
     if output is not None:
