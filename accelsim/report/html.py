@@ -88,7 +88,8 @@ def summary(results: Results) -> pd.DataFrame:
     rows = {"cycles": ("cycles", 1, "min"), "time (ms)": ("seconds", 1e3, "min"),
             "throughput (GOP/s)": ("gops", 1, "max"), "DRAM traffic (MB)": ("dram_bytes", 1e-6, "min"),
             "energy (mJ)": ("energy_j", 1e3, "min"), "power (W)": ("power_w", 1, "min"),
-            "area (mm²)": ("area_mm2", 1, "min"), "attention-mass recall": ("quality_mass_recall", 1, "max")}
+            "area (mm²)": ("area_mm2", 1, "min"), "attention-mass recall": ("quality_mass_recall", 1, "max"),
+            "DRAM row-buffer hit rate": ("dram_row_hit_rate", 1, "max")}
     out = []
     for label, (col, scale, best) in rows.items():
         if col not in p.columns or p[col].isna().all():
