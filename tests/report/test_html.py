@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from accelsim.report import load_results, render, results_from_table
-from accelsim.report.figures import bar_points, energy_group, pareto_mask, short, si
+from accelsim.report.figures import bar_points, energy_group, pareto_mask, roofs, short, si
 from tests.report.conftest import synthetic_sweep
 
 MAX_BYTES = 10 * 2**20
@@ -93,3 +93,11 @@ def test_energy_group(component, group):
 ])
 def test_short(value, text):
     assert short(value) == text
+
+
+def test_roofs_from_results_and_config(sweep_table):
+    """Bandwidth roof from the result columns alone (32 GB/s per channel); compute roof from the multipliers."""
+    r = roofs(sweep_table)
+    assert list(r["bw"]) == list(sweep_table["hw.dram.channels"] * 32.0)
+    assert list(r["compute"]) == list(2.0 * (sweep_table["hw.qk.multipliers"] + 512))
+    assert list(roofs(sweep_table.drop(columns=["hw.qk.multipliers"])).columns) == ["bw"]
