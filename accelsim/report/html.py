@@ -35,7 +35,7 @@ class Section:
 def sections(results: Results) -> tuple[list[Section], list[str]]:
     """The figures these results support, and a note for each one left out."""
     p, swept = results.points, results.swept
-    config = [*swept, "config_hash"]
+    config = [*swept, "point_id"]
     bars = F.bar_points(p)
     which = "each design point" if len(bars) == len(p) else f"{len(bars)} points of the cycles-energy Pareto front"
     out: list[Section] = []

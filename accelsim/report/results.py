@@ -4,12 +4,15 @@ A **results directory** holds Parquet files. Every ``*.parquet`` file other than
 below is a *points part*: one row per design point, with
 
 - the flattened config: one column per config field, named by its dotted path
-  (``hw.qk.multipliers``, ``policy.values``); any column whose name holds a dot is config;
-- ``config_hash``, ``status`` (``ok`` for a finished point), ``error``, ``wall_s``,
-  ``accelsim_version``;
+  (``hw.qk.multipliers``, ``policy.values``); any column whose name holds a dot is config, and so
+  are ``hw_ref``, ``policy_ref``, ``workload_ref`` (a sweep axis that swaps a whole preset or file);
+- ``point_id`` (a hash of the point's resolved config), ``status`` (``ok`` for a finished point;
+  anything else, e.g. ``infeasible``, with its reason in ``error``), ``wall_s``, ``accelsim_version``,
+  and optionally ``point_index`` (the order to show points in);
 - every column of ``SimResult.flat()`` (``cycles``, ``energy_j``, ``energy_by_dram``, ...).
 
-A sweep writes many parts; a run writes one (``run.parquet``). A run also keeps its detail tables,
+A sweep writes many parts, under ``results/`` of its output directory (which is read when given
+the output directory); a run writes one (``run.parquet``). A run also keeps its detail tables,
 which reports need for the per-head heatmaps and the DRAM timeline: ``requests.parquet`` (the
 WorkPlan's request table) and ``dram.parquet`` (DRAM transfers: start, end, bytes, kind; cycles).
 """
@@ -29,15 +32,19 @@ import pyarrow.parquet as pq
 from accelsim import __version__
 from accelsim.errors import InputError
 
-REQUIRED = ("config_hash", "status", "accelsim_version", "cycles", "seconds", "ops", "gops", "dram_bytes",
+REQUIRED = ("point_id", "status", "accelsim_version", "cycles", "seconds", "ops", "gops", "dram_bytes",
             "bandwidth_bound_cycles", "energy_j", "area_mm2")
 """Columns every points part has."""
 OK = "ok"
 """``status`` of a finished point."""
 RUN_PART = "run.parquet"
+SWEEP_PARTS = "results"
+"""Where a sweep's output directory keeps its parts."""
 REQUESTS = "requests.parquet"
 DRAM = "dram.parquet"
 DETAILS = (REQUESTS, DRAM)
+REFS = ("hw_ref", "policy_ref", "workload_ref")
+"""Config columns of sweep axes over whole presets or files."""
 
 
 @dataclass
@@ -54,8 +61,8 @@ class Results:
 
     @property
     def config_columns(self) -> list[str]:
-        """Flattened config columns (dotted paths)."""
-        return [c for c in self.points.columns if "." in c]
+        """Flattened config columns (dotted paths and preset references)."""
+        return [c for c in self.points.columns if "." in c or c in REFS]
 
     @property
     def swept(self) -> list[str]:
@@ -75,7 +82,7 @@ def flatten(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def config_hash(config: dict[str, Any]) -> str:
+def point_id(config: dict[str, Any]) -> str:
     """A stable 16-hex-digit hash of a flattened config."""
     text = json.dumps(config, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -83,7 +90,7 @@ def config_hash(config: dict[str, Any]) -> str:
 
 def run_row(config: dict[str, Any], flat: dict[str, Any], wall_s: float) -> dict[str, Any]:
     """One points row for a finished run: config columns, bookkeeping, then the result row."""
-    return {**config, "config_hash": config_hash(config), "status": OK, "error": "", "wall_s": wall_s,
+    return {**config, "point_id": point_id(config), "point_index": 0, "status": OK, "error": "", "wall_s": wall_s,
             "accelsim_version": __version__, **flat}
 
 
@@ -114,7 +121,8 @@ def load_results(path: str | Path) -> Results:
     """
     path = Path(path)
     if path.is_dir():
-        parts = sorted(p for p in path.glob("*.parquet") if p.name not in DETAILS and not p.name.startswith("."))
+        where = path / SWEEP_PARTS if (path / SWEEP_PARTS).is_dir() else path
+        parts = sorted(p for p in where.glob("*.parquet") if p.name not in DETAILS and not p.name.startswith("."))
         if not parts:
             raise InputError(path, None, "no results: the directory holds no *.parquet parts "
                              "(written by accelsim sweep, or accelsim run --report)")
@@ -144,7 +152,8 @@ def load_results(path: str | Path) -> Results:
 def results_from_table(table: pd.DataFrame, source: str) -> Results:
     """Check a points table (columns, version, at least one finished point) and split it.
 
-    Rows repeating a ``config_hash`` (a resumed sweep) keep the last.
+    Rows repeating a ``point_id`` (two runs racing on one sweep directory) keep the first, as the
+    sweep's store does; points are ordered by ``point_index`` when present.
 
     Raises
     ------
@@ -161,7 +170,10 @@ def results_from_table(table: pd.DataFrame, source: str) -> Results:
     if versions != [__version__]:
         raise InputError(source, None, f"results written by accelsim {', '.join(versions)}; this is accelsim "
                          f"{__version__}: re-run the sweep with this version or install that one")
-    table = table.drop_duplicates("config_hash", keep="last").reset_index(drop=True)
+    table = table.drop_duplicates("point_id", keep="first")
+    if "point_index" in table.columns:
+        table = table.sort_values("point_index", kind="stable")
+    table = table.reset_index(drop=True)
     done = table["status"] == OK
     if not done.any():
         first = str(table["error"].iloc[0]) if "error" in table.columns else ""

@@ -37,10 +37,15 @@ def sweep_rows(trace, policies: tuple[str, ...] = ("spatten", "dense")) -> list[
 
 
 def write_parts(directory: Path, rows: list[dict], per_part: int = 4) -> Path:
-    """Rows as Parquet parts of ``per_part`` rows (``part-00000.parquet``, ...)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Rows as a sweep's output directory: ``results/part-00000.parquet``, ... of ``per_part`` rows each,
+    numbered by ``point_index``, beside the sweep file and a Pareto table (which reports must not read)."""
+    parts = directory / "results"
+    parts.mkdir(parents=True, exist_ok=True)
+    table = pd.DataFrame(rows).assign(point_index=range(len(rows)))
     for i in range(0, len(rows), per_part):
-        pd.DataFrame(rows[i:i + per_part]).to_parquet(directory / f"part-{i // per_part:05d}.parquet", index=False)
+        table.iloc[i:i + per_part].to_parquet(parts / f"part-{i // per_part:05d}.parquet", index=False)
+    (directory / "sweep.yaml").write_text("version: 1\n")
+    table.iloc[:1].assign(point_id="front-copy").to_parquet(directory / "pareto.parquet", index=False)
     return directory
 
 
@@ -69,5 +74,6 @@ def synthetic_sweep(base: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
     for c in ("cycles", "seconds"):
         t[c] = t[c] * stretch
     t["gops"] = t["ops"] / t["seconds"] / 1e9
-    t["config_hash"] = [f"{i:016x}" for i in range(n)]
+    t["point_id"] = [f"{i:016x}" for i in range(n)]
+    t["point_index"] = range(n)
     return t

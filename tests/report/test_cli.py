@@ -49,7 +49,7 @@ def broken(tmp_path, sweep_table):
     """Results directories that must be refused."""
     rows = sweep_table.to_dict("records")
     (tmp_path / "empty").mkdir()
-    part = write_parts(tmp_path / "partial", rows) / "part-00002.parquet"
+    part = write_parts(tmp_path / "partial", rows) / "results" / "part-00002.parquet"
     part.write_bytes(part.read_bytes()[:-300])
     write_parts(tmp_path / "old", pd.DataFrame(rows).assign(accelsim_version="0.0.9").to_dict("records"))
     write_parts(tmp_path / "failed", pd.DataFrame(rows).assign(status="error", error="x").to_dict("records"))

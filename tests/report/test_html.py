@@ -36,7 +36,7 @@ def test_page_is_self_contained(sweep_dir):
 def test_no_quality_no_parallel(sweep_table):
     t = sweep_table[sweep_table["policy.name"] == "dense"].drop(columns=["quality_mass_recall", "quality_out_err"])
     t = t[t["hw.qk.multipliers"] == 512].iloc[:1]
-    res = results_from_table(pd.concat([t, t.assign(config_hash="other")]), "t")
+    res = results_from_table(pd.concat([t, t.assign(point_id="other")]), "t")
     page, names = render(res)
     assert names == ["pareto", "energy", "latency", "roofline"]
     assert "parallel coordinates: no config column differs between the points" in page

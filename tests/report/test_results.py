@@ -20,19 +20,26 @@ def test_flatten_paths_and_lists():
 
 def test_sweep_dir_loads_all_parts(sweep_dir, sweep_table):
     res = load_results(sweep_dir)
-    assert len(res.points) == len(sweep_table) == 16 and res.failed.empty
+    assert len(res.points) == len(sweep_table) == 16 and res.failed.empty  # pareto.parquet beside: not read
+    assert list(res.points["point_index"]) == list(range(16))
+    assert load_results(sweep_dir / "results").points.equals(res.points)
     assert set(res.swept) == {"policy.name", "hw.qk.multipliers", "hw.topk.parallelism", "hw.dram.channels"}
     assert res.requests is None and res.dram is None
+
+
+def test_preset_references_are_config(sweep_table):
+    t = sweep_table.assign(policy_ref=sweep_table["policy.name"]).drop(columns=["policy.name"])
+    assert "policy_ref" in results_from_table(t, "t").swept
 
 
 def test_failed_points_split_and_resumed_duplicates_dropped(sweep_table):
     t = sweep_table.copy()
     t.loc[3, ["status", "error"]] = ["error", "SRAM too small"]
-    rerun = t.iloc[[0]].assign(wall_s=0.5)  # a resumed sweep wrote point 0 again
-    res = results_from_table(pd.concat([t, rerun], ignore_index=True), "t")
+    again = t.iloc[[0]].assign(wall_s=0.5)  # two runs raced on one directory: point 0 twice
+    res = results_from_table(pd.concat([again.assign(point_index=99), t], ignore_index=True), "t")
     assert len(res.points) == 15 and list(res.failed["error"]) == ["SRAM too small"]
-    assert (res.points["config_hash"] == t["config_hash"][0]).sum() == 1
-    assert res.points.set_index("config_hash").loc[t["config_hash"][0], "wall_s"] == 0.5
+    assert (res.points["point_id"] == t["point_id"][0]).sum() == 1
+    assert res.points["wall_s"].iloc[-1] == 0.5  # the first written kept, ordered by its point_index
 
 
 def fail(path) -> str:
@@ -53,7 +60,7 @@ def test_missing_path(tmp_path):
 
 def test_truncated_part(tmp_path, sweep_table):
     write_parts(tmp_path, sweep_table.to_dict("records"))
-    part = tmp_path / "part-00001.parquet"
+    part = tmp_path / "results" / "part-00001.parquet"
     part.write_bytes(part.read_bytes()[:200])
     assert re.fullmatch(r".+part-00001\.parquet: not a readable Parquet file \(\w+\); a part still being "
                         r"written or truncated by a crash\? Re-run or resume the sweep", fail(tmp_path))
@@ -61,7 +68,7 @@ def test_truncated_part(tmp_path, sweep_table):
 
 def test_foreign_table(tmp_path):
     pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "x.parquet")
-    assert re.search(r"x\.parquet: not an accelsim results table: missing columns config_hash, status, ",
+    assert re.search(r"x\.parquet: not an accelsim results table: missing columns point_id, status, ",
                      fail(tmp_path))
 
 
