@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 
 GROUP_COLORS = {"DRAM": "#d62728", "SRAM": "#1f77b4", "compute": "#2ca02c", "top-k": "#9467bd"}
 """Energy groups: components ``dram*``, ``sram*``, ``topk*``; everything else is compute."""
-MAX_BARS = 24
+MAX_BARS = 12
 """Design points shown in the per-point bar charts (Pareto points, thinned evenly beyond this)."""
 MAX_ROOFS = 6
 """Distinct rooflines drawn; beyond this only the lowest and highest."""
@@ -293,8 +293,9 @@ def parallel_axes(points: pd.DataFrame, swept: list[str], bins: int = 6) -> go.F
                     line={"color": "#d62728", "width": 2}, marker={"size": 5},
                     hovertemplate="%{text}<extra>Pareto point</extra>")
     fig.add_scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
-                    marker={"color": [energy.min(), energy.max()], "colorscale": "Viridis", "showscale": True,
-                            "colorbar": {"title": "energy_j"}})
+                    marker={"color": [energy.min(), energy.max()], "cmin": energy.min(),
+                            "cmax": max(energy.max(), energy.min() * (1 + 1e-9), 1e-30), "colorscale": "Viridis",
+                            "showscale": True, "colorbar": {"title": "energy_j"}})
     shapes = [{"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "yref": "paper",
                "line": {"color": "#888", "width": 1}} for x in xs]
     ticks = [{"x": x, "y": p, "text": t, "showarrow": False, "xanchor": "left", "xshift": 3,
