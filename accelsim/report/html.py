@@ -68,8 +68,11 @@ def sections(results: Results) -> tuple[list[Section], list[str]]:
         out.append(Section("dram", "DRAM bandwidth over time",
                            "Achieved bandwidth by transfer kind, from the event engine's transfer log.",
                            F.dram_timeline(results.dram, p.iloc[0])))
-    out.append(Section("roofline", "Roofline", "Achieved GOP/s against ops per DRAM byte; dashed: the "
-                       "configs' bandwidth and compute roofs.", F.roofline(p, config)))
+    roofs = ("bandwidth and compute roofs" if "compute" in F.roofs(p) else
+             "bandwidth roofs (compute roofs need the hw.qk.multipliers and hw.pv.multipliers columns)")
+    out.append(Section("roofline", "Roofline",
+                       f"Achieved GOP/s against ops per DRAM byte; dashed: the configs' {roofs}.",
+                       F.roofline(p, config)))
     if "quality_mass_recall" in p.columns and p["quality_mass_recall"].notna().any():
         out.append(Section("quality", "Quality vs cost", "Quality proxies against full attention, per policy.",
                            F.quality_cost(p, config)))

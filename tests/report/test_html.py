@@ -41,6 +41,9 @@ def test_no_quality_no_parallel(sweep_table):
     assert names == ["pareto", "energy", "latency", "roofline"]
     assert "parallel coordinates: no config column differs between the points" in page
     assert "quality vs cost: no quality proxies" in page
+    assert "dashed: the configs&#x27; bandwidth and compute roofs." in page
+    page, _ = render(results_from_table(sweep_table.drop(columns=["hw.pv.multipliers"]), "t"))
+    assert "dashed: the configs&#x27; bandwidth roofs (compute roofs need the hw.qk.multipliers" in page
 
 
 def test_failed_points_listed(sweep_table):
