@@ -7,8 +7,10 @@ T prompt tokens, S decode steps, D head dim; float16 or float32):
 - ``layers.{l}.prefill.q`` [H, T, D], ``layers.{l}.prefill.k`` / ``.v`` [G, T, D] — after RoPE;
 - ``layers.{l}.decode.q`` [S, H, D], ``layers.{l}.decode.k`` / ``.v`` [S, G, D] — the query and
   the new K/V row of each decode step (step s attends to T + s + 1 keys);
-- optional ``layers.{l}.prefill.mask`` [T, T] bool-as-uint8 (1 = may attend) when the model's mask
-  is neither full nor causal (e.g. sliding windows).
+- when ``meta.masked`` (the model's mask is neither full nor causal, e.g. sliding windows):
+  ``layers.{l}.prefill.mask`` [T, T] and, with decode steps, ``layers.{l}.decode.mask`` [S, T + S],
+  bool-as-uint8 (1 = may attend); row s of the decode mask covers the T + s + 1 keys step s sees
+  and is 0 beyond them. Every layer carries masks then (a causal layer's is lower-triangular).
 Probabilities are not stored: they are recomputed in fp32.
 """
 
@@ -46,7 +48,7 @@ class TraceMeta(Strict):
     causal: bool = True
     """Prefill attention is causal (decoders) or full (encoders)."""
     masked: bool = False
-    """Per-layer prefill masks are stored (sliding windows and other non-standard masks)."""
+    """Per-layer prefill and decode masks are stored (sliding windows, other non-standard masks)."""
     provenance: dict[str, Any] = {}
     """Where the text and weights came from, and the command that made the trace."""
 
@@ -83,6 +85,11 @@ class Trace:
         m = self.tensors.get(f"layers.{layer}.prefill.mask")
         return None if m is None else m.astype(bool)
 
+    def decode_mask(self, layer: int) -> np.ndarray | None:
+        """Stored decode mask [S, T+S] (True = may attend), or None when every step sees all keys."""
+        m = self.tensors.get(f"layers.{layer}.decode.mask")
+        return None if m is None else m.astype(bool)
+
     def kv(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
         """All keys and values of ``layer`` [G, T+S, D]: prompt rows then decode rows."""
         _, k, v = self.prefill(layer)
@@ -108,6 +115,8 @@ def expected_shapes(meta: TraceMeta) -> dict[str, tuple[int, ...]]:
             out[p + "decode.q"] = (s, h, d)
             out[p + "decode.k"] = (s, g, d)
             out[p + "decode.v"] = (s, g, d)
+            if meta.masked:
+                out[p + "decode.mask"] = (s, t + s)
     return out
 
 
@@ -136,6 +145,10 @@ def check_tensors(meta: TraceMeta, tensors: dict[str, np.ndarray], source: str) 
         if name.endswith(".mask"):
             if arr.dtype not in (np.uint8, np.bool_):
                 raise InputError(source, name, f"expected uint8 mask, got {arr.dtype}")
+            if not arr.any(axis=1).all():
+                raise InputError(source, name, "a query row may attend to no key")
+            if name.endswith("decode.mask") and np.triu(arr[:, meta.prompt_len:], 1).any():
+                raise InputError(source, name, "decode step s may only attend to its first T+s+1 keys")
             continue
         if arr.dtype not in DTYPES:
             raise InputError(source, name, f"expected float16 or float32, got {arr.dtype}")
