@@ -51,7 +51,7 @@ class _Layer:
 
 
 class _Recorder:
-    """Collects attention inputs per layer, one forward pass (prefill or one decode step) at a time."""
+    """Collects attention inputs per layer, one forward pass (prefill or decode step) at a time."""
 
     def __init__(self, dtype: np.dtype, on_layer: Callable[[], None] | None) -> None:
         self.dtype = dtype
@@ -100,7 +100,7 @@ class _Recorder:
                  kwargs: dict[str, Any]) -> _Layer:
         t = query.shape[2]
         if key.shape[2] != t:
-            raise CaptureError(f"prefill saw {key.shape[2]} keys for {t} queries (a non-empty cache?)")
+            raise CaptureError(f"prefill saw {key.shape[2]} keys for {t} queries")
         self.prompt_len = t
         layer = _Layer(prefill=(self._np(query[0]), self._np(key[0]), self._np(value[0])))
         if allowed is None:  # sdpa then applies is_causal (kwarg, else the module's flag)
@@ -126,7 +126,7 @@ def _allowed(mask: torch.Tensor | None) -> torch.Tensor | None:
     if mask is None:
         return None
     if mask.shape[0] != 1 or mask.shape[1] != 1:
-        raise CaptureError(f"capture needs one mask shared by all heads, got shape {list(mask.shape)}")
+        raise CaptureError(f"capture needs one mask for all heads, got shape {list(mask.shape)}")
     m = mask[0, 0]
     if m.dtype != torch.bool:  # additive float mask: large negative = masked
         m = m > torch.finfo(m.dtype).min / 2
@@ -193,7 +193,7 @@ def capture(model: Any, input_ids: torch.Tensor | list[int], *, decode_steps: in
     global _ACTIVE
     ids = torch.as_tensor(input_ids, dtype=torch.long)
     if ids.ndim != 1:
-        raise ValueError(f"input_ids must be one sequence of token ids, got shape {list(ids.shape)}")
+        raise ValueError(f"input_ids must be one sequence, got shape {list(ids.shape)}")
     ids = ids[None]
     is_lm = hasattr(model, "get_output_embeddings") and model.get_output_embeddings() is not None
     if decode_steps and not is_lm:
@@ -208,7 +208,7 @@ def capture(model: Any, input_ids: torch.Tensor | list[int], *, decode_steps: in
         with torch.inference_mode():
             rec.begin(-1)
             cache = DynamicCache()
-            out = model(input_ids=ids, cache=cache, use_cache=True) if is_lm else model(input_ids=ids)
+            out = model(input_ids=ids, **({"cache": cache, "use_cache": True} if is_lm else {}))
             if is_lm:
                 outputs.append(out.logits[0, -1].float())
                 generated.append(int(outputs[-1].argmax()))
@@ -227,8 +227,8 @@ def capture(model: Any, input_ids: torch.Tensor | list[int], *, decode_steps: in
     prov["generated_tokens"] = generated
     if rec.scale_fold is not None:
         prov["q_scaled_by"] = rec.scale_fold
-    trace = _assemble(rec, decode_steps, model_name or model.config.name_or_path or type(model).__name__,
-                       prov)
+    name = model_name or model.config.name_or_path or type(model).__name__
+    trace = _assemble(rec, decode_steps, name, prov)
     return Capture(trace, torch.stack(outputs) if is_lm else outputs[0], generated)
 
 

@@ -75,8 +75,8 @@ def resolve_model(name: str) -> ModelSource:
 
 
 def cache_dir() -> Path:
-    """Where converted models are cached: ``$ACCELSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/accelsim``,
-    else ``~/.cache/accelsim`` (XDG Base Directory Specification)."""
+    """Where converted models are cached: ``$ACCELSIM_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/accelsim``, else ``~/.cache/accelsim`` (XDG Base Directory Specification)."""
     if env := os.environ.get("ACCELSIM_CACHE_DIR"):
         return Path(env)
     xdg = os.environ.get("XDG_CACHE_HOME")

@@ -41,8 +41,8 @@ def _pydoc_text(topic: str) -> tuple[str, dict[str, Any]]:
 
     names = sorted(topics)
     if topic not in topics:
-        near = ", ".join(n for n in names if n.startswith(topic[:3])) or ", ".join(names[:5]) + ", ..."
-        raise InputError("--text", None, f"no pydoc topic {topic!r} (topics like: {near})")
+        near = [n for n in names if n.startswith(topic[:3])] or [*names[:5], "..."]
+        raise InputError("--text", None, f"no pydoc topic {topic!r} (topics: {', '.join(near)})")
     used = names[names.index(topic):]
     text = "\n\n".join(topics[n] for n in used)
     provenance = {

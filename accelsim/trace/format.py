@@ -49,13 +49,14 @@ class TraceMeta(Strict):
     """Prefill attention is causal (decoders) or full (encoders)."""
     masked: bool = False
     """Per-layer prefill and decode masks are stored (sliding windows, other non-standard masks)."""
-    provenance: dict[str, Any] = {}
+    provenance: dict[str, Any] = Field(default_factory=dict)
     """Where the text and weights came from, and the command that made the trace."""
 
     @model_validator(mode="after")
     def _check(self) -> TraceMeta:
         if self.heads % self.kv_heads:
-            raise ValueError(f"heads ({self.heads}) must be a multiple of kv_heads ({self.kv_heads})")
+            raise ValueError(
+                f"heads ({self.heads}) must be a multiple of kv_heads ({self.kv_heads})")
         return self
 
     @property
@@ -86,7 +87,7 @@ class Trace:
         return None if m is None else m.astype(bool)
 
     def decode_mask(self, layer: int) -> np.ndarray | None:
-        """Stored decode mask [S, T+S] (True = may attend), or None when every step sees all keys."""
+        """Stored decode mask [S, T+S] (True = may attend), or None: each step sees all its keys."""
         m = self.tensors.get(f"layers.{layer}.decode.mask")
         return None if m is None else m.astype(bool)
 
@@ -148,7 +149,7 @@ def check_tensors(meta: TraceMeta, tensors: dict[str, np.ndarray], source: str) 
             if not arr.any(axis=1).all():
                 raise InputError(source, name, "a query row may attend to no key")
             if name.endswith("decode.mask") and np.triu(arr[:, meta.prompt_len:], 1).any():
-                raise InputError(source, name, "decode step s may only attend to its first T+s+1 keys")
+                raise InputError(source, name, "step s may only attend to its first T+s+1 keys")
             continue
         if arr.dtype not in DTYPES:
             raise InputError(source, name, f"expected float16 or float32, got {arr.dtype}")
@@ -174,9 +175,11 @@ def _open(path: str | Path):
     except Exception as err:  # safetensors raises its own error types for corrupt files
         raise InputError(src, None, f"not a readable safetensors file ({err})") from None
     if header.get("format") != FORMAT:
-        raise InputError(src, "__metadata__.format", f"expected {FORMAT!r}, got {header.get('format')!r}")
+        got = header.get("format")
+        raise InputError(src, "__metadata__.format", f"expected {FORMAT!r}, got {got!r}")
     if header.get("version") != VERSION:
-        raise InputError(src, "__metadata__.version", f"expected {VERSION!r}, got {header.get('version')!r}")
+        got = header.get("version")
+        raise InputError(src, "__metadata__.version", f"expected {VERSION!r}, got {got!r}")
     try:
         raw = json.loads(header.get("meta", ""))
     except json.JSONDecodeError as err:

@@ -48,7 +48,7 @@ def prefill_probs(trace: Trace, layer: int, head: int) -> np.ndarray:
 
 
 def decode_probs(trace: Trace, layer: int, head: int) -> np.ndarray:
-    """[S, T+S] attention probabilities of one query head at each decode step (0 beyond its keys)."""
+    """[S, T+S] probabilities of one query head at each decode step (0 beyond its keys)."""
     q, _, _ = trace.decode(layer)
     k, _ = trace.kv(layer)
     d = trace.meta.head_dim

@@ -7,7 +7,8 @@ import os
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-torch = pytest.importorskip("torch", reason="the torch extra is not installed (pip install -e '.[torch]')")
-pytest.importorskip("transformers", reason="the torch extra is not installed (pip install -e '.[torch]')")
+NO_EXTRA = "the torch extra is not installed (pip install -e '.[torch]')"
+torch = pytest.importorskip("torch", reason=NO_EXTRA)
+pytest.importorskip("transformers", reason=NO_EXTRA)
 
 torch.set_num_threads(1)  # two threads thrash on a 2-core machine
