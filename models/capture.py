@@ -224,7 +224,8 @@ def capture(model: Any, input_ids: torch.Tensor | list[int], *, decode_steps: in
         _ACTIVE = None
         model.set_attn_implementation(previous)
     prov = dict(provenance or {})
-    prov["generated_tokens"] = generated
+    if generated:
+        prov["generated_tokens"] = generated
     if rec.scale_fold is not None:
         prov["q_scaled_by"] = rec.scale_fold
     name = model_name or model.config.name_or_path or type(model).__name__

