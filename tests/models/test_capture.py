@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-from transformers import (
+
+NO_EXTRA = "the torch extra is not installed (pip install -e '.[torch]')"
+torch = pytest.importorskip("torch", reason=NO_EXTRA)
+pytest.importorskip("transformers", reason=NO_EXTRA)
+
+from transformers import (  # noqa: E402 (after importorskip)
     Gemma2Config,
     Gemma2ForCausalLM,
     LlamaConfig,
@@ -20,9 +24,9 @@ from transformers import (
     Qwen2ForCausalLM,
 )
 
-from accelsim.models.capture import CaptureError, capture
-from accelsim.trace import stats
-from accelsim.trace.format import check_tensors
+from accelsim.models.capture import CaptureError, capture  # noqa: E402
+from accelsim.trace import stats  # noqa: E402
+from accelsim.trace.format import check_tensors  # noqa: E402
 
 PROMPT = 21  # not a power of two, longer than the sliding window
 STEPS = 5
