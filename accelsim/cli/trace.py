@@ -40,9 +40,9 @@ def capture(
                                             "minilm, smollm2.")],
     text: Annotated[str, typer.Option(help="UTF-8 text file, or pydoc:TOPIC for CPython's "
                                            "pydoc_data.topics from TOPIC on.")],
-    prompt_tokens: Annotated[int, typer.Option(min=1, help="Prompt length T in tokens.")],
+    prompt_tokens: Annotated[int, typer.Option(help="Prompt length T in tokens.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output trace (.safetensors).")],
-    decode_steps: Annotated[int, typer.Option(min=0, help="Greedy decode steps S.")] = 0,
+    decode_steps: Annotated[int, typer.Option(help="Greedy decode steps S.")] = 0,
     fp32: Annotated[bool, typer.Option("--fp32", help="Store float32 (default float16).")] = False,
 ) -> None:
     """Capture a trace from a local model: prefill on T tokens of a text, then S greedy steps.
@@ -53,6 +53,10 @@ def capture(
     from accelsim.models.text import load_text
     from accelsim.trace.format import write_trace
 
+    if prompt_tokens < 1:
+        raise InputError("--prompt-tokens", None, f"must be at least 1, not {prompt_tokens}")
+    if decode_steps < 0:
+        raise InputError("--decode-steps", None, f"must be at least 0, not {decode_steps}")
     if not out.parent.is_dir():
         raise InputError(out, None, "output directory does not exist")
     body, text_provenance = load_text(text)
@@ -86,7 +90,8 @@ def capture(
                                          f"fewer than --prompt-tokens {prompt_tokens}")
 
     command = ["accelsim", "trace", "capture", "--model", model, "--text", text,
-               "--prompt-tokens", str(prompt_tokens), "--decode-steps", str(decode_steps),
+               "--prompt-tokens", str(prompt_tokens),
+               *(["--decode-steps", str(decode_steps)] if decode_steps else []),
                *(["--fp32"] if fp32 else []), "-o", out.name]
     shorthand = SHORTHANDS.get(model)
     provenance: dict[str, Any] = {
@@ -153,9 +158,9 @@ def info(
     summary = mass_summary(trace)
     table = Table(title=f"keys holding 90% / 99% of attention mass ({dtype}, % of keys seen)")
     table.add_column("layer", justify="right")
-    for col in summary[0]:
-        if col != "layer":
-            table.add_column(col.replace("@", " @"), justify="right")
+    columns = [c for c in summary[0] if c != "layer"]
+    for col in columns:
+        table.add_column(col.replace("@", " @"), justify="right")
     for row in summary:
-        table.add_row(str(row["layer"]), *(f"{100 * v:.1f}" for k, v in row.items() if k != "layer"))
+        table.add_row(str(row["layer"]), *(f"{100 * row[c]:.1f}" for c in columns))
     console.print(table)
