@@ -115,6 +115,14 @@ class _Recorder:
         if query.shape[2] != 1 or key.shape[2] != n:
             raise CaptureError(f"decode step {self.step} saw {query.shape[2]} queries and "
                                f"{key.shape[2]} keys, expected 1 and {n}")
+        # A trace stores each key once, so the cache must hand back the keys it was given: check
+        # the first key and the previous step's new one (a quantized or re-rotating cache fails).
+        assert layer.prefill is not None
+        previous = layer.decode_k[-1] if layer.decode_k else layer.prefill[1][:, -1]
+        if not (np.array_equal(self._np(key[0, :, 0]), layer.prefill[1][:, 0])
+                and np.array_equal(self._np(key[0, :, -2]), previous)):
+            raise CaptureError(f"decode step {self.step}: the KV cache changed keys it stored "
+                               "earlier; a trace stores each key once")
         layer.decode_q.append(self._np(query[0, :, 0]))
         layer.decode_k.append(self._np(key[0, :, -1]))
         layer.decode_v.append(self._np(value[0, :, -1]))

@@ -134,8 +134,10 @@ def load_model(source: ModelSource) -> tuple[Any, Any]:
     """
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
-    path = fp32_copy(source) if source.gguf_file else source.path
+    path = source.path
     try:
+        if source.gguf_file:
+            path = fp32_copy(source)
         config = AutoConfig.from_pretrained(path)
         causal_lm = any(a.endswith("ForCausalLM") for a in config.architectures or [])
         cls = AutoModelForCausalLM if causal_lm else AutoModel

@@ -63,6 +63,7 @@ def capture(
     try:
         import torch
 
+        from accelsim.models.capture import CaptureError
         from accelsim.models.capture import capture as run_capture
         from accelsim.models.loading import SHORTHANDS, load_model, resolve_model
     except ImportError:
@@ -109,10 +110,13 @@ def capture(
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("capturing attention calls", total=layers * (1 + decode_steps))
-        result = run_capture(net, ids, decode_steps=decode_steps,
-                             dtype=np.float32 if fp32 else np.float16,
-                             model_name=shorthand.hub_id if shorthand else model,
-                             provenance=provenance, on_layer=lambda: bar.advance(task))
+        try:
+            result = run_capture(net, ids, decode_steps=decode_steps,
+                                 dtype=np.float32 if fp32 else np.float16,
+                                 model_name=shorthand.hub_id if shorthand else model,
+                                 provenance=provenance, on_layer=lambda: bar.advance(task))
+        except CaptureError as err:
+            raise InputError(source.path, None, f"cannot capture this model: {err}") from None
     write_trace(out, result.trace)
     m = result.trace.meta
     console.print(f"wrote {out}: {m.layers} layers, {m.heads} heads / {m.kv_heads} KV heads, "

@@ -16,6 +16,7 @@ torch = pytest.importorskip("torch", reason=NO_EXTRA)
 pytest.importorskip("transformers", reason=NO_EXTRA)
 
 from transformers import (  # noqa: E402 (after importorskip)
+    DynamicCache,
     Gemma2Config,
     Gemma2ForCausalLM,
     LlamaConfig,
@@ -144,6 +145,21 @@ def test_mqa_decode_rows_are_new_cache_rows() -> None:
         k_all, v_all = dec.kv(layer)
         np.testing.assert_allclose(k_all, pre.prefill(layer)[1], rtol=0, atol=1e-5)
         np.testing.assert_allclose(v_all, pre.prefill(layer)[2], rtol=0, atol=1e-5)
+
+
+def test_cache_that_rewrites_old_keys_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    class QuantizingCache(DynamicCache):
+        """Hands back older keys rounded, as a quantized KV cache would."""
+
+        def update(self, keys, values, layer_idx, *args, **kwargs):
+            k, v = super().update(keys, values, layer_idx, *args, **kwargs)
+            return torch.cat([k[:, :, :-1].round(decimals=1), k[:, :, -1:]], dim=2), v
+
+    monkeypatch.setattr("accelsim.models.capture.DynamicCache", QuantizingCache)
+    refusal = (r"^decode step 0: the KV cache changed keys it stored earlier; "
+               r"a trace stores each key once$")
+    with pytest.raises(CaptureError, match=refusal):
+        capture(tiny_llama(2), prompt_ids(), decode_steps=1)
 
 
 def test_batch_is_refused() -> None:
