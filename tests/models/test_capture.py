@@ -179,43 +179,47 @@ def test_softcapping_is_refused_and_implementation_restored() -> None:
     assert model.config._attn_implementation == "eager"
 
 
+@pytest.fixture(scope="module")
+def minilm():
+    """(model, tokenizer) of the real all-MiniLM-L6-v2, or a skip without its package."""
+    from accelsim.errors import InputError
+    from accelsim.models.loading import load_model, resolve_model
+
+    try:
+        return load_model(resolve_model("minilm"))
+    except InputError as err:
+        pytest.skip(str(err))
+
+
+@pytest.fixture(scope="module")
+def minilm_ids(minilm) -> torch.Tensor:
+    """48 tokens of CPython's pydoc text."""
+    from accelsim.models.text import load_text
+
+    text, _ = load_text("pydoc:assignment")
+    return minilm[1](text, truncation=True, max_length=48, return_tensors="pt").input_ids[0]
+
+
 class TestMiniLM:
     """The real all-MiniLM-L6-v2 (BERT encoder, 6 layers, 12 heads, head dim 32)."""
 
-    @pytest.fixture(scope="class")
-    def minilm(self):
-        from accelsim.errors import InputError
-        from accelsim.models.loading import load_model, resolve_model
-
-        try:
-            return load_model(resolve_model("minilm"))
-        except InputError as err:
-            pytest.skip(str(err))
-
-    @pytest.fixture(scope="class")
-    def ids(self, minilm) -> torch.Tensor:
-        from accelsim.models.text import load_text
-
-        text, _ = load_text("pydoc:assignment")
-        return minilm[1](text, truncation=True, max_length=48, return_tensors="pt").input_ids[0]
-
-    def test_outputs_unchanged(self, minilm, ids: torch.Tensor) -> None:
+    def test_outputs_unchanged(self, minilm, minilm_ids: torch.Tensor) -> None:
         model, _ = minilm
-        got = capture(model, ids)
+        got = capture(model, minilm_ids)
         with torch.inference_mode():
-            ref = model(ids[None]).last_hidden_state[0]
+            ref = model(minilm_ids[None]).last_hidden_state[0]
         torch.testing.assert_close(got.outputs, ref, rtol=0, atol=0)
         assert got.generated == []
 
-    def test_probs_match_eager(self, minilm, ids: torch.Tensor) -> None:
+    def test_probs_match_eager(self, minilm, minilm_ids: torch.Tensor) -> None:
         model, _ = minilm
-        trace = capture(model, ids, dtype=np.float32).trace
+        trace = capture(model, minilm_ids, dtype=np.float32).trace
         assert (trace.meta.layers, trace.meta.heads, trace.meta.kv_heads, trace.meta.head_dim) == (
             6, 12, 12, 32)
         assert not trace.meta.causal and not trace.meta.masked
         # fp32 round-off of a real model's larger scores: differences up to ~1.3e-6 seen.
-        assert_probs_match(trace, eager_attentions(model, ids), atol=5e-6)
+        assert_probs_match(trace, eager_attentions(model, minilm_ids), atol=5e-6)
 
-    def test_encoder_cannot_decode(self, minilm, ids: torch.Tensor) -> None:
+    def test_encoder_cannot_decode(self, minilm, minilm_ids: torch.Tensor) -> None:
         with pytest.raises(ValueError, match=r"^BertModel has no LM head: it cannot decode$"):
-            capture(minilm[0], ids, decode_steps=1)
+            capture(minilm[0], minilm_ids, decode_steps=1)
