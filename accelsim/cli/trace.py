@@ -148,8 +148,8 @@ def info(
             ("heads / KV heads", f"{meta.heads} / {meta.kv_heads} (group {meta.group})"),
             ("head dim", str(meta.head_dim)), ("prompt tokens T", str(meta.prompt_len)),
             ("decode steps S", str(meta.decode_steps)),
-            ("prefill mask", "stored per layer" if meta.masked
-             else "causal" if meta.causal else "full")]
+            ("masks", "stored per layer (prefill and decode)" if meta.masked
+             else "causal" if meta.causal else "full (bidirectional)")]
     for key, value in rows:
         shape.add_row(key, value)
     console.print(shape)
