@@ -2,9 +2,11 @@
 
 Covers: ``accelsim.models.capture`` on the two offline models (MiniLM prefill; SmolLM2 prefill and
 decode). Scenario: T prompt tokens of CPython's pydoc text, then S greedy steps, on one torch
-thread. Each (model, mode) runs in a fresh subprocess so its peak RSS is its own; times are the
-best of REPEATS runs. "off" runs the same forward passes with plain sdpa (a DynamicCache loop for
-decode); "on" runs :func:`capture`, whose decode time is (prefill + S steps) minus prefill alone.
+thread. Each model runs in a fresh subprocess; "off" runs the same forward passes with plain sdpa
+(a DynamicCache loop for decode), "on" runs :func:`capture`; decode time is (prefill + S steps)
+minus prefill alone. Off and on runs are interleaved and the best of REPEATS is kept, so a busy
+machine (this one is shared) skews both alike. Peak RSS is read after the off runs, then after
+the first on runs: the difference is what capture holds (the trace, mostly).
 
 Usage: ``HF_HUB_OFFLINE=1 python benchmarks/bench_capture.py [--json OUT]``
 """
@@ -19,22 +21,13 @@ import subprocess
 import sys
 import time
 
-REPEATS = 2
+REPEATS = 3
 THREADS = 1  # two threads thrash on a 2-core machine
 SETTINGS = {"minilm": (256, 0), "smollm2": (512, 32)}  # model: (prompt tokens T, decode steps S)
 
 
-def _best(fn) -> float:
-    times = []
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
-def run_one(model_name: str, mode: str) -> dict[str, float | str | int]:
-    """Measure one (model, mode) in this process."""
+def run_model(model_name: str) -> list[dict[str, float | str | int]]:
+    """Measure one model, capture off and on, in this process."""
     import torch
     from transformers import DynamicCache
 
@@ -50,50 +43,74 @@ def run_one(model_name: str, mode: str) -> dict[str, float | str | int]:
     x = torch.tensor([ids])
     is_lm = model.get_output_embeddings() is not None
 
-    def plain(steps: int) -> None:
+    def off(steps: int) -> None:
         with torch.inference_mode():
             cache = DynamicCache()
-            kw = {"cache": cache, "use_cache": True} if is_lm else {}
-            out = model(input_ids=x, **kw)
+            out = model(input_ids=x, **({"cache": cache, "use_cache": True} if is_lm else {}))
             for _ in range(steps):
                 nxt = out.logits[:, -1].argmax(-1, keepdim=True)
                 out = model(input_ids=nxt, cache=cache, use_cache=True)
 
-    def captured(steps: int) -> None:
-        capture(model, ids, decode_steps=steps)
+    trace_mb = 0.0
 
-    fn = plain if mode == "off" else captured
-    prefill = _best(lambda: fn(0))
-    row: dict[str, float | str | int] = {"model": model_name, "mode": mode, "T": t, "S": s,
-                                         "prefill_tok_s": t / prefill}
-    if s:
-        row["decode_tok_s"] = s / max(_best(lambda: fn(s)) - prefill, 1e-9)
-    row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return row
+    def on(steps: int) -> None:
+        nonlocal trace_mb
+        tensors = capture(model, ids, decode_steps=steps).trace.tensors
+        trace_mb = max(trace_mb, sum(a.nbytes for a in tensors.values()) / 2**20)
+
+    def seconds(fn, steps: int) -> float:
+        t0 = time.perf_counter()
+        fn(steps)
+        return time.perf_counter() - t0
+
+    # Peak RSS: every "off" configuration first, then "on" (ru_maxrss only grows).
+    modes = {"off": off, "on": on}
+    best: dict[tuple[str, int], float] = {}
+    rss: dict[str, float] = {}
+    for mode, fn in modes.items():
+        for steps in sorted({0, s}):
+            best[mode, steps] = seconds(fn, steps)
+        rss[mode] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # Times: off and on interleaved, so a busy machine slows both alike; best of REPEATS.
+    for _ in range(REPEATS - 1):
+        for mode, fn in modes.items():
+            for steps in sorted({0, s}):
+                best[mode, steps] = min(best[mode, steps], seconds(fn, steps))
+    rows: list[dict[str, float | str | int]] = []
+    for mode in modes:
+        row: dict[str, float | str | int] = {"model": model_name, "mode": mode, "T": t, "S": s,
+                                             "prefill_tok_s": t / best[mode, 0],
+                                             "peak_rss_mb": rss[mode]}
+        if mode == "on":
+            row["trace_mb"] = trace_mb
+        if s:
+            row["decode_tok_s"] = s / max(best[mode, s] - best[mode, 0], 1e-9)
+        rows.append(row)
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="also write the rows to this JSON file")
-    parser.add_argument("--one", nargs=2, metavar=("MODEL", "MODE"), help=argparse.SUPPRESS)
+    parser.add_argument("--one", metavar="MODEL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(*args.one)))
+        print(json.dumps(run_model(args.one)))
         return
     rows = []
     for model_name in SETTINGS:
-        for mode in ("off", "on"):
-            out = subprocess.run([sys.executable, __file__, "--one", model_name, mode],
-                                 check=True, capture_output=True, text=True).stdout
-            rows.append(json.loads(out.strip().splitlines()[-1]))
+        out = subprocess.run([sys.executable, __file__, "--one", model_name],
+                             check=True, capture_output=True, text=True).stdout
+        rows += json.loads(out.strip().splitlines()[-1])
     load = os.getloadavg()[0]
     print(f"torch threads: {THREADS}, best of {REPEATS}, 1-min load average {load:.2f}")
-    print("| model | capture | T | S | prefill tok/s | decode tok/s | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|")
+    print("| model | capture | T | S | prefill tok/s | decode tok/s | peak RSS MiB | trace MiB |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         dec = f"{r['decode_tok_s']:.1f}" if "decode_tok_s" in r else "-"
+        size = f"{r['trace_mb']:.1f}" if "trace_mb" in r else "-"
         print(f"| {r['model']} | {r['mode']} | {r['T']} | {r['S']} | {r['prefill_tok_s']:.0f} "
-              f"| {dec} | {r['peak_rss_mb']:.0f} |")
+              f"| {dec} | {r['peak_rss_mb']:.0f} | {size} |")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"threads": THREADS, "repeats": REPEATS, "load_avg_1min": load,

@@ -29,6 +29,8 @@ from accelsim.trace.format import Trace, TraceMeta
 ATTN_NAME = "accelsim_capture"
 """Name of the capturing attention implementation (``config._attn_implementation``)."""
 
+_TORCH_DTYPES = {np.dtype(np.float16): torch.float16, np.dtype(np.float32): torch.float32}
+
 # Keyword arguments that change attention in ways the trace format cannot represent.
 _UNSUPPORTED = ("softcap", "s_aux", "position_bias")
 
@@ -71,7 +73,8 @@ class _Recorder:
                                f"prefill ran {len(self.layers)}")
 
     def _np(self, t: torch.Tensor) -> np.ndarray:
-        return t.detach().to("cpu", torch.float32).numpy().astype(self.dtype)
+        # A copy: the tensor may be a view of a cache that later changes in place.
+        return t.detach().to("cpu", _TORCH_DTYPES[self.dtype], copy=True).numpy()
 
     def record(self, module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor,
                value: torch.Tensor, mask: torch.Tensor | None, scaling: float | None,
@@ -206,6 +209,8 @@ def capture(model: Any, input_ids: torch.Tensor | list[int], *, decode_steps: in
     is_lm = hasattr(model, "get_output_embeddings") and model.get_output_embeddings() is not None
     if decode_steps and not is_lm:
         raise ValueError(f"{type(model).__name__} has no LM head: it cannot decode")
+    if np.dtype(dtype) not in _TORCH_DTYPES:
+        raise ValueError(f"dtype must be float16 or float32, not {np.dtype(dtype)}")
     rec = _Recorder(np.dtype(dtype), on_layer)
     previous = model.config._attn_implementation
     model.set_attn_implementation(ATTN_NAME)

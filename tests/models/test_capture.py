@@ -162,6 +162,11 @@ def test_cache_that_rewrites_old_keys_is_refused(monkeypatch: pytest.MonkeyPatch
         capture(tiny_llama(2), prompt_ids(), decode_steps=1)
 
 
+def test_storage_dtype_is_checked() -> None:
+    with pytest.raises(ValueError, match=r"^dtype must be float16 or float32, not float64$"):
+        capture(tiny_llama(2), prompt_ids(), dtype=np.float64)
+
+
 def test_batch_is_refused() -> None:
     with pytest.raises(ValueError, match=r"^input_ids must be one sequence, got shape \[2, 3\]$"):
         capture(tiny_llama(2), torch.zeros((2, 3), dtype=torch.long))
