@@ -8,7 +8,7 @@ minus prefill alone. Off and on runs are interleaved and the best of REPEATS is 
 machine (this one is shared) skews both alike. Peak RSS is read after the off runs, then after
 the first on runs: the difference is what capture holds (the trace, mostly).
 
-Usage: ``HF_HUB_OFFLINE=1 python benchmarks/bench_capture.py [--json OUT]``
+Usage: ``python benchmarks/bench_capture.py [--json OUT]`` (offline: HF_HUB_OFFLINE is set).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ SETTINGS = {"minilm": (256, 0), "smollm2": (512, 32)}  # model: (prompt tokens T
 
 def run_model(model_name: str) -> list[dict[str, float | str | int]]:
     """Measure one model, capture off and on, in this process."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models only
     import torch
     from transformers import DynamicCache
 

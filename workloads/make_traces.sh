@@ -5,7 +5,6 @@
 set -euo pipefail
 dir="${1:-out/traces}"
 mkdir -p "$dir"
-export HF_HUB_OFFLINE=1
 # MiniLM at its full 512 positions (BERT's maximum), as SpAtten's BERT workloads.
 accelsim trace capture --model minilm --text pydoc:assignment --prompt-tokens 512 \
     -o "$dir/minilm-pydoc-512.safetensors"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import shlex
 from importlib.metadata import PackageNotFoundError, version
@@ -60,6 +61,8 @@ def capture(
     if not out.parent.is_dir():
         raise InputError(out, None, "output directory does not exist")
     body, text_provenance = load_text(text)
+    # Models are local directories or files: never ask a hub (set before transformers loads).
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         import torch
 
