@@ -13,6 +13,7 @@ appear as masks over absolute positions, as the trace format wants.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -221,15 +222,18 @@ def capture(model: Any, input_ids: torch.Tensor | list[int], *, decode_steps: in
         with torch.inference_mode():
             rec.begin(-1)
             cache = DynamicCache()
-            out = model(input_ids=ids, **({"cache": cache, "use_cache": True} if is_lm else {}))
-            if is_lm:
-                outputs.append(out.logits[0, -1].float())
+            lm_kwargs: dict[str, Any] = {"cache": cache, "use_cache": True}
+            if "logits_to_keep" in inspect.signature(model.forward).parameters:
+                lm_kwargs["logits_to_keep"] = 1  # the LM head on the last position only
+            out = model(input_ids=ids, **(lm_kwargs if is_lm else {}))
+            if is_lm:  # clone: a view would keep all T positions' logits alive
+                outputs.append(out.logits[0, -1].float().clone())
                 generated.append(int(outputs[-1].argmax()))
             else:
                 outputs.append(out.last_hidden_state[0].float())
             for step in range(decode_steps):
                 rec.begin(step)
-                out = model(input_ids=torch.tensor([[generated[-1]]]), cache=cache, use_cache=True)
+                out = model(input_ids=torch.tensor([[generated[-1]]]), **lm_kwargs)
                 rec.end()
                 outputs.append(out.logits[0, -1].float())
                 generated.append(int(outputs[-1].argmax()))
