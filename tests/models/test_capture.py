@@ -162,6 +162,27 @@ def test_cache_that_rewrites_old_keys_is_refused(monkeypatch: pytest.MonkeyPatch
         capture(tiny_llama(2), prompt_ids(), decode_steps=1)
 
 
+def test_other_softmax_scale_is_folded_into_q() -> None:
+    # Gemma 2 scales scores by query_pre_attn_scalar**-0.5 (here 64**-0.5), not head_dim**-0.5
+    # (16**-0.5); traces assume the latter, so q is stored times 0.5. Its layers alternate
+    # sliding-window and full attention, too.
+    torch.manual_seed(3)
+    cfg = Gemma2Config(vocab_size=97, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                       num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                       query_pre_attn_scalar=64, attn_logit_softcapping=None,
+                       final_logit_softcapping=None, sliding_window=WINDOW)
+    model = Gemma2ForCausalLM._from_config(cfg, attn_implementation="eager").eval()
+    ids = prompt_ids()
+    trace = capture(model, ids, decode_steps=STEPS, dtype=np.float32).trace
+    assert trace.meta.provenance["q_scaled_by"] == pytest.approx(0.5)
+    assert trace.meta.masked
+    full = torch.cat([ids, torch.tensor(trace.meta.provenance["generated_tokens"][:STEPS])])
+    model.set_attn_implementation("eager")
+    with torch.inference_mode():
+        attentions = [a[0].numpy() for a in model(full[None], output_attentions=True).attentions]
+    assert_probs_match(trace, attentions, atol=1e-6)
+
+
 def test_storage_dtype_is_checked() -> None:
     with pytest.raises(ValueError, match=r"^dtype must be float16 or float32, not float64$"):
         capture(tiny_llama(2), prompt_ids(), dtype=np.float64)
