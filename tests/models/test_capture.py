@@ -25,7 +25,7 @@ from transformers import (  # noqa: E402 (after importorskip)
     Qwen2ForCausalLM,
 )
 
-from accelsim.models.capture import CaptureError, capture  # noqa: E402
+from accelsim.models.capture import CaptureError, _allowed, capture  # noqa: E402
 from accelsim.trace import stats  # noqa: E402
 from accelsim.trace.format import check_tensors  # noqa: E402
 
@@ -181,6 +181,27 @@ def test_other_softmax_scale_is_folded_into_q() -> None:
     with torch.inference_mode():
         attentions = [a[0].numpy() for a in model(full[None], output_attentions=True).attentions]
     assert_probs_match(trace, attentions, atol=1e-6)
+
+
+class TestKernelMask:
+    """What the kernel's mask argument means, as the recorder reads it."""
+
+    def test_bool_mask(self) -> None:
+        mask = torch.tensor([[True, False], [True, True]])[None, None]
+        assert _allowed(mask).tolist() == [[True, False], [True, True]]
+
+    def test_additive_float_mask(self) -> None:
+        low = torch.finfo(torch.float32).min
+        mask = torch.tensor([[0.0, low], [0.0, 0.0]])[None, None]
+        assert _allowed(mask).tolist() == [[True, False], [True, True]]
+
+    def test_no_mask(self) -> None:
+        assert _allowed(None) is None
+
+    def test_per_head_masks_are_refused(self) -> None:
+        with pytest.raises(CaptureError, match=r"^capture needs one mask for all heads, "
+                                               r"got shape \[1, 2, 3, 3\]$"):
+            _allowed(torch.ones((1, 2, 3, 3), dtype=torch.bool))
 
 
 def test_storage_dtype_is_checked() -> None:
