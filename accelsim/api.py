@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from accelsim.config import DensePolicy, Hardware, SpAttenPolicy
+from accelsim.config import Hardware, PolicyConfig
 from accelsim.errors import InputError
 from accelsim.hw.energy import area_by, energy_by, op_counts
 from accelsim.policies import make_plan
@@ -31,7 +31,7 @@ def load_workload(path: str | Path, seed: int = 0) -> Trace | WorkPlan:
     raise InputError(path, None, f"unknown workload type; expected {kinds}")
 
 
-def plan(policy: SpAttenPolicy | DensePolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
+def plan(policy: PolicyConfig, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Phase 1."""
     return make_plan(policy, workload, phases=phases)
 
@@ -46,8 +46,9 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult,
     jobs = job_cycles(wp, engine)
     items = build_items(wp, hw, jobs)
     timeline = EventEngine(hw, wp, items, jobs).run()
-    by = {"key": float(items["k_bytes"].sum()), "key_lsb": float(items["lsb_bytes"].sum()),
-          "value": float(items["v_bytes"].sum())}
+    side = float(items["side_bytes"].sum())
+    by = {"key": float(items["k_bytes"].sum()) - side, "key_lsb": float(items["lsb_bytes"].sum()),
+          "value": float(items["v_bytes"].sum()), "side": side}
     dram = sum(by.values())
     counts = op_counts(wp, engine if hw.topk.count else None)
     ebys = energy_by(counts, dram, hw)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import TypeAdapter
 
 from accelsim.config.base import Strict, read_yaml, validate
 from accelsim.config.hardware import Hardware
-from accelsim.config.policy import DensePolicy, Policy, SpAttenPolicy
+from accelsim.config.policy import DensePolicy, Policy, PolicyConfig, SpAttenPolicy
 from accelsim.errors import InputError
 
 PRESETS = Path(__file__).parent / "presets"
@@ -18,6 +18,7 @@ __all__ = [
     "DensePolicy",
     "Hardware",
     "Policy",
+    "PolicyConfig",
     "SpAttenPolicy",
     "Strict",
     "deep_merge",
@@ -85,12 +86,13 @@ def load_hardware(ref: str | Path, overrides: dict[str, Any] | None = None) -> H
 _POLICY = TypeAdapter(Policy)
 
 
-def load_policy(ref: str | Path, overrides: dict[str, Any] | None = None) -> SpAttenPolicy | DensePolicy:
+def load_policy(ref: str | Path, overrides: dict[str, Any] | None = None) -> PolicyConfig:
     """Load a policy preset by name or from a YAML file, with optional overrides."""
     data, source = _resolve("policy", ref)
     if overrides:
         data = deep_merge(data, overrides)
         source += " with --set overrides"
     if "name" not in data:
-        raise InputError(source, "name", "missing; expected one of: spatten, dense")
+        names = ", ".join(t.model_fields["name"].default for t in get_args(PolicyConfig))
+        raise InputError(source, "name", f"missing; expected one of: {names}")
     return validate(_POLICY, data, source)
