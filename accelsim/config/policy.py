@@ -252,7 +252,8 @@ class A2ATSPolicy(Strict):
     window: int = Field(64, ge=0)
     """Last rows always kept (vqkey: 64)."""
     budget: Budget | None = None
-    """If set, ``topk`` is chosen per step so sink + window + top-k = ``round(budget * n)``."""
+    """If set, each step keeps ``B = round(budget * n)`` rows per query head: ``min(sink, B // 8)``
+    sink rows, ``min(window, B // 4)`` window rows, the rest by estimated score."""
     kmeans_iters: int = Field(10, ge=1)
     """Lloyd iterations after k-means++ seeding of each codebook."""
     codebook_in_sram: bool = False
