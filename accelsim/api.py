@@ -75,6 +75,7 @@ def quality(wp: WorkPlan) -> Quality | None:
     per = r.groupby("layer")[["mass_recall", "out_err"]].mean()
     return Quality(
         mass_recall=float(np.nanmean(r["mass_recall"])), out_err=float(np.nanmean(r["out_err"])),
+        topk_recall=float(r["topk_recall"].mean()) if r["topk_recall"].notna().any() else None,
         per_layer=[LayerQuality(layer=int(i), mass_recall=float(a), out_err=float(b))
                    for i, (a, b) in per.iterrows()],
     )

@@ -17,7 +17,7 @@ def softmax(x):
 def reference(trace, heavy, recent):
     """Per head and step, the kept rows, by a literal set-based reading of utils_real_drop."""
     m = trace.meta
-    q, k, _ = (x.astype(np.float64) for x in trace.prefill(0))
+    q = trace.prefill(0)[0].astype(np.float64)
     kall = trace.kv(0)[0].astype(np.float64)
     dq = trace.decode(0)[0].astype(np.float64)
     t = m.prompt_len
@@ -28,7 +28,7 @@ def reference(trace, heavy, recent):
         for i in range(t):
             acc[: i + 1] += softmax(kh[: i + 1] @ q[h, i] / np.sqrt(m.head_dim))
 
-        def evict(cache, n):
+        def evict(cache, n, acc=acc):
             old = sorted(j for j in cache if j < n - recent)
             if len(old) <= heavy:
                 return cache
