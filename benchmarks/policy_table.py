@@ -19,19 +19,22 @@ import pandas as pd
 
 from accelsim import api
 from accelsim.config import load_hardware, load_policy
+from accelsim.topk import ENGINES
 from accelsim.trace.synthetic import synthetic_trace
 
 BUDGETED = ("oracle", "streaming", "h2o", "snapkv", "duo", "recycled", "a2ats")
 FIXED = ("dense", "spatten", "zipcache")  # no KV budget: their own defaults
+# SpAtten with the statistical top-k engine (the top-k issue), when that engine is installed
+ENGINE_ROWS = (("spatten", "statistical"),)
 SYNTHETIC = {"layers": 8, "heads": 8, "kv_heads": 2, "head_dim": 64, "prompt_len": 512, "decode_steps": 32, "seed": 0}
 
 
-def row(hw, name: str, budget: float | None, trace) -> dict:
-    pol = load_policy(name, {"budget": budget} if budget is not None else None)
-    plan = api.plan(pol, trace, phases="decode")
+def row(hw, name: str, budget: float | None, trace, engine: str | None = None) -> dict:
+    over = ({"budget": budget} if budget is not None else {}) | ({"engine": engine} if engine else {})
+    plan = api.plan(load_policy(name, over), trace, phases="decode")
     res, _ = api.simulate(hw, plan)
     r = plan.requests
-    return {"policy": name, "budget": budget, "dram_MB": res.dram_bytes / 1e6,
+    return {"policy": f"{name} ({engine})" if engine else name, "budget": budget, "dram_MB": res.dram_bytes / 1e6,
             "side_MB": res.dram_bytes_by["side"] / 1e6, "cycles_k": res.cycles / 1e3,
             "energy_uJ": res.energy_j * 1e6, "mass_recall": r["mass_recall"].mean(),
             "topk_recall": r["topk_recall"].mean(), "out_err": r["out_err"].mean(),
@@ -55,6 +58,7 @@ def main() -> None:
     trace = api.load_workload(args.trace) if args.trace else synthetic_trace(**SYNTHETIC)
     hw = load_hardware(args.hw)
     rows = [row(hw, name, None, trace) for name in FIXED]
+    rows += [row(hw, name, None, trace, engine) for name, engine in ENGINE_ROWS if engine in ENGINES]
     rows += [row(hw, name, b, trace) for b in args.budgets for name in BUDGETED]
     df = pd.DataFrame(rows)
     if args.csv:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from accelsim.errors import InputError
 from accelsim.policies.quant import fake_quant
-from accelsim.topk import get_engine
+from accelsim.topk import TopKEngine, get_engine
 from accelsim.trace.format import Trace
 from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, TopKJobs, WorkPlan
 
@@ -114,6 +114,14 @@ def require_trace(workload: Trace | WorkPlan, policy: str) -> Trace:
     return workload
 
 
+def engine_by_name(name: str) -> TopKEngine:
+    """The top-k engine a policy names; an unknown name is an input error listing the engines."""
+    try:
+        return get_engine(name)
+    except KeyError as err:
+        raise InputError(None, "policy.engine", str(err).strip("'\"")) from None
+
+
 def check_phases(trace: Trace, phases: str) -> None:
     if phases not in PHASES:
         raise InputError(None, "phases", f"expected one of {', '.join(PHASES)}, got {phases!r}")
@@ -154,10 +162,7 @@ class Pass:
         self.trace, self.m, self.phases, self.bits = trace, trace.meta, phases, bits
         self.emit_prefill = phases in ("prefill", "both")
         self.decode = phases != "prefill" and trace.meta.decode_steps > 0
-        try:
-            self.engine = get_engine(engine)
-        except KeyError as err:
-            raise InputError(None, "policy.engine", str(err).strip("'\"")) from None
+        self.engine = engine_by_name(engine)
         self.rng = np.random.default_rng(seed)
         self.rows = Rows()
         self.jobs = TopKJobs()

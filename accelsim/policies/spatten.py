@@ -18,9 +18,8 @@ import numpy as np
 from accelsim.config.policy import DensePolicy, SpAttenPolicy
 from accelsim.errors import InputError
 from accelsim.policies.base import register
-from accelsim.policies.common import Rows, check_phases, softmax, topk_recall, trace_meta
+from accelsim.policies.common import Rows, check_phases, engine_by_name, softmax, topk_recall, trace_meta
 from accelsim.policies.quant import fake_quant, msb_lsb
-from accelsim.topk import get_engine
 from accelsim.trace.format import Trace
 from accelsim.workplan import TopKJobs, WorkPlan
 
@@ -45,7 +44,7 @@ class SpAttenPass:
         check_phases(trace, phases)
         m = trace.meta
         self.trace, self.s, self.phases = trace, settings, phases
-        self.engine = get_engine(engine)
+        self.engine = engine_by_name(engine)
         self.rng = np.random.default_rng(seed)
         n = m.prompt_len + m.decode_steps
         self.alive_tok = np.ones((m.layers, n), bool)

@@ -81,3 +81,9 @@ def test_missing_name_lists_every_policy(tmp_path):
     with pytest.raises(InputError, match=r"missing; expected one of: spatten, dense, oracle, streaming, h2o, "
                                          r"snapkv, duo, recycled, a2ats, zipcache$"):
         load_policy(path)
+
+
+@pytest.mark.parametrize("name", ["spatten", "h2o"])
+def test_unknown_engine_is_an_input_error(trace, name):
+    with pytest.raises(InputError, match=r"^field 'policy\.engine': unknown top-k engine 'nope'; expected one of: "):
+        make_plan(load_policy(name, {"engine": "nope"}), trace)
