@@ -68,9 +68,14 @@ def test_preset_plans_and_simulates(trace, name):
     assert res.dram_bytes == pytest.approx(sum(decode.dram_bytes().values()))
 
 
+@pytest.fixture(scope="module")
+def request_trace():
+    return api.load_workload(CSV_PRUNED)
+
+
 @pytest.mark.parametrize("name", BUDGETED)
-def test_request_traces_are_rejected(name):
-    wp = api.load_workload(CSV_PRUNED)
+def test_request_traces_are_rejected(request_trace, name):
+    wp = request_trace
     with pytest.raises(InputError, match=f"policy '{name}' needs a tensor trace"):
         make_plan(load_policy(name), wp)
 
