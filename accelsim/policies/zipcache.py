@@ -79,6 +79,7 @@ def plan_zipcache(cfg: ZipCachePolicy, workload: Trace | WorkPlan, phases: str =
         cls[:, :t] = np.where(keep_hi, HI, LO)
         dl = ps.decode_layer(layer)
         steps = len(dl.context)
+        owner = ps.next_rows(steps)[:, first]
         raw_sum = np.cumsum(dl.p.reshape(steps, g, m.group, n).sum(axis=2), axis=0)
         classes = np.empty((steps, g, n), np.int64)
         err = np.empty((steps, m.heads))
@@ -86,7 +87,8 @@ def plan_zipcache(cfg: ZipCachePolicy, workload: Trace | WorkPlan, phases: str =
             if start:  # the batch generated in the last ``refresh`` steps is compressed now
                 batch = slice(t + start - cfg.refresh, t + start)
                 sums = raw_sum[start - 1][:, batch]
-                hi = ps.select(sums, np.full(g, cfg.refresh - round(cfg.lo_ratio * cfg.refresh)), None, "token")
+                hi = ps.select(sums, np.full(g, cfg.refresh - round(cfg.lo_ratio * cfg.refresh)),
+                               owner[start - 1], "token")
                 cls[:, batch] = np.where(hi, HI, LO)
             span = slice(start, min(start + cfg.refresh, steps))
             classes[span] = cls

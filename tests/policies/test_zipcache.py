@@ -34,6 +34,9 @@ def test_refresh_compresses_generated_rows():
     r = r[r["head"] == 0]
     # each batch of 2 generated rows is compressed once complete: one of them to 2 bits
     assert r["lo_keys"].tolist() == [20, 20, 21, 21, 22, 22]
+    # one ranking per KV head after the prompt (not planned: decode only) and per completed batch
+    plan = make_plan(ZipCachePolicy(refresh=2, lo_ratio=0.5), TRACE, phases="decode")
+    assert plan.topk[["n", "k"]].values.tolist() == [[2, 1]] * 4
 
 
 def test_fewer_bits_more_error():
