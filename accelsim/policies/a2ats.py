@@ -48,7 +48,7 @@ def estimated_keys(k: np.ndarray, prompt_len: int, q_prompt: np.ndarray, entries
     fitted on the first ``prompt_len`` keys under the metric of the prompt queries ``q_prompt``."""
     d = k.shape[1]
     h = q_prompt.T @ q_prompt
-    h /= np.sqrt(np.mean(h * h))
+    h /= max(np.sqrt(np.mean(h * h)), 1e-30)
     chol = np.linalg.cholesky(h + 1e-6 * np.eye(d))
     kw = k @ chol
     code = kmeans(kw[:prompt_len], entries, iters, rng)

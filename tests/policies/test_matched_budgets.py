@@ -92,3 +92,9 @@ def test_missing_name_lists_every_policy(tmp_path):
 def test_unknown_engine_is_an_input_error(trace, name):
     with pytest.raises(InputError, match=r"^field 'policy\.engine': unknown top-k engine 'nope'; expected one of: "):
         make_plan(load_policy(name, {"engine": "nope"}), trace)
+
+
+@pytest.mark.parametrize("name", ["h2o", "a2ats", "zipcache"])
+def test_seeded_plans_repeat(trace, name):
+    a, b = (make_plan(load_policy(name), trace, phases="decode") for _ in range(2))
+    assert a.requests.equals(b.requests) and a.topk.equals(b.topk)
