@@ -10,6 +10,7 @@ from accelsim.config import Hardware, PolicyConfig
 from accelsim.errors import InputError
 from accelsim.hw.energy import area_by, energy_by, op_counts
 from accelsim.policies import make_plan
+from accelsim.sim.dram_bank import bank_service, export_trace
 from accelsim.sim.engine import EventEngine, Timeline
 from accelsim.sim.items import build_items, job_cycles, topk_engine
 from accelsim.sim.result import LayerQuality, Quality, SimResult
@@ -36,8 +37,13 @@ def plan(policy: PolicyConfig, workload: Trace | WorkPlan, phases: str = "both")
     return make_plan(policy, workload, phases=phases)
 
 
-def simulate(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult, Timeline]:
-    """Phase 2: time and energy of ``wp`` on ``hw``."""
+def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
+             dram_trace: tuple[Path, str] | None = None) -> tuple[SimResult, Timeline]:
+    """Phase 2: time and energy of ``wp`` on ``hw``.
+
+    ``dram_trace = (path, format)`` also writes the DRAM reads the run issued, as a ``dramsim3``
+    or ``ramulator2`` trace.
+    """
     if hw.topk.count == 0 and len(wp.topk):
         raise InputError(None, "hardware.topk.count",
                          f"hardware {hw.name!r} has no top-k engine but the plan has {len(wp.topk)} "
@@ -45,13 +51,24 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult,
     engine = topk_engine(hw)
     jobs = job_cycles(wp, engine)
     items = build_items(wp, hw, jobs)
+    dram_stats = None
+    if hw.dram.model == "bank":
+        service, dram_stats = bank_service(wp, items, hw)
+        for key, cycles in service.items():
+            items[f"{key}_dram"] = cycles
     timeline = EventEngine(hw, wp, items, jobs).run()
+    if dram_trace is not None:
+        keys = {"key": "k", "key_lsb": "lsb", "value": "v"}
+        starts = {(keys[kind], item): start for start, _, _, kind, item in timeline.dram_log}
+        export_trace(Path(dram_trace[0]), dram_trace[1], wp, items, hw, starts)
     side = float(items["side_bytes"].sum())
     by = {"key": float(items["k_bytes"].sum()) - side, "key_lsb": float(items["lsb_bytes"].sum()),
           "value": float(items["v_bytes"].sum()), "side": side}
     dram = sum(by.values())
     counts = op_counts(wp, engine if hw.topk.count else None)
     ebys = energy_by(counts, dram, hw)
+    if dram_stats is not None:  # the bank model's IDD-based energy replaces pJ/bit
+        ebys["dram"] = dram_stats.energy_j
     abys = area_by(hw)
     cycles = timeline.cycles
     seconds = cycles / (hw.clock_ghz * 1e9)
@@ -64,6 +81,7 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult,
         energy_j=energy, energy_by=ebys, power_w=energy / seconds if seconds else 0.0,
         area_mm2=sum(abys.values()), area_by=abys, requests=len(wp), topk_jobs=len(wp.topk),
         busy_by=timeline.busy, quality=quality(wp),
+        dram_row_hit_rate=None if dram_stats is None else dram_stats.row_hit_rate,
     ), timeline
 
 
