@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from accelsim.config import DensePolicy, Hardware, SpAttenPolicy
+from accelsim.config import Hardware, PolicyConfig
 from accelsim.errors import InputError
 from accelsim.hw.energy import area_by, energy_by, op_counts
 from accelsim.policies import make_plan
@@ -32,7 +32,7 @@ def load_workload(path: str | Path, seed: int = 0) -> Trace | WorkPlan:
     raise InputError(path, None, f"unknown workload type; expected {kinds}")
 
 
-def plan(policy: SpAttenPolicy | DensePolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
+def plan(policy: PolicyConfig, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Phase 1."""
     return make_plan(policy, workload, phases=phases)
 
@@ -61,8 +61,9 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
         keys = {"key": "k", "key_lsb": "lsb", "value": "v"}
         starts = {(keys[kind], item): start for start, _, _, kind, item in timeline.dram_log}
         export_trace(Path(dram_trace[0]), dram_trace[1], wp, items, hw, starts)
-    by = {"key": float(items["k_bytes"].sum()), "key_lsb": float(items["lsb_bytes"].sum()),
-          "value": float(items["v_bytes"].sum())}
+    side = float(items["side_bytes"].sum())
+    by = {"key": float(items["k_bytes"].sum()) - side, "key_lsb": float(items["lsb_bytes"].sum()),
+          "value": float(items["v_bytes"].sum()), "side": side}
     dram = sum(by.values())
     counts = op_counts(wp, engine if hw.topk.count else None)
     ebys = energy_by(counts, dram, hw)
@@ -92,6 +93,7 @@ def quality(wp: WorkPlan) -> Quality | None:
     per = r.groupby("layer")[["mass_recall", "out_err"]].mean()
     return Quality(
         mass_recall=float(np.nanmean(r["mass_recall"])), out_err=float(np.nanmean(r["out_err"])),
+        topk_recall=float(r["topk_recall"].mean()) if r["topk_recall"].notna().any() else None,
         per_layer=[LayerQuality(layer=int(i), mass_recall=float(a), out_err=float(b))
                    for i, (a, b) in per.iterrows()],
     )

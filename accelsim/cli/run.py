@@ -64,6 +64,8 @@ def render(result, console: Console) -> None:
     if result.quality is not None:
         t.add_row("attention-mass recall", f"{result.quality.mass_recall:.4f}")
         t.add_row("relative output error", f"{result.quality.out_err:.4f}")
+        if result.quality.topk_recall is not None:
+            t.add_row("top-k recall", f"{result.quality.topk_recall:.4f}")
     console.print(t)
     e = Table(title="energy by component")
     e.add_column("component")

@@ -10,7 +10,7 @@ from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
 from accelsim.hw.units import array_cycles, dram_cycles
 from accelsim.topk import TopKEngine, TopKParams, get_engine
-from accelsim.workplan import TOPK_KINDS, WorkPlan
+from accelsim.workplan import TOPK_KINDS, WorkPlan, request_bytes
 
 TILE_QUERIES = 16  # prefill queries per work item: fine enough to pipeline, coarse enough to be fast
 
@@ -48,9 +48,7 @@ def build_items(plan: WorkPlan, hw: Hardware, jobs: np.ndarray) -> pd.DataFrame:
     first = np.r_[True, owner[1:] != owner[:-1]]
     share = 1.0 / ntiles[owner]
 
-    kbytes = (r["keys"] * r["d"] * r["key_bits"]).to_numpy(np.float64) / 8
-    lbytes = (r["lsb_keys"] * r["d"] * r["lsb_bits"]).to_numpy(np.float64) / 8
-    vbytes = (r["values"] * r["d"] * r["value_bits"]).to_numpy(np.float64) / 8
+    kbytes, lbytes, vbytes, sbytes = request_bytes(r)
     onchip_k = r["keys"].to_numpy(np.float64) * d * hw.qk.bits / 8
     onchip_v = r["values"].to_numpy(np.float64) * d * hw.pv.bits / 8
     k_fits = onchip_k <= hw.sram.key_kb * 1024 / 2
@@ -61,9 +59,11 @@ def build_items(plan: WorkPlan, hw: Hardware, jobs: np.ndarray) -> pd.DataFrame:
     def fetched(total: np.ndarray, reuse: np.ndarray) -> np.ndarray:
         return np.where(reuse, np.where(first, total[owner], 0.0), total[owner])
 
+    side = fetched(sbytes, k_reuse)
     items = pd.DataFrame({
         "request": owner,
-        "k_bytes": fetched(kbytes, k_reuse),
+        "side_bytes": side,  # fetched with the keys (VQ ids, codebooks, scales)
+        "k_bytes": fetched(kbytes, k_reuse) + side,
         "lsb_bytes": fetched(lbytes, k_reuse),
         "v_bytes": fetched(vbytes, v_reuse),
     })

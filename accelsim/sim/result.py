@@ -15,11 +15,13 @@ class LayerQuality(BaseModel):
 
 
 class Quality(BaseModel):
-    """Quality proxies averaged over requests (attention-mass recall, relative output error)."""
+    """Quality proxies averaged over requests (attention-mass recall, relative output error, top-k
+    recall against exact top-k of full attention)."""
 
     model_config = ConfigDict(extra="forbid")
     mass_recall: float
     out_err: float
+    topk_recall: float | None = None
     per_layer: list[LayerQuality]
 
 
@@ -65,4 +67,5 @@ class SimResult(BaseModel):
         if self.quality is not None:
             row["quality_mass_recall"] = self.quality.mass_recall
             row["quality_out_err"] = self.quality.out_err
+            row["quality_topk_recall"] = self.quality.topk_recall
         return row

@@ -35,6 +35,16 @@ def test_run_trace_json_quality(small_trace_file):
     assert 0 < q["mass_recall"] <= 1 and q["out_err"] >= 0 and len(q["per_layer"]) == 4
 
 
+@pytest.mark.parametrize("policy", ["h2o", "a2ats"])
+def test_run_other_policies(small_trace_file, policy):
+    p = run_cli("run", "-w", small_trace_file, "--policy", policy, "--set", "policy.budget=0.2", "--json",
+                "--phases", "decode")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res["policy"] == policy and 0 < res["quality"]["topk_recall"] <= 1
+    assert res["dram_bytes"] == pytest.approx(sum(res["dram_bytes_by"].values()))
+
+
 @pytest.fixture(scope="module")
 def bad_files(tmp_path_factory):
     d = tmp_path_factory.mktemp("bad")
