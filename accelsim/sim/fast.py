@@ -322,3 +322,11 @@ def _value_side(st: tuple, rows: np.ndarray, until: float, stop: int, jb: tuple,
         if jb[4]:
             _run_jobs(st, v, scored[v], jb)
         cursor[0] += 1
+
+
+def warm() -> None:
+    """Compile (or load from numba's on-disk cache) the kernel on a tiny input, so that worker
+    processes started afterwards find it cached instead of each compiling it."""
+    empty = np.zeros(0, np.int64)
+    _pipeline(np.zeros((1, 8)), np.zeros(0), np.zeros(2, np.int64), empty, np.zeros(2, np.int64), empty,
+              empty, 0.0, 0.0, 0.0, False)
