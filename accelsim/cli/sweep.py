@@ -36,20 +36,30 @@ def sweep(
     from accelsim.sweep import get_executor, load_sweep, run_sweep
     from accelsim.sweep.evaluate import column_name
     from accelsim.sweep.pareto import write_front
+    from accelsim.sweep.points import Resolver
 
     if scheduler and dask_workers:
         raise InputError(None, "--scheduler", "give either --scheduler or --dask-workers, not both")
     spec = load_sweep(file)  # bad input fails before any worker starts
+    Resolver(spec, file).check()
     err = Console(stderr=True)
     if scheduler or dask_workers:
         ex = get_executor("dask", scheduler=scheduler, workers=dask_workers)
     else:
         ex = get_executor("local", jobs=jobs)
-    with ex, Progress(TextColumn(f"[bold]{spec.name}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-                      TextColumn("eta"), TimeRemainingColumn(), console=err, transient=False) as bar:
-        task = bar.add_task("points", total=None)
-        outcome = run_sweep(file, output, executor=ex, resume=resume,
-                            progress=lambda n, total: bar.update(task, completed=n, total=total))
+    bar = Progress(TextColumn(f"[bold]{spec.name}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+                   TextColumn("eta"), TimeRemainingColumn(), console=err)
+    task = bar.add_task("points", total=None)
+
+    def progress(n: int, total: int) -> None:
+        bar.start()  # on the first report, so that errors before any work print alone
+        bar.update(task, completed=n, total=total)
+
+    with ex:
+        try:
+            outcome = run_sweep(file, output, executor=ex, resume=resume, progress=progress)
+        finally:
+            bar.stop()
     console = Console()
     t = outcome.table
     infeasible = int((t["status"] != "ok").sum()) if len(t) else 0

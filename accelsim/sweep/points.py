@@ -119,11 +119,23 @@ class Resolver:
                 raise InputError(self.source, field_name, err.message if err.source is None else str(err)) from None
         return self._refs[key]
 
-    def workload(self, ref: str) -> tuple[str, str]:
+    def workload(self, ref: str, field_name: str = "base.workload") -> tuple[str, str]:
         path = (self.root / ref).resolve()
         if not path.is_file():
-            raise InputError(self.source, "base.workload", f"workload file {str(path)!r} does not exist")
+            raise InputError(self.source, field_name, f"workload file {str(path)!r} does not exist")
         return str(path), file_sha(str(path))
+
+    def check(self) -> None:
+        """Read every base and swapped reference (presets, files, workloads) once: errors surface
+        before any point runs."""
+        b = self.sweep.base
+        axes = {k: v for g in self.sweep.groups() for k, v in g.items()}
+        for ref in [b.hw, *axes.get("hw", [])]:
+            self._ref("hardware", ref, "axes.hw" if ref is not b.hw else "base.hw")
+        for ref in [b.policy, *axes.get("policy", [])]:
+            self._ref("policy", ref, "axes.policy" if ref is not b.policy else "base.policy")
+        for ref in [b.workload, *axes.get("workload", [])]:
+            self.workload(ref, "axes.workload" if ref is not b.workload else "base.workload")
 
     def resolve(self, index: int, values: dict[str, Any]) -> Point:
         """Apply ``values`` to the base; a configuration that fails validation becomes an error."""

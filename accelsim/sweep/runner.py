@@ -63,11 +63,12 @@ def run_sweep(path: str | Path, out: str | Path | None = None, *, executor: Exec
     """Run the sweep in ``path`` into ``out`` (default ``results/<name>``), skipping stored points."""
     path = Path(path)
     sweep = load_sweep(path)
+    resolver = Resolver(sweep, path)
+    resolver.check()
     out = Path(out) if out is not None else Path("results") / sweep.name
     _prepare(path, out, resume)
     store = ResultStore(out)
     done = store.done()
-    resolver = Resolver(sweep, path)
     own = executor is None
     ex = executor or get_executor("local")
     t0 = time.perf_counter()
