@@ -89,7 +89,8 @@ class FastModel:
         self.owner, self.first, self.single = owner[o], self.first[o], self.single[o]
         self.share, self.d = share[o], self.d[o]
         self.qk_rows, self.rq_rows, self.pv_rows = self.qk_rows[o], self.rq_rows[o], self.pv_rows[o]
-        self._jobs: dict[tuple, np.ndarray] = {}
+        self._jobs: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._bytes: dict[tuple[float, float], tuple[np.ndarray, ...]] = {}
         self._counts: dict[tuple, dict[str, float]] = {}
 
     def _gates(self, n: int) -> None:
@@ -120,10 +121,13 @@ class FastModel:
         self.job_ptr, self.job_idx = _csr(self.job_pos, items)
         self.gate_ptr, self.gate_idx = _csr(np.where(gated_by >= 0, pos[np.maximum(gated_by, 0)], -1), items)
 
-    def job_cycles(self, engine: TopKEngine) -> np.ndarray:
+    def job_cycles(self, engine: TopKEngine) -> tuple[np.ndarray, np.ndarray]:
+        """Cycles of each top-k job on ``engine``, and each item's share of its value jobs."""
         key = (type(engine), engine.params)
         if key not in self._jobs:
-            self._jobs[key] = job_cycles(self.plan, engine)
+            jobs = job_cycles(self.plan, engine)
+            vt = np.bincount(self.value_req, weights=jobs[self.is_value_job], minlength=len(self.plan))
+            self._jobs[key] = jobs, vt[self.owner] * self.share
         return self._jobs[key]
 
     def op_counts(self, engine: TopKEngine | None) -> dict[str, float]:
@@ -132,9 +136,20 @@ class FastModel:
             self._counts[key] = op_counts(self.plan, engine)
         return self._counts[key]
 
-    def _fetched(self, total: np.ndarray, fits: np.ndarray) -> np.ndarray:
-        reuse = fits[self.owner] | self.single
-        return np.where(reuse, np.where(self.first, total[self.owner], 0.0), total[self.owner])
+    def fetched(self, key_kb: float, value_kb: float) -> tuple[np.ndarray, ...]:
+        """Key, LSB and value bytes each item fetches: a prefill request whose rows fit in half the
+        SRAM fetches them with its first tile only (as ``accelsim.sim.items.build_items``)."""
+        if (key_kb, value_kb) not in self._bytes:
+            k_fits = self.onchip_k <= key_kb * 1024 / 2
+            v_fits = self.onchip_v <= value_kb * 1024 / 2
+
+            def per_item(total: np.ndarray, fits: np.ndarray) -> np.ndarray:
+                reuse = fits[self.owner] | self.single
+                return np.where(reuse, np.where(self.first, total[self.owner], 0.0), total[self.owner])
+
+            self._bytes[key_kb, value_kb] = (per_item(self.kbytes, k_fits), per_item(self.lbytes, k_fits),
+                                             per_item(self.vbytes, v_fits))
+        return self._bytes[key_kb, value_kb]
 
     def run(self, hw: Hardware, engine: TopKEngine | None = None) -> FastTimeline:
         """Time the plan on ``hw`` (``engine``: the top-k engine of ``hw``, if already built)."""
@@ -143,12 +158,11 @@ class FastModel:
                              f"the fast timing model supports only the bandwidth DRAM model, not "
                              f"{hw.dram.model!r}; use timing: event")
         engine = engine or topk_engine(hw)
-        jobs = self.job_cycles(engine) if hw.topk.count else np.zeros(len(self.plan.topk))
-        half_k = hw.sram.key_kb * 1024 / 2
-        half_v = hw.sram.value_kb * 1024 / 2
-        kb = self._fetched(self.kbytes, self.onchip_k <= half_k)
-        lb = self._fetched(self.lbytes, self.onchip_k <= half_k)
-        vb = self._fetched(self.vbytes, self.onchip_v <= half_v)
+        if hw.topk.count:
+            jobs, vt = self.job_cycles(engine)
+        else:
+            jobs, vt = np.zeros(len(self.plan.topk)), np.zeros(len(self.owner))
+        kb, lb, vb = self.fetched(hw.sram.key_kb, hw.sram.value_kb)
 
         def dram(b: np.ndarray) -> np.ndarray:
             return dram_cycles(b, hw.dram, hw.clock_ghz, hw.fetcher.ports)
@@ -157,8 +171,6 @@ class FastModel:
         sm = np.ceil(self.qk_rows / hw.softmax.parallelism)
         rq = array_cycles(self.rq_rows, self.d, hw.qk)
         rs = np.ceil(self.rq_rows / hw.softmax.parallelism)
-        vt = np.zeros(len(self.plan))
-        np.add.at(vt, self.value_req, jobs[self.is_value_job])
         rows = np.empty((len(self.owner), 8))
         rows[:, K_DRAM] = np.where(kb > 0, dram(kb), -1.0)
         rows[:, L_DRAM] = np.where(lb > 0, dram(lb), -1.0)
@@ -166,10 +178,10 @@ class FastModel:
         rows[:, QK_C] = np.maximum(qk, sm)
         rows[:, RQ_C] = np.maximum(rq, rs)
         rows[:, HAS_RQ] = (rq > 0) | (lb > 0)
-        rows[:, VTOPK_C] = vt[self.owner] * self.share
+        rows[:, VTOPK_C] = vt
         rows[:, PV_C] = array_cycles(self.pv_rows, self.d, hw.pv)
         cycles, busy = _pipeline(
-            rows, jobs.astype(np.float64), self.job_ptr, self.job_idx, self.gate_ptr, self.gate_idx,
+            rows, jobs, self.job_ptr, self.job_idx, self.gate_ptr, self.gate_idx,
             self.job_pos, float(dram_latency(hw)), float(hw.qk.latency + hw.softmax.latency + hw.fetcher.latency),
             float(hw.pv.latency + hw.fetcher.latency), hw.topk.count == 1)
         by = {"key": float(kb.sum()), "key_lsb": float(lb.sum()), "value": float(vb.sum())}
