@@ -1,7 +1,7 @@
 """Sweep throughput: hardware-only axes over the authors' GPT-2-small trace (4608 requests), WorkPlan
 reused, fast timing path.
 
-Usage: python benchmarks/bench_sweep.py [--workers 2] [--points-per-axis 5] [--skip-dask]
+Usage: python benchmarks/bench_sweep.py [--workers 2] [--skip-dask]
 Prints, for local processes and for a Dask LocalCluster of the same number of workers:
 - end to end: points / wall time of ``run_sweep``, including worker start-up, phase 1 in each
   worker, numba's cache load and writing the Parquet store;
@@ -27,13 +27,12 @@ from accelsim.sweep import get_executor, run_sweep
 CSV = Path(__file__).resolve().parents[1] / "workloads/spatten/summary-gpt2-small-wikitext2-per8.csv"
 
 
-def sweep_file(tmp: Path, n: int) -> Path:
-    def geo(lo: int, hi: int) -> dict:
-        return {"logrange": [lo, hi, n]}
-
+def sweep_file(tmp: Path) -> Path:
+    """5 x 5 x 6 x 5 x 4 = 3000 hardware points around SpAtten (every one valid)."""
     spec = {"version": 1, "name": "bench", "base": {"hw": "spatten", "policy": "spatten", "workload": str(CSV)},
-            "axes": {"hw.qk.multipliers": geo(64, 1024), "hw.pv.multipliers": geo(64, 1024),
-                     "hw.dram.channels": geo(1, 32), "hw.topk.parallelism": geo(4, 64)}}
+            "axes": {"hw.qk.multipliers": [64, 128, 256, 512, 1024], "hw.pv.multipliers": [64, 128, 256, 512, 1024],
+                     "hw.dram.channels": [1, 2, 4, 8, 16, 32], "hw.topk.parallelism": [4, 8, 16, 32, 64],
+                     "hw.softmax.parallelism": [2, 4, 8, 16]}}
     path = tmp / "bench.yaml"
     path.write_text(yaml.safe_dump(spec))
     return path
@@ -53,7 +52,6 @@ def timed(path: Path, out: Path, make) -> tuple[int, float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--points-per-axis", type=int, default=6)
     ap.add_argument("--skip-dask", action="store_true")
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -69,7 +67,7 @@ def main() -> None:
           f"({len(hws) / (time.process_time() - c):,.0f} per CPU second)")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        path = sweep_file(tmp, args.points_per_axis)
+        path = sweep_file(tmp)
         runs = [("local processes", lambda: get_executor("local", jobs=args.workers))]
         if not args.skip_dask:
             runs.append(("Dask LocalCluster", lambda: get_executor("dask", workers=args.workers)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.text import Text
 
 from accelsim.errors import InputError
+
+REFRESH_S = 0.1  # progress bar redraws at most 10 times a second
 
 
 class RateColumn(ProgressColumn):
@@ -47,13 +50,18 @@ def sweep(
         ex = get_executor("dask", scheduler=scheduler, workers=dask_workers)
     else:
         ex = get_executor("local", jobs=jobs)
+    # no refresh thread (auto_refresh off): local workers fork from this process
     bar = Progress(TextColumn(f"[bold]{spec.name}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-                   TextColumn("eta"), TimeRemainingColumn(), console=err)
+                   TextColumn("eta"), TimeRemainingColumn(), console=err, auto_refresh=False)
     task = bar.add_task("points", total=None)
+    shown = [0.0]
 
     def progress(n: int, total: int) -> None:
         bar.start()  # on the first report, so that errors before any work print alone
         bar.update(task, completed=n, total=total)
+        if time.monotonic() - shown[0] >= REFRESH_S or n == total:
+            bar.refresh()
+            shown[0] = time.monotonic()
 
     with ex:
         try:

@@ -1,8 +1,9 @@
 """Worker side: simulate chunks of points that share a WorkPlan, and turn results into table rows.
 
-Each worker process keeps the WorkPlans (and fast models) it has built, keyed by
-:class:`~accelsim.sweep.points.PlanKey`, so phase 1 runs once per (workload, policy) per process and
-every hardware point after that reuses it.
+Each process keeps the WorkPlans (and fast models) it has built, keyed by
+:class:`~accelsim.sweep.points.PlanKey`, and every hardware point reuses them. Local workers fork
+from the driver after it has built them, so there phase 1 runs once per (workload, policy) per
+sweep; a Dask worker builds each once.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Job:
     points: tuple[Point, ...]
 
 
-def _plan(key: PlanKey, timing: str) -> FastModel | WorkPlan | InputError:
+def plan_for(key: PlanKey, timing: str) -> FastModel | WorkPlan | InputError:
     """The chunk's WorkPlan (wrapped in a FastModel for fast timing), built once per process."""
     k = (key, timing)
     if k not in _PLANS:
@@ -74,7 +75,7 @@ def infeasible_row(p: Point, reason: str, wall_s: float = 0.0) -> dict[str, Any]
 
 def run_job(job: Job) -> list[dict[str, Any]]:
     """Simulate every point of ``job``; a point that cannot run becomes an infeasible row."""
-    model = _plan(job.plan, job.timing)
+    model = plan_for(job.plan, job.timing)
     rows = []
     for p in job.points:
         t0 = time.perf_counter()
@@ -82,7 +83,7 @@ def run_job(job: Job) -> list[dict[str, Any]]:
             rows.append(infeasible_row(p, model.message))
             continue
         try:
-            hw = Hardware.model_validate(p.hw)
+            hw = Hardware.model_validate_json(p.hw)
             if isinstance(model, FastModel):
                 res = api.simulate_fast(hw, model, workload=p.labels["workload"])
             else:

@@ -39,6 +39,9 @@ class Executor(ABC):
     """Runs ``fn`` over tasks, yielding ``(task, result)`` as each finishes."""
 
     name: ClassVar[str]
+    inherits_driver: ClassVar[bool]
+    """Whether workers start as copies of the driver process (so state it built, such as WorkPlans,
+    is theirs without being sent)."""
     workers: int
 
     @abstractmethod
@@ -58,17 +61,17 @@ class Executor(ABC):
 
 @register
 class LocalExecutor(Executor):
-    """This process for one job; otherwise a pool of ``jobs`` worker processes (forkserver)."""
+    """This process for one job; otherwise a pool of ``jobs`` worker processes, forked from the
+    driver when they are first needed (after it has built the sweep's WorkPlans)."""
 
     name = "local"
+    inherits_driver = True
 
     def __init__(self, jobs: int | None = None) -> None:
         self.workers = jobs or os.cpu_count() or 1
         self._pool: ProcessPoolExecutor | None = None
         if self.workers > 1:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["accelsim.sweep.evaluate"])
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
 
     def imap(self, fn, tasks):
         if self._pool is None:
@@ -89,6 +92,7 @@ class DaskExecutor(Executor):
     single-threaded worker processes. A worker that dies has its tasks rerun elsewhere."""
 
     name = "dask"
+    inherits_driver = False
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None) -> None:
         try:

@@ -33,7 +33,7 @@ class PlanKey:
 
     workload: str  # resolved path
     workload_sha: str
-    policy: str  # canonical JSON of the validated policy
+    policy: str  # JSON of the validated policy
     phases: str
     seed: int
 
@@ -46,8 +46,8 @@ class Point:
     values: dict[str, Any]
     """Axis path -> value."""
     point_id: str = ""
-    hw: dict[str, Any] = field(default_factory=dict)
-    """Validated hardware config (JSON-able dump), empty when ``error`` is set."""
+    hw: str = ""
+    """Validated hardware config as JSON, empty when ``error`` is set."""
     plan: PlanKey | None = None
     error: str = ""
     """Why the point cannot be simulated (its configuration fails validation)."""
@@ -55,29 +55,28 @@ class Point:
     """hardware, policy and workload names for the table."""
 
 
-def grid_size(sweep: Sweep) -> int:
-    return math.prod(len(next(iter(g.values()))) for g in sweep.groups())
+def grid_size(groups: list[dict[str, list[Any]]]) -> int:
+    return math.prod(len(next(iter(g.values()))) for g in groups)
 
 
-def grid_point(sweep: Sweep, index: int) -> dict[str, Any]:
-    """The ``index``-th grid point (last factor varies fastest), without building the grid."""
+def grid_point(groups: list[dict[str, list[Any]]], index: int) -> dict[str, Any]:
+    """The ``index``-th point of the grid of ``groups`` (last group varies fastest)."""
     out: dict[str, Any] = {}
-    groups = sweep.groups()
-    sizes = [len(next(iter(g.values()))) for g in groups]
-    for g, size in zip(reversed(groups), reversed(sizes), strict=True):
-        index, i = divmod(index, size)
+    for g in reversed(groups):
+        index, i = divmod(index, len(next(iter(g.values()))))
         out.update({k: v[i] for k, v in g.items()})
     return {k: out[k] for g in groups for k in g}
 
 
 def expand(sweep: Sweep) -> list[dict[str, Any]]:
     """Points of a grid or random search (nsga2 asks for its points as it goes)."""
-    n = grid_size(sweep)
+    groups = sweep.groups()
+    n = grid_size(groups)
     if sweep.search.method == "random":
         rng = np.random.default_rng(sweep.search.seed)
         picks = rng.choice(n, size=min(sweep.search.samples or n, n), replace=False)
-        return [grid_point(sweep, int(i)) for i in picks]
-    return [grid_point(sweep, i) for i in range(n)]
+        return [grid_point(groups, int(i)) for i in picks]
+    return [grid_point(groups, i) for i in range(n)]
 
 
 def _canonical(obj: Any) -> str:
@@ -102,6 +101,8 @@ class Resolver:
         self.source = str(source)
         self.root = Path(source).resolve().parent
         self._refs: dict[tuple[str, str], dict[str, Any]] = {}
+        self._policies: dict[str, tuple[str, str, str]] = {}
+        self._workloads: dict[str, tuple[str, str]] = {}
 
     def _ref(self, kind: str, ref: str | dict[str, Any], field_name: str) -> dict[str, Any]:
         """A preset name, file (relative to the sweep) or inline mapping as a plain dict."""
@@ -120,10 +121,13 @@ class Resolver:
         return self._refs[key]
 
     def workload(self, ref: str, field_name: str = "base.workload") -> tuple[str, str]:
-        path = (self.root / ref).resolve()
-        if not path.is_file():
-            raise InputError(self.source, field_name, f"workload file {str(path)!r} does not exist")
-        return str(path), file_sha(str(path))
+        """(resolved path, SHA-256) of a workload file named relative to the sweep file."""
+        if ref not in self._workloads:
+            path = (self.root / ref).resolve()
+            if not path.is_file():
+                raise InputError(self.source, field_name, f"workload file {str(path)!r} does not exist")
+            self._workloads[ref] = str(path), file_sha(str(path))
+        return self._workloads[ref]
 
     def check(self) -> None:
         """Read every base and swapped reference (presets, files, workloads) once: errors surface
@@ -160,35 +164,41 @@ class Resolver:
         errors = []
         try:
             hw_model = Hardware.model_validate(hw)
-            hw = hw_model.model_dump(mode="json")
-            point.hw = hw
+            point.hw = hw_json = hw_model.model_dump_json()  # fields in model order: canonical
         except ValidationError as err:
             loc, msg = describe_validation_error(err, Hardware)
             errors.append(f"hardware {loc}: {msg}" if loc else f"hardware: {msg}")
-            hw_model = None
-        try:
-            if "name" not in pol:
-                raise InputError(None, "policy.name", "missing; expected one of: spatten, dense")
-            pol_model = _POLICY.validate_python(pol)
-            pol = pol_model.model_dump(mode="json")
-        except ValidationError as err:
-            loc, msg = describe_validation_error(err)
-            errors.append(f"policy {loc}: {msg}" if loc else f"policy: {msg}")
-            pol_model = None
-        except InputError as err:
-            errors.append(f"policy: {err.message}")
-            pol_model = None
-        config = {"hw": hw, "policy": pol, "workload": wl_sha, "phases": b.phases, "seed": b.seed,
-                  "timing": self.sweep.timing}
-        point.point_id = hashlib.sha256(_canonical(config).encode()).hexdigest()[:16]
+            hw_model, hw_json = None, _canonical(hw)
+        pol_json, pol_name, pol_error = self._policy(_canonical(pol))
+        if pol_error:
+            errors.append(pol_error)
+        config = "|".join([hw_json, pol_json, wl_sha, b.phases, str(b.seed), self.sweep.timing])
+        point.point_id = hashlib.sha256(config.encode()).hexdigest()[:16]
         point.labels = {"hardware": hw_model.name if hw_model else str(hw.get("name", "")),
-                        "policy": pol_model.name if pol_model else str(pol.get("name", "")),
-                        "workload": Path(wl_path).name}
+                        "policy": pol_name, "workload": Path(wl_path).name}
         if errors:
             point.error = "; ".join(errors)
         else:
-            point.plan = PlanKey(wl_path, wl_sha, _canonical(pol), b.phases, b.seed)
+            point.plan = PlanKey(wl_path, wl_sha, pol_json, b.phases, b.seed)
         return point
+
+    def _policy(self, raw: str) -> tuple[str, str, str]:
+        """(canonical JSON, name, error) of a merged policy mapping given as canonical JSON; cached,
+        since most sweeps have few distinct policies."""
+        if raw not in self._policies:
+            pol = json.loads(raw)
+            try:
+                if "name" not in pol:
+                    raise InputError(None, "policy.name", "missing; expected one of: spatten, dense")
+                model = _POLICY.validate_python(pol)
+                self._policies[raw] = (model.model_dump_json(), model.name, "")
+            except ValidationError as err:
+                loc, msg = describe_validation_error(err)
+                why = f"policy {loc}: {msg}" if loc else f"policy: {msg}"
+                self._policies[raw] = (raw, str(pol.get("name", "")), why)
+            except InputError as err:
+                self._policies[raw] = (raw, "", f"policy: {err.message}")
+        return self._policies[raw]
 
     def resolve_all(self, points: list[dict[str, Any]], start: int = 0) -> list[Point]:
         return [self.resolve(start + i, v) for i, v in enumerate(points)]

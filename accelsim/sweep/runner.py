@@ -13,7 +13,7 @@ import pandas as pd
 
 from accelsim.errors import InputError
 from accelsim.sim.fast import warm
-from accelsim.sweep.evaluate import Job, infeasible_row, run_job
+from accelsim.sweep.evaluate import Job, infeasible_row, plan_for, run_job
 from accelsim.sweep.executors import Executor, get_executor
 from accelsim.sweep.pareto import pareto_front
 from accelsim.sweep.points import Point, Resolver, chunks, expand
@@ -101,6 +101,9 @@ def _evaluate(sweep: Sweep, points: list[Point], store: ResultStore, ex: Executo
         max(1, min(FAST_CHUNK, math.ceil(len(todo) / (4 * ex.workers))))
     cons = tuple(sweep.parsed_constraints())
     jobs = [Job(c[0].plan, sweep.timing, cons, tuple(c)) for c in chunks(todo, chunk)]
+    if ex.inherits_driver:  # phase 1 here, once, before the workers fork
+        for key in dict.fromkeys(j.plan for j in jobs):
+            plan_for(key, sweep.timing)
     finished += len(points) - len(todo)
     if progress:
         progress(finished, total)

@@ -17,13 +17,13 @@ def test_axes_expand_to_a_grid(write_sweep):
                                zip=[{"hw.qk.multipliers": [256, 512], "hw.pv.multipliers": [256, 512]}]))
     assert s.groups()[1] == {"hw.dram.channels": [2, 4, 6]}
     assert s.groups()[2] == {"hw.sram.key_kb": [32, 64, 128, 256, 512]}
-    assert grid_size(s) == 2 * 3 * 5 * 2
+    assert grid_size(s.groups()) == 2 * 3 * 5 * 2
     points = expand(s)
     assert len({tuple(p.values()) for p in points}) == 60
     assert points[0] == {"hw.topk.parallelism": 4, "hw.dram.channels": 2, "hw.sram.key_kb": 32,
                          "hw.qk.multipliers": 256, "hw.pv.multipliers": 256}
     assert points[1]["hw.qk.multipliers"] == points[1]["hw.pv.multipliers"] == 512  # zipped, last varies fastest
-    assert grid_point(s, 59) == points[59]
+    assert grid_point(s.groups(), 59) == points[59]
 
 
 def test_random_search_is_seeded(write_sweep):
