@@ -205,7 +205,7 @@ BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 K_DRAM, L_DRAM, V_DRAM, QK_C, RQ_C, HAS_RQ, VTOPK_C, PV_C = range(8)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _consume(clock: np.ndarray, busy: np.ndarray, unit: int, t: float, dur: float, c: float,
              lat: float) -> float:
     """End time of ``unit``, requested at ``t``, computing ``c`` cycles on data that a DRAM fetch of
@@ -279,7 +279,7 @@ def _pipeline(rows: np.ndarray, jobs: np.ndarray, job_ptr: np.ndarray, job_idx: 
     return end, busy
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _run_jobs(st: tuple, p: int, t: float, jb: tuple) -> None:
     """Queue the top-k jobs that follow position ``p`` (scored at ``t``) on their engine."""
     clock, busy, _, _, _, job_done, _ = st
@@ -292,7 +292,7 @@ def _run_jobs(st: tuple, p: int, t: float, jb: tuple) -> None:
         job_done[j] = s + jobs[j]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _score(st: tuple, p: int, e: float, jb: tuple, qk_fill: float) -> None:
     """Position ``p`` releases its key SRAM slot at ``e`` and is scored after the pipeline fill."""
     release, scored = st[2], st[3]
@@ -302,7 +302,7 @@ def _score(st: tuple, p: int, e: float, jb: tuple, qk_fill: float) -> None:
         _run_jobs(st, p, scored[p], jb)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _recompute(st: tuple, rows: np.ndarray, p: int, t: float, jb: tuple, fills: tuple) -> None:
     """The LSB re-fetch and recompute pass of position ``p``, requested at ``t``."""
     _value_side(st, rows, t, 0, jb, fills)
@@ -310,7 +310,7 @@ def _recompute(st: tuple, rows: np.ndarray, p: int, t: float, jb: tuple, fills: 
     _score(st, p, e, jb, fills[1])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _value_side(st: tuple, rows: np.ndarray, until: float, stop: int, jb: tuple, fills: tuple) -> None:
     """Advance the value side through the scored items whose value fetch is requested by ``until``
     (and through position ``stop`` regardless)."""
