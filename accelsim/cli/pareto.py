@@ -14,7 +14,7 @@ from accelsim.errors import InputError
 def pareto(
     directory: Annotated[Path, typer.Argument(help="A sweep's results directory.")],
     objectives: Annotated[str | None, typer.Option(help="Comma-separated columns, each optionally :min or "
-                                                   ":max, e.g. cycles,energy_j [default: the sweep's].")] = None,
+                                                   ":max, e.g. cycles,energy_j (default: the sweep's).")] = None,
 ) -> None:
     """Print the Pareto front of a sweep and write it to DIR/pareto.parquet and DIR/pareto.csv."""
     from accelsim.sweep import load_sweep, pareto_front, parse_objectives, read_results

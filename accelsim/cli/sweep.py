@@ -26,9 +26,9 @@ class RateColumn(ProgressColumn):
 def sweep(
     file: Annotated[Path, typer.Argument(help="Sweep YAML (see sweeps/).")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Results directory "
-                                                "[default: results/<sweep name>].")] = None,
+                                                "(default: results/<sweep name>).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Local worker processes "
-                                             "[default: all cores].")] = None,
+                                             "(default: all cores).")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Run on an existing Dask cluster, tcp://HOST:PORT.")] = None,
     dask_workers: Annotated[int | None, typer.Option(min=1, help="Run on a new Dask LocalCluster of N "
                                                      "workers.")] = None,
