@@ -10,6 +10,7 @@ from accelsim.config import DensePolicy, Hardware, SpAttenPolicy
 from accelsim.errors import InputError
 from accelsim.hw.energy import area_by, energy_by, op_counts
 from accelsim.policies import make_plan
+from accelsim.sim.dram_bank import bank_service, export_trace
 from accelsim.sim.engine import EventEngine, Timeline
 from accelsim.sim.fast import FastModel
 from accelsim.sim.items import build_items, job_cycles, topk_engine
@@ -37,28 +38,44 @@ def plan(policy: SpAttenPolicy | DensePolicy, workload: Trace | WorkPlan, phases
     return make_plan(policy, workload, phases=phases)
 
 
-def simulate(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult, Timeline]:
-    """Phase 2: time and energy of ``wp`` on ``hw`` (the event engine)."""
+def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
+             dram_trace: tuple[Path, str] | None = None) -> tuple[SimResult, Timeline]:
+    """Phase 2: time and energy of ``wp`` on ``hw`` (the event engine).
+
+    ``dram_trace = (path, format)`` also writes the DRAM reads the run issued, as a ``dramsim3``
+    or ``ramulator2`` trace.
+    """
     _check_topk(hw, len(wp.topk))
     engine = topk_engine(hw)
     jobs = job_cycles(wp, engine)
     items = build_items(wp, hw, jobs)
+    dram_stats = None
+    if hw.dram.model == "bank":
+        service, dram_stats = bank_service(wp, items, hw)
+        for key, cycles in service.items():
+            items[f"{key}_dram"] = cycles
     timeline = EventEngine(hw, wp, items, jobs).run()
+    if dram_trace is not None:
+        keys = {"key": "k", "key_lsb": "lsb", "value": "v"}
+        starts = {(keys[kind], item): start for start, _, _, kind, item in timeline.dram_log}
+        export_trace(Path(dram_trace[0]), dram_trace[1], wp, items, hw, starts)
     by = {"key": float(items["k_bytes"].sum()), "key_lsb": float(items["lsb_bytes"].sum()),
           "value": float(items["v_bytes"].sum())}
     counts = op_counts(wp, engine if hw.topk.count else None)
-    return _result(hw, wp, workload, timeline.cycles, timeline.busy, by, counts, quality(wp)), timeline
+    result = _result(hw, wp, workload, timeline.cycles, timeline.busy, by, counts, quality(wp), dram_stats)
+    return result, timeline
 
 
 def simulate_fast(hw: Hardware, model: FastModel, workload: str = "") -> SimResult:
-    """Phase 2 on the vectorized fast path (``accelsim.sim.fast``); ``model`` binds the WorkPlan."""
+    """Phase 2 on the fast path (``accelsim.sim.fast``, bandwidth DRAM model only); ``model`` binds the
+    WorkPlan."""
     wp = model.plan
     _check_topk(hw, len(wp.topk))
     engine = topk_engine(hw)
     t = model.run(hw, engine)
     counts = model.op_counts(engine if hw.topk.count else None)
     return _result(hw, wp, workload, t.cycles, t.busy, t.dram_bytes_by, counts,
-                   quality(wp) if model.has_quality else None)
+                   quality(wp) if model.has_quality else None, None)
 
 
 def _check_topk(hw: Hardware, jobs: int) -> None:
@@ -69,9 +86,12 @@ def _check_topk(hw: Hardware, jobs: int) -> None:
 
 
 def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, busy: dict[str, float],
-            by: dict[str, float], counts: dict[str, float], qual: Quality | None) -> SimResult:
+            by: dict[str, float], counts: dict[str, float], qual: Quality | None, dram_stats) -> SimResult:
+    """Assemble a SimResult; ``dram_stats``: the bank model's statistics (None for the bandwidth model)."""
     dram = sum(by.values())
     ebys = energy_by(counts, dram, hw)
+    if dram_stats is not None:  # the bank model's IDD-based energy replaces pJ/bit
+        ebys["dram"] = dram_stats.energy_j
     abys = area_by(hw)
     seconds = cycles / (hw.clock_ghz * 1e9)
     ops = 2.0 * (counts["qk_macs"] + counts["pv_macs"])
@@ -83,6 +103,7 @@ def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, busy: dict
         energy_j=energy, energy_by=ebys, power_w=energy / seconds if seconds else 0.0,
         area_mm2=sum(abys.values()), area_by=abys, requests=len(wp), topk_jobs=len(wp.topk),
         busy_by=busy, quality=qual,
+        dram_row_hit_rate=None if dram_stats is None else dram_stats.row_hit_rate,
     )
 
 

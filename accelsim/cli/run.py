@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,11 @@ from rich.console import Console
 from rich.table import Table
 
 from accelsim.errors import InputError
+
+
+class DramTraceFormat(StrEnum):
+    dramsim3 = "dramsim3"
+    ramulator2 = "ramulator2"
 
 
 def parse_sets(sets: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -77,6 +83,10 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the JSON result here.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for pivots of request-trace top-k jobs.")] = 0,
+    dram_trace: Annotated[Path | None, typer.Option(help="Write the DRAM reads the run issued here.")] = None,
+    dram_trace_format: Annotated[
+        DramTraceFormat, typer.Option(help="Format of --dram-trace.")
+    ] = DramTraceFormat.dramsim3,
 ) -> None:
     """Simulate WORKLOAD under a policy on a hardware config."""
     from accelsim import api
@@ -87,7 +97,8 @@ def run(
     pol = load_policy(policy, pol_over)
     wl = api.load_workload(workload, seed=seed)
     plan = api.plan(pol, wl, phases=phases)
-    result, _ = api.simulate(hardware, plan, workload=workload.name)
+    trace = None if dram_trace is None else (dram_trace, str(dram_trace_format.value))
+    result, _ = api.simulate(hardware, plan, workload=workload.name, dram_trace=trace)
     text = result.model_dump_json(indent=2)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,6 @@ from accelsim.hw.tech import tech_table
 from accelsim.topk import TopKEngine
 from accelsim.workplan import WorkPlan
 
-ONCHIP_BITS = 12  # SpAtten Sec. IV: the bitwidth converter widens DRAM data to 12 bits on chip
-
 
 def op_counts(plan: WorkPlan, engine: TopKEngine | None) -> dict[str, float]:
     """Hardware-independent operation counts of a plan."""
@@ -40,16 +38,18 @@ def op_counts(plan: WorkPlan, engine: TopKEngine | None) -> dict[str, float]:
 def energy_by(counts: dict[str, float], dram_bytes: float, hw: Hardware) -> dict[str, float]:
     """Energy in joules per component."""
     e = tech_table(hw.tech_nm).energy_pj
-    word = 64 / ONCHIP_BITS  # on-chip elements per 64-bit SRAM access
+    # on-chip elements per 64-bit SRAM access; the bitwidth converter widens DRAM data to the
+    # arrays' operand width (SpAtten Sec. IV: 12 bits)
+    kword, vword = 64 / hw.qk.bits, 64 / hw.pv.bits
     pj = {
         "dram": dram_bytes * 8 * hw.dram.pj_per_bit,
         "fetcher": dram_bytes * 8 * e.fifo_bit,
-        "sram_key": (counts["key_reads"] + counts["key_writes"]) / word * e.sram_64b,
-        "sram_value": (counts["value_reads"] + counts["value_writes"]) / word * e.sram_64b,
+        "sram_key": (counts["key_reads"] + counts["key_writes"]) / kword * e.sram_64b,
+        "sram_value": (counts["value_reads"] + counts["value_writes"]) / vword * e.sram_64b,
         "qk": counts["qk_macs"] * (e.mult12 + e.add_tree),
         "softmax": counts["softmax_elems"] * e.softmax_elem,
         "pv": counts["pv_macs"] * (e.mult12 + e.add_tree),
-        "topk": counts["comparisons"] * (e.compare12 + 2 * ONCHIP_BITS * e.fifo_bit),
+        "topk": counts["comparisons"] * (e.compare12 + 2 * hw.topk.width * e.fifo_bit),
     }
     return {k: v * 1e-12 for k, v in pj.items()}
 

@@ -103,16 +103,17 @@ class SpAttenPass:
         return self.kv[layer]
 
     def _prune(self, kind: str, scores: np.ndarray, cand: np.ndarray, keep: int,
-               forced: np.ndarray | None) -> np.ndarray:
-        """Keep the ``keep`` best candidates (``forced`` always kept); records one top-k job."""
+               forced: np.ndarray | None, emit: bool) -> np.ndarray:
+        """Keep the ``keep`` best candidates (``forced`` always kept); records one top-k job if ``emit``."""
         free = cand & ~forced if forced is not None else cand.copy()
         want = keep - (int(forced.sum()) if forced is not None else 0)
         if free.sum() <= want:
             return cand
         sel = self.engine.select(np.where(free, scores, np.nan)[None, :], max(want, 0), self.rng)
-        after = max(self.rows.count - 1, 0)
-        self.jobs.add(np.array([after]), kind, np.array([free.sum()]), np.array([max(want, 0)]),
-                      sel.passes)
+        if emit:  # the job follows the last request issued so far
+            after = max(self.rows.count - 1, 0)
+            self.jobs.add(np.array([after]), kind, np.array([free.sum()]), np.array([max(want, 0)]),
+                          sel.passes)
         out = sel.mask[0]
         if forced is not None:
             out |= forced & cand
@@ -153,11 +154,11 @@ class SpAttenPass:
             forced[n - 1] = True
             cand[n - 1] = True
         keep = max(1, round(s.tokens[layer] * n))
-        alive = self._prune("token", self.imp[:n], cand, keep, forced)
+        alive = self._prune("token", self.imp[:n], cand, keep, forced, emit)
         self.alive_tok[layer, :n] = alive
         hcand = self.alive_head[layer] & (self.alive_head[layer - 1] if layer else True)
         hkeep = max(1, round(s.heads[layer] * m.heads))
-        heads = np.flatnonzero(self._prune("head", self.head_score, hcand, hkeep, None))
+        heads = np.flatnonzero(self._prune("head", self.head_score, hcand, hkeep, None, emit))
         self.alive_head[layer] = False
         self.alive_head[layer, heads] = True
 
@@ -272,7 +273,8 @@ def plan_dense(cfg: DensePolicy, workload: Trace | WorkPlan, phases: str = "both
     """Every key and value at ``cfg.bits``; no top-k jobs."""
     if isinstance(workload, WorkPlan):
         r = workload.requests.copy()
-        r["keys"] = r["values"] = r["qk_rows"] = r["pv_rows"] = r["context"] * r["queries"].clip(upper=1)
+        r["keys"] = r["values"] = r["context"]
+        r["qk_rows"] = r["pv_rows"] = r["context"] * r["queries"]
         r["key_bits"] = r["value_bits"] = cfg.bits
         r[["lsb_bits", "lsb_keys", "lsb_queries", "requant_rows"]] = 0
         empty = workload.topk.iloc[:0]

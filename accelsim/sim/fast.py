@@ -34,7 +34,7 @@ from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
 from accelsim.hw.energy import op_counts
 from accelsim.hw.units import array_cycles, dram_cycles, dram_latency
-from accelsim.sim.items import ONCHIP_BITS, TILE_QUERIES, job_cycles, topk_engine
+from accelsim.sim.items import TILE_QUERIES, job_cycles, topk_engine
 from accelsim.topk import TopKEngine
 from accelsim.workplan import TOPK_KINDS, WorkPlan
 
@@ -73,8 +73,8 @@ class FastModel:
         self.kbytes = (r["keys"] * r["d"] * r["key_bits"]).to_numpy(np.float64) / 8
         self.lbytes = (r["lsb_keys"] * r["d"] * r["lsb_bits"]).to_numpy(np.float64) / 8
         self.vbytes = (r["values"] * r["d"] * r["value_bits"]).to_numpy(np.float64) / 8
-        self.onchip_k = r["keys"].to_numpy(np.float64) * d * ONCHIP_BITS / 8
-        self.onchip_v = r["values"].to_numpy(np.float64) * d * ONCHIP_BITS / 8
+        self.key_elems = r["keys"].to_numpy(np.float64) * d  # on chip at the arrays' operand width
+        self.value_elems = r["values"].to_numpy(np.float64) * d
         self.qk_rows = r["qk_rows"].to_numpy(np.float64)[owner] * share
         self.rq_rows = r["requant_rows"].to_numpy(np.float64)[owner] * share
         self.pv_rows = r["pv_rows"].to_numpy(np.float64)[owner] * share
@@ -90,7 +90,7 @@ class FastModel:
         self.share, self.d = share[o], self.d[o]
         self.qk_rows, self.rq_rows, self.pv_rows = self.qk_rows[o], self.rq_rows[o], self.pv_rows[o]
         self._jobs: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-        self._bytes: dict[tuple[float, float], tuple[np.ndarray, ...]] = {}
+        self._bytes: dict[tuple[float, float, int, int], tuple[np.ndarray, ...]] = {}
         self._counts: dict[tuple, dict[str, float]] = {}
 
     def _gates(self, n: int) -> None:
@@ -136,20 +136,21 @@ class FastModel:
             self._counts[key] = op_counts(self.plan, engine)
         return self._counts[key]
 
-    def fetched(self, key_kb: float, value_kb: float) -> tuple[np.ndarray, ...]:
+    def fetched(self, hw: Hardware) -> tuple[np.ndarray, ...]:
         """Key, LSB and value bytes each item fetches: a prefill request whose rows fit in half the
         SRAM fetches them with its first tile only (as ``accelsim.sim.items.build_items``)."""
-        if (key_kb, value_kb) not in self._bytes:
-            k_fits = self.onchip_k <= key_kb * 1024 / 2
-            v_fits = self.onchip_v <= value_kb * 1024 / 2
+        key = (hw.sram.key_kb, hw.sram.value_kb, hw.qk.bits, hw.pv.bits)
+        if key not in self._bytes:
+            k_fits = self.key_elems * hw.qk.bits / 8 <= hw.sram.key_kb * 1024 / 2
+            v_fits = self.value_elems * hw.pv.bits / 8 <= hw.sram.value_kb * 1024 / 2
 
             def per_item(total: np.ndarray, fits: np.ndarray) -> np.ndarray:
                 reuse = fits[self.owner] | self.single
                 return np.where(reuse, np.where(self.first, total[self.owner], 0.0), total[self.owner])
 
-            self._bytes[key_kb, value_kb] = (per_item(self.kbytes, k_fits), per_item(self.lbytes, k_fits),
-                                             per_item(self.vbytes, v_fits))
-        return self._bytes[key_kb, value_kb]
+            self._bytes[key] = (per_item(self.kbytes, k_fits), per_item(self.lbytes, k_fits),
+                                per_item(self.vbytes, v_fits))
+        return self._bytes[key]
 
     def run(self, hw: Hardware, engine: TopKEngine | None = None) -> FastTimeline:
         """Time the plan on ``hw`` (``engine``: the top-k engine of ``hw``, if already built)."""
@@ -162,7 +163,7 @@ class FastModel:
             jobs, vt = self.job_cycles(engine)
         else:
             jobs, vt = np.zeros(len(self.plan.topk)), np.zeros(len(self.owner))
-        kb, lb, vb = self.fetched(hw.sram.key_kb, hw.sram.value_kb)
+        kb, lb, vb = self.fetched(hw)
 
         def dram(b: np.ndarray) -> np.ndarray:
             return dram_cycles(b, hw.dram, hw.clock_ghz, hw.fetcher.ports)

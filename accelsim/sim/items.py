@@ -13,7 +13,6 @@ from accelsim.topk import TopKEngine, TopKParams, get_engine
 from accelsim.workplan import TOPK_KINDS, WorkPlan
 
 TILE_QUERIES = 16  # prefill queries per work item: fine enough to pipeline, coarse enough to be fast
-ONCHIP_BITS = 12
 
 
 def topk_engine(hw: Hardware) -> TopKEngine:
@@ -52,8 +51,8 @@ def build_items(plan: WorkPlan, hw: Hardware, jobs: np.ndarray) -> pd.DataFrame:
     kbytes = (r["keys"] * r["d"] * r["key_bits"]).to_numpy(np.float64) / 8
     lbytes = (r["lsb_keys"] * r["d"] * r["lsb_bits"]).to_numpy(np.float64) / 8
     vbytes = (r["values"] * r["d"] * r["value_bits"]).to_numpy(np.float64) / 8
-    onchip_k = r["keys"].to_numpy(np.float64) * d * ONCHIP_BITS / 8
-    onchip_v = r["values"].to_numpy(np.float64) * d * ONCHIP_BITS / 8
+    onchip_k = r["keys"].to_numpy(np.float64) * d * hw.qk.bits / 8
+    onchip_v = r["values"].to_numpy(np.float64) * d * hw.pv.bits / 8
     k_fits = onchip_k <= hw.sram.key_kb * 1024 / 2
     v_fits = onchip_v <= hw.sram.value_kb * 1024 / 2
     k_reuse = k_fits[owner] | (ntiles[owner] == 1)

@@ -49,11 +49,15 @@ class SimResult(BaseModel):
     busy_by: dict[str, float]
     """Cycles each unit was busy."""
     quality: Quality | None = None
+    dram_row_hit_rate: float | None = None
+    """Row-buffer hit rate (bank-aware DRAM model only)."""
 
     def flat(self) -> dict[str, Any]:
         """One table row: scalars, with dict fields spread as ``<field>_<key>`` columns."""
         row: dict[str, Any] = {}
         for key, val in self.model_dump(exclude={"quality"}).items():
+            if val is None:
+                continue
             if isinstance(val, dict):
                 row.update({f"{key}_{k}": v for k, v in val.items()})
             else:

@@ -124,3 +124,14 @@ def test_csv_policies():
     dense = make_plan(DensePolicy(), pruned)
     ref = read_spatten_csv(CSV_DENSE)
     assert sum(dense.dram_bytes().values()) == pytest.approx(sum(ref.dram_bytes().values()))
+
+
+def test_decode_only_plan_has_no_prefill_jobs(small_trace):
+    pol = SpAttenPolicy(tokens=Schedule(unpruned=0.0, start=0.5, end=0.3))
+    both = make_plan(pol, small_trace)
+    dec = make_plan(pol, small_trace, phases="decode")
+    assert not dec.requests["prefill"].any()
+    # the prefill pass still runs (its pruning shapes decode) but records no jobs
+    pre = make_plan(pol, small_trace, phases="prefill")
+    assert len(dec.topk) == len(both.topk) - len(pre.topk)
+    assert dec.requests["keys"].sum() == both.requests.loc[~both.requests["prefill"], "keys"].sum()

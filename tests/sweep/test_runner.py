@@ -155,3 +155,10 @@ def test_quickstart_sweep(tmp_path, capsys):
     t = read_results(tmp_path / "qs")
     assert len(t) == 24 and (t["status"] == "ok").all()
     assert "Pareto front (cycles, energy_j, area_mm2)" in capsys.readouterr().out
+
+
+def test_fast_timing_refuses_the_bank_dram_model(write_sweep, tmp_path):
+    t = sweep_once(write_sweep(axes={"hw.dram.model": ["bandwidth", "bank"]}), tmp_path / "out").table
+    bank = t[t["hw.dram.model"] == "bank"].iloc[0]
+    assert bank["status"] == "infeasible" and "supports only the bandwidth DRAM model" in bank["error"]
+    assert t.loc[t["hw.dram.model"] == "bandwidth", "status"].item() == "ok"
