@@ -15,5 +15,5 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-"$PY" -m pip install -q --disable-pip-version-check -e ".[rtl,dev]" 2>&1 | grep -v "Running pip as the 'root' user" || true
+"$PY" -m pip install -q --disable-pip-version-check -e ".[rtl,dev,dist]" 2>&1 | grep -v "Running pip as the 'root' user" || true
 "$PY" -c "import accelsim" # fail loudly if the install did not work
