@@ -11,7 +11,8 @@ A work item (a decode request, or a tile of a prefill request's queries) flows t
 
 Items overlap across units (the paper's pipelined critical path). Token and head top-k jobs run on
 the shared engine once their layer's importance is accumulated; the next layer's key fetch waits
-for them (its keep list depends on them).
+for them (its keep list depends on them), and so do the items behind it: requests enter the
+key SRAM in order.
 """
 
 from __future__ import annotations
@@ -87,11 +88,15 @@ class EventEngine:
             yield self.env.timeout(max(end - self.env.now, 0.0))
             self.t.busy[key] += self.env.now - t0
 
-    def _item(self, i: int, row: tuple, gate: simpy.Event | None, scored: simpy.Event):
+    def _item(self, i: int, row: tuple, prev: simpy.Event | None, gate: simpy.Event | None,
+              queued: simpy.Event, scored: simpy.Event):
         env = self.env
+        if prev is not None:  # requests enter the key SRAM in order: after the one before
+            yield prev
         if gate is not None:
             yield gate
         with self.kbuf.request() as kb:
+            queued.succeed()
             yield kb
             fetch, span = self._issue(row.k_dram, row.k_bytes, "key", i)
             yield from self._consume(self.qk, fetch, span, max(row.qk, row.sm), "qk")
@@ -142,10 +147,11 @@ class EventEngine:
                 env.process(self._job(scored[last_item[owner]], float(self.jobs[job]), done))
                 if nxt is not None:
                     gates.setdefault(int(np.searchsorted(req_of_item, nxt)), []).append(done)
+        queued = [env.event() for _ in range(n)]
         for i, row in enumerate(items.itertuples(index=False)):
             g = gates.get(i)
             gate = env.all_of(g) if g else None
-            env.process(self._item(i, row, gate, scored[i]))
+            env.process(self._item(i, row, queued[i - 1] if i else None, gate, queued[i], scored[i]))
         env.run()
         self.t.cycles = env.now
         return self.t

@@ -34,7 +34,7 @@ from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
 from accelsim.hw.energy import op_counts
 from accelsim.hw.units import array_cycles, dram_cycles, dram_latency
-from accelsim.sim.items import TILE_QUERIES, job_cycles, topk_engine
+from accelsim.sim.items import Tiling, fetched_bytes, job_cycles, topk_engine
 from accelsim.topk import TopKEngine
 from accelsim.workplan import TOPK_KINDS, WorkPlan
 
@@ -60,21 +60,10 @@ class FastModel:
         self.plan = plan
         r = plan.requests
         n = len(r)
-        d = r["d"].to_numpy(np.float64)
-        queries = r["queries"].to_numpy(np.int64)
-        ntiles = np.maximum(np.where(r["prefill"].to_numpy(), np.ceil(queries / TILE_QUERIES), 1), 1)
-        ntiles = ntiles.astype(np.int64)
-        owner = np.repeat(np.arange(n), ntiles)
+        self.tiling = tiling = Tiling.of(plan)
+        owner, share = tiling.owner, tiling.share
         self.owner = owner
-        self.first = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else np.zeros(0, bool)
-        self.single = ntiles[owner] == 1
-        share = 1.0 / ntiles[owner]
-        self.d = d[owner]
-        self.kbytes = (r["keys"] * r["d"] * r["key_bits"]).to_numpy(np.float64) / 8
-        self.lbytes = (r["lsb_keys"] * r["d"] * r["lsb_bits"]).to_numpy(np.float64) / 8
-        self.vbytes = (r["values"] * r["d"] * r["value_bits"]).to_numpy(np.float64) / 8
-        self.key_elems = r["keys"].to_numpy(np.float64) * d  # on chip at the arrays' operand width
-        self.value_elems = r["values"].to_numpy(np.float64) * d
+        self.d = r["d"].to_numpy(np.float64)[owner]
         self.qk_rows = r["qk_rows"].to_numpy(np.float64)[owner] * share
         self.rq_rows = r["requant_rows"].to_numpy(np.float64)[owner] * share
         self.pv_rows = r["pv_rows"].to_numpy(np.float64)[owner] * share
@@ -85,17 +74,13 @@ class FastModel:
         self.value_req = t["request"].to_numpy()[self.is_value_job]
         self.has_quality = plan.has_quality
         self._gates(n)
-        o = self.order  # from here on, items are kept in the order they reach the key SRAM
-        self.owner, self.first, self.single = owner[o], self.first[o], self.single[o]
-        self.share, self.d = share[o], self.d[o]
-        self.qk_rows, self.rq_rows, self.pv_rows = self.qk_rows[o], self.rq_rows[o], self.pv_rows[o]
         self._jobs: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-        self._bytes: dict[tuple[float, float, int, int], tuple[np.ndarray, ...]] = {}
+        self._bytes: dict[tuple[float, float, int, int], dict[str, np.ndarray]] = {}
         self._counts: dict[tuple, dict[str, float]] = {}
 
     def _gates(self, n: int) -> None:
-        """The event engine's gate structure, by position in the order items reach the key SRAM:
-        processes request it at time 0 in index order, a gated one only when its gate fires."""
+        """The event engine's gate structure: items ask for the key SRAM in index order, a gated
+        one (and so every one behind it) only once its gate jobs are done."""
         items = len(self.owner)
         t = self.plan.topk
         after = np.full(len(t), -1, np.int64)  # item each shared-engine job follows
@@ -112,14 +97,9 @@ class FastModel:
             nxt = np.searchsorted(starts, owners, side="right")
             has = nxt < len(starts)
             gated_by[jobs[has]] = np.searchsorted(self.owner, starts[nxt[has]])
-        gated = np.zeros(items, bool)
-        gated[gated_by[gated_by >= 0]] = True
-        self.order = np.r_[np.flatnonzero(~gated), np.flatnonzero(gated)].astype(np.int64)
-        pos = np.empty(items, np.int64)
-        pos[self.order] = np.arange(items)
-        self.job_pos = np.where(after >= 0, pos[np.maximum(after, 0)], -1)
-        self.job_ptr, self.job_idx = _csr(self.job_pos, items)
-        self.gate_ptr, self.gate_idx = _csr(np.where(gated_by >= 0, pos[np.maximum(gated_by, 0)], -1), items)
+        self.job_pos = after
+        self.job_ptr, self.job_idx = _csr(after, items)
+        self.gate_ptr, self.gate_idx = _csr(gated_by, items)
 
     def job_cycles(self, engine: TopKEngine) -> tuple[np.ndarray, np.ndarray]:
         """Cycles of each top-k job on ``engine``, and each item's share of its value jobs."""
@@ -136,20 +116,11 @@ class FastModel:
             self._counts[key] = op_counts(self.plan, engine)
         return self._counts[key]
 
-    def fetched(self, hw: Hardware) -> tuple[np.ndarray, ...]:
-        """Key, LSB and value bytes each item fetches: a prefill request whose rows fit in half the
-        SRAM fetches them with its first tile only (as ``accelsim.sim.items.build_items``)."""
+    def fetched(self, hw: Hardware) -> dict[str, np.ndarray]:
+        """Bytes each item fetches (``accelsim.sim.items.fetched_bytes``), cached per SRAM config."""
         key = (hw.sram.key_kb, hw.sram.value_kb, hw.qk.bits, hw.pv.bits)
         if key not in self._bytes:
-            k_fits = self.key_elems * hw.qk.bits / 8 <= hw.sram.key_kb * 1024 / 2
-            v_fits = self.value_elems * hw.pv.bits / 8 <= hw.sram.value_kb * 1024 / 2
-
-            def per_item(total: np.ndarray, fits: np.ndarray) -> np.ndarray:
-                reuse = fits[self.owner] | self.single
-                return np.where(reuse, np.where(self.first, total[self.owner], 0.0), total[self.owner])
-
-            self._bytes[key] = (per_item(self.kbytes, k_fits), per_item(self.lbytes, k_fits),
-                                per_item(self.vbytes, v_fits))
+            self._bytes[key] = fetched_bytes(self.plan, hw, self.tiling)
         return self._bytes[key]
 
     def run(self, hw: Hardware, engine: TopKEngine | None = None) -> FastTimeline:
@@ -163,7 +134,8 @@ class FastModel:
             jobs, vt = self.job_cycles(engine)
         else:
             jobs, vt = np.zeros(len(self.plan.topk)), np.zeros(len(self.owner))
-        kb, lb, vb = self.fetched(hw)
+        b = self.fetched(hw)
+        kb, lb, vb = b["k"], b["lsb"], b["v"]
 
         def dram(b: np.ndarray) -> np.ndarray:
             return dram_cycles(b, hw.dram, hw.clock_ghz, hw.fetcher.ports)
@@ -185,7 +157,9 @@ class FastModel:
             rows, jobs, self.job_ptr, self.job_idx, self.gate_ptr, self.gate_idx,
             self.job_pos, float(dram_latency(hw)), float(hw.qk.latency + hw.softmax.latency + hw.fetcher.latency),
             float(hw.pv.latency + hw.fetcher.latency), hw.topk.count == 1)
-        by = {"key": float(kb.sum()), "key_lsb": float(lb.sum()), "value": float(vb.sum())}
+        side = float(b["side"].sum())
+        by = {"key": float(kb.sum()) - side, "key_lsb": float(lb.sum()), "value": float(vb.sum()),
+              "side": side}
         return FastTimeline(cycles=float(cycles), busy=dict(zip(BUSY_KEYS, busy.tolist(), strict=True)),
                             dram_bytes_by=by)
 
@@ -244,8 +218,8 @@ def _pipeline(rows: np.ndarray, jobs: np.ndarray, job_ptr: np.ndarray, job_idx: 
     clock, busy, release, _, _, job_done, _ = st
     pending = -1  # position whose recompute pass is still queued for QxK
     pending_t = 0.0
+    req = 0.0  # when the previous item asked for the key SRAM: requests go in order
     for p in range(n):
-        k = release[p - 2] if p >= 2 else 0.0  # two key SRAM slots
         if gate_ptr[p + 1] > gate_ptr[p]:
             # the jobs it waits for follow items that must be scored first
             if pending >= 0:
@@ -257,7 +231,8 @@ def _pipeline(rows: np.ndarray, jobs: np.ndarray, job_ptr: np.ndarray, job_idx: 
                     stop = max(stop, job_pos[gate_idx[q]] + 1)
                 _value_side(st, rows, -np.inf, stop, jb, fills)
             for q in range(gate_ptr[p], gate_ptr[p + 1]):
-                k = max(k, job_done[gate_idx[q]])
+                req = max(req, job_done[gate_idx[q]])
+        k = max(req, release[p - 2]) if p >= 2 else req  # two key SRAM slots
         if pending >= 0 and pending_t <= k:  # the previous item's recompute asked for QxK first
             _recompute(st, rows, pending, pending_t, jb, fills)
             pending = -1
