@@ -34,6 +34,7 @@ def sweep(
                                                      "workers.")] = None,
     resume: Annotated[bool, typer.Option(help="Add to a directory that holds another sweep's results "
                                          "(finished points are always skipped).")] = False,
+    report: Annotated[Path | None, typer.Option(help="Write an HTML report of the results here.")] = None,
 ) -> None:
     """Run a design-space sweep; finished points in the output directory are skipped."""
     from accelsim.sweep import get_executor, load_sweep, run_sweep
@@ -77,6 +78,12 @@ def sweep(
     swept = [column_name(a) for g in spec.groups() for a in g]
     write_front(outcome.front, outcome.out, list(spec.objectives), swept, console)
     console.print(f"results: {outcome.out / 'results'} (Parquet, one row per point)")
+    if report is not None:
+        from accelsim.report.html import write_report
+        from accelsim.report.results import load_results
+
+        write_report(load_results(outcome.out), report)
+        console.print(f"report: {report}")
 
 
 def register(app: typer.Typer) -> None:
