@@ -6,11 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from accelsim.config import DensePolicy, Hardware, SpAttenPolicy
+from accelsim.config import Hardware, PolicyConfig
 from accelsim.errors import InputError
 from accelsim.hw.energy import area_by, energy_by, op_counts
 from accelsim.policies import make_plan
+from accelsim.sim.dram_bank import bank_service, export_trace
 from accelsim.sim.engine import EventEngine, Timeline
+from accelsim.sim.fast import FastModel
 from accelsim.sim.items import build_items, job_cycles, topk_engine
 from accelsim.sim.result import LayerQuality, Quality, SimResult
 from accelsim.trace.format import Trace, read_trace
@@ -31,28 +33,67 @@ def load_workload(path: str | Path, seed: int = 0) -> Trace | WorkPlan:
     raise InputError(path, None, f"unknown workload type; expected {kinds}")
 
 
-def plan(policy: SpAttenPolicy | DensePolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
+def plan(policy: PolicyConfig, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Phase 1."""
     return make_plan(policy, workload, phases=phases)
 
 
-def simulate(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult, Timeline]:
-    """Phase 2: time and energy of ``wp`` on ``hw``."""
-    if hw.topk.count == 0 and len(wp.topk):
-        raise InputError(None, "hardware.topk.count",
-                         f"hardware {hw.name!r} has no top-k engine but the plan has {len(wp.topk)} "
-                         "top-k jobs; use a pruning-free policy (e.g. --policy dense)")
+def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
+             dram_trace: tuple[Path, str] | None = None) -> tuple[SimResult, Timeline]:
+    """Phase 2: time and energy of ``wp`` on ``hw`` (the event engine).
+
+    ``dram_trace = (path, format)`` also writes the DRAM reads the run issued, as a ``dramsim3``
+    or ``ramulator2`` trace.
+    """
+    _check_topk(hw, len(wp.topk))
     engine = topk_engine(hw)
     jobs = job_cycles(wp, engine)
     items = build_items(wp, hw, jobs)
+    dram_stats = None
+    if hw.dram.model == "bank":
+        service, dram_stats = bank_service(wp, items, hw)
+        for key, cycles in service.items():
+            items[f"{key}_dram"] = cycles
     timeline = EventEngine(hw, wp, items, jobs).run()
-    by = {"key": float(items["k_bytes"].sum()), "key_lsb": float(items["lsb_bytes"].sum()),
-          "value": float(items["v_bytes"].sum())}
-    dram = sum(by.values())
+    if dram_trace is not None:
+        keys = {"key": "k", "key_lsb": "lsb", "value": "v"}
+        starts = {(keys[kind], item): start for start, _, _, kind, item in timeline.dram_log}
+        export_trace(Path(dram_trace[0]), dram_trace[1], wp, items, hw, starts)
+    side = float(items["side_bytes"].sum())
+    by = {"key": float(items["k_bytes"].sum()) - side, "key_lsb": float(items["lsb_bytes"].sum()),
+          "value": float(items["v_bytes"].sum()), "side": side}
     counts = op_counts(wp, engine if hw.topk.count else None)
+    result = _result(hw, wp, workload, timeline.cycles, timeline.busy, by, counts, quality(wp), dram_stats)
+    return result, timeline
+
+
+def simulate_fast(hw: Hardware, model: FastModel, workload: str = "") -> SimResult:
+    """Phase 2 on the fast path (``accelsim.sim.fast``, bandwidth DRAM model only); ``model`` binds the
+    WorkPlan."""
+    wp = model.plan
+    _check_topk(hw, len(wp.topk))
+    engine = topk_engine(hw)
+    t = model.run(hw, engine)
+    counts = model.op_counts(engine if hw.topk.count else None)
+    return _result(hw, wp, workload, t.cycles, t.busy, t.dram_bytes_by, counts,
+                   quality(wp) if model.has_quality else None, None)
+
+
+def _check_topk(hw: Hardware, jobs: int) -> None:
+    if hw.topk.count == 0 and jobs:
+        raise InputError(None, "hardware.topk.count",
+                         f"hardware {hw.name!r} has no top-k engine but the plan has {jobs} "
+                         "top-k jobs; use a pruning-free policy (e.g. --policy dense)")
+
+
+def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, busy: dict[str, float],
+            by: dict[str, float], counts: dict[str, float], qual: Quality | None, dram_stats) -> SimResult:
+    """Assemble a SimResult; ``dram_stats``: the bank model's statistics (None for the bandwidth model)."""
+    dram = sum(by.values())
     ebys = energy_by(counts, dram, hw)
+    if dram_stats is not None:  # the bank model's IDD-based energy replaces pJ/bit
+        ebys["dram"] = dram_stats.energy_j
     abys = area_by(hw)
-    cycles = timeline.cycles
     seconds = cycles / (hw.clock_ghz * 1e9)
     ops = 2.0 * (counts["qk_macs"] + counts["pv_macs"])
     energy = sum(ebys.values())
@@ -62,8 +103,9 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult,
         dram_bytes=dram, dram_bytes_by=by, bandwidth_bound_cycles=dram / hw.bytes_per_cycle,
         energy_j=energy, energy_by=ebys, power_w=energy / seconds if seconds else 0.0,
         area_mm2=sum(abys.values()), area_by=abys, requests=len(wp), topk_jobs=len(wp.topk),
-        busy_by=timeline.busy, quality=quality(wp),
-    ), timeline
+        busy_by=busy, quality=qual,
+        dram_row_hit_rate=None if dram_stats is None else dram_stats.row_hit_rate,
+    )
 
 
 def quality(wp: WorkPlan) -> Quality | None:
@@ -74,6 +116,7 @@ def quality(wp: WorkPlan) -> Quality | None:
     per = r.groupby("layer")[["mass_recall", "out_err"]].mean()
     return Quality(
         mass_recall=float(np.nanmean(r["mass_recall"])), out_err=float(np.nanmean(r["out_err"])),
+        topk_recall=float(r["topk_recall"].mean()) if r["topk_recall"].notna().any() else None,
         per_layer=[LayerQuality(layer=int(i), mass_recall=float(a), out_err=float(b))
                    for i, (a, b) in per.iterrows()],
     )

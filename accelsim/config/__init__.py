@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from pydantic import TypeAdapter
+from typing import Any, get_args
 
 from accelsim.config.base import Strict, read_yaml, validate
 from accelsim.config.hardware import Hardware
-from accelsim.config.policy import DensePolicy, Policy, SpAttenPolicy
+from accelsim.config.policy import DensePolicy, Policy, PolicyConfig, SpAttenPolicy
 from accelsim.errors import InputError
 
 PRESETS = Path(__file__).parent / "presets"
@@ -18,6 +16,7 @@ __all__ = [
     "DensePolicy",
     "Hardware",
     "Policy",
+    "PolicyConfig",
     "SpAttenPolicy",
     "Strict",
     "deep_merge",
@@ -82,15 +81,23 @@ def load_hardware(ref: str | Path, overrides: dict[str, Any] | None = None) -> H
     return validate(Hardware, data, source)
 
 
-_POLICY = TypeAdapter(Policy)
+POLICY_MODELS: dict[str, type[Strict]] = {t.model_fields["name"].default: t for t in get_args(PolicyConfig)}
 
 
-def load_policy(ref: str | Path, overrides: dict[str, Any] | None = None) -> SpAttenPolicy | DensePolicy:
-    """Load a policy preset by name or from a YAML file, with optional overrides."""
+def load_policy(ref: str | Path, overrides: dict[str, Any] | None = None) -> PolicyConfig:
+    """Load a policy preset by name or from a YAML file, with optional overrides.
+
+    The ``name`` field picks the model (as the ``Policy`` union's discriminator does), so errors
+    name the field as written in the YAML and list that policy's fields.
+    """
     data, source = _resolve("policy", ref)
     if overrides:
         data = deep_merge(data, overrides)
         source += " with --set overrides"
+    names = ", ".join(POLICY_MODELS)
     if "name" not in data:
-        raise InputError(source, "name", "missing; expected one of: spatten, dense")
-    return validate(_POLICY, data, source)
+        raise InputError(source, "name", f"missing; expected one of: {names}")
+    model = POLICY_MODELS.get(data["name"]) if isinstance(data["name"], str) else None
+    if model is None:
+        raise InputError(source, "name", f"unknown policy {data['name']!r}; expected one of: {names}")
+    return validate(model, data, source)

@@ -75,8 +75,14 @@ class Sram(Strict):
 class Dram(Strict):
     """Off-chip memory (bandwidth model; the bank-aware model is selected by ``model``)."""
 
-    model: Literal["bandwidth"] = "bandwidth"
-    """Timing model: ``bandwidth`` streams 32-byte transactions at the channels' peak rate."""
+    model: Literal["bandwidth", "bank"] = "bandwidth"
+    """Timing model: ``bandwidth`` streams 32-byte transactions at the channels' peak rate;
+    ``bank`` runs the bank-aware model (``accelsim.hw.dram``) on the ``preset`` standard."""
+    preset: str = "hbm2-spatten"
+    """Bank model: DRAM preset name, YAML or DRAMsim3 .ini (SpAtten Sec. V: HBM2, 16 channels
+    x 2 pseudo-channels, 512 GB/s)."""
+    issue: Literal["in-order", "per-channel"] = "per-channel"
+    """Bank model: request issue (per-channel: each fetcher channel queues independently)."""
     standard: str = "HBM2"
     """Memory standard (SpAtten Sec. V: HBM2)."""
     channels: PositiveInt = 16

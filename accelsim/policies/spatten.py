@@ -11,29 +11,17 @@ the LSBs and is recomputed once, decided on the actual quantized scores.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from accelsim.config.policy import DensePolicy, SpAttenPolicy
 from accelsim.errors import InputError
 from accelsim.policies.base import register
+from accelsim.policies.common import Rows, check_phases, engine_by_name, softmax, topk_recall, trace_meta
 from accelsim.policies.quant import fake_quant, msb_lsb
-from accelsim.topk import get_engine
 from accelsim.trace.format import Trace
-from accelsim.workplan import REQUEST_COLUMNS, TopKJobs, WorkPlan
-
-PHASES = ("prefill", "decode", "both")
-
-
-def _softmax(s: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    s = np.where(valid, s, -np.inf)
-    m = np.max(s, axis=-1, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    e = np.exp(s - m) * valid
-    tot = e.sum(axis=-1, keepdims=True)
-    return e / np.where(tot > 0, tot, 1.0)
+from accelsim.workplan import TopKJobs, WorkPlan
 
 
 @dataclass
@@ -48,44 +36,22 @@ class _Settings:
     heads: list[float]
 
 
-@dataclass
-class _Rows:
-    cols: dict[str, list[np.ndarray]] = field(default_factory=lambda: {c: [] for c in REQUEST_COLUMNS})
-    count: int = 0
-
-    def add(self, **cols: np.ndarray) -> np.ndarray:
-        n = len(cols["head"])
-        for c in REQUEST_COLUMNS:
-            self.cols[c].append(np.broadcast_to(cols[c], (n,)))
-        idx = np.arange(self.count, self.count + n)
-        self.count += n
-        return idx
-
-    def frame(self) -> pd.DataFrame:
-        if not self.count:
-            return pd.DataFrame({c: np.zeros(0) for c in REQUEST_COLUMNS})
-        return pd.DataFrame({c: np.concatenate(v) for c, v in self.cols.items()})
-
-
 class SpAttenPass:
     """Runs the SpAtten algorithm over a trace and records a WorkPlan."""
 
     def __init__(self, trace: Trace, settings: _Settings, engine: str, seed: int,
                  phases: str = "both") -> None:
-        if phases not in PHASES:
-            raise InputError(None, "phases", f"expected one of {', '.join(PHASES)}, got {phases!r}")
+        check_phases(trace, phases)
         m = trace.meta
-        if phases == "decode" and not m.decode_steps:
-            raise InputError(None, "phases", "the trace has no decode steps")
         self.trace, self.s, self.phases = trace, settings, phases
-        self.engine = get_engine(engine)
+        self.engine = engine_by_name(engine)
         self.rng = np.random.default_rng(seed)
         n = m.prompt_len + m.decode_steps
         self.alive_tok = np.ones((m.layers, n), bool)
         self.alive_head = np.ones((m.layers, m.heads), bool)
         self.imp = np.zeros(n)
         self.head_score = np.zeros(m.heads)
-        self.rows = _Rows()
+        self.rows = Rows()
         self.jobs = TopKJobs()
         self.kv: dict[int, tuple[np.ndarray, ...]] = {}
 
@@ -134,10 +100,7 @@ class SpAttenPass:
                     self._layer(layer, step, False, dq[step][:, None, :].astype(np.float64),
                                 np.array([n - 1]), n, True)
         topk, passes = self.jobs.frame()
-        meta = {"source": m.model, "kind": "trace", "layers": m.layers, "heads": m.heads,
-                "kv_heads": m.kv_heads, "head_dim": m.head_dim, "prompt_len": m.prompt_len,
-                "decode_steps": m.decode_steps, "phases": self.phases}
-        return WorkPlan(self.rows.frame(), topk, passes, meta)
+        return WorkPlan(self.rows.frame(), topk, passes, trace_meta(self.trace, self.phases))
 
     def _layer(self, layer: int, step: int, prefill: bool, q: np.ndarray, qpos: np.ndarray,
                n: int, emit: bool) -> None:
@@ -177,13 +140,13 @@ class SpAttenPass:
         vis = np.broadcast_to(visible, (len(heads), *visible.shape))
         scale = 1.0 / np.sqrt(d)
         s_msb = np.einsum("hqd,hnd->hqn", qh, k_msb[groups][:, idx]) * scale
-        p = _softmax(s_msb, vis)
+        p = softmax(s_msb, vis)
         need = np.zeros(p.shape[:2], bool)
         if s.lsb_bits:
             need = p.max(axis=-1) < s.threshold
             if need.any():
                 s_full = np.einsum("hqd,hnd->hqn", qh, k_full[groups][:, idx]) * scale
-                p = np.where(need[..., None], _softmax(s_full, vis), p)
+                p = np.where(need[..., None], softmax(s_full, vis), p)
         self.imp[idx] += p.sum(axis=(0, 1))
 
         # Local value pruning: per head and query, keep the rows with the largest probabilities.
@@ -210,10 +173,13 @@ class SpAttenPass:
             (len(qpos), n), bool)
         if mask is not None:
             fvis &= mask[np.ix_(qpos, allpos)]
-        p_full = _softmax(np.einsum("hqd,hnd->hqn", qh, k[groups][:, :n]) * scale,
+        p_full = softmax(np.einsum("hqd,hnd->hqn", qh, k[groups][:, :n]) * scale,
                           np.broadcast_to(fvis, (len(heads), *fvis.shape)))
         o_full = np.einsum("hqn,hnd->hqd", p_full, v[groups][:, :n])
         recall = (p_full[..., idx] * vmask).sum(axis=-1)
+        kept = np.zeros(p_full.shape, bool)
+        kept[..., idx] = vmask
+        tk_recall = topk_recall(p_full, kept)
         err = np.linalg.norm(o_s - o_full, axis=-1) / np.maximum(np.linalg.norm(o_full, axis=-1), 1e-30)
 
         if not emit:
@@ -236,6 +202,7 @@ class SpAttenPass:
             lsb_queries=need.sum(axis=1), requant_rows=(nvis * need).sum(axis=1),
             values=values, value_bits=np.int32(s.value_bits), qk_rows=nvis.sum(axis=1),
             pv_rows=vmask.sum(axis=(1, 2)), mass_recall=recall.mean(axis=1), out_err=err.mean(axis=1),
+            topk_recall=tk_recall.mean(axis=1),
         )
         if vpasses:
             owner = np.repeat(rows, len(qpos))[prune_v]

@@ -11,7 +11,8 @@ A work item (a decode request, or a tile of a prefill request's queries) flows t
 
 Items overlap across units (the paper's pipelined critical path). Token and head top-k jobs run on
 the shared engine once their layer's importance is accumulated; the next layer's key fetch waits
-for them (its keep list depends on them).
+for them (its keep list depends on them), and so do the items behind it: requests enter the
+key SRAM in order.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ class Timeline:
 
     cycles: float = 0.0
     busy: dict[str, float] = field(default_factory=dict)
-    dram_log: list[tuple[float, float, float, str]] = field(default_factory=list)
+    dram_log: list[tuple[float, float, float, str, int]] = field(default_factory=list)
 
     def dram_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.dram_log, columns=["start", "end", "bytes", "kind"])
+        return pd.DataFrame(self.dram_log, columns=["start", "end", "bytes", "kind", "item"])
 
 
 class EventEngine:
@@ -56,7 +57,7 @@ class EventEngine:
         self.pv_fill = hw.pv.latency + hw.fetcher.latency
         self.t = Timeline(busy={"dram": 0.0, "qk": 0.0, "pv": 0.0, "topk_shared": 0.0, "topk_value": 0.0})
 
-    def _fetch(self, cycles: float, nbytes: float, kind: str, span: list[float]):
+    def _fetch(self, cycles: float, nbytes: float, kind: str, item: int, span: list[float]):
         """Stream ``nbytes`` over the channels; ``span`` receives [start, end] of the transfer."""
         with self.dram.request() as req:
             yield req
@@ -64,14 +65,14 @@ class EventEngine:
             yield self.env.timeout(cycles)
             span.append(self.env.now)
             self.t.busy["dram"] += cycles
-            self.t.dram_log.append((span[0], span[1], nbytes, kind))
+            self.t.dram_log.append((span[0], span[1], nbytes, kind, item))
 
-    def _issue(self, cycles: float, nbytes: float, kind: str):
+    def _issue(self, cycles: float, nbytes: float, kind: str, item: int):
         """Start a fetch now (address FIFOs let it run ahead of compute); None if nothing to fetch."""
         if nbytes <= 0:
             return None, []
         span: list[float] = []
-        return self.env.process(self._fetch(cycles, nbytes, kind, span)), span
+        return self.env.process(self._fetch(cycles, nbytes, kind, item, span)), span
 
     def _consume(self, unit: simpy.Resource, fetch, span: list[float], compute: float, key: str):
         """Hold ``unit`` while it computes on data streaming in from ``fetch``."""
@@ -87,16 +88,20 @@ class EventEngine:
             yield self.env.timeout(max(end - self.env.now, 0.0))
             self.t.busy[key] += self.env.now - t0
 
-    def _item(self, i: int, row: tuple, gate: simpy.Event | None, scored: simpy.Event):
+    def _item(self, i: int, row: tuple, prev: simpy.Event | None, gate: simpy.Event | None,
+              queued: simpy.Event, scored: simpy.Event):
         env = self.env
+        if prev is not None:  # requests enter the key SRAM in order: after the one before
+            yield prev
         if gate is not None:
             yield gate
         with self.kbuf.request() as kb:
+            queued.succeed()
             yield kb
-            fetch, span = self._issue(row.k_dram, row.k_bytes, "key")
+            fetch, span = self._issue(row.k_dram, row.k_bytes, "key", i)
             yield from self._consume(self.qk, fetch, span, max(row.qk, row.sm), "qk")
             if row.rq_qk > 0 or row.lsb_bytes > 0:
-                fetch, span = self._issue(row.lsb_dram, row.lsb_bytes, "key_lsb")
+                fetch, span = self._issue(row.lsb_dram, row.lsb_bytes, "key_lsb", i)
                 yield from self._consume(self.qk, fetch, span, max(row.rq_qk, row.rq_sm), "qk")
         yield env.timeout(self.qk_fill)
         scored.succeed()
@@ -107,7 +112,7 @@ class EventEngine:
                 self.t.busy["topk_value"] += row.vtopk
         with self.vbuf.request() as vb:
             yield vb
-            fetch, span = self._issue(row.v_dram, row.v_bytes, "value")
+            fetch, span = self._issue(row.v_dram, row.v_bytes, "value", i)
             yield from self._consume(self.pv, fetch, span, row.pv, "pv")
             yield env.timeout(self.pv_fill)
 
@@ -142,10 +147,11 @@ class EventEngine:
                 env.process(self._job(scored[last_item[owner]], float(self.jobs[job]), done))
                 if nxt is not None:
                     gates.setdefault(int(np.searchsorted(req_of_item, nxt)), []).append(done)
+        queued = [env.event() for _ in range(n)]
         for i, row in enumerate(items.itertuples(index=False)):
             g = gates.get(i)
             gate = env.all_of(g) if g else None
-            env.process(self._item(i, row, gate, scored[i]))
+            env.process(self._item(i, row, queued[i - 1] if i else None, gate, queued[i], scored[i]))
         env.run()
         self.t.cycles = env.now
         return self.t

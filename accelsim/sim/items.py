@@ -3,6 +3,8 @@ with each unit's service cycles computed vectorized for one hardware config."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -10,7 +12,7 @@ from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
 from accelsim.hw.units import array_cycles, dram_cycles
 from accelsim.topk import TopKEngine, TopKParams, get_engine
-from accelsim.workplan import TOPK_KINDS, WorkPlan
+from accelsim.workplan import TOPK_KINDS, WorkPlan, request_bytes
 
 TILE_QUERIES = 16  # prefill queries per work item: fine enough to pipeline, coarse enough to be fast
 
@@ -32,41 +34,58 @@ def job_cycles(plan: WorkPlan, engine: TopKEngine) -> np.ndarray:
                          t["pass_start"].to_numpy(), t["pass_count"].to_numpy()).astype(np.float64)
 
 
-def build_items(plan: WorkPlan, hw: Hardware, jobs: np.ndarray) -> pd.DataFrame:
-    """One row per work item with its bytes and per-unit cycles (column names as used by the engine).
+@dataclass(frozen=True)
+class Tiling:
+    """How a plan's requests split into work items: prefill requests into tiles of queries."""
+
+    owner: np.ndarray  # request of each item
+    first: np.ndarray  # item is its request's first tile
+    share: np.ndarray  # item's share of its request's work
+    single: np.ndarray  # item is its request's only tile
+
+    @classmethod
+    def of(cls, plan: WorkPlan) -> Tiling:
+        r = plan.requests
+        queries = r["queries"].to_numpy(np.int64)
+        ntiles = np.where(r["prefill"].to_numpy(), np.ceil(queries / TILE_QUERIES), 1).astype(np.int64)
+        ntiles = np.maximum(ntiles, 1)
+        owner = np.repeat(np.arange(len(r)), ntiles)
+        first = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else np.zeros(0, bool)
+        return cls(owner, first, 1.0 / ntiles[owner], ntiles[owner] == 1)
+
+
+def fetched_bytes(plan: WorkPlan, hw: Hardware, tiling: Tiling) -> dict[str, np.ndarray]:
+    """Bytes each item fetches: ``side``, ``k`` (side bytes included), ``lsb`` and ``v``.
 
     A prefill request whose keys fit in one half of the double-buffered key SRAM fetches them once
     and reuses them for all its query tiles (SpAtten Sec. IV-B); otherwise every tile re-fetches.
     """
     r = plan.requests
-    n = len(r)
     d = r["d"].to_numpy(np.float64)
-    queries = r["queries"].to_numpy(np.int64)
-    ntiles = np.where(r["prefill"].to_numpy(), np.ceil(queries / TILE_QUERIES), 1).astype(np.int64)
-    ntiles = np.maximum(ntiles, 1)
-    owner = np.repeat(np.arange(n), ntiles)
-    first = np.r_[True, owner[1:] != owner[:-1]]
-    share = 1.0 / ntiles[owner]
+    kbytes, lbytes, vbytes, sbytes = request_bytes(r)
+    k_fits = r["keys"].to_numpy(np.float64) * d * hw.qk.bits / 8 <= hw.sram.key_kb * 1024 / 2
+    v_fits = r["values"].to_numpy(np.float64) * d * hw.pv.bits / 8 <= hw.sram.value_kb * 1024 / 2
+    owner, first = tiling.owner, tiling.first
 
-    kbytes = (r["keys"] * r["d"] * r["key_bits"]).to_numpy(np.float64) / 8
-    lbytes = (r["lsb_keys"] * r["d"] * r["lsb_bits"]).to_numpy(np.float64) / 8
-    vbytes = (r["values"] * r["d"] * r["value_bits"]).to_numpy(np.float64) / 8
-    onchip_k = r["keys"].to_numpy(np.float64) * d * hw.qk.bits / 8
-    onchip_v = r["values"].to_numpy(np.float64) * d * hw.pv.bits / 8
-    k_fits = onchip_k <= hw.sram.key_kb * 1024 / 2
-    v_fits = onchip_v <= hw.sram.value_kb * 1024 / 2
-    k_reuse = k_fits[owner] | (ntiles[owner] == 1)
-    v_reuse = v_fits[owner] | (ntiles[owner] == 1)
-
-    def fetched(total: np.ndarray, reuse: np.ndarray) -> np.ndarray:
+    def fetched(total: np.ndarray, fits: np.ndarray) -> np.ndarray:
+        reuse = fits[owner] | tiling.single
         return np.where(reuse, np.where(first, total[owner], 0.0), total[owner])
 
-    items = pd.DataFrame({
-        "request": owner,
-        "k_bytes": fetched(kbytes, k_reuse),
-        "lsb_bytes": fetched(lbytes, k_reuse),
-        "v_bytes": fetched(vbytes, v_reuse),
-    })
+    side = fetched(sbytes, k_fits)  # fetched with the keys (VQ ids, codebooks, scales)
+    return {"side": side, "k": fetched(kbytes, k_fits) + side, "lsb": fetched(lbytes, k_fits),
+            "v": fetched(vbytes, v_fits)}
+
+
+def build_items(plan: WorkPlan, hw: Hardware, jobs: np.ndarray) -> pd.DataFrame:
+    """One row per work item with its bytes and per-unit cycles (column names as used by the engine)."""
+    r = plan.requests
+    n = len(r)
+    d = r["d"].to_numpy(np.float64)
+    tiling = Tiling.of(plan)
+    owner, share = tiling.owner, tiling.share
+    b = fetched_bytes(plan, hw, tiling)
+    items = pd.DataFrame({"request": owner, "side_bytes": b["side"], "k_bytes": b["k"],
+                          "lsb_bytes": b["lsb"], "v_bytes": b["v"]})
     for col in ("k_bytes", "lsb_bytes", "v_bytes"):
         items[col.replace("bytes", "dram")] = dram_cycles(items[col].to_numpy(), hw.dram,
                                                           hw.clock_ghz, hw.fetcher.ports)

@@ -15,11 +15,13 @@ class LayerQuality(BaseModel):
 
 
 class Quality(BaseModel):
-    """Quality proxies averaged over requests (attention-mass recall, relative output error)."""
+    """Quality proxies averaged over requests (attention-mass recall, relative output error, top-k
+    recall against exact top-k of full attention)."""
 
     model_config = ConfigDict(extra="forbid")
     mass_recall: float
     out_err: float
+    topk_recall: float | None = None
     per_layer: list[LayerQuality]
 
 
@@ -49,11 +51,15 @@ class SimResult(BaseModel):
     busy_by: dict[str, float]
     """Cycles each unit was busy."""
     quality: Quality | None = None
+    dram_row_hit_rate: float | None = None
+    """Row-buffer hit rate (bank-aware DRAM model only)."""
 
     def flat(self) -> dict[str, Any]:
         """One table row: scalars, with dict fields spread as ``<field>_<key>`` columns."""
         row: dict[str, Any] = {}
         for key, val in self.model_dump(exclude={"quality"}).items():
+            if val is None:
+                continue
             if isinstance(val, dict):
                 row.update({f"{key}_{k}": v for k, v in val.items()})
             else:
@@ -61,4 +67,5 @@ class SimResult(BaseModel):
         if self.quality is not None:
             row["quality_mass_recall"] = self.quality.mass_recall
             row["quality_out_err"] = self.quality.out_err
+            row["quality_topk_recall"] = self.quality.topk_recall
         return row

@@ -7,8 +7,10 @@ T prompt tokens, S decode steps, D head dim; float16 or float32):
 - ``layers.{l}.prefill.q`` [H, T, D], ``layers.{l}.prefill.k`` / ``.v`` [G, T, D] — after RoPE;
 - ``layers.{l}.decode.q`` [S, H, D], ``layers.{l}.decode.k`` / ``.v`` [S, G, D] — the query and
   the new K/V row of each decode step (step s attends to T + s + 1 keys);
-- optional ``layers.{l}.prefill.mask`` [T, T] bool-as-uint8 (1 = may attend) when the model's mask
-  is neither full nor causal (e.g. sliding windows).
+- when ``meta.masked`` (the model's mask is neither full nor causal, e.g. sliding windows):
+  ``layers.{l}.prefill.mask`` [T, T] and, with decode steps, ``layers.{l}.decode.mask`` [S, T + S],
+  bool-as-uint8 (1 = may attend); row s of the decode mask covers the T + s + 1 keys step s sees
+  and is 0 beyond them. Every layer carries masks then (a causal layer's is lower-triangular).
 Probabilities are not stored: they are recomputed in fp32.
 """
 
@@ -46,14 +48,15 @@ class TraceMeta(Strict):
     causal: bool = True
     """Prefill attention is causal (decoders) or full (encoders)."""
     masked: bool = False
-    """Per-layer prefill masks are stored (sliding windows and other non-standard masks)."""
+    """Per-layer prefill and decode masks are stored (sliding windows, other non-standard masks)."""
     provenance: dict[str, Any] = Field(default_factory=dict)
     """Where the text and weights came from, and the command that made the trace."""
 
     @model_validator(mode="after")
     def _check(self) -> TraceMeta:
         if self.heads % self.kv_heads:
-            raise ValueError(f"heads ({self.heads}) must be a multiple of kv_heads ({self.kv_heads})")
+            raise ValueError(
+                f"heads ({self.heads}) must be a multiple of kv_heads ({self.kv_heads})")
         return self
 
     @property
@@ -83,6 +86,11 @@ class Trace:
         m = self.tensors.get(f"layers.{layer}.prefill.mask")
         return None if m is None else m.astype(bool)
 
+    def decode_mask(self, layer: int) -> np.ndarray | None:
+        """Stored decode mask [S, T+S] (True = may attend), or None: each step sees all its keys."""
+        m = self.tensors.get(f"layers.{layer}.decode.mask")
+        return None if m is None else m.astype(bool)
+
     def kv(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
         """All keys and values of ``layer`` [G, T+S, D]: prompt rows then decode rows."""
         _, k, v = self.prefill(layer)
@@ -108,6 +116,8 @@ def expected_shapes(meta: TraceMeta) -> dict[str, tuple[int, ...]]:
             out[p + "decode.q"] = (s, h, d)
             out[p + "decode.k"] = (s, g, d)
             out[p + "decode.v"] = (s, g, d)
+            if meta.masked:
+                out[p + "decode.mask"] = (s, t + s)
     return out
 
 
@@ -136,6 +146,10 @@ def check_tensors(meta: TraceMeta, tensors: dict[str, np.ndarray], source: str) 
         if name.endswith(".mask"):
             if arr.dtype not in (np.uint8, np.bool_):
                 raise InputError(source, name, f"expected uint8 mask, got {arr.dtype}")
+            if not arr.any(axis=1).all():
+                raise InputError(source, name, "a query row may attend to no key")
+            if name.endswith("decode.mask") and np.triu(arr[:, meta.prompt_len:], 1).any():
+                raise InputError(source, name, "step s may only attend to its first T+s+1 keys")
             continue
         if arr.dtype not in DTYPES:
             raise InputError(source, name, f"expected float16 or float32, got {arr.dtype}")
@@ -161,9 +175,11 @@ def _open(path: str | Path):
     except Exception as err:  # safetensors raises its own error types for corrupt files
         raise InputError(src, None, f"not a readable safetensors file ({err})") from None
     if header.get("format") != FORMAT:
-        raise InputError(src, "__metadata__.format", f"expected {FORMAT!r}, got {header.get('format')!r}")
+        got = header.get("format")
+        raise InputError(src, "__metadata__.format", f"expected {FORMAT!r}, got {got!r}")
     if header.get("version") != VERSION:
-        raise InputError(src, "__metadata__.version", f"expected {VERSION!r}, got {header.get('version')!r}")
+        got = header.get("version")
+        raise InputError(src, "__metadata__.version", f"expected {VERSION!r}, got {got!r}")
     try:
         raw = json.loads(header.get("meta", ""))
     except json.JSONDecodeError as err:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from accelsim.errors import InputError
 from accelsim.topk import get_engine
-from accelsim.workplan import REQUEST_COLUMNS, TopKJobs, WorkPlan
+from accelsim.workplan import TopKJobs, WorkPlan
 
 COLUMNS = [
     "iteration_id", "layer_id", "head_id", "embedding_length_D", "sentence_length_L",
@@ -90,7 +90,7 @@ def read_spatten_csv(path: str | Path, seed: int = 0) -> WorkPlan:
         "values": values, "value_bits": bits("quant_value_bit"),
         "qk_rows": keys, "pv_rows": values,
         "mass_recall": np.full(n, np.nan), "out_err": np.full(n, np.nan),
-    })[list(REQUEST_COLUMNS)]
+    })
 
     engine = get_engine("quickselect")
     rng = np.random.default_rng(seed)

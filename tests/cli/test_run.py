@@ -1,6 +1,7 @@
 """``accelsim run`` as a user runs it, including every kind of bad input."""
 
 import json
+import re
 
 import pytest
 
@@ -32,6 +33,16 @@ def test_run_trace_json_quality(small_trace_file):
     p = run_cli("run", "-w", small_trace_file, "--json", "--phases", "decode")
     q = json.loads(p.stdout)["quality"]
     assert 0 < q["mass_recall"] <= 1 and q["out_err"] >= 0 and len(q["per_layer"]) == 4
+
+
+@pytest.mark.parametrize("policy", ["h2o", "a2ats"])
+def test_run_other_policies(small_trace_file, policy):
+    p = run_cli("run", "-w", small_trace_file, "--policy", policy, "--set", "policy.budget=0.2", "--json",
+                "--phases", "decode")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res["policy"] == policy and 0 < res["quality"]["topk_recall"] <= 1
+    assert res["dram_bytes"] == pytest.approx(sum(res["dram_bytes_by"].values()))
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +83,6 @@ def test_bad_input_one_line_exit_2(bad_files, args, pattern):
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1, p.stderr
     assert lines[0].startswith("accelsim: error: ")
-    import re
     assert re.search(pattern, lines[0]), lines[0]
 
 
@@ -81,3 +91,21 @@ def test_truncated_trace(small_trace_file, tmp_path):
     t.write_bytes(small_trace_file.read_bytes()[:-1000])
     p = run_cli("run", "-w", t)
     assert p.returncode == 2 and "trunc.safetensors: not a readable safetensors file" in p.stderr
+
+
+@pytest.mark.parametrize(("fmt", "line"), [
+    ("dramsim3", r"^0x[0-9a-f]+ READ \d+$"),
+    ("ramulator2", r"^LD 0x[0-9a-f]+$"),
+])
+def test_dram_trace_export(small_trace_file, tmp_path, fmt, line):
+    out = tmp_path / "dram.trace"
+    p = run_cli("run", "-w", small_trace_file, "--json", "--dram-trace", out, "--dram-trace-format", fmt)
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    lines = out.read_text().splitlines()
+    assert all(re.match(line, s) for s in lines)
+    # one 32-byte read per transaction the run fetched, at least (rows straddle transactions)
+    assert len(lines) * 32 >= res["dram_bytes"]
+    if fmt == "dramsim3":
+        cycles = [int(s.split()[-1]) for s in lines]
+        assert cycles == sorted(cycles) and cycles[-1] <= res["cycles"]

@@ -104,3 +104,28 @@ def test_linear_schedule(layers, expect):
 def test_explicit_schedule_length_checked():
     with pytest.raises(ValueError, match=r"^keep lists 2 layers, the workload has 3$"):
         Schedule(keep=[1.0, 0.5]).ratios(3)
+
+
+@pytest.mark.parametrize(("name", "over", "pattern"), [
+    ("h2o", {"budget": 0.0}, r"field 'budget': Input should be greater than 0"),
+    ("snapkv", {"budget": 1.5}, r"field 'budget': Input should be less than or equal to 1"),
+    ("oracle", {"sink": -1}, r"field 'sink': Input should be greater than or equal to 0"),
+    ("a2ats", {"top_k": 0.1}, r"field 'top_k': unknown field; expected one of: name, codebook, topk, sink"),
+    ("zipcache", {"lo_bits": 8}, r"lo_bits \(8\) must not exceed hi_bits \(4\)"),
+])
+def test_other_policy_errors(name, over, pattern):
+    with pytest.raises(InputError, match=pattern):
+        load_policy(name, over)
+
+
+def test_budget_override_on_every_budgeted_policy():
+    for name in ("oracle", "streaming", "h2o", "snapkv", "duo", "recycled", "a2ats"):
+        assert load_policy(name, {"budget": 0.3}).budget == 0.3
+
+
+def test_unknown_policy_name_lists_policies(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("name: foo\n")
+    with pytest.raises(InputError, match=r"field 'name': unknown policy 'foo'; expected one of: spatten, dense, "
+                                         r"oracle, streaming, h2o, snapkv, duo, recycled, a2ats, zipcache$"):
+        load_policy(f)

@@ -104,3 +104,20 @@ def test_flat_row(pruned):
     row = sim("spatten", pruned).flat()
     assert {"cycles", "energy_j", "dram_bytes_by_key", "energy_by_dram", "area_by_qk"} <= set(row)
     assert all(not isinstance(v, dict) for v in row.values())
+
+
+def test_bank_dram_model_in_the_engine():
+    # the bank-aware model sees what scattering costs: pruned rows hit open rows less often
+    trace = synthetic_trace(layers=3, heads=4, head_dim=64, prompt_len=384, decode_steps=2, seed=4)
+    bank = load_hardware("spatten", {"dram": {"model": "bank"}})
+    flat = load_hardware("spatten")
+    pruned = api.plan(SpAttenPolicy(), trace, phases="decode")
+    full = api.plan(DensePolicy(), trace, phases="decode")
+    rb, rf = api.simulate(bank, pruned)[0], api.simulate(flat, pruned)[0]
+    assert rf.dram_row_hit_rate is None
+    assert 0 < rb.dram_row_hit_rate < 1
+    assert rb.dram_bytes == rf.dram_bytes
+    assert rb.busy_by["dram"] > rf.busy_by["dram"]  # below peak bandwidth
+    assert rb.cycles >= rf.cycles
+    dense_bank = api.simulate(load_hardware("dense", {"dram": {"model": "bank"}}), full)[0]
+    assert dense_bank.dram_row_hit_rate > rb.dram_row_hit_rate

@@ -1,0 +1,173 @@
+"""``accelsim trace``: capture traces from local Hugging Face models, and describe trace files."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from accelsim.errors import InputError
+
+trace_app = typer.Typer(help="Capture attention traces from models; describe trace files.",
+                        no_args_is_help=True)
+
+NO_TORCH = "capture needs the torch extra: pip install -e '.[torch]' (see the README)"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``trace`` command group to ``app``."""
+    app.add_typer(trace_app, name="trace")
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+
+
+@trace_app.command()
+def capture(
+    model: Annotated[str, typer.Option(help="Model directory, .gguf file, or a shorthand: "
+                                            "minilm, smollm2.")],
+    text: Annotated[str, typer.Option(help="UTF-8 text file, or pydoc:TOPIC for CPython's "
+                                           "pydoc_data.topics from TOPIC on.")],
+    prompt_tokens: Annotated[int, typer.Option(help="Prompt length T in tokens.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output trace (.safetensors).")],
+    decode_steps: Annotated[int, typer.Option(help="Greedy decode steps S.")] = 0,
+    fp32: Annotated[bool, typer.Option("--fp32", help="Store float32 (default float16).")] = False,
+) -> None:
+    """Capture a trace from a local model: prefill on T tokens of a text, then S greedy steps.
+
+    Every layer's attention inputs (Q and K after RoPE, V, masks) are written to a safetensors
+    trace, float16 unless --fp32.
+    """
+    from accelsim.models.text import load_text
+    from accelsim.trace.format import write_trace
+
+    if prompt_tokens < 1:
+        raise InputError("--prompt-tokens", None, f"must be at least 1, not {prompt_tokens}")
+    if decode_steps < 0:
+        raise InputError("--decode-steps", None, f"must be at least 0, not {decode_steps}")
+    if not out.parent.is_dir():
+        raise InputError(out, None, "output directory does not exist")
+    body, text_provenance = load_text(text)
+    # Models are local directories or files: never ask a hub (set before transformers loads).
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        import torch
+
+        from accelsim.models.capture import CaptureError
+        from accelsim.models.capture import capture as run_capture
+        from accelsim.models.loading import SHORTHANDS, load_model, resolve_model
+    except ImportError:
+        raise InputError("--model", None, NO_TORCH) from None
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # our own progress display replaces transformers' bars
+    hf_logging.disable_progress_bar()
+    console = Console(stderr=True)
+    source = resolve_model(model)
+    with console.status(f"loading {model} (a GGUF file is converted to fp32 once, ~30 s)"):
+        net, tokenizer = load_model(source)
+    cfg = net.config.get_text_config()
+    limit = getattr(cfg, "max_position_embeddings", None)
+    if limit is not None and prompt_tokens + decode_steps > limit:
+        raise InputError("--prompt-tokens", None, f"T + S = {prompt_tokens + decode_steps} exceeds "
+                                                   f"the model's {limit} positions")
+    if decode_steps and net.get_output_embeddings() is None:
+        raise InputError("--decode-steps", None,
+                         f"{type(net).__name__} has no LM head: it cannot decode (use 0)")
+    ids = tokenizer(body, truncation=True, max_length=prompt_tokens)["input_ids"]
+    if len(ids) < prompt_tokens:
+        raise InputError("--text", None, f"the text has only {len(ids)} tokens, "
+                                         f"fewer than --prompt-tokens {prompt_tokens}")
+
+    command = ["accelsim", "trace", "capture", "--model", model, "--text", text,
+               "--prompt-tokens", str(prompt_tokens),
+               *(["--decode-steps", str(decode_steps)] if decode_steps else []),
+               *(["--fp32"] if fp32 else []), "-o", out.name]
+    shorthand = SHORTHANDS.get(model)
+    provenance: dict[str, Any] = {
+        "text": text_provenance,
+        "model": {"source": model, "class": type(net).__name__,
+                  **({"package": shorthand.dist, "package_version": _version(shorthand.dist),
+                      "hub_id": shorthand.hub_id} if shorthand else {}),
+                  **({"gguf_file": source.gguf_file} if source.gguf_file else {})},
+        "command": shlex.join(command),
+        "software": {"accelsim": _version("accelsim"), "torch": torch.__version__,
+                     "transformers": _version("transformers"),
+                     "python": platform.python_version()},
+    }
+    layers = cfg.num_hidden_layers
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("capturing attention calls", total=layers * (1 + decode_steps))
+        try:
+            result = run_capture(net, ids, decode_steps=decode_steps,
+                                 dtype=np.float32 if fp32 else np.float16,
+                                 model_name=shorthand.hub_id if shorthand else model,
+                                 provenance=provenance, on_layer=lambda: bar.advance(task))
+        except CaptureError as err:
+            raise InputError(source.path, None, f"cannot capture this model: {err}") from None
+    write_trace(out, result.trace)
+    m = result.trace.meta
+    console.print(f"wrote {out}: {m.layers} layers, {m.heads} heads / {m.kv_heads} KV heads, "
+                  f"d={m.head_dim}, T={m.prompt_len}, S={m.decode_steps}, "
+                  f"{out.stat().st_size / 1e6:.1f} MB")
+
+
+@trace_app.command()
+def info(
+    file: Annotated[Path, typer.Argument(help="Trace file (.safetensors).")],
+    stats: Annotated[bool, typer.Option(help="Recompute attention to summarise its sparsity.")]
+    = True,
+) -> None:
+    """Describe a trace: shape, size, provenance and attention sparsity.
+
+    Sparsity, per layer: the share of the keys a query may see that hold 90% / 99% of its
+    attention mass, averaged over heads and queries.
+    """
+    import json
+
+    from accelsim.trace.format import read_meta, read_trace
+    from accelsim.trace.stats import mass_summary
+
+    meta = read_meta(file)
+    console = Console()
+    shape = Table(show_header=False, box=None)
+    rows = [("file", str(file)), ("size", f"{file.stat().st_size / 1e6:.2f} MB"),
+            ("model", meta.model), ("layers", str(meta.layers)),
+            ("heads / KV heads", f"{meta.heads} / {meta.kv_heads} (group {meta.group})"),
+            ("head dim", str(meta.head_dim)), ("prompt tokens T", str(meta.prompt_len)),
+            ("decode steps S", str(meta.decode_steps)),
+            ("masks", "stored per layer (prefill and decode)" if meta.masked
+             else "causal" if meta.causal else "full (bidirectional)")]
+    for key, value in rows:
+        shape.add_row(key, value)
+    console.print(shape)
+    console.print("provenance:")
+    console.print_json(json.dumps(meta.provenance))
+    if not stats:
+        return
+    trace = read_trace(file)
+    dtype = trace.tensors["layers.0.prefill.q"].dtype
+    summary = mass_summary(trace)
+    table = Table(title=f"keys holding 90% / 99% of attention mass ({dtype}, % of keys seen)")
+    table.add_column("layer", justify="right")
+    columns = [c for c in summary[0] if c != "layer"]
+    for col in columns:
+        table.add_column(col.replace("@", " @"), justify="right")
+    for row in summary:
+        table.add_row(str(row["layer"]), *(f"{100 * row[c]:.1f}" for c in columns))
+    console.print(table)

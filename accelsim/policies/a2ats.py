@@ -1,0 +1,99 @@
+"""A²ATS (junhuihe-hjh/vqkey ``vqkey/models/llama_masked.py``, ``notebooks/construct_codebooks.py``).
+
+Per (layer, KV head) a codebook is fitted offline to the prompt keys under the query-aware metric
+``H = Σ q qᵀ`` of the group's prompt queries (``H /= rms(H)``, ``L = chol(H + 1e-6 I)``, k-means
+of ``k L``); every key is stored as the id of its nearest centroid. A decode step builds a lookup
+table ``q · ĉ`` over the codebook (``ĉ = c L⁻¹``), estimates every score as ``lut[id_j]``, keeps
+``sink`` + ``window`` rows and the top ``topk · n`` estimates per query head, and attends exactly
+to the union over the KV group. DRAM traffic: the ids of all rows (and the codebook unless it is
+held on chip) as side bytes, K and V of the union.
+
+Differences from the source: trace keys are post-RoPE, so they are coded as they are (the source
+codes pre-RoPE keys and rotates queries to a fixed position); k-means starts from distinct
+prompt keys drawn at random instead of k-means++; the codebook has at most one entry per prompt key.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accelsim.config.policy import A2ATSPolicy
+from accelsim.policies.base import register
+from accelsim.policies.common import Pass, require_trace, window_mask
+from accelsim.trace.format import Trace
+from accelsim.workplan import WorkPlan
+
+
+def nearest(x: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Index of the nearest row of ``c`` [C, D] for each row of ``x`` [N, D]."""
+    dist = (c * c).sum(axis=1)[None, :] - 2.0 * x @ c.T
+    return np.argmin(dist, axis=1)
+
+
+def kmeans(x: np.ndarray, entries: int, iters: int, rng: np.random.Generator) -> np.ndarray:
+    """Codebook [entries, D] of ``x`` by Lloyd's algorithm from ``entries`` random rows."""
+    c = x[rng.choice(len(x), size=entries, replace=False)].copy()
+    for _ in range(iters):
+        ids = nearest(x, c)
+        counts = np.bincount(ids, minlength=entries)
+        sums = np.zeros_like(c)
+        np.add.at(sums, ids, x)
+        c = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], c)
+    return c
+
+
+def estimated_keys(k: np.ndarray, prompt_len: int, q_prompt: np.ndarray, entries: int, iters: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Keys [N, D] as the score estimate sees them: each replaced by its centroid. The codebook is
+    fitted on the first ``prompt_len`` keys under the metric of the prompt queries ``q_prompt``."""
+    d = k.shape[1]
+    h = q_prompt.T @ q_prompt
+    h /= max(np.sqrt(np.mean(h * h)), 1e-30)
+    chol = np.linalg.cholesky(h + 1e-6 * np.eye(d))
+    kw = k @ chol
+    code = kmeans(kw[:prompt_len], entries, iters, rng)
+    return np.linalg.solve(chol.T, code[nearest(kw, code)].T).T
+
+
+@register("a2ats")
+def plan_a2ats(cfg: A2ATSPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
+    """VQ score estimation, top-k per query head, exact attention on the KV group's union."""
+    trace = require_trace(workload, "a2ats")
+    m = trace.meta
+    ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    t, d = m.prompt_len, m.head_dim
+    entries = min(cfg.codebook, t)
+    id_bits = max(int(np.ceil(np.log2(entries))), 1)
+    for layer in range(m.layers):
+        if ps.emit_prefill:
+            ps.prefill_rows(layer)
+        if not ps.decode:
+            continue
+        k = ps.layer_kv(layer)[0]
+        qp = trace.prefill(layer)[0].astype(np.float64)
+        k_hat = np.stack([
+            estimated_keys(k[g], t, qp[g * m.group:(g + 1) * m.group].reshape(-1, d), entries,
+                           cfg.kmeans_iters, ps.rng)
+            for g in range(m.kv_heads)])
+        dl = ps.decode_layer(layer)
+        steps, heads, n = dl.p.shape
+        est = np.einsum("shd,hnd->shn", dl.q, k_hat[ps.groups]) / np.sqrt(d)
+        if cfg.budget is None:
+            forced = window_mask(dl.context, n, cfg.sink, cfg.window)
+            want = np.round(cfg.topk * dl.context)
+        else:  # sink and window take at most 1/8 and 1/4 of each step's budget
+            total = np.round(cfg.budget * dl.context).astype(np.int64)
+            j, c = np.arange(n)[None, :], dl.context[:, None]
+            forced = (j < c) & ((j < np.minimum(cfg.sink, total // 8)[:, None])
+                                | (j >= c - np.minimum(cfg.window, total // 4)[:, None]))
+            want = total - forced.sum(axis=-1)
+        forced = forced[:, None, :]
+        scores = np.where(dl.valid[:, None, :] & ~forced, est, np.nan).reshape(steps * heads, n)
+        chosen = ps.select(scores, np.repeat(np.maximum(want, 0).astype(np.int64), heads),
+                           ps.next_rows(steps).reshape(-1), "value").reshape(steps, heads, n)
+        union = (chosen | forced).reshape(steps, m.kv_heads, m.group, n).any(axis=2)
+        keep = union[:, ps.groups]
+        side = dl.context[:, None] * id_bits / 8 + (0 if cfg.codebook_in_sram else entries * d * cfg.bits / 8)
+        ps.decode_rows(layer, dl, keep, qk_rows=keep.sum(axis=-1) + entries,
+                       side_bytes=np.repeat(side, m.kv_heads, axis=1))
+    return ps.finish("a2ats")

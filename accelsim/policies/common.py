@@ -1,0 +1,304 @@
+"""Shared machinery of the phase-1 policies: softmax, request rows, exact top-k, quality proxies,
+and :class:`Pass`, which runs a selection policy over a trace's decode steps and records a WorkPlan.
+
+Quality proxies (docs/policies.md Sec. 0), per request against full attention at full precision:
+- mass recall ``R = sum_{j in S} p_j`` over the rows whose values are used;
+- top-k recall ``|S ∩ topk(p, |S|)| / |S|``: the share of the kept rows that exact top-|S| keeps;
+- output error ``||o_S - o|| / ||o||`` with ``o_S`` from the stored (quantized) K and V on S.
+For policies with state (evictions, stale selections) the state is carried over the decode steps,
+so the proxies are those of the cache the policy actually holds at each step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from accelsim.errors import InputError
+from accelsim.policies.quant import fake_quant
+from accelsim.topk import TopKEngine, get_engine
+from accelsim.trace.format import Trace
+from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, TopKJobs, WorkPlan
+
+PHASES = ("prefill", "decode", "both")
+PREFILL_CHUNK = 256  # prefill queries per block when probabilities are materialized
+
+
+def softmax(s: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis restricted to ``valid`` entries (others get 0)."""
+    s = np.where(valid, s, -np.inf)
+    m = np.max(s, axis=-1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    e = np.exp(s - m) * valid
+    tot = e.sum(axis=-1, keepdims=True)
+    return e / np.where(tot > 0, tot, 1.0)
+
+
+def exact_topk(scores: np.ndarray, k: np.ndarray | int) -> np.ndarray:
+    """Mask of the ``k`` largest entries of each row of ``scores`` [..., n] (NaN never kept; ties
+    keep the earliest index)."""
+    shape = scores.shape
+    flat = scores.reshape(-1, shape[-1])
+    filled = np.where(np.isnan(flat), -np.inf, flat)
+    order = np.argsort(-filled, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(shape[-1])[None, :], axis=1)
+    kk = np.broadcast_to(np.asarray(k), shape[:-1]).reshape(-1, 1)
+    return ((rank < kk) & ~np.isnan(flat)).reshape(shape)
+
+
+def topk_recall(p: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``|keep ∩ topk(p, |keep|)| / |keep|`` per row (1 where nothing is kept)."""
+    k = keep.sum(axis=-1)
+    top = exact_topk(p, k)
+    return np.where(k > 0, (top & keep).sum(axis=-1) / np.maximum(k, 1), 1.0)
+
+
+def output_error(p_used: np.ndarray, keep: np.ndarray, v_used: np.ndarray, o_full: np.ndarray) -> np.ndarray:
+    """``||o_S - o|| / ||o||``: ``o_S`` attends ``keep`` rows of ``v_used`` [H, n, D] with ``p_used``
+    renormalized on them; ``p_used``/``keep`` are [..., H, n], ``o_full`` [..., H, D]."""
+    w = p_used * keep
+    tot = w.sum(axis=-1, keepdims=True)
+    o_s = np.einsum("...hn,hnd->...hd", w / np.where(tot > 0, tot, 1.0), v_used)
+    return np.linalg.norm(o_s - o_full, axis=-1) / np.maximum(np.linalg.norm(o_full, axis=-1), 1e-30)
+
+
+def pool1d(x: np.ndarray, kernel: int, mode: str) -> np.ndarray:
+    """1-D pooling over the last axis, stride 1, padding ``kernel // 2`` (torch's ``avg_pool1d``
+    with ``count_include_pad=True`` / ``max_pool1d``), for odd ``kernel``."""
+    if kernel <= 1:
+        return x
+    pad = kernel // 2
+    fill = 0.0 if mode == "avg" else -np.inf
+    xp = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(pad, pad)], constant_values=fill)
+    win = np.lib.stride_tricks.sliding_window_view(xp, kernel, axis=-1)
+    return win.mean(axis=-1) if mode == "avg" else win.max(axis=-1)
+
+
+@dataclass
+class Rows:
+    """Request rows collected column-wise; columns with a default may be omitted."""
+
+    cols: dict[str, list[np.ndarray]] = field(default_factory=lambda: {c: [] for c in REQUEST_COLUMNS})
+    count: int = 0
+
+    def add(self, **cols: np.ndarray) -> np.ndarray:
+        n = len(cols["head"])
+        for c in REQUEST_COLUMNS:
+            self.cols[c].append(np.broadcast_to(cols[c] if c in cols else REQUEST_DEFAULTS[c], (n,)))
+        idx = np.arange(self.count, self.count + n)
+        self.count += n
+        return idx
+
+    def frame(self) -> pd.DataFrame:
+        if not self.count:
+            return pd.DataFrame({c: np.zeros(0) for c in REQUEST_COLUMNS})
+        return pd.DataFrame({c: np.concatenate(v) for c, v in self.cols.items()})
+
+
+def window_mask(context: np.ndarray, n: int, sink: int, recent: int) -> np.ndarray:
+    """[len(context), n]: rows ``[0, sink)`` and ``[c - recent, c)`` of each context length ``c``."""
+    j = np.arange(n)[None, :]
+    c = np.asarray(context)[:, None]
+    return (j < c) & ((j < sink) | (j >= c - recent))
+
+
+def require_trace(workload: Trace | WorkPlan, policy: str) -> Trace:
+    """The workload as a trace; request traces (CSV) hold decisions, not tensors to decide on."""
+    if isinstance(workload, WorkPlan):
+        raise InputError(None, "policy.name", f"policy {policy!r} needs a tensor trace (.safetensors); "
+                         "a request trace only replays with spatten or dense")
+    return workload
+
+
+def engine_by_name(name: str) -> TopKEngine:
+    """The top-k engine a policy names; an unknown name is an input error listing the engines."""
+    try:
+        return get_engine(name)
+    except KeyError as err:
+        raise InputError(None, "policy.engine", str(err).strip("'\"")) from None
+
+
+def check_phases(trace: Trace, phases: str) -> None:
+    if phases not in PHASES:
+        raise InputError(None, "phases", f"expected one of {', '.join(PHASES)}, got {phases!r}")
+    if phases == "decode" and not trace.meta.decode_steps:
+        raise InputError(None, "phases", "the trace has no decode steps")
+
+
+def trace_meta(trace: Trace, phases: str) -> dict:
+    m = trace.meta
+    return {"source": m.model, "kind": "trace", "layers": m.layers, "heads": m.heads,
+            "kv_heads": m.kv_heads, "head_dim": m.head_dim, "prompt_len": m.prompt_len,
+            "decode_steps": m.decode_steps, "phases": phases}
+
+
+@dataclass
+class DecodeLayer:
+    """All decode steps of one layer at once (S steps, H query heads, N = T + S keys).
+
+    ``p`` are full-precision probabilities, ``p_q`` those from the stored (quantized) keys;
+    ``v_q`` the stored values per query head; step ``s`` sees keys ``[0, T + s]``.
+    """
+
+    q: np.ndarray  # [S, H, D]
+    p: np.ndarray  # [S, H, N]
+    p_q: np.ndarray  # [S, H, N]
+    v_q: np.ndarray  # [H, N, D]
+    o_full: np.ndarray  # [S, H, D]
+    valid: np.ndarray  # [S, N]
+    context: np.ndarray  # [S] keys visible at each step
+
+
+class Pass:
+    """Runs a policy over a trace: dense prefill rows, decode rows from the policy's keep masks."""
+
+    def __init__(self, trace: Trace, phases: str, *, bits: int = 12, engine: str = "quickselect",
+                 seed: int = 0) -> None:
+        check_phases(trace, phases)
+        self.trace, self.m, self.phases, self.bits = trace, trace.meta, phases, bits
+        self.emit_prefill = phases in ("prefill", "both")
+        self.decode = phases != "prefill" and trace.meta.decode_steps > 0
+        self.engine = engine_by_name(engine)
+        self.rng = np.random.default_rng(seed)
+        self.rows = Rows()
+        self.jobs = TopKJobs()
+        self.groups = np.arange(self.m.heads) // self.m.group
+        self._kv: dict[int, tuple[np.ndarray, ...]] = {}
+
+    def layer_kv(self, layer: int) -> tuple[np.ndarray, ...]:
+        """K, V [G, N, D] at full precision and as stored at ``bits``."""
+        if layer not in self._kv:
+            k, v = (x.astype(np.float64) for x in self.trace.kv(layer))
+            self._kv = {layer: (k, v, fake_quant(k, self.bits), fake_quant(v, self.bits))}
+        return self._kv[layer]
+
+    def prefill_probs(self, layer: int, queries: np.ndarray | None = None,
+                      chunk: int = PREFILL_CHUNK) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Prefill probabilities by blocks of queries: (positions, p [H, c, T], visible [c, T])."""
+        m = self.m
+        q = self.trace.prefill(layer)[0].astype(np.float64)
+        k = self.layer_kv(layer)[0][:, : m.prompt_len]
+        mask = self.trace.prefill_mask(layer)
+        pos = np.arange(m.prompt_len) if queries is None else np.asarray(queries)
+        keys = np.arange(m.prompt_len)
+        for i in range(0, len(pos), chunk):
+            qp = pos[i: i + chunk]
+            vis = keys[None, :] <= qp[:, None] if m.causal else np.ones((len(qp), m.prompt_len), bool)
+            if mask is not None:
+                vis = vis & mask[qp]
+            s = np.einsum("hcd,hnd->hcn", q[:, qp], k[self.groups]) / np.sqrt(m.head_dim)
+            yield qp, softmax(s, vis[None]), vis
+
+    def prefill_rows(self, layer: int) -> np.ndarray:
+        """Dense prefill of ``layer`` at ``bits``: every prompt key and value; rows [H]."""
+        m = self.m
+        t, d = m.prompt_len, m.head_dim
+        _, v, kq, vq = self.layer_kv(layer)
+        q = self.trace.prefill(layer)[0].astype(np.float64)
+        err = np.zeros(m.heads)
+        pairs = np.zeros(m.heads, np.int64)
+        for qp, p, vis in self.prefill_probs(layer):
+            sq = np.einsum("hcd,hnd->hcn", q[:, qp], kq[self.groups, :t]) / np.sqrt(d)
+            o = np.einsum("hcn,hnd->hcd", p, v[self.groups, :t])
+            err += output_error(softmax(sq, vis[None]).transpose(1, 0, 2), vis[:, None, :],
+                                vq[self.groups, :t], o.transpose(1, 0, 2)).sum(axis=0)
+            pairs += vis.sum()
+        first = np.r_[True, self.groups[1:] != self.groups[:-1]]
+        return self.rows.add(
+            prefill=np.bool_(True), step=np.int32(0), layer=np.int32(layer), head=np.arange(m.heads),
+            d=np.int32(d), context=np.int32(t), queries=np.int32(t), keys=np.where(first, t, 0),
+            key_bits=np.int32(self.bits), lsb_bits=np.int32(0), lsb_keys=np.int32(0),
+            lsb_queries=np.int32(0), requant_rows=np.int64(0), values=np.where(first, t, 0),
+            value_bits=np.int32(self.bits), qk_rows=pairs, pv_rows=pairs, mass_recall=np.float64(1.0),
+            out_err=err / t, topk_recall=np.float64(1.0),
+        )
+
+    def decode_layer(self, layer: int) -> DecodeLayer:
+        m = self.m
+        k, v, kq, vq = self.layer_kv(layer)
+        q = self.trace.decode(layer)[0].astype(np.float64)
+        context = m.prompt_len + 1 + np.arange(m.decode_steps)
+        valid = np.arange(k.shape[1])[None, :] < context[:, None]
+        scale = 1.0 / np.sqrt(m.head_dim)
+        p = softmax(np.einsum("shd,hnd->shn", q, k[self.groups]) * scale, valid[:, None, :])
+        p_q = softmax(np.einsum("shd,hnd->shn", q, kq[self.groups]) * scale, valid[:, None, :])
+        o_full = np.einsum("shn,hnd->shd", p, v[self.groups])
+        return DecodeLayer(q, p, p_q, vq[self.groups], o_full, valid, context)
+
+    def next_rows(self, steps: int) -> np.ndarray:
+        """Indices [steps, H] the next :meth:`decode_rows` call will give its requests."""
+        return self.rows.count + np.arange(steps * self.m.heads).reshape(steps, self.m.heads)
+
+    def select(self, scores: np.ndarray, k: np.ndarray, owner: np.ndarray | None, kind: str) -> np.ndarray:
+        """Top-``k`` of each row of ``scores`` [B, n] (NaN = not a candidate) with the policy's
+        engine; a job is recorded (after request ``owner``) for each row that needs a selection,
+        unless ``owner`` is None (work of a phase that is not planned)."""
+        cand = (~np.isnan(scores)).sum(axis=1)
+        k = np.minimum(np.broadcast_to(k, cand.shape), cand)
+        need = (k > 0) & (k < cand)
+        mask = ~np.isnan(scores) & (k > 0)[:, None]
+        if need.any():
+            sel = self.engine.select(scores[need], k[need], self.rng)
+            mask[need] = sel.mask
+            if owner is not None:
+                self.jobs.add(np.broadcast_to(owner, need.shape)[need], kind, cand[need], k[need], sel.passes)
+        return mask
+
+    def decode_rows(self, layer: int, dl: DecodeLayer, keep: np.ndarray, *,
+                    keys: np.ndarray | None = None, qk_rows: np.ndarray | None = None,
+                    out_err: np.ndarray | None = None, p_used: np.ndarray | None = None,
+                    v_used: np.ndarray | None = None, side_bytes: np.ndarray | float = 0.0,
+                    lo_keys: np.ndarray | int = 0, lo_values: np.ndarray | int = 0, lo_bits: int = 0,
+                    key_bits: int | None = None, value_bits: int | None = None) -> np.ndarray:
+        """Record decode requests of ``layer``: each query head attends its ``keep`` rows [S, H, N].
+
+        K and V rows are fetched per KV group as the union of its heads' rows, charged (with the
+        per-group ``side_bytes`` and ``lo_*`` counts, [S, G] or scalars) on the group's first head.
+        A policy that fetches or scores more keys than it attends passes ``keys`` [S, G] and
+        ``qk_rows`` [S, H]; one that changes precision per step passes ``out_err`` [S, H].
+        """
+        m = self.m
+        steps, heads = keep.shape[:2]
+        first = (np.arange(heads) % m.group) == 0
+        union = keep.reshape(steps, m.kv_heads, m.group, -1).any(axis=2).sum(axis=-1)
+
+        def per_head(x: np.ndarray | float, dtype: type) -> np.ndarray:
+            out = np.zeros((steps, heads), dtype)
+            out[:, first] = np.broadcast_to(x, (steps, m.kv_heads))
+            return out.reshape(-1)
+
+        kept = keep.sum(axis=-1)
+        p_used = dl.p_q if p_used is None else p_used
+        v_used = dl.v_q if v_used is None else v_used
+        return self.rows.add(
+            prefill=np.bool_(False), step=np.repeat(np.arange(steps), heads), layer=np.int32(layer),
+            head=np.tile(np.arange(heads), steps), d=np.int32(m.head_dim),
+            context=np.repeat(dl.context, heads), queries=np.int32(1),
+            keys=per_head(union if keys is None else keys, np.int64), key_bits=np.int32(key_bits or self.bits),
+            lsb_bits=np.int32(0),
+            lsb_keys=np.int32(0), lsb_queries=np.int32(0), requant_rows=np.int64(0),
+            values=per_head(union, np.int64), value_bits=np.int32(value_bits or self.bits),
+            qk_rows=(kept if qk_rows is None else qk_rows).reshape(-1), pv_rows=kept.reshape(-1),
+            mass_recall=(dl.p * keep).sum(axis=-1).reshape(-1),
+            out_err=(output_error(p_used, keep, v_used, dl.o_full) if out_err is None else out_err).reshape(-1),
+            topk_recall=topk_recall(dl.p, keep).reshape(-1),
+            lo_keys=per_head(lo_keys, np.int64), lo_values=per_head(lo_values, np.int64),
+            lo_bits=np.int32(lo_bits), side_bytes=per_head(side_bytes, np.float64),
+        )
+
+    def finish(self, policy: str) -> WorkPlan:
+        """The WorkPlan, requests ordered prefill first, then by step, layer and head."""
+        req = self.rows.frame()
+        order = np.lexsort((req["head"], req["layer"], req["step"], ~req["prefill"].astype(bool)))
+        topk, passes = self.jobs.frame()
+        if len(topk):
+            inverse = np.empty_like(order)
+            inverse[order] = np.arange(len(order))
+            topk["request"] = inverse[topk["request"].to_numpy()]
+            topk = topk.iloc[np.argsort(topk["request"].to_numpy(), kind="stable")]
+        meta = {**trace_meta(self.trace, self.phases), "policy": policy}
+        return WorkPlan(req.iloc[order], topk, passes, meta)

@@ -1,0 +1,42 @@
+"""Oracle per-step top-k (docs/policies.md P0): ``S = topk(p, k) ∪ sink ∪ recent`` on the exact
+full-attention probabilities. Every key is fetched and scored; only the values of S are fetched.
+With no forced rows it is the upper bound of attention-mass recall at its budget."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accelsim.config.policy import OraclePolicy
+from accelsim.policies.base import register
+from accelsim.policies.common import Pass, require_trace, window_mask
+from accelsim.trace.format import Trace
+from accelsim.workplan import WorkPlan
+
+
+def oracle_keep(ps: Pass, p: np.ndarray, valid: np.ndarray, context: np.ndarray, budget: float,
+                sink: int, recent: int, owner: np.ndarray) -> np.ndarray:
+    """Keep masks [S, H, N]: forced rows plus the exact top of ``p`` up to ``round(budget * n)``."""
+    steps, heads, n = p.shape
+    forced = window_mask(context, n, sink, recent)[:, None, :]
+    want = np.maximum(np.round(budget * context).astype(np.int64) - forced.sum(axis=-1)[:, 0], 0)
+    scores = np.where(valid[:, None, :] & ~forced, p, np.nan).reshape(steps * heads, n)
+    chosen = ps.select(scores, np.repeat(want, heads), owner.reshape(-1), "value")
+    return chosen.reshape(steps, heads, n) | forced
+
+
+@register("oracle")
+def plan_oracle(cfg: OraclePolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
+    """Exact top-k per decode step and head; the prefill is dense."""
+    trace = require_trace(workload, "oracle")
+    ps = Pass(trace, phases, bits=cfg.bits)  # quick-select: an exact engine
+    for layer in range(trace.meta.layers):
+        if ps.emit_prefill:
+            ps.prefill_rows(layer)
+        if not ps.decode:
+            continue
+        dl = ps.decode_layer(layer)
+        owner = ps.next_rows(len(dl.context))
+        keep = oracle_keep(ps, dl.p, dl.valid, dl.context, cfg.budget, cfg.sink, cfg.recent, owner)
+        ps.decode_rows(layer, dl, keep, keys=np.repeat(dl.context[:, None], trace.meta.kv_heads, axis=1),
+                       qk_rows=np.repeat(dl.context[:, None], trace.meta.heads, axis=1))
+    return ps.finish("oracle")

@@ -1,0 +1,172 @@
+"""The single-file HTML report: plotly.js inlined, every figure's data embedded, no network at view time.
+
+Each figure is a ``div.plot`` (id ``fig-<name>``) drawn from the JSON in ``script#data-fig-<name>``.
+When all are drawn, ``body`` gets ``data-rendered`` (ms since navigation start) and ``data-plotted``
+(ms spent drawing). A figure that fails goes to ``console.error`` and sets ``data-failed``; the
+others are still drawn.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from accelsim import __version__
+from accelsim.report import figures as F
+from accelsim.report.results import Results
+
+
+@dataclass
+class Section:
+    """One figure of the report."""
+
+    name: str
+    """Element id suffix (``fig-<name>``)."""
+    title: str
+    caption: str
+    figure: go.Figure
+
+
+def sections(results: Results) -> tuple[list[Section], list[str]]:
+    """The figures these results support, and a note for each one left out."""
+    p, swept = results.points, results.swept
+    config = [*swept, "point_id"]
+    bars = F.bar_points(p)
+    which = "each design point" if len(bars) == len(p) else f"{len(bars)} points of the cycles-energy Pareto front"
+    out: list[Section] = []
+    omitted: list[str] = []
+    if len(p) > 1:
+        out.append(Section("pareto", "Pareto front: cycles vs energy",
+                           f"{len(p)} design points; colour = {F.colour_column(p)}; hover a point for its config.",
+                           F.pareto_front(p, config)))
+        if swept:
+            out.append(Section("parallel", "Swept axes and objectives",
+                               "Parallel coordinates: one line per point, coloured by energy; the Pareto points "
+                               "in red (hover for their config).", F.parallel_axes(p, swept)))
+        else:
+            omitted.append("parallel coordinates: no config column differs between the points")
+    out.append(Section("energy", "Energy by component",
+                       f"Stacked by component for {which}; DRAM, SRAM, compute and top-k in separate hues.",
+                       F.energy_breakdown(bars, swept)))
+    out.append(Section("latency", "Where the cycles went",
+                       f"Busy cycles per unit for {which}, against the total and the DRAM-bandwidth bound; "
+                       "the busiest unit (utilization printed) is the critical path.",
+                       F.latency_breakdown(bars, swept)))
+    if results.requests is not None and len(results.requests):
+        out.append(Section("heads", "Per layer and head",
+                           "Fraction of context tokens (keys) and values fetched, of requests with LSB refetches, "
+                           "and of steps in which the head was pruned.", F.head_heatmaps(results.requests)))
+    else:
+        omitted.append("per-head heatmaps and DRAM timeline: the results hold no per-request tables "
+                       "(written by accelsim run --report for one run)")
+    if results.dram is not None and len(results.dram):
+        out.append(Section("dram", "DRAM bandwidth over time",
+                           "Achieved bandwidth by transfer kind, from the event engine's transfer log.",
+                           F.dram_timeline(results.dram, p.iloc[0])))
+    roofs = ("bandwidth and compute roofs" if "compute" in F.roofs(p) else
+             "bandwidth roofs (compute roofs need the hw.qk.multipliers and hw.pv.multipliers columns)")
+    out.append(Section("roofline", "Roofline",
+                       f"Achieved GOP/s against ops per DRAM byte; dashed: the configs' {roofs}.",
+                       F.roofline(p, config)))
+    if "quality_mass_recall" in p.columns and p["quality_mass_recall"].notna().any():
+        out.append(Section("quality", "Quality vs cost", "Quality proxies against full attention, per policy.",
+                           F.quality_cost(p, config)))
+    else:
+        omitted.append("quality vs cost: no quality proxies (request traces carry none; tensor traces do)")
+    return out, omitted
+
+
+def _num(v: float) -> str:
+    return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+
+
+def summary(results: Results) -> pd.DataFrame:
+    """Headline metrics: the one point of a run, or the best point per metric of a sweep."""
+    p = results.points
+    rows = {"cycles": ("cycles", 1, "min"), "time (ms)": ("seconds", 1e3, "min"),
+            "throughput (GOP/s)": ("gops", 1, "max"), "DRAM traffic (MB)": ("dram_bytes", 1e-6, "min"),
+            "energy (mJ)": ("energy_j", 1e3, "min"), "power (W)": ("power_w", 1, "min"),
+            "area (mm²)": ("area_mm2", 1, "min"), "attention-mass recall": ("quality_mass_recall", 1, "max"),
+            "DRAM row-buffer hit rate": ("dram_row_hit_rate", 1, "max")}
+    out = []
+    for label, (col, scale, best) in rows.items():
+        if col not in p.columns or p[col].isna().all():
+            continue
+        i = p[col].idxmin() if best == "min" else p[col].idxmax()
+        row = {"metric": label, "value": _num(p[col][i] * scale)}
+        if len(p) > 1:
+            row["best point"] = F.config_text(p.loc[[i]], results.swept)[0].replace("<br>", ", ")
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 1200px; color: #222; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin: 1.8rem 0 0.2rem; }
+p.caption, p.meta, ul.omitted { color: #555; font-size: 0.9rem; margin: 0.2rem 0; }
+table { border-collapse: collapse; font-size: 0.9rem; } td, th { padding: 0.2rem 0.8rem; text-align: left; }
+tr:nth-child(even) { background: #f4f4f4; }
+"""
+
+SCRIPT = """
+const start = performance.now();
+const config = {displaylogo: false, responsive: true};
+Promise.all([...document.querySelectorAll("div.plot")].map(div => Promise.resolve().then(() => {
+  const spec = JSON.parse(document.getElementById("data-" + div.id).textContent);
+  return Plotly.newPlot(div, spec.data, spec.layout, config);
+}).catch(err => { console.error(`accelsim report: ${div.id}: ${err}`); throw err; }))).then(() => {
+  document.body.dataset.plotted = (performance.now() - start).toFixed(0);
+  document.body.dataset.rendered = performance.now().toFixed(0);
+}, () => { document.body.dataset.failed = "true"; });
+"""
+
+
+def render(results: Results, title: str | None = None) -> tuple[str, list[str]]:
+    """The report page, and the names of its figures."""
+    p = results.points
+    if title is None:
+        title = (f"accelsim: {p['workload'][0]} on {p['hardware'][0]} ({p['policy'][0]})" if len(p) == 1
+                 else f"accelsim sweep: {len(p)} design points")
+    secs, omitted = sections(results)
+    meta = f"{len(p)} finished point{'s' * (len(p) != 1)}"
+    if len(results.failed):
+        meta += f", {len(results.failed)} failed"
+    if results.swept:
+        meta += "; swept: " + ", ".join(results.swept)
+    body = [f"<h1>{html.escape(title)}</h1>",
+            f"<p class='meta'>{html.escape(meta)}. Source: {html.escape(results.source)}; accelsim {__version__}.</p>",
+            summary(results).to_html(index=False, border=0)]
+    if len(results.failed):
+        cols = [*results.swept, "error"] if "error" in results.failed else results.swept
+        body += ["<h2>Failed points</h2>", results.failed[cols].head(20).to_html(index=False, border=0)]
+    for s in secs:
+        spec = s.figure.to_json().replace("</", "<\\/")
+        body += [f"<section><h2>{html.escape(s.title)}</h2><p class='caption'>{html.escape(s.caption)}</p>",
+                 f"<div class='plot' id='fig-{s.name}' style='height: {s.figure.layout.height or 460}px'></div>",
+                 f"<script type='application/json' id='data-fig-{s.name}'>{spec}</script></section>"]
+    fixed = [c for c in results.config_columns if c not in results.swept]
+    if fixed:
+        table = pd.DataFrame({"field": fixed, "value": [str(p[c].iloc[0]) for c in fixed]})
+        body.append(f"<details><summary>Configuration shared by all points ({len(fixed)} fields)</summary>"
+                    f"{table.to_html(index=False, border=0)}</details>")
+    if omitted:
+        body.append("<h2>Not shown</h2><ul class='omitted'>"
+                    + "".join(f"<li>{html.escape(o)}</li>" for o in omitted) + "</ul>")
+    page = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style><script>{get_plotlyjs()}</script></head>\n<body>\n" + "\n".join(body)
+            + f"\n<script>{SCRIPT}</script>\n</body></html>\n")
+    return page, [s.name for s in secs]
+
+
+def write_report(results: Results, path: str | Path, title: str | None = None) -> list[str]:
+    """Write the report to ``path``; returns the names of its figures."""
+    page, names = render(results, title)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return names

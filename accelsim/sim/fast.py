@@ -1,0 +1,320 @@
+"""Phase 2, fast path for sweeps: the event engine's pipeline as a single-pass recurrence.
+
+:class:`FastModel` binds one WorkPlan and precomputes everything that does not depend on the
+hardware (per-item row counts and bytes, the gate structure, operation counts), so a hardware
+point costs a few vectorized numpy passes for the per-item service times plus one loop over the
+items that applies the event engine's (``accelsim.sim.engine``) overlap rules:
+
+- the key SRAM has two slots: an item takes one when the item two places ahead of it has
+  released its slot, issues its key fetch at once, and holds the QxK unit from the moment the
+  unit is free until ``max(start + compute, fetch end + DRAM latency)`` with
+  ``start = max(acquired, fetch start + latency)``;
+- an LSB re-fetch pass re-queues for QxK behind whichever request came first, as the FIFO
+  resource does (so the next item's key pass usually goes in between);
+- scored items queue for the value top-k engine in order, then take one of two value-SRAM slots,
+  fetch their values and hold ProbxV the same way, plus the pipeline fill;
+- DRAM is one FIFO server; value fetches are merged into the key stream by request time;
+- token/head top-k jobs run on the shared engine once their request is scored; as in the event
+  engine, only the first item of the next layer group waits for them, and it queues for the key
+  SRAM behind the items that never waited.
+
+Differences from the event engine come only from event ties and from DRAM requests whose order
+the single pass settles approximately; ``tests/sim/test_fast.py`` bounds them on the authors'
+GPT-2 traces and synthetic traces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from accelsim.config.hardware import Hardware
+from accelsim.errors import InputError
+from accelsim.hw.energy import op_counts
+from accelsim.hw.units import array_cycles, dram_cycles, dram_latency
+from accelsim.sim.items import Tiling, fetched_bytes, job_cycles, topk_engine
+from accelsim.topk import TopKEngine
+from accelsim.workplan import TOPK_KINDS, WorkPlan
+
+
+@dataclass
+class FastTimeline:
+    """What the fast model computes: total cycles, per-unit busy cycles, DRAM bytes by class."""
+
+    cycles: float
+    busy: dict[str, float]
+    dram_bytes_by: dict[str, float]
+
+
+class FastModel:
+    """One WorkPlan, ready to be timed on many hardware points.
+
+    Parameters
+    ----------
+    plan : the WorkPlan; its hardware-independent facts are computed once here.
+    """
+
+    def __init__(self, plan: WorkPlan) -> None:
+        self.plan = plan
+        r = plan.requests
+        n = len(r)
+        self.tiling = tiling = Tiling.of(plan)
+        owner, share = tiling.owner, tiling.share
+        self.owner = owner
+        self.d = r["d"].to_numpy(np.float64)[owner]
+        self.qk_rows = r["qk_rows"].to_numpy(np.float64)[owner] * share
+        self.rq_rows = r["requant_rows"].to_numpy(np.float64)[owner] * share
+        self.pv_rows = r["pv_rows"].to_numpy(np.float64)[owner] * share
+        self.share = share
+        t = plan.topk
+        kind = t["kind"].to_numpy()
+        self.is_value_job = kind == TOPK_KINDS.index("value")
+        self.value_req = t["request"].to_numpy()[self.is_value_job]
+        self.has_quality = plan.has_quality
+        self._gates(n)
+        self._jobs: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._bytes: dict[tuple[float, float, int, int], dict[str, np.ndarray]] = {}
+        self._counts: dict[tuple, dict[str, float]] = {}
+
+    def _gates(self, n: int) -> None:
+        """The event engine's gate structure: items ask for the key SRAM in index order, a gated
+        one (and so every one behind it) only once its gate jobs are done."""
+        items = len(self.owner)
+        t = self.plan.topk
+        after = np.full(len(t), -1, np.int64)  # item each shared-engine job follows
+        gated_by = np.full(len(t), -1, np.int64)  # item that waits for each job (-1: none)
+        jobs = np.flatnonzero(~self.is_value_job)
+        if len(jobs):
+            last_item = np.searchsorted(self.owner, np.arange(n), side="right") - 1
+            r = self.plan.requests
+            group = (r["step"].to_numpy().astype(np.int64) << 32) + r["layer"].to_numpy() * 2 + \
+                r["prefill"].to_numpy()
+            starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+            owners = t["request"].to_numpy()[jobs]
+            after[jobs] = last_item[owners]
+            nxt = np.searchsorted(starts, owners, side="right")
+            has = nxt < len(starts)
+            gated_by[jobs[has]] = np.searchsorted(self.owner, starts[nxt[has]])
+        self.job_pos = after
+        self.job_ptr, self.job_idx = _csr(after, items)
+        self.gate_ptr, self.gate_idx = _csr(gated_by, items)
+
+    def job_cycles(self, engine: TopKEngine) -> tuple[np.ndarray, np.ndarray]:
+        """Cycles of each top-k job on ``engine``, and each item's share of its value jobs."""
+        key = (type(engine), engine.params)
+        if key not in self._jobs:
+            jobs = job_cycles(self.plan, engine)
+            vt = np.bincount(self.value_req, weights=jobs[self.is_value_job], minlength=len(self.plan))
+            self._jobs[key] = jobs, vt[self.owner] * self.share
+        return self._jobs[key]
+
+    def op_counts(self, engine: TopKEngine | None) -> dict[str, float]:
+        key = (type(engine), engine.params) if engine is not None else None
+        if key not in self._counts:
+            self._counts[key] = op_counts(self.plan, engine)
+        return self._counts[key]
+
+    def fetched(self, hw: Hardware) -> dict[str, np.ndarray]:
+        """Bytes each item fetches (``accelsim.sim.items.fetched_bytes``), cached per SRAM config."""
+        key = (hw.sram.key_kb, hw.sram.value_kb, hw.qk.bits, hw.pv.bits)
+        if key not in self._bytes:
+            self._bytes[key] = fetched_bytes(self.plan, hw, self.tiling)
+        return self._bytes[key]
+
+    def run(self, hw: Hardware, engine: TopKEngine | None = None) -> FastTimeline:
+        """Time the plan on ``hw`` (``engine``: the top-k engine of ``hw``, if already built)."""
+        if hw.dram.model != "bandwidth":
+            raise InputError(None, "hardware.dram.model",
+                             f"the fast timing model supports only the bandwidth DRAM model, not "
+                             f"{hw.dram.model!r}; use timing: event")
+        engine = engine or topk_engine(hw)
+        if hw.topk.count:
+            jobs, vt = self.job_cycles(engine)
+        else:
+            jobs, vt = np.zeros(len(self.plan.topk)), np.zeros(len(self.owner))
+        b = self.fetched(hw)
+        kb, lb, vb = b["k"], b["lsb"], b["v"]
+
+        def dram(b: np.ndarray) -> np.ndarray:
+            return dram_cycles(b, hw.dram, hw.clock_ghz, hw.fetcher.ports)
+
+        qk = array_cycles(self.qk_rows, self.d, hw.qk)
+        sm = np.ceil(self.qk_rows / hw.softmax.parallelism)
+        rq = array_cycles(self.rq_rows, self.d, hw.qk)
+        rs = np.ceil(self.rq_rows / hw.softmax.parallelism)
+        rows = np.empty((len(self.owner), 8))
+        rows[:, K_DRAM] = np.where(kb > 0, dram(kb), -1.0)
+        rows[:, L_DRAM] = np.where(lb > 0, dram(lb), -1.0)
+        rows[:, V_DRAM] = np.where(vb > 0, dram(vb), -1.0)
+        rows[:, QK_C] = np.maximum(qk, sm)
+        rows[:, RQ_C] = np.maximum(rq, rs)
+        rows[:, HAS_RQ] = (rq > 0) | (lb > 0)
+        rows[:, VTOPK_C] = vt
+        rows[:, PV_C] = array_cycles(self.pv_rows, self.d, hw.pv)
+        cycles, busy = _pipeline(
+            rows, jobs, self.job_ptr, self.job_idx, self.gate_ptr, self.gate_idx,
+            self.job_pos, float(dram_latency(hw)), float(hw.qk.latency + hw.softmax.latency + hw.fetcher.latency),
+            float(hw.pv.latency + hw.fetcher.latency), hw.topk.count == 1)
+        side = float(b["side"].sum())
+        by = {"key": float(kb.sum()) - side, "key_lsb": float(lb.sum()), "value": float(vb.sum()),
+              "side": side}
+        return FastTimeline(cycles=float(cycles), busy=dict(zip(BUSY_KEYS, busy.tolist(), strict=True)),
+                            dram_bytes_by=by)
+
+
+def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Group indices i with ``target[i] >= 0`` by target position: (pointers [n+1], indices)."""
+    idx = np.flatnonzero(target >= 0)
+    idx = idx[np.argsort(target[idx], kind="stable")]
+    ptr = np.searchsorted(target[idx], np.arange(n + 1)).astype(np.int64)
+    return ptr, idx.astype(np.int64)
+
+
+# slots of the kernel's ``clock`` (units' free times, then the latest finish) and ``busy`` arrays;
+# busy follows BUSY_KEYS
+DRAM, QK, PV, SHARED, VTOP, END = range(6)
+BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
+# columns of the kernel's per-item rows
+K_DRAM, L_DRAM, V_DRAM, QK_C, RQ_C, HAS_RQ, VTOPK_C, PV_C = range(8)
+
+
+@njit(cache=True)
+def _consume(clock: np.ndarray, busy: np.ndarray, unit: int, t: float, dur: float, c: float,
+             lat: float) -> float:
+    """End time of ``unit``, requested at ``t``, computing ``c`` cycles on data that a DRAM fetch of
+    ``dur`` cycles (negative: none) issued at ``t`` streams in; as ``EventEngine._consume``."""
+    t0 = max(t, clock[unit])
+    if dur < 0:
+        e = t0 + c
+    else:
+        fs = max(t, clock[DRAM])
+        fe = fs + dur
+        clock[DRAM] = fe
+        busy[DRAM] += dur
+        e = max(max(t0, fs + lat) + c, fe + lat)
+    clock[unit] = e
+    busy[unit] += e - t0
+    return e
+
+
+@njit(cache=True)
+def _pipeline(rows: np.ndarray, jobs: np.ndarray, job_ptr: np.ndarray, job_idx: np.ndarray,
+              gate_ptr: np.ndarray, gate_idx: np.ndarray, job_pos: np.ndarray, lat: float,
+              qk_fill: float, pv_fill: float, shared_is_value: bool) -> tuple[float, np.ndarray]:
+    """The single pass over items in the order they reach the key SRAM.
+
+    ``rows[p]``: service times of the p-th item (columns K_DRAM ... PV_C; DRAM cycles are negative
+    when nothing is fetched). Jobs ``job_idx[job_ptr[p]:job_ptr[p+1]]`` follow position p; the
+    item at position p waits for jobs ``gate_idx[gate_ptr[p]:gate_ptr[p+1]]``; ``job_pos[j]`` is
+    the position job j follows. Returns (cycles, busy cycles per unit in BUSY_KEYS order).
+    """
+    n = rows.shape[0]
+    st = (np.zeros(6), np.zeros(5), np.zeros(n), np.full(n, np.inf), np.zeros(n),
+          np.zeros(len(jobs)), np.zeros(1, np.int64))
+    jb = (jobs, job_ptr, job_idx, VTOP if shared_is_value else SHARED, shared_is_value)
+    fills = (lat, qk_fill, pv_fill)
+    clock, busy, release, _, _, job_done, _ = st
+    pending = -1  # position whose recompute pass is still queued for QxK
+    pending_t = 0.0
+    req = 0.0  # when the previous item asked for the key SRAM: requests go in order
+    for p in range(n):
+        if gate_ptr[p + 1] > gate_ptr[p]:
+            # the jobs it waits for follow items that must be scored first
+            if pending >= 0:
+                _recompute(st, rows, pending, pending_t, jb, fills)
+                pending = -1
+            if shared_is_value:
+                stop = 0
+                for q in range(gate_ptr[p], gate_ptr[p + 1]):
+                    stop = max(stop, job_pos[gate_idx[q]] + 1)
+                _value_side(st, rows, -np.inf, stop, jb, fills)
+            for q in range(gate_ptr[p], gate_ptr[p + 1]):
+                req = max(req, job_done[gate_idx[q]])
+        k = max(req, release[p - 2]) if p >= 2 else req  # two key SRAM slots
+        if pending >= 0 and pending_t <= k:  # the previous item's recompute asked for QxK first
+            _recompute(st, rows, pending, pending_t, jb, fills)
+            pending = -1
+        _value_side(st, rows, k, 0, jb, fills)
+        e1 = _consume(clock, busy, QK, k, rows[p, K_DRAM], rows[p, QK_C], lat)
+        if pending >= 0:
+            _recompute(st, rows, pending, pending_t, jb, fills)
+            pending = -1
+        if rows[p, HAS_RQ] > 0:
+            pending = p
+            pending_t = e1
+        else:
+            _score(st, p, e1, jb, qk_fill)
+    if pending >= 0:
+        _recompute(st, rows, pending, pending_t, jb, fills)
+    _value_side(st, rows, np.inf, n, jb, fills)
+    end = clock[END]
+    for j in range(len(jobs)):
+        end = max(end, job_done[j])
+    return end, busy
+
+
+@njit(cache=True)
+def _run_jobs(st: tuple, p: int, t: float, jb: tuple) -> None:
+    """Queue the top-k jobs that follow position ``p`` (scored at ``t``) on their engine."""
+    clock, busy, _, _, _, job_done, _ = st
+    jobs, job_ptr, job_idx, engine, _ = jb
+    for q in range(job_ptr[p], job_ptr[p + 1]):
+        j = job_idx[q]
+        s = max(t, clock[engine])
+        clock[engine] = s + jobs[j]
+        busy[SHARED] += jobs[j]
+        job_done[j] = s + jobs[j]
+
+
+@njit(cache=True)
+def _score(st: tuple, p: int, e: float, jb: tuple, qk_fill: float) -> None:
+    """Position ``p`` releases its key SRAM slot at ``e`` and is scored after the pipeline fill."""
+    release, scored = st[2], st[3]
+    release[p] = e
+    scored[p] = e + qk_fill
+    if not jb[4]:
+        _run_jobs(st, p, scored[p], jb)
+
+
+@njit(cache=True)
+def _recompute(st: tuple, rows: np.ndarray, p: int, t: float, jb: tuple, fills: tuple) -> None:
+    """The LSB re-fetch and recompute pass of position ``p``, requested at ``t``."""
+    _value_side(st, rows, t, 0, jb, fills)
+    e = _consume(st[0], st[1], QK, t, rows[p, L_DRAM], rows[p, RQ_C], fills[0])
+    _score(st, p, e, jb, fills[1])
+
+
+@njit(cache=True)
+def _value_side(st: tuple, rows: np.ndarray, until: float, stop: int, jb: tuple, fills: tuple) -> None:
+    """Advance the value side through the scored items whose value fetch is requested by ``until``
+    (and through position ``stop`` regardless)."""
+    clock, busy, _, scored, vrelease, _, cursor = st
+    n = rows.shape[0]
+    while cursor[0] < n and scored[cursor[0]] < np.inf:
+        v = cursor[0]
+        vtc = rows[v, VTOPK_C]
+        ready = scored[v]
+        if vtc > 0:
+            ready = max(ready, clock[VTOP]) + vtc
+        acquire = max(ready, vrelease[v - 2]) if v >= 2 else ready  # two value SRAM slots
+        if acquire > until and v >= stop:
+            return
+        if vtc > 0:
+            clock[VTOP] = ready
+            busy[VTOP] += vtc
+        e = _consume(clock, busy, PV, acquire, rows[v, V_DRAM], rows[v, PV_C], fills[0])
+        vrelease[v] = e + fills[2]
+        clock[END] = max(clock[END], vrelease[v])
+        if jb[4]:
+            _run_jobs(st, v, scored[v], jb)
+        cursor[0] += 1
+
+
+def warm() -> None:
+    """Compile (or load from numba's on-disk cache) the kernel on a tiny input, so that worker
+    processes started afterwards find it cached instead of each compiling it."""
+    empty = np.zeros(0, np.int64)
+    _pipeline(np.zeros((1, 8)), np.zeros(0), np.zeros(2, np.int64), empty, np.zeros(2, np.int64), empty,
+              empty, 0.0, 0.0, 0.0, False)

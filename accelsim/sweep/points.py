@@ -1,0 +1,213 @@
+"""Design points: expansion of a sweep's axes, resolution against the base, stable config hashes.
+
+Resolution happens once in the driver: presets and files are read once, every point becomes plain
+dicts (hardware, policy) that workers validate and simulate, and every point gets a hash of its
+fully resolved configuration, which is what the result store keys finished work on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import TypeAdapter, ValidationError
+
+from accelsim.config import Hardware, Policy, deep_merge
+from accelsim.config import _resolve as resolve_ref
+from accelsim.config.base import describe_validation_error
+from accelsim.errors import InputError
+from accelsim.sweep.spec import Sweep
+
+_POLICY = TypeAdapter(Policy)
+
+
+@dataclass(frozen=True)
+class PlanKey:
+    """What a WorkPlan depends on: the workload, the policy, the phases and the pivot seed."""
+
+    workload: str  # resolved path
+    workload_sha: str
+    policy: str  # JSON of the validated policy
+    phases: str
+    seed: int
+
+
+@dataclass
+class Point:
+    """One design point, resolved."""
+
+    index: int
+    values: dict[str, Any]
+    """Axis path -> value."""
+    point_id: str = ""
+    hw: str = ""
+    """Validated hardware config as JSON, empty when ``error`` is set."""
+    plan: PlanKey | None = None
+    error: str = ""
+    """Why the point cannot be simulated (its configuration fails validation)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """hardware, policy and workload names for the table."""
+
+
+def grid_size(groups: list[dict[str, list[Any]]]) -> int:
+    return math.prod(len(next(iter(g.values()))) for g in groups)
+
+
+def grid_point(groups: list[dict[str, list[Any]]], index: int) -> dict[str, Any]:
+    """The ``index``-th point of the grid of ``groups`` (last group varies fastest)."""
+    out: dict[str, Any] = {}
+    for g in reversed(groups):
+        index, i = divmod(index, len(next(iter(g.values()))))
+        out.update({k: v[i] for k, v in g.items()})
+    return {k: out[k] for g in groups for k in g}
+
+
+def expand(sweep: Sweep) -> list[dict[str, Any]]:
+    """Points of a grid or random search (nsga2 asks for its points as it goes)."""
+    groups = sweep.groups()
+    n = grid_size(groups)
+    if sweep.search.method == "random":
+        rng = np.random.default_rng(sweep.search.seed)
+        picks = rng.choice(n, size=min(sweep.search.samples or n, n), replace=False)
+        return [grid_point(groups, int(i)) for i in picks]
+    return [grid_point(groups, i) for i in range(n)]
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+@cache
+def file_sha(path: str) -> str:
+    """SHA-256 of a file's bytes (so a moved workload keeps its points' hashes)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Resolver:
+    """Turns axis values into resolved points against a sweep's base."""
+
+    def __init__(self, sweep: Sweep, source: str | Path) -> None:
+        self.sweep = sweep
+        self.source = str(source)
+        self.root = Path(source).resolve().parent
+        self._refs: dict[tuple[str, str], dict[str, Any]] = {}
+        self._policies: dict[str, tuple[str, str, str]] = {}
+        self._workloads: dict[str, tuple[str, str]] = {}
+
+    def _ref(self, kind: str, ref: str | dict[str, Any], field_name: str) -> dict[str, Any]:
+        """A preset name, file (relative to the sweep) or inline mapping as a plain dict."""
+        if isinstance(ref, dict):
+            data = dict(ref)
+            parent = data.pop("extends", None)
+            return deep_merge(self._ref(kind, parent, field_name), data) if parent is not None else data
+        key = (kind, ref)
+        if key not in self._refs:
+            path = self.root / ref
+            target = str(path) if ref.endswith((".yaml", ".yml")) or path.exists() else ref
+            try:
+                self._refs[key] = resolve_ref(kind, target)[0]
+            except InputError as err:
+                raise InputError(self.source, field_name, err.message if err.source is None else str(err)) from None
+        return self._refs[key]
+
+    def workload(self, ref: str, field_name: str = "base.workload") -> tuple[str, str]:
+        """(resolved path, SHA-256) of a workload file named relative to the sweep file."""
+        if ref not in self._workloads:
+            path = (self.root / ref).resolve()
+            if not path.is_file():
+                raise InputError(self.source, field_name, f"workload file {str(path)!r} does not exist")
+            self._workloads[ref] = str(path), file_sha(str(path))
+        return self._workloads[ref]
+
+    def check(self) -> None:
+        """Read every base and swapped reference (presets, files, workloads) once: errors surface
+        before any point runs."""
+        b = self.sweep.base
+        axes = {k: v for g in self.sweep.groups() for k, v in g.items()}
+        for ref in [b.hw, *axes.get("hw", [])]:
+            self._ref("hardware", ref, "axes.hw" if ref is not b.hw else "base.hw")
+        for ref in [b.policy, *axes.get("policy", [])]:
+            self._ref("policy", ref, "axes.policy" if ref is not b.policy else "base.policy")
+        for ref in [b.workload, *axes.get("workload", [])]:
+            self.workload(ref, "axes.workload" if ref is not b.workload else "base.workload")
+
+    def resolve(self, index: int, values: dict[str, Any]) -> Point:
+        """Apply ``values`` to the base; a configuration that fails validation becomes an error."""
+        b = self.sweep.base
+        refs = {"hw": values.get("hw", b.hw), "policy": values.get("policy", b.policy),
+                "workload": values.get("workload", b.workload)}
+        where = {k: f"axes.{k}" if k in values else f"base.{k}" for k in refs}
+        hw = self._ref("hardware", refs["hw"], where["hw"])
+        pol = self._ref("policy", refs["policy"], where["policy"])
+        for path, v in values.items():
+            root, _, rest = path.partition(".")
+            if rest:
+                over: Any = v
+                for part in reversed(rest.split(".")):
+                    over = {part: over}
+                if root == "hw":
+                    hw = deep_merge(hw, over)
+                else:
+                    pol = deep_merge(pol, over)
+        wl_path, wl_sha = self.workload(refs["workload"])
+        point = Point(index=index, values=values)
+        errors = []
+        try:
+            hw_model = Hardware.model_validate(hw)
+            point.hw = hw_json = hw_model.model_dump_json()  # fields in model order: canonical
+        except ValidationError as err:
+            loc, msg = describe_validation_error(err, Hardware)
+            errors.append(f"hardware {loc}: {msg}" if loc else f"hardware: {msg}")
+            hw_model, hw_json = None, _canonical(hw)
+        pol_json, pol_name, pol_error = self._policy(_canonical(pol))
+        if pol_error:
+            errors.append(pol_error)
+        config = "|".join([hw_json, pol_json, wl_sha, b.phases, str(b.seed), self.sweep.timing])
+        point.point_id = hashlib.sha256(config.encode()).hexdigest()[:16]
+        point.labels = {"hardware": hw_model.name if hw_model else str(hw.get("name", "")),
+                        "policy": pol_name, "workload": Path(wl_path).name}
+        if errors:
+            point.error = "; ".join(errors)
+        else:
+            point.plan = PlanKey(wl_path, wl_sha, pol_json, b.phases, b.seed)
+        return point
+
+    def _policy(self, raw: str) -> tuple[str, str, str]:
+        """(canonical JSON, name, error) of a merged policy mapping given as canonical JSON; cached,
+        since most sweeps have few distinct policies."""
+        if raw not in self._policies:
+            pol = json.loads(raw)
+            try:
+                if "name" not in pol:
+                    raise InputError(None, "policy.name", "missing; expected one of: spatten, dense")
+                model = _POLICY.validate_python(pol)
+                self._policies[raw] = (model.model_dump_json(), model.name, "")
+            except ValidationError as err:
+                loc, msg = describe_validation_error(err)
+                why = f"policy {loc}: {msg}" if loc else f"policy: {msg}"
+                self._policies[raw] = (raw, str(pol.get("name", "")), why)
+            except InputError as err:
+                self._policies[raw] = (raw, "", f"policy: {err.message}")
+        return self._policies[raw]
+
+    def resolve_all(self, points: list[dict[str, Any]], start: int = 0) -> list[Point]:
+        return [self.resolve(start + i, v) for i, v in enumerate(points)]
+
+
+def chunks(points: list[Point], size: int) -> list[list[Point]]:
+    """Group simulable points by WorkPlan, then cut each group into chunks of at most ``size``."""
+    by: dict[PlanKey, list[Point]] = {}
+    for p in points:
+        if p.plan is not None:
+            by.setdefault(p.plan, []).append(p)
+    return [g[i:i + size] for g in by.values() for i in range(0, len(g), size)]

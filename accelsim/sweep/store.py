@@ -1,0 +1,87 @@
+"""The result store: a directory of Parquet part files, one row per design point.
+
+Rows are buffered and written as part files ``results/part-<n>-<uuid>.parquet``, each written to a
+temporary name and renamed into place, so a part is either whole or absent: a run killed at any
+moment loses at most the rows not yet flushed, and a rerun recomputes exactly those. Reading
+concatenates the parts and keeps one row per ``point_id`` (the first written), so even two runs
+racing on one directory never yield a duplicate. ``compact`` folds the parts into one the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+FLUSH_ROWS = 512  # rows per part: large enough that a fast sweep writes few files
+FLUSH_SECONDS = 2.0  # ... and at most this much finished work is ever at risk
+
+
+class ResultStore:
+    """Append-only, crash-safe result table in ``root/results``."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.dir = Path(root) / "results"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._buf: list[dict[str, Any]] = []
+        self._last = time.monotonic()
+
+    def parts(self) -> list[Path]:
+        return sorted(self.dir.glob("part-*.parquet"))
+
+    def read(self) -> pd.DataFrame:
+        """Every finished row, one per point, in point order."""
+        return read_results(self.dir.parent)
+
+    def done(self) -> set[str]:
+        """Point ids already stored."""
+        ids: set[str] = set()
+        for part in self.parts():
+            ids.update(pd.read_parquet(part, columns=["point_id"])["point_id"])
+        return ids
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        self._buf.extend(rows)
+        if len(self._buf) >= FLUSH_ROWS or time.monotonic() - self._last >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rows as one part file, atomically."""
+        self._last = time.monotonic()
+        if not self._buf:
+            return
+        _write_part(self.dir, pd.DataFrame(self._buf))
+        self._buf = []
+
+    def compact(self) -> None:
+        """Fold all parts into one (write the new part, then remove the old ones)."""
+        self.flush()
+        old = self.parts()
+        if len(old) > 1:
+            _write_part(self.dir, self.read())
+            for part in old:
+                part.unlink()
+
+
+def _write_part(directory: Path, df: pd.DataFrame) -> Path:
+    name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+    tmp = directory / f".{name}.tmp"
+    df.to_parquet(tmp, index=False)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, directory / name)
+    return directory / name
+
+
+def read_results(root: str | Path) -> pd.DataFrame:
+    """The results table of a sweep directory: one row per point, ordered by ``point_index``."""
+    parts = sorted((Path(root) / "results").glob("part-*.parquet"))
+    if not parts:
+        return pd.DataFrame()
+    df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    df = df.drop_duplicates("point_id", keep="first")
+    return df.sort_values("point_index", kind="stable").reset_index(drop=True)

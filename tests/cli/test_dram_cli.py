@@ -1,0 +1,67 @@
+"""``accelsim dram replay``: output keys, errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from accelsim.cli import main
+from accelsim.hw.dram import write_trace
+
+
+@pytest.fixture
+def trace(tmp_path):
+    path = tmp_path / "t.trace"
+    write_trace(path, np.arange(256) * 32, np.zeros(256))
+    return path
+
+
+def test_json_keys(trace, capsys):
+    main(["dram", "replay", str(trace), "--dram", "hbm2-spatten", "--issue", "per-channel",
+          "--json"])
+    out = json.loads(capsys.readouterr().out)
+    for key in ("cycles", "seconds", "gbps", "row_hit_rate", "energy_j"):
+        assert key in out
+    assert out["requests"] == 256
+    assert out["seconds"] == pytest.approx(out["cycles"] * 1e-9)
+
+
+def test_text_output(trace, capsys):
+    main(["dram", "replay", str(trace), "--dram", "ddr4-2400"])
+    out = capsys.readouterr().out
+    assert out.startswith("ddr4-2400 (DDR4), in-order issue, 256 requests")
+    assert "row hits" in out
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "accelsim.cli", *args], capture_output=True,
+                          text=True, check=False)
+
+
+def test_bad_trace_line(tmp_path):
+    path = tmp_path / "bad.trace"
+    path.write_text("0x0 READ 0\n0x40 READ soon\n")
+    r = run("dram", "replay", str(path))
+    assert r.returncode == 2
+    assert r.stderr.strip().endswith(
+        "bad.trace: field 'line 2': cycle must be a non-negative integer, not 'soon'")
+    assert "Traceback" not in r.stderr
+
+
+def test_bad_dram_yaml(trace, tmp_path):
+    path = tmp_path / "dram.yaml"
+    path.write_text("name: x\nstandard: DDR4\nsource: test\n")
+    r = run("dram", "replay", str(trace), "--dram", str(path))
+    assert r.returncode == 2
+    assert "dram.yaml: field 'organisation': Field required" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_bad_issue_mode(trace):
+    r = run("dram", "replay", str(trace), "--issue", "random")
+    assert r.returncode == 2
+    assert "must be one of in-order, per-channel" in r.stderr

@@ -1,0 +1,176 @@
+"""The bank-aware DRAM model: address decoding, row-buffer outcomes, timing, energy, state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from accelsim.hw.dram import DramModel, decode, load_dram, replay
+
+HBM = load_dram("hbm2-spatten")  # 32 pseudo-channels, rorabgbachco, 32 B accesses, 1 KB rows
+DDR4 = load_dram("ddr4-2400")  # 1 channel, 2 ranks, rochrababgco, 64 B accesses
+
+
+def row_addr(spec, **fields) -> int:
+    """Byte address of the given address fields (others 0)."""
+    return sum(v << spec.field_bits[k][0] for k, v in fields.items())
+
+
+class TestDecode:
+    def test_fields_round_trip(self):
+        addr = np.array([row_addr(HBM, ch=5, bg=2, ba=3, ro=77, co=9)])
+        d = decode(HBM, addr)
+        assert (d.channel[0], d.bankgroup[0], d.row[0]) == (5, 2, 77)
+        assert d.bank[0] == (5 * 4 + 2) * 4 + 3
+
+    def test_channel_interleave_of_hbm_mapping(self):
+        # rorabgbachco: 32 columns x 32 B = 1 KB of a row, then the next pseudo-channel
+        d = decode(HBM, np.array([0, 1023, 1024, 32 * 1024]))
+        assert d.channel.tolist() == [0, 0, 1, 0]
+        assert d.bank.tolist()[3] == 1  # after all channels: next bank
+
+
+class TestRowBuffer:
+    def test_hit_miss_conflict(self):
+        a = row_addr(HBM, ro=1)
+        b = row_addr(HBM, ro=2)
+        m = DramModel(HBM, issue="per-channel")
+        # first access misses (bank closed), a second access to the row hits, then a conflict
+        r1 = m.simulate(np.array([a, a + 32]), np.array([0, 0]))
+        r2 = m.simulate(np.array([b]), np.array([1000]))
+        assert r1.outcome.tolist() == [1, 0]
+        assert r2.outcome.tolist() == [2]
+        s = m.stats()
+        assert (s.row_hits, s.row_misses, s.row_conflicts) == (1, 1, 1)
+
+    def test_fr_fcfs_groups_a_rows_hits_inside_the_window(self):
+        a, b = row_addr(DDR4, ro=1), row_addr(DDR4, ro=2)
+        s = replay(DDR4, np.array([a, b, a + 64, b + 64]), issue="per-channel")
+        assert s.row_hits == 2  # a, a+64 then b, b+64
+
+
+class TestTiming:
+    def test_idle_read_latency(self):
+        t = HBM.timing
+        m = DramModel(HBM, issue="per-channel")
+        r = m.simulate(np.array([0]), np.array([100]))
+        # arrival, 1 cycle into the command queue, 1 to issue; ACT, tRCD, READ, CL + burst
+        assert r.completion[0] == 100 + 2 + t.tRCD + t.CL + HBM.burst_cycles
+
+    def test_row_hits_stream_at_the_bus_rate(self):
+        n = 32  # one 1 KB row of one pseudo-channel
+        r = replay(HBM, np.arange(n) * 32, issue="per-channel")
+        first = 2 + HBM.timing.tRCD + HBM.timing.CL + HBM.burst_cycles
+        assert r.cycles == first + (n - 1) * max(HBM.burst_cycles, HBM.timing.tCCD_L)
+
+    def test_same_bank_conflicts_pay_the_row_cycle(self):
+        t = DDR4.timing
+        rows = np.array([row_addr(DDR4, ro=r) for r in range(1, 9)])
+        s = replay(DDR4, rows, issue="per-channel")
+        assert s.row_conflicts == 7
+        assert s.cycles >= 7 * t.rc
+
+    def test_in_order_issue_is_never_faster(self):
+        rng = np.random.default_rng(1)
+        addr = rng.integers(0, 1 << 24, 2000) * 32
+        fast = replay(HBM, addr, issue="per-channel")
+        slow = replay(HBM, addr, issue="in-order")
+        assert slow.cycles >= fast.cycles
+        assert slow.cycles >= len(addr)  # one request per cycle
+
+    def test_pruning_scatters_rows_and_lowers_the_hit_rate(self):
+        rows = np.arange(4096, dtype=np.int64)
+        dense = replay(HBM, rows * 32, issue="per-channel")
+        kept = np.sort(np.random.default_rng(0).choice(4096, 410, replace=False))
+        pruned = replay(HBM, kept * 128, issue="per-channel")  # 128 B token rows, 10% kept
+        assert pruned.row_hit_rate < dense.row_hit_rate - 0.2
+
+    def test_refresh_blocks_the_rank(self):
+        t = HBM.timing
+        m = DramModel(HBM, issue="per-channel")
+        r = m.simulate(np.array([0]), np.array([t.tREFI + 1]))
+        assert r.issue[0] >= t.tREFI + t.tRFC
+
+
+class TestBandwidthModelDiffers:
+    """The bandwidth model (bytes / peak) is right for streams, far off for scattered rows."""
+
+    @staticmethod
+    def bandwidth_cycles(spec, n: int) -> float:
+        o = spec.organisation
+        return n * o.access_bytes / (o.channels * o.access_bytes / spec.burst_cycles)
+
+    def test_streaming_is_close_to_peak(self):
+        n = 1 << 16
+        s = replay(HBM, np.arange(n) * 32, issue="per-channel")
+        assert s.cycles == pytest.approx(self.bandwidth_cycles(HBM, n), rel=0.15)
+
+    def test_random_rows_are_several_times_slower(self):
+        n = 1 << 14
+        addr = np.random.default_rng(3).integers(0, 1 << 25, n) * 32
+        s = replay(HBM, addr, issue="per-channel")
+        assert s.cycles > 3 * self.bandwidth_cycles(HBM, n)
+
+
+class TestState:
+    def test_chunks_and_calls_compose(self):
+        rng = np.random.default_rng(5)
+        addr = rng.integers(0, 1 << 22, 1024) * 32
+        arr = np.sort(rng.integers(0, 3000, 1024))
+        whole = DramModel(HBM, chunk=512)
+        a = whole.simulate(addr, arr).completion
+        split = DramModel(HBM, chunk=512)
+        b = np.r_[split.simulate(addr[:512], arr[:512]).completion,
+                  split.simulate(addr[512:], arr[512:]).completion]
+        assert np.array_equal(a, b)
+        assert whole.stats() == split.stats()
+
+    def test_reset(self):
+        m = DramModel(HBM)
+        m.simulate(np.arange(64) * 32, np.zeros(64))
+        m.reset()
+        assert m.stats().requests == 0
+        assert m.simulate(np.array([0]), np.array([0])).outcome[0] == 1
+
+    def test_empty_batch(self):
+        r = DramModel(HBM).simulate(np.zeros(0, dtype=np.int64))
+        assert len(r.completion) == 0
+
+
+class TestEnergy:
+    def test_components(self):
+        p, t = DDR4.power, DDR4.timing
+        s = replay(DDR4, np.array([0, 64]), issue="per-channel")
+        scale = p.VDD * DDR4.organisation.devices_per_rank * t.tCK_ns
+        assert s.energy_pj["act"] == pytest.approx((p.IDD0 - p.IDD3N) * t.tRAS * scale)
+        assert s.energy_pj["read"] == pytest.approx(
+            2 * (p.IDD4R - p.IDD3N) * DDR4.burst_cycles * scale)
+        assert s.energy_pj["pre"] == 0
+        assert s.energy_pj["background"] > 0
+        assert s.energy_j == pytest.approx(sum(s.energy_pj.values()) * 1e-12)
+
+    def test_writes_use_write_current(self):
+        s = replay(DDR4, np.array([0, 64]), is_write=np.array([True, False]))
+        assert s.energy_pj["write"] > 0
+
+
+class TestErrors:
+    def test_bad_issue_mode(self):
+        with pytest.raises(ValueError, match=r"^issue must be one of"):
+            DramModel(HBM, issue="sideways")
+
+    def test_negative_address(self):
+        with pytest.raises(ValueError, match=r"^addresses must be non-negative$"):
+            DramModel(HBM).simulate(np.array([-64]))
+
+    def test_arrival_length(self):
+        with pytest.raises(ValueError, match=r"^arrival has 1 entries for 2 addresses$"):
+            DramModel(HBM).simulate(np.array([0, 32]), np.array([0]))
+
+    def test_arrival_range(self):
+        with pytest.raises(ValueError, match=r"^arrival cycles must be in 0\.\.549755813888$"):
+            DramModel(HBM).simulate(np.array([0]), np.array([-1]))
+
+    def test_write_flags_length(self):
+        with pytest.raises(ValueError, match=r"^is_write has 2 entries for 1 addresses$"):
+            DramModel(HBM).simulate(np.array([0]), is_write=np.array([True, False]))

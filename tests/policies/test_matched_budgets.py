@@ -1,0 +1,100 @@
+"""All policies at matched KV budgets: the oracle bounds them, more budget never hurts, and every
+preset plans and simulates."""
+
+import pytest
+
+from accelsim import api
+from accelsim.config import load_hardware, load_policy, preset_names
+from accelsim.errors import InputError
+from accelsim.policies import POLICIES, make_plan
+from accelsim.trace.synthetic import synthetic_trace
+from tests.conftest import CSV_PRUNED
+
+BUDGETED = ("oracle", "streaming", "h2o", "snapkv", "duo", "recycled", "a2ats")
+BUDGETS = (0.1, 0.2, 0.5)
+
+
+@pytest.fixture(scope="module")
+def trace():
+    return synthetic_trace(layers=2, heads=4, head_dim=32, prompt_len=80, decode_steps=8, seed=4)
+
+
+@pytest.fixture(scope="module")
+def plans(trace):
+    return {(name, b): make_plan(load_policy(name, {"budget": b}), trace, phases="decode").requests
+            for name in BUDGETED for b in BUDGETS}
+
+
+@pytest.mark.parametrize("name", BUDGETED[1:])
+@pytest.mark.parametrize("budget", BUDGETS)
+def test_oracle_bounds_mass_recall(plans, name, budget):
+    # per request: a policy attending at most as many rows as the oracle never holds more mass;
+    # on average (policies may keep a few more rows: the new one, generated ones) neither
+    oracle, other = plans[("oracle", budget)], plans[(name, budget)]
+    fits = other["pv_rows"] <= oracle["pv_rows"]
+    assert (other["mass_recall"][fits] <= oracle["mass_recall"][fits] + 1e-12).all()
+    assert other["mass_recall"].mean() <= oracle["mass_recall"].mean()
+
+
+@pytest.mark.parametrize("name", BUDGETED)
+def test_more_budget_never_lowers_recall(plans, name):
+    recall = [plans[(name, b)]["mass_recall"].mean() for b in BUDGETS]
+    assert recall == sorted(recall)
+    kept = [plans[(name, b)]["pv_rows"].sum() for b in BUDGETS]
+    assert kept == sorted(kept)
+
+
+def test_oracle_recall_is_monotone_per_request(plans):
+    lo, hi = plans[("oracle", 0.1)], plans[("oracle", 0.5)]
+    assert (lo["mass_recall"] <= hi["mass_recall"] + 1e-12).all()
+
+
+@pytest.mark.parametrize("name", sorted(set(preset_names("policy")) - {"spatten", "dense"}))
+def test_preset_plans_and_simulates(trace, name):
+    pol = load_policy(name)
+    assert pol.name == name and name in POLICIES
+    plan = api.plan(pol, trace)
+    assert plan.meta["policy"] == name and plan.has_quality
+    r = plan.requests
+    assert r["mass_recall"].between(0, 1 + 1e-9).all() and r["topk_recall"].between(0, 1).all()
+    # requests in (prefill, step, layer, head) order, top-k jobs after an existing request
+    keys = list(zip(~r["prefill"], r["step"], r["layer"], r["head"], strict=True))
+    assert keys == sorted(keys)
+    assert plan.topk["request"].between(0, len(r) - 1).all()
+    res, _ = api.simulate(load_hardware("spatten"), plan)
+    assert res.cycles > 0 and res.energy_j > 0 and res.quality is not None
+    decode = api.plan(pol, trace, phases="decode")
+    res, _ = api.simulate(load_hardware("spatten"), decode)
+    assert res.dram_bytes == pytest.approx(sum(decode.dram_bytes().values()))
+
+
+@pytest.fixture(scope="module")
+def request_trace():
+    return api.load_workload(CSV_PRUNED)
+
+
+@pytest.mark.parametrize("name", BUDGETED)
+def test_request_traces_are_rejected(request_trace, name):
+    wp = request_trace
+    with pytest.raises(InputError, match=f"policy '{name}' needs a tensor trace"):
+        make_plan(load_policy(name), wp)
+
+
+def test_missing_name_lists_every_policy(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("budget: 0.2\n")
+    with pytest.raises(InputError, match=r"missing; expected one of: spatten, dense, oracle, streaming, h2o, "
+                                         r"snapkv, duo, recycled, a2ats, zipcache$"):
+        load_policy(path)
+
+
+@pytest.mark.parametrize("name", ["spatten", "h2o"])
+def test_unknown_engine_is_an_input_error(trace, name):
+    with pytest.raises(InputError, match=r"^field 'policy\.engine': unknown top-k engine 'nope'; expected one of: "):
+        make_plan(load_policy(name, {"engine": "nope"}), trace)
+
+
+@pytest.mark.parametrize("name", ["h2o", "a2ats", "zipcache"])
+def test_seeded_plans_repeat(trace, name):
+    a, b = (make_plan(load_policy(name), trace, phases="decode") for _ in range(2))
+    assert a.requests.equals(b.requests) and a.topk.equals(b.topk)

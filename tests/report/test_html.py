@@ -1,0 +1,106 @@
+"""The report page and its figures, without a browser: which figures a table supports, the page is
+self-contained, a 1,000-point sweep stays small, and the figure helpers compute the right things."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from accelsim.report import load_results, render, results_from_table
+from accelsim.report.figures import bar_points, energy_group, pareto_mask, roofs, short, si
+from tests.report.conftest import synthetic_sweep
+
+MAX_BYTES = 10 * 2**20
+
+
+def test_sweep_sections_and_notes(sweep_dir):
+    page, names = render(load_results(sweep_dir))
+    assert names == ["pareto", "parallel", "energy", "latency", "roofline", "quality"]
+    assert "16 finished points; swept: policy.name, hw.qk.multipliers" in page
+    assert "per-head heatmaps and DRAM timeline: the results hold no per-request tables" in page
+
+
+def test_page_is_self_contained(sweep_dir):
+    page, _ = render(load_results(sweep_dir))
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)
+    specs = re.findall(r"<script type='application/json' id='data-fig-(\w+)'>(.*?)</script>", page, re.S)
+    assert [name for name, _ in specs] == ["pareto", "parallel", "energy", "latency", "roofline", "quality"]
+    for _, spec in specs:
+        assert json.loads(spec)["data"]
+
+
+def test_no_quality_no_parallel(sweep_table):
+    t = sweep_table[sweep_table["policy.name"] == "dense"].drop(columns=["quality_mass_recall", "quality_out_err"])
+    t = t[t["hw.qk.multipliers"] == 512].iloc[:1]
+    res = results_from_table(pd.concat([t, t.assign(point_id="other")]), "t")
+    page, names = render(res)
+    assert names == ["pareto", "energy", "latency", "roofline"]
+    assert "parallel coordinates: no config column differs between the points" in page
+    assert "quality vs cost: no quality proxies" in page
+    assert "dashed: the configs&#x27; bandwidth and compute roofs." in page
+    page, _ = render(results_from_table(sweep_table.drop(columns=["hw.pv.multipliers"]), "t"))
+    assert "dashed: the configs&#x27; bandwidth roofs (compute roofs need the hw.qk.multipliers" in page
+
+
+def test_failed_points_listed(sweep_table):
+    t = sweep_table.copy()
+    t.loc[2, ["status", "error"]] = ["error", "key SRAM too small for 1024 tokens"]
+    page, _ = render(results_from_table(t, "t"))
+    assert "15 finished points, 1 failed" in page and "key SRAM too small for 1024 tokens" in page
+
+
+def test_thousand_points_under_10_mb(sweep_table):
+    big = synthetic_sweep(sweep_table, 1000)
+    page, names = render(results_from_table(big, "big"))
+    assert len(names) == 6
+    size = len(page.encode())
+    assert size < MAX_BYTES, size
+
+
+def test_pareto_mask_against_brute_force():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame(rng.integers(0, 6, (60, 2)), columns=["a", "b"])
+    expect = [not any((o <= r).all() and (o < r).any() for o in df.to_numpy()) for r in df.to_numpy()]
+    assert list(pareto_mask(df, ["a", "b"])) == expect
+
+
+def test_bar_points_keep_small_tables_and_thin_the_front(sweep_table):
+    assert len(bar_points(sweep_table.iloc[:12])) == 12
+    big = synthetic_sweep(sweep_table, 1000)
+    sel = bar_points(big)
+    assert len(sel) <= 12 and pareto_mask(big, ["cycles", "energy_j"])[sel.index].all()
+    assert sel["cycles"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize(("values", "factor", "unit"), [
+    ([3.1e-3], 1e3, "mJ"), ([999.0], 1.0, "J"), ([1000.0], 1e-3, "kJ"), ([2e-6, 1e-7], 1e6, "µJ"), ([0.0], 1.0, "J"),
+])
+def test_si(values, factor, unit):
+    assert si(np.array(values), "J") == pytest.approx((factor, unit))
+
+
+@pytest.mark.parametrize(("component", "group"), [
+    ("dram", "DRAM"), ("sram_key", "SRAM"), ("sram_value", "SRAM"), ("topk", "top-k"), ("qk", "compute"),
+    ("fetcher", "compute"),
+])
+def test_energy_group(component, group):
+    assert energy_group(component) == group
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0, "0"), (512, "512"), (0.05, "0.05"), (9999, "9999"), (46130.0, "46.1k"), (1.2e-5, "12µ"), (-3e6, "-3M"),
+])
+def test_short(value, text):
+    assert short(value) == text
+
+
+def test_roofs_from_results_and_config(sweep_table):
+    """Bandwidth roof from the result columns alone (32 GB/s per channel); compute roof from the multipliers."""
+    r = roofs(sweep_table)
+    assert list(r["bw"]) == list(sweep_table["hw.dram.channels"] * 32.0)
+    assert list(r["compute"]) == list(2.0 * (sweep_table["hw.qk.multipliers"] + 512))
+    assert list(roofs(sweep_table.drop(columns=["hw.qk.multipliers"])).columns) == ["bw"]

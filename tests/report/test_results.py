@@ -1,0 +1,88 @@
+"""Loading results tables: good directories, and every kind of bad one as a clear one-line error."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from accelsim import __version__
+from accelsim.errors import InputError
+from accelsim.report.results import flatten, load_results, results_from_table
+from tests.report.conftest import write_parts
+
+
+def test_flatten_paths_and_lists():
+    assert flatten("hw", {"qk": {"multipliers": 512}, "name": "x", "keep": [0.5, 0.25]}) == {
+        "hw.qk.multipliers": 512, "hw.name": "x", "hw.keep": "[0.5, 0.25]"}
+
+
+def test_sweep_dir_loads_all_parts(sweep_dir, sweep_table):
+    res = load_results(sweep_dir)
+    assert len(res.points) == len(sweep_table) == 16 and res.failed.empty  # pareto.parquet beside: not read
+    assert list(res.points["point_index"]) == list(range(16))
+    assert load_results(sweep_dir / "results").points.equals(res.points)
+    assert set(res.swept) == {"policy.name", "hw.qk.multipliers", "hw.topk.parallelism", "hw.dram.channels"}
+    assert res.requests is None and res.dram is None
+
+
+def test_preset_references_are_config(sweep_table):
+    t = sweep_table.assign(policy_ref=sweep_table["policy.name"]).drop(columns=["policy.name"])
+    assert "policy_ref" in results_from_table(t, "t").swept
+
+
+def test_failed_points_split_and_resumed_duplicates_dropped(sweep_table):
+    t = sweep_table.copy()
+    t.loc[3, ["status", "error"]] = ["error", "SRAM too small"]
+    again = t.iloc[[0]].assign(wall_s=0.5)  # two runs raced on one directory: point 0 twice
+    res = results_from_table(pd.concat([again.assign(point_index=99), t], ignore_index=True), "t")
+    assert len(res.points) == 15 and list(res.failed["error"]) == ["SRAM too small"]
+    assert (res.points["point_id"] == t["point_id"][0]).sum() == 1
+    assert res.points["wall_s"].iloc[-1] == 0.5  # the first written kept, ordered by its point_index
+
+
+def fail(path) -> str:
+    with pytest.raises(InputError) as info:
+        load_results(path)
+    msg = str(info.value)
+    assert "\n" not in msg
+    return msg
+
+
+def test_empty_directory(tmp_path):
+    assert re.fullmatch(r".+: no results: the directory holds no \*\.parquet parts .+", fail(tmp_path))
+
+
+def test_missing_path(tmp_path):
+    assert fail(tmp_path / "nope").endswith("nope: does not exist")
+
+
+def test_truncated_part(tmp_path, sweep_table):
+    write_parts(tmp_path, sweep_table.to_dict("records"))
+    part = tmp_path / "results" / "part-00001.parquet"
+    part.write_bytes(part.read_bytes()[:200])
+    assert re.fullmatch(r".+part-00001\.parquet: not a readable Parquet file \(\w+\); a part still being "
+                        r"written or truncated by a crash\? Re-run or resume the sweep", fail(tmp_path))
+
+
+def test_foreign_table(tmp_path):
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "x.parquet")
+    assert re.search(r"x\.parquet: not an accelsim results table: missing columns point_id, status, ",
+                     fail(tmp_path))
+
+
+def test_other_version(tmp_path, sweep_table):
+    write_parts(tmp_path, sweep_table.assign(accelsim_version="0.0.1").to_dict("records"))
+    assert fail(tmp_path).endswith(f"results written by accelsim 0.0.1; this is accelsim {__version__}: "
+                                   "re-run the sweep with this version or install that one")
+
+
+def test_no_finished_point(tmp_path, sweep_table):
+    write_parts(tmp_path, sweep_table.assign(status="error", error="boom").to_dict("records"))
+    assert fail(tmp_path).endswith("no finished points: all 16 failed (first error: boom)")
+
+
+def test_zero_rows(tmp_path, sweep_table):
+    sweep_table.iloc[:0].to_parquet(tmp_path / "part-0.parquet")
+    assert fail(tmp_path).endswith("no results: the table holds no rows")

@@ -1,0 +1,164 @@
+"""Sweeps end to end: resumable and crash-safe results, determinism, Dask, NSGA-II, Pareto."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from accelsim.cli import main
+from accelsim.errors import InputError
+from accelsim.sweep import get_executor, pareto_front, read_results, run_sweep
+from accelsim.sweep.store import ResultStore
+from tests.conftest import ROOT
+
+GRID = {"hw.topk.parallelism": [2, 4, 8, 16], "hw.dram.channels": [2, 4, 8], "hw.qk.multipliers": [128, 512]}
+METRICS = ["cycles", "energy_j", "area_mm2", "dram_bytes", "busy_by_qk", "quality_mass_recall"]
+
+
+def metrics(table: pd.DataFrame) -> pd.DataFrame:
+    """The metric columns, one row per point, ordered by point id."""
+    return table.sort_values("point_id").set_index("point_id")[METRICS]
+
+
+def sweep_once(path, out, jobs=1, **kw):
+    with get_executor("local", jobs=jobs) as ex:
+        return run_sweep(path, out, executor=ex, **kw)
+
+
+def test_grid_rerun_skips_finished_points(write_sweep, tmp_path):
+    path = write_sweep(axes=GRID, constraints=["area_mm2 <= 4.0"])
+    first = sweep_once(path, tmp_path / "out")
+    assert (first.points, first.ran) == (24, 24)
+    t = first.table
+    assert len(t) == 24 and t["point_id"].is_unique and list(t["point_index"]) == list(range(24))
+    # the constraint: big arrays are over the area budget; their rows stay, marked with the reason
+    over = t[t["hw.qk.multipliers"] == 512]
+    assert (over["status"] == "infeasible").all() and over["error"].str.contains("violates area_mm2 <= 4").all()
+    assert (t.loc[t["hw.qk.multipliers"] == 128, "status"] == "ok").all()
+    again = sweep_once(path, tmp_path / "out")
+    assert (again.points, again.ran, again.skipped) == (24, 0, 24)
+    assert again.table.equals(t)
+
+
+def test_a_changed_sweep_needs_resume(write_sweep, tmp_path):
+    sweep_once(write_sweep(axes={"hw.topk.parallelism": [2, 4]}), tmp_path / "out")
+    grown = write_sweep(axes={"hw.topk.parallelism": [2, 4, 8]})
+    with pytest.raises(InputError, match=r"out: holds the results of another sweep \(.*\); pass --resume"):
+        sweep_once(grown, tmp_path / "out")
+    assert sweep_once(grown, tmp_path / "out", resume=True).ran == 1
+
+
+def test_infeasible_points_are_rows(write_sweep, tmp_path):
+    # a multiplier count that is no power of two fails the hardware model's own check
+    t = sweep_once(write_sweep(axes={"hw.qk.multipliers": [256, 384]}), tmp_path / "out").table
+    bad = t[t["hw.qk.multipliers"] == 384].iloc[0]
+    assert bad["status"] == "infeasible" and "must be a power of two, not 384" in bad["error"]
+    assert np.isnan(bad["cycles"]) and t.loc[t["hw.qk.multipliers"] == 256, "status"].item() == "ok"
+
+
+def test_same_sweep_same_table(write_sweep, tmp_path):
+    # bitwise-equal metrics across runs, worker counts and search orders
+    path = write_sweep(axes=GRID, search={"method": "random", "samples": 10, "seed": 5})
+    a = sweep_once(path, tmp_path / "a").table
+    b = sweep_once(path, tmp_path / "b", jobs=2).table
+    assert len(a) == 10
+    assert list(a["point_id"]) == list(b["point_id"])
+    pd.testing.assert_frame_equal(metrics(a), metrics(b), check_exact=True)
+
+
+def test_sigkill_then_rerun_equals_clean_run(write_sweep, tmp_path):
+    # event timing keeps the sweep running long enough to be killed part-way
+    path = write_sweep(axes={"hw.topk.parallelism": [1, 2, 4, 8, 16, 32, 64, 128],
+                             "hw.dram.channels": [1, 2, 4, 8, 16], "hw.softmax.parallelism": [4, 8]},
+                       timing="event")
+    cmd = [sys.executable, "-m", "accelsim.cli", "sweep", str(path), "-o", str(tmp_path / "killed"), "-j", "1"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = ResultStore(tmp_path / "killed")
+    deadline = time.monotonic() + 120
+    while not store.parts() and time.monotonic() < deadline:  # wait for the first part file
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = len(read_results(tmp_path / "killed"))
+    assert 0 < partial < 80, "the kill should land part-way"
+    rerun = sweep_once(path, tmp_path / "killed")
+    assert rerun.ran == 80 - partial
+    clean = sweep_once(path, tmp_path / "clean").table
+    t = read_results(tmp_path / "killed")
+    assert len(t) == 80 and t["point_id"].is_unique
+    assert list(t["point_id"]) == list(clean["point_id"])
+    pd.testing.assert_frame_equal(metrics(t), metrics(clean), check_exact=True)
+
+
+def test_dask_worker_killed_mid_sweep(write_sweep, tmp_path):
+    pytest.importorskip("dask.distributed")
+    path = write_sweep(axes={"hw.topk.parallelism": [1, 2, 4, 8, 16, 32], "hw.dram.channels": [2, 4, 8, 16]},
+                       timing="event")
+    killed = []
+    with get_executor("dask", workers=2) as ex:
+        pids = ex.client.run(os.getpid)
+
+        def kill_one(n, total):
+            if n > 0 and not killed:  # once work is flowing, SIGKILL a worker process
+                pid = next(iter(pids.values()))
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+        out = run_sweep(path, tmp_path / "dask", executor=ex, progress=kill_one)
+    assert killed
+    clean = sweep_once(path, tmp_path / "clean").table
+    assert len(out.table) == 24 and out.table["point_id"].is_unique
+    pd.testing.assert_frame_equal(metrics(out.table), metrics(clean), check_exact=True)
+
+
+def test_nsga2_is_seeded_and_resumable(write_sweep, tmp_path):
+    pytest.importorskip("optuna")
+    path = write_sweep(axes=GRID, search={"method": "nsga2", "trials": 16, "population": 8, "seed": 1},
+                       objectives={"cycles": "min", "area_mm2": "min"})
+    a = sweep_once(path, tmp_path / "a")
+    assert 0 < a.points <= 16 and a.ran == a.points
+    assert sweep_once(path, tmp_path / "a").ran == 0  # every trial's point is already stored
+    b = sweep_once(path, tmp_path / "b").table
+    pd.testing.assert_frame_equal(metrics(a.table), metrics(b), check_exact=True)
+
+
+def test_pareto_front():
+    t = pd.DataFrame({"status": ["ok"] * 5 + ["infeasible"], "cycles": [1, 2, 3, 2, 4, 0],
+                      "energy_j": [5, 3, 1, 4, 1, 0], "point_index": range(6)})
+    front = pareto_front(t, {"cycles": "min", "energy_j": "min"})
+    assert list(front["point_index"]) == [0, 1, 2]  # (2, 4) and (4, 1) are dominated; infeasible rows never count
+    assert list(pareto_front(t, {"cycles": "max"})["point_index"]) == [4]
+
+
+def test_sweep_and_pareto_commands(write_sweep, tmp_path, capsys):
+    path = write_sweep(axes={"hw.topk.parallelism": [2, 16], "hw.qk.multipliers": [128, 512]})
+    main(["sweep", str(path), "-o", str(tmp_path / "out"), "-j", "1"])
+    out = capsys.readouterr().out
+    assert "4 points (4 run, 0 already done, 0 infeasible)" in out and "Pareto front (cycles, energy_j)" in out
+    main(["pareto", str(tmp_path / "out"), "--objectives", "cycles,area_mm2"])
+    out = capsys.readouterr().out
+    front = pd.read_parquet(tmp_path / "out" / "pareto.parquet")
+    assert "Pareto front (cycles, area_mm2)" in out and 1 <= len(front) <= 4
+    assert front.equals(pareto_front(read_results(tmp_path / "out"), {"cycles": "min", "area_mm2": "min"}))
+    with pytest.raises(SystemExit):
+        main(["pareto", str(tmp_path / "out"), "--objectives", "latency"])
+    assert "no column 'latency' in the results" in capsys.readouterr().err
+
+
+def test_quickstart_sweep(tmp_path, capsys):
+    main(["sweep", str(ROOT / "sweeps" / "quickstart.yaml"), "-o", str(tmp_path / "qs")])
+    t = read_results(tmp_path / "qs")
+    assert len(t) == 24 and (t["status"] == "ok").all()
+    assert "Pareto front (cycles, energy_j, area_mm2)" in capsys.readouterr().out
+
+
+def test_fast_timing_refuses_the_bank_dram_model(write_sweep, tmp_path):
+    t = sweep_once(write_sweep(axes={"hw.dram.model": ["bandwidth", "bank"]}), tmp_path / "out").table
+    bank = t[t["hw.dram.model"] == "bank"].iloc[0]
+    assert bank["status"] == "infeasible" and "supports only the bandwidth DRAM model" in bank["error"]
+    assert t.loc[t["hw.dram.model"] == "bandwidth", "status"].item() == "ok"
