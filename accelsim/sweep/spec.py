@@ -29,13 +29,13 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from accelsim.config import Hardware, Strict
 from accelsim.config.base import read_yaml, validate
-from accelsim.config.policy import DensePolicy, SpAttenPolicy
+from accelsim.config.policy import PolicyConfig
 from accelsim.errors import InputError
 from accelsim.sim.result import SimResult
 
@@ -232,7 +232,7 @@ def check_axis(path: str, values: list[Any], where: str, source: str) -> None:
         return
     if root == "workload":
         raise InputError(source, f"{where}.{path}", "the workload has no fields; vary `workload` itself")
-    models = [Hardware] if root == "hw" else [SpAttenPolicy, DensePolicy]
+    models = [Hardware] if root == "hw" else list(get_args(PolicyConfig))
     types, errors = [], []
     for m in models:
         try:

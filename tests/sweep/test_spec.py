@@ -84,7 +84,8 @@ def test_bad_sweep_file_from_the_shell(write_sweep):
     assert "field 'objectives': unknown objective 'latency'" in p.stderr
 
 
-@pytest.mark.parametrize("name", ["quickstart", "topk_parallelism", "dram_bandwidth", "spatten_vs_dense"])
+@pytest.mark.parametrize("name", ["quickstart", "topk_parallelism", "dram_bandwidth", "spatten_vs_dense",
+                                  "policies_budgets"])
 def test_shipped_sweeps_are_valid(name):
     path = ROOT / "sweeps" / f"{name}.yaml"
     s = load_sweep(path)
@@ -96,3 +97,11 @@ def test_missing_workload(write_sweep):
     s = load_sweep(write_sweep(base={"workload": "nosuch.csv"}))
     with pytest.raises(InputError, match=r"field 'base\.workload': workload file .*nosuch\.csv' does not exist"):
         Resolver(s, write_sweep()).resolve(0, {})
+
+
+def test_axes_reach_every_policy_model(write_sweep):
+    # fields of any registered policy can be swept (budget is not a SpAtten field)
+    s = load_sweep(write_sweep(axes={"policy": ["h2o", "snapkv"], "policy.budget": [0.1, 0.5]}))
+    assert len(expand(s)) == 4
+    with pytest.raises(InputError, match=r"policy\.budget.*less than or equal to 1"):
+        load_sweep(write_sweep(axes={"policy.budget": [2.0]}))
