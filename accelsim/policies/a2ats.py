@@ -64,11 +64,7 @@ def plan_a2ats(cfg: A2ATSPolicy, workload: Trace | WorkPlan, phases: str = "both
     t, d = m.prompt_len, m.head_dim
     entries = min(cfg.codebook, t)
     id_bits = max(int(np.ceil(np.log2(entries))), 1)
-    for layer in range(m.layers):
-        if ps.emit_prefill:
-            ps.prefill_rows(layer)
-        if not ps.decode:
-            continue
+    for layer, _ in ps.layers():
         k = ps.layer_kv(layer)[0]
         qp = trace.prefill(layer)[0].astype(np.float64)
         k_hat = np.stack([

@@ -217,6 +217,14 @@ class Pass:
             out_err=err / t, topk_recall=np.float64(1.0),
         )
 
+    def layers(self) -> Iterator[tuple[int, np.ndarray | None]]:
+        """Walk the layers, emitting each one's dense prefill rows when the prefill is planned;
+        yields (layer, those rows or None) for the layers whose decode steps are planned."""
+        for layer in range(self.m.layers):
+            prefill = self.prefill_rows(layer) if self.emit_prefill else None
+            if self.decode:
+                yield layer, prefill
+
     def decode_layer(self, layer: int) -> DecodeLayer:
         m = self.m
         k, v, kq, vq = self.layer_kv(layer)

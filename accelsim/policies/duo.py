@@ -84,11 +84,7 @@ def plan_duo(cfg: DuoPolicy, workload: Trace | WorkPlan, phases: str = "both") -
     else:
         score = calibrate(ps, cfg.calibration, sink, recent)
     full = retrieval_heads(score, fraction)
-    for layer in range(m.layers):
-        if ps.emit_prefill:
-            ps.prefill_rows(layer)
-        if not ps.decode:
-            continue
+    for layer, _ in ps.layers():
         dl = ps.decode_layer(layer)
         stream = window_mask(dl.context, dl.p.shape[-1], sink, recent)
         keep = np.where(full[layer][ps.groups][None, :, None], dl.valid[:, None, :], stream[:, None, :])

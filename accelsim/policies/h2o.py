@@ -45,10 +45,7 @@ def plan_h2o(cfg: H2OPolicy, workload: Trace | WorkPlan, phases: str = "both") -
     ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
     heavy, recent = h2o_sizes(cfg, m.prompt_len)
     t, n_all = m.prompt_len, m.prompt_len + m.decode_steps
-    for layer in range(m.layers):
-        prefill = ps.prefill_rows(layer) if ps.emit_prefill else None
-        if not ps.decode:
-            continue
+    for layer, prefill in ps.layers():
         acc = np.zeros((m.heads, n_all))
         for _, p, _ in ps.prefill_probs(layer):
             acc[:, :t] += p.sum(axis=1)

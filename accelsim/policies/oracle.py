@@ -29,11 +29,7 @@ def plan_oracle(cfg: OraclePolicy, workload: Trace | WorkPlan, phases: str = "bo
     """Exact top-k per decode step and head; the prefill is dense."""
     trace = require_trace(workload, "oracle")
     ps = Pass(trace, phases, bits=cfg.bits)  # quick-select: an exact engine
-    for layer in range(trace.meta.layers):
-        if ps.emit_prefill:
-            ps.prefill_rows(layer)
-        if not ps.decode:
-            continue
+    for layer, _ in ps.layers():
         dl = ps.decode_layer(layer)
         owner = ps.next_rows(len(dl.context))
         keep = oracle_keep(ps, dl.p, dl.valid, dl.context, cfg.budget, cfg.sink, cfg.recent, owner)

@@ -47,10 +47,7 @@ def plan_recycled(cfg: RecycledPolicy, workload: Trace | WorkPlan, phases: str =
     ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
     t, n_all = m.prompt_len, m.prompt_len + m.decode_steps
     first = np.arange(m.heads) % m.group == 0
-    for layer in range(m.layers):
-        prefill = ps.prefill_rows(layer) if ps.emit_prefill else None
-        if not ps.decode:
-            continue
+    for layer, prefill in ps.layers():
         (_, p_last, _), = ps.prefill_probs(layer, np.array([t - 1]))
         p0 = np.zeros((m.heads, n_all))
         p0[:, :t] = p_last[:, 0]

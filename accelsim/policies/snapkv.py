@@ -38,10 +38,7 @@ def plan_snapkv(cfg: SnapKVPolicy, workload: Trace | WorkPlan, phases: str = "bo
     trace = require_trace(workload, "snapkv")
     m = trace.meta
     ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
-    for layer in range(m.layers):
-        prefill = ps.prefill_rows(layer) if ps.emit_prefill else None
-        if not ps.decode:
-            continue
+    for layer, prefill in ps.layers():
         prompt = snapkv_prompt_keep(ps, layer, cfg, prefill)
         dl = ps.decode_layer(layer)
         keep = np.repeat(dl.valid[:, None, :], m.heads, axis=1)

@@ -25,11 +25,7 @@ def plan_streaming(cfg: StreamingPolicy, workload: Trace | WorkPlan, phases: str
     trace = require_trace(workload, "streaming")
     ps = Pass(trace, phases, bits=cfg.bits)
     sink, recent = streaming_window(cfg, trace.meta.prompt_len)
-    for layer in range(trace.meta.layers):
-        if ps.emit_prefill:
-            ps.prefill_rows(layer)
-        if not ps.decode:
-            continue
+    for layer, _ in ps.layers():
         dl = ps.decode_layer(layer)
         keep = window_mask(dl.context, dl.p.shape[-1], sink, recent)[:, None, :]
         ps.decode_rows(layer, dl, np.broadcast_to(keep, dl.p.shape))

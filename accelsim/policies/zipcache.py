@@ -64,10 +64,7 @@ def plan_zipcache(cfg: ZipCachePolicy, workload: Trace | WorkPlan, phases: str =
     ps = Pass(trace, phases, bits=cfg.bits, seed=cfg.seed)
     t, d, g = m.prompt_len, m.head_dim, m.kv_heads
     first = np.arange(m.heads) % m.group == 0
-    for layer in range(m.layers):
-        prefill = ps.prefill_rows(layer) if ps.emit_prefill else None
-        if not ps.decode:
-            continue
+    for layer, prefill in ps.layers():
         k, v, kq, vq = ps.layer_kv(layer)
         n = k.shape[1]
         probes = probe_positions(t, cfg.probes, ps.rng)
