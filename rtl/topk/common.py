@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from amaranth import unsigned
-from amaranth.lib import data
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
 
 from accelsim.topk.base import TopKParams
-
-if TYPE_CHECKING:
-    from amaranth.lib import wiring
 
 ENGINE_COMPONENTS: dict[str, type[wiring.Component]] = {}
 
@@ -58,6 +54,47 @@ def check_params(params: object, *, lanes: bool = True) -> TopKParams:
     if errors:
         raise ValueError("; ".join(errors))
     return params
+
+
+class TopKComponent(wiring.Component):
+    """Base of the top-k components: checks the params, then builds the ports every engine shares.
+
+    Subclasses give their score and item stream signatures (and any further input ports) in
+    :meth:`ports`; ``LANES = False`` for engines that take one score per beat.
+
+    Members
+    -------
+    scores : In(stream) — the job's scores.
+    n : In(index_width + 1) — job size, 1 to ``max_n``; sampled with the first beat.
+    k : In(index_width + 1) — items to select.
+    (further inputs from :meth:`ports`, in order)
+    items : Out(stream) — the selected items.
+    busy : Out(1) — a job is in progress (high from the cycle after its first beat).
+    """
+
+    LANES = True
+
+    def __init__(self, params: TopKParams) -> None:
+        self._params = check_params(params, lanes=self.LANES)
+        scores, items, extra = self.ports(self._params)
+        iw = self._params.index_width
+        super().__init__({
+            "scores": In(scores),
+            "n": In(iw + 1),
+            "k": In(iw + 1),
+            **extra,
+            "items": Out(items),
+            "busy": Out(1),
+        })
+
+    @classmethod
+    def ports(cls, params: TopKParams) -> tuple[object, object, dict[str, wiring.Member]]:
+        """(scores signature, items signature, further input members) of this engine."""
+        raise NotImplementedError
+
+    @property
+    def params(self) -> TopKParams:
+        return self._params
 
 
 def lane_layout(params: TopKParams) -> data.ArrayLayout:

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from amaranth import Array, Cat, Module, Mux, Signal, unsigned
 from amaranth.lib import memory, stream, wiring
-from amaranth.lib.wiring import In, Out
 
 from accelsim.rtl.topk.common import (
-    check_params,
+    TopKComponent,
     item_layout,
     lane_layout,
     pair_layout,
@@ -33,7 +32,7 @@ DST_L = (2, 2, 1, 1)  # per source buffer: where items below the pivot go
 
 
 @register_component("quickselect")
-class QuickSelectTopK(wiring.Component):
+class QuickSelectTopK(TopKComponent):
     """Quick-select top-k with an in-order filter pass.
 
     Parameters
@@ -51,20 +50,9 @@ class QuickSelectTopK(wiring.Component):
     busy : Out(1) — a job is in progress (high from the cycle after its first beat).
     """
 
-    def __init__(self, params: TopKParams) -> None:
-        self._params = check_params(params)
-        iw = params.index_width
-        super().__init__({
-            "scores": In(stream.Signature(lane_layout(params))),
-            "n": In(iw + 1),
-            "k": In(iw + 1),
-            "items": Out(stream.Signature(item_layout(params))),
-            "busy": Out(1),
-        })
-
-    @property
-    def params(self) -> TopKParams:
-        return self._params
+    @classmethod
+    def ports(cls, params: TopKParams) -> tuple[object, object, dict[str, wiring.Member]]:
+        return stream.Signature(lane_layout(params)), stream.Signature(item_layout(params)), {}
 
     def elaborate(self, platform) -> Module:
         m = Module()

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from amaranth import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import memory, stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import In
 
 from accelsim.rtl.topk.common import (
-    check_params,
+    TopKComponent,
     item_layout,
     lane_layout,
     pair_layout,
@@ -27,7 +27,7 @@ from accelsim.topk.statistical import Z_INT_BITS
 
 
 @register_component("statistical")
-class StatisticalTopK(wiring.Component):
+class StatisticalTopK(TopKComponent):
     """Threshold top-k from the mean and standard deviation of the scores.
 
     Parameters
@@ -46,21 +46,10 @@ class StatisticalTopK(wiring.Component):
     busy : Out(1) — a job is in progress (high from the cycle after its first beat).
     """
 
-    def __init__(self, params: TopKParams) -> None:
-        self._params = check_params(params)
-        iw = params.index_width
-        super().__init__({
-            "scores": In(stream.Signature(lane_layout(params))),
-            "n": In(iw + 1),
-            "k": In(iw + 1),
-            "z": In(signed(Z_INT_BITS + params.z_frac_bits)),
-            "items": Out(stream.Signature(item_layout(params))),
-            "busy": Out(1),
-        })
-
-    @property
-    def params(self) -> TopKParams:
-        return self._params
+    @classmethod
+    def ports(cls, params: TopKParams) -> tuple[object, object, dict[str, wiring.Member]]:
+        return (stream.Signature(lane_layout(params)), stream.Signature(item_layout(params)),
+                {"z": In(signed(Z_INT_BITS + params.z_frac_bits))})
 
     def elaborate(self, platform) -> Module:
         m = Module()

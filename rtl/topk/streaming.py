@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from amaranth import Module, Mux, Signal
 from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
 
-from accelsim.rtl.topk.common import check_params, pair_layout, register_component
+from accelsim.rtl.topk.common import TopKComponent, pair_layout, register_component
 from accelsim.topk.base import TopKParams
 
 
 @register_component("streaming")
-class StreamingTopK(wiring.Component):
+class StreamingTopK(TopKComponent):
     """Insertion top-k over a register chain of ``params.slots`` slots.
 
     Parameters
@@ -33,20 +32,11 @@ class StreamingTopK(wiring.Component):
     busy : Out(1) — a job is in progress (high from the cycle after its first beat).
     """
 
-    def __init__(self, params: TopKParams) -> None:
-        self._params = check_params(params, lanes=False)
-        iw = params.index_width
-        super().__init__({
-            "scores": In(stream.Signature(params.width)),
-            "n": In(iw + 1),
-            "k": In(iw + 1),
-            "items": Out(stream.Signature(pair_layout(params))),
-            "busy": Out(1),
-        })
+    LANES = False
 
-    @property
-    def params(self) -> TopKParams:
-        return self._params
+    @classmethod
+    def ports(cls, params: TopKParams) -> tuple[object, object, dict[str, wiring.Member]]:
+        return stream.Signature(params.width), stream.Signature(pair_layout(params)), {}
 
     def elaborate(self, platform) -> Module:
         m = Module()
