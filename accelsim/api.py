@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from accelsim.config import Hardware, PolicyConfig
+from accelsim.config.workload import load_workload_spec
 from accelsim.errors import InputError
 from accelsim.hw.energy import area_by, energy_by, op_counts
 from accelsim.policies import make_plan
@@ -17,14 +18,20 @@ from accelsim.sim.items import build_items, job_cycles, topk_engine
 from accelsim.sim.result import LayerQuality, Quality, SimResult
 from accelsim.trace.format import Trace, read_trace
 from accelsim.trace.spatten_csv import read_spatten_csv
+from accelsim.trace.synthetic import synthetic_trace
 from accelsim.workplan import WorkPlan
 
-WORKLOAD_SUFFIXES = {".csv": "SpAtten request trace", ".safetensors": "accelsim trace"}
+WORKLOAD_SUFFIXES = {".csv": "SpAtten request trace", ".safetensors": "accelsim trace",
+                     ".yaml": "synthetic workload spec"}
 
 
 def load_workload(path: str | Path, seed: int = 0) -> Trace | WorkPlan:
-    """A trace (.safetensors) or one of the SpAtten authors' request traces (.csv)."""
+    """A trace (.safetensors), one of the SpAtten authors' request traces (.csv), or a synthetic
+    workload spec (.yaml, e.g. ``workloads/bert/``), generated on the fly."""
     path = Path(path)
+    if path.suffix in (".yaml", ".yml"):
+        spec = load_workload_spec(path)
+        return synthetic_trace(**spec.model_dump(exclude={"kind", "model", "source"}))
     if path.suffix == ".csv":
         return read_spatten_csv(path, seed=seed)
     if path.suffix == ".safetensors":

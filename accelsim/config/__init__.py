@@ -8,6 +8,7 @@ from typing import Any, get_args
 from accelsim.config.base import Strict, read_yaml, validate
 from accelsim.config.hardware import Hardware
 from accelsim.config.policy import DensePolicy, Policy, PolicyConfig, SpAttenPolicy
+from accelsim.config.roofline import Roofline
 from accelsim.errors import InputError
 
 PRESETS = Path(__file__).parent / "presets"
@@ -17,17 +18,19 @@ __all__ = [
     "Hardware",
     "Policy",
     "PolicyConfig",
+    "Roofline",
     "SpAttenPolicy",
     "Strict",
     "deep_merge",
     "load_hardware",
     "load_policy",
+    "load_roofline",
     "preset_names",
 ]
 
 
 def preset_names(kind: str) -> list[str]:
-    """Names of the shipped presets of ``kind`` (``hardware`` or ``policy``)."""
+    """Names of the shipped presets of ``kind`` (``hardware``, ``policy`` or ``roofline``)."""
     return sorted(p.stem for p in (PRESETS / kind).glob("*.yaml"))
 
 
@@ -101,3 +104,9 @@ def load_policy(ref: str | Path, overrides: dict[str, Any] | None = None) -> Pol
     if model is None:
         raise InputError(source, "name", f"unknown policy {data['name']!r}; expected one of: {names}")
     return validate(model, data, source)
+
+
+def load_roofline(ref: str | Path) -> Roofline:
+    """Load a roofline device preset (``titan-xp``, ``h100-sxm``, ...) by name or from a YAML file."""
+    data, source = _resolve("roofline", ref)
+    return validate(Roofline, data, source)

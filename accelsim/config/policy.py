@@ -293,6 +293,36 @@ class ZipCachePolicy(Strict):
         return self
 
 
+class MnnFastPolicy(Strict):
+    """MnnFast-style zero skipping (Jang et al., ISCA 2019, as SpAtten Sec. V-B describes it): every
+    key and value is fetched and every score computed; value rows whose probability is below
+    ``threshold`` skip the ProbxV multiply."""
+
+    name: Literal["mnnfast"] = "mnnfast"
+    threshold: Ratio = 0.01
+    """Probability below which a value row is skipped (assumption: neither paper states the value
+    for BERT; 0.01 skips rows worth under 1% of the mass)."""
+    bits: Bits = 8
+    """K/V width (assumption: the same static 8 bits as accelsim's SpAtten BERT preset)."""
+
+
+class A3Policy(Strict):
+    """A3 approximate candidate selection (Ham et al., HPCA 2020, as SpAtten Sec. V-B describes it):
+    every key and value is fetched; per query, a greedy search over keys pre-sorted per dimension
+    accumulates the ``iterations`` largest and the ``iterations`` most negative products
+    ``q[d] * K[j, d]`` into partial scores, and only keys whose partial score is within
+    ``threshold`` of the best get an exact score and a value row."""
+
+    name: Literal["a3"] = "a3"
+    iterations: Ratio = 0.5
+    """Greedy search steps per query as a fraction of the visible keys (assumption)."""
+    threshold: float = Field(4.0, gt=0)
+    """Kept keys' partial scores (scaled by 1/sqrt(d)) lie within this of the best (assumption:
+    e^-4 = 1.8% of the best key's weight)."""
+    bits: Bits = 8
+    """K/V width (assumption: the same static 8 bits as accelsim's SpAtten BERT preset)."""
+
+
 PolicyConfig = (SpAttenPolicy | DensePolicy | OraclePolicy | StreamingPolicy | H2OPolicy | SnapKVPolicy
-                | DuoPolicy | RecycledPolicy | A2ATSPolicy | ZipCachePolicy)
+                | DuoPolicy | RecycledPolicy | A2ATSPolicy | ZipCachePolicy | MnnFastPolicy | A3Policy)
 Policy = Annotated[PolicyConfig, Field(discriminator="name")]

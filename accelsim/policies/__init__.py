@@ -2,8 +2,10 @@
 
 from accelsim.policies import (  # noqa: F401  (register their planners)
     a2ats,
+    a3,
     duo,
     h2o,
+    mnnfast,
     oracle,
     recycled,
     snapkv,

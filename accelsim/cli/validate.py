@@ -1,0 +1,66 @@
+"""``accelsim validate``: run the reference cases and compare with the SpAtten paper."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+STYLE = {"pass": "green", "fail": "red", "info": "dim"}
+
+
+def validate(
+    fast: Annotated[bool, typer.Option("--fast", help="Only the quick cases (those CI runs).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Also write an HTML report here.")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Also write the table as markdown here.")] = None,
+    strict: Annotated[bool, typer.Option(help="Exit with status 1 when a row fails its tolerance.")] = False,
+) -> None:
+    """Print quantity, the paper's value, accelsim's value, their ratio and pass/fail per row."""
+    import pandas as pd
+
+    from accelsim.validation import CASES, Runs, run_cases, to_markdown
+
+    err = Console(stderr=True)
+    with err.status("validating") as status:
+        rows = run_cases(CASES, Runs(), fast_only=fast, progress=lambda name: status.update(f"validating: {name}"))
+    table = pd.DataFrame([r.to_dict() for r in rows])
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(to_markdown(rows), encoding="utf-8")
+    if report is not None:
+        from accelsim.report.validation import write_validation_report
+
+        write_validation_report(table, report)
+    if as_json:
+        print(json.dumps([r.to_dict() for r in rows], indent=2))
+    else:
+        _print(rows)
+    if report is not None:
+        err.print(f"report: {report}")
+    if strict and any(r.status == "fail" for r in rows):
+        raise typer.Exit(1)
+
+
+def _print(rows: list) -> None:
+    t = Table(title="accelsim vs the SpAtten paper (HPCA'21)")
+    for col in ("quantity", "unit", "paper", "accelsim", "ratio", "tol", "status"):
+        t.add_column(col, justify="right" if col in ("paper", "accelsim", "ratio", "tol") else "left")
+    for r in rows:
+        t.add_row(r.quantity, r.unit, "–" if r.paper is None else f"{r.paper:.4g}", f"{r.accelsim:.4g}",
+                  "–" if r.ratio is None else f"{r.ratio:.3f}",
+                  "–" if r.tolerance is None else f"±{r.tolerance:.0%}",
+                  f"[{STYLE[r.status]}]{r.status}[/]")
+    Console().print(t)
+    passed = sum(r.status == "pass" for r in rows)
+    compared = sum(r.status != "info" for r in rows)
+    Console().print(f"{passed} of {compared} compared rows within tolerance; each row's method and the cause "
+                    "of each gap: --markdown FILE or --json")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)

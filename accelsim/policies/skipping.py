@@ -1,0 +1,63 @@
+"""Policies that fetch every key and value and skip work on chip (MnnFast, A3): prefill and
+decode rows from a per-query keep mask over the visible keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from accelsim.policies.common import Pass, output_error
+from accelsim.trace.format import Trace
+from accelsim.workplan import WorkPlan
+
+KeepFn = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""(q [H, c, D], stored keys [H, n, D], p [H, c, n], visible [c, n]) -> (keep [H, c, n], scored
+key rows per query [H, c], the selection's own work included, in key-row equivalents)."""
+
+
+def _prefill(ps: Pass, layer: int, keep_fn: KeepFn) -> None:
+    m = ps.m
+    t, d = m.prompt_len, m.head_dim
+    _, v, kq, vq = ps.layer_kv(layer)
+    q = ps.trace.prefill(layer)[0].astype(np.float64)
+    qk = np.zeros(m.heads)
+    pv = np.zeros(m.heads)
+    mass = np.zeros(m.heads)
+    err = np.zeros(m.heads)
+    for qp, p, vis in ps.prefill_probs(layer):
+        keep, scored = keep_fn(q[:, qp], kq[ps.groups, :t], p, vis)
+        keep &= vis[None]
+        qk += scored.sum(axis=1)
+        pv += keep.sum(axis=(1, 2))
+        mass += (p * keep).sum(axis=(1, 2))
+        o = np.einsum("hcn,hnd->hcd", p, v[ps.groups, :t])
+        err += output_error(p.transpose(1, 0, 2), keep.transpose(1, 0, 2), vq[ps.groups, :t],
+                            o.transpose(1, 0, 2)).sum(axis=0)
+    first = np.r_[True, ps.groups[1:] != ps.groups[:-1]]
+    ps.rows.add(
+        prefill=np.bool_(True), step=np.int32(0), layer=np.int32(layer), head=np.arange(m.heads),
+        d=np.int32(d), context=np.int32(t), queries=np.int32(t), keys=np.where(first, t, 0),
+        key_bits=np.int32(ps.bits), lsb_bits=np.int32(0), lsb_keys=np.int32(0), lsb_queries=np.int32(0),
+        requant_rows=np.int64(0), values=np.where(first, t, 0), value_bits=np.int32(ps.bits),
+        qk_rows=np.round(qk).astype(np.int64), pv_rows=pv.astype(np.int64), mass_recall=mass / t,
+        out_err=err / t,
+    )
+
+
+def plan_skipping(trace: Trace, phases: str, bits: int, keep_fn: KeepFn, policy: str) -> WorkPlan:
+    """Every key and value fetched; per query ``keep_fn`` says which rows reach ProbxV and how
+    many key rows were scored."""
+    ps = Pass(trace, phases, bits=bits)
+    m = trace.meta
+    for layer in range(m.layers):
+        if ps.emit_prefill:
+            _prefill(ps, layer, keep_fn)
+        if ps.decode:
+            dl = ps.decode_layer(layer)
+            kq = ps.layer_kv(layer)[2][ps.groups]
+            keep, scored = keep_fn(dl.q.transpose(1, 0, 2), kq, dl.p.transpose(1, 0, 2), dl.valid)
+            keep = keep.transpose(1, 0, 2) & dl.valid[:, None, :]
+            ps.decode_rows(layer, dl, keep, keys=np.repeat(dl.context[:, None], m.kv_heads, axis=1),
+                           qk_rows=np.round(scored.T).astype(np.int64))
+    return ps.finish(policy)

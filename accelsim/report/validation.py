@@ -1,0 +1,54 @@
+"""The validation report: one page, the paper-vs-accelsim ratio of every row and the full table."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from accelsim import __version__
+from accelsim.report.html import SCRIPT, STYLE
+
+COLORS = {"pass": "#2a9d3f", "fail": "#d1495b", "info": "#888888"}
+
+
+def ratio_figure(table: pd.DataFrame) -> go.Figure:
+    """accelsim / paper per compared row on a log axis, with each row's tolerance band."""
+    t = table[table["ratio"].notna()].iloc[::-1]
+    fig = go.Figure(go.Bar(
+        x=t["ratio"], y=t["quantity"], orientation="h", marker_color=[COLORS[s] for s in t["status"]],
+        error_x=None, customdata=t[["paper", "accelsim", "status"]].to_numpy(),
+        hovertemplate="%{y}<br>paper %{customdata[0]:.4g}, accelsim %{customdata[1]:.4g}<br>"
+                      "ratio %{x:.3f} (%{customdata[2]})<extra></extra>", base=0))
+    for y, tol in zip(t["quantity"], t["tolerance"], strict=True):
+        fig.add_shape(type="rect", xref="x", yref="y", x0=1 - tol, x1=1 + tol, y0=y, y1=y,
+                      line={"color": "#222", "width": 6}, opacity=0.25)
+    fig.add_vline(x=1.0, line_dash="dash", line_color="#222")
+    fig.update_layout(xaxis={"type": "log", "title": "accelsim / paper"}, height=max(300, 26 * len(t) + 120),
+                      margin={"l": 420, "r": 20, "t": 20, "b": 50}, template="plotly_white")
+    return fig
+
+
+def write_validation_report(table: pd.DataFrame, path: str | Path) -> None:
+    """Write the report page for a validation table (``Row.to_dict()`` rows)."""
+    spec = ratio_figure(table).to_json().replace("</", "<\\/")
+    counts = table["status"].value_counts()
+    meta = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("pass", "fail", "info"))
+    cols = ["quantity", "unit", "paper", "accelsim", "ratio", "tolerance", "status", "source", "method", "note"]
+    body = [
+        "<h1>accelsim validate: the SpAtten paper's numbers</h1>",
+        f"<p class='meta'>{html.escape(meta)}; accelsim {__version__}.</p>",
+        "<section><h2>accelsim / paper</h2><p class='caption'>Bars: the ratio; grey: the tolerance band.</p>"
+        f"<div class='plot' id='fig-ratio' style='height: {ratio_figure(table).layout.height}px'></div>"
+        f"<script type='application/json' id='data-fig-ratio'>{spec}</script></section>",
+        "<h2>Rows</h2>", table[cols].to_html(index=False, border=0, float_format=lambda x: f"{x:.4g}"),
+    ]
+    page = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>accelsim validate</title>"
+            f"<style>{STYLE}</style><script>{get_plotlyjs()}</script></head>\n<body>\n" + "\n".join(body)
+            + f"\n<script>{SCRIPT}</script>\n</body></html>\n")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")

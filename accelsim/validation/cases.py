@@ -1,0 +1,231 @@
+"""The reference cases: each computes rows from accelsim runs that :class:`Runs` shares.
+
+Paper numbers: SpAtten (Wang et al., HPCA 2021, arXiv 2012.09852v3); section and table named on
+each row. Workloads: the authors' GPT-2-small request trace (``workloads/spatten/``) and the
+synthetic BERT shapes (``workloads/bert/``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from accelsim import api
+from accelsim.config import load_hardware, load_policy, load_roofline
+from accelsim.errors import InputError
+from accelsim.hw.energy import op_counts
+from accelsim.hw.roofline import roofline_time
+from accelsim.sim.result import SimResult
+from accelsim.validation.rows import Case, Row
+from accelsim.workplan import WorkPlan
+
+WORKLOADS = Path(__file__).resolve().parents[2] / "workloads"
+GPT2 = "spatten/summary-gpt2-small-wikitext2-per8.csv"
+BERT = ("bert/bert-base-glue.yaml", "bert/bert-base-squad.yaml", "bert/bert-large-glue.yaml",
+        "bert/bert-large-squad.yaml")
+TOL = 0.15  # the issue's bar for the headline rows
+LOGIC = ("qk", "softmax", "pv", "topk")  # Genus-synthesised logic (SpAtten Sec. V-A)
+SRAM = ("sram_key", "sram_value", "fetcher")  # CACTI SRAMs and FIFOs (SpAtten Sec. V-A)
+
+
+class Runs:
+    """Plans and simulations shared by the cases (each computed once)."""
+
+    def __init__(self, workloads: Path = WORKLOADS) -> None:
+        self.dir = workloads
+        self._plans: dict[tuple, WorkPlan] = {}
+        self._sims: dict[tuple, SimResult] = {}
+
+    def plan(self, policy: str, workload: str, variant: str = "") -> WorkPlan:
+        key = (policy, workload, variant)
+        if key not in self._plans:
+            path = self.dir / workload
+            if not path.exists():
+                raise InputError(path, None, "validation workload missing; run from a checkout of the repository")
+            wp = api.plan(load_policy(policy), api.load_workload(path))
+            self._plans[key] = at_full_width(wp) if variant == "12-bit" else wp
+        return self._plans[key]
+
+    def sim(self, hw: str, policy: str, workload: str, variant: str = "", **hw_set: dict) -> SimResult:
+        key = (hw, policy, workload, variant, repr(sorted(hw_set.items())))
+        if key not in self._sims:
+            self._sims[key], _ = api.simulate(load_hardware(hw, hw_set or None), self.plan(policy, workload, variant),
+                                              workload)
+        return self._sims[key]
+
+    def dense_ops(self, workload: str) -> float:
+        """Operations of the unpruned workload (QxK and ProbxV, 2 per multiply-accumulate)."""
+        c = op_counts(self.plan("dense", workload), None)
+        return 2.0 * (c["qk_macs"] + c["pv_macs"])
+
+    def dense_elements(self, workload: str) -> float:
+        """K/V elements the unpruned workload reads from DRAM."""
+        r = self.plan("dense", workload).requests
+        return float((r["d"] * (r["keys"] + r["values"])).sum())
+
+
+def at_full_width(wp: WorkPlan) -> WorkPlan:
+    """The same pruning decisions with 12-bit K/V and no LSB re-fetch (progressive quantization off)."""
+    r = wp.requests.copy()
+    r["key_bits"] = 12
+    r["value_bits"] = 12
+    r[["lsb_bits", "lsb_keys", "lsb_queries", "requant_rows"]] = 0
+    return WorkPlan(r, wp.topk, wp.pass_sizes, {**wp.meta, "policy": f"{wp.meta.get('policy', '')} 12-bit"})
+
+
+def _effective(runs: Runs, r: SimResult, workload: str) -> float:
+    """Dense-equivalent GOP/s: the unpruned workload's operations over the pruned run's time."""
+    return runs.dense_ops(workload) / r.seconds / 1e9
+
+
+def dram_reduction(runs: Runs) -> list[Row]:
+    dense = runs.plan("dense", GPT2).dram_bytes()
+    pruned = runs.plan("spatten", GPT2).dram_bytes()
+    bert = [sum(runs.plan("dense", w).dram_bytes().values()) / sum(runs.plan("spatten-bert", w).dram_bytes().values())
+            for w in BERT]
+    return [
+        Row("dram-gpt2s", "DRAM access reduction, GPT-2-small trace vs dense 12-bit", "x", 10.8,
+            sum(dense.values()) / sum(pruned.values()), TOL,
+            "the authors' released trace: 82.4 MB vs 892 MB at 12 bits (docs/spatten.md; the paper's 10.0x is "
+            "the average of 30 benchmarks, Sec. V-B)",
+            f"K/V bytes of `{GPT2}` replayed as recorded vs the same requests dense at 12 bits"),
+        Row("dram-bert", "DRAM access reduction, BERT (4 synthetic shapes), vs dense 8-bit", "x", None,
+            float(np.exp(np.mean(np.log(bert)))), None,
+            "no BERT-only figure; 10.0x over all 30 benchmarks (Sec. V-B) is dominated by GPT-2 and fp32 baselines",
+            "geometric mean over `workloads/bert/*.yaml` of dense bytes / `spatten-bert` bytes",
+            "BERT gets static quantization only, so its saving is token and head pruning (1.2x x 1.1x by the "
+            "paper's averages)"),
+    ]
+
+
+def throughput(runs: Runs) -> list[Row]:
+    gpt2 = runs.sim("spatten", "spatten", GPT2)
+    bert = [runs.sim("spatten", "spatten-bert", w) for w in BERT]
+    return [
+        Row("tflops-gpt2", "SpAtten throughput on GPT-2", "TFLOPS", 0.43, gpt2.gops / 1e3, TOL,
+            "Sec. V-B: 0.43 TFLOPS on 8 memory-bound GPT-2 benchmarks",
+            f"executed operations / time of `{GPT2}` on `spatten` (event engine)",
+            "accelsim overlaps DRAM and compute perfectly and lets the key side run ahead of ProbxV without a "
+            "buffer bound; the paper's RTL + Ramulator run has DRAM latency and row misses the bandwidth "
+            "model does not charge"),
+        Row("tflops-bert", "SpAtten throughput on BERT", "TFLOPS", 1.61,
+            float(np.mean([r.gops for r in bert])) / 1e3, TOL,
+            "Sec. V-B: 1.61 TFLOPS on 22 compute-bound BERT benchmarks (roof 2 TFLOPS)",
+            "executed operations / time, mean over `workloads/bert/*.yaml` on `spatten` with `spatten-bert`",
+            "accelsim keeps the multiplier arrays busy across heads with no per-head fill/drain bubbles; the "
+            "authors' behaviour model (bert.cpp) charges a 103+ cycle drain per layer and adds DRAM serially"),
+    ]
+
+
+def comparison(runs: Runs) -> list[Row]:
+    w = BERT[0]
+    sp = _effective(runs, runs.sim("spatten-1-8", "spatten-bert", w), w)
+    a3 = _effective(runs, runs.sim("a3", "a3", w), w)
+    mnn = _effective(runs, runs.sim("mnnfast", "mnnfast", w), w)
+    how = f"dense-equivalent GOP/s (unpruned operations / time) on `{w}`"
+    return [
+        Row("gops-spatten-1-8", "SpAtten-1/8 throughput", "GOP/s", 360, sp, TOL,
+            "Table III: 360 GOP/s (128 multipliers, 64 GB/s, 40 nm, 1 GHz)", f"{how}, `spatten-1-8` + `spatten-bert`",
+            "the paper's 360 exceeds the 256 GOP/s roof of 128 multipliers, so it credits pruned operations; "
+            "accelsim does the same (dense-equivalent)"),
+        Row("gops-a3", "A3 throughput", "GOP/s", 221, a3, TOL,
+            "Sec. V-B: 2 x d = 128 GOP/s peak x A3's 1.73x reported speedup", f"{how}, `a3` hardware + `a3` policy",
+            "the paper credits A3 with 2 x d = 128 GOP/s peak (QxK and ProbxV in turn), accelsim's template runs "
+            "them on two 64-multiplier arrays at once (256 GOP/s roof); the a3 policy's search length and "
+            "threshold are assumptions"),
+        Row("gops-mnnfast", "MnnFast throughput", "GOP/s", 120, mnn, TOL,
+            "Table III: 120 GOP/s from the SpAtten authors' reproduction at 128 multipliers, 64 GB/s",
+            f"{how}, `mnnfast` hardware + `mnnfast` policy",
+            "zero skipping only saves ProbxV work, so QxK sets the pace: 256 GOP/s dense-equivalent on "
+            "accelsim's two-array template vs the paper's reproduction at about half that"),
+        Row("speedup-a3", "SpAtten-1/8 speedup over A3", "x", 1.6, sp / a3, TOL, "Sec. V-B: 1.6x",
+            "ratio of the two throughput rows above", "follows the A3 row"),
+        Row("speedup-mnnfast", "SpAtten-1/8 speedup over MnnFast", "x", 3.0, sp / mnn, TOL, "Sec. V-B: 3.0x",
+            "ratio of the two throughput rows above", "follows the MnnFast row"),
+    ]
+
+
+def breakdown(runs: Runs) -> list[Row]:
+    dense = runs.sim("spatten", "dense", GPT2)
+    pruned12 = runs.sim("spatten", "spatten", GPT2, "12-bit")
+    full = runs.sim("spatten", "spatten", GPT2)
+    gpu = load_roofline("titan-xp")
+    t_gpu = roofline_time(gpu, runs.dense_ops(GPT2), runs.dense_elements(GPT2), gpu.measured_tflops["gpt2"])
+    return [
+        Row("speedup-pruning", "GPT-2 speedup from cascade pruning (with the parallel top-k)", "x", 3.4,
+            dense.cycles / pruned12.cycles, TOL, "Fig. 16 (speedup breakdown): 1.1 x 1.1 x 3 with the fast top-k",
+            f"`{GPT2}` dense 12-bit vs the same pruning decisions at 12 bits without LSB re-fetch, on `spatten`",
+            "accelsim's local value top-k engine serves one request at a time and becomes the bottleneck"),
+        Row("speedup-pq", "GPT-2 speedup from progressive quantization", "x", 2.8,
+            pruned12.cycles / full.cycles, TOL, "Fig. 16: 2.8x",
+            "pruned at 12 bits vs the trace's recorded widths and LSB re-fetches, on `spatten`",
+            "with top-k the bottleneck, fewer DRAM bytes barely shorten the run"),
+        Row("speedup-titanxp-gpt2", "GPT-2 speedup over TITAN Xp", "x", 22.1 * 1.1 * 1.1 * 3 * 2.8,
+            t_gpu.seconds / full.seconds, TOL,
+            "product of Fig. 16's steps (22.1 x 1.1 x 1.1 x 3 x 2.8); the 162x of Sec. V-B averages all 30 benchmarks",
+            "dense GPT-2 operations at the TITAN Xp's measured 0.01 TFLOPS (Sec. V-D) over accelsim's time"),
+    ]
+
+
+def topk(runs: Runs) -> list[Row]:
+    c = {p: runs.sim("spatten", "spatten", GPT2, topk={"parallelism": p}).cycles for p in (1, 16, 32)}
+    return [
+        Row("topk-p16", "Top-k parallelism 16 vs 1, GPT-2-small", "x", 3.0, c[1] / c[16], TOL,
+            "Sec. V-C / Fig. 16: the parallel top-k engine gives 3x",
+            f"cycles of `{GPT2}` on `spatten` with topk.parallelism 1 vs 16",
+            "accelsim's quick-select pass cost scales as n/P, and the value engine is the critical unit at every P"),
+        Row("topk-p32", "Top-k parallelism 32 vs 16 (flattening)", "x", 1.0, c[16] / c[32], 0.05,
+            "Sec. V-C (DSE): gains flatten above parallelism 16", "cycles with topk.parallelism 16 vs 32",
+            "the paper's RTL overlaps top-k jobs with the next requests; accelsim's engine runs one job at a time, "
+            "so doubling P still pays"),
+    ]
+
+
+def power_area(runs: Runs) -> list[Row]:
+    r = runs.sim("spatten", "spatten", GPT2)
+    watt = {k: v / r.seconds for k, v in r.energy_by.items()}
+    small = runs.sim("spatten-1-8", "spatten", GPT2)
+    how = f"energy / time of `{GPT2}` on `spatten`"
+    return [
+        Row("power-logic", "Logic power", "W", 1.36, sum(watt[k] for k in LOGIC), TOL, "Table II: 1.36 W",
+            f"{how}: QxK, softmax, ProbxV, top-k", "per-operation energies from Horowitz ISSCC'14 (45 nm) "
+            "count only multiplies/adds/compares; the paper's Genus numbers include clocking, control and leakage"),
+        Row("power-sram", "SRAM power", "W", 1.24, sum(watt[k] for k in SRAM), TOL, "Table II: 1.24 W",
+            f"{how}: K/V SRAMs and fetcher FIFOs", "CACTI-style per-access energy only; no leakage"),
+        Row("power-dram", "DRAM power", "W", 5.71, watt["dram"], TOL, "Table II: 5.71 W",
+            f"{how}: bytes x HBM2 pJ/bit (O'Connor MICRO'17)"),
+        Row("power-total", "Total power", "W", 8.30, r.power_w, TOL, "Table II: 8.30 W", how,
+            "follows the logic and SRAM rows"),
+        Row("area-spatten", "SpAtten area", "mm2", 18.71, r.area_mm2, TOL, "Sec. V-B: 18.71 mm2",
+            "sum of per-unit areas (accelsim/hw/tables/tech_40nm.yaml)",
+            "the table counts multipliers, adder trees, comparators, SRAM and FIFO bits only; no crossbars, "
+            "control, clock tree or place-and-route overhead"),
+        Row("area-spatten-1-8", "SpAtten-1/8 area", "mm2", 1.55, small.area_mm2, TOL, "Table III: 1.55 mm2",
+            "`spatten-1-8` preset", "the preset keeps the full 196 KB K/V SRAMs; the paper scales them down too"),
+    ]
+
+
+def rooflines(runs: Runs) -> list[Row]:
+    full = runs.sim("spatten", "spatten", GPT2)
+    rows = []
+    for name in ("titan-xp", "xeon-e5-2640v4", "h100-sxm", "h200-sxm"):
+        dev = load_roofline(name)
+        t = roofline_time(dev, runs.dense_ops(GPT2), runs.dense_elements(GPT2))
+        rows.append(Row(
+            f"roofline-{name}", f"GPT-2 speedup over an ideal {name} ({t.bound}-bound)", "x", None,
+            t.seconds / full.seconds, None, f"{dev.source}; no paper number (the paper measured PyTorch)",
+            f"dense GPT-2-small attention at {dev.precision} on the device's roofline "
+            f"({dev.peak_tflops:g} TFLOPS, {dev.bandwidth_gbs:g} GB/s) over accelsim's `spatten` time"))
+    return rows
+
+
+CASES = [
+    Case("DRAM reduction", True, dram_reduction),
+    Case("throughput", True, throughput),
+    Case("SpAtten-1/8 vs A3 vs MnnFast", True, comparison),
+    Case("GPT-2 speedup breakdown", True, breakdown),
+    Case("top-k parallelism", False, topk),
+    Case("power and area", True, power_area),
+    Case("rooflines", True, rooflines),
+]
