@@ -38,7 +38,7 @@ def fail(message: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: bad input becomes one line on stderr and exit status 2, never a traceback."""
     try:
-        app(args=argv, standalone_mode=False)
+        status = app(args=argv, standalone_mode=False)  # without standalone mode click returns typer.Exit's code
     except InputError as err:
         fail(str(err))
     except typer.Exit as err:
@@ -51,3 +51,5 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(2) from None
         ctx = getattr(err, "ctx", None)
         fail(f"{ctx.command_path}: {message}" if ctx is not None else message)
+    if isinstance(status, int) and status:
+        raise SystemExit(status)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from accelsim.policies.common import Pass, output_error
+from accelsim.policies.common import Pass, output_error, topk_recall
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -25,12 +25,14 @@ def _prefill(ps: Pass, layer: int, keep_fn: KeepFn) -> None:
     pv = np.zeros(m.heads)
     mass = np.zeros(m.heads)
     err = np.zeros(m.heads)
+    recall = np.zeros(m.heads)
     for qp, p, vis in ps.prefill_probs(layer):
         keep, scored = keep_fn(q[:, qp], kq[ps.groups, :t], p, vis)
         keep &= vis[None]
         qk += scored.sum(axis=1)
         pv += keep.sum(axis=(1, 2))
         mass += (p * keep).sum(axis=(1, 2))
+        recall += topk_recall(p, keep).sum(axis=1)
         o = np.einsum("hcn,hnd->hcd", p, v[ps.groups, :t])
         err += output_error(p.transpose(1, 0, 2), keep.transpose(1, 0, 2), vq[ps.groups, :t],
                             o.transpose(1, 0, 2)).sum(axis=0)
@@ -41,7 +43,7 @@ def _prefill(ps: Pass, layer: int, keep_fn: KeepFn) -> None:
         key_bits=np.int32(ps.bits), lsb_bits=np.int32(0), lsb_keys=np.int32(0), lsb_queries=np.int32(0),
         requant_rows=np.int64(0), values=np.where(first, t, 0), value_bits=np.int32(ps.bits),
         qk_rows=np.round(qk).astype(np.int64), pv_rows=pv.astype(np.int64), mass_recall=mass / t,
-        out_err=err / t,
+        out_err=err / t, topk_recall=recall / t,
     )
 
 
@@ -58,6 +60,7 @@ def plan_skipping(trace: Trace, phases: str, bits: int, keep_fn: KeepFn, policy:
             kq = ps.layer_kv(layer)[2][ps.groups]
             keep, scored = keep_fn(dl.q.transpose(1, 0, 2), kq, dl.p.transpose(1, 0, 2), dl.valid)
             keep = keep.transpose(1, 0, 2) & dl.valid[:, None, :]
-            ps.decode_rows(layer, dl, keep, keys=np.repeat(dl.context[:, None], m.kv_heads, axis=1),
+            every = np.repeat(dl.context[:, None], m.kv_heads, axis=1)
+            ps.decode_rows(layer, dl, keep, keys=every, values=every,
                            qk_rows=np.round(scored.T).astype(np.int64))
     return ps.finish(policy)

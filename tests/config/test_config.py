@@ -1,8 +1,9 @@
 import re
+from pathlib import Path
 
 import pytest
 
-from accelsim.config import load_hardware, load_policy, preset_names
+from accelsim.config import load_hardware, load_policy, load_roofline, preset_names
 from accelsim.config.policy import Schedule
 from accelsim.errors import InputError
 
@@ -11,8 +12,13 @@ def test_presets_load():
     assert {"spatten", "spatten-1-8", "dense"} <= set(preset_names("hardware"))
     for name in preset_names("hardware"):
         assert load_hardware(name).name == name
-    for name in preset_names("policy"):
-        assert load_policy(name).name == name
+    for name in preset_names("policy"):  # a preset is named for its policy, or extends one (spatten-bert)
+        assert name.startswith(load_policy(name).name)
+    bert = load_policy("spatten-bert")
+    assert (bert.quant.enabled, bert.full_bits, bert.tokens.end, bert.heads.end) == (False, 8, 0.5, 0.8)
+    for name in preset_names("roofline"):
+        dev = load_roofline(name)
+        assert dev.name == name and dev.source and dev.peak_tflops > 0 and dev.bandwidth_gbs > 0
 
 
 def test_spatten_design_point():
@@ -52,7 +58,7 @@ def test_bad_hardware_fields(over, pattern):
 
 
 def test_unknown_preset_lists_names():
-    msg = r"^field '--hw': unknown hardware preset 'nope'; expected one of: dense, spatten, spatten-1-8"
+    msg = r"^field '--hw': unknown hardware preset 'nope'; expected one of: a3, dense, mnnfast, spatten, spatten-1-8"
     with pytest.raises(InputError, match=msg):
         load_hardware("nope")
 
@@ -127,5 +133,36 @@ def test_unknown_policy_name_lists_policies(tmp_path):
     f = tmp_path / "p.yaml"
     f.write_text("name: foo\n")
     with pytest.raises(InputError, match=r"field 'name': unknown policy 'foo'; expected one of: spatten, dense, "
-                                         r"oracle, streaming, h2o, snapkv, duo, recycled, a2ats, zipcache$"):
+                                         r"oracle, streaming, h2o, snapkv, duo, recycled, a2ats, zipcache, mnnfast, a3$"):
         load_policy(f)
+
+
+def test_roofline_bad_yaml(tmp_path):
+    path = tmp_path / "gpu.yaml"
+    path.write_text("name: x\nkind: gpu\npeak_tflops: -1\nprecision: fp32\nbandwidth_gbs: 100\npower_w: 1\nsource: s\n")
+    with pytest.raises(InputError, match=r"gpu.yaml: field 'peak_tflops': .*greater than 0"):
+        load_roofline(path)
+
+
+def test_roofline_time_takes_the_slower_roof():
+    from accelsim.hw.roofline import roofline_time
+
+    dev = load_roofline("titan-xp")
+    t = roofline_time(dev, ops=12.15e12, elements=547.7e9 / 4 / 2)  # 1 s of compute, 0.5 s of memory
+    assert (t.seconds, t.bound) == (pytest.approx(1.0), "compute")
+    t = roofline_time(dev, ops=12.15e12, elements=547.7e9 / 4 / 2, tflops=dev.measured_tflops["gpt2"])
+    assert t.seconds == pytest.approx(1215.0)
+    h = load_roofline("h200-sxm")
+    assert roofline_time(h, ops=0.0, elements=2.4e12).seconds == pytest.approx(1.0)  # fp16: 2 B each
+
+
+def test_workload_spec(tmp_path):
+    from accelsim.api import load_workload
+
+    tr = load_workload(Path(__file__).resolve().parents[2] / "workloads" / "bert" / "bert-large-squad.yaml")
+    m = tr.meta
+    assert (m.layers, m.heads, m.head_dim, m.prompt_len, m.decode_steps, m.causal) == (24, 16, 64, 96, 0, False)
+    bad = tmp_path / "w.yaml"
+    bad.write_text("kind: synthetic\nmodel: m\nsource: s\nlayers: 2\nheads: 0\nhead_dim: 8\nprompt_len: 8\n")
+    with pytest.raises(InputError, match=r"w.yaml: field 'heads': .*greater than 0"):
+        load_workload(bad)
