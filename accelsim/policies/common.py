@@ -267,7 +267,8 @@ class Pass:
         K and V rows are fetched per KV group as the union of its heads' rows, charged (with the
         per-group ``side_bytes`` and ``lo_*`` counts, [S, G] or scalars) on the group's first head.
         A policy that fetches or scores more keys than it attends passes ``keys`` [S, G] and
-        ``qk_rows`` [S, H], one that fetches more values than it multiplies ``values`` [S, G]; one that changes precision per step passes ``out_err`` [S, H].
+        ``qk_rows`` [S, H], one that fetches more values than it multiplies ``values`` [S, G]; one that
+        changes precision per step passes ``out_err`` [S, H].
         """
         m = self.m
         steps, heads = keep.shape[:2]
@@ -289,7 +290,8 @@ class Pass:
             keys=per_head(union if keys is None else keys, np.int64), key_bits=np.int32(key_bits or self.bits),
             lsb_bits=np.int32(0),
             lsb_keys=np.int32(0), lsb_queries=np.int32(0), requant_rows=np.int64(0),
-            values=per_head(union if values is None else values, np.int64), value_bits=np.int32(value_bits or self.bits),
+            values=per_head(union if values is None else values, np.int64),
+            value_bits=np.int32(value_bits or self.bits),
             qk_rows=(kept if qk_rows is None else qk_rows).reshape(-1), pv_rows=kept.reshape(-1),
             mass_recall=(dl.p * keep).sum(axis=-1).reshape(-1),
             out_err=(output_error(p_used, keep, v_used, dl.o_full) if out_err is None else out_err).reshape(-1),

@@ -24,7 +24,7 @@ def fast(tmp_path_factory):
 def test_rows_and_headline_agreement(fast):
     rows, _ = fast
     ids = [r.id for r in rows]
-    assert len(ids) == len(set(ids)) and HEADLINE <= set(ids)
+    assert len(ids) == len(set(ids)) and set(ids) >= HEADLINE
     assert not {"topk-p16", "topk-p32"} & set(ids)  # the slow case stays out of --fast
     by = {r.id: r for r in rows}
     for rid in HEADLINE:
@@ -42,7 +42,7 @@ def test_outputs(fast):
     md = (out / "v.md").read_text()
     assert md.startswith("| # |") and md.count("\n| ") == len(rows) and "*Gap:*" in md
     page = (out / "v.html").read_text()
-    assert "id='data-fig-ratio'" in page and page.count("<tr>") == len(rows) + 1
+    assert "id='data-fig-ratio'" in page and page.count("<tr") == len(rows) + 1
 
 
 def test_status_rules():
