@@ -71,22 +71,16 @@ def profiles_from_plan(wp: WorkPlan) -> pd.DataFrame:
     }).astype(PROFILE_COLUMNS)
 
 
-def write_input_csv(profiles: pd.DataFrame, path: str | Path, wp: WorkPlan | None = None) -> None:
-    """Write ``profiles`` as bert.cpp's ``input.csv``; ``wp`` (the plan they came from) fills the
-    requantization columns bert.cpp ignores (left empty otherwise)."""
+def write_input_csv(profiles: pd.DataFrame, path: str | Path) -> None:
+    """Write ``profiles`` as bert.cpp's ``input.csv``; the columns bert.cpp never reads are left
+    empty, and ``step`` and ``layer`` are appended (bert.cpp ignores extra columns)."""
     p = profiles
-    n = len(p)
-    blank = np.full(n, "", dtype=object)
-    requant = wp.requests["lsb_keys"].to_numpy() > 0 if wp is not None else None
+    blank = np.full(len(p), "", dtype=object)
     out = pd.DataFrame({
         "layer_id": p["layer_id"], "head_id": p["head_id"], "embedding_length_D": p["d"],
         "sentence_length_L": p["length"], "key_value_query_fetch_num": p["fetch"],
-        "quant_key_bit": p["key_bits"], "quant_value_bit": p["value_bits"], "quant_query_bit": blank,
-        "auto_requant_thres": blank,
-        "if_requant": np.where(requant, "True", "False") if requant is not None else blank,
-        "auto_requant_incre": wp.requests["lsb_bits"].to_numpy() if wp is not None else blank,
-        "auto_requant_num": wp.requests["lsb_queries"].to_numpy() if wp is not None else blank,
-        "if_accumulate_importance": blank,
+        "quant_key_bit": p["key_bits"], "quant_value_bit": p["value_bits"],
+        **dict.fromkeys(INPUT_COLUMNS[7:13], blank),
         "if_topk": np.where(p["topk"], "True", "False"), "topk": p["topk_k"],
         "step": p["step"], "layer": p["layer"],
     })
