@@ -119,6 +119,8 @@ def run(
     dram_trace_format: Annotated[
         DramTraceFormat, typer.Option(help="Format of --dram-trace.")
     ] = DramTraceFormat.dramsim3,
+    bertcpp_input: Annotated[Path | None, typer.Option(
+        help="Also write the plan as the input.csv of the SpAtten authors' bert.cpp.")] = None,
     report: Annotated[Path | None, typer.Option(
         "--report", help="Write an HTML report here, and its data (results table, requests, DRAM "
         "transfers) as Parquet in a directory beside it with suffix .data.")] = None,
@@ -135,6 +137,10 @@ def run(
     t0 = time.perf_counter()
     wl = api.load_workload(workload, seed=seed)
     plan = api.plan(pol, wl, phases=phases)
+    if bertcpp_input is not None:
+        from accelsim.sim.bertcpp_profiles import profiles_from_plan, write_input_csv
+
+        write_input_csv(profiles_from_plan(plan), bertcpp_input)
     trace = None if dram_trace is None else (dram_trace, str(dram_trace_format.value))
     if timing is Timing.event:
         result, timeline = api.simulate(hardware, plan, workload=workload.name, dram_trace=trace)
