@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from accelsim.config import Hardware, PolicyConfig
 from accelsim.config.workload import load_workload_spec
 from accelsim.errors import InputError
 from accelsim.hw.energy import area_by, energy_by, op_counts
 from accelsim.policies import make_plan
+from accelsim.sim.behavioural import BREAKDOWN, BehaviouralParams, layer_breakdown
+from accelsim.sim.bertcpp_profiles import profiles_from_plan
 from accelsim.sim.dram_bank import bank_service, export_trace
 from accelsim.sim.engine import EventEngine, Timeline
 from accelsim.sim.fast import FastModel
@@ -84,6 +87,23 @@ def simulate_fast(hw: Hardware, model: FastModel, workload: str = "") -> SimResu
     counts = model.op_counts(engine if hw.topk.count else None)
     return _result(hw, wp, workload, t.cycles, t.busy, t.dram_bytes_by, counts,
                    quality(wp) if model.has_quality else None, None)
+
+
+def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult, pd.DataFrame]:
+    """Phase 2 with the SpAtten authors' behaviour model (bert.cpp; ``accelsim.sim.behavioural``).
+
+    Returns the SimResult (cycles from the model; ops and on-chip energy from the plan's operation
+    counts, DRAM bytes and energy from the model's 32-byte transactions) and the per-layer
+    breakdown (``layer_breakdown``: dram, fill, drain, topk, cycles per bert.cpp layer).
+    """
+    _check_topk(hw, len(wp.topk))
+    layers = layer_breakdown(profiles_from_plan(wp), BehaviouralParams.from_hardware(hw))
+    by = {"key": float(layers["key_bytes"].sum()), "key_lsb": 0.0, "value": float(layers["value_bytes"].sum()),
+          "side": 0.0}
+    counts = op_counts(wp, topk_engine(hw) if hw.topk.count else None)
+    busy = {c: float(layers[c].sum()) for c in BREAKDOWN}
+    result = _result(hw, wp, workload, float(layers["cycles"].sum()), busy, by, counts, quality(wp), None)
+    return result, layers
 
 
 def _check_topk(hw: Hardware, jobs: int) -> None:

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from accelsim.sim.result import SimResult
 
 
+class Timing(StrEnum):
+    event = "event"
+    spatten_behavioural = "spatten-behavioural"
+
+
 class DramTraceFormat(StrEnum):
     dramsim3 = "dramsim3"
     ramulator2 = "ramulator2"
@@ -83,6 +88,21 @@ def render(result, console: Console) -> None:
         console.print(q)
 
 
+def render_breakdown(layers: pd.DataFrame, console: Console) -> None:
+    """Cycles of the behavioural timing by component, summed over layers."""
+    from accelsim.sim.behavioural import BREAKDOWN
+
+    t = Table(title=f"spatten-behavioural cycles by component ({len(layers)} layers, added serially)")
+    t.add_column("component")
+    t.add_column("cycles", justify="right")
+    t.add_column("share", justify="right")
+    total = float(layers["cycles"].sum())
+    for c in BREAKDOWN:
+        v = float(layers[c].sum())
+        t.add_row(c, f"{v:,.0f}", f"{v / total:.1%}" if total else "-")
+    console.print(t)
+
+
 def run(
     workload: Annotated[Path, typer.Option("--workload", "-w", help="Trace (.safetensors) or SpAtten CSV.")],
     hw: Annotated[str, typer.Option("--hw", help="Hardware preset name or YAML file.")] = "spatten",
@@ -92,10 +112,15 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the JSON result here.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for pivots of request-trace top-k jobs.")] = 0,
+    timing: Annotated[Timing, typer.Option(
+        help="Timing model: the event engine, or the SpAtten authors' behaviour model (bert.cpp: DRAM, "
+        "pipeline fill, drain and top-k added serially; docs/behavioural.md).")] = Timing.event,
     dram_trace: Annotated[Path | None, typer.Option(help="Write the DRAM reads the run issued here.")] = None,
     dram_trace_format: Annotated[
         DramTraceFormat, typer.Option(help="Format of --dram-trace.")
     ] = DramTraceFormat.dramsim3,
+    bertcpp_input: Annotated[Path | None, typer.Option(
+        help="Also write the plan as the input.csv of the SpAtten authors' bert.cpp.")] = None,
     report: Annotated[Path | None, typer.Option(
         "--report", help="Write an HTML report here, and its data (results table, requests, DRAM "
         "transfers) as Parquet in a directory beside it with suffix .data.")] = None,
@@ -104,26 +129,46 @@ def run(
     from accelsim import api
     from accelsim.config import load_hardware, load_policy
 
+    if timing is not Timing.event and dram_trace is not None:
+        raise InputError(None, "--dram-trace", f"the {timing.value} timing issues no DRAM reads to trace")
     hw_over, pol_over = parse_sets(sets or [])
     hardware = load_hardware(hw, hw_over)
     pol = load_policy(policy, pol_over)
     t0 = time.perf_counter()
     wl = api.load_workload(workload, seed=seed)
     plan = api.plan(pol, wl, phases=phases)
+    if bertcpp_input is not None:
+        from accelsim.sim.bertcpp_profiles import profiles_from_plan, write_input_csv
+
+        write_input_csv(profiles_from_plan(plan), bertcpp_input)
     trace = None if dram_trace is None else (dram_trace, str(dram_trace_format.value))
-    result, timeline = api.simulate(hardware, plan, workload=workload.name, dram_trace=trace)
+    if timing is Timing.event:
+        result, timeline = api.simulate(hardware, plan, workload=workload.name, dram_trace=trace)
+        dram, extra = timeline.dram_frame(), {}
+    else:
+        import pandas as pd
+
+        result, layers = api.simulate_behavioural(hardware, plan, workload=workload.name)
+        dram = pd.DataFrame(columns=["start", "end", "bytes", "kind", "item"])
+        extra = {"timing": str(timing.value), "breakdown": {
+            "total": result.busy_by, "layers": layers.to_dict(orient="records")}}
     wall_s = time.perf_counter() - t0
     text = result.model_dump_json(indent=2)
+    if extra:
+        text = json.dumps({**json.loads(text), **extra}, indent=2)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text + "\n")
     if report is not None:
-        write_report_data(report, hardware, pol, {"path": str(workload), "phases": phases, "seed": seed},
-                          result, plan.requests, timeline.dram_frame(), wall_s)
+        write_report_data(report, hardware, pol, {"path": str(workload), "phases": phases, "seed": seed,
+                                                     "timing": str(timing.value)},
+                          result, plan.requests, dram, wall_s)
     if as_json:
         print(json.dumps(json.loads(text)))
     else:
         render(result, Console())
+        if extra:
+            render_breakdown(layers, Console())
         if report is not None:
             print(f"report written to {report}")
 
