@@ -63,7 +63,7 @@ def bad_files(tmp_path_factory):
     (["--hw", "{d}/malformed.yaml"], r"malformed\.yaml: malformed YAML: line 2"),
     (["--hw", "{d}/unknown.yaml"], r"unknown\.yaml: field 'qk\.multiplers': unknown field"),
     (["--hw", "{d}/type.yaml"], r"type\.yaml: field 'clock_ghz': Input should be a valid number"),
-    (["--hw", "nosuch"], r"unknown hardware preset 'nosuch'; expected one of: dense, spatten"),
+    (["--hw", "nosuch"], r"unknown hardware preset 'nosuch'; expected one of: a3, dense, mnnfast, spatten"),
     (["--policy", "nosuch"], r"unknown policy preset 'nosuch'"),
     (["-w", "{d}/missing.csv"], r"missing\.csv: file does not exist"),
     (["-w", "{d}/cols.csv"], r"cols\.csv: field 'key_fetch_num': missing column"),
