@@ -68,6 +68,12 @@ class WorkPlan:
     topk: pd.DataFrame
     pass_sizes: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
+    key_index: np.ndarray | None = None
+    """Token positions of the key rows each request fetches, concatenated in request order
+    (``requests.keys`` entries per request); None when the workload does not say which (a request
+    trace records only counts)."""
+    value_index: np.ndarray | None = None
+    """Likewise for the value rows (``requests.values`` entries per request)."""
 
     def __post_init__(self) -> None:
         absent = {c: v for c, v in REQUEST_DEFAULTS.items() if c not in self.requests.columns}
@@ -82,6 +88,24 @@ class WorkPlan:
         self.requests = self.requests[list(REQUEST_COLUMNS)].astype(REQUEST_COLUMNS).reset_index(drop=True)
         self.topk = self.topk.astype(TOPK_COLUMNS).reset_index(drop=True)
         self.pass_sizes = np.asarray(self.pass_sizes, dtype=np.int32)
+        for name, col in (("key_index", "keys"), ("value_index", "values")):
+            idx = getattr(self, name)
+            if idx is None:
+                continue
+            idx = np.asarray(idx, dtype=np.int32)
+            if len(idx) != int(self.requests[col].sum()):
+                raise ValueError(f"WorkPlan.{name} holds {len(idx)} rows, requests.{col} sums to "
+                                 f"{int(self.requests[col].sum())}")
+            setattr(self, name, idx)
+
+    def rows_of(self, kind: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(token positions, start offset per request) of the ``keys`` or ``values`` each request
+        fetches, or None when the plan does not know them."""
+        idx = self.key_index if kind == "keys" else self.value_index
+        if idx is None:
+            return None
+        counts = self.requests[kind].to_numpy(np.int64)
+        return idx, np.concatenate(([0], np.cumsum(counts)[:-1]))
 
     def __len__(self) -> int:
         return len(self.requests)

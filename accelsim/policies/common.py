@@ -84,14 +84,34 @@ class Rows:
 
     cols: dict[str, list[np.ndarray]] = field(default_factory=lambda: {c: [] for c in REQUEST_COLUMNS})
     count: int = 0
+    rows: dict[str, list[np.ndarray] | None] = field(default_factory=lambda: {"keys": [], "values": []})
+    """Per request, the token positions of its fetched key / value rows (None once a call omits them)."""
 
-    def add(self, **cols: np.ndarray) -> np.ndarray:
+    def add(self, key_rows: list[np.ndarray] | None = None, value_rows: list[np.ndarray] | None = None,
+            **cols: np.ndarray) -> np.ndarray:
+        """Append requests; ``key_rows`` / ``value_rows``: one array of token positions per request."""
         n = len(cols["head"])
         for c in REQUEST_COLUMNS:
             self.cols[c].append(np.broadcast_to(cols[c] if c in cols else REQUEST_DEFAULTS[c], (n,)))
+        for kind, given in (("keys", key_rows), ("values", value_rows)):
+            known = self.rows[kind]
+            if known is not None and given is not None:
+                known.extend(np.asarray(g, np.int32) for g in given)
+            else:
+                self.rows[kind] = None
         idx = np.arange(self.count, self.count + n)
         self.count += n
         return idx
+
+    def index(self, kind: str, order: np.ndarray | None = None) -> np.ndarray | None:
+        """Concatenated token positions of ``kind`` rows, requests taken in ``order``."""
+        rows = self.rows[kind]
+        if rows is None:
+            return None
+        if not rows:
+            return np.zeros(0, np.int32)
+        picked = rows if order is None else [rows[i] for i in order]
+        return np.concatenate(picked)
 
     def frame(self) -> pd.DataFrame:
         if not self.count:
@@ -208,7 +228,9 @@ class Pass:
                                 vq[self.groups, :t], o.transpose(1, 0, 2)).sum(axis=0)
             pairs += vis.sum()
         first = np.r_[True, self.groups[1:] != self.groups[:-1]]
+        rows = [np.arange(t) if f else np.zeros(0, np.int64) for f in first]
         return self.rows.add(
+            key_rows=rows, value_rows=rows,
             prefill=np.bool_(True), step=np.int32(0), layer=np.int32(layer), head=np.arange(m.heads),
             d=np.int32(d), context=np.int32(t), queries=np.int32(t), keys=np.where(first, t, 0),
             key_bits=np.int32(self.bits), lsb_bits=np.int32(0), lsb_keys=np.int32(0),
@@ -281,9 +303,13 @@ class Pass:
             return out.reshape(-1)
 
         kept = keep.sum(axis=-1)
+        union_rows = keep.reshape(steps, m.kv_heads, m.group, -1).any(axis=2)  # [S, G, N]
+        key_rows = self._positions(union_rows, dl.context, keys)
+        value_rows = self._positions(union_rows, dl.context, values)
         p_used = dl.p_q if p_used is None else p_used
         v_used = dl.v_q if v_used is None else v_used
         return self.rows.add(
+            key_rows=key_rows, value_rows=value_rows,
             prefill=np.bool_(False), step=np.repeat(np.arange(steps), heads), layer=np.int32(layer),
             head=np.tile(np.arange(heads), steps), d=np.int32(m.head_dim),
             context=np.repeat(dl.context, heads), queries=np.int32(1),
@@ -300,6 +326,22 @@ class Pass:
             lo_bits=np.int32(lo_bits), side_bytes=per_head(side_bytes, np.float64),
         )
 
+    def _positions(self, union: np.ndarray, context: np.ndarray, count: np.ndarray | None
+                   ) -> list[np.ndarray] | None:
+        """Fetched token positions per decode request (step-major, query heads), on each group's
+        first head: the union of the group's kept rows, or every visible row when the policy
+        fetches the whole context; None when a policy fetches some other set."""
+        steps, groups, _ = union.shape
+        if count is None:
+            per = [[np.flatnonzero(union[s, g]) for g in range(groups)] for s in range(steps)]
+        elif np.array_equal(np.asarray(count), np.broadcast_to(context[:, None], (steps, groups))):
+            per = [[np.arange(context[s])] * groups for s in range(steps)]
+        else:
+            return None
+        none = np.zeros(0, np.int64)
+        return [per[s][h // self.m.group] if h % self.m.group == 0 else none
+                for s in range(steps) for h in range(self.m.heads)]
+
     def finish(self, policy: str) -> WorkPlan:
         """The WorkPlan, requests ordered prefill first, then by step, layer and head."""
         req = self.rows.frame()
@@ -311,4 +353,5 @@ class Pass:
             topk["request"] = inverse[topk["request"].to_numpy()]
             topk = topk.iloc[np.argsort(topk["request"].to_numpy(), kind="stable")]
         meta = {**trace_meta(self.trace, self.phases), "policy": policy}
-        return WorkPlan(req.iloc[order], topk, passes, meta)
+        return WorkPlan(req.iloc[order], topk, passes, meta, key_index=self.rows.index("keys", order),
+                        value_index=self.rows.index("values", order))

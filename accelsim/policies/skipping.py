@@ -37,7 +37,9 @@ def _prefill(ps: Pass, layer: int, keep_fn: KeepFn) -> None:
         err += output_error(p.transpose(1, 0, 2), keep.transpose(1, 0, 2), vq[ps.groups, :t],
                             o.transpose(1, 0, 2)).sum(axis=0)
     first = np.r_[True, ps.groups[1:] != ps.groups[:-1]]
+    rows = [np.arange(t) if f else np.zeros(0, np.int64) for f in first]
     ps.rows.add(
+        key_rows=rows, value_rows=rows,
         prefill=np.bool_(True), step=np.int32(0), layer=np.int32(layer), head=np.arange(m.heads),
         d=np.int32(d), context=np.int32(t), queries=np.int32(t), keys=np.where(first, t, 0),
         key_bits=np.int32(ps.bits), lsb_bits=np.int32(0), lsb_keys=np.int32(0), lsb_queries=np.int32(0),

@@ -100,7 +100,8 @@ class SpAttenPass:
                     self._layer(layer, step, False, dq[step][:, None, :].astype(np.float64),
                                 np.array([n - 1]), n, True)
         topk, passes = self.jobs.frame()
-        return WorkPlan(self.rows.frame(), topk, passes, trace_meta(self.trace, self.phases))
+        return WorkPlan(self.rows.frame(), topk, passes, trace_meta(self.trace, self.phases),
+                        key_index=self.rows.index("keys"), value_index=self.rows.index("values"))
 
     def _layer(self, layer: int, step: int, prefill: bool, q: np.ndarray, qpos: np.ndarray,
                n: int, emit: bool) -> None:
@@ -189,13 +190,18 @@ class SpAttenPass:
         keys = np.zeros(len(heads), np.int64)
         lsb_keys = np.zeros(len(heads), np.int64)
         values = np.zeros(len(heads), np.int64)
+        none = np.zeros(0, np.int64)
+        key_rows, value_rows = [none] * len(heads), [none] * len(heads)
         for g in np.unique(groups):
             hs = groups == g
             at = np.flatnonzero(hs & first)[0]
             keys[at] = len(idx)
             lsb_keys[at] = len(idx) if need[hs].any() else 0
-            values[at] = int(vmask[hs].any(axis=(0, 1)).sum())
+            value_rows[at] = idx[vmask[hs].any(axis=(0, 1))]
+            key_rows[at] = idx
+            values[at] = len(value_rows[at])
         rows = self.rows.add(
+            key_rows=key_rows, value_rows=value_rows,
             prefill=np.bool_(prefill), step=np.int32(step), layer=np.int32(layer), head=heads,
             d=np.int32(d), context=np.int32(n), queries=np.int32(len(qpos)), keys=keys,
             key_bits=np.int32(s.key_bits), lsb_bits=np.int32(s.lsb_bits), lsb_keys=lsb_keys,

@@ -38,6 +38,8 @@ def fetch_addresses(plan: WorkPlan, items: pd.DataFrame, access_bytes: int
     context = r["context"].to_numpy()
     counts = {col: r[col].to_numpy() for _, _, col in FETCHES}
     nbytes = {key: items[f"{key}_bytes"].to_numpy() for key, _, _ in FETCHES}
+    known = {"keys": plan.rows_of("keys"), "values": plan.rows_of("values")}
+    known["lsb_keys"] = known["keys"]  # LSBs are re-fetched for the first lsb_keys of the key rows
     addrs: list[np.ndarray] = []
     slots: list[tuple[str, int]] = []
     for i, q in enumerate(items["request"].to_numpy()):
@@ -45,7 +47,12 @@ def fetch_addresses(plan: WorkPlan, items: pd.DataFrame, access_bytes: int
         for key, region, col in FETCHES:
             if nbytes[key][i] <= 0:
                 continue
-            rows = kept_rows(int(counts[col][q]), int(context[q]), seed + (region == "value"))
+            n = int(counts[col][q])
+            if known[col] is not None:
+                idx, start = known[col]
+                rows = idx[start[q]: start[q] + n]
+            else:
+                rows = kept_rows(n, int(context[q]), seed + (region == "value"))
             addrs.append(layout.accesses(region, int(layer[q]), int(head[q]), rows, access_bytes))
             slots.append((key, i))
     return addrs, slots

@@ -72,7 +72,8 @@ def at_full_width(wp: WorkPlan) -> WorkPlan:
     r["key_bits"] = 12
     r["value_bits"] = 12
     r[["lsb_bits", "lsb_keys", "lsb_queries", "requant_rows"]] = 0
-    return WorkPlan(r, wp.topk, wp.pass_sizes, {**wp.meta, "policy": f"{wp.meta.get('policy', '')} 12-bit"})
+    return WorkPlan(r, wp.topk, wp.pass_sizes, {**wp.meta, "policy": f"{wp.meta.get('policy', '')} 12-bit"},
+                    key_index=wp.key_index, value_index=wp.value_index)
 
 
 def _effective(runs: Runs, r: SimResult, workload: str) -> float:
