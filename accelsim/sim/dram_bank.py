@@ -18,15 +18,17 @@ import pandas as pd
 from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
 from accelsim.hw.dram import DramModel, DramSpec, DramStats, load_dram, write_trace
-from accelsim.hw.kv_layout import KVLayout, kept_rows
+from accelsim.hw.kv_layout import KVLayout
 from accelsim.workplan import WorkPlan
 
 FETCHES = (("k", "key_msb", "keys"), ("lsb", "key_lsb", "lsb_keys"), ("v", "value", "values"))
+SEED = 0x5EA7  # of the kept-row choice for plans that record only counts (request traces)
 
 
 def fetch_addresses(plan: WorkPlan, items: pd.DataFrame, access_bytes: int
-                    ) -> tuple[list[np.ndarray], list[tuple[str, int]]]:
-    """DRAM access addresses of every fetch, in issue order, with its (fetch key, item) slot."""
+                    ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, int]]]:
+    """DRAM access addresses of every fetch, in issue order: (addresses, accesses per fetch, the
+    (fetch key, item) slot of each fetch). Vectorized over fetches."""
     r = plan.requests
     layout = KVLayout(
         layers=int(r["layer"].max()) + 1, heads=int(r["head"].max()) + 1,
@@ -34,28 +36,63 @@ def fetch_addresses(plan: WorkPlan, items: pd.DataFrame, access_bytes: int
         key_msb_bits=int(r["key_bits"].max()), key_lsb_bits=int(r["lsb_bits"].max()),
         value_bits=int(r["value_bits"].max()), align=access_bytes,
     )
-    step, layer, head = r["step"].to_numpy(), r["layer"].to_numpy(), r["head"].to_numpy()
-    context = r["context"].to_numpy()
-    counts = {col: r[col].to_numpy() for _, _, col in FETCHES}
-    nbytes = {key: items[f"{key}_bytes"].to_numpy() for key, _, _ in FETCHES}
-    known = {"keys": plan.rows_of("keys"), "values": plan.rows_of("values")}
-    known["lsb_keys"] = known["keys"]  # LSBs are re-fetched for the first lsb_keys of the key rows
-    addrs: list[np.ndarray] = []
-    slots: list[tuple[str, int]] = []
-    for i, q in enumerate(items["request"].to_numpy()):
-        seed = (int(step[q]) * 1_000_003 + int(layer[q])) * 1_009 + int(head[q])
-        for key, region, col in FETCHES:
-            if nbytes[key][i] <= 0:
-                continue
-            n = int(counts[col][q])
-            if known[col] is not None:
-                idx, start = known[col]
-                rows = idx[start[q]: start[q] + n]
-            else:
-                rows = kept_rows(n, int(context[q]), seed + (region == "value"))
-            addrs.append(layout.accesses(region, int(layer[q]), int(head[q]), rows, access_bytes))
-            slots.append((key, i))
-    return addrs, slots
+    req = items["request"].to_numpy()
+    # fetches in issue order: per item, K then LSB then V, those that move bytes
+    present = np.stack([items[f"{key}_bytes"].to_numpy() > 0 for key, _, _ in FETCHES], axis=1)
+    if layout.key_lsb_bits == 0:
+        present[:, 1] = False
+    item, kind = np.nonzero(present)
+    q = req[item]
+    count = np.stack([r[col].to_numpy(np.int64) for _, _, col in FETCHES], axis=1)[q, kind]
+    tokens, fetch = _rows(plan, q, kind, count, r["context"].to_numpy(np.int64))
+    regions = [region for _, region, _ in FETCHES]
+    row_bytes = np.array([layout.row_bytes(g) for g in regions], np.int64)[kind]
+    base = (np.array([layout.region_base(g) for g in regions], np.int64)[kind]
+            + (r["layer"].to_numpy(np.int64)[q] * layout.heads + r["head"].to_numpy(np.int64)[q])
+            * np.array([layout.head_bytes(g) for g in regions], np.int64)[kind])
+    start = base[fetch] + tokens * row_bytes[fetch]
+    first = start // access_bytes
+    span = (start + row_bytes[fetch] - 1) // access_bytes - first + 1
+    blocks = np.repeat(first, span) + (np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span))
+    owner = np.repeat(fetch, span)
+    keep = np.r_[True, (blocks[1:] != blocks[:-1]) | (owner[1:] != owner[:-1])]
+    lengths = np.bincount(owner[keep], minlength=len(q))
+    slots = [(FETCHES[k][0], int(i)) for i, k in zip(item, kind, strict=True)]
+    return blocks[keep] * access_bytes, lengths, slots
+
+
+def _rows(plan: WorkPlan, q: np.ndarray, kind: np.ndarray, count: np.ndarray, context: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Token rows of each fetch, ascending within a fetch: (tokens, fetch index of each). The
+    plan's recorded rows where it has them (LSBs: the first ``lsb_keys`` of the key rows), else a
+    seeded uniform choice of ``count`` of the ``context`` rows per fetch."""
+    fetch = np.repeat(np.arange(len(q)), count)
+    offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    known = {0: plan.rows_of("keys"), 1: plan.rows_of("keys"), 2: plan.rows_of("values")}
+    tokens = np.zeros(len(fetch), np.int64)
+    for k, rows in known.items():
+        sel = kind[fetch] == k  # grouped by fetch, offsets 0..count-1 in order
+        if rows is not None:
+            idx, start = rows
+            tokens[sel] = idx[start[q[fetch[sel]]] + offset[sel]]
+        else:
+            tokens[sel] = _seeded_choice(np.flatnonzero(kind == k), count, context[q])
+    return tokens, fetch
+
+
+def _seeded_choice(ids: np.ndarray, count: np.ndarray, context: np.ndarray, chunk: int = 1 << 23) -> np.ndarray:
+    """For fetches ``ids`` (ascending): ``count`` of ``context`` rows each, drawn without
+    replacement by giving every row a random key (seeded), ascending within a fetch, concatenated."""
+    rng = np.random.default_rng(SEED)
+    out = []
+    for part in np.array_split(ids, max(1, -(-int(context[ids].sum()) // chunk))):
+        c = context[part]
+        seg = np.repeat(np.arange(len(part)), c)
+        pos = np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c)
+        rank = np.empty(len(seg), np.int64)
+        rank[np.argsort(seg + rng.random(len(seg)))] = pos  # segments stay apart: keys in [seg, seg + 1)
+        out.append(pos[rank < np.repeat(count[part], c)])
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
 def dram_spec(hw: Hardware) -> DramSpec:
@@ -70,12 +107,11 @@ def bank_service(plan: WorkPlan, items: pd.DataFrame, hw: Hardware
     """Core-cycle service time of each item's K, LSB and V fetch, and the DRAM totals."""
     spec = dram_spec(hw)
     model = DramModel(spec, issue=hw.dram.issue)
-    addrs, slots = fetch_addresses(plan, items, spec.organisation.access_bytes)
+    addr, lengths, slots = fetch_addresses(plan, items, spec.organisation.access_bytes)
     out = {key: np.zeros(len(items)) for key, _, _ in FETCHES}
-    if not addrs:
+    if not len(addr):
         return out, model.stats()
-    lengths = np.array([len(a) for a in addrs])
-    res = model.simulate(np.concatenate(addrs))
+    res = model.simulate(addr)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     ends = np.maximum.accumulate(np.maximum.reduceat(res.completion, starts).astype(np.float64))
     service = np.diff(np.concatenate([[0.0], ends])) * spec.timing.tCK_ns * hw.clock_ghz
@@ -91,11 +127,9 @@ def export_trace(path: Path, fmt: str, plan: WorkPlan, items: pd.DataFrame, hw: 
     Each access carries the memory cycle its fetch started in the event engine.
     """
     spec = dram_spec(hw)
-    addrs, slots = fetch_addresses(plan, items, spec.organisation.access_bytes)
+    addr, lengths, slots = fetch_addresses(plan, items, spec.organisation.access_bytes)
     to_mem = 1.0 / (hw.clock_ghz * spec.timing.tCK_ns)
     start = np.array([fetch_start[s] * to_mem for s in slots])
-    lengths = np.array([len(a) for a in addrs], dtype=np.int64)
-    addr = np.concatenate(addrs) if addrs else np.zeros(0, np.int64)
     cycle = np.repeat(np.floor(start).astype(np.int64), lengths)
     order = np.argsort(cycle, kind="stable")
     return write_trace(path, addr[order], cycle[order], fmt=fmt)
