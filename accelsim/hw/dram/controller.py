@@ -48,12 +48,13 @@ N_RANK = 8
 # transaction fits its bank's command queue
 C_QIDX, C_RQ_N, C_REF_N, C_REF_RANK, C_REF_NEXT, C_RQ_STUCK = range(6)
 N_CTL = 6
-# per bank queue (qs[c, q, slot]): occupancy, queued requests that hit the open row. Beside it
+# per bank queue (qs[c, q, slot]): occupancy, queued requests that hit the open row, requests
+# waiting for it in the transaction queue. Beside it
 # qr[c, q]: a lower bound on the cycle the queue's next command can issue, BIG when it is empty
 # (timers only grow, so the bound holds until a command enters or leaves the queue or its bank is
 # precharged, which reset it to 0)
-Q_N, Q_HITS = 0, 1
-N_Q = 2
+Q_N, Q_HITS, Q_WAIT = 0, 1, 2
+N_Q = 3
 # counters (cnt[slot])
 N_ACT, N_PRE, N_REF, N_DONE = range(4)
 # command kinds
@@ -159,7 +160,8 @@ def _issue_col(c, qi, k, clk, p, qmap, cq, qs, qr, bank, grp, ctl, issue, outcom
         outcome[req] = 2 if bank[c, qi, B_CONFLICT] else 1
     bank[c, qi, B_HITS] += 1
     qs[c, qi, Q_HITS] -= 1
-    ctl[c, C_RQ_STUCK] = 0
+    if qs[c, qi, Q_WAIT]:  # a transaction waits for the slot this frees
+        ctl[c, C_RQ_STUCK] = 0
     n = qs[c, qi, Q_N]
     for j in range(k, n - 1):
         cq[c, qi, j] = cq[c, qi, j + 1]
@@ -299,6 +301,7 @@ def _tick(c, clk, p, qmap, q, row, rq, cq, qs, qr, bank, grp, rank, ctl, issue, 
             if qs[c, qi, Q_N] < p[P_CQ]:
                 cq[c, qi, qs[c, qi, Q_N]] = req
                 qs[c, qi, Q_N] += 1
+                qs[c, qi, Q_WAIT] -= 1
                 qr[c, qi] = 0
                 qs[c, qi, Q_HITS] += row[req] == bank[c, qi, B_ROW]
                 for j in range(i, n - 1):
@@ -352,10 +355,11 @@ def run(in_order, clk0, entry_last, p, qmap, ch, q, row, arrival, fifo, fstart, 
                     req = fifo[fptr[c]]
                     rq[c, ctl[c, C_RQ_N]] = req
                     ctl[c, C_RQ_N] += 1
-                    if qs[c, q[req], Q_N] < p[P_CQ]:
-                        ctl[c, C_RQ_STUCK] = 0
+                    qs[c, q[req], Q_WAIT] += 1
                     fptr[c] += 1
-                    nxt = clk + 1
+                    if qs[c, q[req], Q_N] < p[P_CQ]:  # it can move on next cycle
+                        ctl[c, C_RQ_STUCK] = 0
+                        nxt = clk + 1
                 if fptr[c] < end and ctl[c, C_RQ_N] < tq:
                     nxt = min(nxt, max(clk + 1, arrival[fifo[fptr[c]]]))
             next_evt[c] = nxt
@@ -366,9 +370,10 @@ def run(in_order, clk0, entry_last, p, qmap, ch, q, row, arrival, fifo, fstart, 
             elif ctl[c, C_RQ_N] < tq:
                 rq[c, ctl[c, C_RQ_N]] = ptr
                 ctl[c, C_RQ_N] += 1
-                if qs[c, q[ptr], Q_N] < p[P_CQ]:
+                qs[c, q[ptr], Q_WAIT] += 1
+                if qs[c, q[ptr], Q_N] < p[P_CQ]:  # it can move on next cycle
                     ctl[c, C_RQ_STUCK] = 0
-                next_evt[c] = clk + 1
+                    next_evt[c] = clk + 1
                 entry_last = clk
                 ptr += 1
                 cpu_next = max(clk + 1, arrival[ptr]) if ptr < n else BIG
