@@ -136,6 +136,15 @@ class TestState:
         assert r2.issue[0] > r1.issue.max()
         assert r2.outcome[0] == 0  # the row the first batch opened is still open
 
+    def test_channels_take_requests_in_arrival_order(self):
+        rng = np.random.default_rng(9)
+        addr = rng.integers(0, 1 << 22, 512) * 32
+        arr = rng.permutation(512) * 3  # distinct arrivals, not in trace order
+        order = np.argsort(arr)
+        shuffled = DramModel(HBM).simulate(addr, arr)
+        in_time = DramModel(HBM).simulate(addr[order], arr[order])
+        assert np.array_equal(shuffled.completion[order], in_time.completion)
+
     def test_reset(self):
         m = DramModel(HBM)
         m.simulate(np.arange(64) * 32, np.zeros(64))
