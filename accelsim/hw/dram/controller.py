@@ -174,9 +174,14 @@ def _issue_col(c, qi, k, clk, p, qmap, cq, qs, qr, bank, grp, ctl, issue, outcom
 def _find(c, clk, p, qmap, row, cq, qs, qr, bank, grp, rank, ctl):
     """First ready command, bank queues visited round-robin: (kind, queue, index, next time)."""
     nq = p[P_NQ]
+    nxt = BIG
+    for qi in range(nq):  # the common case, nothing due, in one pass the compiler vectorizes
+        nxt = min(nxt, qr[c, qi])
+    if nxt > clk:
+        return K_NONE, 0, 0, nxt
+    nxt = BIG
     skip = ctl[c, C_REF_RANK] if ctl[c, C_REF_N] > 0 else -1  # the refreshing rank's queues
     q0 = ctl[c, C_QIDX]
-    nxt = BIG
     for i in range(nq):
         qi = q0 + 1 + i
         if qi >= nq:
