@@ -96,13 +96,12 @@ def queue_map(spec) -> np.ndarray:
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _issue_act(c, qi, clk, p, qmap, row, cq, qs, qr, bank, grp, rank, cnt):
+def _issue_act(c, qi, clk, p, qmap, row, cq, qs, bank, grp, rank, cnt):
     r, rg = qmap[qi, 0], qmap[qi, 1]
     opened = row[cq[c, qi, 0]]
     hits = 0
     for k in range(qs[c, qi, Q_N]):
         hits += row[cq[c, qi, k]] == opened
-    qr[c, qi] = 0
     qs[c, qi, Q_HITS] = hits
     bgs = p[P_BGS]
     for g in range(r * bgs, (r + 1) * bgs):
@@ -123,9 +122,7 @@ def _issue_act(c, qi, clk, p, qmap, row, cq, qs, qr, bank, grp, rank, cnt):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _issue_pre(c, qi, clk, conflict, p, qmap, qs, qr, bank, rank, cnt):
-    if qs[c, qi, Q_N]:
-        qr[c, qi] = 0
+def _issue_pre(c, qi, clk, conflict, p, qmap, qs, bank, rank, cnt):
     qs[c, qi, Q_HITS] = 0
     bank[c, qi, B_ACT] = max(bank[c, qi, B_ACT], clk + p[P_RP])
     bank[c, qi, B_REF] = max(bank[c, qi, B_REF], clk + p[P_RP])
@@ -140,7 +137,7 @@ def _issue_pre(c, qi, clk, conflict, p, qmap, qs, qr, bank, rank, cnt):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _issue_col(c, qi, k, clk, p, qmap, cq, qs, qr, bank, grp, ctl, issue, outcome, cnt):
+def _issue_col(c, qi, k, clk, p, qmap, cq, qs, bank, grp, ctl, issue, outcome, cnt):
     r, rg = qmap[qi, 0], qmap[qi, 1]
     bgs = p[P_BGS]
     for g in range(grp.shape[1]):
@@ -166,13 +163,44 @@ def _issue_col(c, qi, k, clk, p, qmap, cq, qs, qr, bank, grp, ctl, issue, outcom
     for j in range(k, n - 1):
         cq[c, qi, j] = cq[c, qi, j + 1]
     qs[c, qi, Q_N] = n - 1
-    qr[c, qi] = BIG if n == 1 else 0
     cnt[N_DONE] += 1
 
 
 @njit(cache=True, _nrt=False, inline="always")
+def _bound(c, qi, p, qmap, row, cq, qs, bank, grp, rank):
+    """Earliest cycles of a non-empty queue's next row command (ACT on a closed bank; PRE by the
+    head when it misses the open row and no queued request hits it or the row served four hits)
+    and column command (a queued hit); BIG where there is none."""
+    orow = bank[c, qi, B_ROW]
+    if orow < 0:
+        r = qmap[qi, 0]
+        t = max(bank[c, qi, B_ACT], grp[c, qmap[qi, 1], G_ACT],
+                rank[c, r, rank[c, r, R_FAW_I]] + p[P_FAW])
+        return t, BIG
+    hits = qs[c, qi, Q_HITS]
+    trow = tcol = BIG
+    if row[cq[c, qi, 0]] != orow and (hits == 0 or bank[c, qi, B_HITS] >= 4):
+        trow = bank[c, qi, B_PRE]
+    if hits > 0:
+        tcol = max(bank[c, qi, B_COL], grp[c, qmap[qi, 1], G_COL])
+    return trow, tcol
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _rebound(c, qi, p, qmap, row, cq, qs, qr, bank, grp, rank):
+    """Recompute a queue's ready bound after its contents or its bank changed."""
+    if qs[c, qi, Q_N] == 0:
+        qr[c, qi] = BIG
+    else:
+        trow, tcol = _bound(c, qi, p, qmap, row, cq, qs, bank, grp, rank)
+        qr[c, qi] = min(trow, tcol)
+
+
+@njit(cache=True, _nrt=False, inline="always")
 def _find(c, clk, p, qmap, row, cq, qs, qr, bank, grp, rank, ctl):
-    """First ready command, bank queues visited round-robin: (kind, queue, index, next time)."""
+    """First ready command, bank queues visited round-robin: (kind, queue, index, next time).
+
+    In a queue, the row command goes first when both are ready (it is the queue's head)."""
     nq = p[P_NQ]
     nxt = BIG
     for qi in range(nq):  # the common case, nothing due, in one pass the compiler vectorizes
@@ -192,40 +220,20 @@ def _find(c, clk, p, qmap, row, cq, qs, qr, bank, grp, rank, ctl):
             continue
         if qmap[qi, 0] == skip:
             continue
-        tq = BIG  # this queue's earliest command
-        orow = bank[c, qi, B_ROW]
-        if orow < 0:
-            r = qmap[qi, 0]
-            t = max(bank[c, qi, B_ACT], grp[c, qmap[qi, 1], G_ACT],
-                    rank[c, r, rank[c, r, R_FAW_I]] + p[P_FAW])
-            if clk >= t:
-                ctl[c, C_QIDX] = qi
-                qr[c, qi] = 0
-                return K_ACT, qi, 0, nxt
-            qr[c, qi] = t
-            nxt = min(nxt, t)
-            continue
-        # in queue order, the first ready of: PRE by the head when it misses the open row and no
-        # queued request hits it or the row served four hits; the column command of a hit
-        hits = qs[c, qi, Q_HITS]
-        if row[cq[c, qi, 0]] != orow and (hits == 0 or bank[c, qi, B_HITS] >= 4):
-            tpre = bank[c, qi, B_PRE]
-            if clk >= tpre:
-                ctl[c, C_QIDX] = qi
-                return K_PRE, qi, 0, nxt
-            tq = tpre
-        if hits > 0:
-            tcol = max(bank[c, qi, B_COL], grp[c, qmap[qi, 1], G_COL])
-            if clk >= tcol:
-                k = 0
-                while row[cq[c, qi, k]] != orow:
-                    k += 1
-                ctl[c, C_QIDX] = qi
-                qr[c, qi] = 0
-                return K_COL, qi, k, nxt
-            tq = min(tq, tcol)
-        qr[c, qi] = tq
-        nxt = min(nxt, tq)
+        trow, tcol = _bound(c, qi, p, qmap, row, cq, qs, bank, grp, rank)
+        if trow <= clk:
+            ctl[c, C_QIDX] = qi
+            return (K_ACT if bank[c, qi, B_ROW] < 0 else K_PRE), qi, 0, nxt
+        if tcol <= clk:
+            orow = bank[c, qi, B_ROW]
+            k = 0
+            while row[cq[c, qi, k]] != orow:
+                k += 1
+            ctl[c, C_QIDX] = qi
+            return K_COL, qi, k, nxt
+        t = min(trow, tcol)
+        qr[c, qi] = t
+        nxt = min(nxt, t)
     return K_NONE, 0, 0, nxt
 
 
@@ -233,15 +241,16 @@ def _find(c, clk, p, qmap, row, cq, qs, qr, bank, grp, rank, ctl):
 def _issue(kind, c, qi, k, clk, p, qmap, row, cq, qs, qr, bank, grp, rank, ctl, issue, outcome,
            cnt):
     if kind == K_ACT:
-        _issue_act(c, qi, clk, p, qmap, row, cq, qs, qr, bank, grp, rank, cnt)
+        _issue_act(c, qi, clk, p, qmap, row, cq, qs, bank, grp, rank, cnt)
     elif kind == K_PRE:
-        _issue_pre(c, qi, clk, 1, p, qmap, qs, qr, bank, rank, cnt)
+        _issue_pre(c, qi, clk, 1, p, qmap, qs, bank, rank, cnt)
     else:
-        _issue_col(c, qi, k, clk, p, qmap, cq, qs, qr, bank, grp, ctl, issue, outcome, cnt)
+        _issue_col(c, qi, k, clk, p, qmap, cq, qs, bank, grp, ctl, issue, outcome, cnt)
+    _rebound(c, qi, p, qmap, row, cq, qs, qr, bank, grp, rank)
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _refresh(c, clk, p, qmap, qs, qr, bank, rank, ctl, cnt):
+def _refresh(c, clk, p, qmap, row, cq, qs, qr, bank, grp, rank, ctl, cnt):
     """The owed refresh's next step (PRE of an open bank, then REFRESH): (issued, next time)."""
     banks = p[P_BANKS]
     r = ctl[c, C_REF_RANK]
@@ -251,7 +260,8 @@ def _refresh(c, clk, p, qmap, qs, qr, bank, rank, ctl, cnt):
         if bank[c, qi, B_ROW] >= 0:
             t = bank[c, qi, B_PRE]
             if clk >= t:
-                _issue_pre(c, qi, clk, 0, p, qmap, qs, qr, bank, rank, cnt)
+                _issue_pre(c, qi, clk, 0, p, qmap, qs, bank, rank, cnt)
+                _rebound(c, qi, p, qmap, row, cq, qs, qr, bank, grp, rank)
                 return True, nxt
         else:
             t = bank[c, qi, B_REF]
@@ -279,7 +289,7 @@ def _tick(c, clk, p, qmap, q, row, rq, cq, qs, qr, bank, grp, rank, ctl, issue, 
     nxt = ctl[c, C_REF_NEXT]
     first = K_NONE
     if ctl[c, C_REF_N] > 0:
-        done, t = _refresh(c, clk, p, qmap, qs, qr, bank, rank, ctl, cnt)
+        done, t = _refresh(c, clk, p, qmap, row, cq, qs, qr, bank, grp, rank, ctl, cnt)
         nxt = min(nxt, t)
         if done:
             first = K_ACT  # a row command
@@ -307,15 +317,24 @@ def _tick(c, clk, p, qmap, q, row, rq, cq, qs, qr, bank, grp, rank, ctl, issue, 
                 cq[c, qi, qs[c, qi, Q_N]] = req
                 qs[c, qi, Q_N] += 1
                 qs[c, qi, Q_WAIT] -= 1
-                qr[c, qi] = 0
                 qs[c, qi, Q_HITS] += row[req] == bank[c, qi, B_ROW]
+                _rebound(c, qi, p, qmap, row, cq, qs, qr, bank, grp, rank)
                 for j in range(i, n - 1):
                     rq[c, j] = rq[c, j + 1]
                 ctl[c, C_RQ_N] = n - 1
                 ctl[c, C_RQ_STUCK] = 0
                 busy = True
                 break
-    return clk + 1 if busy else nxt
+    if not busy:
+        return nxt
+    # after a busy cycle: the next cycle if a transaction may move, a refresh is owed or a queue
+    # is due by then, else the earliest queue bound or refresh
+    if ctl[c, C_REF_N] > 0 or (ctl[c, C_RQ_N] > 0 and not ctl[c, C_RQ_STUCK]):
+        return clk + 1
+    nxt = ctl[c, C_REF_NEXT]
+    for qi in range(p[P_NQ]):
+        nxt = min(nxt, qr[c, qi])
+    return max(nxt, clk + 1)
 
 
 @njit(cache=True, _nrt=False)
