@@ -44,9 +44,9 @@ G_COL, G_ACT = 0, 1
 R_FAW_I, R_OPEN, R_SINCE, R_ACTIVE = 4, 5, 6, 7
 N_RANK = 8
 # per-channel registers (ctl[c, slot]): last bank queue served, transaction-queue length,
-# refreshes owed, rank owing the first of them, cycle the next one falls due, 1 while no queued
-# transaction fits its bank's command queue
-C_QIDX, C_RQ_N, C_REF_N, C_REF_RANK, C_REF_NEXT, C_RQ_STUCK = range(6)
+# refreshes owed, rank owing the first of them, cycle the next one falls due, bank queues that
+# have room and a transaction waiting for them (0: no transaction can move)
+C_QIDX, C_RQ_N, C_REF_N, C_REF_RANK, C_REF_NEXT, C_MOVABLE = range(6)
 N_CTL = 6
 # per bank queue (qs[c, q, slot]): occupancy, queued requests that hit the open row, requests
 # waiting for it in the transaction queue. Beside it
@@ -93,6 +93,17 @@ def queue_map(spec) -> np.ndarray:
     o = spec.organisation
     qi = np.arange(o.ranks * o.banks)
     return np.stack([qi // o.banks, qi // o.banks_per_group], axis=1).astype(np.int64)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _queue_resize(c, qi, d_n, d_wait, p, qs, ctl):
+    """Change a bank queue's occupancy and waiting transactions, keeping the count of bank
+    queues a transaction can move into."""
+    before = qs[c, qi, Q_WAIT] > 0 and qs[c, qi, Q_N] < p[P_CQ]
+    qs[c, qi, Q_N] += d_n
+    qs[c, qi, Q_WAIT] += d_wait
+    after = qs[c, qi, Q_WAIT] > 0 and qs[c, qi, Q_N] < p[P_CQ]
+    ctl[c, C_MOVABLE] += after - before
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -157,12 +168,10 @@ def _issue_col(c, qi, k, clk, p, qmap, cq, qs, bank, grp, ctl, issue, outcome, c
         outcome[req] = 2 if bank[c, qi, B_CONFLICT] else 1
     bank[c, qi, B_HITS] += 1
     qs[c, qi, Q_HITS] -= 1
-    if qs[c, qi, Q_WAIT]:  # a transaction waits for the slot this frees
-        ctl[c, C_RQ_STUCK] = 0
     n = qs[c, qi, Q_N]
     for j in range(k, n - 1):
         cq[c, qi, j] = cq[c, qi, j + 1]
-    qs[c, qi, Q_N] = n - 1
+    _queue_resize(c, qi, -1, 0, p, qs, ctl)
     cnt[N_DONE] += 1
 
 
@@ -307,29 +316,26 @@ def _tick(c, clk, p, qmap, q, row, rq, cq, qs, qr, bank, grp, rank, ctl, issue, 
             _issue(kind, c, qi, k, clk, p, qmap, row, cq, qs, qr, bank, grp, rank, ctl, issue,
                    outcome, cnt)
     # one transaction into the command queues: the oldest whose bank queue has room
-    if not ctl[c, C_RQ_STUCK]:
+    if ctl[c, C_MOVABLE]:
         n = ctl[c, C_RQ_N]
-        ctl[c, C_RQ_STUCK] = n > 0  # unless one moves below
         for i in range(n):
             req = rq[c, i]
             qi = q[req]
             if qs[c, qi, Q_N] < p[P_CQ]:
                 cq[c, qi, qs[c, qi, Q_N]] = req
-                qs[c, qi, Q_N] += 1
-                qs[c, qi, Q_WAIT] -= 1
+                _queue_resize(c, qi, 1, -1, p, qs, ctl)
                 qs[c, qi, Q_HITS] += row[req] == bank[c, qi, B_ROW]
                 _rebound(c, qi, p, qmap, row, cq, qs, qr, bank, grp, rank)
                 for j in range(i, n - 1):
                     rq[c, j] = rq[c, j + 1]
                 ctl[c, C_RQ_N] = n - 1
-                ctl[c, C_RQ_STUCK] = 0
                 busy = True
                 break
     if not busy:
         return nxt
     # after a busy cycle: the next cycle if a transaction may move, a refresh is owed or a queue
     # is due by then, else the earliest queue bound or refresh
-    if ctl[c, C_REF_N] > 0 or (ctl[c, C_RQ_N] > 0 and not ctl[c, C_RQ_STUCK]):
+    if ctl[c, C_REF_N] > 0 or ctl[c, C_MOVABLE]:
         return clk + 1
     nxt = ctl[c, C_REF_NEXT]
     for qi in range(p[P_NQ]):
@@ -379,11 +385,10 @@ def run(in_order, clk0, entry_last, p, qmap, ch, q, row, arrival, fifo, fstart, 
                     req = fifo[fptr[c]]
                     rq[c, ctl[c, C_RQ_N]] = req
                     ctl[c, C_RQ_N] += 1
-                    qs[c, q[req], Q_WAIT] += 1
+                    _queue_resize(c, q[req], 0, 1, p, qs, ctl)
                     fptr[c] += 1
-                    if qs[c, q[req], Q_N] < p[P_CQ]:  # it can move on next cycle
-                        ctl[c, C_RQ_STUCK] = 0
-                        nxt = clk + 1
+                if ctl[c, C_MOVABLE]:  # a transaction can move on next cycle
+                    nxt = clk + 1
                 if fptr[c] < end and ctl[c, C_RQ_N] < tq:
                     nxt = min(nxt, max(clk + 1, arrival[fifo[fptr[c]]]))
             next_evt[c] = nxt
@@ -394,9 +399,8 @@ def run(in_order, clk0, entry_last, p, qmap, ch, q, row, arrival, fifo, fstart, 
             elif ctl[c, C_RQ_N] < tq:
                 rq[c, ctl[c, C_RQ_N]] = ptr
                 ctl[c, C_RQ_N] += 1
-                qs[c, q[ptr], Q_WAIT] += 1
-                if qs[c, q[ptr], Q_N] < p[P_CQ]:  # it can move on next cycle
-                    ctl[c, C_RQ_STUCK] = 0
+                _queue_resize(c, q[ptr], 0, 1, p, qs, ctl)
+                if ctl[c, C_MOVABLE]:  # a transaction can move on next cycle
                     next_evt[c] = clk + 1
                 entry_last = clk
                 ptr += 1
