@@ -11,8 +11,8 @@ Each channel is a controller of the kind DRAMsim3 builds (``src/controller.cc``,
   the open row or the row has served four hits already (FR-FCFS with a row-hit cap);
 - ``dual_command`` (HBM): a second command in the same cycle when one is a column command and
   the other a row command;
-- timing: per-bank earliest times of each command kind, raised by every command issued, with
-  the JEDEC gaps: ACT->ACT tRC (bank), tRRD_L (bank group), tRRD_S (rank), four ACTs per tFAW;
+- timing: per-bank and per-bank-group earliest times of each command kind, raised by every
+  command issued, with the JEDEC gaps: ACT->ACT tRC (bank), tRRD_L (bank group), tRRD_S (rank), four ACTs per tFAW;
   ACT->column tRCD, ACT->PRE tRAS, column->PRE tRTP, PRE->ACT tRP; column->column
   ``max(burst, tCCD_L)`` in a bank group, ``max(burst, tCCD_S)`` across groups, ``burst + tRTRS``
   across ranks;
@@ -23,13 +23,16 @@ Cycles in which nothing can happen are skipped: an idle channel's next cycle is 
 time any queued command becomes ready, a refresh falls due or a request arrives. The cost is a
 few bank-queue scans per command, not per cycle.
 
-Writes share the queues and are timed as reads (no write buffer, tWR or tWTR).
+Writes share the queues and are timed as reads (no write buffer, tWR or tWTR); duplicate reads
+of one address are not merged (DRAMsim3 merges them).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from accelsim.hw.dram.spec import DramSpec
 
 BIG = np.int64(1) << 62  # "never"
 
@@ -65,7 +68,7 @@ K_NONE, K_ACT, K_PRE, K_COL = -1, 0, 1, 2
 N_PARAMS = 20
 
 
-def pack_params(spec) -> np.ndarray:
+def pack_params(spec: DramSpec) -> np.ndarray:
     """The controller's parameter vector of a :class:`~accelsim.hw.dram.spec.DramSpec`.
 
     As DRAMsim3 (``src/timing.cc``) does, a standard without bank groups uses the ``_S`` gaps
@@ -88,7 +91,7 @@ def pack_params(spec) -> np.ndarray:
     return p
 
 
-def queue_map(spec) -> np.ndarray:
+def queue_map(spec: DramSpec) -> np.ndarray:
     """[bank queue, (rank, rank * bankgroups + bank group)] of one channel's bank queues."""
     o = spec.organisation
     qi = np.arange(o.ranks * o.banks)
