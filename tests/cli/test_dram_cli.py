@@ -8,9 +8,10 @@ import sys
 
 import numpy as np
 import pytest
+import yaml
 
 from accelsim.cli import main
-from accelsim.hw.dram import write_trace
+from accelsim.hw.dram import load_dram, write_trace
 
 
 @pytest.fixture
@@ -58,6 +59,25 @@ def test_bad_dram_yaml(trace, tmp_path):
     r = run("dram", "replay", str(trace), "--dram", str(path))
     assert r.returncode == 2
     assert "dram.yaml: field 'organisation': Field required" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda d: d["timing"].pop("tRCD"), "field 'timing.tRCD': Field required"),
+    (lambda d: d["timing"].update(tRP=-1), "field 'timing.tRP': Input should be greater than 0"),
+    (lambda d: d["organisation"].update(channels=0),
+     "field 'organisation.channels': Input should be greater than 0"),
+    (lambda d: d["organisation"].update(banks_per_group=3),
+     "field 'organisation.banks_per_group': must be a power of two"),
+])
+def test_bad_dram_table_names_file_and_field(trace, tmp_path, edit, message):
+    data = load_dram("ddr4-2400").model_dump(mode="json")
+    edit(data)
+    path = tmp_path / "part.yaml"
+    path.write_text(yaml.safe_dump(data))
+    r = run("dram", "replay", str(trace), "--dram", str(path))
+    assert r.returncode == 2
+    assert f"part.yaml: {message}" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
 
 

@@ -82,9 +82,15 @@ class TestErrors:
         self.check(tmp_path, lambda d: d["timing"].update(tRCD=-3),
                    r"^.*field 'timing\.tRCD': Input should be greater than 0, got -3$")
 
-    def test_impossible_organisation(self, tmp_path):
-        self.check(tmp_path, lambda d: d["organisation"].update(bankgroups=3),
-                   r"^.*field 'organisation': .*bankgroups must be a power of two, not 3$")
+    @pytest.mark.parametrize(("field", "value", "message"), [
+        ("bankgroups", 3, "must be a power of two, got 3"),
+        ("banks_per_group", 6, "must be a power of two, got 6"),
+        ("rows", 1000, "must be a power of two, got 1000"),
+        ("channels", 0, "Input should be greater than 0, got 0"),
+    ])
+    def test_impossible_organisation(self, tmp_path, field, value, message):
+        self.check(tmp_path, lambda d: d["organisation"].update({field: value}),
+                   rf"^.*bad\.yaml: field 'organisation\.{field}': {message}$")
 
     def test_refresh_longer_than_interval(self, tmp_path):
         self.check(tmp_path, lambda d: d["timing"].update(tRFC=10000),

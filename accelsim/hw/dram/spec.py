@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import NonNegativeInt, PositiveFloat, PositiveInt, model_validator
+from pydantic import NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from accelsim.config.base import Strict, read_yaml, validate
 from accelsim.errors import InputError
@@ -48,10 +48,16 @@ class Organisation(Strict):
     burst_length: PositiveInt
     """Beats per access (BL); one access moves bus_width / 8 x burst_length bytes."""
 
+    @field_validator("*")
+    @classmethod
+    def _power_of_two(cls, v: int) -> int:
+        if not _pow2(v):
+            raise ValueError("must be a power of two")
+        return v
+
     @model_validator(mode="after")
     def _check(self) -> Organisation:
-        bad = [f"{k} must be a power of two, not {v}" for k, v in self.model_dump().items()
-               if not _pow2(v)]
+        bad = []
         if self.bus_width % self.device_width:
             bad.append(f"bus_width {self.bus_width} is not a multiple of device_width "
                        f"{self.device_width}")
