@@ -9,6 +9,7 @@ import numpy as np
 from accelsim.config import Hardware, PolicyConfig
 from accelsim.errors import InputError
 from accelsim.hw.energy import area_by, energy_by, op_counts
+from accelsim.hw.fpga import topk_fpga_cost
 from accelsim.policies import make_plan
 from accelsim.sim.dram_bank import bank_service, export_trace
 from accelsim.sim.engine import EventEngine, Timeline
@@ -105,6 +106,7 @@ def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, busy: dict
         area_mm2=sum(abys.values()), area_by=abys, requests=len(wp), topk_jobs=len(wp.topk),
         busy_by=busy, quality=qual,
         dram_row_hit_rate=None if dram_stats is None else dram_stats.row_hit_rate,
+        topk_fpga=topk_fpga_cost(hw),
     )
 
 

@@ -59,6 +59,10 @@ class TopK(Strict):
     """FIFO_L / FIFO_R depth (SpAtten Sec. IV-D)."""
     width: PositiveInt = 12
     """Score width in bits (SpAtten RTL SpAttenConfig: 12-bit values)."""
+    index_width: PositiveInt = Field(10, le=24)
+    """Index bits; the largest job has 2**index_width items (SpAtten Sec. IV-D: n = 1024)."""
+    max_k: PositiveInt | None = None
+    """Slots of the ``streaming`` engine, the largest k it returns (None: 2**index_width)."""
 
 
 class Sram(Strict):

@@ -10,18 +10,17 @@ import pandas as pd
 
 from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
-from accelsim.hw.units import array_cycles, dram_cycles
-from accelsim.topk import TopKEngine, TopKParams, get_engine
+from accelsim.hw.units import array_cycles, dram_cycles, topk_params
+from accelsim.topk import TopKEngine, get_engine
 from accelsim.workplan import TOPK_KINDS, WorkPlan, request_bytes
 
 TILE_QUERIES = 16  # prefill queries per work item: fine enough to pipeline, coarse enough to be fast
 
 
 def topk_engine(hw: Hardware) -> TopKEngine:
-    t = hw.topk
+    """The engine of ``hw.topk``; a bad name or bad parameters raise :class:`InputError`."""
     try:
-        return get_engine(t.engine, TopKParams(parallelism=t.parallelism, width=t.width,
-                                               fifo_depth=t.fifo_depth))
+        return get_engine(hw.topk.engine, topk_params(hw))
     except (KeyError, ValueError) as err:
         raise InputError(None, "hardware.topk", str(err).strip("'\"")) from None
 
