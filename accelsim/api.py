@@ -48,7 +48,7 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
     """
     _check_topk(hw, len(wp.topk))
     engine = topk_engine(hw)
-    jobs = job_cycles(wp, engine)
+    jobs = job_cycles(wp, engine, hw.topk.jobs_in_flight)
     items = build_items(wp, hw, jobs)
     dram_stats = None
     if hw.dram.model == "bank":

@@ -53,7 +53,7 @@ class SimResult(BaseModel):
     requests: int
     topk_jobs: int
     busy_by: dict[str, float]
-    """Cycles each unit was busy."""
+    """Cycles each unit was busy (a top-k engine: its selection stage, which output passes overlap)."""
     quality: Quality | None = None
     dram_row_hit_rate: float | None = None
     """Row-buffer hit rate (bank-aware DRAM model only)."""

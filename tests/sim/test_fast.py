@@ -23,6 +23,8 @@ POINTS = [
     ("spatten", {"qk": {"multipliers": 128}}),
     ("spatten", {"dram": {"channels": 4}}),
     ("spatten", {"topk": {"count": 1}}),
+    ("spatten", {"topk": {"jobs_in_flight": 1}}),
+    ("spatten", {"topk": {"count": 1, "jobs_in_flight": 1}}),
     ("spatten-1-8", None),
 ]
 
