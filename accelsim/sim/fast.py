@@ -12,8 +12,9 @@ items that applies the event engine's (``accelsim.sim.engine``) overlap rules:
 - an LSB re-fetch pass re-queues for QxK behind whichever request came first, as the FIFO
   resource does (so the next item's key pass usually goes in between);
 - scored items queue for the value top-k engine in order, then take one of two value-SRAM slots,
-  fetch their values and hold ProbxV the same way, plus the pipeline fill; a top-k job holds the
-  engine's selection stage until its output stage is free, then runs its output pass there;
+  fetch their values and hold ProbxV the same way, plus the pipeline fill; a top-k job's input
+  hides under its scores' arrival only where the engine's selection stage was free by then, and
+  the job holds that stage until its output stage is free, then runs its output pass there;
 - DRAM is one FIFO server; value fetches are merged into the key stream by request time;
 - token/head top-k jobs run on the shared engine once their request is scored; as in the event
   engine, only the first item of the next layer group waits for them, and it queues for the key
@@ -103,8 +104,8 @@ class FastModel:
         self.gate_ptr, self.gate_idx = _csr(gated_by, items)
 
     def job_cycles(self, engine: TopKEngine, in_flight: int) -> tuple[np.ndarray, ...]:
-        """Selection and output cycles of each top-k job on ``engine``, then each item's share of
-        its value jobs' selection and output cycles."""
+        """Input, selection and output cycles of each top-k job on ``engine``
+        (``accelsim.sim.items.job_cycles``), then each item's share of its value jobs' ones."""
         key = (type(engine), engine.params, in_flight)
         if key not in self._jobs:
             jobs = job_cycles(self.plan, engine, in_flight)
@@ -134,10 +135,10 @@ class FastModel:
                              f"{hw.dram.model!r}; use timing: event")
         engine = engine or topk_engine(hw)
         if hw.topk.count:
-            jobs, jobs_out, vt, vt_out = self.job_cycles(engine, hw.topk.jobs_in_flight)
+            _, jobs, jobs_out, vt_in, vt, vt_out = self.job_cycles(engine, hw.topk.jobs_in_flight)
         else:
             jobs = jobs_out = np.zeros(len(self.plan.topk))
-            vt = vt_out = np.zeros(len(self.owner))
+            vt_in = vt = vt_out = np.zeros(len(self.owner))
         b = self.fetched(hw)
         kb, lb, vb = b["k"], b["lsb"], b["v"]
 
@@ -148,7 +149,7 @@ class FastModel:
         sm = np.ceil(self.qk_rows / hw.softmax.parallelism)
         rq = array_cycles(self.rq_rows, self.d, hw.qk)
         rs = np.ceil(self.rq_rows / hw.softmax.parallelism)
-        rows = np.empty((len(self.owner), 9))
+        rows = np.empty((len(self.owner), 10))
         rows[:, K_DRAM] = np.where(kb > 0, dram(kb), -1.0)
         rows[:, L_DRAM] = np.where(lb > 0, dram(lb), -1.0)
         rows[:, V_DRAM] = np.where(vb > 0, dram(vb), -1.0)
@@ -157,6 +158,7 @@ class FastModel:
         rows[:, HAS_RQ] = (rq > 0) | (lb > 0)
         rows[:, VTOPK_C] = vt
         rows[:, VTOPK_O] = vt_out
+        rows[:, VTOPK_I] = vt_in
         rows[:, PV_C] = array_cycles(self.pv_rows, self.d, hw.pv)
         cycles, busy = _pipeline(
             rows, jobs, jobs_out, self.job_ptr, self.job_idx, self.gate_ptr, self.gate_idx,
@@ -182,7 +184,7 @@ def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 DRAM, QK, PV, SHARED, VTOP, END, SHARED_OUT, VTOP_OUT = range(8)
 BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 # columns of the kernel's per-item rows
-K_DRAM, L_DRAM, V_DRAM, QK_C, RQ_C, HAS_RQ, VTOPK_C, PV_C, VTOPK_O = range(9)
+K_DRAM, L_DRAM, V_DRAM, QK_C, RQ_C, HAS_RQ, VTOPK_C, PV_C, VTOPK_O, VTOPK_I = range(10)
 
 
 @njit(cache=True)
@@ -205,11 +207,12 @@ def _consume(clock: np.ndarray, busy: np.ndarray, unit: int, t: float, dur: floa
 
 
 @njit(cache=True)
-def _topk_job(clock: np.ndarray, stage: int, out_stage: int, t: float, select: float,
+def _topk_job(clock: np.ndarray, stage: int, out_stage: int, t: float, fill: float, select: float,
               out: float) -> tuple[float, float]:
-    """(selection stage free, job done) for a job asking at ``t`` (no state changes): it holds the
-    selection stage until the output stage is free; as ``EventEngine._topk``."""
-    free = max(t, clock[stage]) + select
+    """(selection stage free, job done) for a job asking at ``t`` (no state changes): its input
+    ends at ``max(t, stage free + fill)``; it holds the selection stage until the output stage is
+    free; as ``EventEngine._topk``."""
+    free = max(t, clock[stage] + fill) + select
     if out > 0:
         free = max(free, clock[out_stage])
     return free, free + out
@@ -221,7 +224,7 @@ def _pipeline(rows: np.ndarray, jobs: np.ndarray, jobs_out: np.ndarray, job_ptr:
               qk_fill: float, pv_fill: float, shared_is_value: bool) -> tuple[float, np.ndarray]:
     """The single pass over items in the order they reach the key SRAM.
 
-    ``rows[p]``: service times of the p-th item (columns K_DRAM ... VTOPK_O; DRAM cycles are
+    ``rows[p]``: service times of the p-th item (columns K_DRAM ... VTOPK_I; DRAM cycles are
     negative when nothing is fetched). ``jobs`` / ``jobs_out``: the jobs' selection / output
     cycles. Jobs ``job_idx[job_ptr[p]:job_ptr[p+1]]`` follow position p; the item at position p
     waits for jobs ``gate_idx[gate_ptr[p]:gate_ptr[p+1]]``; ``job_pos[j]`` is the position job j
@@ -280,7 +283,7 @@ def _run_jobs(st: tuple, p: int, t: float, jb: tuple) -> None:
     jobs, jobs_out, job_ptr, job_idx, engine, out_stage, _ = jb
     for q in range(job_ptr[p], job_ptr[p + 1]):
         j = job_idx[q]
-        free, done = _topk_job(clock, engine, out_stage, t, jobs[j], jobs_out[j])
+        free, done = _topk_job(clock, engine, out_stage, t, 0.0, jobs[j], jobs_out[j])
         clock[engine] = free
         if jobs_out[j] > 0:
             clock[out_stage] = done
@@ -314,10 +317,10 @@ def _value_side(st: tuple, rows: np.ndarray, until: float, stop: int, jb: tuple,
     n = rows.shape[0]
     while cursor[0] < n and scored[cursor[0]] < np.inf:
         v = cursor[0]
-        vtc, vto = rows[v, VTOPK_C], rows[v, VTOPK_O]
+        vti, vtc, vto = rows[v, VTOPK_I], rows[v, VTOPK_C], rows[v, VTOPK_O]
         ready = free = scored[v]
         if vtc + vto > 0:
-            free, ready = _topk_job(clock, VTOP, VTOP_OUT, ready, vtc, vto)
+            free, ready = _topk_job(clock, VTOP, VTOP_OUT, ready, vti, vtc, vto)
         acquire = max(ready, vrelease[v - 2]) if v >= 2 else ready  # two value SRAM slots
         if acquire > until and v >= stop:
             return
@@ -325,7 +328,7 @@ def _value_side(st: tuple, rows: np.ndarray, until: float, stop: int, jb: tuple,
             clock[VTOP] = free
             if vto > 0:
                 clock[VTOP_OUT] = ready
-            busy[VTOP] += vtc
+            busy[VTOP] += vti + vtc
         e = _consume(clock, busy, PV, acquire, rows[v, V_DRAM], rows[v, PV_C], fills[0])
         vrelease[v] = e + fills[2]
         clock[END] = max(clock[END], vrelease[v])
@@ -338,5 +341,5 @@ def warm() -> None:
     """Compile (or load from numba's on-disk cache) the kernel on a tiny input, so that worker
     processes started afterwards find it cached instead of each compiling it."""
     empty = np.zeros(0, np.int64)
-    _pipeline(np.zeros((1, 9)), np.zeros(0), np.zeros(0), np.zeros(2, np.int64), empty, np.zeros(2, np.int64), empty,
+    _pipeline(np.zeros((1, 10)), np.zeros(0), np.zeros(0), np.zeros(2, np.int64), empty, np.zeros(2, np.int64), empty,
               empty, 0.0, 0.0, 0.0, False)

@@ -25,19 +25,22 @@ def topk_engine(hw: Hardware) -> TopKEngine:
         raise InputError(None, "hardware.topk", str(err).strip("'\"")) from None
 
 
-def job_cycles(plan: WorkPlan, engine: TopKEngine, in_flight: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cycles of each top-k job in the engine's selection stage and in its output stage.
+def job_cycles(plan: WorkPlan, engine: TopKEngine,
+               in_flight: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cycles of each top-k job: taking its scores in, then in the engine's selection stage after
+    the last score, and in its output stage.
 
-    With ``in_flight`` 1 a job holds the whole engine, so all its cycles count as selection.
+    With ``in_flight`` 1 a job holds the whole engine, so its output cycles count as selection.
     """
     t = plan.topk
     if not len(t):
-        return np.zeros(0), np.zeros(0)
+        return np.zeros(0), np.zeros(0), np.zeros(0)
     n, k = t["n"].to_numpy(), t["k"].to_numpy()
     total = engine.cycles(n, k, plan.pass_sizes, t["pass_start"].to_numpy(),
                           t["pass_count"].to_numpy()).astype(np.float64)
+    fill = np.where(k > 0, engine.input_cycles(n), 0).astype(np.float64)
     out = engine.output_cycles(n, k).astype(np.float64) if in_flight > 1 else np.zeros(len(t))
-    return total - out, out
+    return fill, total - out, out
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ def fetched_bytes(plan: WorkPlan, hw: Hardware, tiling: Tiling) -> dict[str, np.
             "v": fetched(vbytes, v_fits)}
 
 
-def build_items(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, np.ndarray]) -> pd.DataFrame:
+def build_items(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, ...]) -> pd.DataFrame:
     """One row per work item with its bytes and per-unit cycles (column names as used by the engine)."""
     r = plan.requests
     n = len(r)
@@ -105,7 +108,7 @@ def build_items(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, np.ndarray
     items["pv"] = array_cycles(pv_rows, d[owner], hw.pv)
     t = plan.topk
     is_v = t["kind"].to_numpy() == TOPK_KINDS.index("value")
-    for col, cycles in zip(("vtopk", "vtopk_out"), jobs, strict=True):
+    for col, cycles in zip(("vtopk_in", "vtopk", "vtopk_out"), jobs, strict=True):
         vt = np.zeros(n)
         np.add.at(vt, t["request"].to_numpy()[is_v], cycles[is_v])
         items[col] = vt[owner] * share

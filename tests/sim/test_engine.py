@@ -5,7 +5,7 @@ import pytest
 from accelsim import api
 from accelsim.config import DensePolicy, SpAttenPolicy, load_hardware
 from accelsim.errors import InputError
-from accelsim.sim.items import topk_engine
+from accelsim.sim.items import job_cycles, topk_engine
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
 from accelsim.workplan import TOPK_KINDS
@@ -94,6 +94,18 @@ def test_two_jobs_in_flight_hide_the_filter_pass(pruned):
     assert one.cycles >= one.busy_by["topk_value"] and two.cycles >= two.busy_by["topk_value"]
     # the value engine is this trace's bottleneck, so hiding the filter passes shortens the run
     assert two.cycles < one.cycles - 0.5 * filters.sum()
+
+
+def test_topk_bound_run_pays_the_engine_input(pruned):
+    # at P = 16 the value engine is the bottleneck: its scores wait in the score buffer and each job
+    # reads them in (ceil(n/P) cycles) before quick-select, so the run lasts its selection stage's work
+    hw = load_hardware("spatten")
+    fill, select, _ = job_cycles(pruned, topk_engine(hw), hw.topk.jobs_in_flight)
+    value = (pruned.topk["kind"] == TOPK_KINDS.index("value")).to_numpy()
+    work = fill[value].sum() + select[value].sum()
+    r = sim("spatten", pruned)
+    assert r.busy_by["topk_value"] == work
+    assert work <= r.cycles < 1.01 * work
 
 
 @pytest.mark.parametrize("over", [{"qk": {"multipliers": 64}}, {"topk": {"count": 1}}])
