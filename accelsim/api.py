@@ -11,6 +11,7 @@ from accelsim.config import Hardware, PolicyConfig
 from accelsim.config.workload import load_workload_spec
 from accelsim.errors import InputError
 from accelsim.hw.energy import area_by, energy_by, op_counts
+from accelsim.hw.fpga import topk_fpga_cost
 from accelsim.policies import make_plan
 from accelsim.sim.behavioural import BREAKDOWN, BehaviouralParams, layer_breakdown
 from accelsim.sim.bertcpp_profiles import profiles_from_plan
@@ -57,7 +58,7 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
     """
     _check_topk(hw, len(wp.topk))
     engine = topk_engine(hw)
-    jobs = job_cycles(wp, engine)
+    jobs = job_cycles(wp, engine, hw.topk.jobs_in_flight)
     items = build_items(wp, hw, jobs)
     dram_stats = None
     if hw.dram.model == "bank":
@@ -132,6 +133,7 @@ def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, busy: dict
         area_mm2=sum(abys.values()), area_by=abys, requests=len(wp), topk_jobs=len(wp.topk),
         busy_by=busy, quality=qual,
         dram_row_hit_rate=None if dram_stats is None else dram_stats.row_hit_rate,
+        topk_fpga=topk_fpga_cost(hw),
     )
 
 

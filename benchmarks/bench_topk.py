@@ -7,6 +7,9 @@ compare RTL cycles with the cycle model; (3) time the cycle model and the RTL si
 same jobs; (4) sweep quick-select parallelism on the GPT-2-small SpAtten trace.
 
 Run: ``python benchmarks/bench_topk.py --verify 10000 --grid 100 --json out.json``
+
+The issue's full calibration grid (1000 vectors per case, per-case designs, resumable) is
+``benchmarks/topk_calibration.py``; ``--grid`` here is a quick look at one design plus the speeds.
 """
 
 from __future__ import annotations

@@ -59,6 +59,16 @@ class TopK(Strict):
     """FIFO_L / FIFO_R depth (SpAtten Sec. IV-D)."""
     width: PositiveInt = 12
     """Score width in bits (SpAtten RTL SpAttenConfig: 12-bit values)."""
+    index_width: PositiveInt = Field(10, le=24)
+    """Index bits; the largest job has 2**index_width items (SpAtten Sec. IV-D: n = 1024)."""
+    max_k: PositiveInt | None = None
+    """Slots of the ``streaming`` engine, the largest k it returns (None: 2**index_width)."""
+    jobs_in_flight: int = Field(2, ge=1, le=2)
+    """Jobs an engine holds at once. 2: while one job's output stage (quick-select's filter pass)
+    emits its items, the selection stage already works on the next job; 1: a job holds the whole
+    engine to its end. SpAtten RTL (mit-han-lab/spatten, TopK.scala: a context FIFO of depth 2; the
+    QuickSelect core returns to its fill state once its registered response is taken, while the
+    filter pass re-reads the job's scores from its own data FIFO)."""
 
 
 class Sram(Strict):

@@ -9,8 +9,16 @@ from __future__ import annotations
 import numpy as np
 
 from accelsim.config.hardware import Dram, Hardware, MulArray
+from accelsim.topk import TopKParams
 
 FIFO_PORT_BYTES = 16  # SpAtten Sec. IV-A: 32 data FIFOs of 64 x 16 B
+
+
+def topk_params(hw: Hardware) -> TopKParams:
+    """The params object of ``hw``'s top-k engines (shared with their RTL); ValueError if out of range."""
+    t = hw.topk
+    return TopKParams(parallelism=t.parallelism, width=t.width, index_width=t.index_width,
+                      fifo_depth=t.fifo_depth, max_k=t.max_k)
 
 
 def ceil_div(a: np.ndarray, b: float) -> np.ndarray:

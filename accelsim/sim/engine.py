@@ -9,6 +9,13 @@ A work item (a decode request, or a tile of a prefill request's queries) flows t
 3. local value top-k on the value engine;
 4. value fetch streaming into ProbxV.
 
+A top-k engine has a selection stage and an output stage (``hw.topk.jobs_in_flight`` = 2): a job
+keeps the selection stage until the output stage is free, so the next job's selection overlaps
+this job's output pass; with one job in flight a job's output cycles count as selection. A value
+job's scores enter the selection stage at its input rate: while the stage is free they stream in
+during Q x K; once it is busy they wait in the score buffer and are read after it frees (input
+cycles on the stage). An engine's busy cycles are those of its selection stage, input included.
+
 Items overlap across units (the paper's pipelined critical path). Token and head top-k jobs run on
 the shared engine once their layer's importance is accumulated; the next layer's key fetch waits
 for them (its keep list depends on them), and so do the items behind it: requests enter the
@@ -43,13 +50,16 @@ class Timeline:
 class EventEngine:
     """Runs work items and top-k jobs through simpy resources."""
 
-    def __init__(self, hw: Hardware, plan: WorkPlan, items: pd.DataFrame, jobs: np.ndarray) -> None:
+    def __init__(self, hw: Hardware, plan: WorkPlan, items: pd.DataFrame,
+                 jobs: tuple[np.ndarray, ...]) -> None:
         self.hw, self.plan, self.items, self.jobs = hw, plan, items, jobs
         env = self.env = simpy.Environment()
         self.dram = simpy.Resource(env, 1)
         self.qk = simpy.Resource(env, 1)
         self.pv = simpy.Resource(env, 1)
-        self.engines = [simpy.Resource(env, 1) for _ in range(max(hw.topk.count, 1))]
+        self.engines = [(simpy.Resource(env, 1), simpy.Resource(env, 1))  # selection, output
+                        for _ in range(max(hw.topk.count, 1))]
+        self.released = [0.0] * len(self.engines)  # when each selection stage was last freed
         self.kbuf = simpy.Resource(env, 2)
         self.vbuf = simpy.Resource(env, 2)
         self.lat = dram_latency(hw)
@@ -88,6 +98,27 @@ class EventEngine:
             yield self.env.timeout(max(end - self.env.now, 0.0))
             self.t.busy[key] += self.env.now - t0
 
+    def _topk(self, engine: int, fill: float, select: float, out: float, key: str):
+        """One job on top-k engine ``engine``, asked for when its last score is ready: ``fill``
+        input cycles (hidden under the scores' arrival where the stage was free by then), ``select``
+        cycles in the selection stage, which it holds until the output stage is free, then ``out``
+        cycles in the output stage."""
+        stage, output = self.engines[engine]
+        held = stage.request()
+        yield held
+        start = max(self.env.now, self.released[engine] + fill)  # last score in
+        yield self.env.timeout(start - self.env.now + select)
+        if out > 0:
+            with output.request() as req:
+                yield req
+                self.released[engine] = self.env.now
+                stage.release(held)
+                yield self.env.timeout(out)
+        else:
+            self.released[engine] = self.env.now
+            stage.release(held)
+        self.t.busy[key] += fill + select  # the selection stage; output passes overlap the next job
+
     def _item(self, i: int, row: tuple, prev: simpy.Event | None, gate: simpy.Event | None,
               queued: simpy.Event, scored: simpy.Event):
         env = self.env
@@ -105,23 +136,17 @@ class EventEngine:
                 yield from self._consume(self.qk, fetch, span, max(row.rq_qk, row.rq_sm), "qk")
         yield env.timeout(self.qk_fill)
         scored.succeed()
-        if row.vtopk > 0:
-            with self.engines[-1].request() as e:
-                yield e
-                yield env.timeout(row.vtopk)
-                self.t.busy["topk_value"] += row.vtopk
+        if row.vtopk + row.vtopk_out > 0:
+            yield from self._topk(-1, row.vtopk_in, row.vtopk, row.vtopk_out, "topk_value")
         with self.vbuf.request() as vb:
             yield vb
             fetch, span = self._issue(row.v_dram, row.v_bytes, "value", i)
             yield from self._consume(self.pv, fetch, span, row.pv, "pv")
             yield env.timeout(self.pv_fill)
 
-    def _job(self, after: simpy.Event, cycles: float, done: simpy.Event):
+    def _job(self, after: simpy.Event, select: float, out: float, done: simpy.Event):
         yield after
-        with self.engines[0].request() as e:
-            yield e
-            yield self.env.timeout(cycles)
-            self.t.busy["topk_shared"] += cycles
+        yield from self._topk(0, 0.0, select, out, "topk_shared")
         done.succeed()
 
     def run(self) -> Timeline:
@@ -144,7 +169,8 @@ class EventEngine:
                 nxt = starts[np.searchsorted(starts, owner, side="right")] if \
                     np.searchsorted(starts, owner, side="right") < len(starts) else None
                 done = env.event()
-                env.process(self._job(scored[last_item[owner]], float(self.jobs[job]), done))
+                env.process(self._job(scored[last_item[owner]], float(self.jobs[1][job]),
+                                      float(self.jobs[2][job]), done))
                 if nxt is not None:
                     gates.setdefault(int(np.searchsorted(req_of_item, nxt)), []).append(done)
         queued = [env.event() for _ in range(n)]

@@ -12,7 +12,9 @@ items that applies the event engine's (``accelsim.sim.engine``) overlap rules:
 - an LSB re-fetch pass re-queues for QxK behind whichever request came first, as the FIFO
   resource does (so the next item's key pass usually goes in between);
 - scored items queue for the value top-k engine in order, then take one of two value-SRAM slots,
-  fetch their values and hold ProbxV the same way, plus the pipeline fill;
+  fetch their values and hold ProbxV the same way, plus the pipeline fill; a top-k job's input
+  hides under its scores' arrival only where the engine's selection stage was free by then, and
+  the job holds that stage until its output stage is free, then runs its output pass there;
 - DRAM is one FIFO server; value fetches are merged into the key stream by request time;
 - token/head top-k jobs run on the shared engine once their request is scored; as in the event
   engine, only the first item of the next layer group waits for them, and it queues for the key
@@ -74,7 +76,7 @@ class FastModel:
         self.value_req = t["request"].to_numpy()[self.is_value_job]
         self.has_quality = plan.has_quality
         self._gates(n)
-        self._jobs: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._jobs: dict[tuple, tuple[np.ndarray, ...]] = {}
         self._bytes: dict[tuple[float, float, int, int], dict[str, np.ndarray]] = {}
         self._counts: dict[tuple, dict[str, float]] = {}
 
@@ -101,13 +103,15 @@ class FastModel:
         self.job_ptr, self.job_idx = _csr(after, items)
         self.gate_ptr, self.gate_idx = _csr(gated_by, items)
 
-    def job_cycles(self, engine: TopKEngine) -> tuple[np.ndarray, np.ndarray]:
-        """Cycles of each top-k job on ``engine``, and each item's share of its value jobs."""
-        key = (type(engine), engine.params)
+    def job_cycles(self, engine: TopKEngine, in_flight: int) -> tuple[np.ndarray, ...]:
+        """Input, selection and output cycles of each top-k job on ``engine``
+        (``accelsim.sim.items.job_cycles``), then each item's share of its value jobs' ones."""
+        key = (type(engine), engine.params, in_flight)
         if key not in self._jobs:
-            jobs = job_cycles(self.plan, engine)
-            vt = np.bincount(self.value_req, weights=jobs[self.is_value_job], minlength=len(self.plan))
-            self._jobs[key] = jobs, vt[self.owner] * self.share
+            jobs = job_cycles(self.plan, engine, in_flight)
+            per_item = tuple(np.bincount(self.value_req, weights=c[self.is_value_job],
+                                         minlength=len(self.plan))[self.owner] * self.share for c in jobs)
+            self._jobs[key] = jobs + per_item
         return self._jobs[key]
 
     def op_counts(self, engine: TopKEngine | None) -> dict[str, float]:
@@ -131,9 +135,10 @@ class FastModel:
                              f"{hw.dram.model!r}; use timing: event")
         engine = engine or topk_engine(hw)
         if hw.topk.count:
-            jobs, vt = self.job_cycles(engine)
+            _, jobs, jobs_out, vt_in, vt, vt_out = self.job_cycles(engine, hw.topk.jobs_in_flight)
         else:
-            jobs, vt = np.zeros(len(self.plan.topk)), np.zeros(len(self.owner))
+            jobs = jobs_out = np.zeros(len(self.plan.topk))
+            vt_in = vt = vt_out = np.zeros(len(self.owner))
         b = self.fetched(hw)
         kb, lb, vb = b["k"], b["lsb"], b["v"]
 
@@ -144,7 +149,7 @@ class FastModel:
         sm = np.ceil(self.qk_rows / hw.softmax.parallelism)
         rq = array_cycles(self.rq_rows, self.d, hw.qk)
         rs = np.ceil(self.rq_rows / hw.softmax.parallelism)
-        rows = np.empty((len(self.owner), 8))
+        rows = np.empty((len(self.owner), 10))
         rows[:, K_DRAM] = np.where(kb > 0, dram(kb), -1.0)
         rows[:, L_DRAM] = np.where(lb > 0, dram(lb), -1.0)
         rows[:, V_DRAM] = np.where(vb > 0, dram(vb), -1.0)
@@ -152,9 +157,11 @@ class FastModel:
         rows[:, RQ_C] = np.maximum(rq, rs)
         rows[:, HAS_RQ] = (rq > 0) | (lb > 0)
         rows[:, VTOPK_C] = vt
+        rows[:, VTOPK_O] = vt_out
+        rows[:, VTOPK_I] = vt_in
         rows[:, PV_C] = array_cycles(self.pv_rows, self.d, hw.pv)
         cycles, busy = _pipeline(
-            rows, jobs, self.job_ptr, self.job_idx, self.gate_ptr, self.gate_idx,
+            rows, jobs, jobs_out, self.job_ptr, self.job_idx, self.gate_ptr, self.gate_idx,
             self.job_pos, float(dram_latency(hw)), float(hw.qk.latency + hw.softmax.latency + hw.fetcher.latency),
             float(hw.pv.latency + hw.fetcher.latency), hw.topk.count == 1)
         side = float(b["side"].sum())
@@ -172,12 +179,12 @@ def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return ptr, idx.astype(np.int64)
 
 
-# slots of the kernel's ``clock`` (units' free times, then the latest finish) and ``busy`` arrays;
-# busy follows BUSY_KEYS
-DRAM, QK, PV, SHARED, VTOP, END = range(6)
+# slots of the kernel's ``clock`` (units' free times, the latest finish, then the top-k engines'
+# output stages) and ``busy`` arrays (the first five; busy follows BUSY_KEYS)
+DRAM, QK, PV, SHARED, VTOP, END, SHARED_OUT, VTOP_OUT = range(8)
 BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 # columns of the kernel's per-item rows
-K_DRAM, L_DRAM, V_DRAM, QK_C, RQ_C, HAS_RQ, VTOPK_C, PV_C = range(8)
+K_DRAM, L_DRAM, V_DRAM, QK_C, RQ_C, HAS_RQ, VTOPK_C, PV_C, VTOPK_O, VTOPK_I = range(10)
 
 
 @njit(cache=True)
@@ -200,20 +207,34 @@ def _consume(clock: np.ndarray, busy: np.ndarray, unit: int, t: float, dur: floa
 
 
 @njit(cache=True)
-def _pipeline(rows: np.ndarray, jobs: np.ndarray, job_ptr: np.ndarray, job_idx: np.ndarray,
+def _topk_job(clock: np.ndarray, stage: int, out_stage: int, t: float, fill: float, select: float,
+              out: float) -> tuple[float, float]:
+    """(selection stage free, job done) for a job asking at ``t`` (no state changes): its input
+    ends at ``max(t, stage free + fill)``; it holds the selection stage until the output stage is
+    free; as ``EventEngine._topk``."""
+    free = max(t, clock[stage] + fill) + select
+    if out > 0:
+        free = max(free, clock[out_stage])
+    return free, free + out
+
+
+@njit(cache=True)
+def _pipeline(rows: np.ndarray, jobs: np.ndarray, jobs_out: np.ndarray, job_ptr: np.ndarray, job_idx: np.ndarray,
               gate_ptr: np.ndarray, gate_idx: np.ndarray, job_pos: np.ndarray, lat: float,
               qk_fill: float, pv_fill: float, shared_is_value: bool) -> tuple[float, np.ndarray]:
     """The single pass over items in the order they reach the key SRAM.
 
-    ``rows[p]``: service times of the p-th item (columns K_DRAM ... PV_C; DRAM cycles are negative
-    when nothing is fetched). Jobs ``job_idx[job_ptr[p]:job_ptr[p+1]]`` follow position p; the
-    item at position p waits for jobs ``gate_idx[gate_ptr[p]:gate_ptr[p+1]]``; ``job_pos[j]`` is
-    the position job j follows. Returns (cycles, busy cycles per unit in BUSY_KEYS order).
+    ``rows[p]``: service times of the p-th item (columns K_DRAM ... VTOPK_I; DRAM cycles are
+    negative when nothing is fetched). ``jobs`` / ``jobs_out``: the jobs' selection / output
+    cycles. Jobs ``job_idx[job_ptr[p]:job_ptr[p+1]]`` follow position p; the item at position p
+    waits for jobs ``gate_idx[gate_ptr[p]:gate_ptr[p+1]]``; ``job_pos[j]`` is the position job j
+    follows. Returns (cycles, busy cycles per unit in BUSY_KEYS order).
     """
     n = rows.shape[0]
-    st = (np.zeros(6), np.zeros(5), np.zeros(n), np.full(n, np.inf), np.zeros(n),
+    st = (np.zeros(8), np.zeros(5), np.zeros(n), np.full(n, np.inf), np.zeros(n),
           np.zeros(len(jobs)), np.zeros(1, np.int64))
-    jb = (jobs, job_ptr, job_idx, VTOP if shared_is_value else SHARED, shared_is_value)
+    jb = (jobs, jobs_out, job_ptr, job_idx, VTOP if shared_is_value else SHARED,
+          VTOP_OUT if shared_is_value else SHARED_OUT, shared_is_value)
     fills = (lat, qk_fill, pv_fill)
     clock, busy, release, _, _, job_done, _ = st
     pending = -1  # position whose recompute pass is still queued for QxK
@@ -259,13 +280,15 @@ def _pipeline(rows: np.ndarray, jobs: np.ndarray, job_ptr: np.ndarray, job_idx: 
 def _run_jobs(st: tuple, p: int, t: float, jb: tuple) -> None:
     """Queue the top-k jobs that follow position ``p`` (scored at ``t``) on their engine."""
     clock, busy, _, _, _, job_done, _ = st
-    jobs, job_ptr, job_idx, engine, _ = jb
+    jobs, jobs_out, job_ptr, job_idx, engine, out_stage, _ = jb
     for q in range(job_ptr[p], job_ptr[p + 1]):
         j = job_idx[q]
-        s = max(t, clock[engine])
-        clock[engine] = s + jobs[j]
-        busy[SHARED] += jobs[j]
-        job_done[j] = s + jobs[j]
+        free, done = _topk_job(clock, engine, out_stage, t, 0.0, jobs[j], jobs_out[j])
+        clock[engine] = free
+        if jobs_out[j] > 0:
+            clock[out_stage] = done
+        busy[SHARED] += jobs[j]  # the selection stage, as the event engine
+        job_done[j] = done
 
 
 @njit(cache=True)
@@ -274,7 +297,7 @@ def _score(st: tuple, p: int, e: float, jb: tuple, qk_fill: float) -> None:
     release, scored = st[2], st[3]
     release[p] = e
     scored[p] = e + qk_fill
-    if not jb[4]:
+    if not jb[6]:
         _run_jobs(st, p, scored[p], jb)
 
 
@@ -294,20 +317,22 @@ def _value_side(st: tuple, rows: np.ndarray, until: float, stop: int, jb: tuple,
     n = rows.shape[0]
     while cursor[0] < n and scored[cursor[0]] < np.inf:
         v = cursor[0]
-        vtc = rows[v, VTOPK_C]
-        ready = scored[v]
-        if vtc > 0:
-            ready = max(ready, clock[VTOP]) + vtc
+        vti, vtc, vto = rows[v, VTOPK_I], rows[v, VTOPK_C], rows[v, VTOPK_O]
+        ready = free = scored[v]
+        if vtc + vto > 0:
+            free, ready = _topk_job(clock, VTOP, VTOP_OUT, ready, vti, vtc, vto)
         acquire = max(ready, vrelease[v - 2]) if v >= 2 else ready  # two value SRAM slots
         if acquire > until and v >= stop:
             return
-        if vtc > 0:
-            clock[VTOP] = ready
-            busy[VTOP] += vtc
+        if vtc + vto > 0:
+            clock[VTOP] = free
+            if vto > 0:
+                clock[VTOP_OUT] = ready
+            busy[VTOP] += vti + vtc
         e = _consume(clock, busy, PV, acquire, rows[v, V_DRAM], rows[v, PV_C], fills[0])
         vrelease[v] = e + fills[2]
         clock[END] = max(clock[END], vrelease[v])
-        if jb[4]:
+        if jb[6]:
             _run_jobs(st, v, scored[v], jb)
         cursor[0] += 1
 
@@ -316,5 +341,5 @@ def warm() -> None:
     """Compile (or load from numba's on-disk cache) the kernel on a tiny input, so that worker
     processes started afterwards find it cached instead of each compiling it."""
     empty = np.zeros(0, np.int64)
-    _pipeline(np.zeros((1, 8)), np.zeros(0), np.zeros(2, np.int64), empty, np.zeros(2, np.int64), empty,
+    _pipeline(np.zeros((1, 10)), np.zeros(0), np.zeros(0), np.zeros(2, np.int64), empty, np.zeros(2, np.int64), empty,
               empty, 0.0, 0.0, 0.0, False)

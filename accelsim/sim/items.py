@@ -10,28 +10,37 @@ import pandas as pd
 
 from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
-from accelsim.hw.units import array_cycles, dram_cycles
-from accelsim.topk import TopKEngine, TopKParams, get_engine
+from accelsim.hw.units import array_cycles, dram_cycles, topk_params
+from accelsim.topk import TopKEngine, get_engine
 from accelsim.workplan import TOPK_KINDS, WorkPlan, request_bytes
 
 TILE_QUERIES = 16  # prefill queries per work item: fine enough to pipeline, coarse enough to be fast
 
 
 def topk_engine(hw: Hardware) -> TopKEngine:
-    t = hw.topk
+    """The engine of ``hw.topk``; a bad name or bad parameters raise :class:`InputError`."""
     try:
-        return get_engine(t.engine, TopKParams(parallelism=t.parallelism, width=t.width,
-                                               fifo_depth=t.fifo_depth))
+        return get_engine(hw.topk.engine, topk_params(hw))
     except (KeyError, ValueError) as err:
         raise InputError(None, "hardware.topk", str(err).strip("'\"")) from None
 
 
-def job_cycles(plan: WorkPlan, engine: TopKEngine) -> np.ndarray:
+def job_cycles(plan: WorkPlan, engine: TopKEngine,
+               in_flight: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cycles of each top-k job: taking its scores in, then in the engine's selection stage after
+    the last score, and in its output stage.
+
+    With ``in_flight`` 1 a job holds the whole engine, so its output cycles count as selection.
+    """
     t = plan.topk
     if not len(t):
-        return np.zeros(0)
-    return engine.cycles(t["n"].to_numpy(), t["k"].to_numpy(), plan.pass_sizes,
-                         t["pass_start"].to_numpy(), t["pass_count"].to_numpy()).astype(np.float64)
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    n, k = t["n"].to_numpy(), t["k"].to_numpy()
+    total = engine.cycles(n, k, plan.pass_sizes, t["pass_start"].to_numpy(),
+                          t["pass_count"].to_numpy()).astype(np.float64)
+    fill = np.where(k > 0, engine.input_cycles(n), 0).astype(np.float64)
+    out = engine.output_cycles(n, k).astype(np.float64) if in_flight > 1 else np.zeros(len(t))
+    return fill, total - out, out
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,7 @@ def fetched_bytes(plan: WorkPlan, hw: Hardware, tiling: Tiling) -> dict[str, np.
             "v": fetched(vbytes, v_fits)}
 
 
-def build_items(plan: WorkPlan, hw: Hardware, jobs: np.ndarray) -> pd.DataFrame:
+def build_items(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, ...]) -> pd.DataFrame:
     """One row per work item with its bytes and per-unit cycles (column names as used by the engine)."""
     r = plan.requests
     n = len(r)
@@ -97,10 +106,10 @@ def build_items(plan: WorkPlan, hw: Hardware, jobs: np.ndarray) -> pd.DataFrame:
     items["rq_qk"] = array_cycles(rq_rows, d[owner], hw.qk)
     items["rq_sm"] = np.ceil(rq_rows / hw.softmax.parallelism)
     items["pv"] = array_cycles(pv_rows, d[owner], hw.pv)
-    vt = np.zeros(n)
     t = plan.topk
-    if len(t):
-        is_v = t["kind"].to_numpy() == TOPK_KINDS.index("value")
-        np.add.at(vt, t["request"].to_numpy()[is_v], jobs[is_v])
-    items["vtopk"] = vt[owner] * share
+    is_v = t["kind"].to_numpy() == TOPK_KINDS.index("value")
+    for col, cycles in zip(("vtopk_in", "vtopk", "vtopk_out"), jobs, strict=True):
+        vt = np.zeros(n)
+        np.add.at(vt, t["request"].to_numpy()[is_v], cycles[is_v])
+        items[col] = vt[owner] * share
     return items

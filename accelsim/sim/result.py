@@ -6,6 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from accelsim.hw.fpga import FpgaCost
+
+FPGA_COLUMNS = ("luts", "ffs", "carries", "brams", "generic_cells", "fmax_mhz", "device")
+
 
 class LayerQuality(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -49,21 +53,26 @@ class SimResult(BaseModel):
     requests: int
     topk_jobs: int
     busy_by: dict[str, float]
-    """Cycles each unit was busy."""
+    """Cycles each unit was busy (a top-k engine: its selection stage, which output passes overlap)."""
     quality: Quality | None = None
     dram_row_hit_rate: float | None = None
     """Row-buffer hit rate (bank-aware DRAM model only)."""
+    topk_fpga: FpgaCost | None = None
+    """Measured FPGA cost of one top-k engine (``accelsim rtl build --record``), when the cost table
+    has an entry for this design's engine and parameters; None otherwise."""
 
     def flat(self) -> dict[str, Any]:
         """One table row: scalars, with dict fields spread as ``<field>_<key>`` columns."""
         row: dict[str, Any] = {}
-        for key, val in self.model_dump(exclude={"quality"}).items():
+        for key, val in self.model_dump(exclude={"quality", "topk_fpga"}).items():
             if val is None:
                 continue
             if isinstance(val, dict):
                 row.update({f"{key}_{k}": v for k, v in val.items()})
             else:
                 row[key] = val
+        for col in FPGA_COLUMNS:  # always present, so a table says where no cost was measured
+            row[f"topk_fpga_{col}"] = None if self.topk_fpga is None else getattr(self.topk_fpga, col)
         if self.quality is not None:
             row["quality_mass_recall"] = self.quality.mass_recall
             row["quality_out_err"] = self.quality.out_err

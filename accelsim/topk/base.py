@@ -127,6 +127,11 @@ class TopKEngine(ABC):
                     pass_count: np.ndarray) -> np.ndarray:
         """Comparator operations of each job (for energy)."""
 
+    def output_cycles(self, n: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """The last cycles of each job (part of ``cycles``) spent in an output stage of their own,
+        during which the selection stage can take the next job; 0: a job holds the whole engine."""
+        return np.zeros(np.shape(n), dtype=np.int64)
+
     def input_cycles(self, n: np.ndarray) -> np.ndarray:
         """Cycles to accept ``n`` scores: ``ceil(n / parallelism)``."""
         return ceil_div(n, self.params.parallelism)

@@ -109,11 +109,15 @@ class QuickSelect(TopKEngine):
         return [np.asarray(o, dtype=np.int32) for o in out]
 
     def cycles(self, n, k, pass_sizes, pass_start, pass_count) -> np.ndarray:
-        p = self.params.parallelism
-        per_pass = ceil_div(pass_sizes, p) + PASS_OVERHEAD
-        filt = ceil_div(n, p) + FILTER_OVERHEAD
-        total = segment_sum(per_pass, pass_start, pass_count) + filt
+        per_pass = ceil_div(pass_sizes, self.params.parallelism) + PASS_OVERHEAD
+        total = segment_sum(per_pass, pass_start, pass_count) + self.output_cycles(n, k)
         return np.where(np.asarray(k) > 0, total, 0)
+
+    def output_cycles(self, n, k) -> np.ndarray:
+        """The filter pass, ``ceil(n/P) + 1``: it reads its own copy of the scores, so the
+        quick-select core can start the next job meanwhile (SpAtten RTL TopK.scala)."""
+        filt = ceil_div(n, self.params.parallelism) + FILTER_OVERHEAD
+        return np.where(np.asarray(k) > 0, filt, 0)
 
     def comparisons(self, n, pass_sizes, pass_start, pass_count) -> np.ndarray:
         return segment_sum(np.asarray(pass_sizes), pass_start, pass_count) + np.asarray(n)

@@ -71,6 +71,7 @@ def bad_files(tmp_path_factory):
     (["-w", "{d}/x.txt"], r"x\.txt: unknown workload type; expected \.csv"),
     (["--set", "hw.qk=3"], r"field 'qk': Input should be a valid dictionary"),
     (["--set", "nonsense"], r"field '--set': expected hw\.PATH=VALUE"),
+    (["--set", "hw.topk.jobs_in_flight=3"], r"field 'topk\.jobs_in_flight': Input should be less than or equal to 2"),
     (["--bogus"], r"No such option: --bogus"),
 ])
 def test_bad_input_one_line_exit_2(bad_files, args, pattern):

@@ -5,11 +5,12 @@ key and value sides interleave; the largest difference seen over these points is
 and energy are computed by the same code, so they match exactly.
 """
 
+import numpy as np
 import pytest
 
 from accelsim import api
 from accelsim.config import SpAttenPolicy, load_hardware
-from accelsim.sim.fast import FastModel
+from accelsim.sim.fast import VTOP, VTOP_OUT, FastModel, _topk_job
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
 from tests.conftest import CSV_DENSE, CSV_PRUNED
@@ -23,6 +24,8 @@ POINTS = [
     ("spatten", {"qk": {"multipliers": 128}}),
     ("spatten", {"dram": {"channels": 4}}),
     ("spatten", {"topk": {"count": 1}}),
+    ("spatten", {"topk": {"jobs_in_flight": 1}}),
+    ("spatten", {"topk": {"count": 1, "jobs_in_flight": 1}}),
     ("spatten-1-8", None),
 ]
 
@@ -71,3 +74,14 @@ def test_one_model_serves_many_points(plans):
     a = api.simulate_fast(load_hardware("spatten"), model)
     api.simulate_fast(load_hardware("spatten", {"topk": {"parallelism": 2}}), model)
     assert api.simulate_fast(load_hardware("spatten"), model) == a
+
+
+def test_topk_job_rule():
+    # clock slots: the value engine's selection stage frees at VTOP, its output stage at VTOP_OUT
+    clock = np.zeros(8)
+    # stage free long before the last score (t = 100): the 10 input cycles hid under Q x K
+    assert _topk_job(clock, VTOP, VTOP_OUT, 100.0, 10.0, 5.0, 0.0) == (105.0, 105.0)
+    clock[VTOP] = 95.0  # busy until 95: the input is read from the score buffer after that
+    assert _topk_job(clock, VTOP, VTOP_OUT, 100.0, 10.0, 5.0, 0.0) == (110.0, 110.0)
+    clock[VTOP_OUT] = 130.0  # output stage busy: the job keeps the selection stage until 130
+    assert _topk_job(clock, VTOP, VTOP_OUT, 100.0, 10.0, 5.0, 7.0) == (130.0, 137.0)

@@ -78,6 +78,15 @@ class TestCycles:
     def test_k_zero_costs_nothing(self, qs):
         assert job_cycles(qs, 17, 0, []) == 0
 
+    def test_output_stage_is_the_filter_pass(self, qs):
+        # the filter pass, ceil(n/P) + 1, is the part of a job that can overlap the next one
+        assert qs.output_cycles(np.array([64, 17, 17]), np.array([5, 17, 0])).tolist() == [5, 3, 0]
+        assert job_cycles(qs, 64, 5, [64, 20]) - 5 == (4 + 3) + (2 + 3)
+
+    def test_engines_without_an_output_stage(self):
+        for name in ("streaming", "sorter", "statistical"):
+            assert get_engine(name).output_cycles(np.array([64, 1]), np.array([8, 1])).tolist() == [0, 0]
+
     def test_overhead_is_spatten_three(self):
         assert PASS_OVERHEAD == 3
 

@@ -1,0 +1,67 @@
+"""Measured FPGA cost of the top-k engines, from the table ``accelsim rtl build --record`` writes.
+
+``tables/fpga_topk.yaml`` maps an entry name (the engine, then every parameter as
+``-name=value``) to the LUTs, flip-flops, carries, block RAMs and fmax that synthesis and place
+and route reported for that engine's RTL. A design point gets the cost of the entry whose engine
+and parameters equal its own; with no such entry there is no measured cost and none is made up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from accelsim.config.base import read_yaml, validate
+from accelsim.config.hardware import Hardware
+from accelsim.hw.tech import TABLES
+from accelsim.hw.units import topk_params
+
+FPGA_TOPK_TABLE = TABLES / "fpga_topk.yaml"
+
+
+class FpgaCost(BaseModel):
+    """One top-k engine's measured FPGA cost (per engine; a design has ``hw.topk.count`` of them)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    luts: int
+    ffs: int
+    carries: int
+    brams: int
+    generic_cells: int
+    fmax_mhz: float | None
+    """None when place and route did not run."""
+    device: str
+    params: dict[str, int | None]
+    source: str
+
+
+class FpgaTable(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    topk: dict[str, FpgaCost] = {}
+
+
+@cache
+def load_table(path: Path = FPGA_TOPK_TABLE) -> FpgaTable:
+    """The cost table at ``path`` (empty when the file does not exist); a malformed table raises
+    :class:`~accelsim.errors.InputError` naming the file and field."""
+    if not path.exists():
+        return FpgaTable()
+    return validate(FpgaTable, read_yaml(path) or {}, path)
+
+
+def topk_fpga_cost(hw: Hardware, path: Path = FPGA_TOPK_TABLE) -> FpgaCost | None:
+    """Measured cost of one of ``hw``'s top-k engines, or None when the table has no entry for its
+    engine and parameters (or the design has no top-k engine)."""
+    if hw.topk.count == 0:
+        return None
+    try:
+        params = dataclasses.asdict(topk_params(hw))
+    except ValueError:
+        return None  # parameters no engine can be built with have no measured cost either
+    for name, entry in load_table(path).topk.items():
+        if name.split("-", 1)[0] == hw.topk.engine and entry.params == params:
+            return entry
+    return None
