@@ -60,7 +60,7 @@ def test_index_length_must_match_counts(trace):
 def test_bank_model_reads_the_kept_rows(trace):
     hw = load_hardware("spatten", {"dram": {"model": "bank"}})
     wp = api.plan(load_policy("streaming", {"sink": 4, "recent": 10}), trace, phases="decode")
-    items = build_items(wp, hw, job_cycles(wp, topk_engine(hw)))
+    items = build_items(wp, hw, job_cycles(wp, topk_engine(hw), hw.topk.jobs_in_flight))
     addr, lengths, slots = fetch_addresses(wp, items, 32)
     r = wp.requests
     layout = KVLayout(layers=2, heads=4, max_tokens=int(r["context"].max()), d=16,
