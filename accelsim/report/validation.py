@@ -16,13 +16,15 @@ COLORS = {"pass": "#2a9d3f", "fail": "#d1495b", "info": "#888888"}
 
 
 def ratio_figure(table: pd.DataFrame) -> go.Figure:
-    """accelsim / paper per compared row on a log axis, with each row's tolerance band."""
+    """accelsim / paper per compared row (a marker, green within tolerance) on a log axis, with each
+    row's tolerance band."""
     t = table[table["ratio"].notna()].iloc[::-1]
-    fig = go.Figure(go.Bar(
-        x=t["ratio"], y=t["quantity"], orientation="h", marker_color=[COLORS[s] for s in t["status"]],
-        error_x=None, customdata=t[["paper", "accelsim", "status"]].to_numpy(),
+    fig = go.Figure(go.Scatter(
+        x=t["ratio"], y=t["quantity"], mode="markers",
+        marker={"color": [COLORS[s] for s in t["status"]], "size": 12, "symbol": "diamond"},
+        customdata=t[["paper", "accelsim", "status"]].to_numpy(),
         hovertemplate="%{y}<br>paper %{customdata[0]:.4g}, accelsim %{customdata[1]:.4g}<br>"
-                      "ratio %{x:.3f} (%{customdata[2]})<extra></extra>", base=0))
+                      "ratio %{x:.3f} (%{customdata[2]})<extra></extra>"))
     for y, tol in zip(t["quantity"], t["tolerance"], strict=True):
         fig.add_shape(type="rect", xref="x", yref="y", x0=1 - tol, x1=1 + tol, y0=y, y1=y,
                       line={"color": "#222", "width": 6}, opacity=0.25)
@@ -41,10 +43,11 @@ def write_validation_report(table: pd.DataFrame, path: str | Path) -> None:
     body = [
         "<h1>accelsim validate: the SpAtten paper's numbers</h1>",
         f"<p class='meta'>{html.escape(meta)}; accelsim {__version__}.</p>",
-        "<section><h2>accelsim / paper</h2><p class='caption'>Bars: the ratio; grey: the tolerance band.</p>"
+        "<section><h2>accelsim / paper</h2><p class='caption'>Markers: the ratio (green: within tolerance, "
+        "red: outside); grey: the tolerance band; dashed: agreement.</p>"
         f"<div class='plot' id='fig-ratio' style='height: {ratio_figure(table).layout.height}px'></div>"
         f"<script type='application/json' id='data-fig-ratio'>{spec}</script></section>",
-        "<h2>Rows</h2>", table[cols].to_html(index=False, border=0, float_format=lambda x: f"{x:.4g}"),
+        "<h2>Rows</h2>", table[cols].to_html(index=False, border=0, float_format=lambda x: f"{x:.4g}", na_rep="–"),
     ]
     page = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>accelsim validate</title>"
             f"<style>{STYLE}</style><script>{get_plotlyjs()}</script></head>\n<body>\n" + "\n".join(body)

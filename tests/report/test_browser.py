@@ -85,3 +85,17 @@ def test_broken_figure_is_reported(browser, sweep_dir, tmp_path):
     assert browser.evaluate("document.body.dataset.failed") and not browser.evaluate("document.body.dataset.rendered")
     drawn = {f["id"]: f["drawn"] for f in browser.evaluate(DRAWN)}
     assert drawn.pop("fig-energy") == 0 and all(drawn.values()), drawn
+
+
+def test_validation_report_in_browser(browser, tmp_path):
+    import pandas as pd
+
+    from accelsim.report.validation import write_validation_report
+    from accelsim.validation import Row
+
+    rows = [Row("a", "DRAM reduction", "x", 10.8, 10.82, 0.15, "paper", "trace arithmetic"),
+            Row("b", "area", "mm2", 18.71, 4.16, 0.15, "paper", "table", "no crossbars"),
+            Row("c", "roofline", "x", None, 9.4, None, "datasheet", "roofline")]
+    out = tmp_path / "validate.html"
+    write_validation_report(pd.DataFrame([r.to_dict() for r in rows]), out)
+    check_report(browser, out, ["ratio"], "validate.png")
