@@ -12,4 +12,5 @@ accelsim sweep sweeps/quickstart.yaml -o "$out/sweep" --report "$out/sweep.html"
 accelsim run --hw spatten --policy spatten -w "$wl/summary-gpt2-small-wikitext2-per8.csv" -o "$out/spatten.json" \
   --report "$out/spatten.html"
 accelsim run --hw dense --policy dense -w "$wl/summary-gpt2-small-wikitext2-per8-step1+dedic.csv" -o "$out/dense.json"
-echo "results in $out/: open $out/sweep.html and $out/spatten.html in a browser"
+accelsim validate --report "$out/validate.html" --markdown "$out/validate.md"
+echo "results in $out/: open $out/sweep.html, $out/spatten.html and $out/validate.html in a browser"
