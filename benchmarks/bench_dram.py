@@ -6,12 +6,13 @@ Scenario: REQUESTS requests arrive at cycle 0 — a sequential 32-byte stream an
 compiles) the controller; it is timed apart, and the throughput is the best of REPEATS runs of a
 fresh model, so it measures the steady state.
 
-Usage: ``python benchmarks/bench_dram.py [REQUESTS]``
+Usage: ``python benchmarks/bench_dram.py [REQUESTS] [--preset P ...] [--stream sequential|random]``
+(default: every preset, both streams).
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 
 import numpy as np
@@ -41,19 +42,26 @@ def measure(preset: str, addr: np.ndarray, issue: str) -> float:
     return len(addr) / best
 
 
-def main(n: int = REQUESTS) -> None:
+def main(n: int = REQUESTS, presets: list[str] | None = None, stream: str | None = None) -> None:
     print(f"first call (numba compile or cache load): {first_call_seconds():.2f} s")
     rng = np.random.default_rng(SEED)
     streams = {
         "sequential": np.arange(n, dtype=np.int64) * 32,
         "random": rng.integers(0, (1 << 30) // 32, size=n, dtype=np.int64) * 32,
     }
-    for preset in standards():
+    for preset in presets or standards():
         for name, addr in streams.items():
+            if stream is not None and name != stream:
+                continue
             for issue in ("per-channel", "in-order"):
                 rate = measure(preset, addr, issue)
                 print(f"{preset:14s} {name:10s} {issue:11s} {rate / 1e6:6.2f} M requests/s")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else REQUESTS)
+    ap = argparse.ArgumentParser(description="DRAM model throughput")
+    ap.add_argument("requests", nargs="?", type=int, default=REQUESTS)
+    ap.add_argument("--preset", action="append", choices=standards(), help="repeatable; default: all")
+    ap.add_argument("--stream", choices=("sequential", "random"))
+    args = ap.parse_args()
+    main(args.requests, args.preset, args.stream)
