@@ -144,11 +144,7 @@ def render(results: Results, title: str | None = None) -> tuple[str, list[str]]:
     if len(results.failed):
         cols = [*results.swept, "error"] if "error" in results.failed else results.swept
         body += ["<h2>Failed points</h2>", results.failed[cols].head(20).to_html(index=False, border=0)]
-    for s in secs:
-        spec = s.figure.to_json().replace("</", "<\\/")
-        body += [f"<section><h2>{html.escape(s.title)}</h2><p class='caption'>{html.escape(s.caption)}</p>",
-                 f"<div class='plot' id='fig-{s.name}' style='height: {s.figure.layout.height or 460}px'></div>",
-                 f"<script type='application/json' id='data-fig-{s.name}'>{spec}</script></section>"]
+    body += [figure_section(s.name, s.title, s.caption, s.figure) for s in secs]
     fixed = [c for c in results.config_columns if c not in results.swept]
     if fixed:
         table = pd.DataFrame({"field": fixed, "value": [str(p[c].iloc[0]) for c in fixed]})
@@ -157,16 +153,28 @@ def render(results: Results, title: str | None = None) -> tuple[str, list[str]]:
     if omitted:
         body.append("<h2>Not shown</h2><ul class='omitted'>"
                     + "".join(f"<li>{html.escape(o)}</li>" for o in omitted) + "</ul>")
-    page = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+    return page(title, body), [s.name for s in secs]
+
+
+def figure_section(name: str, title: str, caption: str, figure: go.Figure) -> str:
+    """A titled figure: an empty div that SCRIPT draws from the figure's embedded JSON."""
+    spec = figure.to_json().replace("</", "<\\/")
+    return (f"<section><h2>{html.escape(title)}</h2><p class='caption'>{html.escape(caption)}</p>"
+            f"<div class='plot' id='fig-{name}' style='height: {figure.layout.height or 460}px'></div>"
+            f"<script type='application/json' id='data-fig-{name}'>{spec}</script></section>")
+
+
+def page(title: str, body: list[str]) -> str:
+    """The single-file page around ``body``: style, plotly.js inlined, the drawing script."""
+    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style><script>{get_plotlyjs()}</script></head>\n<body>\n" + "\n".join(body)
             + f"\n<script>{SCRIPT}</script>\n</body></html>\n")
-    return page, [s.name for s in secs]
 
 
 def write_report(results: Results, path: str | Path, title: str | None = None) -> list[str]:
     """Write the report to ``path``; returns the names of its figures."""
-    page, names = render(results, title)
+    text, names = render(results, title)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return names

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 
 from accelsim import __version__
-from accelsim.report.html import SCRIPT, STYLE
+from accelsim.report.html import figure_section, page
 
 COLORS = {"pass": "#2a9d3f", "fail": "#d1495b", "info": "#888888"}
 
@@ -36,22 +35,16 @@ def ratio_figure(table: pd.DataFrame) -> go.Figure:
 
 def write_validation_report(table: pd.DataFrame, path: str | Path) -> None:
     """Write the report page for a validation table (``Row.to_dict()`` rows)."""
-    spec = ratio_figure(table).to_json().replace("</", "<\\/")
     counts = table["status"].value_counts()
     meta = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("pass", "fail", "info"))
     cols = ["quantity", "unit", "paper", "accelsim", "ratio", "tolerance", "status", "source", "method", "note"]
     body = [
         "<h1>accelsim validate: the SpAtten paper's numbers</h1>",
         f"<p class='meta'>{html.escape(meta)}; accelsim {__version__}.</p>",
-        "<section><h2>accelsim / paper</h2><p class='caption'>Markers: the ratio (green: within tolerance, "
-        "red: outside); grey: the tolerance band; dashed: agreement.</p>"
-        f"<div class='plot' id='fig-ratio' style='height: {ratio_figure(table).layout.height}px'></div>"
-        f"<script type='application/json' id='data-fig-ratio'>{spec}</script></section>",
+        figure_section("ratio", "accelsim / paper", "Markers: the ratio (green: within tolerance, red: outside); "
+                       "grey: the tolerance band; dashed: agreement.", ratio_figure(table)),
         "<h2>Rows</h2>", table[cols].to_html(index=False, border=0, float_format=lambda x: f"{x:.4g}", na_rep="–"),
     ]
-    page = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>accelsim validate</title>"
-            f"<style>{STYLE}</style><script>{get_plotlyjs()}</script></head>\n<body>\n" + "\n".join(body)
-            + f"\n<script>{SCRIPT}</script>\n</body></html>\n")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+    path.write_text(page("accelsim validate", body), encoding="utf-8")
