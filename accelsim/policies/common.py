@@ -227,16 +227,24 @@ class Pass:
             err += output_error(softmax(sq, vis[None]).transpose(1, 0, 2), vis[:, None, :],
                                 vq[self.groups, :t], o.transpose(1, 0, 2)).sum(axis=0)
             pairs += vis.sum()
+        return self.whole_prefill_rows(layer, qk_rows=pairs, pv_rows=pairs, mass_recall=np.float64(1.0),
+                                       out_err=err / t, topk_recall=np.float64(1.0))
+
+    def whole_prefill_rows(self, layer: int, **work: np.ndarray) -> np.ndarray:
+        """Record ``layer``'s prefill requests [H] for a policy that fetches every prompt key and value
+        at ``bits`` (on each KV group's first head); ``work``: the per-head ``qk_rows``, ``pv_rows``
+        and quality columns."""
+        m = self.m
+        t = m.prompt_len
         first = np.r_[True, self.groups[1:] != self.groups[:-1]]
         rows = [np.arange(t) if f else np.zeros(0, np.int64) for f in first]
         return self.rows.add(
             key_rows=rows, value_rows=rows,
             prefill=np.bool_(True), step=np.int32(0), layer=np.int32(layer), head=np.arange(m.heads),
-            d=np.int32(d), context=np.int32(t), queries=np.int32(t), keys=np.where(first, t, 0),
+            d=np.int32(m.head_dim), context=np.int32(t), queries=np.int32(t), keys=np.where(first, t, 0),
             key_bits=np.int32(self.bits), lsb_bits=np.int32(0), lsb_keys=np.int32(0),
             lsb_queries=np.int32(0), requant_rows=np.int64(0), values=np.where(first, t, 0),
-            value_bits=np.int32(self.bits), qk_rows=pairs, pv_rows=pairs, mass_recall=np.float64(1.0),
-            out_err=err / t, topk_recall=np.float64(1.0),
+            value_bits=np.int32(self.bits), **work,
         )
 
     def layers(self) -> Iterator[tuple[int, np.ndarray | None]]:

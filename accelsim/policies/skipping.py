@@ -18,7 +18,7 @@ key rows per query [H, c], the selection's own work included, in key-row equival
 
 def _prefill(ps: Pass, layer: int, keep_fn: KeepFn) -> None:
     m = ps.m
-    t, d = m.prompt_len, m.head_dim
+    t = m.prompt_len
     _, v, kq, vq = ps.layer_kv(layer)
     q = ps.trace.prefill(layer)[0].astype(np.float64)
     qk = np.zeros(m.heads)
@@ -36,17 +36,8 @@ def _prefill(ps: Pass, layer: int, keep_fn: KeepFn) -> None:
         o = np.einsum("hcn,hnd->hcd", p, v[ps.groups, :t])
         err += output_error(p.transpose(1, 0, 2), keep.transpose(1, 0, 2), vq[ps.groups, :t],
                             o.transpose(1, 0, 2)).sum(axis=0)
-    first = np.r_[True, ps.groups[1:] != ps.groups[:-1]]
-    rows = [np.arange(t) if f else np.zeros(0, np.int64) for f in first]
-    ps.rows.add(
-        key_rows=rows, value_rows=rows,
-        prefill=np.bool_(True), step=np.int32(0), layer=np.int32(layer), head=np.arange(m.heads),
-        d=np.int32(d), context=np.int32(t), queries=np.int32(t), keys=np.where(first, t, 0),
-        key_bits=np.int32(ps.bits), lsb_bits=np.int32(0), lsb_keys=np.int32(0), lsb_queries=np.int32(0),
-        requant_rows=np.int64(0), values=np.where(first, t, 0), value_bits=np.int32(ps.bits),
-        qk_rows=np.round(qk).astype(np.int64), pv_rows=pv.astype(np.int64), mass_recall=mass / t,
-        out_err=err / t, topk_recall=recall / t,
-    )
+    ps.whole_prefill_rows(layer, qk_rows=np.round(qk).astype(np.int64), pv_rows=pv.astype(np.int64),
+                          mass_recall=mass / t, out_err=err / t, topk_recall=recall / t)
 
 
 def plan_skipping(trace: Trace, phases: str, bits: int, keep_fn: KeepFn, policy: str) -> WorkPlan:

@@ -68,7 +68,8 @@ def _rows(plan: WorkPlan, q: np.ndarray, kind: np.ndarray, count: np.ndarray, co
     seeded uniform choice of ``count`` of the ``context`` rows per fetch."""
     fetch = np.repeat(np.arange(len(q)), count)
     offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    known = {0: plan.rows_of("keys"), 1: plan.rows_of("keys"), 2: plan.rows_of("values")}
+    keys = plan.rows_of("keys")
+    known = {0: keys, 1: keys, 2: plan.rows_of("values")}
     tokens = np.zeros(len(fetch), np.int64)
     for k, rows in known.items():
         sel = kind[fetch] == k  # grouped by fetch, offsets 0..count-1 in order
