@@ -10,7 +10,8 @@ import pandas as pd
 from accelsim.config import Hardware, PolicyConfig
 from accelsim.config.workload import load_workload_spec
 from accelsim.errors import InputError
-from accelsim.hw.energy import area_by, energy_by, op_counts
+from accelsim.hw.cost.actions import op_counts
+from accelsim.hw.cost.model import costs
 from accelsim.hw.fpga import topk_fpga_cost
 from accelsim.policies import make_plan
 from accelsim.sim.behavioural import BREAKDOWN, BehaviouralParams, layer_breakdown
@@ -118,19 +119,20 @@ def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, busy: dict
             by: dict[str, float], counts: dict[str, float], qual: Quality | None, dram_stats) -> SimResult:
     """Assemble a SimResult; ``dram_stats``: the bank model's statistics (None for the bandwidth model)."""
     dram = sum(by.values())
-    ebys = energy_by(counts, dram, hw)
-    if dram_stats is not None:  # the bank model's IDD-based energy replaces pJ/bit
-        ebys["dram"] = dram_stats.energy_j
-    abys = area_by(hw)
+    c = costs(hw, counts, dram, cycles, None if dram_stats is None else dram_stats.energy_j)
+    ebys = c.energy_by
     seconds = cycles / (hw.clock_ghz * 1e9)
     ops = 2.0 * (counts["qk_macs"] + counts["pv_macs"])
     energy = sum(ebys.values())
+    static = sum(c.static_by.values())
     return SimResult(
         hardware=hw.name, policy=str(wp.meta.get("policy", "")), workload=workload,
         cycles=cycles, seconds=seconds, ops=ops, gops=ops / seconds / 1e9 if seconds else 0.0,
         dram_bytes=dram, dram_bytes_by=by, bandwidth_bound_cycles=dram / hw.bytes_per_cycle,
-        energy_j=energy, energy_by=ebys, power_w=energy / seconds if seconds else 0.0,
-        area_mm2=sum(abys.values()), area_by=abys, requests=len(wp), topk_jobs=len(wp.topk),
+        energy_j=energy, energy_dynamic_j=energy - static, energy_static_j=static, energy_by=ebys,
+        energy_static_by=c.static_by, power_w=energy / seconds if seconds else 0.0,
+        area_mm2=sum(c.area_by.values()), area_by=c.area_by, actions_by=c.actions_by, requests=len(wp),
+        topk_jobs=len(wp.topk),
         busy_by=busy, quality=qual,
         dram_row_hit_rate=None if dram_stats is None else dram_stats.row_hit_rate,
         topk_fpga=topk_fpga_cost(hw),

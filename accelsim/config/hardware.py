@@ -121,8 +121,9 @@ class Hardware(Strict):
     """Label used in reports."""
     clock_ghz: PositiveFloat = 1.0
     """Core clock (SpAtten Sec. V: 1 GHz)."""
-    tech_nm: Literal[40] = 40
-    """Process node of the energy/area tables (SpAtten Sec. V: TSMC 40 nm)."""
+    tech_nm: float = Field(40.0, ge=7, le=130)
+    """Process node in nm (SpAtten Sec. V: TSMC 40 nm). Logic is priced from 40 nm tables, SRAM
+    from CACTI at its own nodes; other nodes scale by Stillmaker & Baas (2017), 7-130 nm."""
     fetcher: Fetcher = Fetcher()
     qk: MulArray = MulArray()
     softmax: Softmax = Softmax()

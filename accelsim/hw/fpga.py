@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from accelsim.config.base import read_yaml, validate
 from accelsim.config.hardware import Hardware
-from accelsim.hw.tech import TABLES
+from accelsim.hw.cost.components import TABLES
 from accelsim.hw.units import topk_params
 
 FPGA_TOPK_TABLE = TABLES / "fpga_topk.yaml"

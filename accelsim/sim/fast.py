@@ -34,7 +34,7 @@ from numba import njit
 
 from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
-from accelsim.hw.energy import op_counts
+from accelsim.hw.cost.actions import op_counts
 from accelsim.hw.units import array_cycles, dram_cycles, dram_latency
 from accelsim.sim.items import Tiling, fetched_bytes, job_cycles, topk_engine
 from accelsim.topk import TopKEngine

@@ -32,26 +32,44 @@ class Quality(BaseModel):
 class SimResult(BaseModel):
     """Timing, traffic, energy and area of one WorkPlan on one hardware config."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
     hardware: str
     policy: str
     workload: str
     cycles: float
+    """Core clock cycles of the run."""
     seconds: float
+    """Run time: cycles / clock."""
     ops: float
     """Executed arithmetic operations: 2 per multiply-accumulate in QxK (incl. recompute) and ProbxV."""
     gops: float
+    """Executed operations per second, in GOP/s."""
     dram_bytes: float
+    """Bytes fetched from DRAM."""
     dram_bytes_by: dict[str, float]
     bandwidth_bound_cycles: float
     """DRAM bytes / peak bytes per cycle: no schedule can finish sooner."""
     energy_j: float
+    """Total energy, DRAM included: dynamic + static."""
+    energy_dynamic_j: float
+    """Energy of actions: arithmetic, SRAM and FIFO accesses, crossbar transfers, DRAM accesses."""
+    energy_static_j: float
+    """Leakage and clock power of every on-chip unit x run time."""
     energy_by: dict[str, float]
+    """Energy per unit, dynamic and static."""
+    energy_static_by: dict[str, float]
     power_w: float
+    """Average power: energy / run time (DRAM included)."""
     area_mm2: float
+    """On-chip area (DRAM off chip), the layout factor included."""
     area_by: dict[str, float]
+    actions_by: dict[str, float]
+    """Action counts per unit (``<unit>_<action>``: SRAM line reads/writes per macro, MACs, top-k
+    item visits, softmax elements, fetcher beats and transactions, DRAM bursts), to re-price."""
     requests: int
+    """Requests (step, layer, head) of the WorkPlan."""
     topk_jobs: int
+    """Top-k jobs of the WorkPlan."""
     busy_by: dict[str, float]
     """Cycles each unit was busy (a top-k engine: its selection stage, which output passes overlap)."""
     quality: Quality | None = None

@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from accelsim.sim.stats import metadata
 
 FLUSH_ROWS = 512  # rows per part: large enough that a fast sweep writes few files
 FLUSH_SECONDS = 2.0  # ... and at most this much finished work is ever at risk
@@ -70,7 +74,8 @@ class ResultStore:
 def _write_part(directory: Path, df: pd.DataFrame) -> Path:
     name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
     tmp = directory / f".{name}.tmp"
-    df.to_parquet(tmp, index=False)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata(df.columns)}), tmp)
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, directory / name)

@@ -12,7 +12,7 @@ import pytest
 from accelsim import api
 from accelsim.config import load_hardware
 from accelsim.errors import InputError
-from accelsim.hw.energy import op_counts
+from accelsim.hw.cost.actions import op_counts
 from accelsim.sim.behavioural import BehaviouralParams, _StdMt19937, layer_breakdown, quickselect_cycles
 from accelsim.sim.bertcpp_profiles import read_input_csv
 from tests.conftest import CSV_PRUNED

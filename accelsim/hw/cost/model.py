@@ -1,0 +1,74 @@
+"""Energy (dynamic and static) and area of one run: unit costs x action counts, leakage and clock
+power x run time, and the fitted overhead factors of ``tables/cost_fit.yaml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, PositiveFloat
+
+from accelsim.config.base import read_yaml, validate
+from accelsim.config.hardware import Hardware
+from accelsim.hw.cost.actions import actions
+from accelsim.hw.cost.components import TABLES
+from accelsim.hw.cost.units import unit_costs
+
+FIT_TABLE = TABLES / "cost_fit.yaml"
+
+
+class Overheads(BaseModel):
+    """One factor per category, fitted once on the full SpAtten design (``scripts/fit_cost.py``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    logic: PositiveFloat
+    """Logic energy (dynamic and static) x this: control, clock tree and wiring the components lack."""
+    sram: PositiveFloat
+    """SRAM and FIFO energy x this: banking, wiring and peripheral logic around the macros."""
+    layout: PositiveFloat
+    """Total area x this: place-and-route utilisation, crossbar wiring, control, I/O."""
+    fitted_on: str
+    """What the factors were fitted on, and to which numbers."""
+
+
+@cache
+def overheads(path: Path = FIT_TABLE) -> Overheads:
+    """The fitted factors (all 1 when the table does not exist yet)."""
+    if not path.exists():
+        return Overheads(logic=1.0, sram=1.0, layout=1.0, fitted_on="not fitted")
+    return validate(Overheads, read_yaml(path), path)
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Energy in joules and area in mm^2 per unit, and the action counts that priced them."""
+
+    dynamic_by: dict[str, float]
+    static_by: dict[str, float]
+    area_by: dict[str, float]
+    actions_by: dict[str, float]
+
+    @property
+    def energy_by(self) -> dict[str, float]:
+        return {k: v + self.static_by.get(k, 0.0) for k, v in self.dynamic_by.items()}
+
+
+def costs(hw: Hardware, counts: dict[str, float], dram_bytes: float, cycles: float,
+          dram_energy_j: float | None = None, fit: Overheads | None = None) -> Costs:
+    """Costs of a run of ``cycles`` on ``hw`` that did ``counts`` (``op_counts``) and moved
+    ``dram_bytes``; ``dram_energy_j`` replaces bytes x ``dram.pj_per_bit`` (the bank model's)."""
+    fit = overheads() if fit is None else fit
+    units = unit_costs(hw)
+    acts = actions(counts, dram_bytes, hw)
+    seconds = cycles / (hw.clock_ghz * 1e9)
+    dynamic = {"dram": dram_bytes * 8 * hw.dram.pj_per_bit * 1e-12 if dram_energy_j is None else dram_energy_j}
+    static = {"dram": 0.0}
+    area = {}
+    for name, u in units.items():
+        f = fit.logic if u.kind == "logic" else fit.sram
+        dynamic[name] = f * 1e-12 * sum(acts[f"{name}_{a}"] * pj for a, pj in u.action_pj.items())
+        static[name] = f * (u.leak_w + u.clock_pj * 1e-12 * hw.clock_ghz * 1e9) * seconds
+        area[name] = u.area_mm2 * fit.layout
+    return Costs(dynamic, static, area, acts)
+

@@ -1,0 +1,196 @@
+"""Each unit of a design priced as the hardware it is: logic from the component table (or from
+synthesis of the project's RTL), buffers and FIFOs as CACTI SRAM macros.
+
+A unit's cost is its area, its leakage, the flip-flop bits clocked every cycle and the energy of
+each of its actions (named as in :func:`accelsim.hw.cost.actions.actions`). Organisation follows
+the SpAtten RTL (mit-han-lab/spatten, ``SpAttenConfig``, ``Buffer.scala``): the K and V buffers
+are ``bits`` bit-planes x 2 banks of single-port macros one ``multipliers``-bit line wide.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+from accelsim.config.hardware import Hardware, MulArray
+from accelsim.hw.cost.actions import ADDR_BITS, FIFO_PORT_BITS
+from accelsim.hw.cost.components import Cost, Logic
+from accelsim.hw.cost.scaling import area_factor, energy_factor
+from accelsim.hw.cost.sram import Macro, sram_macro, supported_nodes
+from accelsim.hw.cost.synth import synth_cost
+from accelsim.hw.units import topk_params
+
+KV_BANKS = 2  # SpAtten RTL Buffer: two banks (double buffering), 12 bit-planes each
+SOFTMAX_FP = {"fp32_mult": 8, "fp32_add": 6}
+"""fp32 operators per softmax lane (SpAtten Sec. IV-C, fp32 datapath as SpAttenConfig.widthFPValue):
+exp as a 5th-order Taylor series (5 multiply-adds), accumulate (1 add), normalise by the
+reciprocal of the sum (1 multiply), dequantize and requantize (2 multiplies)."""
+SOFTMAX_STAGE_BITS = 32 * sum(SOFTMAX_FP.values())  # one fp32 pipeline register per operator
+REQUANT_LINES_PER_BUFFER_LINE = 16  # SpAttenController.scala: sizeRequantBuffer = numBufferLines * 16
+REQUEST_BITS = 262
+"""Request metadata carried by each requant FIFO entry besides scores and query (SpAttenRequestMetadata
+with 32-bit AXI addresses, plus RequestEx's flags, buffer address and handles, and the entry counter),
+counted field by field from SpAtten.scala and SpAttenController.scala."""
+ADDR_FIFO_DEPTH = 16  # MatrixFetcher.scala: addr_fifos of depth 16 (resp_fifos: fetcher.fifo_depth, 64)
+TOPK_BUFFERS = 3  # quick-select data FIFO, FIFO_L, FIFO_R, each holding max_n items (QuickSelect.scala)
+
+
+@dataclass(frozen=True)
+class UnitCost:
+    """Area, leakage, clocked bits and per-action energy of one unit (all instances)."""
+
+    kind: Literal["logic", "sram"]
+    area_mm2: float
+    leak_w: float
+    clock_pj: float
+    """Energy per cycle of clocking the unit's flip-flops (every cycle: no clock gating assumed)."""
+    action_pj: dict[str, float] = field(default_factory=dict)
+
+
+def _logic(p: Pricer, parts: Cost, ff_bits: float, action_pj: dict[str, float]) -> UnitCost:
+    return UnitCost("logic", parts.um2 * 1e-6, parts.leak_uw * 1e-6, p.logic("register", ff_bits).pj, action_pj)
+
+
+class Pricer:
+    """Prices components and macros at ``hw.tech_nm``."""
+
+    def __init__(self, hw: Hardware) -> None:
+        self.node = hw.tech_nm
+        self.logic = Logic(hw.tech_nm)
+        lo, hi = supported_nodes()
+        self.sram_node = min(max(hw.tech_nm, lo), hi)  # CACTI's own nodes; beyond them, scaled
+
+    def macro(self, lines: float, width_bits: float) -> Macro:
+        """One SRAM macro of ``lines`` x ``width_bits`` (scaled from CACTI's range where needed)."""
+        m = sram_macro(lines=lines, width_bits=width_bits, node_nm=self.sram_node)
+        if self.sram_node == self.node:
+            return m
+        e, a = energy_factor(self.node, self.sram_node), area_factor(self.node, self.sram_node)
+        return Macro(m.read_pj * e, m.write_pj * e, m.leak_mw * e, m.area_mm2 * a,
+                     f"{m.source}, scaled to {self.node:g} nm (Stillmaker & Baas)")
+
+    def macros(self, count: float, lines: float, width_bits: float) -> tuple[Macro, UnitCost]:
+        m = self.macro(lines, width_bits)
+        return m, UnitCost("sram", count * m.area_mm2, count * m.leak_mw * 1e-3, 0.0)
+
+
+def mul_array(p: Pricer, unit: MulArray, extra_reg_bits: float = 0.0) -> UnitCost:
+    """Multipliers, a reconfigurable adder tree and pipeline registers (SpAtten Sec. IV-B/E).
+
+    The tree has ``multipliers - 1`` adders; its widths grow from 2b+1 to 2b+log2(64) bits, 2b+2 on
+    average by count. Registers: both operands and the product of each multiplier, and each adder's
+    output (the tree is pipelined, ``MulArray.latency``).
+    """
+    b, m = unit.bits, unit.multipliers
+    tree_bits = 2 * b + 2
+    reg_bits = m * 4 * b + (m - 1) * tree_bits + extra_reg_bits
+    parts = m * p.logic("multiplier", b, b) + (m - 1) * p.logic("adder", tree_bits) + p.logic("register", reg_bits)
+    mac = p.logic("multiplier", b, b).pj + p.logic("adder", tree_bits).pj + p.logic("register", 4 * b + tree_bits).pj
+    return _logic(p, parts, reg_bits, {"mac": mac})
+
+
+def softmax(p: Pricer, hw: Hardware) -> UnitCost:
+    """``softmax.parallelism`` fp32 lanes and the score FIFO (``softmax.fifo_depth`` fp32 entries)."""
+    lane = sum((n * p.logic(op, 32) for op, n in SOFTMAX_FP.items()), Cost(0, 0, 0))
+    regs = p.logic("register", SOFTMAX_STAGE_BITS)
+    lanes = hw.softmax.parallelism
+    fifo, fifo_cost = p.macros(1, hw.softmax.fifo_depth, 32 * lanes)
+    unit = _logic(p, lanes * (lane + regs), lanes * SOFTMAX_STAGE_BITS,
+                  {"elem": lane.pj + regs.pj + (fifo.read_pj + fifo.write_pj) / lanes})
+    return _merge(unit, fifo_cost)
+
+
+def topk(p: Pricer, hw: Hardware) -> UnitCost:
+    """``topk.count`` engines: synthesized RTL where the synthesis table has this engine and its
+    parameters, otherwise 2 x ``parallelism`` comparators with pipeline registers; either way the
+    buffers are ``TOPK_BUFFERS`` macros of ``max_n`` items."""
+    t = hw.topk
+    params = topk_params(hw)
+    item = t.width + t.index_width
+    lines = max(params.max_n / t.parallelism, 1)
+    buf, buf_cost = p.macros(TOPK_BUFFERS * t.count, lines, item * t.parallelism)
+    compare = p.logic("comparator", t.width) + p.logic("register", 2 * item)
+    per_visit = compare.pj + (buf.read_pj + buf.write_pj) / t.parallelism
+    synth = synth_cost(t.engine, params)
+    if synth is not None:
+        engine = Cost(0.0, synth.area_um2 * p.logic.area, synth.leak_mw * 1e3 * p.logic.energy)
+        reg_bits = synth.ff_bits
+    else:
+        reg_bits = 2 * t.parallelism * 2 * item
+        engine = 2 * t.parallelism * p.logic("comparator", t.width) + p.logic("register", reg_bits)
+    unit = _logic(p, t.count * engine, t.count * reg_bits, {"compare": per_visit})
+    return _merge(unit, buf_cost)
+
+
+def requant_fifo(p: Pricer, hw: Hardware) -> UnitCost:
+    """The requantization FIFO (SpAttenController.scala ``requant_fifo``): scored beats wait here for
+    the decision whether to re-fetch LSBs. ``16 x`` buffer lines deep; an entry holds a beat of
+    ``softmax.parallelism`` scores, the request's query (``D = qk.multipliers / softmax.parallelism``
+    elements, SpAttenConfig.numSoftMaxUnit) and its metadata."""
+    lanes, bits = hw.softmax.parallelism, hw.qk.bits
+    lines = REQUANT_LINES_PER_BUFFER_LINE * _buffer_lines(hw.sram.key_kb, hw.qk)
+    width = lanes * bits + hw.qk.multipliers // lanes * bits + REQUEST_BITS
+    m, cost = p.macros(1, lines, width)
+    return UnitCost("sram", cost.area_mm2, cost.leak_w, 0.0, {"beat": m.read_pj + m.write_pj})
+
+
+def _buffer_lines(kb: float, unit: MulArray) -> float:
+    """Lines of a K/V buffer (RTL numBufferLines): ``multipliers`` elements of ``bits`` each."""
+    return kb * 8192 / (unit.bits * unit.multipliers)
+
+
+def kv_buffer(p: Pricer, kb: float, unit: MulArray) -> UnitCost:
+    """A K or V buffer of ``kb`` KB: ``unit.bits`` planes x ``KV_BANKS`` macros ``multipliers`` bits wide."""
+    m, cost = p.macros(unit.bits * KV_BANKS, _buffer_lines(kb, unit) / KV_BANKS, unit.multipliers)
+    return UnitCost("sram", cost.area_mm2, cost.leak_w, 0.0, {"read": m.read_pj, "write": m.write_pj})
+
+
+def fetcher_fifos(p: Pricer, hw: Hardware) -> UnitCost:
+    """Per fetcher port, a data FIFO of ``fetcher.fifo_depth`` entries and an address FIFO."""
+    f = hw.fetcher
+    data, data_cost = p.macros(f.ports, f.fifo_depth, FIFO_PORT_BITS)
+    addr, addr_cost = p.macros(f.ports, ADDR_FIFO_DEPTH, ADDR_BITS)
+    return UnitCost("sram", data_cost.area_mm2 + addr_cost.area_mm2, data_cost.leak_w + addr_cost.leak_w, 0.0,
+                    {"beat": data.read_pj + data.write_pj, "txn": addr.read_pj + addr.write_pj})
+
+
+def fetcher_crossbars(p: Pricer, hw: Hardware) -> UnitCost:
+    """The address crossbar (ports -> channels) and data crossbar (channels -> ports) as 2:1
+    multiplexer trees with registered outputs (SpAtten Sec. IV-A: 32 x 16 and 16 x 32)."""
+    ports, chans = hw.fetcher.ports, hw.dram.channels
+    mux = p.logic("mux2")
+    addr_muxes = chans * ADDR_BITS * (ports - 1)
+    data_muxes = ports * FIFO_PORT_BITS * (chans - 1)
+    reg_bits = chans * ADDR_BITS + ports * FIFO_PORT_BITS
+    parts = (addr_muxes + data_muxes) * mux + p.logic("register", reg_bits)
+    # a transfer toggles one path: log2(inputs) multiplexer levels per bit, then the output register
+    beat = FIFO_PORT_BITS * (math.ceil(math.log2(chans)) * mux.pj + p.logic("register").pj)
+    txn = ADDR_BITS * (math.ceil(math.log2(ports)) * mux.pj + p.logic("register").pj)
+    return _logic(p, parts, reg_bits, {"beat": beat, "txn": txn})
+
+
+def _merge(logic: UnitCost, sram: UnitCost) -> UnitCost:
+    """A logic unit with its own buffers (which stay in the unit, priced as macros)."""
+    return UnitCost("logic", logic.area_mm2 + sram.area_mm2, logic.leak_w + sram.leak_w, logic.clock_pj,
+                    logic.action_pj)
+
+
+@cache
+def unit_costs(hw: Hardware) -> dict[str, UnitCost]:
+    """Every on-chip unit of ``hw`` (DRAM is off chip and priced per access)."""
+    p = Pricer(hw)
+    units = {
+        "fetcher": fetcher_crossbars(p, hw),
+        "sram_fifo": fetcher_fifos(p, hw),
+        "qk": mul_array(p, hw.qk, extra_reg_bits=hw.sram.query_kb * 8192),
+        "softmax": softmax(p, hw),
+        "pv": mul_array(p, hw.pv),
+        "sram_key": kv_buffer(p, hw.sram.key_kb, hw.qk),
+        "sram_value": kv_buffer(p, hw.sram.value_kb, hw.pv),
+        "sram_requant": requant_fifo(p, hw),
+    }
+    if hw.topk.count:
+        units["topk"] = topk(p, hw)
+    return units
