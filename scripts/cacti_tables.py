@@ -26,7 +26,7 @@ Configuration (``FIXED`` holds every line that does not vary; it is copied into 
   within 20 % of the fastest access time; ``Optimize ED or ED^2`` is ``NONE`` so the weights apply.
   No ECC, no power gating.
 
-The grid (360 CACTI runs) takes 14-33 s wall on 2 processes on a shared 2-core machine (the
+The grid (360 CACTI runs) takes 14-37 s wall on 2 processes on a shared 2-core machine (the
 header records the run's own time), plus about 10 s to build CACTI the first time.
 """
 from __future__ import annotations

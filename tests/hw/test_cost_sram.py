@@ -54,7 +54,7 @@ def test_energy_per_access_grows_with_width_and_cost_with_capacity():
     for node, ln in itertools.product((22, 32, 45, 65, 90), LINES):
         reads = [sram_macro(lines=ln, width_bits=w, node_nm=node).read_pj for w in WIDTHS]
         assert reads == sorted(reads) and reads[0] < reads[-1]
-    # same width, more lines; and same bits, any shape, across a doubling of capacity
+    # same width, twice the lines: more area and more leakage
     for w in WIDTHS:
         macros = [sram_macro(lines=ln, width_bits=w, node_nm=40) for ln in LINES]
         assert all(a.area_mm2 < b.area_mm2 and a.leak_mw < b.leak_mw for a, b in itertools.pairwise(macros))
