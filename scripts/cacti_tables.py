@@ -18,9 +18,10 @@ Configuration (``FIXED`` holds every line that does not vary; it is copied into 
 * Cells and periphery ``itrs-lstp``. A 40 nm accelerator buffer comes from a foundry SRAM compiler
   on a low-power process with high-Vt bitcells; with ``itrs-hp`` devices a 128 x 512 b macro at
   45 nm leaks 9 mW (``itrs-lstp``: 1.6 uW), orders of magnitude above commercial macros of that
-  size. The price is speed: at 45 nm ``itrs-lstp`` macros up to 8 KB cycle in <= 1 ns (the
-  128 x 512 b K/V macro: 0.99 ns) but larger ones do not (512 KB: 4.9 ns), so the table keeps
-  ``access_ns`` and ``cycle_ns`` for callers that check a 1 GHz clock.
+  size. The price is speed: at 45 nm ``itrs-lstp`` macros up to 8 KB with words up to 512 b
+  cycle in <= 1 ns (the 128 x 512 b K/V macro: 0.99 ns), 1024-b words and larger macros do not
+  (512 KB: 4.9 ns), so the table keeps ``access_ns`` and ``cycle_ns`` for callers that check a
+  1 GHz clock.
 * Temperature 350 K (a busy accelerator die's junction temperature).
 * Design objective ``0:1:0:0:1`` (dynamic energy and area, equally weighted) among organisations
   within 20 % of the fastest access time; ``Optimize ED or ED^2`` is ``NONE`` so the weights apply.
