@@ -19,7 +19,7 @@ Configuration (``FIXED`` holds every line that does not vary; it is copied into 
   on a low-power process with high-Vt bitcells; with ``itrs-hp`` devices a 128 x 512 b macro at
   45 nm leaks 9 mW (``itrs-lstp``: 1.6 uW), orders of magnitude above commercial macros of that
   size. The price is speed: at 45 nm ``itrs-lstp`` macros up to 8 KB with words up to 512 b
-  cycle in <= 1 ns (the 128 x 512 b K/V macro: 0.99 ns), 1024-b words and larger macros do not
+  cycle in <= 1 ns (the 128 x 512 b K/V macro: 0.99 ns), 1024-b words and nearly all larger macros do not
   (512 KB: 4.9 ns), so the table keeps ``access_ns`` and ``cycle_ns`` for callers that check a
   1 GHz clock.
 * Temperature 350 K (a busy accelerator die's junction temperature).
