@@ -33,7 +33,7 @@ from functools import cache
 from pathlib import Path
 
 from accelsim.errors import InputError
-from accelsim.hw.tech import TABLES
+from accelsim.hw.cost.components import TABLES
 
 DEFAULT = TABLES / "cacti_sram.csv"
 QUANTITIES = ("read_pj", "write_pj", "leak_mw", "area_mm2")

@@ -29,10 +29,6 @@ exp as a 5th-order Taylor series (5 multiply-adds), accumulate (1 add), normalis
 reciprocal of the sum (1 multiply), dequantize and requantize (2 multiplies)."""
 SOFTMAX_STAGE_BITS = 32 * sum(SOFTMAX_FP.values())  # one fp32 pipeline register per operator
 REQUANT_LINES_PER_BUFFER_LINE = 16  # SpAttenController.scala: sizeRequantBuffer = numBufferLines * 16
-REQUEST_BITS = 262
-"""Request metadata carried by each requant FIFO entry besides scores and query (SpAttenRequestMetadata
-with 32-bit AXI addresses, plus RequestEx's flags, buffer address and handles, and the entry counter),
-counted field by field from SpAtten.scala and SpAttenController.scala."""
 ADDR_FIFO_DEPTH = 16  # MatrixFetcher.scala: addr_fifos of depth 16 (resp_fifos: fetcher.fifo_depth, 64)
 TOPK_BUFFERS = 3  # quick-select data FIFO, FIFO_L, FIFO_R, each holding max_n items (QuickSelect.scala)
 
@@ -127,11 +123,14 @@ def topk(p: Pricer, hw: Hardware) -> UnitCost:
 def requant_fifo(p: Pricer, hw: Hardware) -> UnitCost:
     """The requantization FIFO (SpAttenController.scala ``requant_fifo``): scored beats wait here for
     the decision whether to re-fetch LSBs. ``16 x`` buffer lines deep; an entry holds a beat of
-    ``softmax.parallelism`` scores, the request's query (``D = qk.multipliers / softmax.parallelism``
-    elements, SpAttenConfig.numSoftMaxUnit) and its metadata."""
+    ``softmax.parallelism`` scores and its position in the FIFO. The RTL's entry also carries the
+    whole request (query and metadata, ~1.1 kbit), the same for every beat of a request: priced
+    that way the FIFO alone is 1.4 mm2 on ``spatten`` and 10.1 mm2 on ``spatten-1-8`` before
+    layout, against the paper's 1.55 mm2 for all of SpAtten-1/8, so the request is taken as held
+    once per request, outside this FIFO (docs/cost.md)."""
     lanes, bits = hw.softmax.parallelism, hw.qk.bits
     lines = REQUANT_LINES_PER_BUFFER_LINE * _buffer_lines(hw.sram.key_kb, hw.qk)
-    width = lanes * bits + hw.qk.multipliers // lanes * bits + REQUEST_BITS
+    width = lanes * bits + math.ceil(math.log2(lines))
     m, cost = p.macros(1, lines, width)
     return UnitCost("sram", cost.area_mm2, cost.leak_w, 0.0, {"beat": m.read_pj + m.write_pj})
 

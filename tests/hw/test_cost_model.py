@@ -1,0 +1,82 @@
+"""The cost model: known answers on hand-computed designs, static energy x run time, and every
+hardware knob that should move a cost."""
+
+from __future__ import annotations
+
+import pytest
+
+from accelsim.config import load_hardware
+from accelsim.hw.cost.components import Logic
+from accelsim.hw.cost.model import Overheads, costs, overheads
+from accelsim.hw.cost.sram import sram_macro
+from accelsim.hw.cost.units import KV_BANKS, mul_array, unit_costs, Pricer
+
+UNFITTED = Overheads(logic=1.0, sram=1.0, layout=1.0, fitted_on="test")
+COUNTS = {"qk_macs": 1e6, "pv_macs": 5e5, "softmax_elems": 1.6e4, "key_read_bits": 6e6, "key_write_bits": 1e6,
+          "value_read_bits": 3e6, "value_write_bits": 1e6, "comparisons": 2e4}
+
+
+def test_mul_array_known_answer():
+    """A 4-multiplier 8-bit array by hand: 4 multipliers, 3 adders of 2*8+2 bits, 4*4*8 + 3*18 register bits."""
+    hw = load_hardware("spatten", {"qk": {"multipliers": 4, "bits": 8}})
+    logic = Logic(40)
+    unit = mul_array(Pricer(hw), hw.qk)
+    mult = 12.68 * 64 / 1024, 6350 * 64 / 1024, 80 * 64 / 1024  # Aladdin 32x32 scaled by 8*8/32^2
+    add = 0.21 * 18 / 32, 278 * 18 / 32, 2.4 * 18 / 32
+    reg_bits = 4 * 32 + 3 * 18
+    assert unit.area_mm2 == pytest.approx((4 * mult[1] + 3 * add[1] + reg_bits * 5.98) * 1e-6)
+    assert unit.leak_w == pytest.approx((4 * mult[2] + 3 * add[2]) * 1e-6)
+    assert unit.clock_pj == pytest.approx(reg_bits * 0.009)
+    assert unit.action_pj["mac"] == pytest.approx(mult[0] + add[0] + (32 + 18) * 0.009)
+    assert logic("register").pj == pytest.approx(0.009)
+
+
+def test_kv_buffer_is_bit_planes_of_cacti_macros():
+    hw = load_hardware("spatten")
+    macro = sram_macro(lines=hw.sram.key_kb * 8192 / (12 * 512) / KV_BANKS, width_bits=512, node_nm=40)
+    key = unit_costs(hw)["sram_key"]
+    assert key.area_mm2 == pytest.approx(12 * KV_BANKS * macro.area_mm2)
+    assert key.action_pj == pytest.approx({"read": macro.read_pj, "write": macro.write_pj})
+
+
+def test_static_energy_is_power_times_time():
+    hw = load_hardware("spatten")
+    one, two = (costs(hw, COUNTS, 1e6, c, fit=UNFITTED) for c in (1e5, 2e5))
+    assert one.dynamic_by == two.dynamic_by  # equal work
+    for unit, e in one.static_by.items():
+        assert two.static_by[unit] == pytest.approx(2 * e)
+    assert sum(two.static_by.values()) > sum(one.static_by.values()) > 0
+    u = unit_costs(hw)["qk"]
+    assert one.static_by["qk"] == pytest.approx((u.leak_w + u.clock_pj * 1e-3) * 1e-4)  # 1e5 cycles at 1 GHz
+
+
+def test_factors_scale_their_category_only():
+    hw = load_hardware("spatten")
+    base = costs(hw, COUNTS, 1e6, 1e5, fit=UNFITTED)
+    fit = costs(hw, COUNTS, 1e6, 1e5, fit=Overheads(logic=2.0, sram=3.0, layout=4.0, fitted_on="test"))
+    units = unit_costs(hw)
+    for name, e in base.energy_by.items():
+        f = 1.0 if name == "dram" else 2.0 if units[name].kind == "logic" else 3.0
+        assert fit.energy_by[name] == pytest.approx(f * e)
+    assert fit.area_by == pytest.approx({k: 4 * v for k, v in base.area_by.items()})
+
+
+@pytest.mark.parametrize(("field", "values"), [
+    ("sram.key_kb", (24.5, 196.0)), ("qk.multipliers", (128, 512)), ("softmax.parallelism", (4, 8)),
+    ("topk.parallelism", (4, 16)), ("topk.count", (1, 2)), ("fetcher.ports", (8, 32)), ("fetcher.fifo_depth", (32, 64)),
+    ("dram.channels", (4, 16)), ("tech_nm", (28, 40)), ("qk.bits", (8, 12)),
+])
+def test_every_sized_knob_moves_area_and_energy(field, values):
+    unit, key = field.split(".") if "." in field else (field, None)
+    out = []
+    for v in values:
+        hw = load_hardware("spatten", {unit: {key: v}} if key else {unit: v})
+        c = costs(hw, COUNTS, 1e6, 1e5)
+        out.append((sum(c.area_by.values()), sum(c.energy_by.values())))
+    (a0, e0), (a1, e1) = out
+    assert a0 < a1 and e0 != e1
+
+
+def test_shipped_fit_is_loaded():
+    fit = overheads()
+    assert fit.fitted_on != "not fitted" and min(fit.logic, fit.sram, fit.layout) > 0
