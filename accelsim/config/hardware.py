@@ -138,6 +138,11 @@ class Hardware(Strict):
             m = getattr(self, unit).multipliers
             if m & (m - 1):
                 raise ValueError(f"{unit}.multipliers must be a power of two, not {m}")
+        for buf, unit in (("key_kb", self.qk), ("value_kb", self.pv)):
+            least = 2 * unit.multipliers * unit.bits / 8192  # a line per bank of the double buffer
+            if getattr(self.sram, buf) < least:
+                raise ValueError(f"sram.{buf} must hold one {unit.multipliers} x {unit.bits}-bit line in each of "
+                                 f"its 2 banks: at least {least:g} KB, not {getattr(self.sram, buf):g}")
         return self
 
     @property

@@ -33,7 +33,8 @@ def test_spatten_1_8_extends_spatten():
     hw = load_hardware("spatten-1-8")
     assert hw.qk.multipliers + hw.pv.multipliers == 128
     assert hw.dram.peak_gbs == 64.0
-    assert hw.sram.key_kb == 196  # inherited
+    assert hw.fetcher.ports == 4 and hw.sram.key_kb == 196 / 8  # the authors' scale-down; SRAM scaled too
+    assert hw.clock_ghz == 1.0 and hw.topk == load_hardware("spatten").topk  # inherited
 
 
 def test_dense_has_no_topk():
