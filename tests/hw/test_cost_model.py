@@ -9,7 +9,7 @@ from accelsim.config import load_hardware
 from accelsim.hw.cost.components import Logic
 from accelsim.hw.cost.model import Overheads, costs, overheads
 from accelsim.hw.cost.sram import sram_macro
-from accelsim.hw.cost.units import KV_BANKS, mul_array, unit_costs, Pricer
+from accelsim.hw.cost.units import KV_BANKS, Pricer, mul_array, unit_costs
 
 UNFITTED = Overheads(logic=1.0, sram=1.0, layout=1.0, fitted_on="test")
 COUNTS = {"qk_macs": 1e6, "pv_macs": 5e5, "softmax_elems": 1.6e4, "key_read_bits": 6e6, "key_write_bits": 1e6,
