@@ -80,6 +80,11 @@ class Sram(Strict):
     """Value SRAM (SpAtten Sec. IV-E: 196 KB)."""
     query_kb: PositiveFloat = 1.5
     """Query registers: 16 heads x 64 x 12 b (derived from D=64, 12-bit)."""
+    cell: Literal["hp", "lstp"] = "hp"
+    """CACTI 7 cell and periphery type of every SRAM macro and FIFO (``accelsim/hw/tables/cacti_sram.csv``):
+    ``hp`` (itrs-hp: fast, leaky; CACTI's own sample configuration) or ``lstp`` (itrs-lstp: low leakage,
+    slow; misses 1 GHz from 16 KB per macro at 40 nm). A macro slower than the clock makes the design
+    infeasible."""
 
 
 class Dram(Strict):

@@ -33,7 +33,7 @@ def test_mul_array_known_answer():
 
 def test_kv_buffer_is_bit_planes_of_cacti_macros():
     hw = load_hardware("spatten")
-    macro = sram_macro(lines=hw.sram.key_kb * 8192 / (12 * 512) / KV_BANKS, width_bits=512, node_nm=40)
+    macro = sram_macro(lines=hw.sram.key_kb * 8192 / (12 * 512) / KV_BANKS, width_bits=512, node_nm=40, cell="hp")
     key = unit_costs(hw)["sram_key"]
     assert key.area_mm2 == pytest.approx(12 * KV_BANKS * macro.area_mm2)
     assert key.action_pj == pytest.approx({"read": macro.read_pj, "write": macro.write_pj})

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, PositiveFloat
 
 from accelsim.config.base import read_yaml, validate
 from accelsim.config.hardware import Hardware
+from accelsim.errors import InputError
 from accelsim.hw.cost.actions import actions
 from accelsim.hw.cost.components import TABLES
 from accelsim.hw.cost.units import unit_costs
@@ -40,6 +41,17 @@ def overheads(path: Path = FIT_TABLE) -> Overheads:
     return validate(Overheads, read_yaml(path), path)
 
 
+def check_timing(hw: Hardware) -> None:
+    """InputError when an SRAM macro of ``hw`` cannot cycle at its clock."""
+    name, unit = max(unit_costs(hw).items(), key=lambda kv: kv[1].cycle_ns)
+    period = 1.0 / hw.clock_ghz
+    if unit.cycle_ns > period:
+        raise InputError(None, "hardware.sram.cell",
+                         f"the {name} unit's {hw.sram.cell} SRAM macros cycle in {unit.cycle_ns:.2f} ns, slower "
+                         f"than the {hw.clock_ghz:g} GHz clock ({period:.2f} ns): use faster cells, a slower clock "
+                         "or smaller buffers")
+
+
 @dataclass(frozen=True)
 class Costs:
     """Energy in joules and area in mm^2 per unit, and the action counts that priced them."""
@@ -60,6 +72,7 @@ def costs(hw: Hardware, counts: dict[str, float], dram_bytes: float, cycles: flo
     ``dram_bytes``; ``dram_energy_j`` replaces bytes x ``dram.pj_per_bit`` (the bank model's)."""
     fit = overheads() if fit is None else fit
     units = unit_costs(hw)
+    check_timing(hw)
     acts = actions(counts, dram_bytes, hw)
     seconds = cycles / (hw.clock_ghz * 1e9)
     dynamic = {"dram": dram_bytes * 8 * hw.dram.pj_per_bit * 1e-12 if dram_energy_j is None else dram_energy_j}

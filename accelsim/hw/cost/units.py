@@ -10,7 +10,7 @@ are ``bits`` bit-planes x 2 banks of single-port macros one ``multipliers``-bit 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Literal
 
@@ -43,6 +43,8 @@ class UnitCost:
     clock_pj: float
     """Energy per cycle of clocking the unit's flip-flops (every cycle: no clock gating assumed)."""
     action_pj: dict[str, float] = field(default_factory=dict)
+    cycle_ns: float = 0.0
+    """Cycle time of the unit's slowest SRAM macro (0 for logic without macros)."""
 
 
 def _logic(p: Pricer, parts: Cost, ff_bits: float, action_pj: dict[str, float]) -> UnitCost:
@@ -57,19 +59,21 @@ class Pricer:
         self.logic = Logic(hw.tech_nm)
         lo, hi = supported_nodes()
         self.sram_node = min(max(hw.tech_nm, lo), hi)  # CACTI's own nodes; beyond them, scaled
+        self.cell = hw.sram.cell
 
     def macro(self, lines: float, width_bits: float) -> Macro:
         """One SRAM macro of ``lines`` x ``width_bits`` (scaled from CACTI's range where needed)."""
-        m = sram_macro(lines=lines, width_bits=width_bits, node_nm=self.sram_node)
+        m = sram_macro(lines=lines, width_bits=width_bits, node_nm=self.sram_node, cell=self.cell)
         if self.sram_node == self.node:
             return m
         e, a = energy_factor(self.node, self.sram_node), area_factor(self.node, self.sram_node)
         return Macro(m.read_pj * e, m.write_pj * e, m.leak_mw * e, m.area_mm2 * a,
+                     m.cycle_ns * self.node / self.sram_node,  # delay ~ feature size (Stillmaker & Baas)
                      f"{m.source}, scaled to {self.node:g} nm (Stillmaker & Baas)")
 
     def macros(self, count: float, lines: float, width_bits: float) -> tuple[Macro, UnitCost]:
         m = self.macro(lines, width_bits)
-        return m, UnitCost("sram", count * m.area_mm2, count * m.leak_mw * 1e-3, 0.0)
+        return m, UnitCost("sram", count * m.area_mm2, count * m.leak_mw * 1e-3, 0.0, cycle_ns=m.cycle_ns)
 
 
 def mul_array(p: Pricer, unit: MulArray, extra_reg_bits: float = 0.0) -> UnitCost:
@@ -132,7 +136,7 @@ def requant_fifo(p: Pricer, hw: Hardware) -> UnitCost:
     lines = REQUANT_LINES_PER_BUFFER_LINE * _buffer_lines(hw.sram.key_kb, hw.qk)
     width = lanes * bits + math.ceil(math.log2(lines))
     m, cost = p.macros(1, lines, width)
-    return UnitCost("sram", cost.area_mm2, cost.leak_w, 0.0, {"beat": m.read_pj + m.write_pj})
+    return replace(cost, action_pj={"beat": m.read_pj + m.write_pj})
 
 
 def _buffer_lines(kb: float, unit: MulArray) -> float:
@@ -143,7 +147,7 @@ def _buffer_lines(kb: float, unit: MulArray) -> float:
 def kv_buffer(p: Pricer, kb: float, unit: MulArray) -> UnitCost:
     """A K or V buffer of ``kb`` KB: ``unit.bits`` planes x ``KV_BANKS`` macros ``multipliers`` bits wide."""
     m, cost = p.macros(unit.bits * KV_BANKS, _buffer_lines(kb, unit) / KV_BANKS, unit.multipliers)
-    return UnitCost("sram", cost.area_mm2, cost.leak_w, 0.0, {"read": m.read_pj, "write": m.write_pj})
+    return replace(cost, action_pj={"read": m.read_pj, "write": m.write_pj})
 
 
 def fetcher_fifos(p: Pricer, hw: Hardware) -> UnitCost:
@@ -152,7 +156,8 @@ def fetcher_fifos(p: Pricer, hw: Hardware) -> UnitCost:
     data, data_cost = p.macros(f.ports, f.fifo_depth, FIFO_PORT_BITS)
     addr, addr_cost = p.macros(f.ports, ADDR_FIFO_DEPTH, ADDR_BITS)
     return UnitCost("sram", data_cost.area_mm2 + addr_cost.area_mm2, data_cost.leak_w + addr_cost.leak_w, 0.0,
-                    {"beat": data.read_pj + data.write_pj, "txn": addr.read_pj + addr.write_pj})
+                    {"beat": data.read_pj + data.write_pj, "txn": addr.read_pj + addr.write_pj},
+                    max(data.cycle_ns, addr.cycle_ns))
 
 
 def fetcher_crossbars(p: Pricer, hw: Hardware) -> UnitCost:
@@ -173,7 +178,7 @@ def fetcher_crossbars(p: Pricer, hw: Hardware) -> UnitCost:
 def _merge(logic: UnitCost, sram: UnitCost) -> UnitCost:
     """A logic unit with its own buffers (which stay in the unit, priced as macros)."""
     return UnitCost("logic", logic.area_mm2 + sram.area_mm2, logic.leak_w + sram.leak_w, logic.clock_pj,
-                    logic.action_pj)
+                    logic.action_pj, sram.cycle_ns)
 
 
 @cache
