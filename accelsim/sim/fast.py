@@ -88,6 +88,7 @@ class FastModel:
         self._jobs: dict[tuple, tuple[np.ndarray, ...]] = {}
         self._bytes: dict[tuple[float, float, int, int], dict[str, np.ndarray]] = {}
         self._counts: dict[tuple, dict[str, float]] = {}
+        self._engines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def _gates(self, n: int) -> None:
         """The event engine's gate structure: items ask for the key SRAM in index order, a gated
@@ -113,15 +114,25 @@ class FastModel:
         self.gate_ptr, self.gate_idx = _csr(gated_by, items)
 
     def job_cycles(self, engine: TopKEngine, in_flight: int) -> tuple[np.ndarray, ...]:
-        """Input, selection and output cycles of each top-k job on ``engine``
-        (``accelsim.sim.items.job_cycles``), then each item's share of its value jobs' ones."""
+        """Input, selection (token/head jobs: input included, as they read it once scored) and
+        output cycles of each top-k job on ``engine`` (``accelsim.sim.items.job_cycles``), then
+        each item's share of its value jobs' ones."""
         key = (type(engine), engine.params, in_flight)
         if key not in self._jobs:
             jobs = job_cycles(self.plan, engine, in_flight)
             per_item = tuple(np.bincount(self.value_req, weights=c[self.is_value_job],
                                          minlength=len(self.plan))[self.owner] * self.share for c in jobs)
-            self._jobs[key] = jobs + per_item
+            select = np.where(self.is_value_job, jobs[1], jobs[0] + jobs[1])
+            self._jobs[key] = (jobs[0], select, jobs[2], *per_item)
         return self._jobs[key]
+
+    def engines(self, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """Engine of each token/head job and of each item's value jobs, with ``count`` engines."""
+        if count not in self._engines:
+            shared, value = engine_roles(count)
+            self._engines[count] = (np.maximum(round_robin(~self.is_value_job, shared), 0),
+                                    count - value + np.maximum(round_robin(self.has_value_job, value), 0))
+        return self._engines[count]
 
     def op_counts(self, engine: TopKEngine | None) -> dict[str, float]:
         key = (type(engine), engine.params) if engine is not None else None
@@ -144,14 +155,12 @@ class FastModel:
                              f"{hw.dram.model!r}; use timing: event")
         engine = engine or topk_engine(hw)
         count = max(hw.topk.count, 1)
-        shared, value = engine_roles(count)
         if hw.topk.count:
-            jobs_in, jobs, jobs_out, vt_in, vt, vt_out = self.job_cycles(engine, hw.topk.jobs_in_flight)
-            jobs = jobs_in + jobs  # token/head jobs read their input once scored
+            jobs, jobs_out, vt_in, vt, vt_out = self.job_cycles(engine, hw.topk.jobs_in_flight)[1:]
         else:
             jobs = jobs_out = np.zeros(len(self.plan.topk))
             vt_in = vt = vt_out = np.zeros(len(self.owner))
-        job_engine = np.maximum(round_robin(~self.is_value_job, shared), 0)
+        job_engine, item_engine = self.engines(count)
         b = self.fetched(hw)
         kb, lb, vb = b["k"], b["lsb"], b["v"]
 
@@ -173,7 +182,7 @@ class FastModel:
         rows[:, VTOPK_O] = vt_out
         rows[:, VTOPK_I] = vt_in
         rows[:, PV_C] = array_cycles(self.pv_rows, self.d, hw.pv)
-        rows[:, VTOPK_E] = count - value + np.maximum(round_robin(self.has_value_job, value), 0)
+        rows[:, VTOPK_E] = item_engine
         cycles, busy = _pipeline(
             rows, jobs, jobs_out, job_engine, self.job_ptr, self.job_idx, self.gate_ptr, self.gate_idx,
             self.job_pos, count, float(dram_latency(hw)),
@@ -226,12 +235,12 @@ def _consume(clock: np.ndarray, busy: np.ndarray, unit: int, t: float, dur: floa
 def _topk_job(eng: np.ndarray, e: int, t: float, fill: float, select: float,
               out: float) -> tuple[float, float]:
     """(selection stage free, job done) for a job asking engine ``e`` at ``t`` (no state changes;
-    ``eng[e]``: when its selection and output stages free): its input ends at
+    ``eng[2e]``, ``eng[2e + 1]``: when its selection and output stages free): its input ends at
     ``max(t, stage free + fill)``; it holds the selection stage until the output stage is free;
     as ``EventEngine._topk``."""
-    free = max(t, eng[e, 0] + fill) + select
+    free = max(t, eng[2 * e] + fill) + select
     if out > 0:
-        free = max(free, eng[e, 1])
+        free = max(free, eng[2 * e + 1])
     return free, free + out
 
 
@@ -252,7 +261,7 @@ def _pipeline(rows: np.ndarray, jobs: np.ndarray, jobs_out: np.ndarray, job_engi
     """
     n = rows.shape[0]
     st = (np.zeros(5), np.zeros(5), np.zeros(n), np.full(n, np.inf), np.zeros(n),
-          np.zeros(len(jobs)), np.zeros(1, np.int64), np.zeros((engines, 2)))
+          np.zeros(len(jobs)), np.zeros(1, np.int64), np.zeros(2 * engines))
     jb = (jobs, jobs_out, job_ptr, job_idx, job_engine, shared_is_value)
     fills = (lat, qk_fill, pv_fill)
     clock, busy, release, _, _, job_done, _, _ = st
@@ -304,9 +313,9 @@ def _run_jobs(st: tuple, p: int, t: float, jb: tuple) -> None:
         j = job_idx[q]
         e = job_engine[j]
         free, done = _topk_job(eng, e, t, 0.0, jobs[j], jobs_out[j])
-        eng[e, 0] = free
+        eng[2 * e] = free
         if jobs_out[j] > 0:
-            eng[e, 1] = done
+            eng[2 * e + 1] = done
         busy[SHARED] += jobs[j]  # the selection stage, as the event engine
         job_done[j] = done
 
@@ -348,9 +357,9 @@ def _value_side(st: tuple, rows: np.ndarray, until: float, stop: int, jb: tuple,
             return
         clock[VDONE] = ready
         if vtc + vto > 0:
-            eng[e, 0] = free
+            eng[2 * e] = free
             if vto > 0:
-                eng[e, 1] = free + vto
+                eng[2 * e + 1] = free + vto
             busy[VTOP] += vti + vtc
         e = _consume(clock, busy, PV, acquire, rows[v, V_DRAM], rows[v, PV_C], fills[0])
         vrelease[v] = e + fills[2]

@@ -79,12 +79,12 @@ def test_one_model_serves_many_points(plans):
 
 
 def test_topk_job_rule():
-    # eng[e]: when engine e's selection stage and output stage free
-    eng = np.zeros((2, 2))
+    # eng[2e], eng[2e + 1]: when engine e's selection stage and output stage free
+    eng = np.zeros(4)
     # stage free long before the last score (t = 100): the 10 input cycles hid under Q x K
     assert _topk_job(eng, 1, 100.0, 10.0, 5.0, 0.0) == (105.0, 105.0)
-    eng[1, 0] = 95.0  # busy until 95: the input is read from the score buffer after that
+    eng[2] = 95.0  # busy until 95: the input is read from the score buffer after that
     assert _topk_job(eng, 1, 100.0, 10.0, 5.0, 0.0) == (110.0, 110.0)
-    eng[1, 1] = 130.0  # output stage busy: the job keeps the selection stage until 130
+    eng[3] = 130.0  # output stage busy: the job keeps the selection stage until 130
     assert _topk_job(eng, 1, 100.0, 10.0, 5.0, 7.0) == (130.0, 137.0)
     assert _topk_job(eng, 0, 100.0, 10.0, 5.0, 7.0) == (105.0, 112.0)  # the other engine is free
