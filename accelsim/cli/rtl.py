@@ -25,10 +25,12 @@ Parallelism = Annotated[int, typer.Option(help="Scores per cycle (a power of two
 Width = Annotated[int, typer.Option(help="Score width in bits.")]
 IndexWidth = Annotated[int, typer.Option(help="Index bits; the largest job has 2**N items.")]
 MaxK = Annotated[int | None, typer.Option(help="Slots of the streaming engine [default: max n].")]
+InputParallelism = Annotated[int | None, typer.Option(
+    help="Scores per input beat, the filter's rate (a power of two) [default: parallelism].")]
 
 
 def _setup(unit: str, engine: str, parallelism: int, width: int, index_width: int,
-           max_k: int | None):
+           max_k: int | None, input_parallelism: int | None = None):
     """The checked params of ``engine``'s RTL; bad input raises :class:`InputError`."""
     from accelsim.rtl.topk import ENGINE_COMPONENTS
     from accelsim.rtl.topk.common import check_params
@@ -41,9 +43,10 @@ def _setup(unit: str, engine: str, parallelism: int, width: int, index_width: in
         raise InputError(None, "--engine", f"no RTL for top-k engine {engine!r}; expected one "
                          f"of: {', '.join(sorted(ENGINE_COMPONENTS))}")
     try:
-        params = TopKParams(parallelism=parallelism, width=width, index_width=index_width,
-                            max_k=max_k)
-        return check_params(params, lanes=engine != "streaming")
+        params = TopKParams(parallelism=parallelism, input_parallelism=input_parallelism,
+                            width=width, index_width=index_width, max_k=max_k)
+        cls = ENGINE_COMPONENTS[engine]
+        return check_params(params, lanes=cls.LANES, narrow_input=cls.NARROW_INPUT)
     except ValueError as err:
         raise InputError(None, None, f"bad top-k parameters: {err}") from None
 
@@ -57,6 +60,7 @@ def build(
     width: Width = 12,  # SpAtten RTL: 12-bit scores
     index_width: IndexWidth = 8,  # n <= 256: partition buffers fit the HX8K's block RAM
     max_k: MaxK = 16,  # streaming slots (design choice for the FPGA build)
+    input_parallelism: InputParallelism = None,
     freq: Annotated[float, typer.Option(help="nextpnr target frequency in MHz.")] = 12.0,
     pnr: Annotated[bool, typer.Option(help="Run nextpnr-ice40 for fmax.")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -68,7 +72,7 @@ def build(
     from accelsim.rtl.topk.synth import build as run_build
     from accelsim.rtl.topk.synth import record as record_cost
 
-    params = _setup(unit, engine, parallelism, width, index_width, max_k)
+    params = _setup(unit, engine, parallelism, width, index_width, max_k, input_parallelism)
     try:
         report = run_build(engine, params, out, freq_mhz=freq, pnr=pnr)
     except ToolMissing as err:
@@ -92,6 +96,7 @@ def verify(
     width: Width = 12,  # SpAtten RTL: 12-bit scores
     index_width: IndexWidth = 6,  # n <= 64 by default: fast Icarus runs
     max_k: MaxK = None,
+    input_parallelism: InputParallelism = None,
     vectors: Annotated[int, typer.Option(help="Random vectors (edge cases are added).")]
     = 200,
     seed: Annotated[int, typer.Option(help="Seed of the vectors and flow-control patterns.")] = 0,
@@ -108,7 +113,7 @@ def verify(
 
     from accelsim.rtl.topk import harness
 
-    params = _setup(unit, engine, parallelism, width, index_width, max_k)
+    params = _setup(unit, engine, parallelism, width, index_width, max_k, input_parallelism)
     if vectors < 0:
         raise InputError(None, "--vectors", f"must be a non-negative integer, not {vectors}")
     rng = np.random.default_rng(seed)

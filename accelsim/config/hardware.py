@@ -52,9 +52,13 @@ class TopK(Strict):
     engine: str = "quickselect"
     """Engine name in the top-k registry (SpAtten Sec. IV-D: random-pivot quick-select)."""
     count: int = Field(2, ge=0)
-    """Number of engines; 0 means a design without top-k hardware (SpAtten: 2)."""
+    """Number of engines; 0 means a design without top-k hardware (SpAtten: 2). One engine takes
+    every job; otherwise ``count // 2`` take token/head jobs and the rest value jobs, dealt
+    round-robin (results merge back in request order)."""
     parallelism: PositiveInt = 16
-    """Comparators per array (SpAtten Sec. IV-D: 16, matching the QxK score rate)."""
+    """Comparators per array (SpAtten Sec. IV-D: 16; RTL QuickSelect: twice TopK's 8). Scores
+    enter, and the filter pass reads them, at ``min(softmax.parallelism, parallelism)`` per cycle
+    (SpAtten RTL SpAttenController.scala: TopK built with ``numSoftMaxUnit``)."""
     fifo_depth: PositiveInt = 64
     """FIFO_L / FIFO_R depth (SpAtten Sec. IV-D)."""
     width: PositiveInt = 12

@@ -15,10 +15,15 @@ FIFO_PORT_BYTES = 16  # SpAtten Sec. IV-A: 32 data FIFOs of 64 x 16 B
 
 
 def topk_params(hw: Hardware) -> TopKParams:
-    """The params object of ``hw``'s top-k engines (shared with their RTL); ValueError if out of range."""
+    """The params object of ``hw``'s top-k engines (shared with their RTL); ValueError if out of range.
+
+    The input rate is derived: softmax's scores per cycle, capped by the engine's comparators
+    (SpAtten RTL SpAttenController.scala builds TopK with ``parallelism = numSoftMaxUnit``).
+    """
     t = hw.topk
-    return TopKParams(parallelism=t.parallelism, width=t.width, index_width=t.index_width,
-                      fifo_depth=t.fifo_depth, max_k=t.max_k)
+    return TopKParams(parallelism=t.parallelism,
+                      input_parallelism=min(hw.softmax.parallelism, t.parallelism), width=t.width,
+                      index_width=t.index_width, fifo_depth=t.fifo_depth, max_k=t.max_k)
 
 
 def ceil_div(a: np.ndarray, b: float) -> np.ndarray:

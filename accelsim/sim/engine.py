@@ -6,8 +6,14 @@ A work item (a decode request, or a tile of a prefill request's queries) flows t
 
 1. key fetch streaming into QxK and softmax: max(DRAM, QxK, softmax) + DRAM latency + pipeline fill;
 2. if some query's max probability was below threshold: LSB fetch and recompute, likewise;
-3. local value top-k on the value engine;
+3. local value top-k on a value engine;
 4. value fetch streaming into ProbxV.
+
+``hw.topk.count`` engines share the jobs (``items.engine_roles``): one engine takes all; otherwise
+half of them (rounded down) take token/head jobs and the rest value jobs, each kind dealt
+round-robin. Items ask for the value top-k and then for the value SRAM in request order (the
+authors' controller is in order, SpAttenController.scala; with several value engines their
+results merge back in order), so more engines overlap jobs without reordering requests.
 
 A top-k engine has a selection stage and an output stage (``hw.topk.jobs_in_flight`` = 2): a job
 keeps the selection stage until the output stage is free, so the next job's selection overlaps
@@ -17,9 +23,10 @@ during Q x K; once it is busy they wait in the score buffer and are read after i
 cycles on the stage). An engine's busy cycles are those of its selection stage, input included.
 
 Items overlap across units (the paper's pipelined critical path). Token and head top-k jobs run on
-the shared engine once their layer's importance is accumulated; the next layer's key fetch waits
-for them (its keep list depends on them), and so do the items behind it: requests enter the
-key SRAM in order.
+the token/head engines once their layer's importance is accumulated, reading it in at the
+engine's input rate (all their input cycles are charged: nothing produces it while they wait);
+the next layer's key fetch waits for them (its keep list depends on them), and so do the items
+behind it: requests enter the key SRAM in order.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import simpy
 
 from accelsim.config.hardware import Hardware
 from accelsim.hw.units import dram_latency
+from accelsim.sim.items import engine_roles, round_robin
 from accelsim.workplan import TOPK_KINDS, WorkPlan
 
 
@@ -57,8 +65,11 @@ class EventEngine:
         self.dram = simpy.Resource(env, 1)
         self.qk = simpy.Resource(env, 1)
         self.pv = simpy.Resource(env, 1)
+        count = max(hw.topk.count, 1)
         self.engines = [(simpy.Resource(env, 1), simpy.Resource(env, 1))  # selection, output
-                        for _ in range(max(hw.topk.count, 1))]
+                        for _ in range(count)]
+        self.shared, self.value = engine_roles(count)
+        self.value_base = count - self.value  # value engines: value_base .. count - 1
         self.released = [0.0] * len(self.engines)  # when each selection stage was last freed
         self.kbuf = simpy.Resource(env, 2)
         self.vbuf = simpy.Resource(env, 2)
@@ -120,7 +131,9 @@ class EventEngine:
         self.t.busy[key] += fill + select  # the selection stage; output passes overlap the next job
 
     def _item(self, i: int, row: tuple, prev: simpy.Event | None, gate: simpy.Event | None,
-              queued: simpy.Event, scored: simpy.Event):
+              queued: simpy.Event, scored: simpy.Event, order: tuple[simpy.Event, ...]):
+        """Item ``i``; ``order``: (previous item asked for value top-k, previous item asked for the
+        value SRAM, this item asked for value top-k, this item asked for the value SRAM)."""
         env = self.env
         if prev is not None:  # requests enter the key SRAM in order: after the one before
             yield prev
@@ -136,23 +149,31 @@ class EventEngine:
                 yield from self._consume(self.qk, fetch, span, max(row.rq_qk, row.rq_sm), "qk")
         yield env.timeout(self.qk_fill)
         scored.succeed()
+        prev_topk, prev_vbuf, my_topk, my_vbuf = order
+        yield prev_topk
+        my_topk.succeed()
         if row.vtopk + row.vtopk_out > 0:
-            yield from self._topk(-1, row.vtopk_in, row.vtopk, row.vtopk_out, "topk_value")
+            yield from self._topk(int(row.vengine), row.vtopk_in, row.vtopk, row.vtopk_out,
+                                  "topk_value")
+        yield prev_vbuf
+        my_vbuf.succeed()
         with self.vbuf.request() as vb:
             yield vb
             fetch, span = self._issue(row.v_dram, row.v_bytes, "value", i)
             yield from self._consume(self.pv, fetch, span, row.pv, "pv")
             yield env.timeout(self.pv_fill)
 
-    def _job(self, after: simpy.Event, select: float, out: float, done: simpy.Event):
+    def _job(self, after: simpy.Event, engine: int, select: float, out: float, done: simpy.Event):
         yield after
-        yield from self._topk(0, 0.0, select, out, "topk_shared")
+        yield from self._topk(engine, 0.0, select, out, "topk_shared")
         done.succeed()
 
     def run(self) -> Timeline:
         env = self.env
         items = self.items
         n = len(items)
+        items = items.assign(vengine=self.value_base + np.maximum(
+            round_robin((items["vtopk"] + items["vtopk_out"] > 0).to_numpy(), self.value), 0))
         scored = [env.event() for _ in range(n)]
         gates: dict[int, list[simpy.Event]] = {}
         t = self.plan.topk
@@ -164,20 +185,29 @@ class EventEngine:
             group = (r["step"].to_numpy().astype(np.int64) << 32) + r["layer"].to_numpy() * 2 + \
                 r["prefill"].to_numpy()
             starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-            for job in np.flatnonzero(t["kind"].to_numpy() != TOPK_KINDS.index("value")):
+            shared = t["kind"].to_numpy() != TOPK_KINDS.index("value")
+            engine = round_robin(shared, self.shared)
+            for job in np.flatnonzero(shared):
                 owner = int(t["request"].iat[job])
                 nxt = starts[np.searchsorted(starts, owner, side="right")] if \
                     np.searchsorted(starts, owner, side="right") < len(starts) else None
                 done = env.event()
-                env.process(self._job(scored[last_item[owner]], float(self.jobs[1][job]),
+                select = float(self.jobs[0][job] + self.jobs[1][job])  # input read after scoring
+                env.process(self._job(scored[last_item[owner]], int(engine[job]), select,
                                       float(self.jobs[2][job]), done))
                 if nxt is not None:
                     gates.setdefault(int(np.searchsorted(req_of_item, nxt)), []).append(done)
         queued = [env.event() for _ in range(n)]
+        start = env.event()
+        start.succeed()
+        asked = [env.event() for _ in range(2 * n)]  # value top-k, value SRAM: per item
         for i, row in enumerate(items.itertuples(index=False)):
             g = gates.get(i)
             gate = env.all_of(g) if g else None
-            env.process(self._item(i, row, queued[i - 1] if i else None, gate, queued[i], scored[i]))
+            order = (asked[2 * i - 2] if i else start, asked[2 * i - 1] if i else start,
+                     asked[2 * i], asked[2 * i + 1])
+            env.process(self._item(i, row, queued[i - 1] if i else None, gate, queued[i], scored[i],
+                                   order))
         env.run()
         self.t.cycles = env.now
         return self.t

@@ -11,14 +11,15 @@ items that applies the event engine's (``accelsim.sim.engine``) overlap rules:
   ``start = max(acquired, fetch start + latency)``;
 - an LSB re-fetch pass re-queues for QxK behind whichever request came first, as the FIFO
   resource does (so the next item's key pass usually goes in between);
-- scored items queue for the value top-k engine in order, then take one of two value-SRAM slots,
-  fetch their values and hold ProbxV the same way, plus the pipeline fill; a top-k job's input
-  hides under its scores' arrival only where the engine's selection stage was free by then, and
-  the job holds that stage until its output stage is free, then runs its output pass there;
+- scored items queue for the value top-k engines in order (dealt round-robin over them), then,
+  again in order, take one of two value-SRAM slots, fetch their values and hold ProbxV the same
+  way, plus the pipeline fill; a top-k job's input hides under its scores' arrival only where its
+  engine's selection stage was free by then, and the job holds that stage until its output stage
+  is free, then runs its output pass there;
 - DRAM is one FIFO server; value fetches are merged into the key stream by request time;
-- token/head top-k jobs run on the shared engine once their request is scored; as in the event
-  engine, only the first item of the next layer group waits for them, and it queues for the key
-  SRAM behind the items that never waited.
+- token/head top-k jobs run on their engines (round-robin, input charged) once their request is
+  scored; as in the event engine, only the first item of the next layer group waits for them, and
+  it queues for the key SRAM behind the items that never waited.
 
 Differences from the event engine come only from event ties and from DRAM requests whose order
 the single pass settles approximately; ``tests/sim/test_fast.py`` bounds them on the authors'
@@ -36,7 +37,14 @@ from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
 from accelsim.hw.cost.actions import op_counts
 from accelsim.hw.units import array_cycles, dram_cycles, dram_latency
-from accelsim.sim.items import Tiling, fetched_bytes, job_cycles, topk_engine
+from accelsim.sim.items import (
+    Tiling,
+    engine_roles,
+    fetched_bytes,
+    job_cycles,
+    round_robin,
+    topk_engine,
+)
 from accelsim.topk import TopKEngine
 from accelsim.workplan import TOPK_KINDS, WorkPlan
 
@@ -74,11 +82,13 @@ class FastModel:
         kind = t["kind"].to_numpy()
         self.is_value_job = kind == TOPK_KINDS.index("value")
         self.value_req = t["request"].to_numpy()[self.is_value_job]
+        self.has_value_job = np.bincount(self.value_req, minlength=n)[owner] > 0
         self.has_quality = plan.has_quality
         self._gates(n)
         self._jobs: dict[tuple, tuple[np.ndarray, ...]] = {}
         self._bytes: dict[tuple[float, float, int, int], dict[str, np.ndarray]] = {}
         self._counts: dict[tuple, dict[str, float]] = {}
+        self._engines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def _gates(self, n: int) -> None:
         """The event engine's gate structure: items ask for the key SRAM in index order, a gated
@@ -104,15 +114,25 @@ class FastModel:
         self.gate_ptr, self.gate_idx = _csr(gated_by, items)
 
     def job_cycles(self, engine: TopKEngine, in_flight: int) -> tuple[np.ndarray, ...]:
-        """Input, selection and output cycles of each top-k job on ``engine``
-        (``accelsim.sim.items.job_cycles``), then each item's share of its value jobs' ones."""
+        """Input, selection (token/head jobs: input included, as they read it once scored) and
+        output cycles of each top-k job on ``engine`` (``accelsim.sim.items.job_cycles``), then
+        each item's share of its value jobs' ones."""
         key = (type(engine), engine.params, in_flight)
         if key not in self._jobs:
             jobs = job_cycles(self.plan, engine, in_flight)
             per_item = tuple(np.bincount(self.value_req, weights=c[self.is_value_job],
                                          minlength=len(self.plan))[self.owner] * self.share for c in jobs)
-            self._jobs[key] = jobs + per_item
+            select = np.where(self.is_value_job, jobs[1], jobs[0] + jobs[1])
+            self._jobs[key] = (jobs[0], select, jobs[2], *per_item)
         return self._jobs[key]
+
+    def engines(self, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """Engine of each token/head job and of each item's value jobs, with ``count`` engines."""
+        if count not in self._engines:
+            shared, value = engine_roles(count)
+            self._engines[count] = (np.maximum(round_robin(~self.is_value_job, shared), 0),
+                                    count - value + np.maximum(round_robin(self.has_value_job, value), 0))
+        return self._engines[count]
 
     def op_counts(self, engine: TopKEngine | None) -> dict[str, float]:
         key = (type(engine), engine.params) if engine is not None else None
@@ -134,11 +154,13 @@ class FastModel:
                              f"the fast timing model supports only the bandwidth DRAM model, not "
                              f"{hw.dram.model!r}; use timing: event")
         engine = engine or topk_engine(hw)
+        count = max(hw.topk.count, 1)
         if hw.topk.count:
-            _, jobs, jobs_out, vt_in, vt, vt_out = self.job_cycles(engine, hw.topk.jobs_in_flight)
+            jobs, jobs_out, vt_in, vt, vt_out = self.job_cycles(engine, hw.topk.jobs_in_flight)[1:]
         else:
             jobs = jobs_out = np.zeros(len(self.plan.topk))
             vt_in = vt = vt_out = np.zeros(len(self.owner))
+        job_engine, item_engine = self.engines(count)
         b = self.fetched(hw)
         kb, lb, vb = b["k"], b["lsb"], b["v"]
 
@@ -149,7 +171,7 @@ class FastModel:
         sm = np.ceil(self.qk_rows / hw.softmax.parallelism)
         rq = array_cycles(self.rq_rows, self.d, hw.qk)
         rs = np.ceil(self.rq_rows / hw.softmax.parallelism)
-        rows = np.empty((len(self.owner), 10))
+        rows = np.empty((len(self.owner), 11))
         rows[:, K_DRAM] = np.where(kb > 0, dram(kb), -1.0)
         rows[:, L_DRAM] = np.where(lb > 0, dram(lb), -1.0)
         rows[:, V_DRAM] = np.where(vb > 0, dram(vb), -1.0)
@@ -160,10 +182,12 @@ class FastModel:
         rows[:, VTOPK_O] = vt_out
         rows[:, VTOPK_I] = vt_in
         rows[:, PV_C] = array_cycles(self.pv_rows, self.d, hw.pv)
+        rows[:, VTOPK_E] = item_engine
         cycles, busy = _pipeline(
-            rows, jobs, jobs_out, self.job_ptr, self.job_idx, self.gate_ptr, self.gate_idx,
-            self.job_pos, float(dram_latency(hw)), float(hw.qk.latency + hw.softmax.latency + hw.fetcher.latency),
-            float(hw.pv.latency + hw.fetcher.latency), hw.topk.count == 1)
+            rows, jobs, jobs_out, job_engine, self.job_ptr, self.job_idx, self.gate_ptr, self.gate_idx,
+            self.job_pos, count, float(dram_latency(hw)),
+            float(hw.qk.latency + hw.softmax.latency + hw.fetcher.latency),
+            float(hw.pv.latency + hw.fetcher.latency), hw.topk.count <= 1)
         side = float(b["side"].sum())
         by = {"key": float(kb.sum()) - side, "key_lsb": float(lb.sum()), "value": float(vb.sum()),
               "side": side}
@@ -179,12 +203,13 @@ def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return ptr, idx.astype(np.int64)
 
 
-# slots of the kernel's ``clock`` (units' free times, the latest finish, then the top-k engines'
-# output stages) and ``busy`` arrays (the first five; busy follows BUSY_KEYS)
-DRAM, QK, PV, SHARED, VTOP, END, SHARED_OUT, VTOP_OUT = range(8)
+# slots of the kernel's ``clock`` (units' free times, the latest finish, the time the last value
+# top-k result was taken) and ``busy`` arrays (busy follows BUSY_KEYS)
+DRAM, QK, PV, END, VDONE = range(5)
+SHARED, VTOP = 3, 4  # busy slots of the top-k roles
 BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 # columns of the kernel's per-item rows
-K_DRAM, L_DRAM, V_DRAM, QK_C, RQ_C, HAS_RQ, VTOPK_C, PV_C, VTOPK_O, VTOPK_I = range(10)
+K_DRAM, L_DRAM, V_DRAM, QK_C, RQ_C, HAS_RQ, VTOPK_C, PV_C, VTOPK_O, VTOPK_I, VTOPK_E = range(11)
 
 
 @njit(cache=True)
@@ -207,36 +232,39 @@ def _consume(clock: np.ndarray, busy: np.ndarray, unit: int, t: float, dur: floa
 
 
 @njit(cache=True)
-def _topk_job(clock: np.ndarray, stage: int, out_stage: int, t: float, fill: float, select: float,
+def _topk_job(eng: np.ndarray, e: int, t: float, fill: float, select: float,
               out: float) -> tuple[float, float]:
-    """(selection stage free, job done) for a job asking at ``t`` (no state changes): its input
-    ends at ``max(t, stage free + fill)``; it holds the selection stage until the output stage is
-    free; as ``EventEngine._topk``."""
-    free = max(t, clock[stage] + fill) + select
+    """(selection stage free, job done) for a job asking engine ``e`` at ``t`` (no state changes;
+    ``eng[2e]``, ``eng[2e + 1]``: when its selection and output stages free): its input ends at
+    ``max(t, stage free + fill)``; it holds the selection stage until the output stage is free;
+    as ``EventEngine._topk``."""
+    free = max(t, eng[2 * e] + fill) + select
     if out > 0:
-        free = max(free, clock[out_stage])
+        free = max(free, eng[2 * e + 1])
     return free, free + out
 
 
 @njit(cache=True)
-def _pipeline(rows: np.ndarray, jobs: np.ndarray, jobs_out: np.ndarray, job_ptr: np.ndarray, job_idx: np.ndarray,
-              gate_ptr: np.ndarray, gate_idx: np.ndarray, job_pos: np.ndarray, lat: float,
-              qk_fill: float, pv_fill: float, shared_is_value: bool) -> tuple[float, np.ndarray]:
+def _pipeline(rows: np.ndarray, jobs: np.ndarray, jobs_out: np.ndarray, job_engine: np.ndarray,
+              job_ptr: np.ndarray, job_idx: np.ndarray, gate_ptr: np.ndarray, gate_idx: np.ndarray,
+              job_pos: np.ndarray, engines: int, lat: float, qk_fill: float, pv_fill: float,
+              shared_is_value: bool) -> tuple[float, np.ndarray]:
     """The single pass over items in the order they reach the key SRAM.
 
-    ``rows[p]``: service times of the p-th item (columns K_DRAM ... VTOPK_I; DRAM cycles are
-    negative when nothing is fetched). ``jobs`` / ``jobs_out``: the jobs' selection / output
-    cycles. Jobs ``job_idx[job_ptr[p]:job_ptr[p+1]]`` follow position p; the item at position p
-    waits for jobs ``gate_idx[gate_ptr[p]:gate_ptr[p+1]]``; ``job_pos[j]`` is the position job j
-    follows. Returns (cycles, busy cycles per unit in BUSY_KEYS order).
+    ``rows[p]``: service times of the p-th item (columns K_DRAM ... VTOPK_E; DRAM cycles are
+    negative when nothing is fetched). ``jobs`` / ``jobs_out``: the token/head jobs' selection
+    (input included) / output cycles, ``job_engine`` their engines. Jobs
+    ``job_idx[job_ptr[p]:job_ptr[p+1]]`` follow position p; the item at position p waits for jobs
+    ``gate_idx[gate_ptr[p]:gate_ptr[p+1]]``; ``job_pos[j]`` is the position job j follows.
+    ``engines``: top-k engines; ``shared_is_value``: one engine takes every job. Returns (cycles,
+    busy cycles per unit in BUSY_KEYS order).
     """
     n = rows.shape[0]
-    st = (np.zeros(8), np.zeros(5), np.zeros(n), np.full(n, np.inf), np.zeros(n),
-          np.zeros(len(jobs)), np.zeros(1, np.int64))
-    jb = (jobs, jobs_out, job_ptr, job_idx, VTOP if shared_is_value else SHARED,
-          VTOP_OUT if shared_is_value else SHARED_OUT, shared_is_value)
+    st = (np.zeros(5), np.zeros(5), np.zeros(n), np.full(n, np.inf), np.zeros(n),
+          np.zeros(len(jobs)), np.zeros(1, np.int64), np.zeros(2 * engines))
+    jb = (jobs, jobs_out, job_ptr, job_idx, job_engine, shared_is_value)
     fills = (lat, qk_fill, pv_fill)
-    clock, busy, release, _, _, job_done, _ = st
+    clock, busy, release, _, _, job_done, _, _ = st
     pending = -1  # position whose recompute pass is still queued for QxK
     pending_t = 0.0
     req = 0.0  # when the previous item asked for the key SRAM: requests go in order
@@ -279,14 +307,15 @@ def _pipeline(rows: np.ndarray, jobs: np.ndarray, jobs_out: np.ndarray, job_ptr:
 @njit(cache=True)
 def _run_jobs(st: tuple, p: int, t: float, jb: tuple) -> None:
     """Queue the top-k jobs that follow position ``p`` (scored at ``t``) on their engine."""
-    clock, busy, _, _, _, job_done, _ = st
-    jobs, jobs_out, job_ptr, job_idx, engine, out_stage, _ = jb
+    busy, job_done, eng = st[1], st[5], st[7]
+    jobs, jobs_out, job_ptr, job_idx, job_engine, _ = jb
     for q in range(job_ptr[p], job_ptr[p + 1]):
         j = job_idx[q]
-        free, done = _topk_job(clock, engine, out_stage, t, 0.0, jobs[j], jobs_out[j])
-        clock[engine] = free
+        e = job_engine[j]
+        free, done = _topk_job(eng, e, t, 0.0, jobs[j], jobs_out[j])
+        eng[2 * e] = free
         if jobs_out[j] > 0:
-            clock[out_stage] = done
+            eng[2 * e + 1] = done
         busy[SHARED] += jobs[j]  # the selection stage, as the event engine
         job_done[j] = done
 
@@ -297,7 +326,7 @@ def _score(st: tuple, p: int, e: float, jb: tuple, qk_fill: float) -> None:
     release, scored = st[2], st[3]
     release[p] = e
     scored[p] = e + qk_fill
-    if not jb[6]:
+    if not jb[5]:
         _run_jobs(st, p, scored[p], jb)
 
 
@@ -313,26 +342,29 @@ def _recompute(st: tuple, rows: np.ndarray, p: int, t: float, jb: tuple, fills: 
 def _value_side(st: tuple, rows: np.ndarray, until: float, stop: int, jb: tuple, fills: tuple) -> None:
     """Advance the value side through the scored items whose value fetch is requested by ``until``
     (and through position ``stop`` regardless)."""
-    clock, busy, _, scored, vrelease, _, cursor = st
+    clock, busy, _, scored, vrelease, _, cursor, eng = st
     n = rows.shape[0]
     while cursor[0] < n and scored[cursor[0]] < np.inf:
         v = cursor[0]
         vti, vtc, vto = rows[v, VTOPK_I], rows[v, VTOPK_C], rows[v, VTOPK_O]
+        e = int(rows[v, VTOPK_E])
         ready = free = scored[v]
         if vtc + vto > 0:
-            free, ready = _topk_job(clock, VTOP, VTOP_OUT, ready, vti, vtc, vto)
+            free, ready = _topk_job(eng, e, ready, vti, vtc, vto)
+        ready = max(ready, clock[VDONE])  # results are taken in order
         acquire = max(ready, vrelease[v - 2]) if v >= 2 else ready  # two value SRAM slots
         if acquire > until and v >= stop:
             return
+        clock[VDONE] = ready
         if vtc + vto > 0:
-            clock[VTOP] = free
+            eng[2 * e] = free
             if vto > 0:
-                clock[VTOP_OUT] = ready
+                eng[2 * e + 1] = free + vto
             busy[VTOP] += vti + vtc
         e = _consume(clock, busy, PV, acquire, rows[v, V_DRAM], rows[v, PV_C], fills[0])
         vrelease[v] = e + fills[2]
         clock[END] = max(clock[END], vrelease[v])
-        if jb[6]:
+        if jb[5]:
             _run_jobs(st, v, scored[v], jb)
         cursor[0] += 1
 
@@ -341,5 +373,5 @@ def warm() -> None:
     """Compile (or load from numba's on-disk cache) the kernel on a tiny input, so that worker
     processes started afterwards find it cached instead of each compiling it."""
     empty = np.zeros(0, np.int64)
-    _pipeline(np.zeros((1, 10)), np.zeros(0), np.zeros(0), np.zeros(2, np.int64), empty, np.zeros(2, np.int64), empty,
-              empty, 0.0, 0.0, 0.0, False)
+    _pipeline(np.zeros((1, 11)), np.zeros(0), np.zeros(0), empty, np.zeros(2, np.int64), empty,
+              np.zeros(2, np.int64), empty, empty, 1, 0.0, 0.0, 0.0, False)

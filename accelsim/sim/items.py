@@ -25,6 +25,21 @@ def topk_engine(hw: Hardware) -> TopKEngine:
         raise InputError(None, "hardware.topk", str(err).strip("'\"")) from None
 
 
+def engine_roles(count: int) -> tuple[int, int]:
+    """(token/head engines, value engines) of a design with ``count`` top-k engines.
+
+    One engine takes every job; otherwise ``count // 2`` take token/head jobs and the rest (one
+    more for odd counts) value jobs, each kind dealt round-robin over its engines.
+    """
+    return (1, 1) if count <= 1 else (count // 2, count - count // 2)
+
+
+def round_robin(has_job: np.ndarray, engines: int) -> np.ndarray:
+    """Engine (0 to ``engines - 1``) of each entry with a job, dealt in order; -1 where none."""
+    has_job = np.asarray(has_job, bool)
+    return np.where(has_job, (np.cumsum(has_job) - 1) % engines, -1)
+
+
 def job_cycles(plan: WorkPlan, engine: TopKEngine,
                in_flight: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cycles of each top-k job: taking its scores in, then in the engine's selection stage after

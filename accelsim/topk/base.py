@@ -5,8 +5,9 @@ selects and the hardware-independent facts of the job, such as quick-select pass
 phase 1, and a cycle model (cycles for *this* job at a given parallelism) used in phase 2.
 
 Cycle convention, shared with the RTL in ``accelsim.rtl.topk``: a job occupies the engine for
-``input_cycles(n)`` cycles while its scores stream in (overlapped with Q x K, which produces them
-at the same rate) and then ``cycles(...)`` more until its last selected item has left.
+``input_cycles(n)`` cycles while its scores stream in, ``input_parallelism`` per cycle (the
+upstream rate: softmax's for value jobs), and then ``cycles(...)`` more until its last selected
+item has left. Passes inside the engine run at ``parallelism``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class TopKParams:
     Parameters
     ----------
     parallelism : scores per cycle, the comparators of each array (SpAtten: 16).
+    input_parallelism : scores per input beat, the upstream rate; also the filter pass's rate
+        and the output beat width (SpAtten RTL: 8, ``numSoftMaxUnit``). None: ``parallelism``.
+        At most ``parallelism``.
     width : score width in bits; RTL scores are unsigned (SpAtten: 12).
     index_width : bits of an item index; the largest job has ``max_n = 2**index_width`` items.
     fifo_depth : entries of FIFO_L / FIFO_R (SpAtten: 64); the RTL's partition buffers hold
@@ -41,7 +45,8 @@ class TopKParams:
         Listing every field that is out of range.
     """
 
-    parallelism: int = 16  # SpAtten Sec. IV-D: 16 comparators, matching the QxK score rate
+    parallelism: int = 16  # SpAtten Sec. IV-D: 16 comparators (RTL QuickSelect: 2 x TopK's 8)
+    input_parallelism: int | None = None  # SpAtten RTL SpAttenController: TopK(numSoftMaxUnit)
     width: int = 12  # SpAtten RTL SpAttenConfig: 12-bit fixed point
     index_width: int = 10  # SpAtten Sec. IV-D: n = 1024 evaluation point
     fifo_depth: int = 64  # SpAtten Sec. IV-D: FIFO_L / FIFO_R depth 64
@@ -50,14 +55,21 @@ class TopKParams:
     z_frac_bits: int = 8  # z in [-8, 8) to 1/256: |Φ⁻¹(1/1024)| = 3.1 fits (design choice)
 
     def __post_init__(self) -> None:
+        given = self.input_parallelism is not None
+        if not given:
+            object.__setattr__(self, "input_parallelism", self.parallelism)
         errors = []
-        for name in ("parallelism", "width", "index_width", "fifo_depth", "pivot_seed",
-                     "z_frac_bits"):
+        for name in ("parallelism", *(("input_parallelism",) if given else ()), "width",
+                     "index_width", "fifo_depth", "pivot_seed", "z_frac_bits"):
             val = getattr(self, name)
             if not _is_int(val) or val < 1:
                 errors.append(f"{name} must be a positive integer, not {val!r}")
         if self.max_k is not None and (not _is_int(self.max_k) or self.max_k < 1):
             errors.append(f"max_k must be a positive integer or None, not {self.max_k!r}")
+        if given and _is_int(self.input_parallelism) and _is_int(self.parallelism) \
+                and self.input_parallelism > self.parallelism:
+            errors.append(f"input_parallelism must not exceed parallelism = {self.parallelism}, "
+                          f"not {self.input_parallelism!r}")
         if _is_int(self.pivot_seed) and self.pivot_seed >= 1 << 16:
             errors.append(f"pivot_seed must be below 65536, not {self.pivot_seed!r}")
         if _is_int(self.index_width) and self.index_width > 24:
@@ -133,8 +145,8 @@ class TopKEngine(ABC):
         return np.zeros(np.shape(n), dtype=np.int64)
 
     def input_cycles(self, n: np.ndarray) -> np.ndarray:
-        """Cycles to accept ``n`` scores: ``ceil(n / parallelism)``."""
-        return ceil_div(n, self.params.parallelism)
+        """Cycles to accept ``n`` scores: ``ceil(n / input_parallelism)``."""
+        return ceil_div(n, self.params.input_parallelism)
 
     def total_cycles(self, n: np.ndarray, k: np.ndarray, passes: list[np.ndarray]) -> np.ndarray:
         """Input plus compute cycles of jobs whose passes are given as a list (one per job)."""

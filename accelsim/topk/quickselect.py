@@ -6,7 +6,9 @@ below into another (SpAtten's FIFO_L / FIFO_R). The pass costs ``ceil(size/P) + 
 address, pivot read, decision). The pivot is the candidate at position ``(u * size) >> 16`` of the
 candidate buffer, where ``u`` is a 16-bit LFSR reset to ``pivot_seed`` at every job: the hardware
 is deterministic, and this model reproduces its pivots. Once the pivot is the k-th largest value,
-one filter pass over all n items emits exactly k in original order: ``ceil(n/P) + 1`` cycles.
+one filter pass over all n items emits exactly k in original order, at the input rate
+``P_in = input_parallelism`` (the authors' filter pops ``data_fifo`` 8 per cycle while their core
+partitions 16): ``ceil(n/P_in) + 1`` cycles. The scores themselves arrive ``P_in`` per cycle.
 
 Ties: items equal to the pivot form their own group; if k falls inside it the pivot is the k-th
 value, and the filter keeps items above it plus the earliest-indexed items equal to it.
@@ -114,9 +116,10 @@ class QuickSelect(TopKEngine):
         return np.where(np.asarray(k) > 0, total, 0)
 
     def output_cycles(self, n, k) -> np.ndarray:
-        """The filter pass, ``ceil(n/P) + 1``: it reads its own copy of the scores, so the
-        quick-select core can start the next job meanwhile (SpAtten RTL TopK.scala)."""
-        filt = ceil_div(n, self.params.parallelism) + FILTER_OVERHEAD
+        """The filter pass, ``ceil(n / input_parallelism) + 1``: it reads its own copy of the
+        scores at the input rate, so the quick-select core can start the next job meanwhile
+        (SpAtten RTL TopK.scala: ``data_fifo`` popped ``parallelism`` = 8 per cycle)."""
+        filt = ceil_div(n, self.params.input_parallelism) + FILTER_OVERHEAD
         return np.where(np.asarray(k) > 0, filt, 0)
 
     def comparisons(self, n, pass_sizes, pass_start, pass_count) -> np.ndarray:

@@ -47,7 +47,7 @@ class TB:
         self.dut = dut
         self.engine = engine
         self.params = params
-        self.lanes = 1 if engine == "streaming" else params.parallelism
+        self.lanes = 1 if engine == "streaming" else params.input_parallelism
         self.width = params.width
         self.iw = params.index_width
         # read the interface back from the HDL: it must match the params we were given
@@ -78,7 +78,7 @@ class TB:
     def _items(self, payload: int) -> list[int]:
         if self.engine == "streaming":
             return [payload & ((1 << self.iw) - 1)]
-        p = self.params.parallelism
+        p = self.params.input_parallelism
         count = payload >> (p * (self.iw + self.width))
         mask = (1 << self.iw) - 1
         return [(payload >> (self.iw * j)) & mask for j in range(count)]

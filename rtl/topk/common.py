@@ -33,15 +33,18 @@ def build_component(engine: str, params: TopKParams) -> wiring.Component:
     return cls(params)
 
 
-def check_params(params: object, *, lanes: bool = True) -> TopKParams:
+def check_params(params: object, *, lanes: bool = True, narrow_input: bool = True) -> TopKParams:
     """Check that ``params`` can be built in RTL; raise with every reason at once.
+
+    ``narrow_input`` False: the engine's RTL takes input beats of ``parallelism`` lanes only.
 
     Raises
     ------
     TypeError
         If ``params`` is not a :class:`TopKParams`.
     ValueError
-        If the parallelism is not a power of two or exceeds ``max_n``.
+        If a parallelism is not a power of two, ``parallelism`` exceeds ``max_n``, or the input
+        parallelism differs from ``parallelism`` where the RTL cannot take narrower beats.
     """
     if not isinstance(params, TopKParams):
         raise TypeError(f"Top-k parameters must be a TopKParams, not {params!r}")
@@ -51,6 +54,12 @@ def check_params(params: object, *, lanes: bool = True) -> TopKParams:
         errors.append(f"parallelism must be a power of two in RTL, not {p!r}")
     if lanes and p > params.max_n:
         errors.append(f"parallelism must not exceed max_n = {params.max_n}, not {p!r}")
+    pin = params.input_parallelism
+    if lanes and pin != p and pin & (pin - 1):
+        errors.append(f"input_parallelism must be a power of two in RTL, not {pin!r}")
+    if lanes and not narrow_input and pin != p:
+        errors.append(f"input_parallelism must equal parallelism = {p} in this engine's RTL, "
+                      f"not {pin!r}")
     if errors:
         raise ValueError("; ".join(errors))
     return params
@@ -60,7 +69,8 @@ class TopKComponent(wiring.Component):
     """Base of the top-k components: checks the params, then builds the ports every engine shares.
 
     Subclasses give their score and item stream signatures (and any further input ports) in
-    :meth:`ports`; ``LANES = False`` for engines that take one score per beat.
+    :meth:`ports`; ``LANES = False`` for engines that take one score per beat, ``NARROW_INPUT =
+    False`` for those whose beats must be ``parallelism`` wide.
 
     Members
     -------
@@ -73,9 +83,10 @@ class TopKComponent(wiring.Component):
     """
 
     LANES = True
+    NARROW_INPUT = True
 
     def __init__(self, params: TopKParams) -> None:
-        self._params = check_params(params, lanes=self.LANES)
+        self._params = check_params(params, lanes=self.LANES, narrow_input=self.NARROW_INPUT)
         scores, items, extra = self.ports(self._params)
         iw = self._params.index_width
         super().__init__({
@@ -98,13 +109,13 @@ class TopKComponent(wiring.Component):
 
 
 def lane_layout(params: TopKParams) -> data.ArrayLayout:
-    """One input beat: ``parallelism`` unsigned scores of ``width`` bits."""
-    return data.ArrayLayout(unsigned(params.width), params.parallelism)
+    """One input beat: ``input_parallelism`` unsigned scores of ``width`` bits."""
+    return data.ArrayLayout(unsigned(params.width), params.input_parallelism)
 
 
 def item_layout(params: TopKParams) -> data.StructLayout:
-    """One output beat: up to ``parallelism`` (index, score) items, packed from lane 0."""
-    p = params.parallelism
+    """One output beat: up to ``input_parallelism`` (index, score) items, packed from lane 0."""
+    p = params.input_parallelism
     return data.StructLayout({
         "index": data.ArrayLayout(unsigned(params.index_width), p),
         "score": data.ArrayLayout(unsigned(params.width), p),

@@ -1,12 +1,14 @@
 """SpAtten's quick-select top-k engine (SpAtten Sec. IV-D) in Amaranth.
 
-Scores arrive ``parallelism`` per beat and are stored in buffer O. Each partition pass reads the
+Scores arrive ``input_parallelism`` (P_in) per beat and are stored in buffer O, rows of P = ``parallelism``
+(SpAtten RTL QuickSelect.scala's width adapter packs 8-score beats into rows of 16). Each partition pass reads the
 candidate buffer one row of P per cycle, compares the row with the pivot in two comparator
 arrays, and a :class:`ZeroEliminator` per side packs the items above the pivot into one work
 buffer and those below into another, written at the running fill level through a lane rotation
 (SpAtten's FIFO_L / FIFO_R). The pass costs ``ceil(size/P) + 3`` cycles. When the pivot is the
-k-th largest value, a filter pass over O emits exactly k items in original order, packed P per
-beat by a third zero eliminator; equal-to-pivot items are taken earliest index first.
+k-th largest value, a filter pass over O, P_in scores per cycle (as the authors' TopK.scala pops its
+``data_fifo``), emits exactly k items in original order, packed P_in per beat by a third zero
+eliminator; equal-to-pivot items are taken earliest index first.
 The pivot is the candidate at ``(lfsr * size) >> 16`` with a 16-bit LFSR reset at every job, so
 the engine is deterministic and :mod:`accelsim.topk.quickselect` reproduces its passes.
 """
@@ -37,16 +39,17 @@ class QuickSelectTopK(TopKComponent):
 
     Parameters
     ----------
-    params : engine parameters; ``parallelism`` must be a power of two not above ``max_n``.
+    params : engine parameters; ``parallelism`` and ``input_parallelism`` must be powers of two,
+        ``parallelism`` not above ``max_n``.
 
     Members
     -------
-    scores : In(stream.Signature(ArrayLayout(unsigned(width), parallelism))) — ``ceil(n/P)``
-        beats per job; lanes at or beyond n in the last beat are ignored.
+    scores : In(stream.Signature(ArrayLayout(unsigned(width), input_parallelism))) —
+        ``ceil(n/P_in)`` beats per job; lanes at or beyond n in the last beat are ignored.
     n : In(index_width + 1) — job size, 1 to ``max_n``; sampled with the first beat.
     k : In(index_width + 1) — items to select; k >= n selects all, k = 0 none.
-    items : Out(stream.Signature(item_layout(params))) — selected items in index order, up to P
-        per beat packed from lane 0 (``count`` of them); beats with no item are not sent.
+    items : Out(stream.Signature(item_layout(params))) — selected items in index order, up to
+        P_in per beat packed from lane 0 (``count`` of them); beats with no item are not sent.
     busy : Out(1) — a job is in progress (high from the cycle after its first beat).
     """
 
@@ -58,7 +61,9 @@ class QuickSelectTopK(TopKComponent):
         m = Module()
         prm = self._params
         p, w, iw = prm.parallelism, prm.width, prm.index_width
-        lp = (p - 1).bit_length()
+        pin = prm.input_parallelism
+        lp, ll = (p - 1).bit_length(), (pin - 1).bit_length()
+        lg = lp - ll  # log2 of the input beats per row
         depth = prm.max_n // p
         cnt = unsigned(iw + 1)
 
@@ -73,16 +78,16 @@ class QuickSelectTopK(TopKComponent):
 
         m.submodules.ze_g = ze_g = ZeroEliminator(unsigned(w), lanes=p)
         m.submodules.ze_l = ze_l = ZeroEliminator(unsigned(w), lanes=p)
-        m.submodules.ze_out = ze_out = ZeroEliminator(pair_layout(prm), lanes=p)
+        m.submodules.ze_out = ze_out = ZeroEliminator(pair_layout(prm), lanes=pin)
 
         n_r, k_r = Signal(cnt), Signal(cnt)
-        lrow = Signal(range(depth))
+        lrow = Signal(range(prm.max_n // pin))  # input beat
         lfsr = Signal(16, init=prm.pivot_seed)
         size, target = Signal(cnt), Signal(cnt)
         src = Signal(2)
         pivot = Signal(w)
         plane = Signal(max(lp, 1))
-        row = Signal(range(depth + 1))
+        row = Signal(range(prm.max_n // pin + 1))  # partition: row of P; filter: beat of P_in
         ng, ne, wpg, wpl = Signal(cnt), Signal(cnt), Signal(cnt), Signal(cnt)
         quota, eqseen = Signal(cnt), Signal(cnt)
         take_all = Signal()
@@ -101,13 +106,17 @@ class QuickSelectTopK(TopKComponent):
         def rows(x):
             return (x + p - 1) >> lp
 
-        # Load: store the beat in O; the job's n and k come with the first beat.
+        def beats(x):
+            return (x + pin - 1) >> ll
+
+        # Load: store the beat in its lanes of O's row; n and k come with the first beat.
         n_in, k_in = Signal(cnt), Signal(cnt)
         m.d.comb += [n_in.eq(Mux(lrow == 0, self.n, n_r)), k_in.eq(Mux(lrow == 0, self.k, k_r))]
+        group = lrow[:lg] if lg else 0
         for j in range(p):
             _, wp = bufs[ORIGINAL][j]
-            m.d.comb += [wp.addr.eq(lrow), wp.data.eq(self.scores.payload[j]),
-                         wp.en.eq(self.scores.valid & self.scores.ready)]
+            m.d.comb += [wp.addr.eq(lrow >> lg), wp.data.eq(self.scores.payload[j % pin]),
+                         wp.en.eq(self.scores.valid & self.scores.ready & (group == j // pin))]
 
         # Partition datapath: lanes of the current row below `size`, against the pivot.
         base = Signal(iw + 1)
@@ -152,24 +161,31 @@ class QuickSelectTopK(TopKComponent):
                             wp.en.eq(scan & rot_en[j]),
                         ]
 
-        # Filter datapath: items of O above the k-th value, plus the first `quota` equal ones.
-        in_n, f_gt, f_eq, sel = Signal(p), Signal(p), Signal(p), Signal(p)
+        # Filter datapath: beat `row` (P_in lanes of an O row): items above the k-th value, plus
+        # the first `quota` equal ones.
+        fbase = Signal(iw + 1)
+        fdata = [Signal(w, name=f"fdata{j}") for j in range(pin)]
+        fgroup = row[:lg] if lg else 0
+        m.d.comb += fbase.eq(row << ll)
+        for j in range(pin):
+            m.d.comb += fdata[j].eq(Array(rdata[g * pin + j] for g in range(p // pin))[fgroup])
+        in_n, f_gt, f_eq, sel = Signal(pin), Signal(pin), Signal(pin), Signal(pin)
         m.d.comb += [
-            in_n.eq(Cat(base + j < n_r for j in range(p))),
-            f_gt.eq(Cat(in_n[j] & (rdata[j] > pivot) for j in range(p))),
-            f_eq.eq(Cat(in_n[j] & (rdata[j] == pivot) for j in range(p))),
+            in_n.eq(Cat(fbase + j < n_r for j in range(pin))),
+            f_gt.eq(Cat(in_n[j] & (fdata[j] > pivot) for j in range(pin))),
+            f_eq.eq(Cat(in_n[j] & (fdata[j] == pivot) for j in range(pin))),
         ]
         # equal items before lane j: a prefix sum, one adder tree per lane as in the zero
         # eliminator
-        for j in range(p + 1):
+        for j in range(pin + 1):
             before = Signal(iw + 1, name=f"eq_before{j}")
             m.d.comb += before.eq(eqseen + tree_sum([f_eq[i] for i in range(j)]))
-            if j < p:
+            if j < pin:
                 m.d.comb += sel[j].eq(in_n[j] & (take_all | f_gt[j] | (f_eq[j] & (before < quota))))
         m.d.comb += ze_out.i_valid.eq(sel)
-        for j in range(p):
-            m.d.comb += [ze_out.i_data[j].index.eq(base + j), ze_out.i_data[j].score.eq(rdata[j])]
-        for j in range(p):
+        for j in range(pin):
+            m.d.comb += [ze_out.i_data[j].index.eq(fbase + j), ze_out.i_data[j].score.eq(fdata[j])]
+        for j in range(pin):
             m.d.comb += [self.items.payload.index[j].eq(ze_out.o_data[j].index),
                          self.items.payload.score[j].eq(ze_out.o_data[j].score)]
         m.d.comb += self.items.payload.count.eq(ze_out.o_count)
@@ -181,7 +197,7 @@ class QuickSelectTopK(TopKComponent):
                     m.d.sync += lrow.eq(lrow + 1)
                     with m.If(lrow == 0):
                         m.d.sync += [n_r.eq(self.n), k_r.eq(self.k), lfsr.eq(prm.pivot_seed)]
-                    with m.If(lrow == rows(n_in) - 1):
+                    with m.If(lrow == beats(n_in) - 1):
                         m.d.sync += [lrow.eq(0), take_all.eq(k_in >= n_in), size.eq(n_in),
                                      target.eq(k_in), src.eq(ORIGINAL)]
                         with m.If(k_in >= n_in):
@@ -227,11 +243,11 @@ class QuickSelectTopK(TopKComponent):
             with m.State("FILTER"):
                 # hold the row (read enable low) while the sink refuses a beat
                 stall = self.items.valid & ~self.items.ready
-                m.d.comb += [self.busy.eq(1), rsel.eq(ORIGINAL), raddr.eq(row + 1),
+                m.d.comb += [self.busy.eq(1), rsel.eq(ORIGINAL), raddr.eq((row + 1) >> lg),
                              ren.eq(~stall), self.items.valid.eq(ze_out.o_count != 0)]
                 with m.If(~stall):
                     m.d.sync += [row.eq(row + 1),
                                  eqseen.eq(before)]
-                    with m.If(row == rows(n_r) - 1):
+                    with m.If(row == beats(n_r) - 1):
                         m.next = "LOAD"
         return m

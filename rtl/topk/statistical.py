@@ -32,7 +32,8 @@ class StatisticalTopK(TopKComponent):
 
     Parameters
     ----------
-    params : engine parameters; ``parallelism`` must be a power of two not above ``max_n``.
+    params : engine parameters; ``parallelism`` must be a power of two not above ``max_n`` and
+        equal to ``input_parallelism``.
 
     Members
     -------
@@ -45,6 +46,8 @@ class StatisticalTopK(TopKComponent):
         beat packed from lane 0 (``count`` of them); beats with no item are not sent.
     busy : Out(1) — a job is in progress (high from the cycle after its first beat).
     """
+
+    NARROW_INPUT = False  # beats of P lanes: input_parallelism must equal parallelism
 
     @classmethod
     def ports(cls, params: TopKParams) -> tuple[object, object, dict[str, wiring.Member]]:

@@ -24,7 +24,7 @@ def run_jobs(dut, jobs, *, ready=always, idle=always, vcd: str | None = None):
     accepted beat until ``busy`` falls.
     """
     streaming = not hasattr(dut.scores.payload.shape(), "elem_shape")
-    lanes = 1 if streaming else dut.params.parallelism
+    lanes = 1 if streaming else dut.params.input_parallelism
     results = []
 
     async def bench(ctx):

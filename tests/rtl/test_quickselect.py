@@ -34,6 +34,16 @@ class TestConstruction:
         assert dut.items.payload.shape().size == 4 * 5 + 4 * 8 + 3
         assert dut.n.shape().width == 6
 
+    def test_narrow_input_sets_the_beats(self):
+        dut = QuickSelectTopK(TopKParams(parallelism=4, input_parallelism=2, index_width=5,
+                                         width=8))
+        assert dut.scores.payload.shape().size == 2 * 8
+        assert dut.items.payload.shape().size == 2 * 5 + 2 * 8 + 2
+
+    def test_input_parallelism_power_of_two(self):
+        with pytest.raises(ValueError, match=r"^input_parallelism must be a power of two in RTL"):
+            QuickSelectTopK(TopKParams(parallelism=4, input_parallelism=3))
+
 
 class TestJobs:
     # one simulation plays every job back to back, so state must not leak between jobs
@@ -64,9 +74,10 @@ class TestJobs:
         for (scores, k), (items, _) in zip(jobs, results, strict=True):
             assert items.tolist() == model(PARAMS, scores, k)[0].tolist()
 
-    @pytest.mark.parametrize("p", [1, 2, 8])
-    def test_other_parallelism(self, p):
-        params = TopKParams(parallelism=p, index_width=4, width=6)
+    @pytest.mark.parametrize(("p", "pin"), [(1, 1), (2, 2), (8, 8), (4, 2), (8, 2), (4, 1)])
+    def test_other_parallelism(self, p, pin):
+        # pin < p: beats of pin scores fill rows of p (the authors' 8 into 16), the filter reads pin
+        params = TopKParams(parallelism=p, input_parallelism=pin, index_width=4, width=6)
         rng = np.random.default_rng(p)
         jobs = [(rng.integers(0, 64, n).tolist(), int(rng.integers(1, n + 1)))
                 for n in (1, 7, 16, 9)]

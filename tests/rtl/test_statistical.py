@@ -25,6 +25,12 @@ def test_parallelism_power_of_two():
         StatisticalTopK(TopKParams(parallelism=6))
 
 
+def test_beats_are_parallelism_wide():
+    with pytest.raises(ValueError, match=r"^input_parallelism must equal parallelism = 4 in this "
+                                         r"engine's RTL, not 2$"):
+        StatisticalTopK(TopKParams(parallelism=4, input_parallelism=2))
+
+
 JOBS = [
     ([0, 10, 20, 30, 40], 2),  # the worked example of tests/topk/test_statistical.py
     ([200], 1),  # n = 1: std 0, nothing exceeds the mean

@@ -1,11 +1,12 @@
 """Scenario tests of the event engine: bounds, orderings between design points, overlap."""
 
+import numpy as np
 import pytest
 
 from accelsim import api
 from accelsim.config import DensePolicy, SpAttenPolicy, load_hardware
 from accelsim.errors import InputError
-from accelsim.sim.items import job_cycles, topk_engine
+from accelsim.sim.items import engine_roles, job_cycles, round_robin, topk_engine
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
 from accelsim.workplan import TOPK_KINDS
@@ -165,3 +166,29 @@ def test_bank_dram_model_in_the_engine():
     assert rb.cycles >= rf.cycles
     dense_bank = api.simulate(load_hardware("dense", {"dram": {"model": "bank"}}), full)[0]
     assert dense_bank.dram_row_hit_rate > rb.dram_row_hit_rate
+
+
+def test_engine_roles_and_round_robin():
+    assert [engine_roles(c) for c in (1, 2, 3, 4, 8)] == [(1, 1), (1, 1), (1, 2), (2, 2), (4, 4)]
+    assert round_robin(np.array([1, 0, 1, 1, 1]), 2).tolist() == [0, -1, 1, 0, 1]
+
+
+def test_more_engines_share_the_work(pruned):
+    # count 1: one engine does everything; 2: token/head and value engines; 4: two of each, value
+    # jobs dealt round-robin. The value engines bound this trace, so two of them cut the run.
+    runs = {c: sim("spatten", pruned, topk={"count": c}) for c in (1, 2, 4)}
+    cycles = [runs[c].cycles for c in (1, 2, 4)]
+    assert cycles[0] > cycles[1] > 1.5 * cycles[2]
+    assert runs[4].busy_by["topk_value"] == runs[2].busy_by["topk_value"]  # same work, shared
+    assert runs[4].area_mm2 > runs[2].area_mm2
+
+
+def test_token_jobs_pay_their_input(small_trace):
+    # importance is read into the engine after the layer: the input cannot hide under Q x K
+    plan = api.plan(SpAttenPolicy(), small_trace)
+    hw = load_hardware("spatten")
+    fill, select, _ = job_cycles(plan, topk_engine(hw), hw.topk.jobs_in_flight)
+    shared = (plan.topk["kind"] != TOPK_KINDS.index("value")).to_numpy()
+    assert fill[shared].sum() > 0
+    r = api.simulate(hw, plan)[0]
+    assert r.busy_by["topk_shared"] == pytest.approx(fill[shared].sum() + select[shared].sum())

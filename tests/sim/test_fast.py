@@ -10,7 +10,7 @@ import pytest
 
 from accelsim import api
 from accelsim.config import SpAttenPolicy, load_hardware
-from accelsim.sim.fast import VTOP, VTOP_OUT, FastModel, _topk_job
+from accelsim.sim.fast import FastModel, _topk_job
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
 from tests.conftest import CSV_DENSE, CSV_PRUNED
@@ -26,6 +26,8 @@ POINTS = [
     ("spatten", {"topk": {"count": 1}}),
     ("spatten", {"topk": {"jobs_in_flight": 1}}),
     ("spatten", {"topk": {"count": 1, "jobs_in_flight": 1}}),
+    ("spatten", {"topk": {"count": 3}}),
+    ("spatten", {"topk": {"count": 4}}),
     ("spatten-1-8", None),
 ]
 
@@ -78,11 +80,12 @@ def test_one_model_serves_many_points(plans):
 
 
 def test_topk_job_rule():
-    # clock slots: the value engine's selection stage frees at VTOP, its output stage at VTOP_OUT
-    clock = np.zeros(8)
+    # eng[2e], eng[2e + 1]: when engine e's selection stage and output stage free
+    eng = np.zeros(4)
     # stage free long before the last score (t = 100): the 10 input cycles hid under Q x K
-    assert _topk_job(clock, VTOP, VTOP_OUT, 100.0, 10.0, 5.0, 0.0) == (105.0, 105.0)
-    clock[VTOP] = 95.0  # busy until 95: the input is read from the score buffer after that
-    assert _topk_job(clock, VTOP, VTOP_OUT, 100.0, 10.0, 5.0, 0.0) == (110.0, 110.0)
-    clock[VTOP_OUT] = 130.0  # output stage busy: the job keeps the selection stage until 130
-    assert _topk_job(clock, VTOP, VTOP_OUT, 100.0, 10.0, 5.0, 7.0) == (130.0, 137.0)
+    assert _topk_job(eng, 1, 100.0, 10.0, 5.0, 0.0) == (105.0, 105.0)
+    eng[2] = 95.0  # busy until 95: the input is read from the score buffer after that
+    assert _topk_job(eng, 1, 100.0, 10.0, 5.0, 0.0) == (110.0, 110.0)
+    eng[3] = 130.0  # output stage busy: the job keeps the selection stage until 130
+    assert _topk_job(eng, 1, 100.0, 10.0, 5.0, 7.0) == (130.0, 137.0)
+    assert _topk_job(eng, 0, 100.0, 10.0, 5.0, 7.0) == (105.0, 112.0)  # the other engine is free

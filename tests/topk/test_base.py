@@ -26,6 +26,16 @@ class TestParams:
         with pytest.raises(ValueError, match=rf"^{field} must be a positive integer, not -1$"):
             TopKParams(**{field: -1})
 
+    def test_input_parallelism(self):
+        assert TopKParams(parallelism=8).input_parallelism == 8  # default: the comparator width
+        assert TopKParams(parallelism=8) == TopKParams(parallelism=8, input_parallelism=8)
+        assert TopKParams(parallelism=16, input_parallelism=8).input_parallelism == 8
+        with pytest.raises(ValueError, match=r"^input_parallelism must not exceed parallelism = 4, "
+                                             r"not 8$"):
+            TopKParams(parallelism=4, input_parallelism=8)
+        with pytest.raises(ValueError, match=r"^input_parallelism must be a positive integer"):
+            TopKParams(input_parallelism=0)
+
     def test_bool_is_not_an_integer(self):
         with pytest.raises(ValueError, match=r"^parallelism must be a positive integer, not True$"):
             TopKParams(parallelism=True)

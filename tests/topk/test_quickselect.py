@@ -83,6 +83,15 @@ class TestCycles:
         assert qs.output_cycles(np.array([64, 17, 17]), np.array([5, 17, 0])).tolist() == [5, 3, 0]
         assert job_cycles(qs, 64, 5, [64, 20]) - 5 == (4 + 3) + (2 + 3)
 
+    def test_input_and_filter_at_the_input_rate(self):
+        # SpAtten's RTL: 8 scores per cycle in and through the filter, passes at 16
+        qs8 = get_engine("quickselect", TopKParams(parallelism=16, input_parallelism=8))
+        n = np.array([64])
+        assert qs8.input_cycles(n).tolist() == [8]
+        assert qs8.output_cycles(n, np.array([5])).tolist() == [8 + 1]
+        assert job_cycles(qs8, 64, 5, [64, 20]) == (4 + 3) + (2 + 3) + 9
+        assert qs8.total_cycles(n, [5], [np.array([64, 20])]).tolist() == [8 + 12 + 9]
+
     def test_engines_without_an_output_stage(self):
         for name in ("streaming", "sorter", "statistical"):
             assert get_engine(name).output_cycles(np.array([64, 1]), np.array([8, 1])).tolist() == [0, 0]
