@@ -1,6 +1,7 @@
 """Synthesized 40 nm top-k cost: table lookups, the calibration's fit, and the yosys flow."""
 
 import dataclasses
+import json
 import math
 import shutil
 
@@ -13,6 +14,7 @@ from accelsim.hw.cost.synth import SYNTH_TOPK_TABLE, load_table, synth_cost
 from accelsim.hw.tech import TABLES
 from accelsim.hw.units import topk_params
 from accelsim.topk.base import TopKParams
+from tests.conftest import run_cli
 
 CALIBRATION = TABLES / "synth_calibration.yaml"
 # Each reference's fitted area is within this relative error of Aladdin's (one fitted constant
@@ -82,13 +84,15 @@ def test_calibration_reproduces_the_references():
 def test_tiny_engine_end_to_end(tmp_path):
     pytest.importorskip("amaranth")
     from accelsim.rtl.asic import FF_CELL, synthesize
-    from accelsim.rtl.topk.synth import build_asic, record_asic
 
-    report = build_asic("streaming", TINY, tmp_path / "build", CALIBRATION)
+    proc = run_cli("rtl", "build", "topk", "--asic", "--engine", "streaming", "--parallelism", 1,
+                   "--index-width", 3, "--max-k", 4, "--out", tmp_path / "build", "--record",
+                   tmp_path / "t.yaml", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
     assert report["ff_bits"] == report["cells"][FF_CELL] > 0
     assert report["transistors"] > report["logic_transistors"] > 0
     assert report["area_um2"] > report["ff_bits"] * 5.98
-    record_asic(report, tmp_path / "t.yaml")
     cost = synth_cost("streaming", TINY, tmp_path / "t.yaml")
     assert cost is not None and cost.area_um2 == report["area_um2"]
 
