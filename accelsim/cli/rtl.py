@@ -1,4 +1,5 @@
-"""``accelsim rtl``: build a unit's RTL for an FPGA, and verify it against its models."""
+"""``accelsim rtl``: build a unit's RTL for an FPGA or price it as 40 nm CMOS, and verify it
+against its models."""
 
 from __future__ import annotations
 
@@ -130,6 +131,7 @@ def build(
 
 def _build_asic(engine: str, params: TopKParams, out: Path, calibration: Path, record: Path | None,
                 json_out: bool) -> None:
+    """``build --asic``: gate count and 40 nm cost of ``engine``, printed and maybe recorded."""
     from accelsim.rtl.topk.harness import ToolMissing
     from accelsim.rtl.topk.synth import build_asic, record_asic
 

