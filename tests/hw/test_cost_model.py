@@ -9,7 +9,9 @@ from accelsim.config import load_hardware
 from accelsim.hw.cost.components import Logic
 from accelsim.hw.cost.model import Overheads, costs, overheads
 from accelsim.hw.cost.sram import sram_macro
+from accelsim.hw.cost.synth import synth_cost
 from accelsim.hw.cost.units import KV_BANKS, Pricer, mul_array, unit_costs
+from accelsim.hw.units import topk_params
 
 UNFITTED = Overheads(logic=1.0, sram=1.0, layout=1.0, fitted_on="test")
 COUNTS = {"qk_macs": 1e6, "pv_macs": 5e5, "softmax_elems": 1.6e4, "key_read_bits": 6e6, "key_write_bits": 1e6,
@@ -80,3 +82,20 @@ def test_every_sized_knob_moves_area_and_energy(field, values):
 def test_shipped_fit_is_loaded():
     fit = overheads()
     assert fit.fitted_on != "not fitted" and min(fit.logic, fit.sram, fit.layout) > 0
+
+
+def test_topk_from_synthesis_with_memories_as_macros():
+    """An engine the synthesis table has: its logic area is the synthesized one less the memories,
+    which become SRAM macros; without an entry the comparator model prices it."""
+    hw = load_hardware("spatten", {"topk": {"parallelism": 4, "index_width": 8, "max_k": 16},
+                                   "softmax": {"parallelism": 4}})
+    synth = synth_cost(hw.topk.engine, topk_params(hw))
+    assert synth is not None and synth.mem_bits > 0
+    p = Pricer(hw)
+    _, buffers = p.macros(hw.topk.count, synth.mem_bits / (4 * 12), 4 * 12)
+    logic_mm2 = hw.topk.count * (synth.area_um2 - synth.mem_bits * 5.98) * 1e-6
+    assert unit_costs(hw)["topk"].area_mm2 == pytest.approx(logic_mm2 + buffers.area_mm2)
+    other = load_hardware("spatten", {"topk": {"parallelism": 4, "index_width": 9, "max_k": 16},
+                                      "softmax": {"parallelism": 4}})
+    assert synth_cost(other.topk.engine, topk_params(other)) is None
+    assert unit_costs(other)["topk"].area_mm2 != unit_costs(hw)["topk"].area_mm2

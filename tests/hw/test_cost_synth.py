@@ -10,8 +10,8 @@ import yaml
 
 from accelsim.config import load_hardware
 from accelsim.errors import InputError
-from accelsim.hw.cost.synth import SYNTH_TOPK_TABLE, load_table, synth_cost
 from accelsim.hw.cost.components import TABLES
+from accelsim.hw.cost.synth import SYNTH_TOPK_TABLE, load_table, synth_cost
 from accelsim.hw.units import topk_params
 from accelsim.topk.base import TopKParams
 from tests.conftest import run_cli
