@@ -98,8 +98,9 @@ class Dram(Strict):
     """Timing model: ``bandwidth`` streams 32-byte transactions at the channels' peak rate;
     ``bank`` runs the bank-aware model (``accelsim.hw.dram``) on the ``preset`` standard."""
     preset: str = "hbm2-spatten"
-    """Bank model: DRAM preset name, YAML or DRAMsim3 .ini (SpAtten Sec. V: HBM2, 16 channels
-    x 2 pseudo-channels, 512 GB/s)."""
+    """DRAM preset name, YAML or DRAMsim3 .ini (SpAtten Sec. V: HBM2, 16 channels x 2
+    pseudo-channels, 512 GB/s): the bank model's standard; the bandwidth model takes its standby
+    power (IDD2N) from it."""
     issue: Literal["in-order", "per-channel"] = "per-channel"
     """Bank model: request issue (per-channel: each fetcher channel queues independently)."""
     standard: str = "HBM2"

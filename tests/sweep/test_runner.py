@@ -1,5 +1,6 @@
 """Sweeps end to end: resumable and crash-safe results, determinism, Dask, NSGA-II, Pareto."""
 
+import json
 import os
 import signal
 import subprocess
@@ -155,6 +156,15 @@ def test_quickstart_sweep(tmp_path, capsys):
     t = read_results(tmp_path / "qs")
     assert len(t) == 24 and (t["status"] == "ok").all()
     assert "Pareto front (cycles, energy_j, area_mm2)" in capsys.readouterr().out
+    # the cost axes respond to the hardware: every point has its own energy, and trading cycles
+    # against energy alone leaves several designs on the front
+    assert t["energy_j"].nunique() == 24 and t["energy_static_j"].nunique() == 24
+    assert len(pareto_front(t, {"cycles": "min", "energy_j": "min"})) >= 3
+    # the stat dictionary travels in every part's metadata
+    main(["describe", str(tmp_path / "qs"), "--json"])
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["energy_static_j"]["unit"] == "J" and stats["actions_by_qk_mac"]["unit"] == "action"
+    assert set(stats) <= set(t.columns) and "energy_by_sram_key" in stats
 
 
 def test_fast_timing_refuses_the_bank_dram_model(write_sweep, tmp_path):

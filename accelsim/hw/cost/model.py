@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, PositiveFloat
 from accelsim.config.base import read_yaml, validate
 from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
+from accelsim.hw.dram.spec import load_dram
 from accelsim.hw.cost.actions import actions
 from accelsim.hw.cost.components import TABLES
 from accelsim.hw.cost.units import unit_costs
@@ -52,6 +53,17 @@ def check_timing(hw: Hardware) -> None:
                          "or smaller buffers")
 
 
+@cache
+def dram_standby_w(hw: Hardware) -> float:
+    """Precharge-standby power of ``hw``'s DRAM for the bandwidth model: every device of the
+    ``dram.preset`` standard at ``VDD x IDD2N`` (as the bank model charges an idle rank), for the
+    share of that standard's bandwidth the design provisions (``dram.peak_gbs``)."""
+    spec = load_dram(hw.dram.preset)
+    o, p = spec.organisation, spec.power
+    devices = o.channels * o.ranks * max(o.bus_width // o.device_width, 1)
+    return devices * p.VDD * p.IDD2N * 1e-3 * hw.dram.peak_gbs / spec.peak_gbs
+
+
 @dataclass(frozen=True)
 class Costs:
     """Energy in joules and area in mm^2 per unit, and the action counts that priced them."""
@@ -75,8 +87,11 @@ def costs(hw: Hardware, counts: dict[str, float], dram_bytes: float, cycles: flo
     check_timing(hw)
     acts = actions(counts, dram_bytes, hw)
     seconds = cycles / (hw.clock_ghz * 1e9)
-    dynamic = {"dram": dram_bytes * 8 * hw.dram.pj_per_bit * 1e-12 if dram_energy_j is None else dram_energy_j}
-    static = {"dram": 0.0}
+    if dram_energy_j is None:  # bandwidth model: access energy per bit, standby power x time
+        dynamic = {"dram": dram_bytes * 8 * hw.dram.pj_per_bit * 1e-12}
+        static = {"dram": dram_standby_w(hw) * seconds}
+    else:  # the bank model's IDD energy has its own background term
+        dynamic, static = {"dram": dram_energy_j}, {"dram": 0.0}
     area = {}
     for name, u in units.items():
         f = fit.logic if u.kind == "logic" else fit.sram
