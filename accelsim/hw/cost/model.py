@@ -12,10 +12,10 @@ from pydantic import BaseModel, ConfigDict, PositiveFloat
 from accelsim.config.base import read_yaml, validate
 from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
-from accelsim.hw.dram.spec import load_dram
 from accelsim.hw.cost.actions import actions
 from accelsim.hw.cost.components import TABLES
 from accelsim.hw.cost.units import unit_costs
+from accelsim.hw.dram.spec import load_dram
 
 FIT_TABLE = TABLES / "cost_fit.yaml"
 
