@@ -46,7 +46,7 @@ class Runs:
             if not path.exists():
                 raise InputError(path, None, "validation workload missing; run from a checkout of the repository")
             wp = api.plan(load_policy(policy), api.load_workload(path))
-            self._plans[key] = at_full_width(wp) if variant == "12-bit" else wp
+            self._plans[key] = at_width(wp, int(variant.removesuffix("-bit"))) if variant else wp
         return self._plans[key]
 
     def sim(self, hw: str, policy: str, workload: str, variant: str = "", **hw_set: dict) -> SimResult:
@@ -67,13 +67,13 @@ class Runs:
         return float((r["d"] * (r["keys"] + r["values"])).sum())
 
 
-def at_full_width(wp: WorkPlan) -> WorkPlan:
-    """The same pruning decisions with 12-bit K/V and no LSB re-fetch (progressive quantization off)."""
+def at_width(wp: WorkPlan, bits: int) -> WorkPlan:
+    """The same pruning decisions with ``bits``-bit K/V and no LSB re-fetch (progressive quantization off)."""
     r = wp.requests.copy()
-    r["key_bits"] = 12
-    r["value_bits"] = 12
+    r["key_bits"] = bits
+    r["value_bits"] = bits
     r[["lsb_bits", "lsb_keys", "lsb_queries", "requant_rows"]] = 0
-    return WorkPlan(r, wp.topk, wp.pass_sizes, {**wp.meta, "policy": f"{wp.meta.get('policy', '')} 12-bit"},
+    return WorkPlan(r, wp.topk, wp.pass_sizes, {**wp.meta, "policy": f"{wp.meta.get('policy', '')} {bits}-bit"},
                     key_index=wp.key_index, value_index=wp.value_index)
 
 
@@ -200,51 +200,66 @@ def comparison(runs: Runs) -> list[Row]:
     ]
 
 
+FP32 = "32-bit"  # the paper's Fig. 16 chain starts from fp32 K/V: its 5.1x DRAM saving is 32 / (6 + 0.07 x 4) bits
+
+
 def breakdown(runs: Runs) -> list[Row]:
-    dense = runs.sim("spatten", "dense", GPT2)
-    pruned12 = runs.sim("spatten", "spatten", GPT2, "12-bit")
+    dense = runs.sim("spatten", "dense", GPT2, FP32)
+    pruned = runs.sim("spatten", "spatten", GPT2, FP32)
+    slow = runs.sim("spatten", "spatten", GPT2, FP32, topk={"parallelism": 1})
     full = runs.sim("spatten", "spatten", GPT2)
     gpu = load_roofline("titan-xp")
     t_gpu = roofline_time(gpu, runs.dense_ops(GPT2), runs.dense_elements(GPT2), gpu.measured_tflops["gpt2"])
+    chain = f"`{GPT2}` on `spatten`, K/V at 32 bits as the paper's Fig. 16 chain starts"
+    mb = {k: r.dram_bytes / 1e6 for k, r in (("dense", dense), ("pruned", pruned), ("full", full))}
+
+    def bound(r: SimResult) -> str:
+        return f"{r.cycles / 1e6:.2f} M cycles against a bandwidth bound of {r.bandwidth_bound_cycles / 1e6:.2f} M"
+
+    note_slow = (f"with P = 1 the value engine takes one score per cycle and is busy "
+                 f"{slow.busy_by['topk_value'] / 1e6:.2f} M cycles, longer than the whole dense run ({bound(dense)})")
+    note_pruning = (f"accelsim's time follows DRAM bytes here: the dense run takes {bound(dense)}, the pruned "
+                    f"one {bound(pruned)}, so the trace's {mb['dense'] / mb['pruned']:.2f}x byte cut "
+                    f"({mb['dense']:,.0f} -> "
+                    f"{mb['pruned']:,.0f} MB) becomes the speedup")
+    note_pq = (f"progressive quantization cuts bytes {mb['pruned'] / mb['full']:.1f}x ({mb['pruned']:,.0f} -> "
+               f"{mb['full']:,.0f} MB), but the quantized run is then held by the value top-k engine (busy "
+               f"{full.busy_by['topk_value'] / 1e6:.2f} M of {full.cycles / 1e6:.2f} M cycles), not DRAM "
+               f"({full.bandwidth_bound_cycles / 1e6:.2f} M)")
     return [
-        Row("speedup-pruning", "GPT-2 speedup from cascade pruning (with the parallel top-k)", "x", 3.4,
-            dense.cycles / pruned12.cycles, TOL, "Fig. 16 (speedup breakdown): 1.1 x 1.1 x 3 with the fast top-k",
-            f"`{GPT2}` dense 12-bit vs the same pruning decisions at 12 bits without LSB re-fetch, on `spatten`",
-            "accelsim's local value top-k engine (two jobs in flight, as TopK.scala) is the critical unit: its "
-            "selection stage takes 117 cycles per request (35 input at 8 per cycle, 82 of partition passes) "
-            "against 52 of QxK (docs/topk.md)"),
+        Row("speedup-pruning-slow", "GPT-2 speedup from cascade pruning, serial top-k (P = 1)", "x", 1.1 * 1.1,
+            dense.cycles / slow.cycles, TOL, "Fig. 16: token pruning 1.1x, head pruning 1.1x before the fast top-k",
+            f"dense vs pruned with topk.parallelism 1, {chain}", note_slow),
+        Row("speedup-pruning", "GPT-2 speedup from cascade pruning (with the parallel top-k)", "x", 1.1 * 1.1 * 3,
+            dense.cycles / pruned.cycles, TOL, "Fig. 16: 1.1 x 1.1 x 3 with the fast top-k",
+            f"dense vs the trace's pruning decisions, {chain}", note_pruning),
         Row("speedup-pq", "GPT-2 speedup from progressive quantization", "x", 2.8,
-            pruned12.cycles / full.cycles, TOL, "Fig. 16: 2.8x",
-            "pruned at 12 bits vs the trace's recorded widths and LSB re-fetches, on `spatten`",
-            "with top-k the bottleneck, fewer DRAM bytes barely shorten the run"),
+            pruned.cycles / full.cycles, TOL, "Fig. 16: 2.8x",
+            "pruned at 32 bits vs the trace's recorded widths and LSB re-fetches, on `spatten`", note_pq),
         Row("speedup-titanxp-gpt2", "GPT-2 speedup over TITAN Xp", "x", 22.1 * 1.1 * 1.1 * 3 * 2.8,
             t_gpu.seconds / full.seconds, TOL,
             "product of Fig. 16's steps (22.1 x 1.1 x 1.1 x 3 x 2.8); the 162x of Sec. V-B averages all 30 benchmarks",
-            "dense GPT-2 operations at the TITAN Xp's measured 0.01 TFLOPS (Sec. V-D) over accelsim's time",
-            "follows the GPT-2 throughput row (within 1% of the paper's); the paper's factors are rounded and "
-            "its GPU times measured per benchmark, not one average throughput"),
+            "dense GPT-2 operations at the TITAN Xp's measured 0.01 TFLOPS (Sec. V-D) over accelsim's time"),
     ]
 
 
 def topk(runs: Runs) -> list[Row]:
-    c = {p: runs.sim("spatten", "spatten", GPT2, topk={"parallelism": p}).cycles for p in (1, 16, 32)}
+    r = {p: runs.sim("spatten", "spatten", GPT2, FP32, topk={"parallelism": p}) for p in (1, 16, 32)}
+    c = {p: x.cycles for p, x in r.items()}
+    how = f"cycles of `{GPT2}` at 32 bits (where the paper's top-k step sits in Fig. 16) on `spatten`"
+    note = (f"at P = 1 the value engine takes one score per cycle and sets the time (busy "
+            f"{r[1].busy_by['topk_value'] / 1e6:.2f} M of {c[1] / 1e6:.2f} M cycles); at P = 16 DRAM does "
+            f"({c[16] / 1e6:.2f} M cycles against a bandwidth bound of {r[16].bandwidth_bound_cycles / 1e6:.2f} M)")
     return [
         Row("topk-p16", "Top-k parallelism 16 vs 1, GPT-2-small", "x", 3.0, c[1] / c[16], TOL,
-            "Sec. V-C / Fig. 16: the parallel top-k engine gives 3x",
-            f"cycles of `{GPT2}` on `spatten` with topk.parallelism 1 vs 16",
-            "the value engine is the critical unit at every P: at P = 1 its input, passes and filter run one score "
-            "per cycle (5.15M cycles), at P = 16 input and filter run at softmax's 8 and passes at 16 (0.54M); "
-            "a 3x gain needs a baseline 3x slower than P = 16, i.e. about P = 4 here"),
+            "Sec. V-C / Fig. 16: the parallel top-k engine gives 3x", f"{how}, topk.parallelism 1 vs 16", note),
         Row("topk-p32", "Top-k parallelism 32 vs 16 (flattening)", "x", 1.0, c[16] / c[32], 0.05,
-            "Sec. V-C (DSE): gains flatten above parallelism 16", "cycles with topk.parallelism 16 vs 32",
-            "only the partition passes scale with P: input and filter stay at softmax's 8 per cycle (35 + 36 "
-            "cycles per request), so the value engine stays critical above QxK's 241k cycles and the gains "
-            "shrink slowly (64 vs 32: 1.15x, 128 vs 64: 1.08x; docs/topk.md)"),
+            "Sec. V-C (DSE): gains flatten above parallelism 16", f"{how}, topk.parallelism 16 vs 32"),
     ]
 
 
-def _power(r: SimResult, hw: str, kind: str) -> float:
-    """Power of ``r``'s on-chip units of ``kind`` (``logic`` or ``sram``)."""
+def power_of(r: SimResult, hw: str, kind: str) -> float:
+    """Power of ``r``'s on-chip units of ``kind`` (``logic`` or ``sram``) on hardware ``hw``."""
     units = unit_costs(load_hardware(hw))
     return sum(e for k, e in r.energy_by.items() if k in units and units[k].kind == kind) / r.seconds
 
@@ -255,13 +270,13 @@ def power_area(runs: Runs) -> list[Row]:
     fit = overheads()
     how = f"energy / time of `{GPT2}` on `spatten`"
     fitted = "fitted: the {} factor ({:.3g}, accelsim/hw/tables/cost_fit.yaml) lands this row on the paper"
-    onchip = _power(r, "spatten", "logic") + _power(r, "spatten", "sram")
+    onchip = power_of(r, "spatten", "logic") + power_of(r, "spatten", "sram")
     topk_w = r.energy_by.get("topk", 0.0) / r.seconds
     return [
-        Row("power-logic", "Logic power", "W", 1.36, _power(r, "spatten", "logic"), TOL, "Table II: 1.36 W",
+        Row("power-logic", "Logic power", "W", 1.36, power_of(r, "spatten", "logic"), TOL, "Table II: 1.36 W",
             f"{how}: QxK, softmax, ProbxV, top-k engines, fetcher crossbars; actions x 40 nm component "
             "energies plus leakage and clock x run time", fitted.format("logic", fit.logic)),
-        Row("power-sram", "SRAM power", "W", 1.24, _power(r, "spatten", "sram"), TOL, "Table II: 1.24 W",
+        Row("power-sram", "SRAM power", "W", 1.24, power_of(r, "spatten", "sram"), TOL, "Table II: 1.24 W",
             f"{how}: K/V buffers and fetcher FIFOs as CACTI 7 macros (line accesses, leakage)",
             fitted.format("SRAM", fit.sram)),
         Row("power-dram", "DRAM power", "W", 5.71, r.energy_by["dram"] / r.seconds, TOL, "Table II: 5.71 W",
