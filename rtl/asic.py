@@ -1,9 +1,11 @@
 """ASIC-style gate count of a Verilog design with yosys, and its 40 nm area from a calibration.
 
-Flow (:func:`synthesize`): ``synth -flatten`` up to ``memory -nomap`` (the bits of the memories
-still in the design are counted there), the rest of ``synth`` without abc (``memory_map`` lowers
-the memories to flip-flops), every flip-flop legalized to a plain ``$_DFF_P_`` (clock enables and
-resets become logic), ``abc -g cmos`` and ``stat -tech cmos``, which counts transistors per gate.
+Flow (:func:`synthesize`): ``synth -flatten`` up to ``memory -nomap``, where the RTL's memories
+(with the read registers ``memory_dff`` merged into them) are recorded by shape; they stay as
+cells, as a chip holds them in SRAM macros (the cost model prices them with CACTI). The rest of
+``synth``'s fine pass without ``memory_map`` and abc, every flip-flop legalized to a plain
+``$_DFF_P_`` (clock enables and resets become logic), ``abc -g cmos`` and ``stat -tech cmos``,
+which counts transistors per gate (the memories' cells are not counted).
 
 Calibration (:func:`calibrate`): reference circuits synthesized on the same flow are priced at the
 Aladdin (Shao et al., ISCA 2014) 40 nm component areas and leakage; one number, um² per logic
@@ -51,11 +53,15 @@ class GateCount:
     transistors: int
     """yosys ``stat -tech cmos`` estimate, flip-flops included."""
     ff_bits: int
-    """Flip-flops, the lowered memories included."""
-    mem_bits: int
-    """Bits of the RTL's memories, which synthesis lowers to flip-flops (part of ``ff_bits``)."""
+    """Flip-flops outside the memories."""
+    memories: dict[str, int]
+    """The RTL's memories: count per shape ``"<lines>x<width>"``."""
     yosys: str
     seconds: float
+
+    @property
+    def mem_bits(self) -> int:
+        return mem_bits(self.memories)
 
     @property
     def logic_transistors(self) -> int:
@@ -69,15 +75,21 @@ def yosys_version() -> str:
     return subprocess.run([yosys, "-V"], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def _mem_bits(dump: str) -> int:
-    """Storage bits of the ``$mem``/``$mem_v2`` cells in a yosys ``dump``."""
-    bits = 0
+def _memories(dump: str) -> dict[str, int]:
+    """Count per ``"<lines>x<width>"`` shape of the ``$mem``/``$mem_v2`` cells in a yosys ``dump``."""
+    shapes: dict[str, int] = {}
     for cell in re.split(r"\n\s*cell ", dump)[1:]:
         width = re.search(r"parameter \\WIDTH (\d+)", cell)
         size = re.search(r"parameter \\SIZE (\d+)", cell)
         if width and size:
-            bits += int(width.group(1)) * int(size.group(1))
-    return bits
+            shape = f"{size.group(1)}x{width.group(1)}"
+            shapes[shape] = shapes.get(shape, 0) + 1
+    return shapes
+
+
+def mem_bits(memories: dict[str, int]) -> int:
+    """Storage bits of ``memories`` (count per ``"<lines>x<width>"``)."""
+    return sum(n * math.prod(int(x) for x in shape.split("x")) for shape, n in memories.items())
 
 
 def synthesize(verilog: Path, top: str, outdir: Path) -> GateCount:
@@ -86,7 +98,7 @@ def synthesize(verilog: Path, top: str, outdir: Path) -> GateCount:
     outdir.mkdir(parents=True, exist_ok=True)
     script = (f"read_verilog {verilog.resolve()}; synth -flatten -top {top} -run :fine; "
               "tee -q -o mem.txt dump t:$mem t:$mem_v2; "
-              f"synth -flatten -top {top} -noabc -run fine:; "
+              "opt -fast -full; opt -full; techmap; opt -fast; "  # synth's fine pass, memories kept
               f"dfflegalize -cell {FF_CELL} 01; abc -g {GATES}; opt_clean; "
               "tee -q -o stat.json stat -tech cmos -json")
     start = time.perf_counter()
@@ -100,11 +112,11 @@ def synthesize(verilog: Path, top: str, outdir: Path) -> GateCount:
     stat = json.loads((outdir / "stat.json").read_text())["design"]
     cells = {k: int(v) for k, v in stat["num_cells_by_type"].items()}
     ffs = [c for c in cells if "DFF" in c or "DLATCH" in c or c.startswith("$_SR")]
+    cells = {k: v for k, v in cells.items() if not k.startswith("$mem")}
     if ffs != [FF_CELL] and ffs:
         raise RuntimeError(f"unexpected storage cells after dfflegalize: {ffs}")
-    return GateCount(cells=cells, transistors=int(stat["estimated_num_transistors"]),
-                     ff_bits=cells.get(FF_CELL, 0),
-                     mem_bits=_mem_bits((outdir / "mem.txt").read_text()),
+    return GateCount(cells=cells, transistors=int(str(stat["estimated_num_transistors"]).rstrip("+")),
+                     ff_bits=cells.get(FF_CELL, 0), memories=_memories((outdir / "mem.txt").read_text()),
                      yosys=yosys_version(), seconds=round(seconds, 2))
 
 

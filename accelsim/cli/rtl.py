@@ -150,8 +150,9 @@ def _build_asic(engine: str, params: TopKParams, out: Path, calibration: Path, r
     if json_out:
         print(json.dumps(report, indent=2))
         return
-    print(f"{engine}: {report['transistors']} transistors, {report['ff_bits']} FF bits "
-          f"({report['mem_bits']} from memories); 40 nm {report['area_um2'] / 1e6:.4f} mm², "
+    mems = ", ".join(f"{n} x {shape}" for shape, n in report["memories"].items()) or "none"
+    print(f"{engine}: {report['transistors']} transistors, {report['ff_bits']} FF bits, memories "
+          f"{mems} ({report['mem_bits']} bits, SRAM macros); logic 40 nm {report['area_um2'] / 1e6:.4f} mm², "
           f"leakage {report['leak_mw']:.3f} mW; yosys {report['wall_s']:.0f} s")
     print(f"report: {out / 'asic_report.json'}")
 

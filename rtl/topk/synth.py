@@ -147,7 +147,7 @@ def build_asic(engine: str, params: TopKParams, outdir: Path, calibration: Path)
     report = {"engine": engine, "params": dataclasses.asdict(params), "verilog": str(src),
               "cells": count.cells, "transistors": count.transistors,
               "logic_transistors": count.logic_transistors, "ff_bits": count.ff_bits,
-              "mem_bits": count.mem_bits,
+              "mem_bits": count.mem_bits, "memories": count.memories,
               "area_um2": round(area_um2(count.logic_transistors, count.ff_bits, calib), 1),
               "leak_mw": round(leak_mw(count.logic_transistors, count.ff_bits, calib), 4),
               "yosys": count.yosys, "date": datetime.date.today().isoformat(),
@@ -156,7 +156,7 @@ def build_asic(engine: str, params: TopKParams, outdir: Path, calibration: Path)
     return report
 
 
-ASIC_FIELDS = ("cells", "transistors", "logic_transistors", "ff_bits", "mem_bits", "area_um2",
+ASIC_FIELDS = ("cells", "transistors", "logic_transistors", "ff_bits", "mem_bits", "memories", "area_um2",
                "leak_mw", "yosys", "date", "wall_s")
 
 

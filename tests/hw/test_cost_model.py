@@ -85,16 +85,14 @@ def test_shipped_fit_is_loaded():
 
 
 def test_topk_from_synthesis_with_memories_as_macros():
-    """An engine the synthesis table has: its logic area is the synthesized one less the memories,
-    which become SRAM macros; without an entry the comparator model prices it."""
+    """An engine the synthesis table has: its logic area is the synthesized one and its memories
+    are SRAM macros of their own shapes; without an entry the comparator model prices it."""
     hw = load_hardware("spatten", {"topk": {"parallelism": 4, "index_width": 8, "max_k": 16},
                                    "softmax": {"parallelism": 4}})
     synth = synth_cost(hw.topk.engine, topk_params(hw))
-    assert synth is not None and synth.mem_bits > 0
-    p = Pricer(hw)
-    _, buffers = p.macros(hw.topk.count, synth.mem_bits / (4 * 12), 4 * 12)
-    logic_mm2 = hw.topk.count * (synth.area_um2 - synth.mem_bits * 5.98) * 1e-6
-    assert unit_costs(hw)["topk"].area_mm2 == pytest.approx(logic_mm2 + buffers.area_mm2)
+    assert synth is not None and synth.memories == {"64x12": 16}  # 4 buffers x 4 lanes of 64 scores
+    _, buffers = Pricer(hw).macros(16 * hw.topk.count, 64, 12)
+    assert unit_costs(hw)["topk"].area_mm2 == pytest.approx(hw.topk.count * synth.area_um2 * 1e-6 + buffers.area_mm2)
     other = load_hardware("spatten", {"topk": {"parallelism": 4, "index_width": 9, "max_k": 16},
                                       "softmax": {"parallelism": 4}})
     assert synth_cost(other.topk.engine, topk_params(other)) is None

@@ -25,7 +25,7 @@ TINY = TopKParams(parallelism=1, index_width=3, max_k=4)  # a streaming engine y
 
 def fake_report(engine, params, **over):
     report = {"engine": engine, "params": dataclasses.asdict(params), "cells": {"$_NAND_": 10},
-              "transistors": 200, "logic_transistors": 40, "ff_bits": 10, "mem_bits": 0,
+              "transistors": 200, "logic_transistors": 40, "ff_bits": 10, "mem_bits": 0, "memories": {},
               "area_um2": 66.2, "leak_mw": 0.0001, "yosys": "Yosys test", "date": "2026-01-01",
               "wall_s": 1.0, "calibration": str(CALIBRATION)}
     return report | over

@@ -31,6 +31,7 @@ class SynthEntry(BaseModel):
     logic_transistors: int
     ff_bits: int
     mem_bits: int
+    memories: dict[str, int]
     area_um2: float
     leak_mw: float
     yosys: str
@@ -52,9 +53,9 @@ class SynthCost:
     area_um2: float
     leak_mw: float
     ff_bits: int
-    """Flip-flops, the memories yosys lowered to flip-flops included."""
-    mem_bits: int
-    """Bits of the RTL's memories (a chip would hold them in SRAM macros)."""
+    """Flip-flops outside the memories."""
+    memories: dict[str, int]
+    """The RTL's memories, count per ``"<lines>x<width>"`` (SRAM macros on a chip; not in ``area_um2``)."""
     transistors: int
     source: str
 
@@ -74,7 +75,7 @@ def synth_cost(engine: str, params: TopKParams, path: Path = SYNTH_TOPK_TABLE) -
     for name, entry in load_table(path).topk.items():
         if name.split("-", 1)[0] == engine and entry.params == fields:
             return SynthCost(area_um2=entry.area_um2, leak_mw=entry.leak_mw,
-                             ff_bits=entry.ff_bits, mem_bits=entry.mem_bits, transistors=entry.transistors,
+                             ff_bits=entry.ff_bits, memories=entry.memories, transistors=entry.transistors,
                              source=f"{path.name}[{name}]: {entry.source}, {entry.date}")
     return None
 

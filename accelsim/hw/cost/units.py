@@ -16,7 +16,7 @@ from typing import Literal
 
 from accelsim.config.hardware import Hardware, MulArray
 from accelsim.hw.cost.actions import ADDR_BITS, FIFO_PORT_BITS
-from accelsim.hw.cost.components import Cost, Logic, logic_table
+from accelsim.hw.cost.components import Cost, Logic
 from accelsim.hw.cost.scaling import area_factor, energy_factor
 from accelsim.hw.cost.sram import Macro, sram_macro, supported_nodes
 from accelsim.hw.cost.synth import synth_cost
@@ -104,28 +104,30 @@ def softmax(p: Pricer, hw: Hardware) -> UnitCost:
 
 def topk(p: Pricer, hw: Hardware) -> UnitCost:
     """``topk.count`` engines. Where the synthesis table has this engine at these parameters, its
-    logic and flip-flops are the synthesized RTL's and its memories (``mem_bits``) are SRAM macros
-    ``parallelism`` scores wide; otherwise 2 x ``parallelism`` comparators with pipeline registers
-    and ``TOPK_BUFFERS`` macros of ``max_n`` items."""
+    logic and flip-flops are the synthesized RTL's and its memories SRAM macros of their own
+    shapes; otherwise 2 x ``parallelism`` comparators with pipeline registers and
+    ``TOPK_BUFFERS`` macros of ``max_n`` items."""
     t = hw.topk
     params = topk_params(hw)
     item = t.width + t.index_width
     synth = synth_cost(t.engine, params)
     if synth is not None:
-        reg40 = logic_table().components["register"].area_um2  # the calibration's flip-flop price
-        engine = Cost(0.0, (synth.area_um2 - synth.mem_bits * reg40) * p.logic.area,  # flip-flops included
-                      synth.leak_mw * 1e3 * p.logic.energy)
-        reg_bits = synth.ff_bits - synth.mem_bits
-        width = t.parallelism * t.width
-        buf, buf_cost = p.macros(t.count, max(synth.mem_bits / width, 1), width)
+        engine = Cost(0.0, synth.area_um2 * p.logic.area, synth.leak_mw * 1e3 * p.logic.energy)
+        reg_bits = synth.ff_bits
+        shapes = [(n * t.count, *map(int, shape.split("x"))) for shape, n in synth.memories.items()]
     else:
         reg_bits = 2 * t.parallelism * 2 * item
         engine = 2 * t.parallelism * p.logic("comparator", t.width) + p.logic("register", reg_bits)
-        buf, buf_cost = p.macros(TOPK_BUFFERS * t.count, max(params.max_n / t.parallelism, 1), item * t.parallelism)
+        shapes = [(TOPK_BUFFERS * t.count, max(params.max_n // t.parallelism, 1), item * t.parallelism)]
+    bufs = [p.macros(n, lines, width) for n, lines, width in shapes]
+    # an item visit reads and writes one item's share of a line (a whole line where a line is an item)
+    per_item = max((m.read_pj + m.write_pj) * min(item / width, 1.0)
+                   for (m, _), (_, _, width) in zip(bufs, shapes, strict=True))
     compare = p.logic("comparator", t.width) + p.logic("register", 2 * item)
-    per_visit = compare.pj + (buf.read_pj + buf.write_pj) / t.parallelism
-    unit = _logic(p, t.count * engine, t.count * reg_bits, {"compare": per_visit})
-    return _merge(unit, buf_cost)
+    unit = _logic(p, t.count * engine, t.count * reg_bits, {"compare": compare.pj + per_item})
+    for _, cost in bufs:
+        unit = _merge(unit, cost)
+    return unit
 
 
 def requant_fifo(p: Pricer, hw: Hardware) -> UnitCost:
