@@ -76,7 +76,7 @@ class Pricer:
         return m, UnitCost("sram", count * m.area_mm2, count * m.leak_mw * 1e-3, 0.0, cycle_ns=m.cycle_ns)
 
 
-def mul_array(p: Pricer, unit: MulArray, extra_reg_bits: float = 0.0) -> UnitCost:
+def mul_array(p: Pricer, unit: MulArray) -> UnitCost:
     """Multipliers, a reconfigurable adder tree and pipeline registers (SpAtten Sec. IV-B/E).
 
     The tree has ``multipliers - 1`` adders; its widths grow from 2b+1 to 2b+log2(64) bits, 2b+2 on
@@ -85,10 +85,17 @@ def mul_array(p: Pricer, unit: MulArray, extra_reg_bits: float = 0.0) -> UnitCos
     """
     b, m = unit.bits, unit.multipliers
     tree_bits = 2 * b + 2
-    reg_bits = m * 4 * b + (m - 1) * tree_bits + extra_reg_bits
+    reg_bits = m * 4 * b + (m - 1) * tree_bits
     parts = m * p.logic("multiplier", b, b) + (m - 1) * p.logic("adder", tree_bits) + p.logic("register", reg_bits)
     mac = p.logic("multiplier", b, b).pj + p.logic("adder", tree_bits).pj + p.logic("register", 4 * b + tree_bits).pj
     return _logic(p, parts, reg_bits, {"mac": mac})
+
+
+def query_fifo(p: Pricer, hw: Hardware) -> UnitCost:
+    """The queries waiting for QxK (``sram.query_kb``; SpAttenController.scala ``req_fifo``, 16
+    requests deep, each holding its D x 12-bit query): one macro, a query per line."""
+    width = hw.qk.multipliers // hw.softmax.parallelism * hw.qk.bits  # D elements (numSoftMaxUnit = M / D)
+    return p.macros(1, max(hw.sram.query_kb * 8192 / width, 1), width)[1]
 
 
 def softmax(p: Pricer, hw: Hardware) -> UnitCost:
@@ -194,7 +201,7 @@ def unit_costs(hw: Hardware) -> dict[str, UnitCost]:
     units = {
         "fetcher": fetcher_crossbars(p, hw),
         "sram_fifo": fetcher_fifos(p, hw),
-        "qk": mul_array(p, hw.qk, extra_reg_bits=hw.sram.query_kb * 8192),
+        "qk": _merge(mul_array(p, hw.qk), query_fifo(p, hw)),
         "softmax": softmax(p, hw),
         "pv": mul_array(p, hw.pv),
         "sram_key": kv_buffer(p, hw.sram.key_kb, hw.qk),
