@@ -11,7 +11,7 @@ from accelsim.config import Hardware, PolicyConfig
 from accelsim.config.workload import load_workload_spec
 from accelsim.errors import InputError
 from accelsim.hw.cost.actions import op_counts
-from accelsim.hw.cost.model import costs
+from accelsim.hw.cost.model import check_timing, costs
 from accelsim.hw.fpga import topk_fpga_cost
 from accelsim.policies import make_plan
 from accelsim.sim.behavioural import BREAKDOWN, BehaviouralParams, layer_breakdown
@@ -57,7 +57,7 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
     ``dram_trace = (path, format)`` also writes the DRAM reads the run issued, as a ``dramsim3``
     or ``ramulator2`` trace.
     """
-    _check_topk(hw, len(wp.topk))
+    _check(hw, len(wp.topk))
     engine = topk_engine(hw)
     jobs = job_cycles(wp, engine, hw.topk.jobs_in_flight)
     items = build_items(wp, hw, jobs)
@@ -83,7 +83,7 @@ def simulate_fast(hw: Hardware, model: FastModel, workload: str = "") -> SimResu
     """Phase 2 on the fast path (``accelsim.sim.fast``, bandwidth DRAM model only); ``model`` binds the
     WorkPlan."""
     wp = model.plan
-    _check_topk(hw, len(wp.topk))
+    _check(hw, len(wp.topk))
     engine = topk_engine(hw)
     t = model.run(hw, engine)
     counts = model.op_counts(engine if hw.topk.count else None)
@@ -98,7 +98,7 @@ def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tupl
     counts, DRAM bytes and energy from the model's 32-byte transactions) and the per-layer
     breakdown (``layer_breakdown``: dram, fill, drain, topk, cycles per bert.cpp layer).
     """
-    _check_topk(hw, len(wp.topk))
+    _check(hw, len(wp.topk))
     layers = layer_breakdown(profiles_from_plan(wp), BehaviouralParams.from_hardware(hw))
     by = {"key": float(layers["key_bytes"].sum()), "key_lsb": 0.0, "value": float(layers["value_bytes"].sum()),
           "side": 0.0}
@@ -108,7 +108,9 @@ def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tupl
     return result, layers
 
 
-def _check_topk(hw: Hardware, jobs: int) -> None:
+def _check(hw: Hardware, jobs: int) -> None:
+    """InputError when ``hw`` cannot run a plan with ``jobs`` top-k jobs, or its SRAMs miss its clock."""
+    check_timing(hw)
     if hw.topk.count == 0 and jobs:
         raise InputError(None, "hardware.topk.count",
                          f"hardware {hw.name!r} has no top-k engine but the plan has {jobs} "

@@ -84,7 +84,6 @@ def costs(hw: Hardware, counts: dict[str, float], dram_bytes: float, cycles: flo
     ``dram_bytes``; ``dram_energy_j`` replaces bytes x ``dram.pj_per_bit`` (the bank model's)."""
     fit = overheads() if fit is None else fit
     units = unit_costs(hw)
-    check_timing(hw)
     acts = actions(counts, dram_bytes, hw)
     seconds = cycles / (hw.clock_ghz * 1e9)
     if dram_energy_j is None:  # bandwidth model: access energy per bit, standby power x time
