@@ -77,7 +77,9 @@ def bar_points(points: pd.DataFrame) -> pd.DataFrame:
 
 
 def energy_breakdown(points: pd.DataFrame, swept: list[str]) -> go.Figure:
-    """Stacked bars of energy by component, coloured by group (DRAM, SRAM, compute, top-k)."""
+    """Stacked bars of energy by component, coloured by group (DRAM, SRAM, compute, top-k); the
+    hover gives each component's share and, where the table has it, its static (leakage, clock,
+    DRAM standby) part."""
     cols = [c for c in points.columns if c.startswith("energy_by_")]
     scale, unit = si(points["energy_j"], "J")
     x = labels(points, swept)
@@ -87,11 +89,13 @@ def energy_breakdown(points: pd.DataFrame, swept: list[str]) -> go.Figure:
         name = col[10:]
         group = energy_group(name)
         shade = shades[group] = shades.get(group, -1) + 1
-        share = points[col] / points["energy_j"]
+        static = points.get(f"energy_static_by_{name}", pd.Series(np.nan, index=points.index))
+        share = np.column_stack([points[col] / points["energy_j"], static / points[col]])
         fig.add_bar(x=x, y=points[col] * scale, name=f"{group}: {name}", legendgroup=group,
                     marker={"color": GROUP_COLORS[group], "opacity": 1.0 - 0.22 * shade,
                             "line": {"color": "white", "width": 0.5}},
-                    customdata=share, hovertemplate=f"{name}: %{{y:.4g}} {unit} (%{{customdata:.1%}})<extra></extra>")
+                    customdata=share, hovertemplate=f"{name}: %{{y:.4g}} {unit} (%{{customdata[0]:.1%}} of the "
+                    "total, %{customdata[1]:.0%} static)<extra></extra>")
     fig.update_layout(barmode="stack", template=TEMPLATE, yaxis_title=f"energy ({unit})",
                       legend={"title": "component"}, margin={"t": 30})
     return fig

@@ -34,7 +34,8 @@ def test_spatten_1_8_extends_spatten():
     assert hw.qk.multipliers + hw.pv.multipliers == 128
     assert hw.dram.peak_gbs == 64.0
     assert hw.fetcher.ports == 4 and hw.sram.key_kb == 196 / 8  # the authors' scale-down; SRAM scaled too
-    assert hw.clock_ghz == 1.0 and hw.topk == load_hardware("spatten").topk  # inherited
+    assert hw.topk.parallelism == 2  # the RTL's TopK at numSoftMaxUnit = 1 score per cycle, 2 comparators
+    assert hw.clock_ghz == 1.0 and hw.topk.index_width == load_hardware("spatten").topk.index_width  # inherited
 
 
 def test_dense_has_no_topk():

@@ -128,8 +128,8 @@ def topk(p: Pricer, hw: Hardware) -> UnitCost:
         shapes = [(TOPK_BUFFERS * t.count, max(params.max_n // t.parallelism, 1), item * t.parallelism)]
     bufs = [p.macros(n, lines, width) for n, lines, width in shapes]
     # an item visit reads and writes one item's share of a line (a whole line where a line is an item)
-    per_item = max((m.read_pj + m.write_pj) * min(item / width, 1.0)
-                   for (m, _), (_, _, width) in zip(bufs, shapes, strict=True))
+    per_item = max(((m.read_pj + m.write_pj) * min(item / width, 1.0)
+                    for (m, _), (_, _, width) in zip(bufs, shapes, strict=True)), default=0.0)
     compare = p.logic("comparator", t.width) + p.logic("register", 2 * item)
     unit = _logic(p, t.count * engine, t.count * reg_bits, {"compare": compare.pj + per_item})
     for _, cost in bufs:
