@@ -107,7 +107,7 @@ def bank_service(plan: WorkPlan, items: pd.DataFrame, hw: Hardware
                  ) -> tuple[dict[str, np.ndarray], DramStats]:
     """Core-cycle service time of each item's K, LSB and V fetch, and the DRAM totals."""
     spec = dram_spec(hw)
-    model = DramModel(spec, issue=hw.dram.issue)
+    model = DramModel(spec, issue=hw.dram.issue, outstanding=hw.dram.outstanding)
     addr, lengths, slots = fetch_addresses(plan, items, spec.organisation.access_bytes)
     out = {key: np.zeros(len(items)) for key, _, _ in FETCHES}
     if not len(addr):
