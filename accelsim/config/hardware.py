@@ -106,9 +106,12 @@ class Dram(Strict):
     standard: str = "HBM2"
     """Memory standard (SpAtten Sec. V: HBM2)."""
     channels: PositiveInt = 16
-    """Channels (SpAtten Sec. V: 16 x 128-bit channels)."""
+    """Channels (SpAtten Sec. V: 16 x 128-bit channels; RTL SpAtten.scala:29 ``numDRAMChannel``).
+    Bank model: the ``preset`` standard runs with this many channels (HBM: 128-bit channels of
+    two pseudo-channels), a power of two."""
     channel_gbs: PositiveFloat = 32.0
-    """GB/s per channel: 128 bit x 2 Gbps / 8 = 32 GB/s (JESD235, SpAtten Sec. V: 512 GB/s)."""
+    """GB/s per channel: 128 bit x 2 Gbps / 8 = 32 GB/s (JESD235, SpAtten Sec. V: 512 GB/s).
+    Bandwidth model only: the bank model's channels run at the standard's rate."""
     transaction_bytes: PositiveInt = 32
     """Bytes per transaction (SpAtten RTL: 32-byte AXI reads, MatrixFetcher.scala:54
     ``transactionLength = 32``, SpAtten.scala:249 ``Axi4Config(32, 256)``)."""

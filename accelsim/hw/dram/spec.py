@@ -242,6 +242,14 @@ class DramSpec(Strict):
         o = self.organisation
         return o.channels * o.access_bytes / (self.burst_cycles * self.timing.tCK_ns)
 
+    def with_channels(self, channels: int) -> DramSpec:
+        """This standard with ``channels`` channels, each of ``pseudo_channels`` pseudo-channels
+        (a power of two: the channel is decoded from address bits)."""
+        o = self.organisation
+        data = self.model_dump()
+        data["organisation"]["channels"] = channels * o.pseudo_channels
+        return validate(DramSpec, data, f"preset {self.name} with {channels} channels")
+
 
 # ---------------------------------------------------------------------------- registry
 

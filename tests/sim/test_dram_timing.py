@@ -1,5 +1,5 @@
-"""The per-channel limit on DRAM requests in flight (``dram.outstanding``, SpAtten RTL: 16 per
-channel) and 32-byte transactions, in both DRAM timing models."""
+"""DRAM timing as the SpAtten RTL drives it, in both DRAM models: at most ``dram.outstanding``
+requests in flight per channel (RTL: 16), 32-byte transactions, ``dram.channels`` channels."""
 
 import numpy as np
 import pytest
@@ -7,6 +7,8 @@ import pytest
 from accelsim import api
 from accelsim.config import DensePolicy, load_hardware
 from accelsim.config.hardware import Dram
+from accelsim.errors import InputError
+from accelsim.hw.dram import load_dram
 from accelsim.hw.units import dram_cycles
 from accelsim.sim.dram_bank import bank_service, dram_spec, fetch_addresses
 from accelsim.sim.items import build_items, job_cycles, topk_engine
@@ -59,3 +61,25 @@ def test_transactions_are_32_bytes_in_both_models(dense_decode):
     _, stats = bank_service(dense_decode, items, bank)
     assert stats.requests == len(addr) and stats.bytes == 32 * len(addr)
     assert stats.bytes == items[["k_bytes", "lsb_bytes", "v_bytes"]].to_numpy().sum()
+
+
+@pytest.mark.parametrize("model", ["bandwidth", "bank"])
+def test_channels_set_cycles_and_bound(dense_decode, model):
+    runs = {c: api.simulate(load_hardware("dense", {"dram": {"model": model, "channels": c}}),
+                            dense_decode)[0] for c in (2, 16)}
+    assert runs[2].cycles > 4 * runs[16].cycles
+    for c, r in runs.items():  # the bound is the peak of the channels that ran: 2 x 16 GB/s each
+        assert r.bandwidth_bound_cycles == pytest.approx(r.dram_bytes / (c * 32.0))
+        assert r.cycles >= r.bandwidth_bound_cycles
+
+
+def test_bank_channels_follow_the_standard(dense_decode):
+    # two DDR4-2400 channels at the standard's rate, not channel_gbs
+    hw = load_hardware("dense", {"dram": {"model": "bank", "preset": "ddr4-2400", "channels": 2}})
+    spec = dram_spec(hw)
+    assert spec.organisation.channels == 2
+    assert spec.peak_gbs == pytest.approx(2 * load_dram("ddr4-2400").peak_gbs)
+    r = api.simulate(hw, dense_decode)[0]
+    assert r.bandwidth_bound_cycles == pytest.approx(r.dram_bytes / spec.peak_gbs)  # at 1 GHz
+    with pytest.raises(InputError, match=r"'hardware\.dram\.channels': .* a power of two, not 6"):
+        api.simulate(load_hardware("dense", {"dram": {"model": "bank", "channels": 6}}), dense_decode)
