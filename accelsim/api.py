@@ -16,7 +16,7 @@ from accelsim.hw.fpga import topk_fpga_cost
 from accelsim.policies import make_plan
 from accelsim.sim.behavioural import BREAKDOWN, BehaviouralParams, layer_breakdown
 from accelsim.sim.bertcpp_profiles import profiles_from_plan
-from accelsim.sim.dram_bank import bank_service, export_trace
+from accelsim.sim.dram_bank import bank_service, export_trace, peak_bytes_per_cycle
 from accelsim.sim.engine import EventEngine, Timeline
 from accelsim.sim.fast import FastModel
 from accelsim.sim.items import build_items, job_cycles, topk_engine
@@ -130,7 +130,7 @@ def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, busy: dict
     return SimResult(
         hardware=hw.name, policy=str(wp.meta.get("policy", "")), workload=workload,
         cycles=cycles, seconds=seconds, ops=ops, gops=ops / seconds / 1e9 if seconds else 0.0,
-        dram_bytes=dram, dram_bytes_by=by, bandwidth_bound_cycles=dram / hw.bytes_per_cycle,
+        dram_bytes=dram, dram_bytes_by=by, bandwidth_bound_cycles=dram / peak_bytes_per_cycle(hw),
         energy_j=energy, energy_dynamic_j=energy - static, energy_static_j=static, energy_by=ebys,
         energy_static_by=c.static_by, power_w=energy / seconds if seconds else 0.0,
         area_mm2=sum(c.area_by.values()), area_by=c.area_by, actions_by=c.actions_by, requests=len(wp),

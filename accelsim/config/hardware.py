@@ -95,7 +95,8 @@ class Dram(Strict):
     """Off-chip memory (bandwidth model; the bank-aware model is selected by ``model``)."""
 
     model: Literal["bandwidth", "bank"] = "bandwidth"
-    """Timing model: ``bandwidth`` streams 32-byte transactions at the channels' peak rate;
+    """Timing model: ``bandwidth`` streams 32-byte transactions at the channels' rate (peak, or
+    less under the ``outstanding`` limit);
     ``bank`` runs the bank-aware model (``accelsim.hw.dram``) on the ``preset`` standard."""
     preset: str = "hbm2-spatten"
     """DRAM preset name, YAML or DRAMsim3 .ini (SpAtten Sec. V: HBM2, 16 channels x 2
@@ -106,20 +107,39 @@ class Dram(Strict):
     standard: str = "HBM2"
     """Memory standard (SpAtten Sec. V: HBM2)."""
     channels: PositiveInt = 16
-    """Channels (SpAtten Sec. V: 16 x 128-bit channels)."""
+    """Channels (SpAtten Sec. V: 16 x 128-bit channels; RTL SpAtten.scala:29 ``numDRAMChannel``).
+    Bank model: the ``preset`` standard runs with this many channels (HBM: 128-bit channels of
+    two pseudo-channels), a power of two."""
     channel_gbs: PositiveFloat = 32.0
-    """GB/s per channel: 128 bit x 2 Gbps / 8 = 32 GB/s (JESD235, SpAtten Sec. V: 512 GB/s)."""
+    """GB/s per channel: 128 bit x 2 Gbps / 8 = 32 GB/s (JESD235, SpAtten Sec. V: 512 GB/s).
+    Bandwidth model only: the bank model's channels run at the standard's rate."""
     transaction_bytes: PositiveInt = 32
-    """Bytes per transaction (SpAtten RTL: 32-byte AXI reads)."""
+    """Bytes per transaction (SpAtten RTL: 32-byte AXI reads, MatrixFetcher.scala:54
+    ``transactionLength = 32``, SpAtten.scala:249 ``Axi4Config(32, 256)``)."""
     latency_ns: float = Field(40.0, ge=0)
     """Idle read latency, ACT+RD to first data: tRCD 14 + tCL 14 ns + controller/PHY ~12 ns
     (DRAMsim3 HBM2_8Gb_x128.ini timings; controller share is an assumption)."""
+    outstanding: PositiveInt = 16
+    """Most transactions in flight per channel, issued and not yet returned (SpAtten RTL
+    dpi/DRAMSimDPIDriverRamulator2.cpp:14, ``MAX_PENDING_REQS = 16``, one driver per channel,
+    SpAtten.scala:241). Bandwidth model, by Little's law: a channel sustains at most
+    outstanding x transaction_bytes / latency_ns (16 x 32 B / 40 ns = 12.8 GB/s) and runs at
+    the lower of that and ``channel_gbs``; bank model: a channel's controller admits no request
+    while this many are in flight."""
     pj_per_bit: PositiveFloat = 3.97
     """Access energy (O'Connor et al., MICRO 2017, 'Fine-Grained DRAM', HBM2 baseline)."""
 
     @property
     def peak_gbs(self) -> float:
         return self.channels * self.channel_gbs
+
+    @property
+    def sustained_gbs(self) -> float:
+        """The channels' rate under the outstanding-request limit (Little's law, see
+        ``outstanding``); the peak when ``latency_ns`` is 0."""
+        if self.latency_ns == 0:
+            return self.peak_gbs
+        return self.channels * min(self.channel_gbs, self.outstanding * self.transaction_bytes / self.latency_ns)
 
 
 class Hardware(Strict):

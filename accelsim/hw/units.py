@@ -46,12 +46,14 @@ def array_cycles(rows: np.ndarray, d: np.ndarray, unit: MulArray) -> np.ndarray:
 def dram_cycles(nbytes: np.ndarray, dram: Dram, clock_ghz: float, fetcher_ports: int) -> np.ndarray:
     """Cycles the channels are busy streaming ``nbytes`` (rounded up to whole transactions).
 
-    Transactions interleave over channels (SpAtten RTL: 32-byte blocks by address bits), so a
-    stream sees the aggregate peak; the fetcher's data FIFOs cap it at ports x 16 B per cycle.
+    Transactions interleave over channels (SpAtten RTL: 32-byte blocks by address bits,
+    SpAtten.scala:138-141), so a stream sees the aggregate rate of the channels: each channel's
+    peak, or less where its outstanding-request limit binds (Little's law,
+    :attr:`Dram.sustained_gbs`); the fetcher's data FIFOs cap it at ports x 16 B per cycle.
     """
     txn = dram.transaction_bytes
     moved = np.ceil(np.asarray(nbytes, dtype=np.float64) / txn) * txn
-    rate = min(dram.peak_gbs / clock_ghz, fetcher_ports * FIFO_PORT_BYTES)
+    rate = min(dram.sustained_gbs / clock_ghz, fetcher_ports * FIFO_PORT_BYTES)
     return moved / rate
 
 

@@ -97,17 +97,32 @@ def _seeded_choice(ids: np.ndarray, count: np.ndarray, context: np.ndarray, chun
 
 
 def dram_spec(hw: Hardware) -> DramSpec:
+    """The standard the bank model runs: ``dram.preset`` with ``dram.channels`` channels (HBM:
+    channels of ``pseudo_channels`` pseudo-channels each), so a channel sweep moves both models."""
     try:
-        return load_dram(hw.dram.preset)
+        spec = load_dram(hw.dram.preset)
     except (KeyError, ValueError) as err:
         raise InputError(None, "hardware.dram.preset", str(err)) from None
+    n = hw.dram.channels
+    if n & (n - 1):
+        raise InputError(None, "hardware.dram.channels",
+                         f"the bank model decodes the channel from address bits: a power of two, not {n}")
+    return spec.with_channels(n)
+
+
+def peak_bytes_per_cycle(hw: Hardware) -> float:
+    """DRAM peak bytes per core cycle in the model ``hw`` runs: the bank model's standard (with
+    ``dram.channels`` channels), else ``channels x channel_gbs``."""
+    if hw.dram.model == "bank":
+        return dram_spec(hw).peak_gbs / hw.clock_ghz
+    return hw.bytes_per_cycle
 
 
 def bank_service(plan: WorkPlan, items: pd.DataFrame, hw: Hardware
                  ) -> tuple[dict[str, np.ndarray], DramStats]:
     """Core-cycle service time of each item's K, LSB and V fetch, and the DRAM totals."""
     spec = dram_spec(hw)
-    model = DramModel(spec, issue=hw.dram.issue)
+    model = DramModel(spec, issue=hw.dram.issue, outstanding=hw.dram.outstanding)
     addr, lengths, slots = fetch_addresses(plan, items, spec.organisation.access_bytes)
     out = {key: np.zeros(len(items)) for key, _, _ in FETCHES}
     if not len(addr):

@@ -219,10 +219,13 @@ def breakdown(runs: Runs) -> list[Row]:
 
     note_slow = (f"with P = 1 the value engine takes one score per cycle and is busy "
                  f"{slow.busy_by['topk_value'] / 1e6:.2f} M cycles, longer than the whole dense run ({bound(dense)})")
-    note_pruning = (f"accelsim's time follows DRAM bytes here: the dense run takes {bound(dense)}, the pruned "
-                    f"one {bound(pruned)}, so the trace's {mb['dense'] / mb['pruned']:.2f}x byte cut "
-                    f"({mb['dense']:,.0f} -> "
-                    f"{mb['pruned']:,.0f} MB) becomes the speedup")
+    hw = load_hardware("spatten").dram
+    sustained = min(hw.channel_gbs, hw.outstanding * hw.transaction_bytes / hw.latency_ns)
+    note_pruning = (f"accelsim's time follows DRAM bytes here: the DRAM sustains {hw.outstanding} requests in flight "
+                    f"x {hw.transaction_bytes} B / {hw.latency_ns:g} ns = {sustained:.1f} of {hw.channel_gbs:g} GB/s "
+                    f"per channel (RTL MAX_PENDING_REQS, Little's law); the dense run takes {bound(dense)}, the "
+                    f"pruned one {bound(pruned)}, so the trace's {mb['dense'] / mb['pruned']:.2f}x byte cut "
+                    f"({mb['dense']:,.0f} -> {mb['pruned']:,.0f} MB) becomes the speedup")
     note_pq = (f"progressive quantization cuts bytes {mb['pruned'] / mb['full']:.1f}x ({mb['pruned']:,.0f} -> "
                f"{mb['full']:,.0f} MB), but the quantized run is then held by the value top-k engine (busy "
                f"{full.busy_by['topk_value'] / 1e6:.2f} M of {full.cycles / 1e6:.2f} M cycles), not DRAM "

@@ -25,3 +25,9 @@ def test_unknown_model_is_an_input_error():
     with pytest.raises(InputError, match=r"^hw\.yaml: field 'dram\.model': Input should be "
                                          r"'bandwidth' or 'bank'"):
         validate(Hardware, {"dram": {"model": "ramulator"}}, "hw.yaml")
+
+
+def test_outstanding_limit_defaults_to_the_rtl_and_must_be_positive():
+    assert Hardware().dram.outstanding == 16  # dpi/DRAMSimDPIDriverRamulator2.cpp: MAX_PENDING_REQS
+    with pytest.raises(InputError, match=r"field 'dram\.outstanding': Input should be greater than 0"):
+        validate(Hardware, {"dram": {"outstanding": 0}}, "hw.yaml")

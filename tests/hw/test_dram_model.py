@@ -92,6 +92,42 @@ class TestTiming:
         assert r.issue[0] >= t.tREFI + t.tRFC
 
 
+class TestOutstandingLimit:
+    """At most ``outstanding`` requests per channel (a pseudo-channel pair for HBM2) in flight."""
+
+    def test_one_in_flight_waits_for_each_return(self):
+        n = 8  # row hits on one pseudo-channel: each enters when the previous one's data is back
+        r = DramModel(HBM, outstanding=1).simulate(np.arange(n) * 32, np.zeros(n, np.int64))
+        assert (r.issue[1:] > r.completion[:-1]).all()
+        assert (np.diff(r.completion) == 2 + HBM.timing.CL + HBM.burst_cycles).all()
+
+    def test_pseudo_channel_pair_shares_the_limit(self):
+        assert HBM.organisation.pseudo_channels == 2
+        pair = np.array([row_addr(HBM, ch=0), row_addr(HBM, ch=1)])  # one 128-bit channel
+        apart = np.array([row_addr(HBM, ch=0), row_addr(HBM, ch=2)])  # two channels
+        shared = DramModel(HBM, outstanding=1).simulate(pair, np.zeros(2, np.int64))
+        free = DramModel(HBM, outstanding=1).simulate(apart, np.zeros(2, np.int64))
+        assert shared.issue[1] > shared.completion[0]
+        assert free.issue[1] == free.issue[0]
+
+    @pytest.mark.parametrize("issue", ["per-channel", "in-order"])
+    def test_fewer_in_flight_is_slower(self, issue):
+        addr = np.arange(1 << 14) * 32
+        cycles = [replay(HBM, addr, issue=issue, outstanding=k).cycles for k in (1, 2, 4, 16)]
+        assert cycles == sorted(cycles, reverse=True) and len(set(cycles)) == 4
+        assert replay(HBM, addr, issue=issue, outstanding=1 << 10) == replay(HBM, addr, issue=issue)
+
+    def test_limit_carries_across_calls(self):
+        m = DramModel(HBM, outstanding=1)
+        first = m.simulate(np.array([0]), np.array([0]))
+        second = m.simulate(np.array([32]), np.array([0]))
+        assert second.issue[0] > first.completion[0]
+
+    def test_bad_limit(self):
+        with pytest.raises(ValueError, match="outstanding must be a positive integer or None"):
+            DramModel(HBM, outstanding=0)
+
+
 class TestBandwidthModelDiffers:
     """The bandwidth model (bytes / peak) is right for streams, far off for scattered rows."""
 

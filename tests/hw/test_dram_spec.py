@@ -121,3 +121,13 @@ class TestErrors:
         with pytest.raises(Exception, match="frozen"):
             spec.name = "x"
         assert isinstance(spec, DramSpec)
+
+
+def test_with_channels_counts_hbm_channels_of_two_pseudo_channels():
+    spec = load_dram("hbm2-spatten")
+    two = spec.with_channels(2)
+    assert (two.organisation.channels, two.organisation.pseudo_channels) == (4, 2)
+    assert two.peak_gbs == pytest.approx(spec.peak_gbs / 8)
+    assert two.field_bits["ch"][1] == 2
+    assert spec.with_channels(16).organisation == spec.organisation
+    assert load_dram("ddr4-2400").with_channels(4).organisation.channels == 4

@@ -17,7 +17,11 @@ Each channel is a controller of the kind DRAMsim3 builds (``src/controller.cc``,
   ``max(burst, tCCD_L)`` in a bank group, ``max(burst, tCCD_S)`` across groups, ``burst + tRTRS``
   across ranks;
 - refresh (DRAMsim3's rank-level staggered policy): every ``tREFI / ranks`` cycles the next rank
-  owes a REFRESH; its queues stop, its open banks are precharged, and REFRESH blocks it tRFC.
+  owes a REFRESH; its queues stop, its open banks are precharged, and REFRESH blocks it tRFC;
+- an outstanding-request limit (optional): a channel of ``pseudo_channels`` controllers admits no
+  request into a transaction queue while ``limit`` of its requests are in flight (entered and
+  their data not yet returned, CL + burst after the column command), as the SpAtten RTL's DRAM
+  driver refuses requests (dpi/DRAMSimDPIDriverRamulator2.cpp:14,45).
 
 Cycles in which nothing can happen are skipped: an idle channel's next cycle is the earliest
 time any queued command becomes ready, a refresh falls due or a request arrives. The cost is a
@@ -48,9 +52,10 @@ R_FAW_I, R_OPEN, R_SINCE, R_ACTIVE = 4, 5, 6, 7
 N_RANK = 8
 # per-channel registers (ctl[c, slot]): last bank queue served, transaction-queue length,
 # refreshes owed, rank owing the first of them, cycle the next one falls due, bank queues that
-# have room and a transaction waiting for them (0: no transaction can move)
-C_QIDX, C_RQ_N, C_REF_N, C_REF_RANK, C_REF_NEXT, C_MOVABLE = range(6)
-N_CTL = 6
+# have room and a transaction waiting for them (0: no transaction can move), first and count of
+# the issued requests whose data is on its way (the ring ret[c, :] holds their return cycles)
+C_QIDX, C_RQ_N, C_REF_N, C_REF_RANK, C_REF_NEXT, C_MOVABLE, C_RET_HEAD, C_RET_N = range(8)
+N_CTL = 8
 # per bank queue (qs[c, q, slot]): occupancy, queued requests that hit the open row, requests
 # waiting for it in the transaction queue. Beside it
 # qr[c, q]: a lower bound on the cycle the queue's next command can issue, BIG when it is empty
@@ -64,12 +69,13 @@ N_ACT, N_PRE, N_REF, N_DONE = range(4)
 K_NONE, K_ACT, K_PRE, K_COL = -1, 0, 1, 2
 # parameters (p[slot]), see pack_params
 (P_TQ, P_CQ, P_NQ, P_BANKS, P_BGS, P_RANKS, P_DUAL, P_RC, P_RCD, P_RAS, P_RP, P_RTP, P_CCD_L,
- P_CCD_S, P_CCD_O, P_RRD_L, P_RRD_S, P_FAW, P_RFC, P_REF_INT) = range(20)
-N_PARAMS = 20
+ P_CCD_S, P_CCD_O, P_RRD_L, P_RRD_S, P_FAW, P_RFC, P_REF_INT, P_LIMIT, P_GROUP, P_RET) = range(23)
+N_PARAMS = 23
 
 
-def pack_params(spec: DramSpec) -> np.ndarray:
-    """The controller's parameter vector of a :class:`~accelsim.hw.dram.spec.DramSpec`.
+def pack_params(spec: DramSpec, limit: int = 0) -> np.ndarray:
+    """The controller's parameter vector of a :class:`~accelsim.hw.dram.spec.DramSpec` and an
+    outstanding-request limit per channel (0: none).
 
     As DRAMsim3 (``src/timing.cc``) does, a standard without bank groups uses the ``_S`` gaps
     inside its single group.
@@ -88,6 +94,7 @@ def pack_params(spec: DramSpec) -> np.ndarray:
     p[P_RRD_L] = t.tRRD_S if one_group else t.tRRD_L
     p[P_RRD_S], p[P_FAW], p[P_RFC] = t.tRRD_S, t.tFAW, t.tRFC
     p[P_REF_INT] = max(1, t.tREFI // o.ranks)
+    p[P_LIMIT], p[P_GROUP], p[P_RET] = limit, o.pseudo_channels, t.CL + burst
     return p
 
 
@@ -346,9 +353,38 @@ def _tick(c, clk, p, qmap, q, row, rq, cq, qs, qr, bank, grp, rank, ctl, issue, 
     return max(nxt, clk + 1)
 
 
+@njit(cache=True, _nrt=False, inline="always")
+def _full(c, p, flight):
+    """Channel ``c``'s group has its limit of requests in flight."""
+    return p[P_LIMIT] > 0 and flight[c // p[P_GROUP]] >= p[P_LIMIT]
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _freed(c, p, ret, ctl):
+    """Earliest cycle a request of channel ``c``'s group returns its data (BIG: none issued)."""
+    g0 = c // p[P_GROUP] * p[P_GROUP]
+    t = BIG
+    for k in range(g0, g0 + p[P_GROUP]):
+        if ctl[k, C_RET_N] > 0:
+            t = min(t, ret[k, ctl[k, C_RET_HEAD]])
+    return t
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _retire(clk, p, ret, ctl, flight):
+    """Free the limit's slots of every request whose data has returned by ``clk``."""
+    cap = ret.shape[1]
+    for c in range(ctl.shape[0]):
+        while ctl[c, C_RET_N] > 0 and ret[c, ctl[c, C_RET_HEAD]] <= clk:
+            h = ctl[c, C_RET_HEAD] + 1
+            ctl[c, C_RET_HEAD] = h if h < cap else 0
+            ctl[c, C_RET_N] -= 1
+            flight[c // p[P_GROUP]] -= 1
+
+
 @njit(cache=True, _nrt=False)
 def run(in_order, clk0, entry_last, p, qmap, ch, q, row, arrival, fifo, fstart, fptr, next_evt,
-        issue, outcome, rq, cq, qs, qr, bank, grp, rank, ctl, cnt):
+        issue, outcome, rq, cq, qs, qr, bank, grp, rank, ctl, cnt, ret, flight):
     """Serve every request (arrays in trace order) from cycle ``clk0`` on.
 
     ``in_order``: at most one request enters per cycle, in trace order, no earlier than
@@ -357,7 +393,9 @@ def run(in_order, clk0, entry_last, p, qmap, ch, q, row, arrival, fifo, fstart, 
     arrive and its queue has room; ``fptr`` (start: ``fstart[:-1]``) marks the next one.
     ``next_evt`` (start: ``clk0``) holds each channel's next busy cycle. Fills ``issue``
     (column command cycle) and ``outcome`` (0 hit, 1 miss, 2 conflict); returns (first cycle
-    not simulated, last entry cycle).
+    not simulated, last entry cycle). With ``p[P_LIMIT]`` set, ``flight`` counts each channel
+    group's requests in flight and ``ret`` (a ring per channel, ``p[P_LIMIT]`` long) the cycles
+    its issued ones return; a request enters only while its group is below the limit.
 
     Nothing here allocates, so the kernel runs without numba's reference counting
     (``_nrt=False``) and the helpers are inlined: otherwise every helper call pays two atomic
@@ -369,6 +407,9 @@ def run(in_order, clk0, entry_last, p, qmap, ch, q, row, arrival, fifo, fstart, 
     ptr = 0
     cpu_next = max(clk0, entry_last + 1) if in_order and n > 0 else BIG
     target = cnt[N_DONE] + n
+    limited = p[P_LIMIT] > 0
+    group = p[P_GROUP]
+    cap = ret.shape[1]
     clk = clk0
     while cnt[N_DONE] < target:
         clk = cpu_next
@@ -376,38 +417,71 @@ def run(in_order, clk0, entry_last, p, qmap, ch, q, row, arrival, fifo, fstart, 
             clk = min(clk, next_evt[c])
         if clk >= BIG:
             break
-        for c in range(nch):
-            if next_evt[c] > clk:
+        if limited:
+            _retire(clk, p, ret, ctl, flight)
+        for g0 in range(0, nch, group):  # channel groups (one channel each without pseudo-channels)
+            due = False
+            for c in range(g0, g0 + group):
+                if next_evt[c] > clk:
+                    continue
+                due = True
+                done = cnt[N_DONE]
+                next_evt[c] = _tick(c, clk, p, qmap, q, row, rq, cq, qs, qr, bank, grp, rank, ctl,
+                                    issue, outcome, cnt)
+                if limited and cnt[N_DONE] > done:  # a column command: its data returns later
+                    back = clk + p[P_RET]
+                    i = ctl[c, C_RET_HEAD] + ctl[c, C_RET_N]
+                    ret[c, i - cap if i >= cap else i] = back
+                    ctl[c, C_RET_N] += 1
+                    for k in range(g0, g0 + group):  # wake a channel waiting on the limit
+                        if k != c:
+                            next_evt[k] = min(next_evt[k], back)
+            if in_order or not due:
                 continue
-            nxt = _tick(c, clk, p, qmap, q, row, rq, cq, qs, qr, bank, grp, rank, ctl, issue,
-                        outcome, cnt)
-            if not in_order:
-                end = fstart[c + 1]
-                while (fptr[c] < end and ctl[c, C_RQ_N] < tq
-                       and arrival[fifo[fptr[c]]] <= clk):
-                    req = fifo[fptr[c]]
-                    rq[c, ctl[c, C_RQ_N]] = req
-                    ctl[c, C_RQ_N] += 1
-                    _queue_resize(c, q[req], 0, 1, p, qs, ctl)
-                    fptr[c] += 1
+            # requests enter the group's transaction queues in arrival, then trace, order
+            while not _full(g0, p, flight):
+                c, at, first = -1, clk + 1, n
+                for k in range(g0, g0 + group):
+                    if fptr[k] < fstart[k + 1] and ctl[k, C_RQ_N] < tq:
+                        req = fifo[fptr[k]]
+                        if arrival[req] < at or (arrival[req] == at and req < first):
+                            c, at, first = k, arrival[req], req
+                if c < 0:
+                    break
+                req = fifo[fptr[c]]
+                rq[c, ctl[c, C_RQ_N]] = req
+                ctl[c, C_RQ_N] += 1
+                flight[c // group] += 1
+                _queue_resize(c, q[req], 0, 1, p, qs, ctl)
+                fptr[c] += 1
+            for c in range(g0, g0 + group):
                 if ctl[c, C_MOVABLE]:  # a transaction can move on next cycle
-                    nxt = clk + 1
-                if fptr[c] < end and ctl[c, C_RQ_N] < tq:
-                    nxt = min(nxt, max(clk + 1, arrival[fifo[fptr[c]]]))
-            next_evt[c] = nxt
+                    next_evt[c] = min(next_evt[c], clk + 1)
+                if fptr[c] < fstart[c + 1] and ctl[c, C_RQ_N] < tq:
+                    t = arrival[fifo[fptr[c]]]
+                    if _full(c, p, flight):
+                        t = max(t, _freed(c, p, ret, ctl))
+                    next_evt[c] = min(next_evt[c], max(clk + 1, t))
         if in_order and clk >= cpu_next:
             c = ch[ptr]
             if arrival[ptr] > clk:
                 cpu_next = arrival[ptr]
-            elif ctl[c, C_RQ_N] < tq:
+            elif ctl[c, C_RQ_N] < tq and not _full(c, p, flight):
                 rq[c, ctl[c, C_RQ_N]] = ptr
                 ctl[c, C_RQ_N] += 1
+                flight[c // group] += 1
                 _queue_resize(c, q[ptr], 0, 1, p, qs, ctl)
                 if ctl[c, C_MOVABLE]:  # a transaction can move on next cycle
                     next_evt[c] = clk + 1
                 entry_last = clk
                 ptr += 1
                 cpu_next = max(clk + 1, arrival[ptr]) if ptr < n else BIG
+            elif ctl[c, C_RQ_N] < tq:  # the limit: wait for a return or the group's next command
+                t = _freed(c, p, ret, ctl)
+                g0 = c // group * group
+                for k in range(g0, g0 + group):
+                    t = min(t, next_evt[k])
+                cpu_next = max(clk + 1, t)
             else:
                 cpu_next = next_evt[c]
     return clk + 1, entry_last

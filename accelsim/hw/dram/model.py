@@ -4,10 +4,11 @@ Each request is one column access (READ or WRITE of ``access_bytes``) at a byte 
 model decodes the addresses (channel, rank, bank group, bank, row) with numpy and hands them to
 :mod:`accelsim.hw.dram.controller`, a numba-compiled cycle-by-cycle controller per channel in the
 manner of DRAMsim3: transaction queue, per-bank command queues, FR-FCFS with a row-hit cap,
-per-bank timers for the JEDEC constraints, refresh, dual command bus for HBM, and two ways of
-feeding it: ``in-order`` (at most one request per cycle in trace order, a full channel stalls the
-trace, as ``dramsim3main -t`` does) and ``per-channel`` (each channel takes its own requests as
-they arrive). The loop over requests and cycles runs compiled; Python only sets it up.
+per-bank timers for the JEDEC constraints, refresh, dual command bus for HBM, an optional limit
+on the requests in flight per channel, and two ways of feeding it: ``in-order`` (at most one
+request per cycle in trace order, a full channel stalls the trace, as ``dramsim3main -t`` does)
+and ``per-channel`` (each channel takes its own requests as they arrive). The loop over requests
+and cycles runs compiled; Python only sets it up.
 
 Energy follows DRAMsim3/DRAMPower: per ACT ``VDD (IDD0-IDD3N) tRAS``, per PRE ``VDD (IDD0-IDD2N)
 tRP``, per READ ``VDD (IDD4R-IDD3N) burst``, per REFRESH ``VDD (IDD5AB-IDD3N) tRFC``, background
@@ -69,8 +70,10 @@ class DramState:
     bank: np.ndarray  # [channel, bank, B_*]: timers, open row, hits since ACT
     grp: np.ndarray  # [channel, rank x bank group, G_*]: timers
     rank: np.ndarray  # [channel, rank, R_*]: last four ACTs, open banks, active cycles
-    ctl: np.ndarray  # [channel, C_*]: round robin, queue length, refresh schedule
+    ctl: np.ndarray  # [channel, C_*]: round robin, queue length, refresh schedule, returns
     cnt: np.ndarray  # [N_*]: ACTs, PREs, REFRESHes, column commands so far
+    ret: np.ndarray  # [channel, slot]: return cycles of issued requests (a ring; limit only)
+    flight: np.ndarray  # [channel // pseudo_channels]: requests in flight (limit only)
     clk: int = 0  # first cycle not simulated yet
     entry_last: int = _NEG  # in-order issue: cycle the last request entered
     end: int = 0  # last data returned (memory cycles)
@@ -81,7 +84,7 @@ class DramState:
     row_conflicts: int = 0
 
     @classmethod
-    def new(cls, spec: DramSpec) -> DramState:
+    def new(cls, spec: DramSpec, limit: int = 0) -> DramState:
         o, c = spec.organisation, spec.controller
         nq = o.ranks * o.banks
         bank = np.zeros((o.channels, nq, kernel.N_BANK), dtype=np.int64)
@@ -100,6 +103,8 @@ class DramState:
             rank=rank,
             ctl=ctl,
             cnt=np.zeros(4, dtype=np.int64),
+            ret=np.zeros((o.channels, max(limit, 1)), dtype=np.int64),
+            flight=np.zeros(o.channels // o.pseudo_channels, dtype=np.int64),
         )
 
 
@@ -168,23 +173,30 @@ class DramModel:
         A standard table, preset name, YAML or DRAMsim3 ``.ini`` path (see :func:`load_dram`).
     issue : {"in-order", "per-channel"}
         Default issue mode of :meth:`simulate`.
+    outstanding : int, optional
+        Most requests in flight per channel (its ``pseudo_channels`` controllers together), from
+        entering the transaction queue until their data returns; None: no limit.
     """
 
-    def __init__(self, spec: DramSpec | str, *, issue: IssueMode = "per-channel") -> None:
+    def __init__(self, spec: DramSpec | str, *, issue: IssueMode = "per-channel",
+                 outstanding: int | None = None) -> None:
         if issue not in ISSUE_MODES:
             raise ValueError(f"issue must be one of {ISSUE_MODES}, not {issue!r}")
+        if outstanding is not None and outstanding < 1:
+            raise ValueError(f"outstanding must be a positive integer or None, not {outstanding!r}")
         self.spec = load_dram(spec)
         self.issue: IssueMode = issue
-        self._params = kernel.pack_params(self.spec)
+        self.outstanding = outstanding
+        self._params = kernel.pack_params(self.spec, outstanding or 0)
         self._qmap = kernel.queue_map(self.spec)
-        self.state = DramState.new(self.spec)
+        self.state = DramState.new(self.spec, outstanding or 0)
 
     def __repr__(self) -> str:
-        return f"DramModel({self.spec.name!r}, issue={self.issue!r})"
+        return f"DramModel({self.spec.name!r}, issue={self.issue!r}, outstanding={self.outstanding!r})"
 
     def reset(self) -> None:
         """Close every row and clear timers, queues and counters."""
-        self.state = DramState.new(self.spec)
+        self.state = DramState.new(self.spec, self.outstanding or 0)
 
     def simulate(
         self,
@@ -245,7 +257,8 @@ class DramModel:
         st.clk, st.entry_last = kernel.run(
             mode == "in-order", st.clk, st.entry_last, self._params, self._qmap, d.channel, q,
             d.row, arr, fifo, fstart, fstart[:-1].copy(), np.full(o.channels, st.clk), issue_cyc,
-            outcome, st.rq, st.cq, st.qs, st.qr, st.bank, st.grp, st.rank, st.ctl, st.cnt)
+            outcome, st.rq, st.cq, st.qs, st.qr, st.bank, st.grp, st.rank, st.ctl, st.cnt, st.ret,
+            st.flight)
         if st.cnt[kernel.N_DONE] - done0 != n:  # a controller bug, not a user error
             raise RuntimeError("DRAM controller stopped with requests outstanding")
         t = spec.timing
@@ -296,9 +309,10 @@ def replay(
     *,
     is_write: np.ndarray | None = None,
     issue: IssueMode = "in-order",
+    outstanding: int | None = None,
 ) -> DramStats:
     """Run one trace through a fresh :class:`DramModel` and return its totals."""
-    model = DramModel(spec, issue=issue)
+    model = DramModel(spec, issue=issue, outstanding=outstanding)
     model.simulate(addr, np.zeros(len(addr), dtype=np.int64) if arrival is None else arrival,
                    is_write=is_write)
     return model.stats()

@@ -31,6 +31,10 @@ class Organisation(Strict):
 
     channels: PositiveInt
     """Independent channels (pseudo-channels for HBM in pseudo-channel mode)."""
+    pseudo_channels: PositiveInt = 1
+    """Pseudo-channels per channel (HBM pseudo-channel mode: 2): ``channels`` counts
+    pseudo-channels, and ``pseudo_channels`` neighbours (by the channel address field) form one
+    channel, which shares an outstanding-request limit and is what ``dram.channels`` counts."""
     ranks: PositiveInt = 1
     """Ranks per channel."""
     bankgroups: PositiveInt
@@ -61,6 +65,9 @@ class Organisation(Strict):
         if self.bus_width % self.device_width:
             bad.append(f"bus_width {self.bus_width} is not a multiple of device_width "
                        f"{self.device_width}")
+        if self.channels % self.pseudo_channels:
+            bad.append(f"channels ({self.channels}) must be a multiple of pseudo_channels "
+                       f"({self.pseudo_channels})")
         if self.columns < self.burst_length:
             bad.append(f"columns ({self.columns}) must be at least burst_length "
                        f"({self.burst_length})")
@@ -234,6 +241,14 @@ class DramSpec(Strict):
     def peak_gbs(self) -> float:
         o = self.organisation
         return o.channels * o.access_bytes / (self.burst_cycles * self.timing.tCK_ns)
+
+    def with_channels(self, channels: int) -> DramSpec:
+        """This standard with ``channels`` channels, each of ``pseudo_channels`` pseudo-channels
+        (a power of two: the channel is decoded from address bits)."""
+        o = self.organisation
+        data = self.model_dump()
+        data["organisation"]["channels"] = channels * o.pseudo_channels
+        return validate(DramSpec, data, f"preset {self.name} with {channels} channels")
 
 
 # ---------------------------------------------------------------------------- registry
