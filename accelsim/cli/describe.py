@@ -33,6 +33,8 @@ def _from_parquet(source: Path) -> dict:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    if not source.exists():
+        raise InputError(source, None, "no such file or directory")
     parts = sorted((source / "results").glob("part-*.parquet")) if source.is_dir() else [source]
     if not parts:
         raise InputError(source, None, "no results here (expected results/part-*.parquet)")

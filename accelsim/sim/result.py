@@ -54,7 +54,7 @@ class SimResult(BaseModel):
     energy_dynamic_j: float
     """Energy of actions: arithmetic, SRAM and FIFO accesses, crossbar transfers, DRAM accesses."""
     energy_static_j: float
-    """Leakage and clock power of every on-chip unit x run time."""
+    """Leakage and clock power of every on-chip unit, and DRAM standby (bandwidth model), x run time."""
     energy_by: dict[str, float]
     """Energy per unit, dynamic and static."""
     energy_static_by: dict[str, float]
