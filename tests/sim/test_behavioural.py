@@ -111,7 +111,7 @@ class TestModel:
 
     def test_from_hardware(self):
         assert BehaviouralParams.from_hardware(load_hardware("spatten")) == BehaviouralParams(16, 512, 16)
-        assert BehaviouralParams.from_hardware(load_hardware("spatten-1-8")) == BehaviouralParams(2, 64, 16)
+        assert BehaviouralParams.from_hardware(load_hardware("spatten-1-8")) == BehaviouralParams(2, 64, 2)
 
     @pytest.mark.parametrize(("over", "pattern"), [
         ({"clock_ghz": 2.0}, r"^field 'hardware\.dram': .* moves 16 B per channel per cycle"),
