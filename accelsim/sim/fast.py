@@ -201,13 +201,12 @@ class FastModel:
         rows[:, K_FREE] = buf.k_free
         rows[:, V_ALLOC] = buf.v_alloc
         rows[:, V_FREE] = buf.v_free
-        lines = (_prefix(buf.k_free), _prefix(buf.k_free > 0), _prefix(buf.v_free), _prefix(buf.v_free > 0),
-                 float(buffer_lines(hw.sram.key_kb, hw.qk)), float(buffer_lines(hw.sram.value_kb, hw.pv)))
         cycles, busy = _pipeline(
             rows, jobs, jobs_out, job_engine, self.job_ptr, self.job_idx, self.gate_ptr, self.gate_idx,
             self.job_pos, count, float(dram_latency(hw)),
             float(hw.qk.latency + hw.softmax.latency + hw.fetcher.latency),
-            float(hw.pv.latency + hw.fetcher.latency), hw.topk.count <= 1, lines)
+            float(hw.pv.latency + hw.fetcher.latency), hw.topk.count <= 1,
+            _buffer_state(buf, buffer_lines(hw.sram.key_kb, hw.qk), buffer_lines(hw.sram.value_kb, hw.pv)))
         side = float(b["side"].sum())
         by = {"key": float(kb.sum()) - side, "key_lsb": float(lb.sum()), "value": float(vb.sum()),
               "side": side}
@@ -215,9 +214,13 @@ class FastModel:
                             dram_bytes_by=by)
 
 
-def _prefix(x: np.ndarray) -> np.ndarray:
-    """[len(x) + 1]: sums of ``x`` before each position."""
-    return np.r_[0.0, np.cumsum(x, dtype=np.float64)]
+def _buffer_state(buf: Buffers, key_lines: int, value_lines: int) -> np.ndarray:
+    """The kernel's initial buffer state ``buf`` (see BFREED ... BRECYCLE)."""
+    state = np.zeros((12, len(buf.k_free) + 1))
+    for row, x in enumerate((buf.k_free, buf.k_free > 0, buf.v_free, buf.v_free > 0)):
+        state[BFREED + row, 1:] = np.cumsum(x, dtype=np.float64)
+    state[BCAP:BCAP + 2, 0] = key_lines, value_lines
+    return state
 
 
 def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -229,12 +232,13 @@ def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # slots of the kernel's ``clock`` (units' free times, the latest finish, the time the last value
-# top-k result was taken, when the last item was granted the key / value buffer, when the
-# allocations up to the recycle pointer were recycled) and ``busy`` arrays (busy follows BUSY_KEYS)
-DRAM, QK, PV, END, VDONE, KGRANT, VGRANT, KRECYCLED, VRECYCLED = range(9)
-# slots of the kernel's pointers: first allocation possibly still holding lines, next item whose
-# freed lines are not yet recycled (key buffer, then value buffer)
-KHEAD, KRECYCLE, VHEAD, VRECYCLE = range(4)
+# top-k result was taken) and ``busy`` arrays (busy follows BUSY_KEYS)
+DRAM, QK, PV, END, VDONE = range(5)
+# rows of the kernel's buffer state ``buf`` [12, items + 1], key buffer then value buffer: lines freed
+# and allocations ended before each position (prefix sums), the lines ([., 0]), when the last item was
+# granted it ([., 0]), the first position whose allocation may still hold lines ([., 0]), the next
+# position whose freed lines are not yet recycled ([., 0]) and when those before it were ([., 1])
+BFREED, BCAP, BGRANT, BHEAD, BRECYCLE = 0, 4, 6, 8, 10
 SHARED, VTOP = 3, 4  # busy slots of the top-k roles
 BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 # columns of the kernel's per-item rows
@@ -278,7 +282,7 @@ def _topk_job(eng: np.ndarray, e: int, t: float, fill: float, select: float,
 def _pipeline(rows: np.ndarray, jobs: np.ndarray, jobs_out: np.ndarray, job_engine: np.ndarray,
               job_ptr: np.ndarray, job_idx: np.ndarray, gate_ptr: np.ndarray, gate_idx: np.ndarray,
               job_pos: np.ndarray, engines: int, lat: float, qk_fill: float, pv_fill: float,
-              shared_is_value: bool, lines: tuple) -> tuple[float, np.ndarray]:
+              shared_is_value: bool, buf: np.ndarray) -> tuple[float, np.ndarray]:
     """The single pass over items in the order they reach the key buffer.
 
     ``rows[p]``: service times of the p-th item (columns K_DRAM ... VTOPK_E; DRAM cycles are
@@ -286,18 +290,16 @@ def _pipeline(rows: np.ndarray, jobs: np.ndarray, jobs_out: np.ndarray, job_engi
     (input included) / output cycles, ``job_engine`` their engines. Jobs
     ``job_idx[job_ptr[p]:job_ptr[p+1]]`` follow position p; the item at position p waits for jobs
     ``gate_idx[gate_ptr[p]:gate_ptr[p+1]]``; ``job_pos[j]`` is the position job j follows.
-    ``engines``: top-k engines; ``shared_is_value``: one engine takes every job. ``lines``: the
-    key buffer's lines freed and allocations ended before each position (prefix sums of K_FREE and
-    of K_FREE > 0), the same for the value buffer, and the two buffers' lines. Returns (cycles,
+    ``engines``: top-k engines; ``shared_is_value``: one engine takes every job. ``buf``: the
+    buffers' state (rows BFREED ... BRECYCLE, built by :func:`_buffer_state`). Returns (cycles,
     busy cycles per unit in BUSY_KEYS order).
     """
     n = rows.shape[0]
-    st = (np.zeros(9), np.zeros(5), np.zeros(n), np.full(n, np.inf), np.zeros(n),
-          np.zeros(len(jobs)), np.zeros(1, np.int64), np.zeros(2 * engines), np.zeros(4, np.int64),
-          np.vstack((lines[0], lines[1], lines[2], lines[3])), np.array([lines[4], lines[5]]))
+    st = (np.zeros(5), np.zeros(5), np.zeros(n), np.full(n, np.inf), np.zeros(n),
+          np.zeros(len(jobs)), np.zeros(1, np.int64), np.zeros(2 * engines), buf)
     jb = (jobs, jobs_out, job_ptr, job_idx, job_engine, shared_is_value)
     fills = (lat, qk_fill, pv_fill)
-    clock, busy, release, job_done = st[0], st[1], st[2], st[5]
+    clock, busy, release, _, _, job_done, _, _, _ = st
     pending = -1  # position whose recompute pass is still queued for QxK
     pending_t = 0.0
     req = 0.0  # when the item may ask for the key buffer (its gate jobs are done)
@@ -314,11 +316,11 @@ def _pipeline(rows: np.ndarray, jobs: np.ndarray, jobs_out: np.ndarray, job_engi
                 _value_side(st, rows, -np.inf, stop, jb, fills)
             for q in range(gate_ptr[p], gate_ptr[p + 1]):
                 req = max(req, job_done[gate_idx[q]])
-        if pending >= 0 and rows[pending, K_FREE] > 0 and _head(st, rows, p, 0) > pending:  # waits for its lines
+        if pending >= 0 and rows[pending, K_FREE] > 0 and _head(st[8], rows, p, 0) > pending:  # its lines
             _recompute(st, rows, pending, pending_t, jb, fills)
             pending = -1
-        k = _granted(st, rows, p, req, 0, release)
-        clock[KGRANT] = k
+        k = _granted(st[8], rows, p, req, 0, release)
+        st[8][BGRANT, 0] = k
         if pending >= 0 and pending_t <= k:  # the previous item's recompute asked for QxK first
             _recompute(st, rows, pending, pending_t, jb, fills)
             pending = -1
@@ -342,36 +344,36 @@ def _pipeline(rows: np.ndarray, jobs: np.ndarray, jobs_out: np.ndarray, job_engi
 
 
 @njit(cache=True)
-def _head(st: tuple, rows: np.ndarray, p: int, side: int) -> int:
+def _head(buf: np.ndarray, rows: np.ndarray, p: int, side: int) -> int:
     """The first position whose allocation (on the key buffer, ``side`` 0, or the value buffer, 1)
     must still hold its lines for position ``p`` to get its own; moves that pointer on."""
-    ptr, pre, caps = st[8], st[9], st[10]
-    h = ptr[KHEAD + 2 * side]
+    h = int(buf[BHEAD + side, 0])
     alloc = rows[p, K_ALLOC + 2 * side]
     if alloc > 0:
-        freed, ended = pre[2 * side], pre[2 * side + 1]
-        while freed[p] - freed[h] + alloc > caps[side] or ended[p] - ended[h] >= MAX_ALLOCATIONS:
+        f, e, cap = BFREED + 2 * side, BFREED + 2 * side + 1, buf[BCAP + side, 0]
+        while buf[f, p] - buf[f, h] + alloc > cap or buf[e, p] - buf[e, h] >= MAX_ALLOCATIONS:
             h += 1
-        ptr[KHEAD + 2 * side] = h
+        buf[BHEAD + side, 0] = h
     return h
 
 
 @njit(cache=True)
-def _granted(st: tuple, rows: np.ndarray, p: int, t: float, side: int, release: np.ndarray) -> float:
+def _granted(buf: np.ndarray, rows: np.ndarray, p: int, t: float, side: int, release: np.ndarray) -> float:
     """When position ``p``, asking at ``t``, gets the key (``side`` 0) or value (1) buffer: after
     the position before it and, if it allocates, once the allocations freed before its
     :func:`_head` are recycled (in order: the latest of their ``release`` times)."""
-    clock, ptr = st[0], st[8]
-    g = max(t, clock[KGRANT + side])
+    g = max(t, buf[BGRANT + side, 0])
     if rows[p, K_ALLOC + 2 * side] > 0:
-        h = _head(st, rows, p, side)
-        r = ptr[KRECYCLE + 2 * side]
+        h = _head(buf, rows, p, side)
+        r = int(buf[BRECYCLE + side, 0])
+        recycled = buf[BRECYCLE + side, 1]
         while r < h:
             if rows[r, K_FREE + 2 * side] > 0:
-                clock[KRECYCLED + side] = max(clock[KRECYCLED + side], release[r])
+                recycled = max(recycled, release[r])
             r += 1
-        ptr[KRECYCLE + 2 * side] = r
-        g = max(g, clock[KRECYCLED + side])
+        buf[BRECYCLE + side, 0] = r
+        buf[BRECYCLE + side, 1] = recycled
+        g = max(g, recycled)
     return g
 
 
@@ -413,7 +415,7 @@ def _recompute(st: tuple, rows: np.ndarray, p: int, t: float, jb: tuple, fills: 
 def _value_side(st: tuple, rows: np.ndarray, until: float, stop: int, jb: tuple, fills: tuple) -> None:
     """Advance the value side through the scored items whose value fetch is requested by ``until``
     (and through position ``stop`` regardless)."""
-    clock, busy, scored, vrelease, cursor, eng = st[0], st[1], st[3], st[4], st[6], st[7]
+    clock, busy, _, scored, vrelease, _, cursor, eng, _ = st
     n = rows.shape[0]
     while cursor[0] < n and scored[cursor[0]] < np.inf:
         v = cursor[0]
@@ -423,11 +425,11 @@ def _value_side(st: tuple, rows: np.ndarray, until: float, stop: int, jb: tuple,
         if vtc + vto > 0:
             free, ready = _topk_job(eng, e, ready, vti, vtc, vto)
         ready = max(ready, clock[VDONE])  # results are taken in order
-        acquire = _granted(st, rows, v, ready, 1, vrelease)
+        acquire = _granted(st[8], rows, v, ready, 1, vrelease)
         if acquire > until and v >= stop:
             return
         clock[VDONE] = ready
-        clock[VGRANT] = acquire
+        st[8][BGRANT + 1, 0] = acquire
         if vtc + vto > 0:
             eng[2 * e] = free
             if vto > 0:
@@ -445,6 +447,5 @@ def warm() -> None:
     """Compile (or load from numba's on-disk cache) the kernel on a tiny input, so that worker
     processes started afterwards find it cached instead of each compiling it."""
     empty = np.zeros(0, np.int64)
-    pre = np.zeros(2)
     _pipeline(np.zeros((1, 15)), np.zeros(0), np.zeros(0), empty, np.zeros(2, np.int64), empty,
-              np.zeros(2, np.int64), empty, empty, 1, 0.0, 0.0, 0.0, False, (pre, pre, pre, pre, 1.0, 1.0))
+              np.zeros(2, np.int64), empty, empty, 1, 0.0, 0.0, 0.0, False, np.zeros((12, 2)))
