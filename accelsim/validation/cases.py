@@ -269,7 +269,9 @@ def power_area(runs: Runs) -> list[Row]:
             "sum of per-unit areas (component tables, CACTI macros, synthesized top-k RTL) x the layout factor",
             fitted.format("layout", fit.layout)),
         Row("area-spatten-1-8", "SpAtten-1/8 area", "mm2", 1.55, small.area_mm2, TOL, "Table III: 1.55 mm2",
-            "`spatten-1-8` preset, priced with the factors fitted on `spatten` (predicted, not fitted)"),
+            "`spatten-1-8` preset, priced with the factors fitted on `spatten` (predicted, not fitted)",
+            "of its 2.52 mm2 the two top-k engines keep SpAtten's 16 comparators (0.47 mm2, as on `spatten`); "
+            "QxK 0.66, ProbxV 0.38, K/V buffers 0.53, softmax 0.26 mm2"),
         Row("share-topk-area", "Top-k engines' share of area", "%", 2.7,
             100 * r.area_by.get("topk", 0.0) / r.area_mm2, SHARE_TOL, "Sec. V-B: top-k 2.7% of area",
             "area of the two top-k engines / total on `spatten` (predicted, not fitted)"),
