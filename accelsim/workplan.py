@@ -74,6 +74,9 @@ class WorkPlan:
     trace records only counts)."""
     value_index: np.ndarray | None = None
     """Likewise for the value rows (``requests.values`` entries per request)."""
+    query_rows: np.ndarray | None = None
+    """Key rows each query scores, concatenated in request order (``requests.queries`` entries per
+    request, summing to its ``qk_rows``); None: each request's rows spread evenly over its queries."""
 
     def __post_init__(self) -> None:
         absent = {c: v for c, v in REQUEST_DEFAULTS.items() if c not in self.requests.columns}
@@ -97,6 +100,19 @@ class WorkPlan:
                 raise ValueError(f"WorkPlan.{name} holds {len(idx)} rows, requests.{col} sums to "
                                  f"{int(self.requests[col].sum())}")
             setattr(self, name, idx)
+        if self.query_rows is not None:
+            self.query_rows = np.asarray(self.query_rows, dtype=np.int64)
+            if len(self.query_rows) != int(self.requests["queries"].sum()):
+                raise ValueError(f"WorkPlan.query_rows holds {len(self.query_rows)} queries, requests.queries "
+                                 f"sums to {int(self.requests['queries'].sum())}")
+
+    def rows_per_query(self) -> np.ndarray:
+        """Key rows each query scores (:attr:`query_rows`, or each request's ``qk_rows`` spread evenly
+        over its queries), concatenated in request order."""
+        if self.query_rows is not None:
+            return self.query_rows
+        return even_spread(self.requests["qk_rows"].to_numpy(np.int64),
+                           self.requests["queries"].to_numpy(np.int64))
 
     def rows_of(self, kind: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(token positions, start offset per request) of the ``keys`` or ``values`` each request
@@ -119,6 +135,14 @@ class WorkPlan:
         key, lsb, value, side = request_bytes(self.requests)
         return {"key": float(key.sum()), "key_lsb": float(lsb.sum()), "value": float(value.sum()),
                 "side": float(side.sum())}
+
+
+def even_spread(total: np.ndarray, parts: np.ndarray) -> np.ndarray:
+    """``total[i]`` split into ``parts[i]`` integers as even as possible (larger ones first), concatenated."""
+    owner = np.repeat(np.arange(len(parts)), parts)
+    rank = np.arange(len(owner)) - np.repeat(np.cumsum(parts) - parts, parts)
+    base, extra = np.divmod(total, np.maximum(parts, 1))
+    return base[owner] + (rank < extra[owner])
 
 
 def request_bytes(r: pd.DataFrame) -> tuple[np.ndarray, ...]:

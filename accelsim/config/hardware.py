@@ -79,9 +79,14 @@ class Sram(Strict):
     """On-chip buffers."""
 
     key_kb: PositiveFloat = 196.0
-    """Key SRAM (SpAtten Sec. IV-B: 2 x 1024 x 64 x 12 b = 196 KB, double-buffered)."""
+    """Key buffer (SpAtten Sec. IV-B: 2 x 1024 x 64 x 12 b = 196 KB): ``key_kb * 8192 // (qk.multipliers
+    * qk.bits)`` lines of ``qk.multipliers`` elements (SpAtten RTL: 256 lines of 512 x 12 b), 2 banks.
+    A request takes the lines of its keys, rounded up to a line per bank, from its QxK until its
+    requant decision; a request needing more lines than the buffer holds is infeasible
+    (``accelsim.sim.items.Buffers``)."""
     value_kb: PositiveFloat = 196.0
-    """Value SRAM (SpAtten Sec. IV-E: 196 KB)."""
+    """Value buffer (SpAtten Sec. IV-E: 196 KB): lines of ``pv.multipliers`` x ``pv.bits`` as the key
+    buffer; a request holds the lines of its values from its value fetch to the end of ProbxV."""
     query_kb: PositiveFloat = 1.5
     """Query registers: 16 heads x 64 x 12 b (derived from D=64, 12-bit)."""
     cell: Literal["hp", "lstp"] = "hp"

@@ -21,7 +21,7 @@ from accelsim.errors import InputError
 from accelsim.policies.quant import fake_quant
 from accelsim.topk import TopKEngine, get_engine
 from accelsim.trace.format import Trace
-from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, TopKJobs, WorkPlan
+from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, TopKJobs, WorkPlan, even_spread
 
 PHASES = ("prefill", "decode", "both")
 PREFILL_CHUNK = 256  # prefill queries per block when probabilities are materialized
@@ -84,15 +84,24 @@ class Rows:
 
     cols: dict[str, list[np.ndarray]] = field(default_factory=lambda: {c: [] for c in REQUEST_COLUMNS})
     count: int = 0
-    rows: dict[str, list[np.ndarray] | None] = field(default_factory=lambda: {"keys": [], "values": []})
-    """Per request, the token positions of its fetched key / value rows (None once a call omits them)."""
+    rows: dict[str, list[np.ndarray] | None] = field(
+        default_factory=lambda: {"keys": [], "values": [], "queries": []})
+    """Per request, the token positions of its fetched key / value rows (None once a call omits them)
+    and the key rows each of its queries scores."""
 
     def add(self, key_rows: list[np.ndarray] | None = None, value_rows: list[np.ndarray] | None = None,
-            **cols: np.ndarray) -> np.ndarray:
-        """Append requests; ``key_rows`` / ``value_rows``: one array of token positions per request."""
+            query_rows: list[np.ndarray] | None = None, **cols: np.ndarray) -> np.ndarray:
+        """Append requests; ``key_rows`` / ``value_rows``: one array of token positions per request;
+        ``query_rows``: one array of scored key rows per query, per request (omitted: ``qk_rows``
+        spread evenly over ``queries``)."""
         n = len(cols["head"])
         for c in REQUEST_COLUMNS:
             self.cols[c].append(np.broadcast_to(cols[c] if c in cols else REQUEST_DEFAULTS[c], (n,)))
+        if query_rows is None:
+            queries = np.broadcast_to(cols["queries"], (n,)).astype(np.int64)
+            spread = even_spread(np.broadcast_to(cols["qk_rows"], (n,)).astype(np.int64), queries)
+            query_rows = np.split(spread, np.cumsum(queries)[:-1])
+        self.rows["queries"].extend(np.asarray(q, np.int64) for q in query_rows)
         for kind, given in (("keys", key_rows), ("values", value_rows)):
             known = self.rows[kind]
             if known is not None and given is not None:
@@ -220,20 +229,23 @@ class Pass:
         _, v, kq, vq = self.layer_kv(layer)
         q = self.trace.prefill(layer)[0].astype(np.float64)
         err = np.zeros(m.heads)
-        pairs = np.zeros(m.heads, np.int64)
+        per_query = []
         for qp, p, vis in self.prefill_probs(layer):
             sq = np.einsum("hcd,hnd->hcn", q[:, qp], kq[self.groups, :t]) / np.sqrt(d)
             o = np.einsum("hcn,hnd->hcd", p, v[self.groups, :t])
             err += output_error(softmax(sq, vis[None]).transpose(1, 0, 2), vis[:, None, :],
                                 vq[self.groups, :t], o.transpose(1, 0, 2)).sum(axis=0)
-            pairs += vis.sum()
+            per_query.append(vis.sum(axis=1))
+        per_query = np.concatenate(per_query)
+        pairs = np.int64(per_query.sum())
         return self.whole_prefill_rows(layer, qk_rows=pairs, pv_rows=pairs, mass_recall=np.float64(1.0),
-                                       out_err=err / t, topk_recall=np.float64(1.0))
+                                       out_err=err / t, topk_recall=np.float64(1.0),
+                                       query_rows=[per_query] * m.heads)
 
     def whole_prefill_rows(self, layer: int, **work: np.ndarray) -> np.ndarray:
         """Record ``layer``'s prefill requests [H] for a policy that fetches every prompt key and value
         at ``bits`` (on each KV group's first head); ``work``: the per-head ``qk_rows``, ``pv_rows``
-        and quality columns."""
+        and quality columns, and ``query_rows`` when known."""
         m = self.m
         t = m.prompt_len
         first = np.r_[True, self.groups[1:] != self.groups[:-1]]
@@ -362,4 +374,4 @@ class Pass:
             topk = topk.iloc[np.argsort(topk["request"].to_numpy(), kind="stable")]
         meta = {**trace_meta(self.trace, self.phases), "policy": policy}
         return WorkPlan(req.iloc[order], topk, passes, meta, key_index=self.rows.index("keys", order),
-                        value_index=self.rows.index("values", order))
+                        value_index=self.rows.index("values", order), query_rows=self.rows.index("queries", order))

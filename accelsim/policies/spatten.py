@@ -101,7 +101,8 @@ class SpAttenPass:
                                 np.array([n - 1]), n, True)
         topk, passes = self.jobs.frame()
         return WorkPlan(self.rows.frame(), topk, passes, trace_meta(self.trace, self.phases),
-                        key_index=self.rows.index("keys"), value_index=self.rows.index("values"))
+                        key_index=self.rows.index("keys"), value_index=self.rows.index("values"),
+                        query_rows=self.rows.index("queries"))
 
     def _layer(self, layer: int, step: int, prefill: bool, q: np.ndarray, qpos: np.ndarray,
                n: int, emit: bool) -> None:
@@ -207,8 +208,8 @@ class SpAttenPass:
             key_bits=np.int32(s.key_bits), lsb_bits=np.int32(s.lsb_bits), lsb_keys=lsb_keys,
             lsb_queries=need.sum(axis=1), requant_rows=(nvis * need).sum(axis=1),
             values=values, value_bits=np.int32(s.value_bits), qk_rows=nvis.sum(axis=1),
-            pv_rows=vmask.sum(axis=(1, 2)), mass_recall=recall.mean(axis=1), out_err=err.mean(axis=1),
-            topk_recall=tk_recall.mean(axis=1),
+            pv_rows=vmask.sum(axis=(1, 2)), query_rows=list(nvis), mass_recall=recall.mean(axis=1),
+            out_err=err.mean(axis=1), topk_recall=tk_recall.mean(axis=1),
         )
         if vpasses:
             owner = np.repeat(rows, len(qpos))[prune_v]

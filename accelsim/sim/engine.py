@@ -1,13 +1,16 @@
 """Phase 2: the simpy event engine that runs a WorkPlan on a hardware config.
 
 Units are simpy resources: the DRAM channels (a bandwidth server), the QxK + softmax pipeline,
-the ProbxV array, the top-k engines, and the double-buffered key and value SRAMs (two slots each).
-A work item (a decode request, or a tile of a prefill request's queries) flows through:
+the ProbxV array, the top-k engines, and the key and value buffers (:class:`LineBuffer`: lines
+allocated per request in request order, ``accelsim.sim.items.Buffers``). A work item (a decode
+request, or a tile of a prefill request's queries) flows through:
 
-1. key fetch streaming into QxK and softmax: max(DRAM, QxK, softmax) + DRAM latency + pipeline fill;
-2. if some query's max probability was below threshold: LSB fetch and recompute, likewise;
+1. key-buffer allocation, then key fetch streaming into QxK and softmax: max(DRAM, QxK, softmax)
+   + DRAM latency + pipeline fill;
+2. if some query's max probability was below threshold: LSB fetch and recompute, likewise; the key
+   lines are freed at this requant decision (after the pipeline fill);
 3. local value top-k on a value engine;
-4. value fetch streaming into ProbxV.
+4. value-buffer allocation, value fetch streaming into ProbxV; the value lines are freed after it.
 
 ``hw.topk.count`` engines share the jobs (``items.engine_roles``): one engine takes all; otherwise
 half of them (rounded down) take token/head jobs and the rest value jobs, each kind dealt
@@ -26,7 +29,7 @@ Items overlap across units (the paper's pipelined critical path). Token and head
 the token/head engines once their layer's importance is accumulated, reading it in at the
 engine's input rate (all their input cycles are charged: nothing produces it while they wait);
 the next layer's key fetch waits for them (its keep list depends on them), and so do the items
-behind it: requests enter the key SRAM in order.
+behind it: requests enter the key buffer in order.
 """
 
 from __future__ import annotations
@@ -39,8 +42,41 @@ import simpy
 
 from accelsim.config.hardware import Hardware
 from accelsim.hw.units import dram_latency
-from accelsim.sim.items import engine_roles, round_robin
+from accelsim.sim.items import MAX_ALLOCATIONS, buffer_lines, engine_roles, round_robin
 from accelsim.workplan import TOPK_KINDS, WorkPlan
+
+
+class LineBuffer:
+    """A K or V buffer as the RTL's BufferManager (BufferManager.scala) runs it: a ring of ``lines``
+    lines allocated in request order, at most ``MAX_ALLOCATIONS`` at once; an allocation freed out of
+    order returns its lines only once those allocated before it have returned theirs."""
+
+    def __init__(self, env: simpy.Environment, lines: int) -> None:
+        self.env = env
+        self.lines = simpy.Container(env, lines, init=lines)
+        self.handles = simpy.Resource(env, MAX_ALLOCATIONS)
+        self.recycled: simpy.Event | None = None  # the latest allocation's lines are back
+        self.held: dict[int, tuple] = {}
+
+    def alloc(self, item: int, lines: float):
+        """Allocate ``lines`` lines for ``item`` (waits for them, in request order)."""
+        handle = self.handles.request()
+        yield handle
+        yield self.lines.get(lines)
+        done = self.env.event()
+        self.held[item] = (lines, handle, done, self.recycled)
+        self.recycled = done
+
+    def free(self, item: int) -> None:
+        """Free ``item``'s allocation."""
+        self.env.process(self._recycle(*self.held.pop(item)))
+
+    def _recycle(self, lines: float, handle: simpy.Resource, done: simpy.Event, before: simpy.Event | None):
+        if before is not None:
+            yield before
+        self.handles.release(handle)
+        yield self.lines.put(lines)
+        done.succeed()
 
 
 @dataclass
@@ -71,8 +107,8 @@ class EventEngine:
         self.shared, self.value = engine_roles(count)
         self.value_base = count - self.value  # value engines: value_base .. count - 1
         self.released = [0.0] * len(self.engines)  # when each selection stage was last freed
-        self.kbuf = simpy.Resource(env, 2)
-        self.vbuf = simpy.Resource(env, 2)
+        self.kbuf = LineBuffer(env, buffer_lines(hw.sram.key_kb, hw.qk))
+        self.vbuf = LineBuffer(env, buffer_lines(hw.sram.value_kb, hw.pv))
         self.lat = dram_latency(hw)
         self.qk_fill = hw.qk.latency + hw.softmax.latency + hw.fetcher.latency
         self.pv_fill = hw.pv.latency + hw.fetcher.latency
@@ -132,22 +168,25 @@ class EventEngine:
 
     def _item(self, i: int, row: tuple, prev: simpy.Event | None, gate: simpy.Event | None,
               queued: simpy.Event, scored: simpy.Event, order: tuple[simpy.Event, ...]):
-        """Item ``i``; ``order``: (previous item asked for value top-k, previous item asked for the
-        value SRAM, this item asked for value top-k, this item asked for the value SRAM)."""
+        """Item ``i``; ``queued``: it has its key lines; ``order``: (previous item asked for value
+        top-k, previous item has its value lines, this item asked for value top-k, this item has its
+        value lines)."""
         env = self.env
-        if prev is not None:  # requests enter the key SRAM in order: after the one before
+        if prev is not None:  # requests enter the key buffer in order: after the one before
             yield prev
         if gate is not None:
             yield gate
-        with self.kbuf.request() as kb:
-            queued.succeed()
-            yield kb
-            fetch, span = self._issue(row.k_dram, row.k_bytes, "key", i)
-            yield from self._consume(self.qk, fetch, span, max(row.qk, row.sm), "qk")
-            if row.rq_qk > 0 or row.lsb_bytes > 0:
-                fetch, span = self._issue(row.lsb_dram, row.lsb_bytes, "key_lsb", i)
-                yield from self._consume(self.qk, fetch, span, max(row.rq_qk, row.rq_sm), "qk")
+        if row.k_alloc > 0:
+            yield from self.kbuf.alloc(i, row.k_alloc)
+        queued.succeed()
+        fetch, span = self._issue(row.k_dram, row.k_bytes, "key", i)
+        yield from self._consume(self.qk, fetch, span, max(row.qk, row.sm), "qk")
+        if row.rq_qk > 0 or row.lsb_bytes > 0:
+            fetch, span = self._issue(row.lsb_dram, row.lsb_bytes, "key_lsb", i)
+            yield from self._consume(self.qk, fetch, span, max(row.rq_qk, row.rq_sm), "qk")
         yield env.timeout(self.qk_fill)
+        if row.k_by >= 0:
+            self.kbuf.free(int(row.k_by))
         scored.succeed()
         prev_topk, prev_vbuf, my_topk, my_vbuf = order
         yield prev_topk
@@ -156,12 +195,14 @@ class EventEngine:
             yield from self._topk(int(row.vengine), row.vtopk_in, row.vtopk, row.vtopk_out,
                                   "topk_value")
         yield prev_vbuf
+        if row.v_alloc > 0:
+            yield from self.vbuf.alloc(i, row.v_alloc)
         my_vbuf.succeed()
-        with self.vbuf.request() as vb:
-            yield vb
-            fetch, span = self._issue(row.v_dram, row.v_bytes, "value", i)
-            yield from self._consume(self.pv, fetch, span, row.pv, "pv")
-            yield env.timeout(self.pv_fill)
+        fetch, span = self._issue(row.v_dram, row.v_bytes, "value", i)
+        yield from self._consume(self.pv, fetch, span, row.pv, "pv")
+        yield env.timeout(self.pv_fill)
+        if row.v_by >= 0:
+            self.vbuf.free(int(row.v_by))
 
     def _job(self, after: simpy.Event, engine: int, select: float, out: float, done: simpy.Event):
         yield after
@@ -200,7 +241,7 @@ class EventEngine:
         queued = [env.event() for _ in range(n)]
         start = env.event()
         start.succeed()
-        asked = [env.event() for _ in range(2 * n)]  # value top-k, value SRAM: per item
+        asked = [env.event() for _ in range(2 * n)]  # value top-k asked, value lines had: per item
         for i, row in enumerate(items.itertuples(index=False)):
             g = gates.get(i)
             gate = env.all_of(g) if g else None

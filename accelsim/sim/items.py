@@ -8,13 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from accelsim.config.hardware import Hardware
+from accelsim.config.hardware import Hardware, MulArray
 from accelsim.errors import InputError
 from accelsim.hw.units import array_cycles, dram_cycles, topk_params
 from accelsim.topk import TopKEngine, get_engine
 from accelsim.workplan import TOPK_KINDS, WorkPlan, request_bytes
 
 TILE_QUERIES = 16  # prefill queries per work item: fine enough to pipeline, coarse enough to be fast
+LINE_BANKS = 2  # SpAtten RTL SpAttenController.scala: maxFusedMatrix banks, a request takes a multiple of 2 lines
+MAX_ALLOCATIONS = 16  # SpAtten RTL SpAttenController.scala: BufferManager.Config(numBufferLines, 16)
 
 
 def topk_engine(hw: Hardware) -> TopKEngine:
@@ -58,6 +60,20 @@ def job_cycles(plan: WorkPlan, engine: TopKEngine,
     return fill, total - out, out
 
 
+def buffer_lines(kb: float, unit: MulArray) -> int:
+    """Lines of a K or V buffer of ``kb`` KB: each holds ``unit.multipliers`` elements of ``unit.bits``
+    bits (SpAtten RTL SpAttenController.scala: ``Buffer`` of ``numBufferLines`` lines of
+    ``numMultipliers`` 12-bit elements)."""
+    return int(kb * 8192 // (unit.multipliers * unit.bits))
+
+
+def request_lines(rows: np.ndarray, d: np.ndarray, unit: MulArray) -> np.ndarray:
+    """Buffer lines holding ``rows`` vectors of length ``d``, as the RTL allocates and reads them:
+    ``multipliers // d`` vectors per line, rounded up to a whole line per bank (SpAtten RTL
+    SpAttenController.scala ``keymatNumLines`` / ``valmatNumLines``); QxK reads one line a cycle."""
+    return np.ceil(array_cycles(rows, d, unit) / LINE_BANKS) * LINE_BANKS
+
+
 @dataclass(frozen=True)
 class Tiling:
     """How a plan's requests split into work items: prefill requests into tiles of queries."""
@@ -65,7 +81,7 @@ class Tiling:
     owner: np.ndarray  # request of each item
     first: np.ndarray  # item is its request's first tile
     share: np.ndarray  # item's share of its request's work
-    single: np.ndarray  # item is its request's only tile
+    queries: np.ndarray  # [items + 1]: item i scores queries queries[i]:queries[i + 1] of rows_per_query()
 
     @classmethod
     def of(cls, plan: WorkPlan) -> Tiling:
@@ -75,29 +91,95 @@ class Tiling:
         ntiles = np.maximum(ntiles, 1)
         owner = np.repeat(np.arange(len(r)), ntiles)
         first = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else np.zeros(0, bool)
-        return cls(owner, first, 1.0 / ntiles[owner], ntiles[owner] == 1)
+        start = np.cumsum(queries) - queries
+        tile = np.arange(len(owner)) - np.repeat(np.cumsum(ntiles) - ntiles, ntiles)
+        bounds = np.r_[np.minimum(start[owner] + TILE_QUERIES * tile, (start + queries)[owner]), queries.sum()]
+        return cls(owner, first, 1.0 / ntiles[owner], bounds.astype(np.int64))
 
 
-def fetched_bytes(plan: WorkPlan, hw: Hardware, tiling: Tiling) -> dict[str, np.ndarray]:
+def qk_lines(plan: WorkPlan, tiling: Tiling, unit: MulArray) -> tuple[np.ndarray, np.ndarray]:
+    """(QxK, recompute) cycles of each item: the key lines each of its queries reads (``request_lines``
+    of the query's scored rows), summed; a recompute pass re-reads them in the ratio of its request's
+    ``requant_rows`` to ``qk_rows``."""
+    r = plan.requests
+    per_query = plan.rows_per_query()
+    d = np.repeat(r["d"].to_numpy(np.float64), r["queries"].to_numpy(np.int64))
+    total = np.r_[0.0, np.cumsum(request_lines(per_query, d, unit))]
+    qk = total[tiling.queries[1:]] - total[tiling.queries[:-1]]
+    rows = r["qk_rows"].to_numpy(np.float64)
+    ratio = np.divide(r["requant_rows"].to_numpy(np.float64), rows, out=np.zeros(len(r)), where=rows > 0)
+    return qk, qk * ratio[tiling.owner]
+
+
+@dataclass(frozen=True)
+class Buffers:
+    """Line allocations of the key and value buffers (SpAtten RTL BufferManager.scala): the first item
+    of a request allocates its rows' ``request_lines`` (0: no allocation); the items that read them
+    (its other tiles, and following requests of the same step and layer that fetch no rows of their
+    own but read some, as the heads of a KV group) share it, and the last of them frees it."""
+
+    k_alloc: np.ndarray  # key lines each item allocates
+    k_free: np.ndarray  # lines the item frees (its allocation's last reader)
+    v_alloc: np.ndarray
+    v_free: np.ndarray
+    k_by: np.ndarray  # item whose allocation each item frees (-1: none)
+    v_by: np.ndarray
+
+    @classmethod
+    def of(cls, plan: WorkPlan, hw: Hardware, tiling: Tiling) -> Buffers:
+        """Allocations of ``plan`` on ``hw``; a request needing more lines than a buffer holds raises
+        :class:`InputError` (the RTL's BufferManager would wait for it forever)."""
+        r = plan.requests
+        d = r["d"].to_numpy(np.float64)
+        group = (r["step"].to_numpy(np.int64) << 32) + r["layer"].to_numpy(np.int64) * 2 + r["prefill"].to_numpy()
+        out = {}
+        for side, fetched, read, unit, field_ in (
+                ("k", "keys", "qk_rows", hw.qk, "key_kb"), ("v", "values", "pv_rows", hw.pv, "value_kb")):
+            lines = request_lines(r[fetched].to_numpy(np.float64), d, unit)
+            cap = buffer_lines(getattr(hw.sram, field_), unit)
+            if len(lines) and lines.max() > cap:
+                worst = int(np.argmax(lines))
+                raise InputError(None, f"hardware.sram.{field_}", (
+                    f"a request's {int(r[fetched].iat[worst])} {fetched} take {int(lines[worst])} lines of "
+                    f"{unit.multipliers} x {unit.bits} b; the {getattr(hw.sram, field_):g} KB buffer holds {cap}"))
+            alloc, free, by = _shares(tiling, lines, r[read].to_numpy() > 0, group)
+            out.update({f"{side}_alloc": alloc, f"{side}_free": free, f"{side}_by": by})
+        return cls(**out)
+
+
+def _shares(tiling: Tiling, lines: np.ndarray, reads: np.ndarray,
+            group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lines allocated, lines freed, allocating item freed) per item; see :class:`Buffers`."""
+    owner = tiling.owner
+    idx = np.arange(len(owner))
+    alloc = np.where(tiling.first, lines[owner], 0.0)
+    holder = np.maximum.accumulate(np.where(alloc > 0, idx, -1)) if len(idx) else idx
+    at = np.maximum(holder, 0)
+    joins = (holder >= 0) & ((owner[at] == owner) | ((lines[owner] == 0) & reads[owner] &
+                                                       (group[owner[at]] == group[owner])))
+    members = idx[joins]
+    last = members[np.r_[holder[members][1:] != holder[members][:-1], True]] if len(members) else members
+    by = np.full(len(owner), -1)
+    by[last] = holder[last]
+    free = np.zeros(len(owner))
+    free[last] = alloc[holder[last]]
+    return alloc, free, by
+
+
+def fetched_bytes(plan: WorkPlan, tiling: Tiling) -> dict[str, np.ndarray]:
     """Bytes each item fetches: ``side``, ``k`` (side bytes included), ``lsb`` and ``v``.
 
-    A prefill request whose keys fit in one half of the double-buffered key SRAM fetches them once
-    and reuses them for all its query tiles (SpAtten Sec. IV-B); otherwise every tile re-fetches.
+    A request's first item fetches them; its other query tiles read them from the buffer, where
+    :class:`Buffers` keeps them (SpAtten RTL: the parts of a batch share one allocation, part 0
+    fetches).
     """
-    r = plan.requests
-    d = r["d"].to_numpy(np.float64)
-    kbytes, lbytes, vbytes, sbytes = request_bytes(r)
-    k_fits = r["keys"].to_numpy(np.float64) * d * hw.qk.bits / 8 <= hw.sram.key_kb * 1024 / 2
-    v_fits = r["values"].to_numpy(np.float64) * d * hw.pv.bits / 8 <= hw.sram.value_kb * 1024 / 2
-    owner, first = tiling.owner, tiling.first
+    kbytes, lbytes, vbytes, sbytes = request_bytes(plan.requests)
 
-    def fetched(total: np.ndarray, fits: np.ndarray) -> np.ndarray:
-        reuse = fits[owner] | tiling.single
-        return np.where(reuse, np.where(first, total[owner], 0.0), total[owner])
+    def fetched(total: np.ndarray) -> np.ndarray:
+        return np.where(tiling.first, total[tiling.owner], 0.0)
 
-    side = fetched(sbytes, k_fits)  # fetched with the keys (VQ ids, codebooks, scales)
-    return {"side": side, "k": fetched(kbytes, k_fits) + side, "lsb": fetched(lbytes, k_fits),
-            "v": fetched(vbytes, v_fits)}
+    side = fetched(sbytes)  # fetched with the keys (VQ ids, codebooks, scales)
+    return {"side": side, "k": fetched(kbytes) + side, "lsb": fetched(lbytes), "v": fetched(vbytes)}
 
 
 def build_items(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, ...]) -> pd.DataFrame:
@@ -107,18 +189,19 @@ def build_items(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, ...]) -> p
     d = r["d"].to_numpy(np.float64)
     tiling = Tiling.of(plan)
     owner, share = tiling.owner, tiling.share
-    b = fetched_bytes(plan, hw, tiling)
+    b = fetched_bytes(plan, tiling)
+    buf = Buffers.of(plan, hw, tiling)
     items = pd.DataFrame({"request": owner, "side_bytes": b["side"], "k_bytes": b["k"],
-                          "lsb_bytes": b["lsb"], "v_bytes": b["v"]})
+                          "lsb_bytes": b["lsb"], "v_bytes": b["v"], "k_alloc": buf.k_alloc,
+                          "k_by": buf.k_by, "v_alloc": buf.v_alloc, "v_by": buf.v_by})
     for col in ("k_bytes", "lsb_bytes", "v_bytes"):
         items[col.replace("bytes", "dram")] = dram_cycles(items[col].to_numpy(), hw.dram,
                                                           hw.clock_ghz, hw.fetcher.ports)
     qk_rows = r["qk_rows"].to_numpy(np.float64)[owner] * share
     rq_rows = r["requant_rows"].to_numpy(np.float64)[owner] * share
     pv_rows = r["pv_rows"].to_numpy(np.float64)[owner] * share
-    items["qk"] = array_cycles(qk_rows, d[owner], hw.qk)
+    items["qk"], items["rq_qk"] = qk_lines(plan, tiling, hw.qk)
     items["sm"] = np.ceil(qk_rows / hw.softmax.parallelism)
-    items["rq_qk"] = array_cycles(rq_rows, d[owner], hw.qk)
     items["rq_sm"] = np.ceil(rq_rows / hw.softmax.parallelism)
     items["pv"] = array_cycles(pv_rows, d[owner], hw.pv)
     t = plan.topk

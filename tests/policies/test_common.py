@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from accelsim import api
-from accelsim.config import load_hardware
+from accelsim.config import DensePolicy, SpAttenPolicy, load_hardware
 from accelsim.policies.common import exact_topk, output_error, pool1d, topk_recall, window_mask
 from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, WorkPlan, empty_frame
 
@@ -72,3 +72,17 @@ def test_dram_bytes_with_low_precision_rows_and_side_bytes():
     assert res.dram_bytes == pytest.approx(sum(b.values()))
     assert res.dram_bytes_by["side"] == 100.0
     assert res.dram_bytes_by["key"] == pytest.approx(b["key"])
+
+
+def test_rows_per_query(small_trace):
+    # policies record each prefill query's scored rows; a request trace spreads them evenly
+    for cfg in (DensePolicy(), SpAttenPolicy()):
+        wp = api.plan(cfg, small_trace)
+        r = wp.requests
+        per = wp.rows_per_query()
+        assert len(per) == r["queries"].sum()
+        assert np.add.reduceat(per, np.cumsum(r["queries"]) - r["queries"]).tolist() == r["qk_rows"].tolist()
+    wp = _plan(queries=3, qk_rows=8)
+    assert wp.rows_per_query().tolist() == [3, 3, 2]
+    with pytest.raises(ValueError, match="query_rows holds 2 queries"):
+        WorkPlan(wp.requests, wp.topk, wp.pass_sizes, query_rows=np.array([4, 4]))

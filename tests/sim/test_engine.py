@@ -2,11 +2,22 @@
 
 import numpy as np
 import pytest
+import simpy
 
 from accelsim import api
 from accelsim.config import DensePolicy, SpAttenPolicy, load_hardware
 from accelsim.errors import InputError
-from accelsim.sim.items import engine_roles, job_cycles, round_robin, topk_engine
+from accelsim.sim.engine import LineBuffer
+from accelsim.sim.fast import FastModel
+from accelsim.sim.items import (
+    buffer_lines,
+    build_items,
+    engine_roles,
+    job_cycles,
+    request_lines,
+    round_robin,
+    topk_engine,
+)
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
 from accelsim.workplan import TOPK_KINDS
@@ -27,10 +38,15 @@ def sim(hw, plan, **over):
     return api.simulate(load_hardware(hw, over or None), plan)[0]
 
 
+# the authors' scaled-down RTL keeps 2048 lines x 64 x 12 b per buffer; the preset's 24.5 KB holds
+# 261 lines of one 64-element key, too few for the GPT-2 trace's 993-key requests
+RTL_1_8 = {"sram": {"key_kb": 192, "value_kb": 192}}
+
+
 def test_never_below_bandwidth_bound(pruned, dense):
     for plan in (pruned, dense):
-        for hw in ("spatten", "spatten-1-8"):
-            r = sim(hw, plan)
+        for hw, over in (("spatten", {}), ("spatten-1-8", RTL_1_8)):
+            r = sim(hw, plan, **over)
             assert r.cycles >= r.bandwidth_bound_cycles
 
 
@@ -53,7 +69,7 @@ def test_spatten_beats_dense_on_gpt2(pruned, dense):
 
 
 def test_spatten_1_8_is_slower(pruned):
-    assert sim("spatten-1-8", pruned).cycles > 1.5 * sim("spatten", pruned).cycles
+    assert sim("spatten-1-8", pruned, **RTL_1_8).cycles > 1.5 * sim("spatten", pruned).cycles
 
 
 @pytest.mark.parametrize("phases", ["prefill", "decode", "both"])
@@ -127,12 +143,69 @@ def test_jobs_in_flight_needs_an_output_stage(pruned):
     assert two.cycles == one.cycles and two.busy_by == one.busy_by
 
 
-def test_prefill_kv_reuse_depends_on_sram(small_trace):
+def test_prefill_reuses_kv_in_the_buffer(small_trace):
+    # a request's keys and values stay in the buffer for all its query tiles (RTL: one allocation
+    # per batch): each is fetched once, whatever the buffer's size
     plan = api.plan(DensePolicy(), small_trace, phases="prefill")
-    big = api.simulate(load_hardware("dense"), plan)[0]
-    tiny = api.simulate(load_hardware("dense", {"sram": {"key_kb": 2, "value_kb": 2}}), plan)[0]
-    assert big.dram_bytes == pytest.approx(sum(plan.dram_bytes().values()))
-    assert tiny.dram_bytes > 3 * big.dram_bytes  # no reuse: keys and values re-fetched per tile
+    for kb in (196.0, 3.0):  # 96 keys of 32 elements: 6 lines of 512; 3 KB holds 4
+        over = {"sram": {"key_kb": 196.0, "value_kb": kb}}
+        if kb < 4:
+            with pytest.raises(InputError, match=r"hardware.sram.value_kb.*96 values take 6 lines.*holds 4$"):
+                api.simulate(load_hardware("dense", over), plan)
+        else:
+            assert api.simulate(load_hardware("dense", over), plan)[0].dram_bytes == \
+                pytest.approx(sum(plan.dram_bytes().values()))
+
+
+def test_key_buffer_size_moves_gpt2_cycles(pruned):
+    # 993-key requests take 126 lines: 49 KB (65 lines) cannot run them, 98 KB (130) one at a time;
+    # with four top-k engines the key side is critical, so more lines let more fetches run ahead
+    with pytest.raises(InputError, match=r"^field 'hardware.sram.key_kb': a request's 993 keys take 126 lines "
+                                         r"of 512 x 12 b; the 49 KB buffer holds 65$"):
+        sim("spatten", pruned, sram={"key_kb": 49})
+    four = {"topk": {"count": 4}}
+    cycles = [sim("spatten", pruned, sram={"key_kb": kb}, **four).cycles for kb in (98, 196)]
+    assert cycles[0] > 1.1 * cycles[1]
+    with pytest.raises(InputError, match=r"hardware.sram.value_kb.*204 values take 26 lines.*holds 16$"):
+        sim("spatten", pruned, sram={"value_kb": 12})
+
+
+def test_buffer_lines_and_allocations():
+    # RTL: ceil(n / 8) lines of 8 keys, rounded up to even; a ring of lines recycled in order
+    hw = load_hardware("spatten")
+    assert buffer_lines(196, hw.qk) == 261 and buffer_lines(192, hw.qk) == 256
+    assert request_lines(np.array([0, 1, 8, 9, 16, 17, 993]), np.full(7, 64.0), hw.qk).tolist() == \
+        [0, 2, 2, 2, 2, 4, 126]
+    env = simpy.Environment()
+    buf = LineBuffer(env, 10)
+    got = {}
+
+    def item(i, lines, hold):
+        yield from buf.alloc(i, lines)
+        got[i] = env.now
+        yield env.timeout(hold)
+        buf.free(i)
+
+    for i, (lines, hold) in enumerate([(6, 10), (4, 2), (4, 1)]):
+        env.process(item(i, lines, hold))
+    env.run()
+    # item 1 freed first (t=2) but its lines come back only after item 0's (t=10)
+    assert got == {0: 0, 1: 0, 2: 10}
+
+
+def test_prefill_scores_each_query_in_whole_lines():
+    # causal prefill of 40 tokens, head dim 64: query i scores i + 1 keys on 2 * ceil((i + 1) / 16)
+    # lines; the old joint rounding charged ceil(rows / 8) per 16-query tile
+    trace = synthetic_trace(layers=1, heads=1, head_dim=64, prompt_len=40, decode_steps=0, seed=3)
+    plan = api.plan(DensePolicy(), trace, phases="prefill")
+    assert plan.query_rows.tolist() == list(range(1, 41))
+    hw = load_hardware("dense")
+    items = build_items(plan, hw, job_cycles(plan, topk_engine(hw), 2))
+    per_query = 2 * np.ceil(np.arange(1, 41) / 16)
+    assert items["qk"].tolist() == [per_query[:16].sum(), per_query[16:32].sum(), per_query[32:].sum()]
+    joint = sum(np.ceil(np.arange(1, 41)[t: t + 16].sum() / 8) for t in (0, 16, 32))
+    assert (items["qk"].sum(), joint) == (144, 103)  # +40%
+    assert FastModel(plan).qk_lines(hw)[0].tolist() == items["qk"].tolist()
 
 
 def test_no_topk_hardware_rejects_pruning_plan(pruned):
@@ -145,7 +218,7 @@ def test_energy_and_area_breakdowns(pruned):
     assert r.energy_j == pytest.approx(sum(r.energy_by.values()))
     assert r.area_mm2 == pytest.approx(sum(r.area_by.values()))
     assert max(r.energy_by, key=r.energy_by.get) == "dram"  # SpAtten: DRAM ~70% of power
-    assert sim("spatten-1-8", pruned).area_mm2 < r.area_mm2
+    assert sim("spatten-1-8", pruned, **RTL_1_8).area_mm2 < r.area_mm2
 
 
 def test_flat_row(pruned):
