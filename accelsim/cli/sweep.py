@@ -35,6 +35,9 @@ def sweep(
     resume: Annotated[bool, typer.Option(help="Add to a directory that holds another sweep's results "
                                          "(finished points are always skipped).")] = False,
     report: Annotated[Path | None, typer.Option(help="Write an HTML report of the results here.")] = None,
+    flush_rows: Annotated[int, typer.Option(min=1, help="Write finished rows to disk at least every N rows "
+                                            "(and every 2 s): fewer lose less work to a crash, more write "
+                                            "fewer files.")] = 512,
 ) -> None:
     """Run a design-space sweep; finished points in the output directory are skipped."""
     from accelsim.sweep import get_executor, load_sweep, run_sweep
@@ -66,7 +69,7 @@ def sweep(
 
     with ex:
         try:
-            outcome = run_sweep(file, output, executor=ex, resume=resume, progress=progress)
+            outcome = run_sweep(file, output, executor=ex, resume=resume, progress=progress, flush_rows=flush_rows)
         finally:
             bar.stop()
     console = Console()

@@ -18,7 +18,7 @@ from accelsim.sweep.executors import Executor, get_executor
 from accelsim.sweep.pareto import pareto_front
 from accelsim.sweep.points import Point, Resolver, chunks, expand
 from accelsim.sweep.spec import Sweep, load_sweep
-from accelsim.sweep.store import ResultStore
+from accelsim.sweep.store import FLUSH_ROWS, ResultStore
 
 FAST_CHUNK = 64  # points per task on the fast path (~2.5 ms each: tasks of ~0.2 s)
 EVENT_CHUNK = 1  # points per task on the event engine (~1 s each on the GPT-2 CSV)
@@ -59,15 +59,17 @@ def _prepare(path: Path, out: Path, resume: bool) -> None:
 
 
 def run_sweep(path: str | Path, out: str | Path | None = None, *, executor: Executor | None = None,
-              resume: bool = False, progress: Progress | None = None) -> SweepOutcome:
-    """Run the sweep in ``path`` into ``out`` (default ``results/<name>``), skipping stored points."""
+              resume: bool = False, progress: Progress | None = None,
+              flush_rows: int = FLUSH_ROWS) -> SweepOutcome:
+    """Run the sweep in ``path`` into ``out`` (default ``results/<name>``), skipping stored points;
+    finished rows are written at least every ``flush_rows`` rows (and every ``FLUSH_SECONDS``)."""
     path = Path(path)
     sweep = load_sweep(path)
     resolver = Resolver(sweep, path)
     resolver.check()
     out = Path(out) if out is not None else Path("results") / sweep.name
     _prepare(path, out, resume)
-    store = ResultStore(out)
+    store = ResultStore(out, flush_rows)
     done = store.done()
     own = executor is None
     ex = executor or get_executor("local")

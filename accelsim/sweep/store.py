@@ -28,8 +28,9 @@ FLUSH_SECONDS = 2.0  # ... and at most this much finished work is ever at risk
 class ResultStore:
     """Append-only, crash-safe result table in ``root/results``."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, flush_rows: int = FLUSH_ROWS) -> None:
         self.dir = Path(root) / "results"
+        self.flush_rows = flush_rows
         self.dir.mkdir(parents=True, exist_ok=True)
         self._buf: list[dict[str, Any]] = []
         self._last = time.monotonic()
@@ -50,7 +51,7 @@ class ResultStore:
 
     def add(self, rows: list[dict[str, Any]]) -> None:
         self._buf.extend(rows)
-        if len(self._buf) >= FLUSH_ROWS or time.monotonic() - self._last >= FLUSH_SECONDS:
+        if len(self._buf) >= self.flush_rows or time.monotonic() - self._last >= FLUSH_SECONDS:
             self.flush()
 
     def flush(self) -> None:

@@ -14,7 +14,6 @@ import pytest
 from accelsim.cli import main
 from accelsim.errors import InputError
 from accelsim.sweep import get_executor, pareto_front, read_results, run_sweep
-from accelsim.sweep.store import ResultStore
 from tests.conftest import ROOT
 
 GRID = {"hw.topk.parallelism": [2, 4, 8, 16], "hw.dram.channels": [2, 4, 8], "hw.qk.multipliers": [128, 512]}
@@ -73,25 +72,32 @@ def test_same_sweep_same_table(write_sweep, tmp_path):
 
 
 def test_sigkill_then_rerun_equals_clean_run(write_sweep, tmp_path):
-    # event timing keeps the sweep running long enough to be killed part-way
-    path = write_sweep(axes={"hw.topk.parallelism": [1, 2, 4, 8, 16, 32, 64, 128],
-                             "hw.dram.channels": [1, 2, 4, 8, 16], "hw.softmax.parallelism": [4, 8]},
+    # The second half of the grid names a DRAM table that is a named pipe: its first point blocks
+    # in the worker when it opens it, so the sweep holds exactly the first half when it is killed,
+    # however fast the machine. Rows are written as they finish (--flush-rows 1).
+    blocker = tmp_path / "blocker.yaml"
+    os.mkfifo(blocker)
+    path = write_sweep(axes={"hw.dram.preset": ["hbm2-spatten", str(blocker)],
+                             "hw.topk.parallelism": [1, 2, 4, 8, 16], "hw.softmax.parallelism": [4, 8]},
                        timing="event")
-    cmd = [sys.executable, "-m", "accelsim.cli", "sweep", str(path), "-o", str(tmp_path / "killed"), "-j", "1"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    store = ResultStore(tmp_path / "killed")
-    deadline = time.monotonic() + 120
-    while not store.parts() and time.monotonic() < deadline:  # wait for the first part file
+    cmd = [sys.executable, "-m", "accelsim.cli", "sweep", str(path), "-o", str(tmp_path / "killed"), "-j", "1",
+           "--flush-rows", "1"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 240
+    while len(read_results(tmp_path / "killed")) < 10 and time.monotonic() < deadline:
+        assert proc.poll() is None, "the sweep ended before its blocked half"
         time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and its blocked worker
     proc.wait()
-    partial = len(read_results(tmp_path / "killed"))
-    assert 0 < partial < 80, "the kill should land part-way"
+    assert len(read_results(tmp_path / "killed")) == 10  # the first half, each point whole
+    blocker.unlink()
+    blocker.write_text((ROOT / "accelsim/hw/dram/standards/hbm2-spatten.yaml").read_text())
     rerun = sweep_once(path, tmp_path / "killed")
-    assert rerun.ran == 80 - partial
+    assert rerun.ran == 10
     clean = sweep_once(path, tmp_path / "clean").table
     t = read_results(tmp_path / "killed")
-    assert len(t) == 80 and t["point_id"].is_unique
+    assert len(t) == 20 and t["point_id"].is_unique
     assert list(t["point_id"]) == list(clean["point_id"])
     pd.testing.assert_frame_equal(metrics(t), metrics(clean), check_exact=True)
 
