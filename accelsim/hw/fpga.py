@@ -9,14 +9,13 @@ and parameters equal its own; with no such entry there is no measured cost and n
 from __future__ import annotations
 
 import dataclasses
-from functools import cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from accelsim.config.base import read_yaml, validate
 from accelsim.config.hardware import Hardware
 from accelsim.hw.cost.components import TABLES
+from accelsim.hw.rtl_tables import find_entry, load_rtl_table
 from accelsim.hw.units import topk_params
 
 FPGA_TOPK_TABLE = TABLES / "fpga_topk.yaml"
@@ -43,13 +42,9 @@ class FpgaTable(BaseModel):
     topk: dict[str, FpgaCost] = {}
 
 
-@cache
 def load_table(path: Path = FPGA_TOPK_TABLE) -> FpgaTable:
-    """The cost table at ``path`` (empty when the file does not exist); a malformed table raises
-    :class:`~accelsim.errors.InputError` naming the file and field."""
-    if not path.exists():
-        return FpgaTable()
-    return validate(FpgaTable, read_yaml(path) or {}, path)
+    """The cost table at ``path`` (empty when the file does not exist)."""
+    return load_rtl_table(FpgaTable, path)
 
 
 def topk_fpga_cost(hw: Hardware, path: Path = FPGA_TOPK_TABLE) -> FpgaCost | None:
@@ -61,7 +56,5 @@ def topk_fpga_cost(hw: Hardware, path: Path = FPGA_TOPK_TABLE) -> FpgaCost | Non
         params = dataclasses.asdict(topk_params(hw))
     except ValueError:
         return None  # parameters no engine can be built with have no measured cost either
-    for name, entry in load_table(path).topk.items():
-        if name.split("-", 1)[0] == hw.topk.engine and entry.params == params:
-            return entry
-    return None
+    found = find_entry(load_table(path).topk, hw.topk.engine, params)
+    return None if found is None else found[1]
