@@ -97,3 +97,13 @@ def test_topk_from_synthesis_with_memories_as_macros():
                                       "softmax": {"parallelism": 4}})
     assert synth_cost(other.topk.engine, topk_params(other)) is None
     assert unit_costs(other)["topk"].area_mm2 != unit_costs(hw)["topk"].area_mm2
+
+
+def test_a_unit_is_as_slow_as_its_slowest_macro():
+    hw = load_hardware("spatten")
+    units = unit_costs(hw)
+    p = Pricer(hw)
+    topk_macros = [p.macro(int(shape.split("x")[0]), int(shape.split("x")[1])).cycle_ns
+                   for shape in synth_cost(hw.topk.engine, topk_params(hw)).memories]
+    assert units["topk"].cycle_ns == max(topk_macros) > 0
+    assert units["pv"].cycle_ns == 0  # logic only

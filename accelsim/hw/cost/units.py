@@ -35,7 +35,7 @@ TOPK_BUFFERS = 3  # quick-select data FIFO, FIFO_L, FIFO_R, each holding max_n i
 
 @dataclass(frozen=True)
 class UnitCost:
-    """Area, leakage, clocked bits and per-action energy of one unit (all instances)."""
+    """Area, leakage, clock energy and per-action energy of one unit (all instances)."""
 
     kind: Literal["logic", "sram"]
     area_mm2: float
@@ -191,7 +191,7 @@ def fetcher_crossbars(p: Pricer, hw: Hardware) -> UnitCost:
 def _merge(logic: UnitCost, sram: UnitCost) -> UnitCost:
     """A logic unit with its own buffers (which stay in the unit, priced as macros)."""
     return UnitCost("logic", logic.area_mm2 + sram.area_mm2, logic.leak_w + sram.leak_w, logic.clock_pj,
-                    logic.action_pj, sram.cycle_ns)
+                    logic.action_pj, max(logic.cycle_ns, sram.cycle_ns))
 
 
 @cache
