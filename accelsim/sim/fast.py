@@ -57,10 +57,13 @@ from accelsim.workplan import TOPK_KINDS, WorkPlan
 
 @dataclass
 class FastTimeline:
-    """What the fast model computes: total cycles, per-unit busy cycles, DRAM bytes by class."""
+    """What the fast model computes: total cycles, per unit the cycles it worked, was stalled on input
+    and blocked on output (as ``accelsim.sim.engine.Timeline``), DRAM bytes by class."""
 
     cycles: float
     busy: dict[str, float]
+    stall: dict[str, float]
+    blocked: dict[str, float]
     dram_bytes_by: dict[str, float]
 
 
@@ -210,8 +213,8 @@ class FastModel:
         side = float(b["side"].sum())
         by = {"key": float(kb.sum()) - side, "key_lsb": float(lb.sum()), "value": float(vb.sum()),
               "side": side}
-        return FastTimeline(cycles=float(cycles), busy=dict(zip(BUSY_KEYS, busy.tolist(), strict=True)),
-                            dram_bytes_by=by)
+        work, stall, blocked = (dict(zip(BUSY_KEYS, row, strict=True)) for row in busy.tolist())
+        return FastTimeline(cycles=float(cycles), busy=work, stall=stall, blocked=blocked, dram_bytes_by=by)
 
 
 def _buffer_state(buf: Buffers, key_lines: int, value_lines: int) -> np.ndarray:
@@ -232,7 +235,8 @@ def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # slots of the kernel's ``clock`` (units' free times, the latest finish, the time the last value
-# top-k result was taken) and ``busy`` arrays (busy follows BUSY_KEYS)
+# top-k result was taken) and columns of its ``busy`` array [3, 5] (rows: work, stalled on input,
+# blocked on output; columns follow BUSY_KEYS)
 DRAM, QK, PV, END, VDONE = range(5)
 # rows of the kernel's buffer state ``buf`` [12, items + 1], key buffer then value buffer: lines freed
 # and allocations ended before each position (prefix sums), the lines ([., 0]), when the last item was
@@ -250,7 +254,8 @@ BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 def _consume(clock: np.ndarray, busy: np.ndarray, unit: int, t: float, dur: float, c: float,
              lat: float) -> float:
     """End time of ``unit``, requested at ``t``, computing ``c`` cycles on data that a DRAM fetch of
-    ``dur`` cycles (negative: none) issued at ``t`` streams in; as ``EventEngine._consume``."""
+    ``dur`` cycles (negative: none) issued at ``t`` streams in: ``c`` cycles of work, the rest of the
+    time held stalled on input; as ``EventEngine._consume``."""
     t0 = max(t, clock[unit])
     if dur < 0:
         e = t0 + c
@@ -258,24 +263,24 @@ def _consume(clock: np.ndarray, busy: np.ndarray, unit: int, t: float, dur: floa
         fs = max(t, clock[DRAM])
         fe = fs + dur
         clock[DRAM] = fe
-        busy[DRAM] += dur
+        busy[0, DRAM] += dur
         e = max(max(t0, fs + lat) + c, fe + lat)
     clock[unit] = e
-    busy[unit] += e - t0
+    busy[0, unit] += c
+    busy[1, unit] += e - t0 - c
     return e
 
 
 @njit(cache=True)
 def _topk_job(eng: np.ndarray, e: int, t: float, fill: float, select: float,
-              out: float) -> tuple[float, float]:
-    """(selection stage free, job done) for a job asking engine ``e`` at ``t`` (no state changes;
-    ``eng[2e]``, ``eng[2e + 1]``: when its selection and output stages free): its input ends at
-    ``max(t, stage free + fill)``; it holds the selection stage until the output stage is free;
-    as ``EventEngine._topk``."""
-    free = max(t, eng[2 * e] + fill) + select
-    if out > 0:
-        free = max(free, eng[2 * e + 1])
-    return free, free + out
+              out: float) -> tuple[float, float, float]:
+    """(selection stage free, job done, cycles blocked on output) for a job asking engine ``e`` at
+    ``t`` (no state changes; ``eng[2e]``, ``eng[2e + 1]``: when its selection and output stages
+    free): its input ends at ``max(t, stage free + fill)``; it holds the selection stage until the
+    output stage is free; as ``EventEngine._topk``."""
+    selected = max(t, eng[2 * e] + fill) + select
+    free = max(selected, eng[2 * e + 1]) if out > 0 else selected
+    return free, free + out, free - selected
 
 
 @njit(cache=True)
@@ -292,10 +297,10 @@ def _pipeline(rows: np.ndarray, jobs: np.ndarray, jobs_out: np.ndarray, job_engi
     ``gate_idx[gate_ptr[p]:gate_ptr[p+1]]``; ``job_pos[j]`` is the position job j follows.
     ``engines``: top-k engines; ``shared_is_value``: one engine takes every job. ``buf``: the
     buffers' state (rows BFREED ... BRECYCLE, built by :func:`_buffer_state`). Returns (cycles,
-    busy cycles per unit in BUSY_KEYS order).
+    [work, stalled, blocked] cycles per unit in BUSY_KEYS order).
     """
     n = rows.shape[0]
-    st = (np.zeros(5), np.zeros(5), np.zeros(n), np.full(n, np.inf), np.zeros(n),
+    st = (np.zeros(5), np.zeros((3, 5)), np.zeros(n), np.full(n, np.inf), np.zeros(n),
           np.zeros(len(jobs)), np.zeros(1, np.int64), np.zeros(2 * engines), buf)
     jb = (jobs, jobs_out, job_ptr, job_idx, job_engine, shared_is_value)
     fills = (lat, qk_fill, pv_fill)
@@ -385,11 +390,12 @@ def _run_jobs(st: tuple, p: int, t: float, jb: tuple) -> None:
     for q in range(job_ptr[p], job_ptr[p + 1]):
         j = job_idx[q]
         e = job_engine[j]
-        free, done = _topk_job(eng, e, t, 0.0, jobs[j], jobs_out[j])
+        free, done, blocked = _topk_job(eng, e, t, 0.0, jobs[j], jobs_out[j])
         eng[2 * e] = free
         if jobs_out[j] > 0:
             eng[2 * e + 1] = done
-        busy[SHARED] += jobs[j]  # the selection stage, as the event engine
+        busy[0, SHARED] += jobs[j]  # the selection stage, as the event engine
+        busy[2, SHARED] += blocked
         job_done[j] = done
 
 
@@ -422,8 +428,9 @@ def _value_side(st: tuple, rows: np.ndarray, until: float, stop: int, jb: tuple,
         vti, vtc, vto = rows[v, VTOPK_I], rows[v, VTOPK_C], rows[v, VTOPK_O]
         e = int(rows[v, VTOPK_E])
         ready = free = scored[v]
+        blocked = 0.0
         if vtc + vto > 0:
-            free, ready = _topk_job(eng, e, ready, vti, vtc, vto)
+            free, ready, blocked = _topk_job(eng, e, ready, vti, vtc, vto)
         ready = max(ready, clock[VDONE])  # results are taken in order
         acquire = _granted(st[8], rows, v, ready, 1, vrelease)
         if acquire > until and v >= stop:
@@ -434,7 +441,8 @@ def _value_side(st: tuple, rows: np.ndarray, until: float, stop: int, jb: tuple,
             eng[2 * e] = free
             if vto > 0:
                 eng[2 * e + 1] = free + vto
-            busy[VTOP] += vti + vtc
+            busy[0, VTOP] += vti + vtc
+            busy[2, VTOP] += blocked
         e = _consume(clock, busy, PV, acquire, rows[v, V_DRAM], rows[v, PV_C], fills[0])
         vrelease[v] = e + fills[2]
         clock[END] = max(clock[END], vrelease[v])
