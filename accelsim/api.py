@@ -75,7 +75,8 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
     by = {"key": float(items["k_bytes"].sum()) - side, "key_lsb": float(items["lsb_bytes"].sum()),
           "value": float(items["v_bytes"].sum()), "side": side}
     counts = op_counts(wp, engine if hw.topk.count else None)
-    result = _result(hw, wp, workload, timeline.cycles, timeline.busy, by, counts, quality(wp), dram_stats)
+    result = _result(hw, wp, workload, timeline.cycles, (timeline.busy, timeline.stall, timeline.blocked), by,
+                     counts, quality(wp), dram_stats)
     return result, timeline
 
 
@@ -87,7 +88,7 @@ def simulate_fast(hw: Hardware, model: FastModel, workload: str = "") -> SimResu
     engine = topk_engine(hw)
     t = model.run(hw, engine)
     counts = model.op_counts(engine if hw.topk.count else None)
-    return _result(hw, wp, workload, t.cycles, t.busy, t.dram_bytes_by, counts,
+    return _result(hw, wp, workload, t.cycles, (t.busy, t.stall, t.blocked), t.dram_bytes_by, counts,
                    quality(wp) if model.has_quality else None, None)
 
 
@@ -104,7 +105,7 @@ def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tupl
           "side": 0.0}
     counts = op_counts(wp, topk_engine(hw) if hw.topk.count else None)
     busy = {c: float(layers[c].sum()) for c in BREAKDOWN}
-    result = _result(hw, wp, workload, float(layers["cycles"].sum()), busy, by, counts, quality(wp), None)
+    result = _result(hw, wp, workload, float(layers["cycles"].sum()), (busy, {}, {}), by, counts, quality(wp), None)
     return result, layers
 
 
@@ -117,9 +118,10 @@ def _check(hw: Hardware, jobs: int) -> None:
                          "top-k jobs; use a pruning-free policy (e.g. --policy dense)")
 
 
-def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, busy: dict[str, float],
+def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, units: tuple[dict[str, float], ...],
             by: dict[str, float], counts: dict[str, float], qual: Quality | None, dram_stats) -> SimResult:
-    """Assemble a SimResult; ``dram_stats``: the bank model's statistics (None for the bandwidth model)."""
+    """Assemble a SimResult; ``units``: (work, stall, blocked) cycles per unit; ``dram_stats``: the bank
+    model's statistics (None for the bandwidth model)."""
     dram = sum(by.values())
     c = costs(hw, counts, dram, cycles, None if dram_stats is None else dram_stats.energy_j)
     ebys = c.energy_by
@@ -135,7 +137,7 @@ def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, busy: dict
         energy_static_by=c.static_by, power_w=energy / seconds if seconds else 0.0,
         area_mm2=sum(c.area_by.values()), area_by=c.area_by, actions_by=c.actions_by, requests=len(wp),
         topk_jobs=len(wp.topk),
-        busy_by=busy, quality=qual,
+        busy_by=units[0], stall_by=units[1], blocked_by=units[2], quality=qual,
         dram_row_hit_rate=None if dram_stats is None else dram_stats.row_hit_rate,
         topk_fpga=topk_fpga_cost(hw),
     )

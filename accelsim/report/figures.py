@@ -101,25 +101,43 @@ def energy_breakdown(points: pd.DataFrame, swept: list[str]) -> go.Figure:
     return fig
 
 
+WAITS = {"stall_by_": ("stalled on input", "/"), "blocked_by_": ("blocked on output", "x")}
+"""The held-but-not-working parts of a unit's time, stacked on its work: (legend name, hatch)."""
+
+
 def latency_breakdown(points: pd.DataFrame, swept: list[str]) -> go.Figure:
-    """Busy cycles per unit beside the total and the DRAM-bandwidth bound; the busiest unit is the
-    critical path (its utilization is printed on its bar)."""
-    cols = [c for c in points.columns if c.startswith("busy_by_")]
+    """Per unit, its work cycles with the cycles it was held stalled on input and blocked on output
+    stacked on them (hatched), beside the total and the DRAM-bandwidth bound; the unit with the most
+    work is the critical path (its work utilization is printed on its bar)."""
+    units = [c[8:] for c in points.columns if c.startswith("busy_by_")]
     x = labels(points, swept)
-    critical = points[cols].to_numpy(float).argmax(axis=1)
+    critical = points[[f"busy_by_{u}" for u in units]].to_numpy(float).argmax(axis=1)
     fig = go.Figure()
-    fig.add_bar(x=x, y=points["cycles"], name="total cycles", marker={"color": "#444"},
+    fig.add_bar(x=x, y=points["cycles"], name="total cycles", marker={"color": "#444"}, offsetgroup="total",
                 hovertemplate="total: %{y:,.0f} cycles<extra></extra>")
-    fig.add_bar(x=x, y=points["bandwidth_bound_cycles"], name="DRAM-bandwidth bound",
+    fig.add_bar(x=x, y=points["bandwidth_bound_cycles"], name="DRAM-bandwidth bound", offsetgroup="bound",
                 marker={"color": "#bbb", "pattern": {"shape": "/"}},
                 hovertemplate="DRAM-bandwidth bound: %{y:,.0f} cycles<extra></extra>")
-    for j, col in enumerate(cols):
-        util = points[col] / points["cycles"]
-        text = [f"{u:.0%}" if critical[i] == j else "" for i, u in enumerate(util)]
-        fig.add_bar(x=x, y=points[col], name=f"busy: {col[8:]}", text=text, textposition="outside",
-                    customdata=util,
-                    hovertemplate=f"{col[8:]}: %{{y:,.0f}} cycles busy (%{{customdata:.1%}})<extra></extra>")
-    fig.update_layout(barmode="group", template=TEMPLATE, yaxis_title="cycles", margin={"t": 30})
+    for j, unit in enumerate(units):
+        colour = pc.qualitative.D3[j % len(pc.qualitative.D3)]
+        work = points[f"busy_by_{unit}"].to_numpy(float)
+        util = work / points["cycles"].to_numpy(float)
+        parts = [("work", work, "", 1.0)]
+        for prefix, (name, hatch) in WAITS.items():
+            col = f"{prefix}{unit}"
+            if col in points and np.nansum(points[col].to_numpy(float)) > 0:
+                parts.append((name, np.nan_to_num(points[col].to_numpy(float)), hatch, 0.55))
+        base = np.zeros(len(points))
+        for k, (name, y, hatch, opacity) in enumerate(parts):
+            top = k == len(parts) - 1  # the critical unit's utilization goes on top of its stack
+            text = [f"{u:.0%}" if critical[i] == j else "" for i, u in enumerate(util)] if top else None
+            fig.add_bar(x=x, y=y, base=base, name=name, offsetgroup=unit, legendgroup=unit,
+                        legendgrouptitle_text=unit, text=text, textposition="outside", customdata=y / points["cycles"],
+                        marker={"color": colour, "opacity": opacity, "pattern": {"shape": hatch}},
+                        hovertemplate=f"{unit} {name}: %{{y:,.0f}} cycles (%{{customdata:.1%}})<extra></extra>")
+            base = base + y
+    fig.update_layout(barmode="group", template=TEMPLATE, yaxis_title="cycles", margin={"t": 30},
+                      legend={"groupclick": "toggleitem"})
     return fig
 
 

@@ -54,8 +54,10 @@ def sections(results: Results) -> tuple[list[Section], list[str]]:
                        f"Stacked by component for {which}; DRAM, SRAM, compute and top-k in separate hues.",
                        F.energy_breakdown(bars, swept)))
     out.append(Section("latency", "Where the cycles went",
-                       f"Busy cycles per unit for {which}, against the total and the DRAM-bandwidth bound; "
-                       "the busiest unit (utilization printed) is the critical path.",
+                       f"Per unit for {which}: cycles of work, with the cycles it was held stalled on input "
+                       "(waiting for DRAM data) and blocked on output (waiting for its next stage) stacked "
+                       "on them, hatched; against the total and the DRAM-bandwidth bound. The unit with the "
+                       "most work (utilization printed) is the critical path.",
                        F.latency_breakdown(bars, swept)))
     if results.requests is not None and len(results.requests):
         out.append(Section("heads", "Per layer and head",

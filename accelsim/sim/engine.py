@@ -23,7 +23,13 @@ keeps the selection stage until the output stage is free, so the next job's sele
 this job's output pass; with one job in flight a job's output cycles count as selection. A value
 job's scores enter the selection stage at its input rate: while the stage is free they stream in
 during Q x K; once it is busy they wait in the score buffer and are read after it frees (input
-cycles on the stage). An engine's busy cycles are those of its selection stage, input included.
+cycles on the stage).
+
+Per unit the engine splits the time it holds the unit (:class:`Timeline`): work (DRAM: transfer
+cycles; QxK, ProbxV: compute cycles; a top-k engine: its selection stage's input and selection
+cycles, input hidden under Q x K included), stalled on input (QxK, ProbxV held while their DRAM data
+has not arrived: before the first beat, and where it streams in slower than they compute) and
+blocked on output (a top-k selection stage held, its job selected, until the output stage frees).
 
 Items overlap across units (the paper's pipelined critical path). Token and head top-k jobs run on
 the token/head engines once their layer's importance is accumulated, reading it in at the
@@ -79,12 +85,18 @@ class LineBuffer:
         done.succeed()
 
 
+UNITS = ("dram", "qk", "pv", "topk_shared", "topk_value")
+
+
 @dataclass
 class Timeline:
-    """What the engine observed: per-unit busy cycles and the DRAM transfer log."""
+    """What the engine observed: per unit (``UNITS``) the cycles it worked, was stalled on input
+    and was blocked on output (their sum: the time it was held), and the DRAM transfer log."""
 
     cycles: float = 0.0
-    busy: dict[str, float] = field(default_factory=dict)
+    busy: dict[str, float] = field(default_factory=lambda: dict.fromkeys(UNITS, 0.0))
+    stall: dict[str, float] = field(default_factory=lambda: dict.fromkeys(UNITS, 0.0))
+    blocked: dict[str, float] = field(default_factory=lambda: dict.fromkeys(UNITS, 0.0))
     dram_log: list[tuple[float, float, float, str, int]] = field(default_factory=list)
 
     def dram_frame(self) -> pd.DataFrame:
@@ -112,7 +124,7 @@ class EventEngine:
         self.lat = dram_latency(hw)
         self.qk_fill = hw.qk.latency + hw.softmax.latency + hw.fetcher.latency
         self.pv_fill = hw.pv.latency + hw.fetcher.latency
-        self.t = Timeline(busy={"dram": 0.0, "qk": 0.0, "pv": 0.0, "topk_shared": 0.0, "topk_value": 0.0})
+        self.t = Timeline()
 
     def _fetch(self, cycles: float, nbytes: float, kind: str, item: int, span: list[float]):
         """Stream ``nbytes`` over the channels; ``span`` receives [start, end] of the transfer."""
@@ -132,7 +144,8 @@ class EventEngine:
         return self.env.process(self._fetch(cycles, nbytes, kind, item, span)), span
 
     def _consume(self, unit: simpy.Resource, fetch, span: list[float], compute: float, key: str):
-        """Hold ``unit`` while it computes on data streaming in from ``fetch``."""
+        """Hold ``unit`` while it computes on data streaming in from ``fetch``: ``compute`` cycles of
+        work, the rest of the time held stalled on input."""
         with unit.request() as req:
             yield req
             t0 = self.env.now
@@ -143,18 +156,20 @@ class EventEngine:
             else:
                 end = t0 + compute
             yield self.env.timeout(max(end - self.env.now, 0.0))
-            self.t.busy[key] += self.env.now - t0
+            self.t.busy[key] += compute
+            self.t.stall[key] += self.env.now - t0 - compute
 
     def _topk(self, engine: int, fill: float, select: float, out: float, key: str):
         """One job on top-k engine ``engine``, asked for when its last score is ready: ``fill``
         input cycles (hidden under the scores' arrival where the stage was free by then), ``select``
-        cycles in the selection stage, which it holds until the output stage is free, then ``out``
-        cycles in the output stage."""
+        cycles in the selection stage, which it holds until the output stage is free (blocked on
+        output), then ``out`` cycles in the output stage."""
         stage, output = self.engines[engine]
         held = stage.request()
         yield held
         start = max(self.env.now, self.released[engine] + fill)  # last score in
         yield self.env.timeout(start - self.env.now + select)
+        selected = self.env.now
         if out > 0:
             with output.request() as req:
                 yield req
@@ -165,6 +180,7 @@ class EventEngine:
             self.released[engine] = self.env.now
             stage.release(held)
         self.t.busy[key] += fill + select  # the selection stage; output passes overlap the next job
+        self.t.blocked[key] += self.released[engine] - selected
 
     def _item(self, i: int, row: tuple, prev: simpy.Event | None, gate: simpy.Event | None,
               queued: simpy.Event, scored: simpy.Event, order: tuple[simpy.Event, ...]):

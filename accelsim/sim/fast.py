@@ -57,10 +57,13 @@ from accelsim.workplan import TOPK_KINDS, WorkPlan
 
 @dataclass
 class FastTimeline:
-    """What the fast model computes: total cycles, per-unit busy cycles, DRAM bytes by class."""
+    """What the fast model computes: total cycles, per unit the cycles it worked, was stalled on input
+    and blocked on output (as ``accelsim.sim.engine.Timeline``), DRAM bytes by class."""
 
     cycles: float
     busy: dict[str, float]
+    stall: dict[str, float]
+    blocked: dict[str, float]
     dram_bytes_by: dict[str, float]
 
 
@@ -94,7 +97,7 @@ class FastModel:
         self._gates(n)
         self._jobs: dict[tuple, tuple[np.ndarray, ...]] = {}
         self._lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._buffers: dict[tuple, Buffers] = {}
+        self._buffers: dict[tuple, tuple[Buffers, np.ndarray]] = {}
         self._counts: dict[tuple, dict[str, float]] = {}
         self._engines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -154,11 +157,13 @@ class FastModel:
             self._lines[hw.qk.multipliers] = qk_lines(self.plan, self.tiling, hw.qk)
         return self._lines[hw.qk.multipliers]
 
-    def buffers(self, hw: Hardware) -> Buffers:
-        """Buffer allocations of each item (``accelsim.sim.items.Buffers``), cached per buffer shape."""
+    def buffers(self, hw: Hardware) -> tuple[Buffers, np.ndarray]:
+        """Buffer allocations of each item (``accelsim.sim.items.Buffers``) and their :func:`_freed`
+        prefix sums, cached per buffer shape."""
         key = (hw.sram.key_kb, hw.sram.value_kb, hw.qk.multipliers, hw.qk.bits, hw.pv.multipliers, hw.pv.bits)
         if key not in self._buffers:
-            self._buffers[key] = Buffers.of(self.plan, hw, self.tiling)
+            buf = Buffers.of(self.plan, hw, self.tiling)
+            self._buffers[key] = buf, _freed(buf)
         return self._buffers[key]
 
     def run(self, hw: Hardware, engine: TopKEngine | None = None) -> FastTimeline:
@@ -177,15 +182,16 @@ class FastModel:
         job_engine, item_engine = self.engines(count)
         b = self.bytes
         kb, lb, vb = b["k"], b["lsb"], b["v"]
-        buf = self.buffers(hw)
+        buf, freed = self.buffers(hw)
 
         def dram(b: np.ndarray) -> np.ndarray:
             return dram_cycles(b, hw.dram, hw.clock_ghz, hw.fetcher.ports)
 
+        n = len(self.owner)
         qk, rq = self.qk_lines(hw)
         sm = np.ceil(self.qk_rows / hw.softmax.parallelism)
         rs = np.ceil(self.rq_rows / hw.softmax.parallelism)
-        rows = np.empty((len(self.owner), 15))
+        rows = np.empty((n, 15))
         rows[:, K_DRAM] = np.where(kb > 0, dram(kb), -1.0)
         rows[:, L_DRAM] = np.where(lb > 0, dram(lb), -1.0)
         rows[:, V_DRAM] = np.where(vb > 0, dram(vb), -1.0)
@@ -201,26 +207,23 @@ class FastModel:
         rows[:, K_FREE] = buf.k_free
         rows[:, V_ALLOC] = buf.v_alloc
         rows[:, V_FREE] = buf.v_free
-        cycles, busy = _pipeline(
-            rows, jobs, jobs_out, job_engine, self.job_ptr, self.job_idx, self.gate_ptr, self.gate_idx,
-            self.job_pos, count, float(dram_latency(hw)),
+        times = np.zeros((3, n))
+        times[SCORED] = np.inf
+        st = np.zeros(ENG + 2 * count)
+        st[S_LINES:S_LINES + 2] = buffer_lines(hw.sram.key_kb, hw.qk), buffer_lines(hw.sram.value_kb, hw.pv)
+        busy = np.zeros((3, 5))
+        jobf = np.zeros((3, len(jobs)))
+        jobf[J_SELECT], jobf[J_OUT] = jobs, jobs_out
+        cycles = _pipeline(
+            rows, times, st, busy, freed, jobf, job_engine, self.job_ptr, self.job_idx, self.gate_ptr,
+            self.gate_idx, self.job_pos, float(dram_latency(hw)),
             float(hw.qk.latency + hw.softmax.latency + hw.fetcher.latency),
-            float(hw.pv.latency + hw.fetcher.latency), hw.topk.count <= 1,
-            _buffer_state(buf, buffer_lines(hw.sram.key_kb, hw.qk), buffer_lines(hw.sram.value_kb, hw.pv)))
+            float(hw.pv.latency + hw.fetcher.latency), hw.topk.count <= 1)
         side = float(b["side"].sum())
         by = {"key": float(kb.sum()) - side, "key_lsb": float(lb.sum()), "value": float(vb.sum()),
               "side": side}
-        return FastTimeline(cycles=float(cycles), busy=dict(zip(BUSY_KEYS, busy.tolist(), strict=True)),
-                            dram_bytes_by=by)
-
-
-def _buffer_state(buf: Buffers, key_lines: int, value_lines: int) -> np.ndarray:
-    """The kernel's initial buffer state ``buf`` (see BFREED ... BRECYCLE)."""
-    state = np.zeros((12, len(buf.k_free) + 1))
-    for row, x in enumerate((buf.k_free, buf.k_free > 0, buf.v_free, buf.v_free > 0)):
-        state[BFREED + row, 1:] = np.cumsum(x, dtype=np.float64)
-    state[BCAP:BCAP + 2, 0] = key_lines, value_lines
-    return state
+        work, stall, blocked = (dict(zip(BUSY_KEYS, row, strict=True)) for row in busy.tolist())
+        return FastTimeline(cycles=float(cycles), busy=work, stall=stall, blocked=blocked, dram_bytes_by=by)
 
 
 def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -231,75 +234,192 @@ def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return ptr, idx.astype(np.int64)
 
 
-# slots of the kernel's ``clock`` (units' free times, the latest finish, the time the last value
-# top-k result was taken) and ``busy`` arrays (busy follows BUSY_KEYS)
-DRAM, QK, PV, END, VDONE = range(5)
-# rows of the kernel's buffer state ``buf`` [12, items + 1], key buffer then value buffer: lines freed
-# and allocations ended before each position (prefix sums), the lines ([., 0]), when the last item was
-# granted it ([., 0]), the first position whose allocation may still hold lines ([., 0]), the next
-# position whose freed lines are not yet recycled ([., 0]) and when those before it were ([., 1])
-BFREED, BCAP, BGRANT, BHEAD, BRECYCLE = 0, 4, 6, 8, 10
-SHARED, VTOP = 3, 4  # busy slots of the top-k roles
+# slots of the kernel's state ``st``: when DRAM, QxK and ProbxV are next free, the latest finish, when
+# the last value top-k result was taken, the value side's next position; per buffer (key, value) its
+# lines, when the last item was granted it, the first position whose allocation may still hold lines,
+# the next position whose freed lines are not yet recycled and when those before it were; then per
+# top-k engine e, at ENG + 2e and ENG + 2e + 1, when its selection and output stages are next free
+DRAM, QK, PV, END, VDONE, CURSOR = range(6)
+S_LINES, S_GRANT, S_HEAD, S_NEXT, S_RECYCLED, ENG = 6, 8, 10, 12, 14, 16
+# rows of the per-item times ``times`` [3, items]: key lines freed, scored, value lines freed
+RELEASE, SCORED, VRELEASE = range(3)
+# rows of the token/head jobs' ``jobf`` [3, jobs]: selection (input included) and output cycles, done
+J_SELECT, J_OUT, J_DONE = range(3)
+# busy [3, 5]: rows work, stalled on input, blocked on output; columns follow BUSY_KEYS
+SHARED, VTOP = 3, 4
 BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 # columns of the kernel's per-item rows
 (K_DRAM, L_DRAM, V_DRAM, QK_C, RQ_C, HAS_RQ, VTOPK_C, PV_C, VTOPK_O, VTOPK_I, VTOPK_E,
  K_ALLOC, K_FREE, V_ALLOC, V_FREE) = range(15)
 
+# The kernel allocates nothing (the caller passes every array) and passes no tuples of arrays, so it
+# runs without numba's reference counting (``_nrt=False``), as ``accelsim.hw.dram.controller.run``,
+# and its small helpers are inlined: with reference counting every helper call paid atomic updates
+# per array argument (GPT-2 trace: 3 ms a point, now 0.1 ms). The value side and the recompute pass
+# stay calls: inlining the value side at its call sites halved the kernel's time again but took the
+# compile time from 5 to 9 s.
 
-@njit(cache=True)
-def _consume(clock: np.ndarray, busy: np.ndarray, unit: int, t: float, dur: float, c: float,
-             lat: float) -> float:
+
+@njit(cache=True, _nrt=False, inline="always")
+def _consume(st: np.ndarray, busy: np.ndarray, unit: int, t: float, dur: float, c: float, lat: float) -> float:
     """End time of ``unit``, requested at ``t``, computing ``c`` cycles on data that a DRAM fetch of
-    ``dur`` cycles (negative: none) issued at ``t`` streams in; as ``EventEngine._consume``."""
-    t0 = max(t, clock[unit])
+    ``dur`` cycles (negative: none) issued at ``t`` streams in: ``c`` cycles of work, the rest of the
+    time held stalled on input; as ``EventEngine._consume``."""
+    t0 = max(t, st[unit])
     if dur < 0:
         e = t0 + c
     else:
-        fs = max(t, clock[DRAM])
+        fs = max(t, st[DRAM])
         fe = fs + dur
-        clock[DRAM] = fe
-        busy[DRAM] += dur
+        st[DRAM] = fe
+        busy[0, DRAM] += dur
         e = max(max(t0, fs + lat) + c, fe + lat)
-    clock[unit] = e
-    busy[unit] += e - t0
+    st[unit] = e
+    busy[0, unit] += c
+    busy[1, unit] += e - t0 - c
     return e
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False, inline="always")
 def _topk_job(eng: np.ndarray, e: int, t: float, fill: float, select: float,
-              out: float) -> tuple[float, float]:
-    """(selection stage free, job done) for a job asking engine ``e`` at ``t`` (no state changes;
-    ``eng[2e]``, ``eng[2e + 1]``: when its selection and output stages free): its input ends at
-    ``max(t, stage free + fill)``; it holds the selection stage until the output stage is free;
-    as ``EventEngine._topk``."""
-    free = max(t, eng[2 * e] + fill) + select
-    if out > 0:
-        free = max(free, eng[2 * e + 1])
-    return free, free + out
+              out: float) -> tuple[float, float, float]:
+    """(selection stage free, job done, cycles blocked on output) for a job asking engine ``e`` at
+    ``t`` (no state changes; ``eng[2e]``, ``eng[2e + 1]``: when its selection and output stages
+    free): its input ends at ``max(t, stage free + fill)``; it holds the selection stage until the
+    output stage is free; as ``EventEngine._topk``."""
+    selected = max(t, eng[2 * e] + fill) + select
+    free = max(selected, eng[2 * e + 1]) if out > 0 else selected
+    return free, free + out, free - selected
 
 
-@njit(cache=True)
-def _pipeline(rows: np.ndarray, jobs: np.ndarray, jobs_out: np.ndarray, job_engine: np.ndarray,
-              job_ptr: np.ndarray, job_idx: np.ndarray, gate_ptr: np.ndarray, gate_idx: np.ndarray,
-              job_pos: np.ndarray, engines: int, lat: float, qk_fill: float, pv_fill: float,
-              shared_is_value: bool, buf: np.ndarray) -> tuple[float, np.ndarray]:
-    """The single pass over items in the order they reach the key buffer.
+@njit(cache=True, _nrt=False, inline="always")
+def _head(st: np.ndarray, freed: np.ndarray, rows: np.ndarray, p: int, side: int) -> int:
+    """The first position whose allocation (on the key buffer, ``side`` 0, or the value buffer, 1)
+    must still hold its lines for position ``p`` to get its own; moves that pointer on. ``freed``:
+    lines freed and allocations ended before each position, per buffer (:func:`_freed`)."""
+    h = int(st[S_HEAD + side])
+    alloc = rows[p, K_ALLOC + 2 * side]
+    if alloc > 0:
+        f, cap = 2 * side, st[S_LINES + side]
+        while freed[f, p] - freed[f, h] + alloc > cap or freed[f + 1, p] - freed[f + 1, h] >= MAX_ALLOCATIONS:
+            h += 1
+        st[S_HEAD + side] = h
+    return h
 
-    ``rows[p]``: service times of the p-th item (columns K_DRAM ... VTOPK_E; DRAM cycles are
-    negative when nothing is fetched). ``jobs`` / ``jobs_out``: the token/head jobs' selection
-    (input included) / output cycles, ``job_engine`` their engines. Jobs
+
+@njit(cache=True, _nrt=False, inline="always")
+def _granted(st: np.ndarray, freed: np.ndarray, rows: np.ndarray, times: np.ndarray, p: int, t: float,
+             side: int) -> float:
+    """When position ``p``, asking at ``t``, gets the key (``side`` 0) or value (1) buffer: after
+    the position before it and, if it allocates, once the allocations freed before its
+    :func:`_head` are recycled (in order: the latest of their release times)."""
+    g = max(t, st[S_GRANT + side])
+    if rows[p, K_ALLOC + 2 * side] > 0:
+        h = _head(st, freed, rows, p, side)
+        r = int(st[S_NEXT + side])
+        recycled = st[S_RECYCLED + side]
+        while r < h:
+            if rows[r, K_FREE + 2 * side] > 0:
+                recycled = max(recycled, times[RELEASE + 2 * side, r])
+            r += 1
+        st[S_NEXT + side] = r
+        st[S_RECYCLED + side] = recycled
+        g = max(g, recycled)
+    return g
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _run_jobs(st: np.ndarray, busy: np.ndarray, jobf: np.ndarray, job_engine: np.ndarray, job_ptr: np.ndarray,
+              job_idx: np.ndarray, p: int, t: float) -> None:
+    """Queue the top-k jobs that follow position ``p`` (scored at ``t``) on their engine."""
+    eng = st[ENG:]
+    for q in range(job_ptr[p], job_ptr[p + 1]):
+        j = job_idx[q]
+        e = job_engine[j]
+        free, done, blocked = _topk_job(eng, e, t, 0.0, jobf[J_SELECT, j], jobf[J_OUT, j])
+        eng[2 * e] = free
+        if jobf[J_OUT, j] > 0:
+            eng[2 * e + 1] = done
+        busy[0, SHARED] += jobf[J_SELECT, j]  # the selection stage, as the event engine
+        busy[2, SHARED] += blocked
+        jobf[J_DONE, j] = done
+
+
+@njit(cache=True, _nrt=False)
+def _value_side(rows: np.ndarray, times: np.ndarray, st: np.ndarray, busy: np.ndarray, freed: np.ndarray,
+                jobf: np.ndarray, job_engine: np.ndarray, job_ptr: np.ndarray, job_idx: np.ndarray,
+                until: float, stop: int, lat: float, pv_fill: float, shared_is_value: bool) -> None:
+    """Advance the value side through the scored items whose value fetch is requested by ``until``
+    (and through position ``stop`` regardless)."""
+    n = rows.shape[0]
+    eng = st[ENG:]
+    while int(st[CURSOR]) < n and times[SCORED, int(st[CURSOR])] < np.inf:
+        v = int(st[CURSOR])
+        vti, vtc, vto = rows[v, VTOPK_I], rows[v, VTOPK_C], rows[v, VTOPK_O]
+        e = int(rows[v, VTOPK_E])
+        ready = free = times[SCORED, v]
+        blocked = 0.0
+        if vtc + vto > 0:
+            free, ready, blocked = _topk_job(eng, e, ready, vti, vtc, vto)
+        ready = max(ready, st[VDONE])  # results are taken in order
+        acquire = _granted(st, freed, rows, times, v, ready, 1)
+        if acquire > until and v >= stop:
+            return
+        st[VDONE] = ready
+        st[S_GRANT + 1] = acquire
+        if vtc + vto > 0:
+            eng[2 * e] = free
+            if vto > 0:
+                eng[2 * e + 1] = free + vto
+            busy[0, VTOP] += vti + vtc
+            busy[2, VTOP] += blocked
+        end = _consume(st, busy, PV, acquire, rows[v, V_DRAM], rows[v, PV_C], lat)
+        times[VRELEASE, v] = end + pv_fill
+        st[END] = max(st[END], end + pv_fill)
+        if shared_is_value:
+            _run_jobs(st, busy, jobf, job_engine, job_ptr, job_idx, v, times[SCORED, v])
+        st[CURSOR] += 1
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _score(times: np.ndarray, st: np.ndarray, busy: np.ndarray, jobf: np.ndarray, job_engine: np.ndarray,
+           job_ptr: np.ndarray, job_idx: np.ndarray, p: int, e: float, qk_fill: float,
+           shared_is_value: bool) -> None:
+    """Position ``p`` ends QxK at ``e``; after the pipeline fill it is scored and frees its key lines."""
+    times[RELEASE, p] = e + qk_fill
+    times[SCORED, p] = e + qk_fill
+    if not shared_is_value:
+        _run_jobs(st, busy, jobf, job_engine, job_ptr, job_idx, p, e + qk_fill)
+
+
+@njit(cache=True, _nrt=False)
+def _recompute(rows: np.ndarray, times: np.ndarray, st: np.ndarray, busy: np.ndarray, freed: np.ndarray,
+               jobf: np.ndarray, job_engine: np.ndarray, job_ptr: np.ndarray, job_idx: np.ndarray, p: int,
+               t: float, lat: float, qk_fill: float, pv_fill: float, shared_is_value: bool) -> None:
+    """The LSB re-fetch and recompute pass of position ``p``, requested at ``t``."""
+    _value_side(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, t, 0, lat, pv_fill,
+                shared_is_value)
+    e = _consume(st, busy, QK, t, rows[p, L_DRAM], rows[p, RQ_C], lat)
+    _score(times, st, busy, jobf, job_engine, job_ptr, job_idx, p, e, qk_fill, shared_is_value)
+
+
+@njit(cache=True, _nrt=False)
+def _pipeline(rows: np.ndarray, times: np.ndarray, st: np.ndarray, busy: np.ndarray, freed: np.ndarray,
+              jobf: np.ndarray, job_engine: np.ndarray, job_ptr: np.ndarray, job_idx: np.ndarray,
+              gate_ptr: np.ndarray, gate_idx: np.ndarray, job_pos: np.ndarray, lat: float, qk_fill: float,
+              pv_fill: float, shared_is_value: bool) -> float:
+    """The single pass over items in the order they reach the key buffer; returns the cycles and
+    leaves each unit's [work, stalled, blocked] cycles in ``busy``.
+
+    ``rows[p]``: service times of the p-th item (columns K_DRAM ... V_FREE; DRAM cycles are
+    negative when nothing is fetched). ``times``: zeros, but SCORED infinite. ``st``: zeros, but the
+    buffers' lines (S_LINES). ``freed``: :func:`_freed` of the buffers. ``jobf``: the token/head
+    jobs' selection and output cycles, ``job_engine`` their engines. Jobs
     ``job_idx[job_ptr[p]:job_ptr[p+1]]`` follow position p; the item at position p waits for jobs
     ``gate_idx[gate_ptr[p]:gate_ptr[p+1]]``; ``job_pos[j]`` is the position job j follows.
-    ``engines``: top-k engines; ``shared_is_value``: one engine takes every job. ``buf``: the
-    buffers' state (rows BFREED ... BRECYCLE, built by :func:`_buffer_state`). Returns (cycles,
-    busy cycles per unit in BUSY_KEYS order).
+    ``shared_is_value``: one engine takes every job.
     """
     n = rows.shape[0]
-    st = (np.zeros(5), np.zeros(5), np.zeros(n), np.full(n, np.inf), np.zeros(n),
-          np.zeros(len(jobs)), np.zeros(1, np.int64), np.zeros(2 * engines), buf)
-    jb = (jobs, jobs_out, job_ptr, job_idx, job_engine, shared_is_value)
-    fills = (lat, qk_fill, pv_fill)
-    clock, busy, release, _, _, job_done, _, _, _ = st
     pending = -1  # position whose recompute pass is still queued for QxK
     pending_t = 0.0
     req = 0.0  # when the item may ask for the key buffer (its gate jobs are done)
@@ -307,145 +427,63 @@ def _pipeline(rows: np.ndarray, jobs: np.ndarray, jobs_out: np.ndarray, job_engi
         if gate_ptr[p + 1] > gate_ptr[p]:
             # the jobs it waits for follow items that must be scored first
             if pending >= 0:
-                _recompute(st, rows, pending, pending_t, jb, fills)
+                _recompute(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, pending, pending_t,
+                           lat, qk_fill, pv_fill, shared_is_value)
                 pending = -1
             if shared_is_value:
                 stop = 0
                 for q in range(gate_ptr[p], gate_ptr[p + 1]):
                     stop = max(stop, job_pos[gate_idx[q]] + 1)
-                _value_side(st, rows, -np.inf, stop, jb, fills)
+                _value_side(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, -np.inf, stop,
+                            lat, pv_fill, shared_is_value)
             for q in range(gate_ptr[p], gate_ptr[p + 1]):
-                req = max(req, job_done[gate_idx[q]])
-        if pending >= 0 and rows[pending, K_FREE] > 0 and _head(st[8], rows, p, 0) > pending:  # its lines
-            _recompute(st, rows, pending, pending_t, jb, fills)
+                req = max(req, jobf[J_DONE, gate_idx[q]])
+        if pending >= 0 and rows[pending, K_FREE] > 0 and _head(st, freed, rows, p, 0) > pending:  # its lines
+            _recompute(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, pending, pending_t,
+                       lat, qk_fill, pv_fill, shared_is_value)
             pending = -1
-        k = _granted(st[8], rows, p, req, 0, release)
-        st[8][BGRANT, 0] = k
+        k = _granted(st, freed, rows, times, p, req, 0)
+        st[S_GRANT] = k
         if pending >= 0 and pending_t <= k:  # the previous item's recompute asked for QxK first
-            _recompute(st, rows, pending, pending_t, jb, fills)
+            _recompute(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, pending, pending_t,
+                       lat, qk_fill, pv_fill, shared_is_value)
             pending = -1
-        _value_side(st, rows, k, 0, jb, fills)
-        e1 = _consume(clock, busy, QK, k, rows[p, K_DRAM], rows[p, QK_C], lat)
+        _value_side(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, k, 0, lat, pv_fill,
+                    shared_is_value)
+        e1 = _consume(st, busy, QK, k, rows[p, K_DRAM], rows[p, QK_C], lat)
         if pending >= 0:
-            _recompute(st, rows, pending, pending_t, jb, fills)
+            _recompute(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, pending, pending_t,
+                       lat, qk_fill, pv_fill, shared_is_value)
             pending = -1
         if rows[p, HAS_RQ] > 0:
             pending = p
             pending_t = e1
         else:
-            _score(st, p, e1, jb, qk_fill)
+            _score(times, st, busy, jobf, job_engine, job_ptr, job_idx, p, e1, qk_fill, shared_is_value)
     if pending >= 0:
-        _recompute(st, rows, pending, pending_t, jb, fills)
-    _value_side(st, rows, np.inf, n, jb, fills)
-    end = clock[END]
-    for j in range(len(jobs)):
-        end = max(end, job_done[j])
-    return end, busy
+        _recompute(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, pending, pending_t,
+                   lat, qk_fill, pv_fill, shared_is_value)
+    _value_side(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, np.inf, n, lat, pv_fill,
+                shared_is_value)
+    end = st[END]
+    for j in range(jobf.shape[1]):
+        end = max(end, jobf[J_DONE, j])
+    return end
 
 
-@njit(cache=True)
-def _head(buf: np.ndarray, rows: np.ndarray, p: int, side: int) -> int:
-    """The first position whose allocation (on the key buffer, ``side`` 0, or the value buffer, 1)
-    must still hold its lines for position ``p`` to get its own; moves that pointer on."""
-    h = int(buf[BHEAD + side, 0])
-    alloc = rows[p, K_ALLOC + 2 * side]
-    if alloc > 0:
-        f, e, cap = BFREED + 2 * side, BFREED + 2 * side + 1, buf[BCAP + side, 0]
-        while buf[f, p] - buf[f, h] + alloc > cap or buf[e, p] - buf[e, h] >= MAX_ALLOCATIONS:
-            h += 1
-        buf[BHEAD + side, 0] = h
-    return h
-
-
-@njit(cache=True)
-def _granted(buf: np.ndarray, rows: np.ndarray, p: int, t: float, side: int, release: np.ndarray) -> float:
-    """When position ``p``, asking at ``t``, gets the key (``side`` 0) or value (1) buffer: after
-    the position before it and, if it allocates, once the allocations freed before its
-    :func:`_head` are recycled (in order: the latest of their ``release`` times)."""
-    g = max(t, buf[BGRANT + side, 0])
-    if rows[p, K_ALLOC + 2 * side] > 0:
-        h = _head(buf, rows, p, side)
-        r = int(buf[BRECYCLE + side, 0])
-        recycled = buf[BRECYCLE + side, 1]
-        while r < h:
-            if rows[r, K_FREE + 2 * side] > 0:
-                recycled = max(recycled, release[r])
-            r += 1
-        buf[BRECYCLE + side, 0] = r
-        buf[BRECYCLE + side, 1] = recycled
-        g = max(g, recycled)
-    return g
-
-
-@njit(cache=True)
-def _run_jobs(st: tuple, p: int, t: float, jb: tuple) -> None:
-    """Queue the top-k jobs that follow position ``p`` (scored at ``t``) on their engine."""
-    busy, job_done, eng = st[1], st[5], st[7]
-    jobs, jobs_out, job_ptr, job_idx, job_engine, _ = jb
-    for q in range(job_ptr[p], job_ptr[p + 1]):
-        j = job_idx[q]
-        e = job_engine[j]
-        free, done = _topk_job(eng, e, t, 0.0, jobs[j], jobs_out[j])
-        eng[2 * e] = free
-        if jobs_out[j] > 0:
-            eng[2 * e + 1] = done
-        busy[SHARED] += jobs[j]  # the selection stage, as the event engine
-        job_done[j] = done
-
-
-@njit(cache=True)
-def _score(st: tuple, p: int, e: float, jb: tuple, qk_fill: float) -> None:
-    """Position ``p`` ends QxK at ``e``; after the pipeline fill it is scored and frees its key lines."""
-    release, scored = st[2], st[3]
-    release[p] = e + qk_fill
-    scored[p] = e + qk_fill
-    if not jb[5]:
-        _run_jobs(st, p, scored[p], jb)
-
-
-@njit(cache=True)
-def _recompute(st: tuple, rows: np.ndarray, p: int, t: float, jb: tuple, fills: tuple) -> None:
-    """The LSB re-fetch and recompute pass of position ``p``, requested at ``t``."""
-    _value_side(st, rows, t, 0, jb, fills)
-    e = _consume(st[0], st[1], QK, t, rows[p, L_DRAM], rows[p, RQ_C], fills[0])
-    _score(st, p, e, jb, fills[1])
-
-
-@njit(cache=True)
-def _value_side(st: tuple, rows: np.ndarray, until: float, stop: int, jb: tuple, fills: tuple) -> None:
-    """Advance the value side through the scored items whose value fetch is requested by ``until``
-    (and through position ``stop`` regardless)."""
-    clock, busy, _, scored, vrelease, _, cursor, eng, _ = st
-    n = rows.shape[0]
-    while cursor[0] < n and scored[cursor[0]] < np.inf:
-        v = cursor[0]
-        vti, vtc, vto = rows[v, VTOPK_I], rows[v, VTOPK_C], rows[v, VTOPK_O]
-        e = int(rows[v, VTOPK_E])
-        ready = free = scored[v]
-        if vtc + vto > 0:
-            free, ready = _topk_job(eng, e, ready, vti, vtc, vto)
-        ready = max(ready, clock[VDONE])  # results are taken in order
-        acquire = _granted(st[8], rows, v, ready, 1, vrelease)
-        if acquire > until and v >= stop:
-            return
-        clock[VDONE] = ready
-        st[8][BGRANT + 1, 0] = acquire
-        if vtc + vto > 0:
-            eng[2 * e] = free
-            if vto > 0:
-                eng[2 * e + 1] = free + vto
-            busy[VTOP] += vti + vtc
-        e = _consume(clock, busy, PV, acquire, rows[v, V_DRAM], rows[v, PV_C], fills[0])
-        vrelease[v] = e + fills[2]
-        clock[END] = max(clock[END], vrelease[v])
-        if jb[5]:
-            _run_jobs(st, v, scored[v], jb)
-        cursor[0] += 1
+def _freed(buf: Buffers) -> np.ndarray:
+    """[4, items + 1]: key lines freed and key allocations ended before each position, then the same
+    for the value buffer (the kernel's ``freed``)."""
+    freed = np.zeros((4, len(buf.k_free) + 1))
+    for row, x in enumerate((buf.k_free, buf.k_free > 0, buf.v_free, buf.v_free > 0)):
+        freed[row, 1:] = np.cumsum(x, dtype=np.float64)
+    return freed
 
 
 def warm() -> None:
     """Compile (or load from numba's on-disk cache) the kernel on a tiny input, so that worker
     processes started afterwards find it cached instead of each compiling it."""
     empty = np.zeros(0, np.int64)
-    _pipeline(np.zeros((1, 15)), np.zeros(0), np.zeros(0), empty, np.zeros(2, np.int64), empty,
-              np.zeros(2, np.int64), empty, empty, 1, 0.0, 0.0, 0.0, False, np.zeros((12, 2)))
+    _pipeline(np.zeros((1, 15)), np.zeros((3, 1)), np.zeros(ENG + 2), np.zeros((3, 5)), np.zeros((4, 2)),
+              np.zeros((3, 0)), empty, np.zeros(2, np.int64), empty, np.zeros(2, np.int64), empty, empty,
+              0.0, 0.0, 0.0, False)

@@ -71,7 +71,18 @@ class SimResult(BaseModel):
     topk_jobs: int
     """Top-k jobs of the WorkPlan."""
     busy_by: dict[str, float]
-    """Cycles each unit was busy (a top-k engine: its selection stage, which output passes overlap)."""
+    """Cycles each unit worked: DRAM transferring, QxK and ProbxV computing, a top-k engine's
+    selection stage reading its input (including input hidden under QxK) and selecting (output passes
+    overlap the next job). The behavioural timer (``--timing spatten-behavioural``) fills it with its
+    own serial terms instead: dram, fill, drain, topk."""
+    stall_by: dict[str, float]
+    """Cycles each unit was held stalled on input: QxK or ProbxV waiting for DRAM data (before its
+    first beat, and where it streams in slower than the unit computes). Empty for the behavioural
+    timer."""
+    blocked_by: dict[str, float]
+    """Cycles each unit was held blocked on output: a top-k selection stage holding a selected job
+    until the engine's output stage frees. A unit's ``busy_by + stall_by + blocked_by`` is the time it
+    was held. Empty for the behavioural timer."""
     quality: Quality | None = None
     dram_row_hit_rate: float | None = None
     """Row-buffer hit rate (bank-aware DRAM model only)."""

@@ -17,6 +17,12 @@ def test_families_without_a_source(capsys):
     assert stats["actions_by_<key>"]["unit"] == "action" and stats["area_by_<key>"]["unit"] == "mm2"
 
 
+def test_unit_time_columns():
+    assert describe("busy_by_pv")["unit"] == describe("stall_by_pv")["unit"] == "cycle"
+    assert "stalled on input" in describe("stall_by_pv")["description"]
+    assert "blocked on output" in describe("blocked_by_topk_value")["description"]
+
+
 def test_columns_that_are_not_metrics_are_left_out():
     assert set(stat_dictionary(["point_id", "hw.qk.multipliers", "cycles", "energy_by_dram"])) == {
         "cycles", "energy_by_dram"}

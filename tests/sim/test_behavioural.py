@@ -128,6 +128,7 @@ def test_simulate_behavioural_result():
     result, layers = api.simulate_behavioural(hw, wp, workload="gpt2")
     assert len(layers) == 32 * 12  # one bert.cpp layer per (decode step, layer)
     assert result.cycles == layers["cycles"].sum() == sum(result.busy_by.values())
+    assert result.stall_by == result.blocked_by == {}  # serial terms: no unit waits while held
     assert result.dram_bytes == (layers["key_bytes"] + layers["value_bytes"]).sum()
     counts = op_counts(wp, None)  # the plan's work, as the event engine counts it
     assert result.ops == 2 * (counts["qk_macs"] + counts["pv_macs"]) > 0

@@ -7,7 +7,7 @@ import simpy
 from accelsim import api
 from accelsim.config import DensePolicy, SpAttenPolicy, load_hardware
 from accelsim.errors import InputError
-from accelsim.sim.engine import LineBuffer
+from accelsim.sim.engine import EventEngine, LineBuffer
 from accelsim.sim.fast import FastModel
 from accelsim.sim.items import (
     buffer_lines,
@@ -270,3 +270,58 @@ def test_token_jobs_pay_their_input(small_trace):
     assert fill[shared].sum() > 0
     r = api.simulate(hw, plan)[0]
     assert r.busy_by["topk_shared"] == pytest.approx(fill[shared].sum() + select[shared].sum())
+
+
+class HeldResource(simpy.Resource):
+    """A resource that adds up the time its requests were granted (``held``)."""
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+        super().__init__(env, capacity)
+        self.held = 0.0
+
+    def release(self, request):
+        self.held += self._env.now - request.usage_since
+        return super().release(request)
+
+
+def held_times(hw, plan) -> tuple[dict, dict]:
+    """(Timeline, time each unit's resource was held): dram, qk, pv and each top-k selection stage."""
+    jobs = job_cycles(plan, topk_engine(hw), hw.topk.jobs_in_flight)
+    eng = EventEngine(hw, plan, build_items(plan, hw, jobs), jobs)
+    for unit in ("dram", "qk", "pv"):
+        setattr(eng, unit, HeldResource(eng.env, 1))
+    eng.engines = [(HeldResource(eng.env, 1), out) for _, out in eng.engines]
+    t = eng.run()
+    held = {unit: getattr(eng, unit).held for unit in ("dram", "qk", "pv")}
+    held["topk_shared"] = sum(eng.engines[e][0].held for e in range(eng.value_base))
+    held["topk_value"] = sum(eng.engines[e][0].held for e in range(eng.value_base, len(eng.engines)))
+    return t, held
+
+
+def test_dram_bound_probxv_is_stalled_not_working(small_trace):
+    # DRAM-bound (one channel, 2 requests in flight): ProbxV holds its unit mostly waiting for values
+    plan = api.plan(SpAttenPolicy(), small_trace)
+    hw = load_hardware("spatten", {"dram": {"channels": 1, "outstanding": 2}})
+    t, held = held_times(hw, plan)
+    assert t.busy["dram"] > 0.99 * t.cycles
+    assert t.busy["pv"] < 0.05 * held["pv"]
+    for unit in ("dram", "qk", "pv"):  # work + stalled on input + blocked on output = held
+        assert t.busy[unit] + t.stall[unit] + t.blocked[unit] == pytest.approx(held[unit])
+        assert t.blocked[unit] == 0 and t.stall[unit] >= 0
+    assert t.stall["dram"] == 0 and t.stall["pv"] == pytest.approx(held["pv"] - t.busy["pv"])
+    # token/head jobs read their input once granted: held = work + blocked
+    assert t.busy["topk_shared"] + t.blocked["topk_shared"] == pytest.approx(held["topk_shared"])
+    # value jobs' input hides under Q x K where the stage was free: work counts it, the grant does not
+    fill, _, _ = job_cycles(plan, topk_engine(hw), hw.topk.jobs_in_flight)
+    hidden = t.busy["topk_value"] + t.blocked["topk_value"] - held["topk_value"]
+    value = (plan.topk["kind"] == TOPK_KINDS.index("value")).to_numpy()
+    assert -1e-6 < hidden <= fill[value].sum() + 1e-6
+    assert t.stall["topk_shared"] == t.stall["topk_value"] == 0
+
+
+def test_topk_blocked_on_its_output_stage(pruned):
+    # two jobs in flight: a selected job keeps the selection stage until the output stage frees
+    two = sim("spatten", pruned)
+    one = sim("spatten", pruned, topk={"jobs_in_flight": 1})
+    assert two.blocked_by["topk_value"] > 0 and one.blocked_by["topk_value"] == 0
+    assert two.busy_by["pv"] == one.busy_by["pv"]  # work does not depend on the schedule

@@ -17,6 +17,9 @@ from accelsim.trace.synthetic import synthetic_trace
 from tests.conftest import CSV_DENSE, CSV_PRUNED
 
 CYCLES_RTOL = 0.02
+# stalled-on-input and blocked-on-output cycles, as a share of the unit's held time: they move with
+# the DRAM order; the largest difference seen is 6 %, ProbxV with 392 KB key buffers and 4 engines
+WAIT_TOL = 0.1
 
 # design points that move the bottleneck: top-k engine, QxK, DRAM, the shared engine, buffer lines
 # (the GPT-2 trace's 993-key requests take 126 of the 130 lines of 98 KB, 204 values 26 of 20 KB's 26)
@@ -58,8 +61,11 @@ def agree(plan, hw):
     assert fast.dram_bytes_by == ref.dram_bytes_by
     assert fast.energy_dynamic_j == pytest.approx(ref.energy_dynamic_j, rel=1e-12) and fast.area_mm2 == ref.area_mm2
     assert fast.energy_static_j == pytest.approx(ref.energy_static_j, rel=CYCLES_RTOL)  # power x each one's time
-    assert fast.busy_by["dram"] == pytest.approx(ref.busy_by["dram"])
-    assert fast.busy_by["topk_value"] == pytest.approx(ref.busy_by["topk_value"])
+    for unit, work in ref.busy_by.items():  # work: the same per-item cycles, whatever the schedule
+        assert fast.busy_by[unit] == pytest.approx(work, rel=1e-12)
+        held = work + ref.stall_by[unit] + ref.blocked_by[unit]
+        assert fast.stall_by[unit] == pytest.approx(ref.stall_by[unit], abs=WAIT_TOL * held)
+        assert fast.blocked_by[unit] == pytest.approx(ref.blocked_by[unit], abs=WAIT_TOL * held)
     return ref, fast
 
 
@@ -93,9 +99,9 @@ def test_topk_job_rule():
     # eng[2e], eng[2e + 1]: when engine e's selection stage and output stage free
     eng = np.zeros(4)
     # stage free long before the last score (t = 100): the 10 input cycles hid under Q x K
-    assert _topk_job(eng, 1, 100.0, 10.0, 5.0, 0.0) == (105.0, 105.0)
+    assert _topk_job(eng, 1, 100.0, 10.0, 5.0, 0.0) == (105.0, 105.0, 0.0)
     eng[2] = 95.0  # busy until 95: the input is read from the score buffer after that
-    assert _topk_job(eng, 1, 100.0, 10.0, 5.0, 0.0) == (110.0, 110.0)
-    eng[3] = 130.0  # output stage busy: the job keeps the selection stage until 130
-    assert _topk_job(eng, 1, 100.0, 10.0, 5.0, 7.0) == (130.0, 137.0)
-    assert _topk_job(eng, 0, 100.0, 10.0, 5.0, 7.0) == (105.0, 112.0)  # the other engine is free
+    assert _topk_job(eng, 1, 100.0, 10.0, 5.0, 0.0) == (110.0, 110.0, 0.0)
+    eng[3] = 130.0  # output stage busy: the job keeps the selection stage until 130, blocked 20
+    assert _topk_job(eng, 1, 100.0, 10.0, 5.0, 7.0) == (130.0, 137.0, 20.0)
+    assert _topk_job(eng, 0, 100.0, 10.0, 5.0, 7.0) == (105.0, 112.0, 0.0)  # the other engine is free

@@ -53,15 +53,22 @@ def check_timing(hw: Hardware) -> None:
                          "or smaller buffers")
 
 
-@cache
 def dram_standby_w(hw: Hardware) -> float:
     """Precharge-standby power of ``hw``'s DRAM for the bandwidth model: every device of the
     ``dram.preset`` standard at ``VDD x IDD2N`` (as the bank model charges an idle rank), for the
     share of that standard's bandwidth the design provisions (``dram.peak_gbs``)."""
-    spec = load_dram(hw.dram.preset)
+    watts, peak_gbs = _standby(hw.dram.preset)
+    return watts * hw.dram.peak_gbs / peak_gbs
+
+
+@cache
+def _standby(preset: str) -> tuple[float, float]:
+    """(standby power of every device of the ``preset`` standard, its peak GB/s), cached per preset:
+    a sweep's points share it, and parsing the standard's YAML costs more than timing a point."""
+    spec = load_dram(preset)
     o, p = spec.organisation, spec.power
     devices = o.channels * o.ranks * max(o.bus_width // o.device_width, 1)
-    return devices * p.VDD * p.IDD2N * 1e-3 * hw.dram.peak_gbs / spec.peak_gbs
+    return devices * p.VDD * p.IDD2N * 1e-3, spec.peak_gbs
 
 
 @dataclass(frozen=True)
