@@ -22,7 +22,7 @@ def test_mul_array_known_answer():
     """A 4-multiplier 8-bit array by hand: 4 multipliers, 3 adders of 2*8+2 bits, 4*4*8 + 3*18 register bits."""
     hw = load_hardware("spatten", {"qk": {"multipliers": 4, "bits": 8}})
     logic = Logic(40)
-    unit = mul_array(Pricer(hw), hw.qk)
+    unit = mul_array(Pricer.of(hw), hw.qk)
     mult = 12.68 * 64 / 1024, 6350 * 64 / 1024, 80 * 64 / 1024  # Aladdin 32x32 scaled by 8*8/32^2
     add = 0.21 * 18 / 32, 278 * 18 / 32, 2.4 * 18 / 32
     reg_bits = 4 * 32 + 3 * 18
@@ -91,7 +91,7 @@ def test_topk_from_synthesis_with_memories_as_macros():
                                    "softmax": {"parallelism": 4}})
     synth = synth_cost(hw.topk.engine, topk_params(hw))
     assert synth is not None and synth.memories == {"64x12": 16}  # 4 buffers x 4 lanes of 64 scores
-    _, buffers = Pricer(hw).macros(16 * hw.topk.count, 64, 12)
+    _, buffers = Pricer.of(hw).macros(16 * hw.topk.count, 64, 12)
     assert unit_costs(hw)["topk"].area_mm2 == pytest.approx(hw.topk.count * synth.area_um2 * 1e-6 + buffers.area_mm2)
     other = load_hardware("spatten", {"topk": {"parallelism": 4, "index_width": 9, "max_k": 16},
                                       "softmax": {"parallelism": 4}})
@@ -102,7 +102,7 @@ def test_topk_from_synthesis_with_memories_as_macros():
 def test_a_unit_is_as_slow_as_its_slowest_macro():
     hw = load_hardware("spatten")
     units = unit_costs(hw)
-    p = Pricer(hw)
+    p = Pricer.of(hw)
     topk_macros = [p.macro(int(shape.split("x")[0]), int(shape.split("x")[1])).cycle_ns
                    for shape in synth_cost(hw.topk.engine, topk_params(hw)).memories]
     assert units["topk"].cycle_ns == max(topk_macros) > 0

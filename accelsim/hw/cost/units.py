@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
-from accelsim.config.hardware import Hardware, MulArray
+from accelsim.config.hardware import Fetcher, Hardware, MulArray, Softmax, TopK
 from accelsim.hw.cost.actions import ADDR_BITS, FIFO_PORT_BITS
 from accelsim.hw.cost.components import Cost, Logic
 from accelsim.hw.cost.scaling import area_factor, energy_factor
 from accelsim.hw.cost.sram import Macro, sram_macro, supported_nodes
 from accelsim.hw.cost.synth import synth_cost
 from accelsim.hw.units import topk_params
+from accelsim.topk import TopKParams
 
 KV_BANKS = 2  # SpAtten RTL Buffer: two banks (double buffering), 12 bit-planes each
 SOFTMAX_FP = {"fp32_mult": 8, "fp32_add": 6}
@@ -51,31 +52,49 @@ def _logic(p: Pricer, parts: Cost, ff_bits: float, action_pj: dict[str, float]) 
     return UnitCost("logic", parts.um2 * 1e-6, parts.leak_uw * 1e-6, p.logic("register", ff_bits).pj, action_pj)
 
 
+@dataclass(frozen=True)
 class Pricer:
-    """Prices components and macros at ``hw.tech_nm``."""
+    """Prices components at ``node`` nm and SRAM macros of ``cell`` type there."""
 
-    def __init__(self, hw: Hardware) -> None:
-        self.node = hw.tech_nm
-        self.logic = Logic(hw.tech_nm)
-        lo, hi = supported_nodes()
-        self.sram_node = min(max(hw.tech_nm, lo), hi)  # CACTI's own nodes; beyond them, scaled
-        self.cell = hw.sram.cell
+    node: float
+    cell: str
+
+    @classmethod
+    def of(cls, hw: Hardware) -> Pricer:
+        return cls(hw.tech_nm, hw.sram.cell)
+
+    @property
+    def logic(self) -> Logic:
+        return _logic_at(self.node)
 
     def macro(self, lines: float, width_bits: float) -> Macro:
         """One SRAM macro of ``lines`` x ``width_bits`` (scaled from CACTI's range where needed)."""
-        m = sram_macro(lines=lines, width_bits=width_bits, node_nm=self.sram_node, cell=self.cell)
-        if self.sram_node == self.node:
-            return m
-        e, a = energy_factor(self.node, self.sram_node), area_factor(self.node, self.sram_node)
-        return Macro(m.read_pj * e, m.write_pj * e, m.leak_mw * e, m.area_mm2 * a,
-                     m.cycle_ns * self.node / self.sram_node,  # delay ~ feature size (Stillmaker & Baas)
-                     f"{m.source}, scaled to {self.node:g} nm (Stillmaker & Baas)")
+        return _macro(lines, width_bits, self.node, self.cell)
 
     def macros(self, count: float, lines: float, width_bits: float) -> tuple[Macro, UnitCost]:
         m = self.macro(lines, width_bits)
         return m, UnitCost("sram", count * m.area_mm2, count * m.leak_mw * 1e-3, 0.0, cycle_ns=m.cycle_ns)
 
 
+@cache
+def _logic_at(node_nm: float) -> Logic:
+    return Logic(node_nm)
+
+
+@lru_cache(maxsize=4096)  # sweeps vary few fields: most of a new design's macros were priced before
+def _macro(lines: float, width_bits: float, node_nm: float, cell: str) -> Macro:
+    lo, hi = supported_nodes()
+    at = min(max(node_nm, lo), hi)  # CACTI's own nodes; beyond them, scaled
+    m = sram_macro(lines=lines, width_bits=width_bits, node_nm=at, cell=cell)
+    if at == node_nm:
+        return m
+    e, a = energy_factor(node_nm, at), area_factor(node_nm, at)
+    return Macro(m.read_pj * e, m.write_pj * e, m.leak_mw * e, m.area_mm2 * a,
+                 m.cycle_ns * node_nm / at,  # delay ~ feature size (Stillmaker & Baas)
+                 f"{m.source}, scaled to {node_nm:g} nm (Stillmaker & Baas)")
+
+
+@cache
 def mul_array(p: Pricer, unit: MulArray) -> UnitCost:
     """Multipliers, a reconfigurable adder tree and pipeline registers (SpAtten Sec. IV-B/E).
 
@@ -91,31 +110,32 @@ def mul_array(p: Pricer, unit: MulArray) -> UnitCost:
     return _logic(p, parts, reg_bits, {"mac": mac})
 
 
-def query_fifo(p: Pricer, hw: Hardware) -> UnitCost:
+@cache
+def query_fifo(p: Pricer, qk: MulArray, lanes: int, kb: float) -> UnitCost:
     """The queries waiting for QxK (``sram.query_kb``; SpAttenController.scala ``req_fifo``, 16
     requests deep, each holding its D x 12-bit query): one macro, a query per line."""
-    width = hw.qk.multipliers // hw.softmax.parallelism * hw.qk.bits  # D elements (numSoftMaxUnit = M / D)
-    return p.macros(1, max(hw.sram.query_kb * 8192 / width, 1), width)[1]
+    width = qk.multipliers // lanes * qk.bits  # D elements (numSoftMaxUnit = M / D)
+    return p.macros(1, max(kb * 8192 / width, 1), width)[1]
 
 
-def softmax(p: Pricer, hw: Hardware) -> UnitCost:
+@cache
+def softmax(p: Pricer, unit: Softmax) -> UnitCost:
     """``softmax.parallelism`` fp32 lanes and the score FIFO (``softmax.fifo_depth`` fp32 entries)."""
     lane = sum((n * p.logic(op, 32) for op, n in SOFTMAX_FP.items()), Cost(0, 0, 0))
     regs = p.logic("register", SOFTMAX_STAGE_BITS)
-    lanes = hw.softmax.parallelism
-    fifo, fifo_cost = p.macros(1, hw.softmax.fifo_depth, 32 * lanes)
+    lanes = unit.parallelism
+    fifo, fifo_cost = p.macros(1, unit.fifo_depth, 32 * lanes)
     unit = _logic(p, lanes * (lane + regs), lanes * SOFTMAX_STAGE_BITS,
                   {"elem": lane.pj + regs.pj + (fifo.read_pj + fifo.write_pj) / lanes})
     return _merge(unit, fifo_cost)
 
 
-def topk(p: Pricer, hw: Hardware) -> UnitCost:
+@cache
+def topk(p: Pricer, t: TopK, params: TopKParams) -> UnitCost:
     """``topk.count`` engines. Where the synthesis table has this engine at these parameters, its
     logic and flip-flops are the synthesized RTL's and its memories SRAM macros of their own
     shapes; otherwise 2 x ``parallelism`` comparators with pipeline registers and
     ``TOPK_BUFFERS`` macros of ``max_n`` items."""
-    t = hw.topk
-    params = topk_params(hw)
     item = t.width + t.index_width
     synth = synth_cost(t.engine, params)
     if synth is not None:
@@ -137,7 +157,8 @@ def topk(p: Pricer, hw: Hardware) -> UnitCost:
     return unit
 
 
-def requant_fifo(p: Pricer, hw: Hardware) -> UnitCost:
+@cache
+def requant_fifo(p: Pricer, lanes: int, qk: MulArray, key_kb: float) -> UnitCost:
     """The requantization FIFO (SpAttenController.scala ``requant_fifo``): scored beats wait here for
     the decision whether to re-fetch LSBs. ``16 x`` buffer lines deep; an entry holds a beat of
     ``softmax.parallelism`` scores and its position in the FIFO. The RTL's entry also carries the
@@ -145,9 +166,8 @@ def requant_fifo(p: Pricer, hw: Hardware) -> UnitCost:
     that way the FIFO alone is 1.4 mm2 on ``spatten`` and 10.1 mm2 on ``spatten-1-8`` before
     layout, against the paper's 1.55 mm2 for all of SpAtten-1/8, so the request is taken as held
     once per request, outside this FIFO (docs/cost.md)."""
-    lanes, bits = hw.softmax.parallelism, hw.qk.bits
-    lines = REQUANT_LINES_PER_BUFFER_LINE * _buffer_lines(hw.sram.key_kb, hw.qk)
-    width = lanes * bits + math.ceil(math.log2(lines))
+    lines = REQUANT_LINES_PER_BUFFER_LINE * _buffer_lines(key_kb, qk)
+    width = lanes * qk.bits + math.ceil(math.log2(lines))
     m, cost = p.macros(1, lines, width)
     return replace(cost, action_pj={"beat": m.read_pj + m.write_pj})
 
@@ -157,15 +177,16 @@ def _buffer_lines(kb: float, unit: MulArray) -> float:
     return kb * 8192 / (unit.bits * unit.multipliers)
 
 
+@cache
 def kv_buffer(p: Pricer, kb: float, unit: MulArray) -> UnitCost:
     """A K or V buffer of ``kb`` KB: ``unit.bits`` planes x ``KV_BANKS`` macros ``multipliers`` bits wide."""
     m, cost = p.macros(unit.bits * KV_BANKS, _buffer_lines(kb, unit) / KV_BANKS, unit.multipliers)
     return replace(cost, action_pj={"read": m.read_pj, "write": m.write_pj})
 
 
-def fetcher_fifos(p: Pricer, hw: Hardware) -> UnitCost:
+@cache
+def fetcher_fifos(p: Pricer, f: Fetcher) -> UnitCost:
     """Per fetcher port, a data FIFO of ``fetcher.fifo_depth`` entries and an address FIFO."""
-    f = hw.fetcher
     data, data_cost = p.macros(f.ports, f.fifo_depth, FIFO_PORT_BITS)
     addr, addr_cost = p.macros(f.ports, ADDR_FIFO_DEPTH, ADDR_BITS)
     return UnitCost("sram", data_cost.area_mm2 + addr_cost.area_mm2, data_cost.leak_w + addr_cost.leak_w, 0.0,
@@ -173,10 +194,10 @@ def fetcher_fifos(p: Pricer, hw: Hardware) -> UnitCost:
                     max(data.cycle_ns, addr.cycle_ns))
 
 
-def fetcher_crossbars(p: Pricer, hw: Hardware) -> UnitCost:
+@cache
+def fetcher_crossbars(p: Pricer, ports: int, chans: int) -> UnitCost:
     """The address crossbar (ports -> channels) and data crossbar (channels -> ports) as 2:1
     multiplexer trees with registered outputs (SpAtten Sec. IV-A: 32 x 16 and 16 x 32)."""
-    ports, chans = hw.fetcher.ports, hw.dram.channels
     mux = p.logic("mux2")
     addr_muxes = chans * ADDR_BITS * (ports - 1)
     data_muxes = ports * FIFO_PORT_BITS * (chans - 1)
@@ -197,17 +218,18 @@ def _merge(logic: UnitCost, sram: UnitCost) -> UnitCost:
 @cache
 def unit_costs(hw: Hardware) -> dict[str, UnitCost]:
     """Every on-chip unit of ``hw`` (DRAM is off chip and priced per access)."""
-    p = Pricer(hw)
+    p = Pricer.of(hw)
+    lanes = hw.softmax.parallelism
     units = {
-        "fetcher": fetcher_crossbars(p, hw),
-        "sram_fifo": fetcher_fifos(p, hw),
-        "qk": _merge(mul_array(p, hw.qk), query_fifo(p, hw)),
-        "softmax": softmax(p, hw),
+        "fetcher": fetcher_crossbars(p, hw.fetcher.ports, hw.dram.channels),
+        "sram_fifo": fetcher_fifos(p, hw.fetcher),
+        "qk": _merge(mul_array(p, hw.qk), query_fifo(p, hw.qk, lanes, hw.sram.query_kb)),
+        "softmax": softmax(p, hw.softmax),
         "pv": mul_array(p, hw.pv),
         "sram_key": kv_buffer(p, hw.sram.key_kb, hw.qk),
         "sram_value": kv_buffer(p, hw.sram.value_kb, hw.pv),
-        "sram_requant": requant_fifo(p, hw),
+        "sram_requant": requant_fifo(p, lanes, hw.qk, hw.sram.key_kb),
     }
     if hw.topk.count:
-        units["topk"] = topk(p, hw)
+        units["topk"] = topk(p, hw.topk, topk_params(hw))
     return units
