@@ -107,3 +107,11 @@ def test_a_unit_is_as_slow_as_its_slowest_macro():
                    for shape in synth_cost(hw.topk.engine, topk_params(hw)).memories]
     assert units["topk"].cycle_ns == max(topk_macros) > 0
     assert units["pv"].cycle_ns == 0  # logic only
+
+
+def test_sram_cell_type_trades_leakage_for_speed():
+    hp, lstp = (load_hardware("spatten", {"sram": {"cell": c}}) for c in ("hp", "lstp"))
+    a, b = (costs(hw, COUNTS, 1e6, 1e5, fit=UNFITTED) for hw in (hp, lstp))
+    assert sum(b.static_by.values()) < sum(a.static_by.values())  # lstp leaks less
+    slow = max(u.cycle_ns for u in unit_costs(lstp).values())
+    assert slow > max(u.cycle_ns for u in unit_costs(hp).values()) and slow > 1.0  # and misses 1 GHz
