@@ -123,7 +123,7 @@ def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, units: tup
     """Assemble a SimResult; ``units``: (work, stall, blocked) cycles per unit; ``dram_stats``: the bank
     model's statistics (None for the bandwidth model)."""
     dram = sum(by.values())
-    c = costs(hw, counts, dram, cycles, None if dram_stats is None else dram_stats.energy_j)
+    c = costs(hw, counts, dram, cycles, None if dram_stats is None else dram_stats.energy_pj)
     ebys = c.energy_by
     seconds = cycles / (hw.clock_ghz * 1e9)
     ops = 2.0 * (counts["qk_macs"] + counts["pv_macs"])

@@ -115,3 +115,10 @@ def test_sram_cell_type_trades_leakage_for_speed():
     assert sum(b.static_by.values()) < sum(a.static_by.values())  # lstp leaks less
     slow = max(u.cycle_ns for u in unit_costs(lstp).values())
     assert slow > max(u.cycle_ns for u in unit_costs(hp).values()) and slow > 1.0  # and misses 1 GHz
+
+
+def test_bank_model_background_and_refresh_are_static():
+    hw = load_hardware("spatten")
+    pj = {"act": 3e6, "pre": 1e6, "read": 5e6, "write": 0.0, "refresh": 2e6, "background": 4e6}
+    c = costs(hw, COUNTS, 1e6, 1e5, dram_energy_pj=pj, fit=UNFITTED)
+    assert c.static_by["dram"] == pytest.approx(6e-6) and c.dynamic_by["dram"] == pytest.approx(9e-6)

@@ -85,19 +85,25 @@ class Costs:
         return {k: v + self.static_by.get(k, 0.0) for k, v in self.dynamic_by.items()}
 
 
+DRAM_STATIC = ("background", "refresh")
+"""Parts of the bank model's DRAM energy that accrue with time, not with accesses."""
+
+
 def costs(hw: Hardware, counts: dict[str, float], dram_bytes: float, cycles: float,
-          dram_energy_j: float | None = None, fit: Overheads | None = None) -> Costs:
+          dram_energy_pj: dict[str, float] | None = None, fit: Overheads | None = None) -> Costs:
     """Costs of a run of ``cycles`` on ``hw`` that did ``counts`` (``op_counts``) and moved
-    ``dram_bytes``; ``dram_energy_j`` replaces bytes x ``dram.pj_per_bit`` (the bank model's)."""
+    ``dram_bytes``; ``dram_energy_pj`` (the bank model's energy by component) replaces bytes x
+    ``dram.pj_per_bit`` and the standby estimate."""
     fit = overheads() if fit is None else fit
     units = unit_costs(hw)
     acts = actions(counts, dram_bytes, hw)
     seconds = cycles / (hw.clock_ghz * 1e9)
-    if dram_energy_j is None:  # bandwidth model: access energy per bit, standby power x time
+    if dram_energy_pj is None:  # bandwidth model: access energy per bit, standby power x time
         dynamic = {"dram": dram_bytes * 8 * hw.dram.pj_per_bit * 1e-12}
         static = {"dram": dram_standby_w(hw) * seconds}
-    else:  # the bank model's IDD energy has its own background term
-        dynamic, static = {"dram": dram_energy_j}, {"dram": 0.0}
+    else:
+        static = {"dram": sum(dram_energy_pj.get(k, 0.0) for k in DRAM_STATIC) * 1e-12}
+        dynamic = {"dram": sum(dram_energy_pj.values()) * 1e-12 - static["dram"]}
     area = {}
     for name, u in units.items():
         f = fit.logic if u.kind == "logic" else fit.sram
