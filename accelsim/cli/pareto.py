@@ -18,7 +18,7 @@ def pareto(
 ) -> None:
     """Print the Pareto front of a sweep and write it to DIR/pareto.parquet and DIR/pareto.csv."""
     from accelsim.sweep import load_sweep, pareto_front, parse_objectives, read_results
-    from accelsim.sweep.pareto import write_front
+    from accelsim.sweep.pareto import print_front, save_front
     from accelsim.sweep.runner import SPEC_FILE
 
     table = read_results(directory)
@@ -34,7 +34,8 @@ def pareto(
         raise InputError(str(directory), None, "no sweep.yaml here to take objectives from; pass --objectives")
     front = pareto_front(table, objs)
     swept = [c for c in table.columns if c.startswith(("hw.", "policy.")) or c.endswith("_ref")]
-    write_front(front, directory, list(objs), swept, Console())
+    save_front(front, directory)
+    print_front(front, directory, list(objs), swept, Console())
 
 
 def register(app: typer.Typer) -> None:

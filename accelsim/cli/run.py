@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,9 +17,6 @@ from accelsim.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from accelsim.config import DensePolicy, Hardware, SpAttenPolicy
-    from accelsim.sim.result import SimResult
-
 
 class Timing(StrEnum):
     event = "event"
@@ -34,22 +30,19 @@ class DramTraceFormat(StrEnum):
 
 def parse_sets(sets: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """``hw.a.b=V`` / ``policy.a=V`` options into nested override dicts (values parsed as YAML)."""
-    out: dict[str, dict[str, Any]] = {"hw": {}, "policy": {}}
+    from accelsim.facade import split_overrides
+
+    flat: dict[str, Any] = {}
     for item in sets:
         key, sep, raw = item.partition("=")
         root, _, path = key.partition(".")
-        if not sep or root not in out or not path:
+        if not sep or root not in ("hw", "policy") or not path:
             raise InputError(None, "--set", f"expected hw.PATH=VALUE or policy.PATH=VALUE, got {item!r}")
         try:
-            value = yaml.safe_load(raw)
+            flat[key] = yaml.safe_load(raw)
         except yaml.YAMLError:
             raise InputError(None, "--set", f"value of {key} is not valid YAML: {raw!r}") from None
-        node = out[root]
-        parts = path.split(".")
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        node[parts[-1]] = value
-    return out["hw"], out["policy"]
+    return split_overrides(flat, "--set")
 
 
 def render(result, console: Console) -> None:
@@ -126,64 +119,33 @@ def run(
         "transfers) as Parquet in a directory beside it with suffix .data.")] = None,
 ) -> None:
     """Simulate WORKLOAD under a policy on a hardware config."""
-    from accelsim import api
-    from accelsim.config import load_hardware, load_policy
+    from accelsim.facade import execute, write_run_report
 
-    if timing is not Timing.event and dram_trace is not None:
-        raise InputError(None, "--dram-trace", f"the {timing.value} timing issues no DRAM reads to trace")
     hw_over, pol_over = parse_sets(sets or [])
-    hardware = load_hardware(hw, hw_over)
-    pol = load_policy(policy, pol_over)
-    t0 = time.perf_counter()
-    wl = api.load_workload(workload, seed=seed)
-    plan = api.plan(pol, wl, phases=phases)
+    trace = None if dram_trace is None else (dram_trace, str(dram_trace_format.value))
+    result, record = execute(workload, hw, policy, hw_over, pol_over, timing=str(timing.value), phases=phases,
+                             seed=seed, dram_trace=trace)
     if bertcpp_input is not None:
         from accelsim.sim.bertcpp_profiles import profiles_from_plan, write_input_csv
 
-        write_input_csv(profiles_from_plan(plan), bertcpp_input)
-    trace = None if dram_trace is None else (dram_trace, str(dram_trace_format.value))
-    if timing is Timing.event:
-        result, timeline = api.simulate(hardware, plan, workload=workload.name, dram_trace=trace)
-        dram, extra = timeline.dram_frame(), {}
-    else:
-        import pandas as pd
-
-        result, layers = api.simulate_behavioural(hardware, plan, workload=workload.name)
-        dram = pd.DataFrame(columns=["start", "end", "bytes", "kind", "item"])
-        extra = {"timing": str(timing.value), "breakdown": {
-            "total": result.busy_by, "layers": layers.to_dict(orient="records")}}
-    wall_s = time.perf_counter() - t0
+        write_input_csv(profiles_from_plan(record.plan), bertcpp_input)
     text = result.model_dump_json(indent=2)
-    if extra:
-        text = json.dumps({**json.loads(text), **extra}, indent=2)
+    if record.layers is not None:
+        text = json.dumps({**json.loads(text), "timing": str(timing.value), "breakdown": {
+            "total": result.busy_by, "layers": record.layers.to_dict(orient="records")}}, indent=2)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text + "\n")
     if report is not None:
-        write_report_data(report, hardware, pol, {"path": str(workload), "phases": phases, "seed": seed,
-                                                     "timing": str(timing.value)},
-                          result, plan.requests, dram, wall_s)
+        write_run_report(report, result, record)
     if as_json:
         print(json.dumps(json.loads(text)))
     else:
         render(result, Console())
-        if extra:
-            render_breakdown(layers, Console())
+        if record.layers is not None:
+            render_breakdown(record.layers, Console())
         if report is not None:
             print(f"report written to {report}")
-
-
-def write_report_data(path: Path, hardware: Hardware, policy: SpAttenPolicy | DensePolicy, workload: dict[str, Any],
-                      result: SimResult, requests: pd.DataFrame, dram: pd.DataFrame, wall_s: float) -> None:
-    """The run's results directory (``PATH`` with suffix ``.data``) and its HTML report at ``path``."""
-    from accelsim.report import load_results, run_row, write_report, write_run
-    from accelsim.report.results import flatten
-
-    config = {**flatten("hw", hardware.model_dump()), **flatten("policy", policy.model_dump()),
-              **flatten("workload", workload)}
-    data = path.with_suffix(".data")
-    write_run(data, run_row(config, result.flat(), wall_s), requests, dram)
-    write_report(load_results(data), path)
 
 
 def register(app: typer.Typer) -> None:

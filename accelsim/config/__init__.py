@@ -45,8 +45,21 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _resolve(kind: str, ref: str | Path, seen: tuple[str, ...] = ()) -> tuple[dict, str]:
-    """Read a preset name or YAML path into a plain dict, following ``extends:``."""
+POLICY_MODELS: dict[str, type[Strict]] = {t.model_fields["name"].default: t for t in get_args(PolicyConfig)}
+MODELS: dict[str, tuple[type[Strict], ...]] = {"hardware": (Hardware,), "policy": get_args(PolicyConfig),
+                                               "roofline": (Roofline,)}
+"""Config models of each kind of preset."""
+
+
+def _resolve(kind: str, ref: str | Path | Strict, seen: tuple[str, ...] = ()) -> tuple[dict, str]:
+    """Read a preset name, YAML path or config object (a model of ``kind``) into a plain dict,
+    following ``extends:``."""
+    flag = f"--{'hw' if kind == 'hardware' else kind}"
+    if isinstance(ref, MODELS[kind]):
+        return ref.model_dump(), f"{type(ref).__name__} {ref.name!r}"
+    if not isinstance(ref, str | Path):
+        raise InputError(None, flag, f"expected a {kind} preset name, a path to a .yaml file or a {kind} "
+                         f"config object, got {type(ref).__name__}")
     ref_s = str(ref)
     path = Path(ref_s)
     if path.suffix in (".yaml", ".yml") or path.exists():
@@ -55,8 +68,7 @@ def _resolve(kind: str, ref: str | Path, seen: tuple[str, ...] = ()) -> tuple[di
         path = PRESETS / kind / f"{ref_s}.yaml"
         if not path.exists():
             names = ", ".join(preset_names(kind))
-            raise InputError(None, f"--{'hw' if kind == 'hardware' else kind}",
-                             f"unknown {kind} preset {ref_s!r}; expected one of: {names}, "
+            raise InputError(None, flag, f"unknown {kind} preset {ref_s!r}; expected one of: {names}, "
                              "or a path to a .yaml file")
         source = f"preset {kind}/{ref_s}"
     data = read_yaml(path)
@@ -75,8 +87,11 @@ def _resolve(kind: str, ref: str | Path, seen: tuple[str, ...] = ()) -> tuple[di
     return data, source
 
 
-def load_hardware(ref: str | Path, overrides: dict[str, Any] | None = None) -> Hardware:
-    """Load a hardware preset by name or from a YAML file, with optional overrides."""
+def load_hardware(ref: str | Path | Hardware, overrides: dict[str, Any] | None = None) -> Hardware:
+    """Load a hardware preset by name or from a YAML file, with optional overrides; a Hardware
+    object is returned as is, or validated again with the overrides."""
+    if isinstance(ref, Hardware) and not overrides:
+        return ref
     data, source = _resolve("hardware", ref)
     if overrides:
         data = deep_merge(data, overrides)
@@ -84,15 +99,15 @@ def load_hardware(ref: str | Path, overrides: dict[str, Any] | None = None) -> H
     return validate(Hardware, data, source)
 
 
-POLICY_MODELS: dict[str, type[Strict]] = {t.model_fields["name"].default: t for t in get_args(PolicyConfig)}
-
-
-def load_policy(ref: str | Path, overrides: dict[str, Any] | None = None) -> PolicyConfig:
-    """Load a policy preset by name or from a YAML file, with optional overrides.
+def load_policy(ref: str | Path | PolicyConfig, overrides: dict[str, Any] | None = None) -> PolicyConfig:
+    """Load a policy preset by name or from a YAML file, with optional overrides; a policy config
+    object is returned as is, or validated again with the overrides.
 
     The ``name`` field picks the model (as the ``Policy`` union's discriminator does), so errors
     name the field as written in the YAML and list that policy's fields.
     """
+    if isinstance(ref, MODELS["policy"]) and not overrides:
+        return ref
     data, source = _resolve("policy", ref)
     if overrides:
         data = deep_merge(data, overrides)

@@ -50,10 +50,14 @@ def pareto_front(table: pd.DataFrame, objectives: dict[str, str]) -> pd.DataFram
     return front.sort_values(list(objectives), kind="stable").reset_index(drop=True)
 
 
-def write_front(front: pd.DataFrame, out: Path, objectives: list[str], swept: list[str], console: Console) -> None:
-    """Write ``front`` to ``out/pareto.parquet`` and ``.csv`` and print it as a table."""
+def save_front(front: pd.DataFrame, out: Path) -> None:
+    """Write ``front`` to ``out/pareto.parquet`` and ``out/pareto.csv``."""
     front.to_parquet(out / "pareto.parquet", index=False)
     front.to_csv(out / "pareto.csv", index=False)
+
+
+def print_front(front: pd.DataFrame, out: Path, objectives: list[str], swept: list[str], console: Console) -> None:
+    """Print ``front`` as a table, and where ``save_front`` wrote it."""
     t = Table(title=f"Pareto front ({', '.join(objectives)}): {len(front)} points")
     cols = ["hardware", "policy", *swept, *objectives]
     cols = list(dict.fromkeys(c for c in cols if c in front.columns))

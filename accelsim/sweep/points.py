@@ -96,10 +96,11 @@ def file_sha(path: str) -> str:
 class Resolver:
     """Turns axis values into resolved points against a sweep's base."""
 
-    def __init__(self, sweep: Sweep, source: str | Path) -> None:
+    def __init__(self, sweep: Sweep, source: str | Path, root: Path | None = None) -> None:
+        """``root``: the folder relative references start from (default: the sweep file's)."""
         self.sweep = sweep
         self.source = str(source)
-        self.root = Path(source).resolve().parent
+        self.root = root or Path(source).resolve().parent
         self._refs: dict[tuple[str, str], dict[str, Any]] = {}
         self._policies: dict[str, tuple[str, str, str]] = {}
         self._workloads: dict[str, tuple[str, str]] = {}

@@ -10,19 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from accelsim.errors import InputError
 from accelsim.sim.fast import warm
 from accelsim.sweep.evaluate import Job, infeasible_row, plan_for, run_job
 from accelsim.sweep.executors import Executor, get_executor
-from accelsim.sweep.pareto import pareto_front
+from accelsim.sweep.pareto import pareto_front, save_front
 from accelsim.sweep.points import Point, Resolver, chunks, expand
-from accelsim.sweep.spec import Sweep, load_sweep
+from accelsim.sweep.spec import Sweep, load_sweep, parse_sweep
 from accelsim.sweep.store import FLUSH_ROWS, ResultStore
 
 FAST_CHUNK = 64  # points per task on the fast path (~2.5 ms each: tasks of ~0.2 s)
 EVENT_CHUNK = 1  # points per task on the event engine (~1 s each on the GPT-2 CSV)
 SPEC_FILE = "sweep.yaml"
+SPEC_SOURCE = "sweep spec"
+"""What errors in a sweep given as a dict name as its source."""
 
 Progress = Callable[[int, int], None]
 """Called with (points finished, points in the sweep) as work completes."""
@@ -45,11 +48,10 @@ class SweepOutcome:
         return self.ran / self.seconds if self.seconds else 0.0
 
 
-def _prepare(path: Path, out: Path, resume: bool) -> None:
-    """Record the sweep file in ``out``; a different sweep already there needs ``--resume``."""
+def _prepare(text: str, out: Path, resume: bool) -> None:
+    """Record the sweep file's ``text`` in ``out``; a different sweep already there needs ``--resume``."""
     out.mkdir(parents=True, exist_ok=True)
     spec = out / SPEC_FILE
-    text = path.read_text()
     if spec.exists() and spec.read_text() != text and not resume:
         raise InputError(str(out), None, f"holds the results of another sweep ({spec}); pass --resume to "
                          "add this sweep's points to it, or choose another output directory with -o")
@@ -58,17 +60,27 @@ def _prepare(path: Path, out: Path, resume: bool) -> None:
     tmp.replace(spec)
 
 
-def run_sweep(path: str | Path, out: str | Path | None = None, *, executor: Executor | None = None,
-              resume: bool = False, progress: Progress | None = None,
+def run_sweep(spec: str | Path | dict[str, Any], out: str | Path | None = None, *,
+              executor: Executor | None = None, resume: bool = False, progress: Progress | None = None,
               flush_rows: int = FLUSH_ROWS) -> SweepOutcome:
-    """Run the sweep in ``path`` into ``out`` (default ``results/<name>``), skipping stored points;
-    finished rows are written at least every ``flush_rows`` rows (and every ``FLUSH_SECONDS``)."""
-    path = Path(path)
-    sweep = load_sweep(path)
-    resolver = Resolver(sweep, path)
+    """Run the sweep in the file ``spec`` into ``out`` (default ``results/<name>``), skipping stored
+    points, and write its Pareto front there; finished rows are written at least every ``flush_rows``
+    rows (and every ``FLUSH_SECONDS``).
+
+    ``spec`` may also be a sweep file's content as a dict; its relative paths start from the working
+    directory, and ``out`` records it as YAML.
+    """
+    if isinstance(spec, dict):
+        sweep = parse_sweep(spec, SPEC_SOURCE)
+        resolver = Resolver(sweep, SPEC_SOURCE, root=Path.cwd())
+        text = yaml.safe_dump(spec, sort_keys=False)
+    else:
+        sweep = load_sweep(spec)
+        resolver = Resolver(sweep, spec)
+        text = Path(spec).read_text()
     resolver.check()
     out = Path(out) if out is not None else Path("results") / sweep.name
-    _prepare(path, out, resume)
+    _prepare(text, out, resume)
     store = ResultStore(out, flush_rows)
     done = store.done()
     own = executor is None
@@ -86,8 +98,10 @@ def run_sweep(path: str | Path, out: str | Path | None = None, *, executor: Exec
     seconds = time.perf_counter() - t0
     store.compact()
     table = store.read()
+    front = pareto_front(table, sweep.objectives) if len(table) else table
+    save_front(front, out)
     return SweepOutcome(out=out, points=points, ran=ran, skipped=points - ran, seconds=seconds, table=table,
-                        front=pareto_front(table, sweep.objectives) if len(table) else table)
+                        front=front)
 
 
 def _evaluate(sweep: Sweep, points: list[Point], store: ResultStore, ex: Executor,

@@ -254,8 +254,12 @@ def check_axis(path: str, values: list[Any], where: str, source: str) -> None:
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file; errors name the file and the dotted field."""
-    source = str(path)
-    data = read_yaml(path)
+    return parse_sweep(read_yaml(path), str(path))
+
+
+def parse_sweep(data: Any, source: str) -> Sweep:
+    """Validate a sweep file's content (``data``, read from ``source``); errors name ``source`` and the
+    dotted field."""
     if not isinstance(data, dict):
         raise InputError(source, None, "expected a mapping at the top level")
     sweep: Sweep = validate(Sweep, data, source)
