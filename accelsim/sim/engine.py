@@ -5,10 +5,11 @@ the ProbxV array, the top-k engines, and the key and value buffers (:class:`Line
 allocated per request in request order, ``accelsim.sim.items.Buffers``). A work item (a decode
 request, or a tile of a prefill request's queries) flows through:
 
-1. key-buffer allocation, then key fetch streaming into QxK and softmax: max(DRAM, QxK, softmax)
-   + DRAM latency + pipeline fill;
+1. key-buffer allocation, then an entry of the request FIFO (at most ``items.REQ_IN_FLIGHT`` items
+   between key allocation and their requant decision, as the RTL's ``req_fifo``), then key fetch
+   streaming into QxK and softmax: max(DRAM, QxK, softmax) + DRAM latency + pipeline fill;
 2. if some query's max probability was below threshold: LSB fetch and recompute, likewise; the key
-   lines are freed at this requant decision (after the pipeline fill);
+   lines and the FIFO entry are freed at this requant decision (after the pipeline fill);
 3. local value top-k on a value engine;
 4. value-buffer allocation, value fetch streaming into ProbxV; the value lines are freed after it.
 
@@ -48,7 +49,7 @@ import simpy
 
 from accelsim.config.hardware import Hardware
 from accelsim.hw.units import dram_latency
-from accelsim.sim.items import MAX_ALLOCATIONS, buffer_lines, engine_roles, round_robin
+from accelsim.sim.items import MAX_ALLOCATIONS, REQ_IN_FLIGHT, buffer_lines, engine_roles, round_robin
 from accelsim.workplan import TOPK_KINDS, WorkPlan
 
 
@@ -121,6 +122,7 @@ class EventEngine:
         self.released = [0.0] * len(self.engines)  # when each selection stage was last freed
         self.kbuf = LineBuffer(env, buffer_lines(hw.sram.key_kb, hw.qk))
         self.vbuf = LineBuffer(env, buffer_lines(hw.sram.value_kb, hw.pv))
+        self.reqs = simpy.Resource(env, REQ_IN_FLIGHT)  # the RTL's request FIFO (items.REQ_IN_FLIGHT)
         self.lat = dram_latency(hw)
         self.qk_fill = hw.qk.latency + hw.softmax.latency + hw.fetcher.latency
         self.pv_fill = hw.pv.latency + hw.fetcher.latency
@@ -194,6 +196,8 @@ class EventEngine:
             yield gate
         if row.k_alloc > 0:
             yield from self.kbuf.alloc(i, row.k_alloc)
+        entry = self.reqs.request()  # a request FIFO entry, held until its requant decision
+        yield entry
         queued.succeed()
         fetch, span = self._issue(row.k_dram, row.k_bytes, "key", i)
         yield from self._consume(self.qk, fetch, span, max(row.qk, row.sm), "qk")
@@ -203,6 +207,7 @@ class EventEngine:
         yield env.timeout(self.qk_fill)
         if row.k_by >= 0:
             self.kbuf.free(int(row.k_by))
+        self.reqs.release(entry)
         scored.succeed()
         prev_topk, prev_vbuf, my_topk, my_vbuf = order
         yield prev_topk

@@ -11,6 +11,10 @@ items that applies the event engine's (``accelsim.sim.engine``) overlap rules:
   once, and holds the QxK unit from the moment the unit is free until
   ``max(start + compute, fetch end + DRAM latency)`` with ``start = max(acquired, fetch start +
   latency)``; its lines are freed when it is scored;
+- it is granted the key buffer only once at most ``REQ_IN_FLIGHT - 1`` of the items before it are
+  unscored (the RTL's request FIFO, ``accelsim.sim.items.REQ_IN_FLIGHT``): since a recompute pass
+  lets at most the next item by, the scoring order moves an item by at most one place, so the time
+  is an order statistic of the three scored times around position ``p - REQ_IN_FLIGHT``;
 - an LSB re-fetch pass re-queues for QxK behind whichever request came first, as the FIFO
   resource does (so the next item's key pass usually goes in between);
 - scored items queue for the value top-k engines in order (dealt round-robin over them), then,
@@ -41,6 +45,7 @@ from accelsim.hw.cost.actions import op_counts
 from accelsim.hw.units import array_cycles, dram_cycles, dram_latency
 from accelsim.sim.items import (
     MAX_ALLOCATIONS,
+    REQ_IN_FLIGHT,
     Buffers,
     Tiling,
     buffer_lines,
@@ -218,7 +223,7 @@ class FastModel:
             rows, times, st, busy, freed, jobf, job_engine, self.job_ptr, self.job_idx, self.gate_ptr,
             self.gate_idx, self.job_pos, float(dram_latency(hw)),
             float(hw.qk.latency + hw.softmax.latency + hw.fetcher.latency),
-            float(hw.pv.latency + hw.fetcher.latency), hw.topk.count <= 1)
+            float(hw.pv.latency + hw.fetcher.latency), hw.topk.count <= 1, REQ_IN_FLIGHT)
         side = float(b["side"].sum())
         by = {"key": float(kb.sum()) - side, "key_lsb": float(lb.sum()), "value": float(vb.sum()),
               "side": side}
@@ -329,6 +334,18 @@ def _granted(st: np.ndarray, freed: np.ndarray, rows: np.ndarray, times: np.ndar
 
 
 @njit(cache=True, _nrt=False, inline="always")
+def _slot_free(times: np.ndarray, r: int) -> float:
+    """The (r+1)-th earliest scored time among positions 0 .. r + slots - 1 (slots >= 3): with each
+    position scored at most one place out of order, the middle one of ``r - 1 .. r + 1`` (the smaller
+    of ``r .. r + 1`` for r = 0); an unscored position counts as infinite."""
+    a, b = times[SCORED, r], times[SCORED, r + 1]
+    lo, hi = min(a, b), max(a, b)
+    if r == 0:
+        return lo
+    return min(max(lo, times[SCORED, r - 1]), hi)
+
+
+@njit(cache=True, _nrt=False, inline="always")
 def _run_jobs(st: np.ndarray, busy: np.ndarray, jobf: np.ndarray, job_engine: np.ndarray, job_ptr: np.ndarray,
               job_idx: np.ndarray, p: int, t: float) -> None:
     """Queue the top-k jobs that follow position ``p`` (scored at ``t``) on their engine."""
@@ -407,7 +424,7 @@ def _recompute(rows: np.ndarray, times: np.ndarray, st: np.ndarray, busy: np.nda
 def _pipeline(rows: np.ndarray, times: np.ndarray, st: np.ndarray, busy: np.ndarray, freed: np.ndarray,
               jobf: np.ndarray, job_engine: np.ndarray, job_ptr: np.ndarray, job_idx: np.ndarray,
               gate_ptr: np.ndarray, gate_idx: np.ndarray, job_pos: np.ndarray, lat: float, qk_fill: float,
-              pv_fill: float, shared_is_value: bool) -> float:
+              pv_fill: float, shared_is_value: bool, slots: int) -> float:
     """The single pass over items in the order they reach the key buffer; returns the cycles and
     leaves each unit's [work, stalled, blocked] cycles in ``busy``.
 
@@ -417,7 +434,8 @@ def _pipeline(rows: np.ndarray, times: np.ndarray, st: np.ndarray, busy: np.ndar
     jobs' selection and output cycles, ``job_engine`` their engines. Jobs
     ``job_idx[job_ptr[p]:job_ptr[p+1]]`` follow position p; the item at position p waits for jobs
     ``gate_idx[gate_ptr[p]:gate_ptr[p+1]]``; ``job_pos[j]`` is the position job j follows.
-    ``shared_is_value``: one engine takes every job.
+    ``shared_is_value``: one engine takes every job. ``slots``: items in flight between the key
+    buffer grant and being scored (:func:`_slot_free`; at least 3).
     """
     n = rows.shape[0]
     pending = -1  # position whose recompute pass is still queued for QxK
@@ -443,6 +461,8 @@ def _pipeline(rows: np.ndarray, times: np.ndarray, st: np.ndarray, busy: np.ndar
                        lat, qk_fill, pv_fill, shared_is_value)
             pending = -1
         k = _granted(st, freed, rows, times, p, req, 0)
+        if p >= slots:
+            k = max(k, _slot_free(times, p - slots))
         st[S_GRANT] = k
         if pending >= 0 and pending_t <= k:  # the previous item's recompute asked for QxK first
             _recompute(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, pending, pending_t,
@@ -486,4 +506,4 @@ def warm() -> None:
     empty = np.zeros(0, np.int64)
     _pipeline(np.zeros((1, 15)), np.zeros((3, 1)), np.zeros(ENG + 2), np.zeros((3, 5)), np.zeros((4, 2)),
               np.zeros((3, 0)), empty, np.zeros(2, np.int64), empty, np.zeros(2, np.int64), empty, empty,
-              0.0, 0.0, 0.0, False)
+              0.0, 0.0, 0.0, False, REQ_IN_FLIGHT)

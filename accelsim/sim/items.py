@@ -17,6 +17,14 @@ from accelsim.workplan import TOPK_KINDS, WorkPlan, request_bytes
 TILE_QUERIES = 16  # prefill queries per work item: fine enough to pipeline, coarse enough to be fast
 LINE_BANKS = 2  # SpAtten RTL SpAttenController.scala: maxFusedMatrix banks, a request takes a multiple of 2 lines
 MAX_ALLOCATIONS = 16  # SpAtten RTL SpAttenController.scala: BufferManager.Config(numBufferLines, 16)
+# SpAtten RTL SpAttenController.scala:141-144: ``req_fifo`` is ``depthReqFIFO = 16`` deep and new requests
+# halt while ``req_fifo.io.availability < depthReqFIFO / 2``, i.e. while more than 8 entries are held (the
+# other half stays free for requantize passes, which re-enter it ahead of new ones). A request is pushed
+# as it leaves key-buffer allocation (:171, ``input_forked._1``) and popped at its requant decision
+# (:151-153, joined with ``requantize_report``); a requantize pass pops and pushes it again, so it holds
+# one entry until its last pass is scored. New requests enter while at most 8 are held: 9 in flight.
+REQ_FIFO_DEPTH = 16
+REQ_IN_FLIGHT = REQ_FIFO_DEPTH - REQ_FIFO_DEPTH // 2 + 1
 
 
 def topk_engine(hw: Hardware) -> TopKEngine:

@@ -159,13 +159,14 @@ def test_prefill_reuses_kv_in_the_buffer(small_trace):
 
 def test_key_buffer_size_moves_gpt2_cycles(pruned):
     # 993-key requests take 126 lines: 49 KB (65 lines) cannot run them, 98 KB (130) one at a time;
-    # with four top-k engines the key side is critical, so more lines let more fetches run ahead
+    # with four top-k engines the key side is critical, so more lines let more fetches run ahead (up
+    # to the request FIFO's 9 in flight, items.REQ_IN_FLIGHT: 9.8 % fewer cycles at 196 KB, 10.2 % without it)
     with pytest.raises(InputError, match=r"^field 'hardware.sram.key_kb': a request's 993 keys take 126 lines "
                                          r"of 512 x 12 b; the 49 KB buffer holds 65$"):
         sim("spatten", pruned, sram={"key_kb": 49})
     four = {"topk": {"count": 4}}
     cycles = [sim("spatten", pruned, sram={"key_kb": kb}, **four).cycles for kb in (98, 196)]
-    assert cycles[0] > 1.1 * cycles[1]
+    assert cycles[0] > 1.08 * cycles[1]
     with pytest.raises(InputError, match=r"hardware.sram.value_kb.*204 values take 26 lines.*holds 16$"):
         sim("spatten", pruned, sram={"value_kb": 12})
 

@@ -11,6 +11,7 @@ import pytest
 
 from accelsim import api
 from accelsim.config import SpAttenPolicy, load_hardware
+from accelsim.sim import engine, fast, items
 from accelsim.sim.fast import FastModel, _topk_job
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
@@ -49,8 +50,10 @@ SMALL_VALUE_BUFFER = [  # too small for the synthetic traces' prefill values
 def plans():
     syn = synthetic_trace(layers=4, heads=4, head_dim=64, prompt_len=512, decode_steps=3, seed=2)
     small = synthetic_trace(layers=4, heads=4, head_dim=32, prompt_len=96, decode_steps=6, seed=1)
+    short = synthetic_trace(layers=2, heads=64, head_dim=64, prompt_len=16, decode_steps=4, seed=3)
     return {"pruned": read_spatten_csv(CSV_PRUNED), "dense": read_spatten_csv(CSV_DENSE),
-            "synthetic": api.plan(SpAttenPolicy(), syn), "small": api.plan(SpAttenPolicy(), small)}
+            "synthetic": api.plan(SpAttenPolicy(), syn), "small": api.plan(SpAttenPolicy(), small),
+            "short": api.plan(SpAttenPolicy(), short)}
 
 
 def agree(plan, hw):
@@ -85,6 +88,21 @@ def test_agrees_on_gpt2_dense(plans, channels):
                                           ("spatten", {"topk": {"parallelism": 4}})])
 def test_agrees_on_synthetic(plans, trace, hw, over):
     agree(plans[trace], load_hardware(hw, over))
+
+
+@pytest.mark.parametrize("over", [None, {"dram": {"outstanding": 2}}])
+def test_request_fifo_binds_on_short_requests(plans, monkeypatch, over):
+    # 64 heads of 16 to 20 keys a layer: a request takes 2 or 4 key lines, so the buffer would let 16
+    # allocations in flight; the RTL's request FIFO lets 9 (items.REQ_IN_FLIGHT) reach QxK ahead of
+    # their requant decision, which holds back key fetches on the DRAM-bound point
+    assert items.REQ_IN_FLIGHT == 9
+    hw = load_hardware("spatten", over)
+    ref, got = agree(plans["short"], hw)
+    for module in (engine, fast):
+        monkeypatch.setattr(module, "REQ_IN_FLIGHT", 10_000)
+    unbounded = api.simulate(hw, plans["short"])[0].cycles
+    assert api.simulate_fast(hw, FastModel(plans["short"])).cycles == pytest.approx(unbounded, rel=CYCLES_RTOL)
+    assert ref.cycles > unbounded * 1.01 and got.cycles > unbounded * 1.01
 
 
 def test_one_model_serves_many_points(plans):
