@@ -9,7 +9,8 @@ request, or a tile of a prefill request's queries) flows through:
    between key allocation and their requant decision, as the RTL's ``req_fifo``), then key fetch
    streaming into QxK and softmax: max(DRAM, QxK, softmax) + DRAM latency + pipeline fill;
 2. if some query's max probability was below threshold: LSB fetch and recompute, likewise; the key
-   lines and the FIFO entry are freed at this requant decision (after the pipeline fill);
+   lines and the FIFO entry are freed at this requant decision (after the pipeline fill); the RTL's
+   requant FIFO after it is not modelled (``items.REQ_IN_FLIGHT``'s comment: it never moved cycles);
 3. local value top-k on a value engine;
 4. value-buffer allocation, value fetch streaming into ProbxV; the value lines are freed after it.
 

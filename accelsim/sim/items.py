@@ -25,6 +25,18 @@ MAX_ALLOCATIONS = 16  # SpAtten RTL SpAttenController.scala: BufferManager.Confi
 # one entry until its last pass is scored. New requests enter while at most 8 are held: 9 in flight.
 REQ_FIFO_DEPTH = 16
 REQ_IN_FLIGHT = REQ_FIFO_DEPTH - REQ_FIFO_DEPTH // 2 + 1
+# Not modelled: the RTL's requant FIFO (SpAttenController.scala:413-420, ``requant_fifo`` of
+# ``sizeRequantBuffer = numBufferLines * 16`` beats of ``numSoftMaxUnit`` scores: 261 * 16 = 4176 beats
+# with 196 KB of 512 x 12 b key lines), which holds scored beats after the requant decision (those behind
+# a request awaiting its requantize pass, and any the value top-k has not yet taken) and back-pressures
+# softmax and QxK when full. It fills, but it does not move cycles: with it prototyped in the event engine
+# (an item reserving ceil(qk_rows / softmax.parallelism) beats before QxK, returning them when its value
+# top-k engine takes its scores), 2949 of the 4608 items of the authors' pruned GPT-2 trace waited for
+# room at the spatten point, yet the cycles were identical at the spatten point and five variants (top-k
+# count 1 with one job in flight, top-k parallelism 4, 98 KB key buffer, 392 KB with 4 engines, DRAM
+# outstanding 2) on both shipped traces (the dense one never filled it: at least 3920 beats free) and on
+# three synthetic traces at six points: the beats it holds back wait for the value top-k engine, the
+# critical unit, either way, so holding back the QxK pass behind them delays nothing that finishes later.
 
 
 def topk_engine(hw: Hardware) -> TopKEngine:
