@@ -37,6 +37,11 @@ class FpgaCost(BaseModel):
     source: str
 
 
+FPGA_COLUMNS = ("luts", "ffs", "carries", "brams", "generic_cells", "fmax_mhz", "device")
+"""The measured fields of :class:`FpgaCost`: what ``accelsim rtl build --record`` writes per entry
+and the ``topk_fpga_*`` columns of a result row."""
+
+
 class FpgaTable(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     topk: dict[str, FpgaCost] = {}

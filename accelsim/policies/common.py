@@ -20,6 +20,7 @@ import pandas as pd
 from accelsim.errors import InputError
 from accelsim.policies.quant import fake_quant
 from accelsim.topk import TopKEngine, get_engine
+from accelsim.topk.base import exact_topk_mask as exact_topk
 from accelsim.trace.format import Trace
 from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, TopKJobs, WorkPlan, even_spread
 
@@ -35,19 +36,6 @@ def softmax(s: np.ndarray, valid: np.ndarray) -> np.ndarray:
     e = np.exp(s - m) * valid
     tot = e.sum(axis=-1, keepdims=True)
     return e / np.where(tot > 0, tot, 1.0)
-
-
-def exact_topk(scores: np.ndarray, k: np.ndarray | int) -> np.ndarray:
-    """Mask of the ``k`` largest entries of each row of ``scores`` [..., n] (NaN never kept; ties
-    keep the earliest index)."""
-    shape = scores.shape
-    flat = scores.reshape(-1, shape[-1])
-    filled = np.where(np.isnan(flat), -np.inf, flat)
-    order = np.argsort(-filled, axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(shape[-1])[None, :], axis=1)
-    kk = np.broadcast_to(np.asarray(k), shape[:-1]).reshape(-1, 1)
-    return ((rank < kk) & ~np.isnan(flat)).reshape(shape)
 
 
 def topk_recall(p: np.ndarray, keep: np.ndarray) -> np.ndarray:

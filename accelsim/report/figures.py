@@ -11,6 +11,8 @@ import plotly.colors as pc
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from accelsim.sweep.pareto import nondominated
+
 GROUP_COLORS = {"DRAM": "#d62728", "SRAM": "#1f77b4", "compute": "#2ca02c", "top-k": "#9467bd"}
 """Energy groups: components ``dram*``, ``sram*``, ``topk*``; everything else is compute."""
 MAX_BARS = 12
@@ -47,10 +49,7 @@ def short(v: float) -> str:
 
 def pareto_mask(df: pd.DataFrame, objectives: list[str]) -> np.ndarray:
     """True for the points no other point dominates (all objectives minimized)."""
-    x = df[objectives].to_numpy(float)
-    le = (x[:, None, :] <= x[None, :, :]).all(axis=2)
-    lt = (x[:, None, :] < x[None, :, :]).any(axis=2)
-    return ~(le & lt).any(axis=0)
+    return nondominated(df[objectives].to_numpy(float))
 
 
 def config_text(points: pd.DataFrame, columns: list[str]) -> list[str]:

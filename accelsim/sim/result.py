@@ -6,9 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from accelsim.hw.fpga import FpgaCost
-
-FPGA_COLUMNS = ("luts", "ffs", "carries", "brams", "generic_cells", "fmax_mhz", "device")
+from accelsim.hw.fpga import FPGA_COLUMNS, FpgaCost
 
 
 class LayerQuality(BaseModel):

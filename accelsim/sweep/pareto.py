@@ -28,6 +28,19 @@ def parse_objectives(text: str) -> dict[str, str]:
     return out
 
 
+def nondominated(v: np.ndarray) -> np.ndarray:
+    """True for the rows of ``v`` [points, objectives] (all minimized) that no other row dominates:
+    none is <= in every objective and < in one. A NaN compares false, so its row neither dominates
+    nor is dominated."""
+    keep = np.ones(len(v), bool)
+    for i in range(0, len(v), BLOCK):
+        blk = v[i:i + BLOCK]
+        le = (v[None, :, :] <= blk[:, None, :]).all(axis=2)
+        lt = (v[None, :, :] < blk[:, None, :]).any(axis=2)
+        keep[i:i + BLOCK] = ~(le & lt).any(axis=1)
+    return keep
+
+
 def pareto_front(table: pd.DataFrame, objectives: dict[str, str]) -> pd.DataFrame:
     """The feasible rows that no other feasible row dominates, ordered by the first objective."""
     missing = [o for o in objectives if o not in table.columns]
@@ -40,13 +53,7 @@ def pareto_front(table: pd.DataFrame, objectives: dict[str, str]) -> pd.DataFram
     if ok.empty:
         return ok
     v = np.column_stack([ok[o].to_numpy(np.float64) * (1 if s == "min" else -1) for o, s in objectives.items()])
-    keep = np.ones(len(v), bool)
-    for i in range(0, len(v), BLOCK):
-        blk = v[i:i + BLOCK]
-        le = (v[None, :, :] <= blk[:, None, :]).all(axis=2)
-        lt = (v[None, :, :] < blk[:, None, :]).any(axis=2)
-        keep[i:i + BLOCK] = ~(le & lt).any(axis=1)
-    front = ok[keep]
+    front = ok[nondominated(v)]
     return front.sort_values(list(objectives), kind="stable").reset_index(drop=True)
 
 

@@ -201,15 +201,17 @@ def as_batch(scores: np.ndarray, k: np.ndarray | int) -> tuple[np.ndarray, np.nd
     return scores, np.minimum(k, valid.sum(axis=1)), valid
 
 
-def exact_topk_mask(scores: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Top-k mask per row; NaN items never selected; ties keep the earliest index."""
-    b, n = scores.shape
-    filled = np.where(np.isnan(scores), -np.inf, scores)
+def exact_topk_mask(scores: np.ndarray, k: np.ndarray | int) -> np.ndarray:
+    """Mask of the ``k`` largest entries of each row of ``scores`` [..., n], ``k`` broadcast over the
+    rows (shape ``scores.shape[:-1]``); NaN items never selected; ties keep the earliest index."""
+    shape = scores.shape
+    flat = scores.reshape(-1, shape[-1])
+    filled = np.where(np.isnan(flat), -np.inf, flat)
     order = np.argsort(-filled, axis=1, kind="stable")
     rank = np.empty_like(order)
-    rank[np.arange(b)[:, None], order] = np.arange(n)[None, :]
-    valid = ~np.isnan(scores)
-    return (rank < np.asarray(k).reshape(-1, 1)) & valid
+    np.put_along_axis(rank, order, np.arange(shape[-1])[None, :], axis=1)
+    kk = np.broadcast_to(np.asarray(k), shape[:-1]).reshape(-1, 1)
+    return ((rank < kk) & ~np.isnan(flat)).reshape(shape)
 
 
 def lfsr_sequence(seed: int, length: int) -> np.ndarray:

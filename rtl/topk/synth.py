@@ -15,6 +15,7 @@ import json
 import subprocess
 from pathlib import Path
 
+from accelsim.hw.fpga import FPGA_COLUMNS
 from accelsim.rtl.topk.harness import TOPLEVEL, ToolMissing, export_verilog, require_tool
 from accelsim.topk.base import TopKParams
 
@@ -100,9 +101,6 @@ def build(engine: str, params: TopKParams, outdir: Path, *, freq_mhz: float = DE
     return report
 
 
-RECORD_FIELDS = ("luts", "ffs", "carries", "brams", "generic_cells", "fmax_mhz", "device")
-
-
 def record_key(engine: str, params: TopKParams) -> str:
     """Entry name in the FPGA cost table: the engine and every parameter as ``-name=value``."""
     fields = dataclasses.asdict(params)
@@ -115,7 +113,7 @@ def record(report: dict, table: Path) -> dict:
     The table maps ``topk`` -> entry name (:func:`record_key`) -> LUTs, FFs, carries, BRAMs,
     generic cells, fmax and device, each entry citing the synthesis run as its source.
     """
-    entry = {f: report[f] for f in RECORD_FIELDS}
+    entry = {f: report[f] for f in FPGA_COLUMNS}
     entry["params"] = report["params"]
     entry["source"] = "accelsim rtl build: Debian yosys synth_ice40 + nextpnr-ice40"
     return _put(table, record_key(report["engine"], TopKParams(**report["params"])), entry)

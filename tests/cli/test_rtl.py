@@ -3,7 +3,8 @@ import json
 import pytest
 
 from accelsim.cli import main
-from accelsim.rtl.topk import harness
+from accelsim.cli.rtl import UNITS
+from accelsim.rtl.topk import ENGINE_COMPONENTS, harness
 
 
 def run(args, capsys):
@@ -14,10 +15,10 @@ def run(args, capsys):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["rtl", "verify", "dram"], "field 'UNIT': no RTL for unit 'dram'; expected one of: topk"),
+    (["rtl", "verify", "dram"], f"field 'UNIT': no RTL for unit 'dram'; expected one of: {', '.join(UNITS)}"),
     (["rtl", "verify", "topk", "--engine", "sorter"],
-     "field '--engine': no RTL for top-k engine 'sorter'; expected one of: quickselect, "
-     "statistical, streaming"),
+     "field '--engine': no RTL for top-k engine 'sorter'; expected one of: "
+     + ", ".join(sorted(ENGINE_COMPONENTS))),
     (["rtl", "build", "topk", "--parallelism", "0"],
      "bad top-k parameters: parallelism must be a positive integer, not 0"),
     (["rtl", "verify", "topk", "--vectors", "-1"],

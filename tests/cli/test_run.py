@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from accelsim.config import preset_names
 from tests.conftest import CSV_PRUNED, run_cli
 
 KEYS = {"cycles", "seconds", "ops", "gops", "dram_bytes", "dram_bytes_by", "energy_j", "energy_by",
@@ -63,7 +64,8 @@ def bad_files(tmp_path_factory):
     (["--hw", "{d}/malformed.yaml"], r"malformed\.yaml: malformed YAML: line 2"),
     (["--hw", "{d}/unknown.yaml"], r"unknown\.yaml: field 'qk\.multiplers': unknown field"),
     (["--hw", "{d}/type.yaml"], r"type\.yaml: field 'clock_ghz': Input should be a valid number"),
-    (["--hw", "nosuch"], r"unknown hardware preset 'nosuch'; expected one of: a3, dense, mnnfast, spatten"),
+    (["--hw", "nosuch"], r"unknown hardware preset 'nosuch'; expected one of: "
+                         + re.escape(", ".join(preset_names("hardware")))),
     (["--policy", "nosuch"], r"unknown policy preset 'nosuch'"),
     (["-w", "{d}/missing.csv"], r"missing\.csv: file does not exist"),
     (["-w", "{d}/cols.csv"], r"cols\.csv: field 'key_fetch_num': missing column"),

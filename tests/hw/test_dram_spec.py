@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -106,7 +107,7 @@ class TestErrors:
 
     def test_unknown_preset_lists_the_registered_ones(self):
         with pytest.raises(InputError, match=r"^field 'dram': unknown DRAM preset 'ddr9'; "
-                                             r"registered: ddr4-2400, .*hbm2-spatten"):
+                                             r"registered: " + re.escape(", ".join(standards())) + " "):
             load_dram("ddr9")
 
     def test_ini_missing_key(self, tmp_path):

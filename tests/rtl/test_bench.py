@@ -7,6 +7,7 @@ flow control); the ``slow`` tier crosses parallelism and widths and plays 10,000
 import numpy as np
 import pytest
 
+from accelsim.rtl.topk import ENGINE_COMPONENTS
 from accelsim.rtl.topk.harness import (
     concat,
     edge_vectors,
@@ -16,7 +17,7 @@ from accelsim.rtl.topk.harness import (
 )
 from accelsim.topk import TopKParams
 
-ENGINES = ("quickselect", "streaming", "statistical")
+ENGINES = sorted(ENGINE_COMPONENTS)  # the engines that have RTL
 
 
 @pytest.fixture(scope="module")
