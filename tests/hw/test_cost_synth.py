@@ -1,6 +1,5 @@
 """Synthesized 40 nm top-k cost: table lookups, the calibration's fit, and the yosys flow."""
 
-import dataclasses
 import json
 import math
 import shutil
@@ -24,7 +23,7 @@ TINY = TopKParams(parallelism=1, index_width=3, max_k=4)  # a streaming engine y
 
 
 def fake_report(engine, params, **over):
-    report = {"engine": engine, "params": dataclasses.asdict(params), "cells": {"$_NAND_": 10},
+    report = {"engine": engine, "params": params.as_dict(), "cells": {"$_NAND_": 10},
               "transistors": 200, "logic_transistors": 40, "ff_bits": 10, "mem_bits": 0, "memories": {},
               "area_um2": 66.2, "leak_mw": 0.0001, "yosys": "Yosys test", "date": "2026-01-01",
               "wall_s": 1.0, "calibration": str(CALIBRATION)}
@@ -40,7 +39,7 @@ def test_hit_and_miss(tmp_path):
     assert cost is not None and cost.area_um2 == 1234.5 and cost.ff_bits == 10
     assert cost.date == "2026-01-01" and cost.source.startswith("accelsim rtl build --asic")
     assert synth_cost("streaming", TINY, table) is None  # another engine, same parameters
-    assert synth_cost("quickselect", dataclasses.replace(TINY, max_k=8), table) is None
+    assert synth_cost("quickselect", TINY.replace(max_k=8), table) is None
     assert synth_cost("quickselect", TINY, tmp_path / "absent.yaml") is None
 
 
