@@ -13,6 +13,7 @@ from accelsim.hw.cost.components import TABLES
 from accelsim.hw.cost.synth import SYNTH_TOPK_TABLE, load_table, synth_cost
 from accelsim.hw.units import topk_params
 from accelsim.topk.base import TopKParams
+from accelsim.topk.params import RTL_BUILD
 from tests.conftest import run_cli
 
 CALIBRATION = TABLES / "synth_calibration.yaml"
@@ -56,9 +57,8 @@ def test_malformed_table_names_file_and_field(tmp_path):
 def test_shipped_table_has_the_presets_engines():
     spatten = topk_params(load_hardware("spatten"))
     assert synth_cost("quickselect", spatten) is not None
-    rtl_default = TopKParams(parallelism=4, index_width=8, max_k=16)  # `accelsim rtl build`
-    for engine in ("quickselect", "statistical", "streaming"):
-        assert synth_cost(engine, rtl_default, SYNTH_TOPK_TABLE) is not None, engine
+    for engine in ("quickselect", "statistical", "streaming"):  # at `accelsim rtl build`'s defaults
+        assert synth_cost(engine, RTL_BUILD, SYNTH_TOPK_TABLE) is not None, engine
 
 
 def test_calibration_reproduces_the_references():

@@ -9,10 +9,11 @@ from accelsim.config import SpAttenPolicy, load_hardware
 from accelsim.errors import InputError
 from accelsim.hw.fpga import FPGA_TOPK_TABLE, load_table, topk_fpga_cost
 from accelsim.hw.units import topk_params
+from accelsim.topk.params import RTL_BUILD
 from accelsim.trace.synthetic import synthetic_trace
 
-# the design point `accelsim rtl build topk` synthesizes by default (accelsim/cli/rtl.py)
-FPGA_BUILD = {"topk": {"parallelism": 4, "index_width": 8, "max_k": 16}}
+# the design point `accelsim rtl build topk` synthesizes by default (its input rate is softmax's 8 capped at 4)
+FPGA_BUILD = {"topk": RTL_BUILD.model_dump(exclude={"input_parallelism"})}
 
 
 def write_table(path, engine, hw, **cost):
