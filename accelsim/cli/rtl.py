@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from accelsim.errors import InputError
-
-if TYPE_CHECKING:
-    from accelsim.topk.base import TopKParams
+from accelsim.topk.params import RTL_BUILD, RTL_VERIFY, TopKParams, engines_using
 
 rtl_app = typer.Typer(help="Generate, synthesize and verify RTL (Amaranth -> Verilog).",
                       no_args_is_help=True)
@@ -26,25 +24,48 @@ UnitArg = Annotated[str, typer.Argument(help="Unit: topk.")]
 ENGINE_OPT = typer.Option("--engine", "-e", help="Top-k engine with RTL: quickselect, "
                           "streaming or statistical.")
 Engine = Annotated[str, ENGINE_OPT]
-Parallelism = Annotated[int, typer.Option(help="Scores per cycle (a power of two).")]
-Width = Annotated[int, typer.Option(help="Score width in bits.")]
-IndexWidth = Annotated[int, typer.Option(help="Index bits; the largest job has 2**N items.")]
-MaxK = Annotated[int | None, typer.Option(help="Slots of the streaming engine [default: max n].")]
-InputParallelism = Annotated[int | None, typer.Option(
-    help="Scores per input beat, the filter's rate (a power of two) [default: parallelism].")]
 
 
-def _setup(unit: str, engine: str, parallelism: int, width: int, index_width: int,
-           max_k: int | None, input_parallelism: int | None = None) -> TopKParams:
-    """The checked params of ``engine``'s RTL; bad input raises :class:`InputError`."""
-    from accelsim.topk import TopKParams
+def _param_help(name: str) -> str:
+    """An option's help: the parameter's own docstring (accelsim.topk.params)."""
+    return " ".join((TopKParams.model_fields[name].description or name).split())
+
+
+# Option types of the engine parameters; their defaults are RTL_BUILD's and RTL_VERIFY's fields.
+Parallelism = Annotated[int, typer.Option(help=_param_help("parallelism") + " A power of two in RTL.")]
+Width = Annotated[int, typer.Option(help=_param_help("width"))]
+IndexWidth = Annotated[int, typer.Option(help=_param_help("index_width"))]
+MaxK = Annotated[int | None, typer.Option(help=_param_help("max_k"))]
+InputParallelism = Annotated[int | None, typer.Option(help=_param_help("input_parallelism") + " A power of two.")]
+PivotSeed = Annotated[int, typer.Option(help=_param_help("pivot_seed"))]
+ZFracBits = Annotated[int, typer.Option(help=_param_help("z_frac_bits"))]
+Hw = Annotated[str | None, typer.Option(
+    "--hw", help="Take the engine and all its parameters from this hardware preset or YAML file instead.")]
+OPTION_OF = {"pivot_seed": "--pivot-seed", "z_frac_bits": "--z-frac-bits"}
+
+
+def _setup(unit: str, engine: str, **fields: int | None) -> TopKParams:
+    """The checked params of ``engine``'s RTL from the options ``fields`` (TopKParams fields); bad
+    input raises :class:`InputError`."""
+    from accelsim.topk.params import unused_fields
 
     try:
-        params = TopKParams(parallelism=parallelism, input_parallelism=input_parallelism,
-                            width=width, index_width=index_width, max_k=max_k)
+        params = TopKParams(**fields)
     except ValueError as err:
         raise InputError(None, None, f"bad top-k parameters: {err}") from None
-    return _check(unit, engine, params, None)
+    params = _check(unit, engine, params, None)
+    for name in unused_fields(engine, params):
+        users = " and ".join(engines_using(name) or ())
+        raise InputError(None, OPTION_OF[name], f"read only by the {users} engine (--engine is "
+                         f"{engine!r}): leave it at its default or change the engine")
+    return params
+
+
+def _params(unit: str, engine: str, hw: str | None, **fields: int | None) -> tuple[str, TopKParams]:
+    """The engine and params of a command: from ``--hw`` if given, else from the options."""
+    if hw is not None:
+        return _from_hardware(unit, hw)
+    return engine, _setup(unit, engine, **fields)
 
 
 def _check(unit: str, engine: str, params: TopKParams, source: str | None) -> TopKParams:
@@ -84,11 +105,13 @@ def build(
     unit: UnitArg,
     engine: Engine = "quickselect",
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("out/rtl"),
-    parallelism: Parallelism = 4,  # fits the HX8K-CT256's 206 I/Os (P=16 needs ~400)
-    width: Width = 12,  # SpAtten RTL: 12-bit scores
-    index_width: IndexWidth = 8,  # n <= 256: partition buffers fit the HX8K's block RAM
-    max_k: MaxK = 16,  # streaming slots (design choice for the FPGA build)
-    input_parallelism: InputParallelism = None,
+    parallelism: Parallelism = RTL_BUILD.parallelism,  # RTL_BUILD: fits the iCE40 HX8K-CT256
+    width: Width = RTL_BUILD.width,
+    index_width: IndexWidth = RTL_BUILD.index_width,
+    max_k: MaxK = RTL_BUILD.max_k,
+    input_parallelism: InputParallelism = None,  # None: parallelism
+    pivot_seed: PivotSeed = RTL_BUILD.pivot_seed,
+    z_frac_bits: ZFracBits = RTL_BUILD.z_frac_bits,
     freq: Annotated[float, typer.Option(help="nextpnr target frequency in MHz.")] = 12.0,
     pnr: Annotated[bool, typer.Option(help="Run nextpnr-ice40 for fmax.")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -99,9 +122,7 @@ def build(
     = False,
     calibration: Annotated[Path, typer.Option(help="40 nm calibration table for --asic.")]
     = CALIBRATION,
-    hw: Annotated[str | None, typer.Option(
-        "--hw", help="Take the engine and all its parameters from this hardware preset or "
-        "YAML file instead.")] = None,
+    hw: Hw = None,
 ) -> None:
     """Write Verilog, synthesize with yosys (iCE40 and generic) and place with nextpnr-ice40.
 
@@ -111,10 +132,9 @@ def build(
     from accelsim.rtl.topk.synth import build as run_build
     from accelsim.rtl.topk.synth import record as record_cost
 
-    if hw is None:
-        params = _setup(unit, engine, parallelism, width, index_width, max_k, input_parallelism)
-    else:
-        engine, params = _from_hardware(unit, hw)
+    engine, params = _params(unit, engine, hw, parallelism=parallelism, width=width, index_width=index_width,
+                             max_k=max_k, input_parallelism=input_parallelism, pivot_seed=pivot_seed,
+                             z_frac_bits=z_frac_bits)
     if asic:
         _build_asic(engine, params, out, calibration, record, json_out)
         return
@@ -182,11 +202,13 @@ def calibrate(
 def verify(
     unit: UnitArg,
     engine: Engine = "quickselect",
-    parallelism: Parallelism = 4,  # small default so a check takes seconds
-    width: Width = 12,  # SpAtten RTL: 12-bit scores
-    index_width: IndexWidth = 6,  # n <= 64 by default: fast Icarus runs
-    max_k: MaxK = None,
-    input_parallelism: InputParallelism = None,
+    parallelism: Parallelism = RTL_VERIFY.parallelism,  # RTL_VERIFY: a check takes seconds
+    width: Width = RTL_VERIFY.width,
+    index_width: IndexWidth = RTL_VERIFY.index_width,
+    max_k: MaxK = RTL_VERIFY.max_k,
+    input_parallelism: InputParallelism = None,  # None: parallelism
+    pivot_seed: PivotSeed = RTL_VERIFY.pivot_seed,
+    z_frac_bits: ZFracBits = RTL_VERIFY.z_frac_bits,
     vectors: Annotated[int, typer.Option(help="Random vectors (edge cases are added).")]
     = 200,
     seed: Annotated[int, typer.Option(help="Seed of the vectors and flow-control patterns.")] = 0,
@@ -194,6 +216,7 @@ def verify(
     = Path("sim_build/topk"),
     waves: Annotated[bool, typer.Option(help="Dump a VCD waveform.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    hw: Hw = None,
 ) -> None:
     """Run random + edge vectors on the RTL (cocotb + Icarus) against the numpy models.
 
@@ -203,7 +226,9 @@ def verify(
 
     from accelsim.rtl.topk import harness
 
-    params = _setup(unit, engine, parallelism, width, index_width, max_k, input_parallelism)
+    engine, params = _params(unit, engine, hw, parallelism=parallelism, width=width, index_width=index_width,
+                             max_k=max_k, input_parallelism=input_parallelism, pivot_seed=pivot_seed,
+                             z_frac_bits=z_frac_bits)
     if vectors < 0:
         raise InputError(None, "--vectors", f"must be a non-negative integer, not {vectors}")
     rng = np.random.default_rng(seed)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, PositiveFloat, PositiveInt, ValidationInfo, field_validator, model_validator
 
 from accelsim.config.base import Strict
+from accelsim.topk.params import TopKFields, engines_using
 
 
 class Fetcher(Strict):
@@ -46,33 +47,44 @@ class Softmax(Strict):
     """Pipeline cycles: 5th-order Taylor exp on an FMA (5) + divide (6) + requant (1) (derived)."""
 
 
-class TopK(Strict):
-    """Top-k engines (the shared token/head engine and the local-value engine)."""
-
+class _Engine(Strict):
     engine: str = "quickselect"
     """Engine name in the top-k registry (SpAtten Sec. IV-D: random-pivot quick-select)."""
+
+
+class TopK(TopKFields, _Engine):
+    """Top-k engines (the shared token/head engine and the local-value engine).
+
+    ``engine``, ``count`` and ``jobs_in_flight`` are the design's; every other field is a
+    parameter of the engines themselves, declared once in :class:`accelsim.topk.params.TopKFields`
+    (defaults, bounds, sources) and passed on whole to their models and RTL
+    (``accelsim.hw.units.topk_params``). Scores enter, and the filter pass reads them, at
+    ``min(softmax.parallelism, parallelism)`` per cycle (SpAtten RTL SpAttenController.scala: TopK
+    built with ``numSoftMaxUnit``): that input rate is derived, not set here. A parameter only
+    one engine reads (``pivot_seed``: quickselect, ``z_frac_bits``: statistical) may differ from
+    its default only with that engine.
+    """
+
     count: int = Field(2, ge=0)
     """Number of engines; 0 means a design without top-k hardware (SpAtten: 2). One engine takes
     every job; otherwise ``count // 2`` take token/head jobs and the rest value jobs, dealt
     round-robin (results merge back in request order)."""
-    parallelism: PositiveInt = 16
-    """Comparators per array (SpAtten Sec. IV-D: 16; RTL QuickSelect: twice TopK's 8). Scores
-    enter, and the filter pass reads them, at ``min(softmax.parallelism, parallelism)`` per cycle
-    (SpAtten RTL SpAttenController.scala: TopK built with ``numSoftMaxUnit``)."""
-    fifo_depth: PositiveInt = 64
-    """FIFO_L / FIFO_R depth (SpAtten Sec. IV-D)."""
-    width: PositiveInt = 12
-    """Score width in bits (SpAtten RTL SpAttenConfig: 12-bit values)."""
-    index_width: PositiveInt = Field(10, le=24)
-    """Index bits; the largest job has 2**index_width items (SpAtten Sec. IV-D: n = 1024)."""
-    max_k: PositiveInt | None = None
-    """Slots of the ``streaming`` engine, the largest k it returns (None: 2**index_width)."""
     jobs_in_flight: int = Field(2, ge=1, le=2)
     """Jobs an engine holds at once. 2: while one job's output stage (quick-select's filter pass)
     emits its items, the selection stage already works on the next job; 1: a job holds the whole
     engine to its end. SpAtten RTL (mit-han-lab/spatten, TopK.scala: a context FIFO of depth 2; the
     QuickSelect core returns to its fill state once its registered response is taken, while the
     filter pass re-reads the job's scores from its own data FIFO)."""
+
+    @field_validator("*")
+    @classmethod
+    def _read_by_engine(cls, val: object, info: ValidationInfo) -> object:
+        users = engines_using(info.field_name) if info.field_name in TopKFields.model_fields else None
+        engine = info.data.get("engine")
+        if users and engine not in users and val != TopKFields.model_fields[info.field_name].default:
+            raise ValueError(f"read only by the {' and '.join(users)} engine (topk.engine is {engine!r}): "
+                             "leave it at its default or change the engine")
+        return val
 
 
 class Sram(Strict):

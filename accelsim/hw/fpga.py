@@ -8,7 +8,6 @@ and parameters equal its own; with no such entry there is no measured cost and n
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -58,7 +57,7 @@ def topk_fpga_cost(hw: Hardware, path: Path = FPGA_TOPK_TABLE) -> FpgaCost | Non
     if hw.topk.count == 0:
         return None
     try:
-        params = dataclasses.asdict(topk_params(hw))
+        params = topk_params(hw).as_dict()
     except ValueError:
         return None  # parameters no engine can be built with have no measured cost either
     found = find_entry(load_table(path).topk, hw.topk.engine, params)

@@ -10,6 +10,7 @@ import numpy as np
 
 from accelsim.config.hardware import Dram, Hardware, MulArray
 from accelsim.topk import TopKParams
+from accelsim.topk.params import TopKFields
 
 FIFO_PORT_BYTES = 16  # SpAtten Sec. IV-A: 32 data FIFOs of 64 x 16 B
 
@@ -21,9 +22,8 @@ def topk_params(hw: Hardware) -> TopKParams:
     (SpAtten RTL SpAttenController.scala builds TopK with ``parallelism = numSoftMaxUnit``).
     """
     t = hw.topk
-    return TopKParams(parallelism=t.parallelism,
-                      input_parallelism=min(hw.softmax.parallelism, t.parallelism), width=t.width,
-                      index_width=t.index_width, fifo_depth=t.fifo_depth, max_k=t.max_k)
+    fields = {name: getattr(t, name) for name in TopKFields.model_fields}
+    return TopKParams(**fields, input_parallelism=min(hw.softmax.parallelism, t.parallelism))
 
 
 def ceil_div(a: np.ndarray, b: float) -> np.ndarray:

@@ -12,6 +12,7 @@ so the proxies are those of the cache the policy actually holds at each step.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +20,7 @@ import pandas as pd
 
 from accelsim.errors import InputError
 from accelsim.policies.quant import fake_quant
-from accelsim.topk import TopKEngine, get_engine
+from accelsim.topk import TopKEngine, TopKParams, get_engine
 from accelsim.topk.base import exact_topk_mask as exact_topk
 from accelsim.trace.format import Trace
 from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, TopKJobs, WorkPlan, even_spread
@@ -131,10 +132,16 @@ def require_trace(workload: Trace | WorkPlan, policy: str) -> Trace:
     return workload
 
 
+ENGINE_PARAMS: ContextVar[TopKParams | None] = ContextVar("ENGINE_PARAMS", default=None)
+"""Params of the engines phase 1 builds (``make_plan(..., topk=)``: the hardware's); None: defaults."""
+
+
 def engine_by_name(name: str) -> TopKEngine:
-    """The top-k engine a policy names; an unknown name is an input error listing the engines."""
+    """The top-k engine a policy names, with the params ``make_plan`` was given (e.g. the hardware's
+    ``pivot_seed``, which shapes quick-select's passes); an unknown name is an input error listing
+    the engines."""
     try:
-        return get_engine(name)
+        return get_engine(name, ENGINE_PARAMS.get())
     except KeyError as err:
         raise InputError(None, "policy.engine", str(err).strip("'\"")) from None
 

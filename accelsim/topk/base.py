@@ -8,6 +8,8 @@ Cycle convention, shared with the RTL in ``accelsim.rtl.topk``: a job occupies t
 ``input_cycles(n)`` cycles while its scores stream in, ``input_parallelism`` per cycle (the
 upstream rate: softmax's for value jobs), and then ``cycles(...)`` more until its last selected
 item has left. Passes inside the engine run at ``parallelism``.
+
+The parameters are declared once, in :mod:`accelsim.topk.params`.
 """
 
 from __future__ import annotations
@@ -18,80 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 
-LFSR_SEED = 0xACE1  # 16-bit Galois LFSR start state (Wikipedia "Linear-feedback shift register")
-
-
-@dataclass(frozen=True, kw_only=True)
-class TopKParams:
-    """Parameters of one top-k engine, shared by its models and its RTL.
-
-    Parameters
-    ----------
-    parallelism : scores per cycle, the comparators of each array (SpAtten: 16).
-    input_parallelism : scores per input beat, the upstream rate; also the filter pass's rate
-        and the output beat width (SpAtten RTL: 8, ``numSoftMaxUnit``). None: ``parallelism``.
-        At most ``parallelism``.
-    width : score width in bits; RTL scores are unsigned (SpAtten: 12).
-    index_width : bits of an item index; the largest job has ``max_n = 2**index_width`` items.
-    fifo_depth : entries of FIFO_L / FIFO_R (SpAtten: 64); the RTL's partition buffers hold
-        ``max_n`` items instead, so this only sizes the area model.
-    max_k : slots of the ``streaming`` engine, the largest k it can return (default ``max_n``).
-    pivot_seed : start state of the quick-select pivot LFSR, reset at each job (nonzero, 16 b).
-    z_frac_bits : fraction bits of the ``statistical`` engine's Φ⁻¹ coefficient z.
-
-    Raises
-    ------
-    ValueError
-        Listing every field that is out of range.
-    """
-
-    parallelism: int = 16  # SpAtten Sec. IV-D: 16 comparators (RTL QuickSelect: 2 x TopK's 8)
-    input_parallelism: int | None = None  # SpAtten RTL SpAttenController: TopK(numSoftMaxUnit)
-    width: int = 12  # SpAtten RTL SpAttenConfig: 12-bit fixed point
-    index_width: int = 10  # SpAtten Sec. IV-D: n = 1024 evaluation point
-    fifo_depth: int = 64  # SpAtten Sec. IV-D: FIFO_L / FIFO_R depth 64
-    max_k: int | None = None
-    pivot_seed: int = LFSR_SEED
-    z_frac_bits: int = 8  # z in [-8, 8) to 1/256: |Φ⁻¹(1/1024)| = 3.1 fits (design choice)
-
-    def __post_init__(self) -> None:
-        given = self.input_parallelism is not None
-        if not given:
-            object.__setattr__(self, "input_parallelism", self.parallelism)
-        errors = []
-        for name in ("parallelism", *(("input_parallelism",) if given else ()), "width",
-                     "index_width", "fifo_depth", "pivot_seed", "z_frac_bits"):
-            val = getattr(self, name)
-            if not _is_int(val) or val < 1:
-                errors.append(f"{name} must be a positive integer, not {val!r}")
-        if self.max_k is not None and (not _is_int(self.max_k) or self.max_k < 1):
-            errors.append(f"max_k must be a positive integer or None, not {self.max_k!r}")
-        if given and _is_int(self.input_parallelism) and _is_int(self.parallelism) \
-                and self.input_parallelism > self.parallelism:
-            errors.append(f"input_parallelism must not exceed parallelism = {self.parallelism}, "
-                          f"not {self.input_parallelism!r}")
-        if _is_int(self.pivot_seed) and self.pivot_seed >= 1 << 16:
-            errors.append(f"pivot_seed must be below 65536, not {self.pivot_seed!r}")
-        if _is_int(self.index_width) and self.index_width > 24:
-            errors.append(f"index_width must be at most 24, not {self.index_width!r}")
-        if _is_int(self.width) and self.width > 24:
-            errors.append(f"width must be at most 24, not {self.width!r}")
-        if errors:
-            raise ValueError("; ".join(errors))
-
-    @property
-    def max_n(self) -> int:
-        """Largest job size: ``2**index_width``."""
-        return 1 << self.index_width
-
-    @property
-    def slots(self) -> int:
-        """Slots of the streaming engine: ``max_k`` or ``max_n``."""
-        return self.max_k if self.max_k is not None else self.max_n
-
-
-def _is_int(val: object) -> bool:
-    return isinstance(val, int) and not isinstance(val, bool)
+from accelsim.topk.params import TopKParams
 
 
 @dataclass

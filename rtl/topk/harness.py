@@ -43,7 +43,7 @@ def require_tool(binary: str, package: str) -> str:
 
 def params_key(engine: str, params: TopKParams) -> str:
     """Short hash of an engine, its params and the RTL sources (names build directories)."""
-    text = json.dumps([engine, dataclasses.asdict(params)], sort_keys=True)
+    text = json.dumps([engine, params.as_dict()], sort_keys=True)
     digest = hashlib.sha256(text.encode())
     for src in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(src.read_bytes())
@@ -186,7 +186,7 @@ class VerifyReport:
     def as_dict(self) -> dict:
         return {
             "engine": self.engine,
-            "params": dataclasses.asdict(self.params),
+            "params": self.params.as_dict(),
             "vectors": self.vectors,
             "mismatches": self.mismatches,
             "rtl_cycles_mean": self.rtl_cycles_mean,
@@ -217,7 +217,7 @@ def run_rtl(engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: 
     z = z_coefficient(np.maximum(vec.n, 1), vec.k, params.z_frac_bits)
     np.savez(io / "vectors.npz", scores=vec.scores, n=vec.n, k=vec.k, z=z, mode=vec.mode)
     (io / "config.json").write_text(json.dumps(
-        {"engine": engine, "params": dataclasses.asdict(params), "seed": seed}))
+        {"engine": engine, "params": params.as_dict(), "seed": seed}))
     env = {"TOPK_IO_DIR": str(io), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     start = time.perf_counter()
     results_xml = runner.test(test_module="accelsim.rtl.topk.bench", hdl_toplevel=TOPLEVEL,

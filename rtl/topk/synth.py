@@ -9,7 +9,6 @@ the parallel ports). The report gathers LUTs, flip-flops, carries and block RAMs
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import json
 import subprocess
@@ -57,7 +56,7 @@ def build(engine: str, params: TopKParams, outdir: Path, *, freq_mhz: float = DE
     nextpnr = require_tool("nextpnr-ice40", "nextpnr-ice40") if pnr else None
     outdir.mkdir(parents=True, exist_ok=True)
     src = export_verilog(engine, params, outdir / f"{TOPLEVEL}.v")
-    report: dict = {"engine": engine, "params": dataclasses.asdict(params),
+    report: dict = {"engine": engine, "params": params.as_dict(),
                     "verilog": str(src), "device": "iCE40HX8K-CT256"}
 
     script = (f"read_verilog {src.name}; synth -flatten -top {TOPLEVEL}; "
@@ -103,7 +102,7 @@ def build(engine: str, params: TopKParams, outdir: Path, *, freq_mhz: float = DE
 
 def record_key(engine: str, params: TopKParams) -> str:
     """Entry name in the FPGA cost table: the engine and every parameter as ``-name=value``."""
-    fields = dataclasses.asdict(params)
+    fields = params.as_dict()
     return engine + "".join(f"-{name}={fields[name]}" for name in sorted(fields))
 
 
@@ -142,7 +141,7 @@ def build_asic(engine: str, params: TopKParams, outdir: Path, calibration: Path)
     calib = yaml.safe_load(calibration.read_text())
     src = export_verilog(engine, params, outdir / f"{TOPLEVEL}.v")
     count = synthesize(src, TOPLEVEL, outdir)
-    report = {"engine": engine, "params": dataclasses.asdict(params), "verilog": str(src),
+    report = {"engine": engine, "params": params.as_dict(), "verilog": str(src),
               "cells": count.cells, "transistors": count.transistors,
               "logic_transistors": count.logic_transistors, "ff_bits": count.ff_bits,
               "mem_bits": count.mem_bits, "memories": count.memories,

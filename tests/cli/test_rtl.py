@@ -62,3 +62,49 @@ def test_build_report(capsys, tmp_path):
     assert report["luts"] > 0 and report["ffs"] > 0 and report["generic_cells"] > 0
     assert report["fmax_mhz"] > 0 and (tmp_path / "topk.v").exists()
     assert json.loads((tmp_path / "report.json").read_text()) == report
+
+
+@pytest.mark.parametrize(("command", "declared"), [("build", "RTL_BUILD"), ("verify", "RTL_VERIFY")])
+def test_option_defaults_come_from_the_params_model(command, declared):
+    import typer
+
+    from accelsim.cli.rtl import rtl_app
+    from accelsim.topk import params as topk_params_module
+
+    expect = getattr(topk_params_module, declared)
+    cmd = typer.main.get_command(rtl_app).commands[command]
+    options = {p.name: p for p in cmd.params if p.name in type(expect).model_fields}
+    assert set(options) == set(type(expect).model_fields) - {"fifo_depth"}  # fifo_depth: area model only
+    for name, opt in options.items():
+        want = None if name == "input_parallelism" else getattr(expect, name)  # None: parallelism
+        assert opt.default == want, name
+        assert opt.help.startswith(" ".join(type(expect).model_fields[name].description.split())), name
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["rtl", "build", "topk", "--pivot-seed", "0"],
+     "bad top-k parameters: pivot_seed must be a positive integer, not 0"),
+    (["rtl", "verify", "topk", "--pivot-seed", "65536"],
+     "bad top-k parameters: pivot_seed must be below 65536, not 65536"),
+    (["rtl", "verify", "topk", "--engine", "streaming", "--pivot-seed", "7"],
+     "field '--pivot-seed': read only by the quickselect engine (--engine is 'streaming'): leave it at its "
+     "default or change the engine"),
+    (["rtl", "build", "topk", "--z-frac-bits", "6"],
+     "field '--z-frac-bits': read only by the statistical engine (--engine is 'quickselect'): leave it at its "
+     "default or change the engine"),
+])
+def test_engine_params_checked_by_field(args, message, capsys):
+    code, _, err = run(args, capsys)
+    assert code == 2 and err == f"accelsim: error: {message}\n"
+
+
+def test_hw_pivot_seed_reaches_the_rtl(monkeypatch, tmp_path, capsys):
+    """`rtl build --hw` passes hw.topk.pivot_seed to the RTL: the LFSR reset value in the Verilog."""
+    from accelsim.rtl.topk import synth
+
+    seen = []
+    monkeypatch.setattr(synth, "build", lambda engine, params, out, **kw: seen.append(params) or {})
+    hw = tmp_path / "hw.yaml"
+    hw.write_text("extends: spatten\ntopk: {pivot_seed: 4660, parallelism: 4, index_width: 8}\n")
+    main(["rtl", "build", "topk", "--hw", str(hw), "-o", str(tmp_path / "out"), "--json"])
+    assert seen and seen[0].pivot_seed == 4660 and seen[0].parallelism == 4

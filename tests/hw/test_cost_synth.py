@@ -1,6 +1,5 @@
 """Synthesized 40 nm top-k cost: table lookups, the calibration's fit, and the yosys flow."""
 
-import dataclasses
 import json
 import math
 import shutil
@@ -14,6 +13,7 @@ from accelsim.hw.cost.components import TABLES
 from accelsim.hw.cost.synth import SYNTH_TOPK_TABLE, load_table, synth_cost
 from accelsim.hw.units import topk_params
 from accelsim.topk.base import TopKParams
+from accelsim.topk.params import RTL_BUILD
 from tests.conftest import run_cli
 
 CALIBRATION = TABLES / "synth_calibration.yaml"
@@ -24,7 +24,7 @@ TINY = TopKParams(parallelism=1, index_width=3, max_k=4)  # a streaming engine y
 
 
 def fake_report(engine, params, **over):
-    report = {"engine": engine, "params": dataclasses.asdict(params), "cells": {"$_NAND_": 10},
+    report = {"engine": engine, "params": params.as_dict(), "cells": {"$_NAND_": 10},
               "transistors": 200, "logic_transistors": 40, "ff_bits": 10, "mem_bits": 0, "memories": {},
               "area_um2": 66.2, "leak_mw": 0.0001, "yosys": "Yosys test", "date": "2026-01-01",
               "wall_s": 1.0, "calibration": str(CALIBRATION)}
@@ -40,7 +40,7 @@ def test_hit_and_miss(tmp_path):
     assert cost is not None and cost.area_um2 == 1234.5 and cost.ff_bits == 10
     assert cost.date == "2026-01-01" and cost.source.startswith("accelsim rtl build --asic")
     assert synth_cost("streaming", TINY, table) is None  # another engine, same parameters
-    assert synth_cost("quickselect", dataclasses.replace(TINY, max_k=8), table) is None
+    assert synth_cost("quickselect", TINY.replace(max_k=8), table) is None
     assert synth_cost("quickselect", TINY, tmp_path / "absent.yaml") is None
 
 
@@ -57,10 +57,9 @@ def test_malformed_table_names_file_and_field(tmp_path):
 def test_shipped_table_has_the_presets_engines():
     spatten = topk_params(load_hardware("spatten"))
     assert synth_cost("quickselect", spatten) is not None
-    rtl_default = TopKParams(parallelism=4, index_width=8, max_k=16)  # `accelsim rtl build`
     rtl = pytest.importorskip("accelsim.rtl.topk")  # the engines that have RTL (needs the rtl extra)
-    for engine in sorted(rtl.ENGINE_COMPONENTS):
-        assert synth_cost(engine, rtl_default, SYNTH_TOPK_TABLE) is not None, engine
+    for engine in sorted(rtl.ENGINE_COMPONENTS):  # at `accelsim rtl build`'s defaults
+        assert synth_cost(engine, RTL_BUILD, SYNTH_TOPK_TABLE) is not None, engine
 
 
 def test_calibration_reproduces_the_references():

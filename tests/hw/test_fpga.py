@@ -1,6 +1,5 @@
 """The measured FPGA cost table reaches the results only where it has an entry for the design."""
 
-import dataclasses
 
 import pytest
 import yaml
@@ -10,15 +9,16 @@ from accelsim.config import SpAttenPolicy, load_hardware
 from accelsim.errors import InputError
 from accelsim.hw.fpga import FPGA_TOPK_TABLE, load_table, topk_fpga_cost
 from accelsim.hw.units import topk_params
+from accelsim.topk.params import RTL_BUILD
 from accelsim.trace.synthetic import synthetic_trace
 
-# the design point `accelsim rtl build topk` synthesizes by default (accelsim/cli/rtl.py)
-FPGA_BUILD = {"topk": {"parallelism": 4, "index_width": 8, "max_k": 16}}
+# the design point `accelsim rtl build topk` synthesizes by default (its input rate is softmax's 8 capped at 4)
+FPGA_BUILD = {"topk": RTL_BUILD.model_dump(exclude={"input_parallelism"})}
 
 
 def write_table(path, engine, hw, **cost):
     """A cost table with one entry for ``engine`` at ``hw``'s top-k parameters."""
-    params = dataclasses.asdict(topk_params(hw))
+    params = topk_params(hw).as_dict()
     entry = {"luts": 100, "ffs": 50, "carries": 10, "brams": 2, "generic_cells": 300,
              "fmax_mhz": 40.0, "device": "iCE40HX8K-CT256", "params": params, "source": "test"}
     entry.update(cost)
@@ -69,7 +69,7 @@ def test_results_carry_the_shipped_measurement(plan):
     for engine in sorted(rtl.ENGINE_COMPONENTS):
         hw = load_hardware("spatten", {"topk": {**FPGA_BUILD["topk"], "engine": engine}})
         want = [e for name, e in shipped.items() if name.startswith(engine + "-")
-                and e.params == dataclasses.asdict(topk_params(hw))]
+                and e.params == topk_params(hw).as_dict()]
         assert len(want) == 1, f"shipped table lacks the default FPGA build of {engine}"
         row = api.simulate(hw, plan)[0].flat()
         assert (row["topk_fpga_luts"], row["topk_fpga_brams"], row["topk_fpga_fmax_mhz"]) == \

@@ -9,7 +9,6 @@ parameters equal the query's; otherwise there is no synthesized cost and none is
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -55,5 +54,5 @@ def load_table(path: Path = SYNTH_TOPK_TABLE) -> SynthTable:
 
 def synth_cost(engine: str, params: TopKParams, path: Path = SYNTH_TOPK_TABLE) -> SynthEntry | None:
     """The recorded cost of one ``engine`` at exactly ``params``, or None when there is no entry."""
-    found = find_entry(load_table(path).topk, engine, dataclasses.asdict(params))
+    found = find_entry(load_table(path).topk, engine, params.as_dict())
     return None if found is None else found[1]
