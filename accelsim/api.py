@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from accelsim.errors import InputError
 from accelsim.hw.cost.actions import op_counts
 from accelsim.hw.cost.model import check_timing, costs
 from accelsim.hw.fpga import topk_fpga_cost
+from accelsim.hw.units import topk_params
 from accelsim.policies import make_plan
 from accelsim.sim.behavioural import BREAKDOWN, BehaviouralParams, layer_breakdown
 from accelsim.sim.bertcpp_profiles import profiles_from_plan
@@ -21,6 +23,8 @@ from accelsim.sim.engine import EventEngine, Timeline
 from accelsim.sim.fast import FastModel
 from accelsim.sim.items import build_items, job_cycles, topk_engine
 from accelsim.sim.result import LayerQuality, Quality, SimResult
+from accelsim.topk import ENGINES, TopKParams
+from accelsim.topk.params import TopKFields, engines_using
 from accelsim.trace.format import Trace, read_trace
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
@@ -45,9 +49,56 @@ def load_workload(path: str | Path, seed: int = 0) -> Trace | WorkPlan:
     raise InputError(path, None, f"unknown workload type; expected {kinds}")
 
 
-def plan(policy: PolicyConfig, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
-    """Phase 1."""
-    return make_plan(policy, workload, phases=phases)
+def replays(workload: str | Path | Trace | WorkPlan) -> bool:
+    """Whether ``workload`` is (or loads as) a WorkPlan whose top-k passes are recorded, which phase 1
+    replays without running an engine's functional model: a SpAtten request trace (.csv)."""
+    return isinstance(workload, WorkPlan) or (isinstance(workload, str | Path) and Path(workload).suffix == ".csv")
+
+
+def plan_params(policy: PolicyConfig, hw: Hardware, replayed: bool) -> TopKParams | None:
+    """The top-k params phase 1 runs the policy's engine with: ``hw``'s (``topk_params(hw)``) where the
+    policy's engine is the hardware's (``hw.topk.engine``) and the workload is a tensor trace
+    (``replayed`` False, see :func:`replays`); None (the engine's defaults) otherwise.
+
+    Raises
+    ------
+    InputError
+        Where ``hw`` sets a field that only its engine's functional model reads (``pivot_seed``,
+        ``z_frac_bits``) away from its default and phase 1 runs no selection of that engine: the
+        field would change nothing.
+    """
+    engine = hw.topk.engine
+    runs = getattr(policy, "engine", None) == engine and not replayed
+    cls = ENGINES.get(engine)
+    if not runs and cls is not None:
+        for name in cls.plan_fields:
+            default = TopKFields.model_fields[name].default
+            if engines_using(name) is not None and getattr(hw.topk, name) != default:
+                why = ("a request trace's passes are recorded (drawn from --seed)" if replayed else
+                       f"policy {policy.name!r} selects with "
+                       f"{getattr(policy, 'engine', None) or 'no top-k engine'}, not {engine}")
+                raise InputError(None, f"hw.topk.{name}", f"changes nothing here: only {engine}'s selection "
+                                 f"in phase 1 reads it and {why}; leave it at {default}")
+    if not runs:
+        return None
+    try:
+        return topk_params(hw)
+    except ValueError as err:
+        raise InputError(None, "hardware.topk", str(err)) from None
+
+
+def plan_key_params(params: TopKParams | None, engine: str) -> str:
+    """The fields of ``params`` that ``engine``'s functional model reads, as canonical JSON ("" for
+    None): what a sweep's WorkPlan depends on (:class:`accelsim.sweep.points.PlanKey`)."""
+    if params is None:
+        return ""
+    return json.dumps({name: getattr(params, name) for name in ENGINES[engine].plan_fields}, sort_keys=True)
+
+
+def plan(policy: PolicyConfig, workload: Trace | WorkPlan, phases: str = "both",
+         topk: TopKParams | None = None) -> WorkPlan:
+    """Phase 1; ``topk``: the params of the policy's engine (:func:`plan_params`; None: defaults)."""
+    return make_plan(policy, workload, phases=phases, topk=topk)
 
 
 def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",

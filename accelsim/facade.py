@@ -103,7 +103,7 @@ def execute(workload: str | Path | Trace | WorkPlan, hw: str | Path | Hardware, 
     else:
         name = workload.meta.model if isinstance(workload, Trace) else Path(workload.meta.get("source", "")).name
         loaded, described = workload, type(workload).__name__
-    plan = api.plan(pol, loaded, phases=phases)
+    plan = api.plan(pol, loaded, phases=phases, topk=api.plan_params(pol, hardware, api.replays(loaded)))
     if timing == "event":
         result, timeline = api.simulate(hardware, plan, workload=name, dram_trace=dram_trace)
         dram, layers = timeline.dram_frame(), None

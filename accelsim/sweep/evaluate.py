@@ -24,6 +24,7 @@ from accelsim.errors import InputError
 from accelsim.sim.fast import FastModel
 from accelsim.sweep.points import PlanKey, Point
 from accelsim.sweep.spec import REFS
+from accelsim.topk import TopKParams
 from accelsim.workplan import WorkPlan
 
 _POLICY = TypeAdapter(Policy)
@@ -50,7 +51,8 @@ def plan_for(key: PlanKey, timing: str) -> FastModel | WorkPlan | InputError:
             _PLANS.pop(next(iter(_PLANS)))
         try:
             wl = api.load_workload(key.workload, seed=key.seed)
-            wp = api.plan(_POLICY.validate_python(json.loads(key.policy)), wl, phases=key.phases)
+            topk = TopKParams(**json.loads(key.topk)) if key.topk else None
+            wp = api.plan(_POLICY.validate_python(json.loads(key.policy)), wl, phases=key.phases, topk=topk)
             _PLANS[k] = FastModel(wp) if timing == "fast" else wp
         except InputError as err:  # the policy cannot run on this workload: every point is infeasible
             _PLANS[k] = err

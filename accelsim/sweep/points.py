@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
+from accelsim import api
 from accelsim.config import Hardware, Policy, deep_merge
 from accelsim.config import _resolve as resolve_ref
 from accelsim.config.base import describe_validation_error
@@ -29,13 +30,17 @@ _POLICY = TypeAdapter(Policy)
 
 @dataclass(frozen=True)
 class PlanKey:
-    """What a WorkPlan depends on: the workload, the policy, the phases and the pivot seed."""
+    """What a WorkPlan depends on: the workload, the policy, the phases, the pivot seed and the
+    hardware's top-k params that the policy's engine reads in phase 1."""
 
     workload: str  # resolved path
     workload_sha: str
     policy: str  # JSON of the validated policy
     phases: str
     seed: int
+    topk: str = ""
+    """JSON of the params fields the engine's functional model reads (``TopKEngine.plan_fields``),
+    where phase 1 runs the hardware's engine (``accelsim.api.plan_params``); "": the defaults."""
 
 
 @dataclass
@@ -103,6 +108,8 @@ class Resolver:
         self.root = root or Path(source).resolve().parent
         self._refs: dict[tuple[str, str], dict[str, Any]] = {}
         self._policies: dict[str, tuple[str, str, str]] = {}
+        self._models: dict[str, Any] = {}
+        """Validated policies by their JSON."""
         self._workloads: dict[str, tuple[str, str]] = {}
 
     def _ref(self, kind: str, ref: str | dict[str, Any], field_name: str) -> dict[str, Any]:
@@ -173,6 +180,13 @@ class Resolver:
         pol_json, pol_name, pol_error = self._policy(_canonical(pol))
         if pol_error:
             errors.append(pol_error)
+        topk = ""
+        if hw_model is not None and not pol_error:
+            try:
+                params = api.plan_params(self._models[pol_json], hw_model, api.replays(wl_path))
+                topk = api.plan_key_params(params, hw_model.topk.engine)
+            except InputError as err:
+                errors.append(f"{err.field}: {err.message}")
         config = "|".join([hw_json, pol_json, wl_sha, b.phases, str(b.seed), self.sweep.timing])
         point.point_id = hashlib.sha256(config.encode()).hexdigest()[:16]
         point.labels = {"hardware": hw_model.name if hw_model else str(hw.get("name", "")),
@@ -180,7 +194,7 @@ class Resolver:
         if errors:
             point.error = "; ".join(errors)
         else:
-            point.plan = PlanKey(wl_path, wl_sha, pol_json, b.phases, b.seed)
+            point.plan = PlanKey(wl_path, wl_sha, pol_json, b.phases, b.seed, topk)
         return point
 
     def _policy(self, raw: str) -> tuple[str, str, str]:
@@ -193,6 +207,7 @@ class Resolver:
                     raise InputError(None, "policy.name", "missing; expected one of: spatten, dense")
                 model = _POLICY.validate_python(pol)
                 self._policies[raw] = (model.model_dump_json(), model.name, "")
+                self._models[model.model_dump_json()] = model
             except ValidationError as err:
                 loc, msg = describe_validation_error(err)
                 why = f"policy {loc}: {msg}" if loc else f"policy: {msg}"

@@ -35,6 +35,10 @@ class TopKEngine(ABC):
     """Base of all top-k engines; subclasses register with :func:`register`."""
 
     name: ClassVar[str]
+    plan_fields: ClassVar[tuple[str, ...]] = ()
+    """The :class:`TopKParams` fields the functional model (``select``, ``passes_for_shape``) reads:
+    what phase 1's WorkPlan depends on besides the scores, so a sweep re-plans only when one of them
+    changes (``tests/topk`` checks that no other field changes a selection)."""
 
     def __init__(self, params: TopKParams | None = None) -> None:
         self.params = params or TopKParams()

@@ -51,6 +51,7 @@ class QuickSelect(TopKEngine):
     """
 
     name = "quickselect"
+    plan_fields = ("pivot_seed",)  # the LFSR pivots shape select's passes
 
     def select(self, scores: np.ndarray, k: np.ndarray | int,
                rng: np.random.Generator) -> Selection:

@@ -72,6 +72,7 @@ class Statistical(TopKEngine):
     """Gaussian threshold from the mean and std of the scores; one compare pass."""
 
     name = "statistical"
+    plan_fields = ("z_frac_bits",)  # z's rounding moves the threshold
 
     def threshold_mask(self, scores: np.ndarray, k: np.ndarray | int) -> np.ndarray:
         """The items above θ, per row of ``scores`` [B, n] (NaN items absent)."""

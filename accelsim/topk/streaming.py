@@ -21,6 +21,7 @@ class Streaming(TopKEngine):
     """Insertion into a sorted register chain; input at one item per cycle."""
 
     name = "streaming"
+    plan_fields = ("max_k", "index_width")  # the slots (max_k, else 2**index_width) cap k
 
     def _k(self, k: np.ndarray) -> np.ndarray:
         return np.minimum(np.asarray(k, dtype=np.int64), self.params.slots)

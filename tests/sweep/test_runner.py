@@ -178,3 +178,36 @@ def test_fast_timing_refuses_the_bank_dram_model(write_sweep, tmp_path):
     bank = t[t["hw.dram.model"] == "bank"].iloc[0]
     assert bank["status"] == "infeasible" and "supports only the bandwidth DRAM model" in bank["error"]
     assert t.loc[t["hw.dram.model"] == "bandwidth", "status"].item() == "ok"
+
+
+def test_plans_once_per_topk_param_the_engine_reads(write_sweep, tmp_path, monkeypatch, small_trace_file):
+    # the plan key holds the hardware's top-k fields its engine's functional model reads
+    # (quick-select: pivot_seed), so parallelism sweeps share one WorkPlan and seed sweeps re-plan
+    import accelsim
+    from accelsim.sweep import evaluate
+
+    builds = []
+    real = evaluate.api.plan
+    monkeypatch.setattr(evaluate, "_PLANS", {})
+    monkeypatch.setattr(evaluate.api, "plan", lambda *a, **kw: builds.append(kw.get("topk")) or real(*a, **kw))
+    t = sweep_once(write_sweep("p", axes={"hw.topk.parallelism": [2, 4, 8]}, timing="event"), tmp_path / "p").table
+    assert len(builds) == 1 and (t["status"] == "ok").all() and t["cycles"].nunique() == 3
+    builds.clear()
+    seeds = [0xACE1, 1, 7]
+    t = sweep_once(write_sweep("s", axes={"hw.topk.pivot_seed": seeds}, timing="event"), tmp_path / "s").table
+    # one plan per seed; the default seed's is the one the parallelism sweep built (same key)
+    assert [p.pivot_seed for p in builds] == seeds[1:] and (t["status"] == "ok").all()
+    assert t["cycles"].nunique() == 3
+    # each row is what `accelsim run` gives at that point
+    run = accelsim.run(small_trace_file, overrides={"hw.topk.pivot_seed": 1}).cycles
+    assert t.loc[t["hw.topk.pivot_seed"] == 1, "cycles"].item() == run
+
+
+def test_topk_param_that_changes_nothing_is_infeasible(write_sweep, tmp_path):
+    # a policy that selects with another engine never runs quick-select's LFSR: a seed away from the
+    # default is a row that says why; the default seed runs
+    axes = {"hw.topk.pivot_seed": [0xACE1, 7], "policy.engine": ["statistical"]}
+    t = sweep_once(write_sweep(axes=axes), tmp_path / "out").table
+    bad = t[t["hw.topk.pivot_seed"] == 7].iloc[0]
+    assert bad["status"] == "infeasible" and bad["error"].startswith("hw.topk.pivot_seed: changes nothing here")
+    assert t.loc[t["hw.topk.pivot_seed"] == 0xACE1, "status"].item() == "ok"

@@ -122,3 +122,33 @@ def test_total_cycles_is_input_plus_compute(name):
     compute = eng.cycles(np.full(3, 10), np.full(3, 3), flat, start, count)
     assert (eng.total_cycles([10] * 3, [3] * 3, sel.passes)
             == eng.input_cycles(np.full(3, 10)) + compute).all()
+
+
+# A value of each TopKFields field away from its default, for the plan_fields check below.
+CHANGED = {"parallelism": 3, "width": 20, "index_width": 3, "fifo_depth": 2, "max_k": 3,
+           "pivot_seed": 0x1234, "z_frac_bits": 1}
+
+
+def _selection(engine: TopKEngine) -> tuple[np.ndarray, list[list[int]], list[list[int]]]:
+    rng = np.random.default_rng(0)
+    scores = np.round(rng.normal(0, 40, (16, 40)))
+    sel = engine.select(scores, 10, np.random.default_rng(1))
+    shape = engine.passes_for_shape(np.full(8, 40), np.full(8, 10), np.random.default_rng(2))
+    return sel.mask, [p.tolist() for p in sel.passes], [p.tolist() for p in shape]
+
+
+@pytest.mark.parametrize("name", sorted(ENGINES))
+def test_plan_fields_are_what_the_functional_model_reads(name):
+    # phase 1 (and a sweep's plan cache) depends on exactly the declared fields: any other field
+    # leaves select and passes_for_shape alone, each declared one changes them
+    from accelsim.topk.params import TopKFields
+
+    assert set(CHANGED) == set(TopKFields.model_fields)
+    cls = ENGINES[name]
+    assert set(cls.plan_fields) <= set(CHANGED)
+    base = _selection(get_engine(name))
+    for field, value in CHANGED.items():
+        got = _selection(get_engine(name, TopKParams(**{field: value})))
+        same = all(np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+                   for a, b in zip(got, base, strict=True))
+        assert same == (field not in cls.plan_fields), (name, field)
