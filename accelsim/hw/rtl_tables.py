@@ -10,6 +10,7 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel
 
 from accelsim.config.base import read_yaml, validate
+from accelsim.topk.params import RESET_VALUES
 
 
 class Entry(Protocol):
@@ -30,8 +31,11 @@ def load_rtl_table(model: type[T], path: Path) -> T:
 
 
 def find_entry(entries: dict[str, E], engine: str, params: dict[str, int | None]) -> tuple[str, E] | None:
-    """The (name, entry) recorded for ``engine`` at exactly ``params``, or None."""
+    """The (name, entry) recorded for ``engine`` at ``params``, or None; fields that only set a reset
+    value (``RESET_VALUES``) may differ."""
+    want = {k: v for k, v in params.items() if k not in RESET_VALUES}
     for name, entry in entries.items():
-        if name.split("-", 1)[0] == engine and entry.params == params:
+        if name.split("-", 1)[0] == engine and \
+                {k: v for k, v in entry.params.items() if k not in RESET_VALUES} == want:
             return name, entry
     return None

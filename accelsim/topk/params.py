@@ -143,6 +143,9 @@ class TopKParams(TopKFields):
 
 
 # The `accelsim rtl` defaults (the option defaults of `build` and `verify`, declared here once).
+RESET_VALUES = frozenset({"pivot_seed"})
+"""Fields that only set a register's reset value: the same circuit at every value, so a cost measured
+at one value (``accelsim/hw/tables/*_topk.yaml``) holds for all."""
 RTL_BUILD = TopKParams(parallelism=4, index_width=8, max_k=16)
 """``accelsim rtl build``: P = 4 fits the iCE40 HX8K-CT256's 206 I/Os (P = 16 needs ~400); n <= 256
 keeps the partition buffers in its block RAM; 16 streaming slots (design choice)."""
