@@ -1,4 +1,3 @@
-import dataclasses
 
 import pytest
 import yaml
@@ -10,7 +9,7 @@ PARAMS = TopKParams(parallelism=4, index_width=8)
 
 
 def fake_report(luts):
-    return {"engine": "quickselect", "params": dataclasses.asdict(PARAMS), "luts": luts,
+    return {"engine": "quickselect", "params": PARAMS.as_dict(), "luts": luts,
             "ffs": 10, "carries": 3, "brams": 16, "generic_cells": 99, "fmax_mhz": 40.5,
             "device": "iCE40HX8K-CT256"}
 
