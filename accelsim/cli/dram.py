@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from accelsim.errors import InputError
-from accelsim.hw.dram import ISSUE_MODES, DramModel, load_dram, read_trace
 
 app = typer.Typer(help="Bank-aware DRAM model: replay request traces.", no_args_is_help=True)
 
@@ -26,6 +25,8 @@ def replay(
 ) -> None:
     """Replay TRACE and print cycles (memory clock, until the last data returns), seconds,
     achieved GB/s, row-buffer hit rate and energy."""
+    from accelsim.hw.dram import ISSUE_MODES, DramModel, load_dram, read_trace  # numba: on use only
+
     if issue not in ISSUE_MODES:
         raise InputError(None, "--issue", f"must be one of {', '.join(ISSUE_MODES)}, "
                          f"not {issue!r}")

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -30,6 +29,8 @@ class DramTraceFormat(StrEnum):
 
 def parse_sets(sets: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """``hw.a.b=V`` / ``policy.a=V`` options into nested override dicts (values parsed as YAML)."""
+    import yaml
+
     from accelsim.facade import split_overrides
 
     flat: dict[str, Any] = {}

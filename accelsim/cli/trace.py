@@ -9,7 +9,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -51,6 +50,8 @@ def capture(
     Every layer's attention inputs (Q and K after RoPE, V, masks) are written to a safetensors
     trace, float16 unless --fp32.
     """
+    import numpy as np
+
     from accelsim.models.text import load_text
     from accelsim.trace.format import write_trace
 

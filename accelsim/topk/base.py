@@ -102,6 +102,9 @@ def register(cls: type[TopKEngine]) -> type[TopKEngine]:
 
 def get_engine(name: str, params: TopKParams | None = None) -> TopKEngine:
     """Instantiate a registered engine; unknown names list the registered ones."""
+    import accelsim.topk
+
+    accelsim.topk.ENGINES  # noqa: B018  (the package registers every engine on first use)
     try:
         cls = ENGINES[name]
     except KeyError:
