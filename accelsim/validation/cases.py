@@ -229,7 +229,7 @@ def breakdown(runs: Runs) -> list[Row]:
                  f"which takes one score per cycle (busy {slow.busy_by['topk_value'] / 1e6:.2f} M of "
                  f"{slow.cycles / 1e6:.2f} M cycles)")
     hw = load_hardware("spatten").dram
-    sustained = min(hw.channel_gbs, hw.outstanding * hw.transaction_bytes / hw.latency_ns)
+    sustained = hw.sustained_gbs / hw.channels  # per channel
     note_pruning = (f"accelsim's time follows DRAM bytes here: the DRAM sustains {hw.outstanding} requests in flight "
                     f"x {hw.transaction_bytes} B / {hw.latency_ns:g} ns = {sustained:.1f} of {hw.channel_gbs:g} GB/s "
                     f"per channel (RTL MAX_PENDING_REQS, Little's law); the dense run takes {bound(dense)}, the "

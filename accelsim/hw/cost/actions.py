@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from accelsim.config.hardware import Hardware
+from accelsim.hw.units import FIFO_PORT_BYTES
 from accelsim.topk import TopKEngine
 from accelsim.workplan import WorkPlan
 
-FIFO_PORT_BITS = 128  # SpAtten Sec. IV-A: fetcher data FIFO entries of 16 B
+FIFO_PORT_BITS = 8 * FIFO_PORT_BYTES  # a fetcher data FIFO entry (the timing model's port width)
 ADDR_BITS = 64  # SpAtten Sec. IV-A: 8 B address FIFO entries
 
 
