@@ -98,12 +98,13 @@ def execute(workload: str | Path | Trace | WorkPlan, hw: str | Path | Hardware, 
     hardware = load_hardware(hw, hw_over)
     pol = load_policy(policy, policy_over)
     t0 = time.perf_counter()
+    engine = api.plan_engine(hardware, api.replays(workload))
     if isinstance(workload, str | Path):
-        loaded, name, described = api.load_workload(workload, seed=seed), Path(workload).name, str(workload)
+        loaded, name, described = api.load_workload(workload, seed, engine), Path(workload).name, str(workload)
     else:
         name = workload.meta.model if isinstance(workload, Trace) else Path(workload.meta.get("source", "")).name
         loaded, described = workload, type(workload).__name__
-    plan = api.plan(pol, loaded, phases=phases, topk=api.plan_params(pol, hardware, api.replays(loaded)))
+    plan = api.plan(pol, loaded, phases=phases, engine=engine)
     if timing == "event":
         result, timeline = api.simulate(hardware, plan, workload=name, dram_trace=dram_trace)
         dram, layers = timeline.dram_frame(), None

@@ -5,7 +5,8 @@ Usage: python benchmarks/bench_sweep.py [--workers 2] [--skip-dask]
 Prints, for local processes and for a Dask LocalCluster of the same number of workers:
 - end to end: points / wall time of ``run_sweep``, including worker start-up, phase 1 in each
   worker, numba's cache load and writing the Parquet store;
-- steady state: points / time between the first and the last completed chunk.
+- steady state: points / time between the first and the last completed chunk;
+- the results' Parquet bytes (every row holds the whole resolved config) and columns.
 Also the single-core rate of ``api.simulate_fast`` alone, for reference.
 """
 
@@ -38,7 +39,7 @@ def sweep_file(tmp: Path) -> Path:
     return path
 
 
-def timed(path: Path, out: Path, make) -> tuple[int, float, float]:
+def timed(path: Path, out: Path, make) -> tuple[int, float, float, int, int]:
     stamps: list[tuple[float, int]] = []
     t0 = time.perf_counter()
     with make() as ex:
@@ -46,7 +47,8 @@ def timed(path: Path, out: Path, make) -> tuple[int, float, float]:
     wall = time.perf_counter() - t0
     done = [(t, n) for t, n in stamps if n > 0]
     (t1, n1), (t2, n2) = done[0], done[-1]
-    return res.ran, res.ran / wall, (n2 - n1) / (t2 - t1)
+    size = sum(p.stat().st_size for p in (out / "results").glob("*.parquet"))
+    return res.ran, res.ran / wall, (n2 - n1) / (t2 - t1), size, len(res.table.columns)
 
 
 def main() -> None:
@@ -72,9 +74,9 @@ def main() -> None:
         if not args.skip_dask:
             runs.append(("Dask LocalCluster", lambda: get_executor("dask", workers=args.workers)))
         for i, (label, make) in enumerate(runs):
-            n, e2e, steady = timed(path, tmp / f"out{i}", make)
+            n, e2e, steady, size, cols = timed(path, tmp / f"out{i}", make)
             print(f"{label}, {args.workers} workers: {n} points, end to end {e2e:,.0f} points/s, "
-                  f"steady state {steady:,.0f} points/s")
+                  f"steady state {steady:,.0f} points/s; results {size / 1e3:,.0f} kB Parquet, {cols} columns")
 
 
 if __name__ == "__main__":

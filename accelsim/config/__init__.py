@@ -7,7 +7,7 @@ from typing import Any, get_args
 
 from accelsim.config.base import Strict, read_yaml, validate
 from accelsim.config.hardware import Hardware
-from accelsim.config.policy import DensePolicy, Policy, PolicyConfig, SpAttenPolicy
+from accelsim.config.policy import REMOVED, DensePolicy, Policy, PolicyConfig, SpAttenPolicy
 from accelsim.config.roofline import Roofline
 from accelsim.errors import InputError
 
@@ -112,6 +112,8 @@ def load_policy(ref: str | Path | PolicyConfig, overrides: dict[str, Any] | None
     if overrides:
         data = deep_merge(data, overrides)
         source += " with --set overrides"
+    for key in REMOVED.keys() & data.keys():
+        raise InputError(source, key, REMOVED[key])
     names = ", ".join(POLICY_MODELS)
     if "name" not in data:
         raise InputError(source, "name", f"missing; expected one of: {names}")

@@ -10,6 +10,9 @@ from pydantic import Field, model_validator
 from accelsim.config.base import Strict
 
 Ratio = Annotated[float, Field(ge=0.0, le=1.0)]
+Budget = Annotated[float, Field(gt=0.0, le=1.0)]
+REMOVED = {"engine": "removed: a policy selects with the hardware's top-k engine; set hw.topk.engine instead"}
+"""Fields no policy takes any more, refused with why (rather than as unknown)."""
 
 
 class Schedule(Strict):
@@ -72,12 +75,14 @@ class SpAttenPolicy(Strict):
     reused from SRAM by every query, so pruning saves only ProbxV work while each query costs a
     top-k job on the value engine (accelsim's finding on its quick-select cycle model)."""
     quant: Quantization = Quantization()
+    budget: Budget | None = None
+    """If set, the mean fetched KV fraction of the decode steps: the token schedule is scaled (each
+    layer keeps ``min(1, s * tokens[l])``, ``s`` solved so that the mean over layers of
+    ``heads[l] * tokens[l] * (1 + values) / 2`` is ``budget``; docs/policies.md, "Budgets")."""
     full_bits: int = Field(12, ge=1, le=16)
     """Bits of K/V when quantization is disabled (SpAtten on-chip width: 12)."""
-    engine: str = "quickselect"
-    """Top-k engine whose functional model selects tokens, heads and values (SpAtten: quick-select)."""
     seed: int = 0
-    """Seed of the top-k engines' random pivots."""
+    """Seed of the random pivots of the top-k engine (the hardware's, ``hw.topk.engine``)."""
 
     @model_validator(mode="after")
     def _check(self) -> SpAttenPolicy:
@@ -95,8 +100,6 @@ class DensePolicy(Strict):
 
 
 Bits = Annotated[int, Field(ge=1, le=16)]
-Engine = Annotated[str, Field(min_length=1)]
-Budget = Annotated[float, Field(gt=0.0, le=1.0)]
 
 
 class OraclePolicy(Strict):
@@ -142,10 +145,8 @@ class H2OPolicy(Strict):
     """If set, overrides both ratios with ``budget / 2`` each."""
     bits: Bits = 12
     """K/V width (SpAtten on-chip width: 12)."""
-    engine: Engine = "quickselect"
-    """Top-k engine that picks the heavy hitters on each eviction."""
     seed: int = 0
-    """Seed of the top-k engine's random pivots."""
+    """Seed of the random pivots of the top-k engine (the hardware's, ``hw.topk.engine``)."""
 
 
 class SnapKVPolicy(Strict):
@@ -166,10 +167,8 @@ class SnapKVPolicy(Strict):
     """If set, ``capacity = round(budget * T)``."""
     bits: Bits = 12
     """K/V width (SpAtten on-chip width: 12)."""
-    engine: Engine = "quickselect"
-    """Top-k engine of the one-shot selection."""
     seed: int = 0
-    """Seed of the top-k engine's random pivots."""
+    """Seed of the random pivots of the top-k engine (the hardware's, ``hw.topk.engine``)."""
 
     @model_validator(mode="after")
     def _check(self) -> SnapKVPolicy:
@@ -225,10 +224,8 @@ class RecycledPolicy(Strict):
     SnapKV's, is this tool's choice)."""
     bits: Bits = 12
     """K/V width (SpAtten on-chip width: 12)."""
-    engine: Engine = "quickselect"
-    """Top-k engine of the refreshes."""
     seed: int = 0
-    """Seed of the top-k engine's random pivots."""
+    """Seed of the random pivots of the top-k engine (the hardware's, ``hw.topk.engine``)."""
 
     @model_validator(mode="after")
     def _check(self) -> RecycledPolicy:
@@ -260,8 +257,6 @@ class A2ATSPolicy(Strict):
     """The codebook stays on chip (no DRAM traffic); otherwise it is fetched at every step."""
     bits: Bits = 12
     """K/V and codebook element width (SpAtten on-chip width: 12)."""
-    engine: Engine = "quickselect"
-    """Top-k engine on the estimated scores."""
     seed: int = 0
     """Seed of k-means++ and of the top-k engine's random pivots."""
 

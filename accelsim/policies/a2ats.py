@@ -60,7 +60,7 @@ def plan_a2ats(cfg: A2ATSPolicy, workload: Trace | WorkPlan, phases: str = "both
     """VQ score estimation, top-k per query head, exact attention on the KV group's union."""
     trace = require_trace(workload, "a2ats")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = Pass(trace, phases, bits=cfg.bits, seed=cfg.seed)
     t, d = m.prompt_len, m.head_dim
     entries = min(cfg.codebook, t)
     id_bits = max(int(np.ceil(np.log2(entries))), 1)

@@ -42,7 +42,7 @@ def plan_h2o(cfg: H2OPolicy, workload: Trace | WorkPlan, phases: str = "both") -
     """Heavy hitters plus recent rows, one eviction per decode step; the prefill is dense."""
     trace = require_trace(workload, "h2o")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = Pass(trace, phases, bits=cfg.bits, seed=cfg.seed)
     heavy, recent = h2o_sizes(cfg, m.prompt_len)
     t, n_all = m.prompt_len, m.prompt_len + m.decode_steps
     for layer, prefill in ps.layers():

@@ -44,7 +44,7 @@ def plan_recycled(cfg: RecycledPolicy, workload: Trace | WorkPlan, phases: str =
     """Full steps refresh the recycled set that partial steps attend; the prefill is dense."""
     trace = require_trace(workload, "recycled")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = Pass(trace, phases, bits=cfg.bits, seed=cfg.seed)
     t, n_all = m.prompt_len, m.prompt_len + m.decode_steps
     first = np.arange(m.heads) % m.group == 0
     for layer, prefill in ps.layers():

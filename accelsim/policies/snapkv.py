@@ -37,7 +37,7 @@ def plan_snapkv(cfg: SnapKVPolicy, workload: Trace | WorkPlan, phases: str = "bo
     """One-shot selection after the dense prefill; decode steps attend the kept and generated rows."""
     trace = require_trace(workload, "snapkv")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = Pass(trace, phases, bits=cfg.bits, seed=cfg.seed)
     for layer, prefill in ps.layers():
         prompt = snapkv_prompt_keep(ps, layer, cfg, prefill)
         dl = ps.decode_layer(layer)

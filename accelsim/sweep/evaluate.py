@@ -24,7 +24,6 @@ from accelsim.errors import InputError
 from accelsim.sim.fast import FastModel
 from accelsim.sweep.points import PlanKey, Point
 from accelsim.sweep.spec import REFS
-from accelsim.topk import TopKParams
 from accelsim.workplan import WorkPlan
 
 _POLICY = TypeAdapter(Policy)
@@ -50,9 +49,9 @@ def plan_for(key: PlanKey, timing: str) -> FastModel | WorkPlan | InputError:
         if len(_PLANS) >= _PLAN_CACHE_SIZE:
             _PLANS.pop(next(iter(_PLANS)))
         try:
-            wl = api.load_workload(key.workload, seed=key.seed)
-            topk = TopKParams(**json.loads(key.topk)) if key.topk else None
-            wp = api.plan(_POLICY.validate_python(json.loads(key.policy)), wl, phases=key.phases, topk=topk)
+            engine = api.engine_from_key(key.topk)
+            wl = api.load_workload(key.workload, seed=key.seed, engine=engine)
+            wp = api.plan(_POLICY.validate_python(json.loads(key.policy)), wl, phases=key.phases, engine=engine)
             _PLANS[k] = FastModel(wp) if timing == "fast" else wp
         except InputError as err:  # the policy cannot run on this workload: every point is infeasible
             _PLANS[k] = err
@@ -91,7 +90,8 @@ def run_job(job: Job) -> list[dict[str, Any]]:
             else:
                 res = api.simulate(hw, model, workload=p.labels["workload"])[0]
         except InputError as err:
-            rows.append(infeasible_row(p, err.message, time.perf_counter() - t0))
+            why = f"{err.field}: {err.message}" if err.field else err.message
+            rows.append(infeasible_row(p, why, time.perf_counter() - t0))
             continue
         metrics = res.flat()
         for k in ("hardware", "policy", "workload"):

@@ -22,6 +22,7 @@ from accelsim import api
 from accelsim.config import Hardware, Policy, deep_merge
 from accelsim.config import _resolve as resolve_ref
 from accelsim.config.base import describe_validation_error
+from accelsim.config.policy import REMOVED
 from accelsim.errors import InputError
 from accelsim.sweep.spec import Sweep
 
@@ -31,7 +32,7 @@ _POLICY = TypeAdapter(Policy)
 @dataclass(frozen=True)
 class PlanKey:
     """What a WorkPlan depends on: the workload, the policy, the phases, the pivot seed and the
-    hardware's top-k params that the policy's engine reads in phase 1."""
+    hardware's top-k engine with the params its functional model reads in phase 1."""
 
     workload: str  # resolved path
     workload_sha: str
@@ -39,8 +40,8 @@ class PlanKey:
     phases: str
     seed: int
     topk: str = ""
-    """JSON of the params fields the engine's functional model reads (``TopKEngine.plan_fields``),
-    where phase 1 runs the hardware's engine (``accelsim.api.plan_params``); "": the defaults."""
+    """The hardware's engine and the params fields its functional model reads
+    (``TopKEngine.plan_fields``) as JSON (``accelsim.api.plan_key``)."""
 
 
 @dataclass
@@ -183,8 +184,7 @@ class Resolver:
         topk = ""
         if hw_model is not None and not pol_error:
             try:
-                params = api.plan_params(self._models[pol_json], hw_model, api.replays(wl_path))
-                topk = api.plan_key_params(params, hw_model.topk.engine)
+                topk = api.plan_key(api.plan_engine(hw_model, api.replays(wl_path)))
             except InputError as err:
                 errors.append(f"{err.field}: {err.message}")
         config = "|".join([hw_json, pol_json, wl_sha, b.phases, str(b.seed), self.sweep.timing])
@@ -205,6 +205,8 @@ class Resolver:
             try:
                 if "name" not in pol:
                     raise InputError(None, "policy.name", "missing; expected one of: spatten, dense")
+                for key in REMOVED.keys() & pol.keys():
+                    raise InputError(None, f"policy.{key}", REMOVED[key])
                 model = _POLICY.validate_python(pol)
                 self._policies[raw] = (model.model_dump_json(), model.name, "")
                 self._models[model.model_dump_json()] = model
@@ -213,7 +215,7 @@ class Resolver:
                 why = f"policy {loc}: {msg}" if loc else f"policy: {msg}"
                 self._policies[raw] = (raw, str(pol.get("name", "")), why)
             except InputError as err:
-                self._policies[raw] = (raw, "", f"policy: {err.message}")
+                self._policies[raw] = (raw, "", f"{err.field}: {err.message}")
         return self._policies[raw]
 
     def resolve_all(self, points: list[dict[str, Any]], start: int = 0) -> list[Point]:

@@ -91,9 +91,11 @@ def test_missing_name_lists_every_policy(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["spatten", "h2o"])
-def test_unknown_engine_is_an_input_error(trace, name):
-    with pytest.raises(InputError, match=r"^field 'policy\.engine': unknown top-k engine 'nope'; expected one of: "):
-        make_plan(load_policy(name, {"engine": "nope"}), trace)
+def test_a_policy_names_no_engine(name):
+    # one engine choice, the hardware's (hw.topk.engine): a policy's own is refused, saying where it went
+    with pytest.raises(InputError, match=r"^preset policy/\w+ with --set overrides: field 'engine': removed: a policy "
+                       r"selects with the hardware's top-k engine; set hw.topk.engine instead$"):
+        load_policy(name, {"engine": "statistical"})
 
 
 @pytest.mark.parametrize("name", ["h2o", "a2ats", "zipcache"])

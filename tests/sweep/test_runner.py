@@ -189,7 +189,7 @@ def test_plans_once_per_topk_param_the_engine_reads(write_sweep, tmp_path, monke
     builds = []
     real = evaluate.api.plan
     monkeypatch.setattr(evaluate, "_PLANS", {})
-    monkeypatch.setattr(evaluate.api, "plan", lambda *a, **kw: builds.append(kw.get("topk")) or real(*a, **kw))
+    monkeypatch.setattr(evaluate.api, "plan", lambda *a, **kw: builds.append(kw["engine"].params) or real(*a, **kw))
     t = sweep_once(write_sweep("p", axes={"hw.topk.parallelism": [2, 4, 8]}, timing="event"), tmp_path / "p").table
     assert len(builds) == 1 and (t["status"] == "ok").all() and t["cycles"].nunique() == 3
     builds.clear()
@@ -204,9 +204,9 @@ def test_plans_once_per_topk_param_the_engine_reads(write_sweep, tmp_path, monke
 
 
 def test_topk_param_that_changes_nothing_is_infeasible(write_sweep, tmp_path):
-    # a policy that selects with another engine never runs quick-select's LFSR: a seed away from the
-    # default is a row that says why; the default seed runs
-    axes = {"hw.topk.pivot_seed": [0xACE1, 7], "policy.engine": ["statistical"]}
+    # a policy without selections never runs quick-select's LFSR: a seed away from the default is a
+    # row that says why; the default seed runs
+    axes = {"hw.topk.pivot_seed": [0xACE1, 7], "policy": ["dense"]}
     t = sweep_once(write_sweep(axes=axes), tmp_path / "out").table
     bad = t[t["hw.topk.pivot_seed"] == 7].iloc[0]
     assert bad["status"] == "infeasible" and bad["error"].startswith("hw.topk.pivot_seed: changes nothing here")
