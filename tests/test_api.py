@@ -97,7 +97,8 @@ def test_hardware_topk_params_reach_phase_1(small_trace_file):
     # policy without selections never runs quick-select's LFSR
     (["-w", str(CSV_PRUNED), "--set", "hw.topk.pivot_seed=7"],
      {"workload": str(CSV_PRUNED), "overrides": {"hw.topk.pivot_seed": 7}}),
-    (["--set", "hw.topk.pivot_seed=7", "--policy", "dense"], {"overrides": {"hw.topk.pivot_seed": 7}, "policy": "dense"}),
+    (["--set", "hw.topk.pivot_seed=7", "--policy", "dense"],
+     {"overrides": {"hw.topk.pivot_seed": 7}, "policy": "dense"}),
     # one engine choice: the hardware's
     (["--set", "policy.engine=statistical"], {"overrides": {"policy.engine": "statistical"}}),
 ])
