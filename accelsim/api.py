@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +49,17 @@ def load_workload(path: str | Path, seed: int = 0, engine: TopKEngine | None = N
         return read_trace(path)
     kinds = ", ".join(f"{k} ({v})" for k, v in WORKLOAD_SUFFIXES.items())
     raise InputError(path, None, f"unknown workload type; expected {kinds}")
+
+
+@cache
+def file_sha(path: str) -> str:
+    """SHA-256 of a workload file's bytes: its identity in a point's config (``workload.sha256``), so a
+    moved workload keeps its points' ids."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def replays(workload: str | Path | Trace | WorkPlan) -> bool:

@@ -38,7 +38,8 @@ class RunRecord:
     hardware: Hardware
     policy: PolicyConfig
     workload: dict[str, Any]
-    """The report's ``workload.*`` columns: path (or the object's type), phases, seed, timing."""
+    """The report's ``workload.*`` columns: path (or the object's type), sha256 (of the file; "" for an
+    object), phases, seed, timing."""
     plan: WorkPlan
     dram: pd.DataFrame
     """DRAM transfers (start, end, bytes, kind, item; cycles); empty for the behavioural timing."""
@@ -113,7 +114,8 @@ def execute(workload: str | Path | Trace | WorkPlan, hw: str | Path | Hardware, 
 
         result, layers = api.simulate_behavioural(hardware, plan, workload=name)
         dram = pd.DataFrame(columns=["start", "end", "bytes", "kind", "item"])
-    workload_cols = {"path": described, "phases": phases, "seed": seed, "timing": timing}
+    sha = api.file_sha(str(Path(workload).resolve())) if isinstance(workload, str | Path) else ""
+    workload_cols = {"path": described, "sha256": sha, "phases": phases, "seed": seed, "timing": timing}
     return result, RunRecord(hardware, pol, workload_cols, plan, dram, layers, time.perf_counter() - t0)
 
 
@@ -193,11 +195,10 @@ def sweep(spec: str | Path | Mapping[str, Any], out: str | Path | None = None, *
 def write_run_report(path: Path, result: SimResult, record: RunRecord, title: str | None = None) -> None:
     """The run's results directory (``path`` with suffix ``.data``: its points row, requests and DRAM
     transfers as Parquet) and its HTML report at ``path``."""
+    from accelsim.config.flat import point_config
     from accelsim.report import load_results, run_row, write_report, write_run
-    from accelsim.report.results import flatten
 
-    config = {**flatten("hw", record.hardware.model_dump()), **flatten("policy", record.policy.model_dump()),
-              **flatten("workload", record.workload)}
+    config = point_config(record.hardware.model_dump(), record.policy.model_dump(), record.workload)
     data = path.with_suffix(".data")
     write_run(data, run_row(config, result.flat(), record.wall_s), record.plan.requests, record.dram)
     write_report(load_results(data), path, title)

@@ -64,9 +64,10 @@ def column_name(axis: str) -> str:
 
 
 def base_row(p: Point) -> dict[str, Any]:
-    """Columns every row has, before the metrics."""
+    """Columns every row has, before the metrics: bookkeeping, the axes that swap a whole preset or
+    file (``<ref>_ref``) and the point's config columns (none in a worker: the driver adds them)."""
     return {"point_id": p.point_id, "point_index": p.index, **p.labels,
-            **{column_name(k): v for k, v in p.values.items()}}
+            **{column_name(k): v for k, v in p.values.items() if k in REFS}, **p.config}
 
 
 def infeasible_row(p: Point, reason: str, wall_s: float = 0.0) -> dict[str, Any]:

@@ -1,17 +1,16 @@
 """Design points: expansion of a sweep's axes, resolution against the base, stable config hashes.
 
 Resolution happens once in the driver: presets and files are read once, every point becomes plain
-dicts (hardware, policy) that workers validate and simulate, and every point gets a hash of its
-fully resolved configuration, which is what the result store keys finished work on.
+dicts (hardware, policy) that workers validate and simulate, and every point gets its whole resolved
+configuration as table columns and their hash (``accelsim.config.flat``), which is what the result
+store keys finished work on.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from accelsim import api
 from accelsim.config import Hardware, Policy, deep_merge
 from accelsim.config import _resolve as resolve_ref
 from accelsim.config.base import describe_validation_error
+from accelsim.config.flat import point_config, point_id
 from accelsim.config.policy import REMOVED
 from accelsim.errors import InputError
 from accelsim.sweep.spec import Sweep
@@ -59,6 +59,9 @@ class Point:
     """Why the point cannot be simulated (its configuration fails validation)."""
     labels: dict[str, str] = field(default_factory=dict)
     """hardware, policy and workload names for the table."""
+    config: dict[str, Any] = field(default_factory=dict)
+    """The whole resolved config as table columns (``accelsim.config.flat.point_config``); the driver
+    adds them to the point's row, so workers are sent points without them."""
 
 
 def grid_size(groups: list[dict[str, list[Any]]]) -> int:
@@ -87,16 +90,6 @@ def expand(sweep: Sweep) -> list[dict[str, Any]]:
 
 def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
-
-
-@cache
-def file_sha(path: str) -> str:
-    """SHA-256 of a file's bytes (so a moved workload keeps its points' hashes)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class Resolver:
@@ -135,7 +128,7 @@ class Resolver:
             path = (self.root / ref).resolve()
             if not path.is_file():
                 raise InputError(self.source, field_name, f"workload file {str(path)!r} does not exist")
-            self._workloads[ref] = str(path), file_sha(str(path))
+            self._workloads[ref] = str(path), api.file_sha(str(path))
         return self._workloads[ref]
 
     def check(self) -> None:
@@ -173,11 +166,11 @@ class Resolver:
         errors = []
         try:
             hw_model = Hardware.model_validate(hw)
-            point.hw = hw_json = hw_model.model_dump_json()  # fields in model order: canonical
+            point.hw = hw_model.model_dump_json()
         except ValidationError as err:
             loc, msg = describe_validation_error(err, Hardware)
             errors.append(f"hardware {loc}: {msg}" if loc else f"hardware: {msg}")
-            hw_model, hw_json = None, _canonical(hw)
+            hw_model = None
         pol_json, pol_name, pol_error = self._policy(_canonical(pol))
         if pol_error:
             errors.append(pol_error)
@@ -187,8 +180,11 @@ class Resolver:
                 topk = api.plan_key(api.plan_engine(hw_model, api.replays(wl_path)))
             except InputError as err:
                 errors.append(f"{err.field}: {err.message}")
-        config = "|".join([hw_json, pol_json, wl_sha, b.phases, str(b.seed), self.sweep.timing])
-        point.point_id = hashlib.sha256(config.encode()).hexdigest()[:16]
+        workload = {"path": wl_path, "sha256": wl_sha, "phases": b.phases, "seed": b.seed, "timing": self.sweep.timing}
+        model = self._models.get(pol_json)
+        point.config = point_config(hw_model.model_dump() if hw_model else hw,
+                                    model.model_dump() if model is not None else pol, workload)
+        point.point_id = point_id(point.config)
         point.labels = {"hardware": hw_model.name if hw_model else str(hw.get("name", "")),
                         "policy": pol_name, "workload": Path(wl_path).name}
         if errors:
