@@ -211,3 +211,24 @@ def test_topk_param_that_changes_nothing_is_infeasible(write_sweep, tmp_path):
     bad = t[t["hw.topk.pivot_seed"] == 7].iloc[0]
     assert bad["status"] == "infeasible" and bad["error"].startswith("hw.topk.pivot_seed: changes nothing here")
     assert t.loc[t["hw.topk.pivot_seed"] == 0xACE1, "status"].item() == "ok"
+
+
+def test_rows_hold_the_whole_config_with_the_run_point_id(write_sweep, tmp_path, small_trace_file):
+    # every row holds the resolved config, swept or not, as `accelsim run` writes it, and one
+    # function gives the point the same id either way
+    from accelsim.config.flat import point_config, point_id
+    from accelsim.facade import execute
+    from accelsim.report import load_results, render
+
+    t = sweep_once(write_sweep(axes={"hw.topk.parallelism": [4, 16]}, timing="event"), tmp_path / "out").table
+    _, record = execute(small_trace_file, "spatten", "spatten", {"topk": {"parallelism": 4}}, {})
+    config = point_config(record.hardware.model_dump(), record.policy.model_dump(), record.workload)
+    assert set(config) <= set(t.columns) and len(config) > 60
+    row = t[t["hw.topk.parallelism"] == 4].iloc[0]
+    assert row["point_id"] == point_id(config)
+    assert row["hw.qk.multipliers"] == 512 and row["policy.values"] == 0.2 and row["workload.timing"] == "event"
+    assert row["workload.sha256"] == config["workload.sha256"] != ""
+    # so the sweep's report draws compute roofs and lists the configuration its points share
+    page, _ = render(load_results(tmp_path / "out"))
+    assert "bandwidth and compute roofs" in page
+    assert f"Configuration shared by all points ({len(config) - 1} fields)" in page
