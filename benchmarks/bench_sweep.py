@@ -6,7 +6,9 @@ Prints, for local processes and for a Dask LocalCluster of the same number of wo
 - end to end: points / wall time of ``run_sweep``, including worker start-up, phase 1 in each
   worker, numba's cache load and writing the Parquet store;
 - steady state: points / time between the first and the last completed chunk;
-- the results' Parquet bytes (every row holds the whole resolved config) and columns.
+- the driver's CPU seconds (resolving points, adding their config columns, writing the store: the
+  part a busy machine's load does not inflate much), and the results' Parquet bytes and columns
+  (every row holds the whole resolved config).
 Also the single-core rate of ``api.simulate_fast`` alone, for reference.
 """
 
@@ -39,16 +41,16 @@ def sweep_file(tmp: Path) -> Path:
     return path
 
 
-def timed(path: Path, out: Path, make) -> tuple[int, float, float, int, int]:
+def timed(path: Path, out: Path, make) -> tuple[int, float, float, float, int, int]:
     stamps: list[tuple[float, int]] = []
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with make() as ex:
         res = run_sweep(path, out, executor=ex, progress=lambda n, total: stamps.append((time.perf_counter(), n)))
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     done = [(t, n) for t, n in stamps if n > 0]
     (t1, n1), (t2, n2) = done[0], done[-1]
     size = sum(p.stat().st_size for p in (out / "results").glob("*.parquet"))
-    return res.ran, res.ran / wall, (n2 - n1) / (t2 - t1), size, len(res.table.columns)
+    return res.ran, res.ran / wall, (n2 - n1) / (t2 - t1), cpu, size, len(res.table.columns)
 
 
 def main() -> None:
@@ -74,9 +76,10 @@ def main() -> None:
         if not args.skip_dask:
             runs.append(("Dask LocalCluster", lambda: get_executor("dask", workers=args.workers)))
         for i, (label, make) in enumerate(runs):
-            n, e2e, steady, size, cols = timed(path, tmp / f"out{i}", make)
+            n, e2e, steady, cpu, size, cols = timed(path, tmp / f"out{i}", make)
             print(f"{label}, {args.workers} workers: {n} points, end to end {e2e:,.0f} points/s, "
-                  f"steady state {steady:,.0f} points/s; results {size / 1e3:,.0f} kB Parquet, {cols} columns")
+                  f"steady state {steady:,.0f} points/s; driver {cpu:.2f} CPU s; results {size / 1e3:,.0f} kB "
+                  f"Parquet, {cols} columns")
 
 
 if __name__ == "__main__":

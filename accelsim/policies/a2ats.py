@@ -19,7 +19,7 @@ import numpy as np
 
 from accelsim.config.policy import A2ATSPolicy
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, require_trace, window_mask
+from accelsim.policies.common import Pass, require_decode, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -58,7 +58,7 @@ def estimated_keys(k: np.ndarray, prompt_len: int, q_prompt: np.ndarray, entries
 @register("a2ats")
 def plan_a2ats(cfg: A2ATSPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """VQ score estimation, top-k per query head, exact attention on the KV group's union."""
-    trace = require_trace(workload, "a2ats")
+    trace = require_decode(workload, "a2ats", phases)
     m = trace.meta
     ps = Pass(trace, phases, bits=cfg.bits, seed=cfg.seed)
     t, d = m.prompt_len, m.head_dim

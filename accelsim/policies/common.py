@@ -133,6 +133,18 @@ def require_trace(workload: Trace | WorkPlan, policy: str) -> Trace:
     return workload
 
 
+def require_decode(workload: Trace | WorkPlan, policy: str, phases: str) -> Trace:
+    """The workload as a trace whose decode steps a policy that decides only on decode steps plans;
+    where none are planned it would plan a dense prefill, silently: an input error instead."""
+    trace = require_trace(workload, policy)
+    if phases == "prefill" or not trace.meta.decode_steps:
+        why = ("phases is 'prefill'" if phases == "prefill" else
+               f"the trace has no decode steps (an encoder-only model, {trace.meta.model})")
+        raise InputError(None, "policy.name", f"policy {policy!r} decides on decode steps only and {why}: it "
+                         "would run dense; use a policy that prunes the prefill (spatten, mnnfast, a3) or dense")
+    return trace
+
+
 ENGINE: ContextVar[TopKEngine | None] = ContextVar("ENGINE", default=None)
 """The top-k engine phase 1 selects with (``make_plan(..., engine=)``: the hardware's); None: quick-select
 with its default params (the default hardware's)."""

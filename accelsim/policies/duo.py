@@ -17,7 +17,7 @@ import numpy as np
 from accelsim.config.policy import DuoPolicy
 from accelsim.errors import InputError
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, output_error, require_trace, window_mask
+from accelsim.policies.common import Pass, output_error, require_decode, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -75,7 +75,7 @@ def retrieval_heads(score: np.ndarray, fraction: float) -> np.ndarray:
 @register("duo")
 def plan_duo(cfg: DuoPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Retrieval heads attend everything, streaming heads sink + recent; the prefill is dense."""
-    trace = require_trace(workload, "duo")
+    trace = require_decode(workload, "duo", phases)
     m = trace.meta
     ps = Pass(trace, phases, bits=cfg.bits)
     fraction, sink, recent = duo_shape(cfg, m.prompt_len)

@@ -13,7 +13,7 @@ import numpy as np
 
 from accelsim.config.policy import H2OPolicy
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, require_trace
+from accelsim.policies.common import Pass, require_decode
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -40,7 +40,7 @@ def _evict(ps: Pass, cache: np.ndarray, acc: np.ndarray, n: int, heavy: int, rec
 @register("h2o")
 def plan_h2o(cfg: H2OPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Heavy hitters plus recent rows, one eviction per decode step; the prefill is dense."""
-    trace = require_trace(workload, "h2o")
+    trace = require_decode(workload, "h2o", phases)
     m = trace.meta
     ps = Pass(trace, phases, bits=cfg.bits, seed=cfg.seed)
     heavy, recent = h2o_sizes(cfg, m.prompt_len)

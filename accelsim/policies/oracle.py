@@ -8,7 +8,7 @@ import numpy as np
 
 from accelsim.config.policy import OraclePolicy
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, require_trace, window_mask
+from accelsim.policies.common import Pass, require_decode, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -27,7 +27,7 @@ def oracle_keep(ps: Pass, p: np.ndarray, valid: np.ndarray, context: np.ndarray,
 @register("oracle")
 def plan_oracle(cfg: OraclePolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Exact top-k per decode step and head; the prefill is dense."""
-    trace = require_trace(workload, "oracle")
+    trace = require_decode(workload, "oracle", phases)
     ps = Pass(trace, phases, bits=cfg.bits)  # quick-select: an exact engine
     for layer, _ in ps.layers():
         dl = ps.decode_layer(layer)

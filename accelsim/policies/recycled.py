@@ -14,7 +14,7 @@ import numpy as np
 
 from accelsim.config.policy import RecycledPolicy
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, pool1d, require_trace
+from accelsim.policies.common import Pass, pool1d, require_decode
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -42,7 +42,7 @@ def is_full_step(cfg: RecycledPolicy, step: int, q: np.ndarray, q_full: np.ndarr
 @register("recycled")
 def plan_recycled(cfg: RecycledPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Full steps refresh the recycled set that partial steps attend; the prefill is dense."""
-    trace = require_trace(workload, "recycled")
+    trace = require_decode(workload, "recycled", phases)
     m = trace.meta
     ps = Pass(trace, phases, bits=cfg.bits, seed=cfg.seed)
     t, n_all = m.prompt_len, m.prompt_len + m.decode_steps

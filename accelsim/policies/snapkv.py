@@ -12,7 +12,7 @@ import numpy as np
 
 from accelsim.config.policy import SnapKVPolicy
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, pool1d, require_trace
+from accelsim.policies.common import Pass, pool1d, require_decode
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -35,7 +35,7 @@ def snapkv_prompt_keep(ps: Pass, layer: int, cfg: SnapKVPolicy, owner: np.ndarra
 @register("snapkv")
 def plan_snapkv(cfg: SnapKVPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """One-shot selection after the dense prefill; decode steps attend the kept and generated rows."""
-    trace = require_trace(workload, "snapkv")
+    trace = require_decode(workload, "snapkv", phases)
     m = trace.meta
     ps = Pass(trace, phases, bits=cfg.bits, seed=cfg.seed)
     for layer, prefill in ps.layers():

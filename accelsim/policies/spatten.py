@@ -268,6 +268,9 @@ def plan_spatten(cfg: SpAttenPolicy, workload: Trace | WorkPlan, phases: str = "
             raise InputError(None, "policy.budget", "changes nothing here: a request trace replays the "
                              "decisions it recorded; give a tensor trace (.safetensors) to plan a budget")
         return workload
+    if cfg.budget is not None and (phases == "prefill" or not workload.meta.decode_steps):
+        raise InputError(None, "policy.budget", "sizes the decode steps' fetched KV fraction and none are planned "
+                         "(phases is 'prefill' or the trace has no decode steps); set policy.tokens instead")
     settings = _settings(cfg, workload.meta.layers, workload.meta.heads)
     plan = SpAttenPass(workload, settings, cfg.seed, phases).run()
     plan.meta["policy"] = "spatten"

@@ -7,7 +7,7 @@ import numpy as np
 
 from accelsim.config.policy import StreamingPolicy
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, require_trace, window_mask
+from accelsim.policies.common import Pass, require_decode, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -22,7 +22,7 @@ def streaming_window(cfg: StreamingPolicy, prompt_len: int) -> tuple[int, int]:
 @register("streaming")
 def plan_streaming(cfg: StreamingPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Sinks plus recent window at every decode step; the prefill is dense."""
-    trace = require_trace(workload, "streaming")
+    trace = require_decode(workload, "streaming", phases)
     ps = Pass(trace, phases, bits=cfg.bits)
     sink, recent = streaming_window(cfg, trace.meta.prompt_len)
     for layer, _ in ps.layers():

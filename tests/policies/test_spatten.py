@@ -9,6 +9,8 @@ from accelsim.config import DensePolicy, SpAttenPolicy
 from accelsim.config.policy import Quantization, Schedule
 from accelsim.errors import InputError
 from accelsim.policies import make_plan
+from accelsim.policies.common import fetched_kv_fraction
+from accelsim.policies.spatten import budget_tokens
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
 from tests.conftest import CSV_DENSE, CSV_PRUNED
@@ -135,3 +137,40 @@ def test_decode_only_plan_has_no_prefill_jobs(small_trace):
     pre = make_plan(pol, small_trace, phases="prefill")
     assert len(dec.topk) == len(both.topk) - len(pre.topk)
     assert dec.requests["keys"].sum() == both.requests.loc[~both.requests["prefill"], "keys"].sum()
+
+
+BUDGET_TOLERANCE = 0.01
+"""|fetched KV fraction - budget| allowed: the keep counts are rounded per layer and step (docs/policies.md)."""
+
+
+@pytest.mark.parametrize("kv_heads", [4, 2])  # MHA, and GQA (the fraction is per query head)
+@pytest.mark.parametrize("budget", [0.05, 0.1, 0.2, 0.5])
+def test_budget_is_the_mean_fetched_kv_fraction(kv_heads, budget):
+    trace = synthetic_trace(layers=8, heads=4, kv_heads=kv_heads, head_dim=32, prompt_len=96, decode_steps=6, seed=2)
+    plan = make_plan(SpAttenPolicy(budget=budget), trace, phases="decode")
+    assert abs(fetched_kv_fraction(plan) - budget) <= BUDGET_TOLERANCE
+
+
+def test_budget_scales_the_paper_schedule():
+    tokens = Schedule().ratios(10)  # 2 layers whole, then 0.9 -> 0.1
+    heads = [1.0] * 10
+    keep = budget_tokens(0.3, tokens, heads, 0.2)
+    # one scale s for every layer, capped at 1: the shape (unpruned layers, linear slope) stays
+    scale = keep[-1] / tokens[-1]
+    assert keep == pytest.approx([min(1.0, scale * t) for t in tokens])
+    assert sum(keep) / 10 * 1.2 / 2 == pytest.approx(0.3)
+
+
+def test_budget_out_of_reach_is_refused():
+    # with every token kept, V rows at 20% of K rows and no head pruning: (1 + 0.2) / 2 = 0.6
+    with pytest.raises(InputError, match=r"^field 'policy\.budget': 0\.7 is more than spatten fetches keeping every "
+                       r"token with values = 0\.2 and its head schedule \(0\.6\); raise policy\.values or prune "
+                       r"fewer heads \(policy\.heads\)$"):
+        budget_tokens(0.7, [1.0] * 4, [1.0] * 4, 0.2)
+
+
+def test_budget_needs_planned_decode_steps(small_trace):
+    with pytest.raises(InputError, match=r"^field 'policy\.budget': sizes the decode steps' fetched KV fraction"):
+        make_plan(SpAttenPolicy(budget=0.2), small_trace, phases="prefill")
+    with pytest.raises(InputError, match=r"^field 'policy\.budget': changes nothing here: a request trace replays"):
+        make_plan(SpAttenPolicy(budget=0.2), read_spatten_csv(CSV_PRUNED))
