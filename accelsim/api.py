@@ -24,7 +24,7 @@ from accelsim.sim.engine import EventEngine, Timeline
 from accelsim.sim.fast import FastModel
 from accelsim.sim.items import build_items, job_cycles, topk_engine
 from accelsim.sim.result import LayerQuality, Quality, SimResult
-from accelsim.topk import TopKEngine, TopKParams, get_engine
+from accelsim.topk import ENGINES, TopKEngine, TopKParams, get_engine
 from accelsim.topk.params import TopKFields, engines_using
 from accelsim.trace.format import Trace, read_trace
 from accelsim.trace.spatten_csv import read_spatten_csv
@@ -68,40 +68,49 @@ def replays(workload: str | Path | Trace | WorkPlan) -> bool:
     return isinstance(workload, WorkPlan) or (isinstance(workload, str | Path) and Path(workload).suffix == ".csv")
 
 
-def plan_engine(hw: Hardware, replayed: bool) -> TopKEngine:
-    """The top-k engine phase 1 selects with: the hardware's (``hw.topk.engine`` with its params), the
-    one choice of engine; ``replayed``: the workload is a request trace (:func:`replays`), whose
-    recorded jobs get that engine's passes drawn from ``--seed``.
+def plan_key(hw: Hardware, replayed: bool) -> str:
+    """The top-k engine phase 1 selects with, the hardware's (the one choice of engine), as
+    canonical JSON: ``hw.topk.engine`` and the params its functional model reads
+    (``TopKEngine.plan_fields``), what a WorkPlan depends on besides workload and policy (a sweep's
+    :class:`~accelsim.sweep.points.PlanKey`). ``replayed``: the workload is a request trace
+    (:func:`replays`), whose recorded jobs get that engine's passes drawn from ``--seed``.
 
     Raises
     ------
     InputError
-        On an unknown engine or bad params; or where ``hw`` sets a field that only the engine's
-        functional model reads (``pivot_seed``, ``z_frac_bits``) away from its default on a request
-        trace, where no selection runs: the field would change nothing.
+        On an unknown engine; or where ``hw`` sets a field that only the engine's functional model
+        reads (``pivot_seed``, ``z_frac_bits``) away from its default on a request trace, where no
+        selection runs: the field would change nothing.
     """
-    engine = topk_engine(hw)
+    name = hw.topk.engine
+    cls = ENGINES.get(name)
+    if cls is None:
+        raise InputError(None, "hw.topk.engine", f"unknown top-k engine {name!r}; expected one of: "
+                         f"{', '.join(sorted(ENGINES))}")
     if replayed:
-        for name in engine.plan_fields:
-            default = TopKFields.model_fields[name].default
-            if engines_using(name) is not None and getattr(hw.topk, name) != default:
-                raise InputError(None, f"hw.topk.{name}", f"changes nothing here: only {engine.name}'s selection "
+        for field in cls.plan_fields:
+            default = TopKFields.model_fields[field].default
+            if engines_using(field) is not None and getattr(hw.topk, field) != default:
+                raise InputError(None, f"hw.topk.{field}", f"changes nothing here: only {name}'s selection "
                                  "in phase 1 reads it and a request trace's passes are recorded (drawn from "
                                  f"--seed); leave it at {default}")
-    return engine
-
-
-def plan_key(engine: TopKEngine) -> str:
-    """``engine``'s name and the params its functional model reads, as canonical JSON: what a sweep's
-    WorkPlan depends on besides workload and policy (:class:`accelsim.sweep.points.PlanKey`)."""
-    return json.dumps({"engine": engine.name, **{n: getattr(engine.params, n) for n in engine.plan_fields}},
-                      sort_keys=True)
+    return json.dumps({"engine": name, **{f: getattr(hw.topk, f) for f in cls.plan_fields}}, sort_keys=True)
 
 
 def engine_from_key(key: str) -> TopKEngine:
-    """The engine :func:`plan_key` describes (params it does not name at their defaults)."""
+    """The engine :func:`plan_key` describes (params it does not name at their defaults: phase 1
+    reads none of them)."""
     fields = json.loads(key)
-    return get_engine(fields.pop("engine"), TopKParams(**fields))
+    name = fields.pop("engine")
+    try:
+        return get_engine(name, TopKParams(**fields))
+    except ValueError as err:
+        raise InputError(None, "hardware.topk", str(err)) from None
+
+
+def plan_engine(hw: Hardware, replayed: bool) -> TopKEngine:
+    """The engine phase 1 selects with on ``hw`` (:func:`plan_key`)."""
+    return engine_from_key(plan_key(hw, replayed))
 
 
 def plan(policy: PolicyConfig, workload: Trace | WorkPlan, phases: str = "both",

@@ -177,7 +177,7 @@ class Resolver:
         topk = ""
         if hw_model is not None and not pol_error:
             try:
-                topk = api.plan_key(api.plan_engine(hw_model, api.replays(wl_path)))
+                topk = api.plan_key(hw_model, api.replays(wl_path))
             except InputError as err:
                 errors.append(f"{err.field}: {err.message}")
         workload = {"path": wl_path, "sha256": wl_sha, "phases": b.phases, "seed": b.seed, "timing": self.sweep.timing}
