@@ -83,6 +83,8 @@ class SpAttenPass:
         out = sel.mask[0]
         if forced is not None:
             out |= forced & cand
+        if not out.any():  # an approximate engine selected none: the best candidate stays, as keep >= 1 asks
+            out[np.flatnonzero(free)[np.argmax(scores[free])]] = True
         return out
 
     def run(self) -> WorkPlan:

@@ -5,7 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from accelsim.config import DensePolicy, SpAttenPolicy
+from accelsim import api
+from accelsim.config import DensePolicy, SpAttenPolicy, load_hardware
 from accelsim.config.policy import Quantization, Schedule
 from accelsim.errors import InputError
 from accelsim.policies import make_plan
@@ -174,3 +175,13 @@ def test_budget_needs_planned_decode_steps(small_trace):
         make_plan(SpAttenPolicy(budget=0.2), small_trace, phases="prefill")
     with pytest.raises(InputError, match=r"^field 'policy\.budget': changes nothing here: a request trace replays"):
         make_plan(SpAttenPolicy(budget=0.2), read_spatten_csv(CSV_PRUNED))
+
+
+def test_a_selection_of_no_token_keeps_the_best():
+    # the statistical engine's threshold can pass no token of a layer at a small budget: the best
+    # candidate stays (keep >= 1), where the pass used to attend an empty set and crash
+    trace = synthetic_trace(layers=8, heads=8, kv_heads=2, head_dim=64, prompt_len=128, decode_steps=4, seed=0)
+    hw = load_hardware("spatten", {"topk": {"engine": "statistical"}})
+    plan = make_plan(SpAttenPolicy(budget=0.1), trace, phases="decode", engine=api.plan_engine(hw, replayed=False))
+    assert plan.engine_record()[0] == "statistical"
+    assert (plan.requests.groupby(["step", "layer"])["qk_rows"].min() >= 1).all()
