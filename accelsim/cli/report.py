@@ -7,16 +7,39 @@ from typing import Annotated
 
 import typer
 
+from accelsim.errors import InputError
+
 
 def report(
     results: Annotated[Path, typer.Argument(help="Results directory (Parquet parts) or one .parquet table.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("report.html"),
     title: Annotated[str | None, typer.Option(help="Page title (default: from the results).")] = None,
+    objectives: Annotated[str | None, typer.Option(help="The front the figures mark, as accelsim pareto's: "
+                                                   "cycles:min,quality_mass_recall:max (default: the sweep's "
+                                                   "objectives, else cycles,energy_j).")] = None,
+    x: Annotated[str | None, typer.Option("--x", help="Column on the front plot's x axis (default: the first "
+                                          "objective; 3+ objectives without --x/--y: a scatter matrix).")] = None,
+    y: Annotated[str | None, typer.Option("--y", help="Column on the front plot's y axis (default: the second "
+                                          "objective).")] = None,
+    color: Annotated[str | None, typer.Option("--color", help="Column the scatter plots and parallel coordinates "
+                                              "colour by (default: quality_mass_recall when known, else "
+                                              "area_mm2).")] = None,
 ) -> None:
     """Write a self-contained HTML report (Plotly figures, no network needed to view it)."""
     from accelsim.report import load_results, write_report
+    from accelsim.report.view import choose_view
+    from accelsim.sweep import parse_objectives
 
-    names = write_report(load_results(results), output, title)
+    res = load_results(results)
+    given = {"--objectives": objectives, "--x": x, "--y": y, "--color": color}
+    view = None
+    if any(v is not None for v in given.values()):
+        if len(res.points) < 2:
+            name = next(k for k, v in given.items() if v is not None)
+            raise InputError(str(results), name, "one point has no trade-off figures; give a sweep's results")
+        objs = parse_objectives(objectives) if objectives is not None else res.objectives
+        view = choose_view(res.points, objs, x, y, color, str(results))
+    names = write_report(res, output, title, view)
     print(f"report written to {output} ({len(names)} figures: {', '.join(names)})")
 
 

@@ -42,7 +42,7 @@ def sweep(
     """Run a design-space sweep; finished points in the output directory are skipped."""
     from accelsim.sweep import get_executor, load_sweep, run_sweep
     from accelsim.sweep.evaluate import column_name
-    from accelsim.sweep.pareto import print_front
+    from accelsim.sweep.pareto import FRONT, print_front
     from accelsim.sweep.points import Resolver
 
     if scheduler and dask_workers:
@@ -79,7 +79,7 @@ def sweep(
                   f"done, {infeasible} infeasible) in {outcome.seconds:.1f} s "
                   f"({outcome.rate:,.0f} points/s, {spec.timing} timing, {ex.name} executor, {ex.workers} workers)")
     swept = [column_name(a) for g in spec.groups() for a in g]
-    print_front(outcome.front, outcome.out, list(spec.objectives), swept, console)
+    print_front(outcome.front, outcome.out / f"{FRONT}.parquet", spec.objectives, swept, console)
     console.print(f"results: {outcome.out / 'results'} (Parquet, one row per point)")
     if report is not None:
         from accelsim.report.html import write_report

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from accelsim import api
 from accelsim.config import load_hardware, load_policy
@@ -36,15 +37,17 @@ def sweep_rows(trace, policies: tuple[str, ...] = ("spatten", "dense")) -> list[
     return rows
 
 
-def write_parts(directory: Path, rows: list[dict], per_part: int = 4) -> Path:
+def write_parts(directory: Path, rows: list[dict], per_part: int = 4, objectives: dict | None = None) -> Path:
     """Rows as a sweep's output directory: ``results/part-00000.parquet``, ... of ``per_part`` rows each,
-    numbered by ``point_index``, beside the sweep file and a Pareto table (which reports must not read)."""
+    numbered by ``point_index``, beside the sweep file (with ``objectives`` when given, else the default
+    ones) and a Pareto table (which reports must not read)."""
     parts = directory / "results"
     parts.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame(rows).assign(point_index=range(len(rows)))
     for i in range(0, len(rows), per_part):
         table.iloc[i:i + per_part].to_parquet(parts / f"part-{i // per_part:05d}.parquet", index=False)
-    (directory / "sweep.yaml").write_text("version: 1\n")
+    spec = {"version": 1, "base": {"workload": "small.safetensors"}} | ({"objectives": objectives} if objectives else {})
+    (directory / "sweep.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     table.iloc[:1].assign(point_id="front-copy").to_parquet(directory / "pareto.parquet", index=False)
     return directory
 

@@ -69,11 +69,17 @@ def test_pareto_mask_against_brute_force():
 
 
 def test_bar_points_keep_small_tables_and_thin_the_front(sweep_table):
-    assert len(bar_points(sweep_table.iloc[:12])) == 12
+    objectives = {"cycles": "min", "energy_j": "min"}
+    assert len(bar_points(sweep_table.iloc[:12], objectives)) == 12
     big = synthetic_sweep(sweep_table, 1000)
-    sel = bar_points(big)
-    assert len(sel) <= 12 and pareto_mask(big, ["cycles", "energy_j"])[sel.index].all()
+    sel = bar_points(big, objectives)
+    assert len(sel) <= 12 and pareto_mask(big, objectives)[sel.index].all()
     assert sel["cycles"].is_monotonic_increasing
+    # a maximised first objective: its front, best (highest) first
+    recall = {"quality_mass_recall": "max", "cycles": "min"}
+    sel = bar_points(big, recall)
+    assert pareto_mask(big, recall)[sel.index].all() and sel["quality_mass_recall"].is_monotonic_decreasing
+    assert not pareto_mask(big, {"quality_mass_recall": "min", "cycles": "min"})[sel.index].all()
 
 
 @pytest.mark.parametrize(("values", "factor", "unit"), [
