@@ -250,7 +250,8 @@ def scaled(points: pd.DataFrame, column: str, view: View) -> tuple[pd.Series, st
     scale = 1.0
     if unit in SCALED:
         scale, unit = si(points[column], unit)
-    return points[column] * scale, view.label(column) + (f" [{unit}]" if unit not in ("", "1") else "")
+    shown = unit and unit != "1" and not column.startswith(unit)  # no "[cycle]" after cycles
+    return points[column] * scale, view.label(column) + (f" [{unit}]" if shown else "")
 
 
 def _points_trace(points: pd.DataFrame, x: str, y: str, view: View, xv: pd.Series, yv: pd.Series,
@@ -287,9 +288,8 @@ def front_plot(points: pd.DataFrame, view: View, config: list[str]) -> go.Figure
     joined = len(view.objectives) == 2 and set(view.axes) == set(view.objectives)
     fig = go.Figure([_points_trace(points, x, y, view, xv, yv, True),
                      _front_trace(points[front], x, y, view, xv[front], yv[front], joined, True)])
-    fig.update_layout(template=TEMPLATE, xaxis_title=xtitle, yaxis_title=ytitle,
-                      legend={"x": 1, "xanchor": "right", "y": 1, "bgcolor": "rgba(255,255,255,0.7)"},
-                      margin={"t": 30})
+    fig.update_layout(template=TEMPLATE, xaxis_title=xtitle, yaxis_title=ytitle, margin={"t": 30},
+                      legend={"orientation": "h", "y": -0.18})
     return fig
 
 

@@ -58,7 +58,8 @@ def sections(results: Results, view: View | None = None) -> tuple[list[Section],
                                "config.", F.front_matrix(p, view, config)))
         else:
             x, y = view.axes
-            out.append(Section("pareto", f"Pareto front of {objs}: {x} vs {y}",
+            plotted = "" if len(view.objectives) == 2 and set(view.axes) == set(view.objectives) else f": {x} vs {y}"
+            out.append(Section("pareto", f"Pareto front of {objs}{plotted}",
                                f"{len(p)} design points; ringed: the points no other point beats in every "
                                f"objective; colour = {view.colour}; hover a point for its config.",
                                F.front_plot(p, view, config)))

@@ -96,7 +96,8 @@ def nondominated(v: np.ndarray) -> np.ndarray:
     """True for the rows of ``v`` [points, objectives] (all minimized) that no other row dominates:
     none is <= in every objective and < in one. Equal rows are all kept. A row with a NaN is never
     on the front and dominates nothing."""
-    v = np.asarray(v, np.float64).reshape(len(v), -1)
+    v = np.asarray(v, np.float64)
+    v = v[:, None] if v.ndim == 1 else v
     ok = ~np.isnan(v).any(axis=1)
     keep = np.zeros(len(v), bool)
     if not ok.any():
