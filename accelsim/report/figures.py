@@ -362,7 +362,8 @@ def parallel_axes(points: pd.DataFrame, swept: list[str], view: View, bins: int 
                             hoverinfo="skip", showlegend=False)
     front = np.flatnonzero(pareto_mask(points, view.objectives))
     px, py = polylines(front)
-    text = np.repeat(config_text(points.iloc[front], swept), len(xs) + 1)
+    hover = [*swept, "point_id"] if "point_id" in points.columns else swept
+    text = np.repeat(config_text(points.iloc[front], hover), len(xs) + 1)
     fig.add_scatter(x=px, y=py, mode="lines+markers", name=view.front_name, text=text,
                     line={"color": "#d62728", "width": 2}, marker={"size": 5},
                     hovertemplate="%{text}<extra>Pareto point</extra>")

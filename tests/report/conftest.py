@@ -4,6 +4,8 @@ as Parquet parts the way a sweep writes them) and a large synthetic one."""
 from __future__ import annotations
 
 import itertools
+import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -80,3 +82,25 @@ def synthetic_sweep(base: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
     t["point_id"] = [f"{i:016x}" for i in range(n)]
     t["point_index"] = range(n)
     return t
+
+
+THREE = {"cycles": "min", "energy_j": "min", "quality_mass_recall": "max"}
+"""Three objectives, one maximised: their front differs from the cycles-energy one and from the front
+with recall minimised."""
+
+
+def figure(page: str, name: str) -> dict:
+    """The Plotly figure ``fig-<name>`` embedded in a report page."""
+    m = re.search(rf"<script type='application/json' id='data-fig-{name}'>(.*?)</script>", page, re.S)
+    assert m, f"no figure {name}"
+    return json.loads(m.group(1).replace("<\\/", "</"))
+
+
+def front_ids(trace: dict) -> set[str]:
+    """The point ids in a trace's hover texts (``point_id=...``)."""
+    return set(re.findall(r"point_id=(\w+)", " ".join(t for t in trace["text"] if t)))
+
+
+def front_traces(fig: dict) -> list[dict]:
+    """The traces of ``fig`` that mark the Pareto front."""
+    return [t for t in fig["data"] if t.get("name", "").startswith("Pareto front")]
