@@ -48,7 +48,9 @@ def write_parts(directory: Path, rows: list[dict], per_part: int = 4, objectives
     table = pd.DataFrame(rows).assign(point_index=range(len(rows)))
     for i in range(0, len(rows), per_part):
         table.iloc[i:i + per_part].to_parquet(parts / f"part-{i // per_part:05d}.parquet", index=False)
-    spec = {"version": 1, "base": {"workload": "small.safetensors"}} | ({"objectives": objectives} if objectives else {})
+    spec = {"version": 1, "base": {"workload": "small.safetensors"}}
+    if objectives:
+        spec["objectives"] = objectives
     (directory / "sweep.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     table.iloc[:1].assign(point_id="front-copy").to_parquet(directory / "pareto.parquet", index=False)
     return directory

@@ -59,7 +59,8 @@ def test_report_plots_the_sweeps_objectives_and_the_chosen_axes(sweep_table, tmp
     page = out.read_text()
     fig = figure(page, "pareto")
     (front,) = front_traces(fig)  # bare recall is maximised
-    assert front_ids(front) == set(pareto_front(sweep_table, {"cycles": "min", "quality_mass_recall": "max"})["point_id"])
+    recall = {"cycles": "min", "quality_mass_recall": "max"}
+    assert front_ids(front) == set(pareto_front(sweep_table, recall)["point_id"])
     assert front["name"] == "Pareto front (cycles min, quality_mass_recall max)"
     assert (fig["layout"]["xaxis"]["title"]["text"], fig["layout"]["yaxis"]["title"]["text"]) == \
         ("area_mm2 [mm2]", "power_w [W]")
