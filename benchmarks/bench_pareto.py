@@ -24,10 +24,10 @@ def all_pairs(v: np.ndarray, block: int = 1024) -> np.ndarray:
     """The filter before: every block of rows against every row."""
     keep = np.ones(len(v), bool)
     for i in range(0, len(v), block):
-        blk = v[i:i + block]
+        blk = v[i : i + block]
         le = (v[None, :, :] <= blk[:, None, :]).all(axis=2)
         lt = (v[None, :, :] < blk[:, None, :]).any(axis=2)
-        keep[i:i + block] = ~(le & lt).any(axis=1)
+        keep[i : i + block] = ~(le & lt).any(axis=1)
     return keep
 
 
@@ -58,8 +58,10 @@ def main() -> None:
         new, a = best_of(nondominated, v, args.repeat)
         old, b = best_of(all_pairs, v, 1)
         assert (a == b).all()
-        print(f"{k} objectives, {args.reference:,} uniform points: {new * 1e3:8.1f} ms; all pairs {old * 1e3:8.1f} ms "
-              f"({old / new:,.0f}x)")
+        print(
+            f"{k} objectives, {args.reference:,} uniform points: {new * 1e3:8.1f} ms; all pairs {old * 1e3:8.1f} ms "
+            f"({old / new:,.0f}x)"
+        )
     v = rng.random((args.reference, 3))
     v /= v.sum(axis=1, keepdims=True)  # on the plane x + y + z = 1: every point is on the front
     s, front = best_of(nondominated, v, 1)

@@ -13,10 +13,15 @@ from accelsim.errors import InputError
 
 def pareto(
     directory: Annotated[Path, typer.Argument(help="A sweep's results directory.")],
-    objectives: Annotated[str | None, typer.Option(help="Comma-separated columns, each optionally :min or :max, "
-                                                   "e.g. cycles:min,quality_mass_recall:max; a bare name takes its "
-                                                   "default (max for gops, dram_row_hit_rate and recall, else "
-                                                   "min). Default: the sweep's objectives.")] = None,
+    objectives: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated columns, each optionally :min or :max, "
+            "e.g. cycles:min,quality_mass_recall:max; a bare name takes its "
+            "default (max for gops, dram_row_hit_rate and recall, else "
+            "min). Default: the sweep's objectives."
+        ),
+    ] = None,
 ) -> None:
     """Print the Pareto front of a sweep and write it as Parquet and CSV in DIR.
 

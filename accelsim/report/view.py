@@ -44,8 +44,14 @@ class View:
         return f"Pareto front ({', '.join(f'{o} {s}' for o, s in self.objectives.items())})"
 
 
-def choose_view(points: pd.DataFrame, objectives: Mapping[str, str] | None = None, x: str | None = None,
-                y: str | None = None, colour: str | None = None, source: str | None = None) -> View:
+def choose_view(
+    points: pd.DataFrame,
+    objectives: Mapping[str, str] | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    colour: str | None = None,
+    source: str | None = None,
+) -> View:
     """The view of ``points`` for these options (each None: its default), every column checked.
 
     Objectives default to the sweep file's default (``DEFAULT_OBJECTIVES``), the colour to

@@ -72,10 +72,10 @@ def _front_kd(v: np.ndarray) -> np.ndarray:
     front = np.empty((0, v.shape[1]))
     keep = np.zeros(len(v), bool)
     for i in range(0, len(s), BLOCK):
-        blk = s[i:i + BLOCK]
+        blk = s[i : i + BLOCK]
         alive = ~_dominated(blk, front)
         alive[alive] = ~_dominated(blk[alive], blk[alive])
-        keep[order[i:i + BLOCK][alive]] = True
+        keep[order[i : i + BLOCK][alive]] = True
         front = np.concatenate([front, blk[alive]])
     return keep
 
@@ -114,14 +114,14 @@ def nondominated(v: np.ndarray) -> np.ndarray:
 
 def minimised(table: pd.DataFrame, objectives: Mapping[str, str]) -> np.ndarray:
     """The objective columns of ``table`` as [points, objectives], negated where maximised."""
-    return np.column_stack([table[o].to_numpy(np.float64) * (1 if s == "min" else -1)
-                            for o, s in objectives.items()])
+    return np.column_stack([table[o].to_numpy(np.float64) * (1 if s == "min" else -1) for o, s in objectives.items()])
 
 
 def check_columns(table: pd.DataFrame, columns: Sequence[str], field: str, source: str | None = None) -> None:
     """Raise InputError unless every one of ``columns`` is a numeric column of ``table``."""
-    numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
-               and not pd.api.types.is_bool_dtype(table[c])]
+    numeric = [
+        c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])
+    ]
     for c in columns:
         if c not in numeric:
             what = "no column" if c not in table.columns else "not a numeric column:"
@@ -136,8 +136,9 @@ def pareto_front(table: pd.DataFrame, objectives: Mapping[str, str]) -> pd.DataF
     if ok.empty:
         return ok
     front = ok[nondominated(minimised(ok, objectives))]
-    return front.sort_values(list(objectives), ascending=[s == "min" for s in objectives.values()],
-                             kind="stable").reset_index(drop=True)
+    return front.sort_values(
+        list(objectives), ascending=[s == "min" for s in objectives.values()], kind="stable"
+    ).reset_index(drop=True)
 
 
 def front_stem(objectives: Mapping[str, str], own: Mapping[str, str] | None) -> str:
@@ -155,8 +156,9 @@ def save_front(front: pd.DataFrame, out: Path, stem: str = FRONT) -> Path:
     return out / f"{stem}.parquet"
 
 
-def print_front(front: pd.DataFrame, path: Path, objectives: Mapping[str, str], swept: list[str],
-                console: Console) -> None:
+def print_front(
+    front: pd.DataFrame, path: Path, objectives: Mapping[str, str], swept: list[str], console: Console
+) -> None:
     """Print ``front`` as a table, and the file ``save_front`` wrote it to."""
     t = Table(title=f"Pareto front ({', '.join(f'{o} {s}' for o, s in objectives.items())}): {len(front)} points")
     cols = ["hardware", "policy", *swept, *objectives]

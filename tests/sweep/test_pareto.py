@@ -45,35 +45,57 @@ def test_nondominated_continuous_and_infinite():
     assert nondominated(v[:, :2]).tolist() == brute_force(v[:, :2])
 
 
-@pytest.mark.parametrize(("column", "sense"), [
-    ("cycles", "min"), ("energy_j", "min"), ("quality_out_err", "min"), ("area_by_qk", "min"),
-    ("gops", "max"), ("quality_mass_recall", "max"), ("quality_topk_recall", "max"), ("dram_row_hit_rate", "max"),
-])
+@pytest.mark.parametrize(
+    ("column", "sense"),
+    [
+        ("cycles", "min"),
+        ("energy_j", "min"),
+        ("quality_out_err", "min"),
+        ("area_by_qk", "min"),
+        ("gops", "max"),
+        ("quality_mass_recall", "max"),
+        ("quality_topk_recall", "max"),
+        ("dram_row_hit_rate", "max"),
+    ],
+)
 def test_default_direction(column, sense):
     assert direction(column) == sense
 
 
 def test_parse_objectives():
     objs = parse_objectives("cycles, quality_mass_recall,energy_j:max,gops:min")
-    assert list(objs.items()) == [("cycles", "min"), ("quality_mass_recall", "max"), ("energy_j", "max"),
-                                  ("gops", "min")]
+    assert list(objs.items()) == [
+        ("cycles", "min"),
+        ("quality_mass_recall", "max"),
+        ("energy_j", "max"),
+        ("gops", "min"),
+    ]
     assert format_objectives(objs) == "cycles:min,quality_mass_recall:max,energy_j:max,gops:min"
     assert parse_objectives(format_objectives(objs)) == objs
 
 
-@pytest.mark.parametrize(("text", "pattern"), [
-    ("cycles:mx", r"^field '--objectives': direction of 'cycles' must be min or max, not 'mx'$"),
-    ("cycles,cycles:max", r"^field '--objectives': objective 'cycles' appears twice$"),
-    (" , ", r"^field '--objectives': give at least one objective, e\.g\. cycles,energy_j$"),
-])
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("cycles:mx", r"^field '--objectives': direction of 'cycles' must be min or max, not 'mx'$"),
+        ("cycles,cycles:max", r"^field '--objectives': objective 'cycles' appears twice$"),
+        (" , ", r"^field '--objectives': give at least one objective, e\.g\. cycles,energy_j$"),
+    ],
+)
 def test_bad_objectives(text, pattern):
     with pytest.raises(InputError, match=pattern):
         parse_objectives(text)
 
 
 def test_front_honours_max():
-    t = pd.DataFrame({"status": "ok", "cycles": [1.0, 2, 3, 3], "quality_mass_recall": [0.5, 0.9, 0.95, 0.9],
-                      "point_index": range(4)})
+    t = pd.DataFrame(
+        {
+            "status": "ok",
+            "cycles": [1.0, 2, 3, 3],
+            "quality_mass_recall": [0.5, 0.9, 0.95, 0.9],
+            "point_index": range(4),
+        }
+    )
     assert list(pareto_front(t, RECALL)["point_index"]) == [0, 1, 2]  # (3, 0.9) is dominated by (2, 0.9)
     assert list(pareto_front(t, {"cycles": "min", "quality_mass_recall": "min"})["point_index"]) == [0]
     # best first: highest recall first when it leads
@@ -83,16 +105,17 @@ def test_front_honours_max():
 def test_front_stem():
     assert front_stem(RECALL, RECALL) == "pareto"
     assert front_stem(RECALL, None) == "pareto_cycles-min_quality_mass_recall-max"
-    assert front_stem({"cycles": "min", "quality_mass_recall": "min"}, RECALL) == \
-        "pareto_cycles-min_quality_mass_recall-min"
+    assert (
+        front_stem({"cycles": "min", "quality_mass_recall": "min"}, RECALL)
+        == "pareto_cycles-min_quality_mass_recall-min"
+    )
     assert front_stem(dict(reversed(RECALL.items())), RECALL) == "pareto_quality_mass_recall-max_cycles-min"
 
 
 def test_pareto_command_keeps_the_sweeps_front(write_sweep, tmp_path, capsys):
     """A sweep that maximises recall: its front has the high-recall points; `accelsim pareto` with the
     sweep's objectives rewrites the same file, with others writes a file named by them."""
-    path = write_sweep(axes={"policy.values": [0.1, 0.2, 0.5], "hw.qk.multipliers": [128, 512]},
-                       objectives=RECALL)
+    path = write_sweep(axes={"policy.values": [0.1, 0.2, 0.5], "hw.qk.multipliers": [128, 512]}, objectives=RECALL)
     out = tmp_path / "out"
     main(["sweep", str(path), "-o", str(out), "-j", "1"])
     assert "Pareto front (cycles min, quality_mass_recall max)" in capsys.readouterr().out
@@ -122,5 +145,8 @@ def test_pareto_command_keeps_the_sweeps_front(write_sweep, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["pareto", str(out), "--objectives", "cycles:fastest"])
     err = capsys.readouterr().err.strip()
-    assert re.fullmatch(r"accelsim: error: field '--objectives': direction of 'cycles' must be min or max, "
-                        r"not 'fastest'", err), err
+    assert re.fullmatch(
+        r"accelsim: error: field '--objectives': direction of 'cycles' must be min or max, "
+        r"not 'fastest'",
+        err,
+    ), err
