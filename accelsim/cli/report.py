@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from accelsim.errors import InputError
-
 
 def report(
     results: Annotated[Path, typer.Argument(help="Results directory (Parquet parts) or one .parquet table.")],
@@ -45,18 +43,10 @@ def report(
 ) -> None:
     """Write a self-contained HTML report (Plotly figures, no network needed to view it)."""
     from accelsim.report import load_results, write_report
-    from accelsim.report.view import choose_view
-    from accelsim.sweep import parse_objectives
+    from accelsim.report.view import view_for
 
     res = load_results(results)
-    given = {"--objectives": objectives, "--x": x, "--y": y, "--color": color}
-    view = None
-    if any(v is not None for v in given.values()):
-        if len(res.points) < 2:
-            name = next(k for k, v in given.items() if v is not None)
-            raise InputError(str(results), name, "one point has no trade-off figures; give a sweep's results")
-        objs = parse_objectives(objectives) if objectives is not None else res.objectives
-        view = choose_view(res.points, objs, x, y, color, str(results))
+    view = view_for(res, objectives, x, y, color)
     names = write_report(res, output, title, view)
     print(f"report written to {output} ({len(names)} figures: {', '.join(names)})")
 

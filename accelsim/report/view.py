@@ -3,13 +3,14 @@ front plot and the colour, checked against the results table."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from accelsim.errors import InputError
-from accelsim.sweep.pareto import Objectives, check_columns
+from accelsim.report.results import Results
+from accelsim.sweep.pareto import Objectives, as_objectives, check_columns
 from accelsim.sweep.spec import DEFAULT_OBJECTIVES
 
 FILLERS = ("cycles", "energy_j")
@@ -83,3 +84,28 @@ def choose_view(
     elif y is None:
         y = next(c for c in [*names, *FILLERS] if c != x)
     return View(objs, (x, y), colour or colour_column(points))
+
+
+def view_for(
+    results: Results,
+    objectives: str | Mapping[str, str] | Sequence[str] | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    colour: str | None = None,
+) -> View | None:
+    """The view the report options ask for (``accelsim report --objectives --x --y --color``), or None when
+    none is given (the report then plots the objectives the results were swept for).
+
+    Raises
+    ------
+    InputError
+        As ``choose_view``, for bad objectives, or for any option on a single point.
+    """
+    given = {"--objectives": objectives, "--x": x, "--y": y, "--color": colour}
+    if all(v is None for v in given.values()):
+        return None
+    if len(results.points) < 2:
+        name = next(k for k, v in given.items() if v is not None)
+        raise InputError(results.source, name, "one point has no trade-off figures; give a sweep's results")
+    objs = as_objectives(objectives) if objectives is not None else results.objectives
+    return choose_view(results.points, objs, x, y, colour, results.source)

@@ -25,10 +25,24 @@ Objectives = dict[str, str]
 def parse_objectives(text: str, field: str = "--objectives") -> Objectives:
     """``cycles,energy_j:min,quality_mass_recall:max`` -> {name: direction}; a bare name takes its
     default direction (``accelsim.sim.stats.direction``: max for throughput, hit rate and recall)."""
+    items = [item.partition(":") for item in filter(None, (s.strip() for s in text.split(",")))]
+    return _checked([(name, sense or direction(name)) for name, _, sense in items], field)
+
+
+def as_objectives(objectives: str | Mapping[str, str] | Sequence[str], field: str = "--objectives") -> Objectives:
+    """Objectives given as ``--objectives`` text, a mapping name -> min or max, or a list of names (each
+    with its default direction)."""
+    if isinstance(objectives, str):
+        return parse_objectives(objectives, field)
+    if isinstance(objectives, Mapping):
+        return _checked(list(objectives.items()), field)
+    return _checked([(name, direction(name)) for name in objectives], field)
+
+
+def _checked(pairs: list[tuple[str, str]], field: str) -> Objectives:
+    """``pairs`` (name, direction) as Objectives; InputError for a bad direction, a repeat or none."""
     out: Objectives = {}
-    for item in filter(None, (s.strip() for s in text.split(","))):
-        name, _, sense = item.partition(":")
-        sense = sense or direction(name)
+    for name, sense in pairs:
         if sense not in ("min", "max"):
             raise InputError(None, field, f"direction of {name!r} must be min or max, not {sense!r}")
         if name in out:
@@ -37,18 +51,6 @@ def parse_objectives(text: str, field: str = "--objectives") -> Objectives:
     if not out:
         raise InputError(None, field, "give at least one objective, e.g. cycles,energy_j")
     return out
-
-
-def as_objectives(objectives: Mapping[str, str] | Sequence[str]) -> Objectives:
-    """A mapping as it is; a list of names with each one's default direction."""
-    if isinstance(objectives, Mapping):
-        return dict(objectives)
-    return {name: direction(name) for name in objectives}
-
-
-def format_objectives(objectives: Mapping[str, str]) -> str:
-    """The ``--objectives`` text of ``objectives``: ``cycles:min,quality_mass_recall:max``."""
-    return ",".join(f"{name}:{sense}" for name, sense in objectives.items())
 
 
 def _front_2d(v: np.ndarray) -> np.ndarray:

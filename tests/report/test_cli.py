@@ -117,3 +117,20 @@ def test_bad_results_one_line_exit_2(broken, name, pattern):
     assert len(lines) == 1 and lines[0].startswith("accelsim: error: "), p.stderr
     assert re.search(pattern, lines[0]), lines[0]
     assert not (broken / "out.html").exists()
+
+
+def test_api_report_takes_the_same_options(sweep_table, tmp_path):
+    """``accelsim.report(..., objectives=, x=, y=, color=)`` draws what the command draws."""
+    import accelsim
+    from accelsim.errors import InputError
+    from accelsim.sim.result import SimResult
+
+    swept = write_parts(tmp_path / "s", sweep_table.to_dict("records"))
+    main(["report", str(swept), "-o", str(tmp_path / "cli.html"), "--objectives", "cycles,quality_mass_recall",
+          "--x", "area_mm2", "--color", "energy_j"])
+    accelsim.report(sweep_table, tmp_path / "api.html", objectives={"cycles": "min", "quality_mass_recall": "max"},
+                    x="area_mm2", color="energy_j")
+    cli, api = (figure((tmp_path / f"{n}.html").read_text(), "pareto") for n in ("cli", "api"))
+    assert cli == api and front_traces(api)[0]["name"] == "Pareto front (cycles min, quality_mass_recall max)"
+    with pytest.raises(InputError, match=r"^field 'y': one point has no trade-off figures"):
+        accelsim.report(SimResult.model_construct(), tmp_path / "one.html", y="cycles")  # refused before it is read

@@ -11,7 +11,7 @@ from accelsim.cli import main
 from accelsim.errors import InputError
 from accelsim.sim.stats import direction
 from accelsim.sweep import pareto_front, parse_objectives, read_results
-from accelsim.sweep.pareto import BLOCK, format_objectives, front_stem, nondominated
+from accelsim.sweep.pareto import BLOCK, as_objectives, front_stem, nondominated
 
 RECALL = {"cycles": "min", "quality_mass_recall": "max"}
 
@@ -70,8 +70,8 @@ def test_parse_objectives():
         ("energy_j", "max"),
         ("gops", "min"),
     ]
-    assert format_objectives(objs) == "cycles:min,quality_mass_recall:max,energy_j:max,gops:min"
-    assert parse_objectives(format_objectives(objs)) == objs
+    assert as_objectives(objs) == objs and as_objectives("cycles, quality_mass_recall,energy_j:max,gops:min") == objs
+    assert as_objectives(["gops", "cycles"]) == {"gops": "max", "cycles": "min"}
 
 
 @pytest.mark.parametrize(
@@ -85,6 +85,19 @@ def test_parse_objectives():
 def test_bad_objectives(text, pattern):
     with pytest.raises(InputError, match=pattern):
         parse_objectives(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "pattern"),
+    [
+        ({"cycles": "up"}, r"^field '--objectives': direction of 'cycles' must be min or max, not 'up'$"),
+        ([], r"^field '--objectives': give at least one objective"),
+        (["cycles", "cycles"], r"^field '--objectives': objective 'cycles' appears twice$"),
+    ],
+)
+def test_bad_objectives_from_python(value, pattern):
+    with pytest.raises(InputError, match=pattern):
+        as_objectives(value)
 
 
 def test_front_honours_max():
