@@ -255,10 +255,11 @@ def scaled(points: pd.DataFrame, column: str, view: View) -> tuple[pd.Series, st
 
 
 def _points_trace(points: pd.DataFrame, x: str, y: str, view: View, xv: pd.Series, yv: pd.Series,
-                  scale: bool) -> go.Scatter:
-    """Every point of ``points`` at (xv, yv), coloured by ``view.colour``; hover: values and config."""
-    return go.Scatter(x=xv, y=yv, mode="markers", name="design points", legendgroup="points", showlegend=scale,
-                      marker={"size": 7, "color": points[view.colour], "colorscale": "Viridis", "showscale": scale,
+                  first: bool) -> go.Scatter:
+    """Every point of ``points`` at (xv, yv), coloured by ``view.colour`` (legend and colour bar on the
+    ``first`` panel only); hover: values and config."""
+    return go.Scatter(x=xv, y=yv, mode="markers", name="design points", legendgroup="points", showlegend=first,
+                      marker={"size": 7, "color": points[view.colour], "colorscale": "Viridis", "showscale": first,
                               "colorbar": {"title": view.colour}, "line": {"width": 0.4, "color": "white"}},
                       text=points["text"], customdata=points[view.colour],
                       hovertemplate=(f"{x} %{{x:.4~s}}, {y} %{{y:.4~s}}<br>{view.colour}: %{{customdata:.4~s}}"

@@ -34,6 +34,9 @@ class Section:
     figure: go.Figure
 
 
+FRONT = "the Pareto front (no other point is as good in every objective and better in one)"
+
+
 def default_view(results: Results) -> View:
     """The objectives the results were swept for (else the default ones), with ``choose_view``'s axes."""
     return choose_view(results.points, results.objectives) if len(results.points) > 1 else View()
@@ -53,15 +56,14 @@ def sections(results: Results, view: View | None = None) -> tuple[list[Section],
         objs = ", ".join(view.label(o) for o in view.objectives)
         if view.axes is None:
             out.append(Section("pareto", f"Pareto front of {objs}",
-                               f"{len(p)} design points, each pair of objectives; ringed: the points no other "
-                               f"point beats in every objective; colour = {view.colour}; hover a point for its "
-                               "config.", F.front_matrix(p, view, config)))
+                               f"{len(p)} design points, each pair of objectives; ringed: {FRONT}; colour = "
+                               f"{view.colour}; hover a point for its config.", F.front_matrix(p, view, config)))
         else:
             x, y = view.axes
             plotted = "" if len(view.objectives) == 2 and set(view.axes) == set(view.objectives) else f": {x} vs {y}"
             out.append(Section("pareto", f"Pareto front of {objs}{plotted}",
-                               f"{len(p)} design points; ringed: the points no other point beats in every "
-                               f"objective; colour = {view.colour}; hover a point for its config.",
+                               f"{len(p)} design points; ringed: {FRONT}; colour = {view.colour}; hover a "
+                               "point for its config.",
                                F.front_plot(p, view, config)))
         if swept:
             out.append(Section("parallel", "Swept axes and objectives",
