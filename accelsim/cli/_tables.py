@@ -1,0 +1,171 @@
+"""The one table printer of the commands: ``--format table|csv|md|json``.
+
+A command builds :class:`Sheet` objects holding raw values and hands them to :func:`emit`. On a
+terminal, ``table`` shows each cell's display text (rounded, with units) in a rich table that
+folds text but never cuts a number; everywhere else (``table`` piped, ``csv``, ``md``, ``json``)
+cells are printed at full precision (``repr`` of a float).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.measure import Measurement
+from rich.table import Table
+
+from accelsim.errors import InputError
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    md = "md"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option(
+    "--format", help="table (rich; full precision when piped), csv, md or json (full precision).")]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A value with the text a terminal shows for it (rounded, with a unit)."""
+
+    value: Any
+    text: str
+
+
+@dataclass
+class Sheet:
+    """One table: raw rows under named columns."""
+
+    key: str
+    """Its name in ``json`` (an object key when a command prints several) and ``csv`` / ``md`` titles."""
+    title: str
+    columns: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    """Cells: numbers, strings, None (no value) or :class:`Cell`."""
+    formats: dict[str, str] = field(default_factory=dict)
+    """Column -> format spec of its numbers on a terminal (e.g. ``",.0f"``; default ``",.6g"`` for floats)."""
+    styles: dict[str, Callable[[Any], str]] = field(default_factory=dict)
+    """Column -> rich style of a cell's value on a terminal."""
+    show_header: bool = True
+    left: Sequence[str] = ()
+    """Columns aligned left on a terminal besides text ones (numbers are right-aligned)."""
+
+    def add(self, *cells: Any) -> None:
+        self.rows.append(list(cells))
+
+    def records(self) -> list[dict[str, Any]]:
+        return [{c: _raw(v) for c, v in zip(self.columns, row, strict=True)} for row in self.rows]
+
+
+def _raw(v: Any) -> Any:
+    """The full-precision value of a cell, as JSON can hold it."""
+    v = v.value if isinstance(v, Cell) else v
+    if hasattr(v, "item") and not isinstance(v, str | bytes):  # numpy scalars
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None if math.isnan(v) else str(v)
+    return v
+
+
+def _text(v: Any) -> str:
+    """A cell at full precision as text (``repr`` of a float: it reads back to the same number)."""
+    v = _raw(v)
+    return "" if v is None else repr(v) if isinstance(v, float) else str(v)
+
+
+def _shown(sheet: Sheet, column: str, v: Any) -> str:
+    """A cell as a terminal shows it."""
+    if isinstance(v, Cell):
+        return v.text
+    v = _raw(v)
+    if v is None:
+        return "–"
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return str(v)
+    spec = sheet.formats.get(column, ",.6g" if isinstance(v, float) else ",")
+    return format(v, spec)
+
+
+def _numeric(sheet: Sheet, i: int) -> bool:
+    vals = [_raw(r[i]) for r in sheet.rows if _raw(r[i]) is not None]
+    return bool(vals) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals)
+
+
+def _rich(sheet: Sheet, terminal: bool) -> Table:
+    """A rich table: numbers right-aligned in columns as wide as their widest value, text folded."""
+    t = Table(title=sheet.title or None, show_header=sheet.show_header)
+    cells = [[_shown(sheet, c, v) if terminal else _text(v) or "–" for c, v in zip(sheet.columns, row, strict=True)]
+             for row in sheet.rows]
+    for i, c in enumerate(sheet.columns):
+        number = _numeric(sheet, i) and c not in sheet.left
+        widest = max((len(r[i]) for r in cells), default=0)
+        t.add_column(c, justify="right" if number else "left", overflow="fold",
+                     min_width=widest if number else None)
+    for raw, row in zip(sheet.rows, cells, strict=True):
+        styled = [f"[{sheet.styles[c](_raw(v))}]{escape(s)}[/]" if c in sheet.styles else escape(s)
+                  for c, v, s in zip(sheet.columns, raw, row, strict=True)]
+        t.add_row(*styled)
+    return t
+
+
+def emit(sheets: Sheet | Sequence[Sheet], fmt: Format, console: Console | None = None) -> None:
+    """Print ``sheets`` in ``fmt`` on stdout. ``json`` prints one list of row objects for one sheet, an
+    object of them by key for several."""
+    many = not isinstance(sheets, Sheet)
+    sheets = list(sheets) if many else [sheets]
+    if fmt == Format.json:
+        out = {s.key: s.records() for s in sheets} if many else sheets[0].records()
+        print(json.dumps(out, indent=1))
+        return
+    if fmt == Format.csv:
+        for i, s in enumerate(sheets):
+            if many:
+                print(("\n" if i else "") + f"# {s.key}: {s.title}")
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\n")
+            w.writerow(s.columns)
+            w.writerows([_text(v) for v in row] for row in s.rows)
+            print(buf.getvalue(), end="")
+        return
+    if fmt == Format.md:
+        for i, s in enumerate(sheets):
+            print(("\n" if i else "") + (f"**{s.title}**\n" if s.title else ""))
+            print("| " + " | ".join(s.columns) + " |")
+            print("|" + "|".join("---:" if _numeric(s, j) else "---" for j in range(len(s.columns))) + "|")
+            for row in s.rows:
+                print("| " + " | ".join(_text(v).replace("|", r"\|") for v in row) + " |")
+        return
+    console = console or Console()
+    for s in sheets:
+        t = _rich(s, console.is_terminal)
+        need = Measurement.get(console, console.options, t).minimum
+        out = console  # too wide even folded: print it whole (a terminal wraps lines), never crop
+        if need > console.width:
+            out = Console(width=need, force_terminal=console.is_terminal, no_color=console.no_color)
+        out.print(t)
+
+
+def note(text: str, fmt: Format) -> None:
+    """A line around the tables: on stdout under ``table``, on stderr otherwise (stdout stays data)."""
+    (Console() if fmt == Format.table else Console(stderr=True)).print(text)
+
+
+def one_of(as_json: bool, fmt: Format) -> Format:
+    """``--json`` (the command's own JSON object) or ``--format``: refuse both."""
+    if as_json and fmt != Format.table:
+        raise InputError(None, "--format", f"give --json or --format {fmt}, not both")
+    return fmt
+
