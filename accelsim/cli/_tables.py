@@ -33,8 +33,9 @@ class Format(StrEnum):
     json = "json"
 
 
-FormatOption = Annotated[Format, typer.Option(
-    "--format", help="table (rich; full precision when piped), csv, md or json (full precision).")]
+FormatOption = Annotated[
+    Format, typer.Option("--format", help="table (rich; full precision when piped), csv, md or json (full precision).")
+]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Sheet:
     styles: dict[str, Callable[[Any], str]] = field(default_factory=dict)
     """Column -> rich style of a cell's value on a terminal."""
     show_header: bool = True
+    hidden: Sequence[str] = ()
+    """Columns a terminal leaves out (their cells' display text already says it, e.g. a unit)."""
     left: Sequence[str] = ()
     """Columns aligned left on a terminal besides text ones (numbers are right-aligned)."""
 
@@ -105,18 +108,29 @@ def _numeric(sheet: Sheet, i: int) -> bool:
 
 
 def _rich(sheet: Sheet, terminal: bool) -> Table:
-    """A rich table: numbers right-aligned in columns as wide as their widest value, text folded."""
+    """A rich table: numbers right-aligned in columns as wide as their widest value (words of it), text
+    folded."""
     t = Table(title=sheet.title or None, show_header=sheet.show_header)
-    cells = [[_shown(sheet, c, v) if terminal else _text(v) or "–" for c, v in zip(sheet.columns, row, strict=True)]
-             for row in sheet.rows]
+    keep = [i for i, c in enumerate(sheet.columns) if not (terminal and c in sheet.hidden)]
+    cells = [
+        [
+            _shown(sheet, c, v) if terminal else "–" if _raw(v) is None else _text(v)
+            for c, v in zip(sheet.columns, row, strict=True)
+        ]
+        for row in sheet.rows
+    ]
     for i, c in enumerate(sheet.columns):
+        if i not in keep:
+            continue
         number = _numeric(sheet, i) and c not in sheet.left
-        widest = max((len(r[i]) for r in cells), default=0)
-        t.add_column(c, justify="right" if number else "left", overflow="fold",
-                     min_width=widest if number else None)
+        widest = max((len(w) for r in cells for w in r[i].split()), default=0)  # a number never breaks
+        t.add_column(c, justify="right" if number else "left", overflow="fold", min_width=widest if number else None)
     for raw, row in zip(sheet.rows, cells, strict=True):
-        styled = [f"[{sheet.styles[c](_raw(v))}]{escape(s)}[/]" if c in sheet.styles else escape(s)
-                  for c, v, s in zip(sheet.columns, raw, row, strict=True)]
+        styled = [
+            f"[{sheet.styles[c](_raw(v))}]{escape(s)}[/]" if c in sheet.styles else escape(s)
+            for i, (c, v, s) in enumerate(zip(sheet.columns, raw, row, strict=True))
+            if i in keep
+        ]
         t.add_row(*styled)
     return t
 
@@ -151,7 +165,7 @@ def emit(sheets: Sheet | Sequence[Sheet], fmt: Format, console: Console | None =
     console = console or Console()
     for s in sheets:
         t = _rich(s, console.is_terminal)
-        need = Measurement.get(console, console.options, t).minimum
+        need = Measurement.get(console, console.options.update_width(1 << 20), t).minimum
         out = console  # too wide even folded: print it whole (a terminal wraps lines), never crop
         if need > console.width:
             out = Console(width=need, force_terminal=console.is_terminal, no_color=console.no_color)
@@ -168,4 +182,3 @@ def one_of(as_json: bool, fmt: Format) -> Format:
     if as_json and fmt != Format.table:
         raise InputError(None, "--format", f"give --json or --format {fmt}, not both")
     return fmt
-

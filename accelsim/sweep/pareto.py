@@ -6,8 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
 from accelsim.errors import InputError
 
@@ -62,15 +60,3 @@ def save_front(front: pd.DataFrame, out: Path) -> None:
     front.to_parquet(out / "pareto.parquet", index=False)
     front.to_csv(out / "pareto.csv", index=False)
 
-
-def print_front(front: pd.DataFrame, out: Path, objectives: list[str], swept: list[str], console: Console) -> None:
-    """Print ``front`` as a table, and where ``save_front`` wrote it."""
-    t = Table(title=f"Pareto front ({', '.join(objectives)}): {len(front)} points")
-    cols = ["hardware", "policy", *swept, *objectives]
-    cols = list(dict.fromkeys(c for c in cols if c in front.columns))
-    for c in cols:
-        t.add_column(c, justify="right")
-    for row in front[cols].itertuples(index=False):
-        t.add_row(*(f"{v:,.6g}" if isinstance(v, float) else str(v) for v in row))
-    console.print(t)
-    console.print(f"front: {out / 'pareto.parquet'}")
