@@ -57,7 +57,7 @@ class Sheet:
     rows: list[list[Any]] = field(default_factory=list)
     """Cells: numbers, strings, None (no value) or :class:`Cell`."""
     formats: dict[str, str] = field(default_factory=dict)
-    """Column -> format spec of its numbers on a terminal (e.g. ``",.0f"``; default ``",.6g"`` for floats)."""
+    """Column -> format spec of its numbers on a terminal (default: ``",.0f"`` from 1000 up, else ``".6g"``)."""
     styles: dict[str, Callable[[Any], str]] = field(default_factory=dict)
     """Column -> rich style of a cell's value on a terminal."""
     show_header: bool = True
@@ -98,8 +98,8 @@ def _shown(sheet: Sheet, column: str, v: Any) -> str:
         return "–"
     if isinstance(v, bool) or not isinstance(v, int | float):
         return str(v)
-    spec = sheet.formats.get(column, ",.6g" if isinstance(v, float) else ",")
-    return format(v, spec)
+    default = ",.0f" if abs(v) >= 1000 else ".6g" if isinstance(v, float) else ","  # no exponent on counts
+    return format(v, sheet.formats.get(column, default))
 
 
 def _numeric(sheet: Sheet, i: int) -> bool:
@@ -107,10 +107,15 @@ def _numeric(sheet: Sheet, i: int) -> bool:
     return bool(vals) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals)
 
 
-def _rich(sheet: Sheet, terminal: bool) -> Table:
-    """A rich table: numbers right-aligned in columns as wide as their widest value (words of it), text
-    folded."""
-    t = Table(title=sheet.title or None, show_header=sheet.show_header)
+HEADER_WORD = 10  # a column kept whole is at least this wide (or its header's width) so its header folds little
+
+
+def _rich(sheet: Sheet, console: Console) -> tuple[Table, int]:
+    """A rich table of ``sheet`` and the width to print it at: numbers right-aligned; when the table is wider
+    than the console, columns of single words (numbers, names, paths) keep their widest cell and the rest
+    wrap; wider than the console even so, the table
+    is printed whole at its own width (a terminal wraps the lines) rather than cropped."""
+    terminal = console.is_terminal
     keep = [i for i, c in enumerate(sheet.columns) if not (terminal and c in sheet.hidden)]
     cells = [
         [
@@ -119,20 +124,36 @@ def _rich(sheet: Sheet, terminal: bool) -> Table:
         ]
         for row in sheet.rows
     ]
-    for i, c in enumerate(sheet.columns):
-        if i not in keep:
-            continue
-        number = _numeric(sheet, i) and c not in sheet.left
-        widest = max((len(w) for r in cells for w in r[i].split()), default=0)  # a number never breaks
-        t.add_column(c, justify="right" if number else "left", overflow="fold", min_width=widest if number else None)
-    for raw, row in zip(sheet.rows, cells, strict=True):
-        styled = [
-            f"[{sheet.styles[c](_raw(v))}]{escape(s)}[/]" if c in sheet.styles else escape(s)
-            for i, (c, v, s) in enumerate(zip(sheet.columns, raw, row, strict=True))
-            if i in keep
-        ]
-        t.add_row(*styled)
-    return t
+    number = {i: _numeric(sheet, i) and sheet.columns[i] not in sheet.left for i in keep}
+    fixed = {
+        i: max(max((len(w) for r in cells for w in r[i].split()), default=0), min(len(sheet.columns[i]), HEADER_WORD))
+        for i in keep
+        if all(len(r[i].split()) <= 1 for r in cells)
+    }
+
+    def build(widths: dict[int, int]) -> Table:
+        t = Table(title=sheet.title or None, show_header=sheet.show_header)
+        for i in keep:
+            t.add_column(
+                sheet.columns[i], justify="right" if number[i] else "left", overflow="fold", width=widths.get(i)
+            )
+        for raw, row in zip(sheet.rows, cells, strict=True):
+            t.add_row(
+                *(
+                    f"[{sheet.styles[sheet.columns[i]](_raw(raw[i]))}]{escape(row[i])}[/]"
+                    if sheet.columns[i] in sheet.styles
+                    else escape(row[i])
+                    for i in keep
+                )
+            )
+        return t
+
+    wide = console.options.update_width(1 << 20)
+    t = build({})
+    if Measurement.get(console, wide, t).maximum <= console.width:
+        return t, console.width
+    t = build(fixed)
+    return t, max(console.width, Measurement.get(console, wide, t).minimum)
 
 
 def emit(sheets: Sheet | Sequence[Sheet], fmt: Format, console: Console | None = None) -> None:
@@ -164,11 +185,10 @@ def emit(sheets: Sheet | Sequence[Sheet], fmt: Format, console: Console | None =
         return
     console = console or Console()
     for s in sheets:
-        t = _rich(s, console.is_terminal)
-        need = Measurement.get(console, console.options.update_width(1 << 20), t).minimum
-        out = console  # too wide even folded: print it whole (a terminal wraps lines), never crop
-        if need > console.width:
-            out = Console(width=need, force_terminal=console.is_terminal, no_color=console.no_color)
+        t, width = _rich(s, console)
+        out = console
+        if width > console.width:
+            out = Console(width=width, force_terminal=console.is_terminal, no_color=console.no_color)
         out.print(t)
 
 
