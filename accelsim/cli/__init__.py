@@ -50,7 +50,8 @@ def fail(message: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: bad input becomes one line on stderr and exit status 2, never a traceback."""
     try:
-        status = app(args=argv, standalone_mode=False)  # without standalone mode click returns typer.Exit's code
+        # prog_name: usage lines and the completion variable (_ACCELSIM_COMPLETE) however it was started
+        status = app(args=argv, prog_name="accelsim", standalone_mode=False)  # returns typer.Exit's code
     except InputError as err:
         fail(str(err))
     except typer.Exit as err:
