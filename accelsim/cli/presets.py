@@ -45,7 +45,8 @@ def first_sentence(text: str, name: str = "", limit: int = LINE) -> str:
 
 
 def _yaml_rows(kind: str, folder: Path) -> list[list[str]]:
-    return [[kind, p.stem, first_sentence(p.read_text(), p.stem)] for p in sorted(folder.glob("*.yaml"), key=lambda p: p.stem)]
+    files = sorted(folder.glob("*.yaml"), key=lambda p: p.stem)
+    return [[kind, p.stem, first_sentence(p.read_text(), p.stem)] for p in files]
 
 
 def _workload_rows() -> list[list[str]]:

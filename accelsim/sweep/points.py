@@ -146,8 +146,6 @@ class Resolver:
         groups = self.sweep.groups()
         axes = {k: v for g in groups for k, v in g.items()}
         where = sweep_fields(self.sweep)
-        for ref in [b.workload, *axes.get("workload", [])]:
-            self.workload(ref, f"{where['workload']}.workload" if ref is not b.workload else "base.workload")
         for root, kind in (("hw", "hardware"), ("policy", "policy")):
             fields = [p for p in axes if p.startswith(f"{root}.")]
             base_ref = getattr(b, root)
@@ -156,6 +154,8 @@ class Resolver:
             for ref, path, values in self._meetings(groups, root, base_ref, fields):
                 model, owner = self._checked_model(kind, ref, label, fields)
                 check_field(model, path.partition(".")[2], values, owner, f"{where[path]}.{path}", self.source)
+        for ref in [b.workload, *axes.get("workload", [])]:
+            self.workload(ref, f"{where['workload']}.workload" if ref is not b.workload else "base.workload")
 
     @staticmethod
     def _meetings(groups: list[dict[str, list[Any]]], root: str, base_ref: Any,
