@@ -15,8 +15,9 @@ import pytest
 
 from tests.conftest import ROOT
 
-FENCE = re.compile(r"(?:<!-- readme-test: skip: (?P<why>[^\n]+?) -->\n)?^```(?P<lang>\w*)\n(?P<body>.*?)^```",
-                   re.S | re.M)
+FENCE = re.compile(
+    r"(?:<!-- readme-test: skip: (?P<why>[^\n]+?) -->\n)?^```(?P<lang>\w*)\n(?P<body>.*?)^```", re.S | re.M
+)
 SHARED = ("workloads", "sweeps")
 """What the examples read, linked into the folder they run in (what they write lands there)."""
 
@@ -52,8 +53,11 @@ def test_example_runs(lang, commands, tmp_path):
     for name in SHARED:
         (tmp_path / name).symlink_to(ROOT / name)
     bindir = str(Path(sys.executable).parent)  # `accelsim` and `python` of this environment
-    env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     for code in commands:
         cmd = ["bash", "-e", "-o", "pipefail", "-c", code] if lang == "bash" else [sys.executable, "-c", code]
         p = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)

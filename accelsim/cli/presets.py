@@ -86,6 +86,18 @@ def rows(kind: Kind) -> list[list[str]]:
     return _yaml_rows(str(kind), PRESETS / {"hw": "hardware"}.get(kind, str(kind)))
 
 
+def completer(kind: str):
+    """Shell completion of an option that takes a preset name of ``kind`` (``Kind`` or show's ``sweep``)."""
+
+    def complete(ctx: typer.Context, incomplete: str) -> list[str]:
+        chosen = ctx.params.get("kind") or kind  # show NAME completes the kind given before it
+        if chosen not in Kind.__members__:
+            return []
+        return [r[1] for r in rows(Kind(chosen)) if r[1].startswith(incomplete)]
+
+    return complete
+
+
 def presets(
     kind: Annotated[Kind | None, typer.Argument(help="Only this kind (default: all).")] = None,
     fmt: FormatOption = Format.table,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from accelsim.cli._tables import Cell, Format, FormatOption, Sheet, emit, note, one_of
+from accelsim.cli.presets import completer
 from accelsim.errors import InputError
 
 if TYPE_CHECKING:
@@ -94,8 +95,10 @@ def breakdown_sheet(layers: pd.DataFrame) -> Sheet:
 
 def run(
     workload: Annotated[Path, typer.Option("--workload", "-w", help="Trace (.safetensors) or SpAtten CSV.")],
-    hw: Annotated[str, typer.Option("--hw", help="Hardware preset name or YAML file.")] = "spatten",
-    policy: Annotated[str, typer.Option("--policy", help="Policy preset name or YAML file.")] = "spatten",
+    hw: Annotated[str, typer.Option("--hw", help="Hardware preset name or YAML file.",
+                                    autocompletion=completer("hw"))] = "spatten",
+    policy: Annotated[str, typer.Option("--policy", help="Policy preset name or YAML file.",
+                                        autocompletion=completer("policy"))] = "spatten",
     phases: Annotated[str, typer.Option(help="prefill, decode or both (traces only).")] = "both",
     sets: Annotated[list[str] | None, typer.Option("--set", help="Override, e.g. hw.qk.multipliers=256.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from accelsim.cli.presets import completer
+
 
 class Kind(StrEnum):
     hw = "hw"
@@ -34,7 +36,12 @@ def resolved(kind: Kind, name: str) -> dict[str, Any]:
 
 def show(
     kind: Annotated[Kind, typer.Argument(help="What NAME is.")],
-    name: Annotated[str, typer.Argument(help="Preset name (see `accelsim presets`) or YAML file; a sweep: its file.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Preset name (see `accelsim presets`) or YAML file; a sweep: its file.", autocompletion=completer("")
+        ),
+    ],
 ) -> None:
     """Print a preset or file as YAML with `extends:` applied and every default filled in."""
     import yaml

@@ -21,8 +21,11 @@ def test_every_kind_lists_what_its_option_takes(capsys):
     by = {k: [r["name"] for r in rows if r["kind"] == k] for k in ("hw", "policy", "dram", "roofline", "workload")}
     assert by["hw"] == preset_names("hardware") and by["policy"] == preset_names("policy")
     assert by["dram"] == standards() and by["roofline"] == preset_names("roofline")
-    shipped = {str(p.relative_to(ROOT)) for p in (ROOT / "workloads").rglob("*")
-               if p.suffix in (".safetensors", ".csv") or p.parent.name == "bert"}
+    shipped = {
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "workloads").rglob("*")
+        if p.suffix in (".safetensors", ".csv") or p.parent.name == "bert"
+    }
     assert set(by["workload"]) == shipped
     assert all(r["description"] and "\n" not in r["description"] for r in rows)
 
@@ -40,12 +43,17 @@ def test_bad_kind_is_one_line_exit_2(capsys):
     assert exc.value.code == 2 and "'gpu' is not one of" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("text", "first"), [
-    ("# SpAtten, the design (Wang et al., HPCA 2021, Sec. V). More.\nname: x", "SpAtten, the design (Wang et al., "
-                                                                              "HPCA 2021, Sec. V)."),
-    ("# ddr4: DDR4 preset. Every number\n# from DRAMsim3.\n", "DDR4 preset."),
-    ("name: x\n", ""),
-    ("# " + "word, " * 40, "word, " * 14 + "word …"),
-])
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        (
+            "# SpAtten, the design (Wang et al., HPCA 2021, Sec. V). More.\nname: x",
+            "SpAtten, the design (Wang et al., HPCA 2021, Sec. V).",
+        ),
+        ("# ddr4: DDR4 preset. Every number\n# from DRAMsim3.\n", "DDR4 preset."),
+        ("name: x\n", ""),
+        ("# " + "word, " * 40, "word, " * 14 + "word …"),
+    ],
+)
 def test_first_sentence(text, first):
     assert first_sentence(text, "ddr4") == first

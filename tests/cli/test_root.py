@@ -57,12 +57,23 @@ def test_completion_completes_commands_and_options():
     assert out.stdout.split() == ["presets"], out.stderr
     env.update(COMP_CWORD="2", COMP_WORDS="accelsim sweep --dry")
     assert run_python(complete, env).stdout.split() == ["--dry-run"]
+    # preset names: of the option's kind, or of the kind given before (show KIND NAME)
+    env.update(COMP_CWORD="3", COMP_WORDS="accelsim run --hw spa")
+    assert run_python(complete, env).stdout.split() == ["spatten", "spatten-1-8"]
+    env.update(COMP_CWORD="3", COMP_WORDS="accelsim show dram hbm2")
+    assert run_python(complete, env).stdout.split() == ["hbm2-dramsim3", "hbm2-spatten"]
 
 
 def run_python(code: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     """``python -c CODE`` with ``env`` added, in a fresh interpreter (completion reads the environment)."""
-    return subprocess.run([sys.executable, "-c", "\n".join(code)], capture_output=True, text=True, cwd=ROOT,
-                          timeout=60, env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-c", "\n".join(code)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env={**os.environ, **env},
+    )
 
 
 def test_show_completion_prints_a_script(capsys):

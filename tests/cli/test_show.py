@@ -10,8 +10,12 @@ from accelsim.sweep.spec import load_sweep
 from tests.conftest import ROOT
 
 LOADERS = {"hw": load_hardware, "policy": load_policy, "roofline": load_roofline, "dram": load_dram}
-CASES = [("hw", n) for n in preset_names("hardware")] + [("policy", n) for n in preset_names("policy")] + \
-    [("roofline", n) for n in preset_names("roofline")] + [("dram", n) for n in standards()]
+CASES = (
+    [("hw", n) for n in preset_names("hardware")]
+    + [("policy", n) for n in preset_names("policy")]
+    + [("roofline", n) for n in preset_names("roofline")]
+    + [("dram", n) for n in standards()]
+)
 
 
 @pytest.mark.parametrize(("kind", "name"), CASES)

@@ -32,8 +32,13 @@ def printed(fmt: Format, **console) -> str:
 def test_json_rows_at_full_precision(capsys):
     emit(sheet(), Format.json)
     rows = json.loads(capsys.readouterr().out)
-    assert rows[0] == {"hardware": "spatten-1-8", "hw.topk.parallelism": 16, "cycles": 1234567.891,
-                       "energy_j": X, "note": 0.5}
+    assert rows[0] == {
+        "hardware": "spatten-1-8",
+        "hw.topk.parallelism": 16,
+        "cycles": 1234567.891,
+        "energy_j": X,
+        "note": 0.5,
+    }
     assert rows[1]["cycles"] is None
 
 

@@ -18,25 +18,46 @@ def check(path) -> None:
     resolve_listed(s, r)
 
 
-@pytest.mark.parametrize(("fields", "where", "message"), [
-    # the reproduction: spatten has no budget; this used to run N infeasible points, then fail on --objectives
-    ({"axes": {"policy.budget": [0.1, 0.2], "hw.topk.parallelism": [4, 8]}}, "axes.policy.budget",
-     r"policy 'spatten' \(base.policy\) has no field 'budget'; expected one of: name, tokens, .*"),
-    # a field that only some of the swapped policies have
-    ({"axes": {"policy": ["h2o", "spatten"], "policy.budget": [0.2]}}, "axes.policy.budget",
-     r"policy 'spatten' \(axes.policy\) has no field 'budget'; .*"),
-    ({"zip": [{"policy": ["spatten", "h2o"], "policy.budget": [None, 0.2]}]}, "zip.0.policy.budget",
-     r"policy 'spatten' \(zip.0.policy\) has no field 'budget'; .*"),
-    # a value of the wrong type for the policy that meets it
-    ({"axes": {"policy": ["h2o"], "policy.heavy_ratio": [0.1, "many"]}}, "axes.policy.heavy_ratio",
-     r"Input should be a valid number.*'many'"),
-    # a reference that fails alone
-    ({"base": {"hw": {"extends": "spatten", "qk": {"bogus": 1}}}}, "base.hw",
-     r"hardware 'spatten', field qk.bogus: unknown field; expected one of: multipliers, bits, latency"),
-    ({"base": {"policy": {"name": "h2o", "heavy_ratio": 7}}}, "base.policy",
-     r"policy 'h2o', field heavy_ratio: Input should be less than or equal to 1, got 7"),
-    ({"base": {"policy": {"heavy_ratio": 0.1}}}, "base.policy", r"policy 'inline' has no name; .*"),
-])
+@pytest.mark.parametrize(
+    ("fields", "where", "message"),
+    [
+        # the reproduction: spatten has no budget; this used to run N infeasible points, then fail on --objectives
+        (
+            {"axes": {"policy.budget": [0.1, 0.2], "hw.topk.parallelism": [4, 8]}},
+            "axes.policy.budget",
+            r"policy 'spatten' \(base.policy\) has no field 'budget'; expected one of: name, tokens, .*",
+        ),
+        # a field that only some of the swapped policies have
+        (
+            {"axes": {"policy": ["h2o", "spatten"], "policy.budget": [0.2]}},
+            "axes.policy.budget",
+            r"policy 'spatten' \(axes.policy\) has no field 'budget'; .*",
+        ),
+        (
+            {"zip": [{"policy": ["spatten", "h2o"], "policy.budget": [None, 0.2]}]},
+            "zip.0.policy.budget",
+            r"policy 'spatten' \(zip.0.policy\) has no field 'budget'; .*",
+        ),
+        # a value of the wrong type for the policy that meets it
+        (
+            {"axes": {"policy": ["h2o"], "policy.heavy_ratio": [0.1, "many"]}},
+            "axes.policy.heavy_ratio",
+            r"Input should be a valid number.*'many'",
+        ),
+        # a reference that fails alone
+        (
+            {"base": {"hw": {"extends": "spatten", "qk": {"bogus": 1}}}},
+            "base.hw",
+            r"hardware 'spatten', field qk.bogus: unknown field; expected one of: multipliers, bits, latency",
+        ),
+        (
+            {"base": {"policy": {"name": "h2o", "heavy_ratio": 7}}},
+            "base.policy",
+            r"policy 'h2o', field heavy_ratio: Input should be less than or equal to 1, got 7",
+        ),
+        ({"base": {"policy": {"heavy_ratio": 0.1}}}, "base.policy", r"policy 'inline' has no name; .*"),
+    ],
+)
 def test_spec_errors_before_any_point_runs(write_sweep, tmp_path, fields, where, message):
     base = fields.pop("base", {})
     path = write_sweep(**fields)
@@ -72,29 +93,36 @@ def test_rules_on_combined_values_stay_infeasible_rows(write_sweep, tmp_path):
 
 def test_a_sweep_without_one_valid_point_is_refused(write_sweep, tmp_path):
     path = write_sweep(axes={"hw.qk.multipliers": [384, 768]})
-    with pytest.raises(InputError, match=rf"^{path}: none of the 2 points is a valid configuration; the first "
-                                         r"\(hw.qk.multipliers=384\): hardware: qk.multipliers must be a power "
-                                         r"of two, not 384$"):
+    with pytest.raises(
+        InputError,
+        match=rf"^{path}: none of the 2 points is a valid configuration; the first "
+        r"\(hw.qk.multipliers=384\): hardware: qk.multipliers must be a power "
+        r"of two, not 384$",
+    ):
         run_sweep(path, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
 def test_no_feasible_point_is_an_empty_front(write_sweep, tmp_path):
     # every point runs and breaks the constraint: rows say why, the front is empty, nothing fails
-    out = run_sweep(write_sweep(axes={"hw.topk.parallelism": [4, 8]}, constraints=["area_mm2 <= 0.01"]),
-                    tmp_path / "out")
+    out = run_sweep(
+        write_sweep(axes={"hw.topk.parallelism": [4, 8]}, constraints=["area_mm2 <= 0.01"]), tmp_path / "out"
+    )
     assert list(out.table["status"]) == ["infeasible"] * 2 and out.front.empty
 
 
 def test_dry_run(write_sweep, tmp_path, capsys):
-    path = write_sweep(axes={"hw.topk.parallelism": [4, 8, 16]}, zip=[{"hw.qk.multipliers": [256, 384],
-                                                                       "hw.pv.multipliers": [256, 512]}])
+    path = write_sweep(
+        axes={"hw.topk.parallelism": [4, 8, 16]},
+        zip=[{"hw.qk.multipliers": [256, 384], "hw.pv.multipliers": [256, 512]}],
+    )
     main(["sweep", str(path), "--dry-run", "--format", "json"])
     out, err = capsys.readouterr()
     assert json.loads(out) == [
         {"axis": "hw.topk.parallelism", "set in": "axes", "count": 3, "values": "4, 8, 16"},
         {"axis": "hw.qk.multipliers", "set in": "zip.0", "count": 2, "values": "256, 384"},
-        {"axis": "hw.pv.multipliers", "set in": "zip.0", "count": 2, "values": "256, 512"}]
+        {"axis": "hw.pv.multipliers", "set in": "zip.0", "count": 2, "values": "256, 512"},
+    ]
     assert "grid of 6 points: 6 distinct configurations, 3 of the points break a config rule" in err
     assert not (path.parent / "results").exists()
 

@@ -41,8 +41,10 @@ def test_example_runs_on_a_tiny_workload(example, small_trace_file, tmp_path):
 def test_nsga2_reports_repeated_points(write_sweep, tmp_path, capsys):
     pytest.importorskip("optuna")
     # 12 trials over a grid of 4 points: at least 8 trials pick a point already run
-    path = write_sweep(axes={"hw.topk.parallelism": [4, 8], "hw.qk.multipliers": [256, 512]},
-                       search={"method": "nsga2", "trials": 12, "population": 4, "seed": 0})
+    path = write_sweep(
+        axes={"hw.topk.parallelism": [4, 8], "hw.qk.multipliers": [256, 512]},
+        search={"method": "nsga2", "trials": 12, "population": 4, "seed": 0},
+    )
     main(["sweep", str(path), "-o", str(tmp_path / "out"), "-j", "1"])
     m = re.search(r"12 trials, (\d) distinct points: (\d+) repeated a point already run", capsys.readouterr().out)
     assert m and int(m[1]) <= 4 and int(m[1]) + int(m[2]) == 12
