@@ -177,7 +177,8 @@ def emit(sheets: Sheet | Sequence[Sheet], fmt: Format, console: Console | None =
         return
     if fmt == Format.md:
         for i, s in enumerate(sheets):
-            print(("\n" if i else "") + (f"**{s.title}**\n" if s.title else ""))
+            if i or s.title:
+                print(("\n" if i else "") + (f"**{s.title}**\n" if s.title else ""))
             print("| " + " | ".join(s.columns) + " |")
             print("|" + "|".join("---:" if _numeric(s, j) else "---" for j in range(len(s.columns))) + "|")
             for row in s.rows:
@@ -188,17 +189,16 @@ def emit(sheets: Sheet | Sequence[Sheet], fmt: Format, console: Console | None =
         t, width = _rich(s, console)
         out = console
         if width > console.width:
-            out = Console(width=width, force_terminal=console.is_terminal, no_color=console.no_color)
+            out = Console(file=console.file, width=width, force_terminal=console.is_terminal, no_color=console.no_color)
         out.print(t)
 
 
 def note(text: str, fmt: Format) -> None:
     """A line around the tables: on stdout under ``table``, on stderr otherwise (stdout stays data)."""
-    (Console() if fmt == Format.table else Console(stderr=True)).print(text)
+    (Console() if fmt == Format.table else Console(stderr=True)).print(text, soft_wrap=True)
 
 
-def one_of(as_json: bool, fmt: Format) -> Format:
+def one_of(as_json: bool, fmt: Format) -> None:
     """``--json`` (the command's own JSON object) or ``--format``: refuse both."""
     if as_json and fmt != Format.table:
         raise InputError(None, "--format", f"give --json or --format {fmt}, not both")
-    return fmt
