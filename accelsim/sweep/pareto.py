@@ -41,12 +41,14 @@ def nondominated(v: np.ndarray) -> np.ndarray:
 
 def pareto_front(table: pd.DataFrame, objectives: dict[str, str]) -> pd.DataFrame:
     """The feasible rows that no other feasible row dominates, ordered by the first objective."""
+    ok = table[table["status"] == "ok"] if "status" in table.columns else table
+    if ok.empty:  # no point ran: the metric columns may be missing altogether
+        return ok
     missing = [o for o in objectives if o not in table.columns]
     if missing:
         numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
         raise InputError(None, "--objectives", f"no column {missing[0]!r} in the results; numeric columns: "
                          f"{', '.join(numeric)}")
-    ok = table[table["status"] == "ok"] if "status" in table.columns else table
     ok = ok.dropna(subset=list(objectives))
     if ok.empty:
         return ok

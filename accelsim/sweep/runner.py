@@ -102,8 +102,7 @@ def run_sweep(spec: str | Path | dict[str, Any], out: str | Path | None = None, 
     seconds = time.perf_counter() - t0
     store.compact()
     table = store.read()
-    feasible = len(table) and (table["status"] == "ok").any()  # else the objectives' columns may be missing
-    front = pareto_front(table, sweep.objectives) if feasible else table.iloc[:0]
+    front = pareto_front(table, sweep.objectives) if len(table) else table
     save_front(front, out)
     return SweepOutcome(out=out, points=points, ran=ran, skipped=points - ran, seconds=seconds, table=table,
                         front=front, asked=asked)

@@ -111,6 +111,17 @@ def test_no_feasible_point_is_an_empty_front(write_sweep, tmp_path):
     assert list(out.table["status"]) == ["infeasible"] * 2 and out.front.empty
 
 
+def test_nsga2_without_one_valid_trial_is_an_empty_front(write_sweep, tmp_path, capsys):
+    # nsga2 picks its points as it goes: each trial's point fails the hardware's rule, no metric column
+    # exists, and the front (and `accelsim pareto`) is empty rather than an error about --objectives
+    pytest.importorskip("optuna")
+    path = write_sweep(axes={"hw.qk.multipliers": [384, 768]}, search={"method": "nsga2", "trials": 4, "population": 2})
+    out = run_sweep(path, tmp_path / "out")
+    assert (out.table["status"] == "infeasible").all() and "cycles" not in out.table and out.front.empty
+    main(["pareto", str(tmp_path / "out"), "--format", "json"])
+    assert json.loads(capsys.readouterr().out) == []
+
+
 def test_dry_run(write_sweep, tmp_path, capsys):
     path = write_sweep(
         axes={"hw.topk.parallelism": [4, 8, 16]},
