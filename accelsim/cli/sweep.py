@@ -127,10 +127,10 @@ def _dry_run(spec: Sweep, resolver: Resolver, fmt: Format) -> None:
     for g in groups:
         for k, v in g.items():
             t.add(k, where[k], len(v), ", ".join(map(str, v)))
+    points = resolve_listed(spec, resolver)  # errors before any output
     emit(t, fmt)
     n = grid_size(groups)
     s = spec.search
-    points = resolve_listed(spec, resolver)
     if points is None:
         note(f"nsga2: {s.trials} trials over a grid of {n} points (population {s.population}, seed {s.seed}); "
              "each axis value is checked, each point's own rules when a trial picks it", fmt)
