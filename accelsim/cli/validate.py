@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from accelsim.cli._tables import Format, FormatOption, Sheet, emit, note, one_of
+from accelsim.cli._tables import Cell, Format, FormatOption, Sheet, emit, note, one_of
 
 STYLE = {"pass": "green", "fail": "red", "info": "dim"}
 
@@ -52,10 +52,11 @@ def validate(
 def _print(rows: list, fmt: Format) -> None:
     t = Sheet("validation", "accelsim vs the SpAtten paper (HPCA'21)",
               ["quantity", "unit", "paper", "accelsim", "ratio", "tol", "status"],
-              formats={"paper": ".4g", "accelsim": ".4g", "ratio": ".3f", "tol": ".0%"},
+              formats={"paper": ".4g", "accelsim": ".4g", "ratio": ".3f"},
               styles={"status": STYLE.__getitem__})
     for r in rows:
-        t.add(r.quantity, r.unit, r.paper, r.accelsim, r.ratio, r.tolerance, r.status)
+        tol = None if r.tolerance is None else Cell(r.tolerance, f"±{r.tolerance:.0%}")
+        t.add(r.quantity, r.unit, r.paper, r.accelsim, r.ratio, tol, r.status)
     emit(t, fmt)
     passed = sum(r.status == "pass" for r in rows)
     compared = sum(r.status != "info" for r in rows)
