@@ -79,3 +79,25 @@ def run_python(code: list[str], env: dict[str, str]) -> subprocess.CompletedProc
 def test_show_completion_prints_a_script(capsys):
     status("--show-completion", "bash")
     assert "_ACCELSIM_COMPLETE=complete_bash" in capsys.readouterr().out
+
+
+TABLE_COMMANDS = [
+    ("run", "-w", "x"),
+    ("sweep", "x"),
+    ("pareto", "x"),
+    ("validate",),
+    ("describe",),
+    ("bertcpp", "x"),
+    ("presets",),
+    ("dram", "replay", "x"),
+    ("trace", "info", "x"),
+]
+"""The commands that print tables, with the arguments they need."""
+
+
+@pytest.mark.parametrize("args", TABLE_COMMANDS, ids=lambda a: " ".join(a[:2]))
+def test_every_table_command_takes_format(args, capsys):
+    # --format comes first on the line, so its value is checked before the (dummy) arguments
+    path = [a for a in args if a not in ("-w", "x")]
+    assert status(*path, "--format", "xml", *args[len(path) :]) == 2
+    assert "'xml' is not one of 'table', 'csv', 'md', 'json'" in capsys.readouterr().err
