@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from accelsim.cli._tables import Format, FormatOption, Sheet, emit
+from accelsim.errors import InputError
 
 WORKLOADS = Path(__file__).resolve().parents[2] / "workloads"
 """The shipped workloads: the source tree's ``workloads/`` (not installed with the package)."""
@@ -103,6 +104,13 @@ def presets(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List the shipped presets: what --hw, --policy, --dram, -w and the roofline rows take by name."""
+    if kind == Kind.workload and not WORKLOADS.is_dir():
+        raise InputError(
+            str(WORKLOADS),
+            None,
+            "no shipped workloads here: they live in the source tree's "
+            "workloads/ folder, which an installed package does not hold",
+        )
     t = Sheet("presets", "", ["kind", "name", "description"])
     for k in [kind] if kind else list(Kind):
         t.rows += rows(k)

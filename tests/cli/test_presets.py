@@ -37,6 +37,16 @@ def test_one_kind(capsys):
     assert smollm["description"].endswith("30 layers, 9 heads / 3 KV heads, d=64, T=416, S=32")
 
 
+def test_workloads_outside_a_source_tree(capsys, monkeypatch, tmp_path):
+    from accelsim.cli import presets
+
+    monkeypatch.setattr(presets, "WORKLOADS", tmp_path / "workloads")
+    assert "workload" not in {r["kind"] for r in listed(capsys)}  # all kinds: the others
+    with pytest.raises(SystemExit) as exc:
+        main(["presets", "workload"])
+    assert exc.value.code == 2 and "no shipped workloads here" in capsys.readouterr().err
+
+
 def test_bad_kind_is_one_line_exit_2(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["presets", "gpu"])
