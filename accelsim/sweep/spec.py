@@ -252,6 +252,30 @@ def check_axis(path: str, values: list[Any], where: str, source: str) -> None:
             raise InputError(source, f"{where}.{path}", f"{first}, got {v!r}")
 
 
+def check_field(model: type[BaseModel], rest: str, values: list[Any], owner: str, field: str, source: str) -> None:
+    """Raise InputError unless ``model`` (the config of ``owner``, e.g. "policy 'spatten' (base.policy)")
+    has the field ``rest`` and every value has its type and meets its bounds."""
+    try:
+        annotation = _field_type(model, rest.split("."))
+    except KeyError as err:
+        raise InputError(source, field, f"{owner} has {err.args[0]}") from None
+    adapter = TypeAdapter(annotation)
+    for v in values:
+        try:
+            adapter.validate_python(v)
+        except ValidationError as err:
+            msg = err.errors()[0]["msg"].removeprefix("Value error, ")
+            raise InputError(source, field, f"{msg} for {owner}, got {v!r}") from None
+
+
+def sweep_fields(sweep: Sweep) -> dict[str, str]:
+    """Axis path -> where the sweep file sets it (``axes`` or ``zip.N``)."""
+    out = {k: "axes" for k in sweep.axes}
+    for i, g in enumerate(sweep.zip):
+        out.update(dict.fromkeys(g, f"zip.{i}"))
+    return out
+
+
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file; errors name the file and the dotted field."""
     return parse_sweep(read_yaml(path), str(path))

@@ -34,7 +34,7 @@ def test_json_keys(trace, capsys):
 def test_text_output(trace, capsys):
     main(["dram", "replay", str(trace), "--dram", "ddr4-2400"])
     out = capsys.readouterr().out
-    assert out.startswith("ddr4-2400 (DDR4), in-order issue, 256 requests")
+    assert out.lstrip().startswith("ddr4-2400 (DDR4), in-order issue, 256 requests")
     assert "row hits" in out
 
 
