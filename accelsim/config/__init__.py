@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from accelsim.config.base import Strict, read_yaml, validate
 from accelsim.config.hardware import Hardware
-from accelsim.config.policy import DensePolicy, Policy, PolicyConfig, SpAttenPolicy
+from accelsim.config.policy import PolicyConfig, policy_adapter, policy_models
 from accelsim.config.roofline import Roofline
 from accelsim.errors import InputError
+from accelsim.registry import load_plugins
 
 PRESETS = Path(__file__).parent / "presets"
 
 __all__ = [
-    "DensePolicy",
     "Hardware",
-    "Policy",
     "PolicyConfig",
     "Roofline",
-    "SpAttenPolicy",
     "Strict",
     "deep_merge",
     "load_hardware",
     "load_policy",
     "load_roofline",
+    "policy_adapter",
+    "policy_models",
     "preset_names",
 ]
 
@@ -45,10 +45,8 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-POLICY_MODELS: dict[str, type[Strict]] = {t.model_fields["name"].default: t for t in get_args(PolicyConfig)}
-MODELS: dict[str, tuple[type[Strict], ...]] = {"hardware": (Hardware,), "policy": get_args(PolicyConfig),
-                                               "roofline": (Roofline,)}
-"""Config models of each kind of preset."""
+MODELS: dict[str, type[Strict]] = {"hardware": Hardware, "policy": PolicyConfig, "roofline": Roofline}
+"""Config model (or base of the models) of each kind of preset."""
 
 
 def _resolve(kind: str, ref: str | Path | Strict, seen: tuple[str, ...] = ()) -> tuple[dict, str]:
@@ -76,6 +74,9 @@ def _resolve(kind: str, ref: str | Path | Strict, seen: tuple[str, ...] = ()) ->
         data = {}
     if not isinstance(data, dict):
         raise InputError(source, None, f"expected a mapping at the top level, got {type(data).__name__}")
+    plugins = data.pop("plugins", None)
+    if plugins is not None:
+        load_plugins(plugins, path.parent, source)
     parent = data.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str):
@@ -103,19 +104,20 @@ def load_policy(ref: str | Path | PolicyConfig, overrides: dict[str, Any] | None
     """Load a policy preset by name or from a YAML file, with optional overrides; a policy config
     object is returned as is, or validated again with the overrides.
 
-    The ``name`` field picks the model (as the ``Policy`` union's discriminator does), so errors
+    The ``name`` field picks the model (as :func:`policy_adapter`'s discriminator does), so errors
     name the field as written in the YAML and list that policy's fields.
     """
-    if isinstance(ref, MODELS["policy"]) and not overrides:
+    if isinstance(ref, PolicyConfig) and not overrides:
         return ref
     data, source = _resolve("policy", ref)
     if overrides:
         data = deep_merge(data, overrides)
         source += " with --set overrides"
-    names = ", ".join(POLICY_MODELS)
+    models = policy_models()
+    names = ", ".join(models)
     if "name" not in data:
         raise InputError(source, "name", f"missing; expected one of: {names}")
-    model = POLICY_MODELS.get(data["name"]) if isinstance(data["name"], str) else None
+    model = models.get(data["name"]) if isinstance(data["name"], str) else None
     if model is None:
         raise InputError(source, "name", f"unknown policy {data['name']!r}; expected one of: {names}")
     return validate(model, data, source)

@@ -13,21 +13,20 @@ import math
 import operator
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-
-from pydantic import TypeAdapter
 
 import accelsim
 from accelsim import api
-from accelsim.config import Hardware, Policy
+from accelsim.config import Hardware, policy_adapter
 from accelsim.errors import InputError
+from accelsim.registry import load_plugins
 from accelsim.sim.fast import FastModel
 from accelsim.sweep.points import PlanKey, Point
 from accelsim.sweep.spec import REFS
 from accelsim.topk import TopKParams
 from accelsim.workplan import WorkPlan
 
-_POLICY = TypeAdapter(Policy)
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 _PLANS: dict[tuple[PlanKey, str], FastModel | WorkPlan | InputError] = {}
 _PLAN_CACHE_SIZE = 8  # WorkPlans a worker keeps; a sweep rarely has more (workload, policy) pairs
@@ -41,6 +40,8 @@ class Job:
     timing: str
     constraints: tuple[tuple[str, str, float], ...]
     points: tuple[Point, ...]
+    plugins: tuple[str, ...] = ()
+    """The sweep's plug-ins (absolute paths or module names), imported by a worker before planning."""
 
 
 def plan_for(key: PlanKey, timing: str) -> FastModel | WorkPlan | InputError:
@@ -52,7 +53,7 @@ def plan_for(key: PlanKey, timing: str) -> FastModel | WorkPlan | InputError:
         try:
             wl = api.load_workload(key.workload, seed=key.seed)
             topk = TopKParams(**json.loads(key.topk)) if key.topk else None
-            wp = api.plan(_POLICY.validate_python(json.loads(key.policy)), wl, phases=key.phases, topk=topk)
+            wp = api.plan(policy_adapter().validate_python(json.loads(key.policy)), wl, phases=key.phases, topk=topk)
             _PLANS[k] = FastModel(wp) if timing == "fast" else wp
         except InputError as err:  # the policy cannot run on this workload: every point is infeasible
             _PLANS[k] = err
@@ -77,6 +78,7 @@ def infeasible_row(p: Point, reason: str, wall_s: float = 0.0) -> dict[str, Any]
 
 def run_job(job: Job) -> list[dict[str, Any]]:
     """Simulate every point of ``job``; a point that cannot run becomes an infeasible row."""
+    load_plugins(job.plugins, Path(), None)
     model = plan_for(job.plan, job.timing)
     rows = []
     for p in job.points:

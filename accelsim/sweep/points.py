@@ -16,16 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from accelsim import api
-from accelsim.config import Hardware, Policy, deep_merge
+from accelsim.config import Hardware, deep_merge, policy_adapter, policy_models
 from accelsim.config import _resolve as resolve_ref
 from accelsim.config.base import describe_validation_error
 from accelsim.errors import InputError
 from accelsim.sweep.spec import Sweep
-
-_POLICY = TypeAdapter(Policy)
 
 
 @dataclass(frozen=True)
@@ -204,8 +202,8 @@ class Resolver:
             pol = json.loads(raw)
             try:
                 if "name" not in pol:
-                    raise InputError(None, "policy.name", "missing; expected one of: spatten, dense")
-                model = _POLICY.validate_python(pol)
+                    raise InputError(None, "policy.name", f"missing; expected one of: {', '.join(policy_models())}")
+                model = policy_adapter().validate_python(pol)
                 self._policies[raw] = (model.model_dump_json(), model.name, "")
                 self._models[model.model_dump_json()] = model
             except ValidationError as err:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from accelsim import api
-from accelsim.config import SpAttenPolicy, load_hardware
+from accelsim.config import load_hardware
+from accelsim.policies.spatten import SpAttenPolicy
 from accelsim.sim import engine, fast, items
 from accelsim.sim.fast import FastModel, _topk_job
 from accelsim.trace.spatten_csv import read_spatten_csv
