@@ -65,7 +65,10 @@ def _resolve(kind: str, ref: str | Path | Strict, seen: tuple[str, ...] = ()) ->
     else:
         path = PRESETS / kind / f"{ref_s}.yaml"
         if not path.exists():
-            names = ", ".join(preset_names(kind))
+            policies = policy_models() if kind == "policy" else {}
+            if ref_s in policies:  # a policy without a preset (e.g. a plug-in's): its defaults
+                return {"name": ref_s}, f"policy {ref_s!r}"
+            names = ", ".join(sorted({*preset_names(kind), *policies}))
             raise InputError(None, flag, f"unknown {kind} preset {ref_s!r}; expected one of: {names}, "
                              "or a path to a .yaml file")
         source = f"preset {kind}/{ref_s}"
