@@ -167,12 +167,22 @@ class Sweep(Strict):
     """Result columns to optimise (used by nsga2 and by the Pareto front)."""
     constraints: list[str] = Field(default_factory=list)
     """``metric <= value`` (or ``>=``, ``<``, ``>``); a point that breaks one is infeasible."""
-    timing: Literal["fast", "event"] = "fast"
-    """Timing model: ``fast`` (accelsim.sim.fast, checked against the event engine) or ``event``."""
+    timing: str = "fast"
+    """Timing model (``accelsim.timers``): ``fast`` (accelsim.sim.fast, checked against the event
+    engine), ``event``, ``spatten-behavioural`` or a plug-in's."""
     plugins: list[str] = Field(default_factory=list)
     """Plug-in files (``.py``, relative to this file) or modules to import before the sweep is read,
     e.g. a policy or top-k engine of one's own (``accelsim.registry.load_plugins``); once read, a
     file's absolute path."""
+
+    @field_validator("timing")
+    @classmethod
+    def _timing(cls, v: str) -> str:
+        from accelsim.timers import TIMERS
+
+        if v not in TIMERS:
+            raise ValueError(f"unknown timing {v!r}; expected one of: {TIMERS.names()}")
+        return v
 
     @field_validator("objectives")
     @classmethod
@@ -267,9 +277,9 @@ def parse_sweep(data: Any, source: str) -> Sweep:
     dotted field."""
     if not isinstance(data, dict):
         raise InputError(source, None, "expected a mapping at the top level")
+    if "plugins" in data:  # before the rest: they may add the policies, engines and timers it names
+        data = {**data, "plugins": list(load_plugins(data["plugins"], Path(source).resolve().parent, source))}
     sweep: Sweep = validate(Sweep, data, source)
-    plugins = load_plugins(sweep.plugins, Path(source).resolve().parent, source)
-    sweep = sweep.model_copy(update={"plugins": list(plugins)})
     seen: set[str] = set()
     for where, group in [("axes", sweep.axes), *((f"zip.{i}", g) for i, g in enumerate(sweep.zip))]:
         if where != "axes" and not group:
