@@ -22,7 +22,7 @@ from pydantic import Field
 
 from accelsim.config.policy import Bits, Budget, Engine, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, require_trace, window_mask
+from accelsim.policies.common import PlanBuilder, require_trace, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -92,7 +92,7 @@ def plan_a2ats(cfg: A2ATSPolicy, workload: Trace | WorkPlan, phases: str = "both
     """VQ score estimation, top-k per query head, exact attention on the KV group's union."""
     trace = require_trace(workload, "a2ats")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
     t, d = m.prompt_len, m.head_dim
     entries = min(cfg.codebook, t)
     id_bits = max(int(np.ceil(np.log2(entries))), 1)

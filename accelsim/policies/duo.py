@@ -19,7 +19,7 @@ from pydantic import Field
 from accelsim.config.policy import Bits, Budget, PolicyConfig, Ratio
 from accelsim.errors import InputError
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, output_error, require_trace, window_mask
+from accelsim.policies.common import PlanBuilder, output_error, require_trace, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -72,7 +72,7 @@ def read_gates(path: str | Path, layers: int, kv_heads: int) -> np.ndarray:
     return alpha
 
 
-def calibrate(ps: Pass, queries: int, sink: int, recent: int) -> np.ndarray:
+def calibrate(ps: PlanBuilder, queries: int, sink: int, recent: int) -> np.ndarray:
     """Per (layer, KV head): mean output error of the streaming pattern on the last prompt queries."""
     m = ps.m
     t = m.prompt_len
@@ -105,7 +105,7 @@ def plan_duo(cfg: DuoPolicy, workload: Trace | WorkPlan, phases: str = "both") -
     """Retrieval heads attend everything, streaming heads sink + recent; the prefill is dense."""
     trace = require_trace(workload, "duo")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits)
     fraction, sink, recent = duo_shape(cfg, m.prompt_len)
     if cfg.heads_file is not None:
         score = read_gates(cfg.heads_file, m.layers, m.kv_heads)

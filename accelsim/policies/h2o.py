@@ -15,7 +15,7 @@ import numpy as np
 
 from accelsim.config.policy import Bits, Budget, Engine, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, require_trace
+from accelsim.policies.common import PlanBuilder, require_trace
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -45,7 +45,7 @@ def h2o_sizes(cfg: H2OPolicy, prompt_len: int) -> tuple[int, int]:
     return round(heavy * prompt_len), max(round(recent * prompt_len), 1)
 
 
-def _evict(ps: Pass, cache: np.ndarray, acc: np.ndarray, n: int, heavy: int, recent: int,
+def _evict(ps: PlanBuilder, cache: np.ndarray, acc: np.ndarray, n: int, heavy: int, recent: int,
            owner: np.ndarray | None) -> np.ndarray:
     """Cache [H, N] after keeping the top-``heavy`` accumulated scores of rows ``< n - recent``."""
     old = cache.copy()
@@ -63,7 +63,7 @@ def plan_h2o(cfg: H2OPolicy, workload: Trace | WorkPlan, phases: str = "both") -
     """Heavy hitters plus recent rows, one eviction per decode step; the prefill is dense."""
     trace = require_trace(workload, "h2o")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
     heavy, recent = h2o_sizes(cfg, m.prompt_len)
     t, n_all = m.prompt_len, m.prompt_len + m.decode_steps
     for layer, prefill in ps.layers():

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from accelsim.config.policy import Bits, Budget, PolicyConfig
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, require_trace, window_mask
+from accelsim.policies.common import PlanBuilder, require_trace, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -32,7 +32,7 @@ class OraclePolicy(PolicyConfig):
     """K/V width (SpAtten on-chip width: 12)."""
 
 
-def oracle_keep(ps: Pass, p: np.ndarray, valid: np.ndarray, context: np.ndarray, budget: float,
+def oracle_keep(ps: PlanBuilder, p: np.ndarray, valid: np.ndarray, context: np.ndarray, budget: float,
                 sink: int, recent: int, owner: np.ndarray) -> np.ndarray:
     """Keep masks [S, H, N]: forced rows plus the exact top of ``p`` up to ``round(budget * n)``."""
     steps, heads, n = p.shape
@@ -47,7 +47,7 @@ def oracle_keep(ps: Pass, p: np.ndarray, valid: np.ndarray, context: np.ndarray,
 def plan_oracle(cfg: OraclePolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Exact top-k per decode step and head; the prefill is dense."""
     trace = require_trace(workload, "oracle")
-    ps = Pass(trace, phases, bits=cfg.bits)  # quick-select: an exact engine
+    ps = PlanBuilder(trace, phases, bits=cfg.bits)  # quick-select: an exact engine
     for layer, _ in ps.layers():
         dl = ps.decode_layer(layer)
         owner = ps.next_rows(len(dl.context))

@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 
 from accelsim.config.policy import Bits, Budget, Engine, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, pool1d, require_trace
+from accelsim.policies.common import PlanBuilder, pool1d, require_trace
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -55,7 +55,7 @@ class RecycledPolicy(PolicyConfig):
         return self
 
 
-def _refresh(ps: Pass, p: np.ndarray, n: int, budget: float, pool: int, owner: np.ndarray | None) -> np.ndarray:
+def _refresh(ps: PlanBuilder, p: np.ndarray, n: int, budget: float, pool: int, owner: np.ndarray | None) -> np.ndarray:
     """C [G, N]: top ``round(budget * n)`` of the max-pooled, group-max attention ``p`` [H, N]."""
     m = ps.m
     g = p[:, :n].reshape(m.kv_heads, m.group, n).max(axis=1)
@@ -80,7 +80,7 @@ def plan_recycled(cfg: RecycledPolicy, workload: Trace | WorkPlan, phases: str =
     """Full steps refresh the recycled set that partial steps attend; the prefill is dense."""
     trace = require_trace(workload, "recycled")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
     t, n_all = m.prompt_len, m.prompt_len + m.decode_steps
     first = np.arange(m.heads) % m.group == 0
     for layer, prefill in ps.layers():

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 
 from accelsim.config.policy import Bits, Budget, Engine, PolicyConfig
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, pool1d, require_trace
+from accelsim.policies.common import PlanBuilder, pool1d, require_trace
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -50,7 +50,7 @@ class SnapKVPolicy(PolicyConfig):
         return self
 
 
-def snapkv_prompt_keep(ps: Pass, layer: int, cfg: SnapKVPolicy, owner: np.ndarray | None) -> np.ndarray:
+def snapkv_prompt_keep(ps: PlanBuilder, layer: int, cfg: SnapKVPolicy, owner: np.ndarray | None) -> np.ndarray:
     """Prompt rows [H, T] each query head keeps."""
     t = ps.m.prompt_len
     capacity = round(cfg.budget * t) if cfg.budget is not None else cfg.capacity
@@ -70,7 +70,7 @@ def plan_snapkv(cfg: SnapKVPolicy, workload: Trace | WorkPlan, phases: str = "bo
     """One-shot selection after the dense prefill; decode steps attend the kept and generated rows."""
     trace = require_trace(workload, "snapkv")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
     for layer, prefill in ps.layers():
         prompt = snapkv_prompt_keep(ps, layer, cfg, prefill)
         dl = ps.decode_layer(layer)

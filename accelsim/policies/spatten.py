@@ -122,7 +122,7 @@ class _Settings:
     heads: list[float]
 
 
-class SpAttenPass:
+class SpAttenPlanBuilder:
     """Runs the SpAtten algorithm over a trace and records a WorkPlan."""
 
     def __init__(self, trace: Trace, settings: _Settings, engine: str, seed: int,
@@ -323,7 +323,7 @@ def plan_spatten(cfg: SpAttenPolicy, workload: Trace | WorkPlan, phases: str = "
     if isinstance(workload, WorkPlan):
         return workload
     settings = _settings(cfg, workload.meta.layers)
-    plan = SpAttenPass(workload, settings, cfg.engine, cfg.seed, phases).run()
+    plan = SpAttenPlanBuilder(workload, settings, cfg.engine, cfg.seed, phases).run()
     plan.meta["policy"] = "spatten"
     return plan
 
@@ -339,6 +339,6 @@ def plan_dense(cfg: DensePolicy, workload: Trace | WorkPlan, phases: str = "both
         r[["lsb_bits", "lsb_keys", "lsb_queries", "requant_rows"]] = 0
         empty = workload.topk.iloc[:0]
         return WorkPlan(r, empty, np.zeros(0, np.int32), {**workload.meta, "policy": "dense"})
-    plan = SpAttenPass(workload, _settings(cfg, workload.meta.layers), "quickselect", 0, phases).run()
+    plan = SpAttenPlanBuilder(workload, _settings(cfg, workload.meta.layers), "quickselect", 0, phases).run()
     plan.meta["policy"] = "dense"
     return plan

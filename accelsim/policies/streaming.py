@@ -10,7 +10,7 @@ from pydantic import Field
 
 from accelsim.config.policy import Bits, Budget, PolicyConfig
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, require_trace, window_mask
+from accelsim.policies.common import PlanBuilder, require_trace, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -40,7 +40,7 @@ def streaming_window(cfg: StreamingPolicy, prompt_len: int) -> tuple[int, int]:
 def plan_streaming(cfg: StreamingPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Sinks plus recent window at every decode step; the prefill is dense."""
     trace = require_trace(workload, "streaming")
-    ps = Pass(trace, phases, bits=cfg.bits)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits)
     sink, recent = streaming_window(cfg, trace.meta.prompt_len)
     for layer, _ in ps.layers():
         dl = ps.decode_layer(layer)

@@ -24,7 +24,7 @@ from pydantic import Field, model_validator
 
 from accelsim.config.policy import Bits, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, output_error, require_trace, softmax
+from accelsim.policies.common import PlanBuilder, output_error, require_trace, softmax
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -91,7 +91,7 @@ def plan_zipcache(cfg: ZipCachePolicy, workload: Trace | WorkPlan, phases: str =
     """Mixed 4/2-bit precision by normalized attention; no row is evicted; the prefill is dense."""
     trace = require_trace(workload, "zipcache")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, seed=cfg.seed)
     t, d, g = m.prompt_len, m.head_dim, m.kv_heads
     first = np.arange(m.heads) % m.group == 0
     for layer, prefill in ps.layers():

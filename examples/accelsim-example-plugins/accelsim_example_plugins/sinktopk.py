@@ -14,7 +14,7 @@ from pydantic import Field
 
 from accelsim.config.policy import Bits, Budget, Engine, PolicyConfig
 from accelsim.policies import register
-from accelsim.policies.common import Pass, require_trace, window_mask
+from accelsim.policies.common import PlanBuilder, require_trace, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -41,7 +41,7 @@ class SinkTopKPolicy(PolicyConfig):
 def plan_sinktopk(cfg: SinkTopKPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Every key scored, the kept rows' values fetched; one top-k job per head and step."""
     trace = require_trace(workload, "sinktopk")
-    ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
     for layer, _ in ps.layers():
         dl = ps.decode_layer(layer)
         steps, heads, n = dl.p.shape
