@@ -88,15 +88,15 @@ def execute(workload: str | Path | Trace | WorkPlan, hw: str | Path | Hardware, 
     from accelsim.trace.format import Trace
     from accelsim.workplan import WorkPlan
 
-    timer = get_timer(timing)
     if phases not in PHASES:
         raise InputError(None, "--phases", f"expected one of: {', '.join(PHASES)}, got {phases!r}")
-    if not timer.dram_trace and dram_trace is not None:
-        raise InputError(None, "--dram-trace", f"the {timing} timing issues no DRAM reads to trace")
     if not isinstance(workload, str | Path | Trace | WorkPlan):
         raise InputError(None, "--workload", f"expected a path, a Trace or a WorkPlan, got {type(workload).__name__}")
     hardware = load_hardware(hw, hw_over)
     pol = load_policy(policy, policy_over)
+    timer = get_timer(timing)  # after the configs, whose plugins: may add it
+    if not timer.dram_trace and dram_trace is not None:
+        raise InputError(None, "--dram-trace", f"the {timing} timing issues no DRAM reads to trace")
     t0 = time.perf_counter()
     if isinstance(workload, str | Path):
         loaded, name, described = api.load_workload(workload, seed=seed), Path(workload).name, str(workload)

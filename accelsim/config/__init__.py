@@ -93,14 +93,21 @@ def _resolve(kind: str, ref: str | Path | Strict, seen: tuple[str, ...] = ()) ->
 
 def load_hardware(ref: str | Path | Hardware, overrides: dict[str, Any] | None = None) -> Hardware:
     """Load a hardware preset by name or from a YAML file, with optional overrides; a Hardware
-    object is returned as is, or validated again with the overrides."""
+    object is returned as is, or validated again with the overrides. ``topk.engine`` must name a
+    registered engine (``accelsim.topk.ENGINES``, plug-ins included)."""
     if isinstance(ref, Hardware) and not overrides:
         return ref
     data, source = _resolve("hardware", ref)
     if overrides:
         data = deep_merge(data, overrides)
         source += " with --set overrides"
-    return validate(Hardware, data, source)
+    hw = validate(Hardware, data, source)
+    from accelsim.topk import ENGINES  # numpy: on use only
+
+    if hw.topk.engine not in ENGINES:
+        raise InputError(source, "topk.engine", f"unknown top-k engine {hw.topk.engine!r}; expected one of: "
+                         f"{ENGINES.names()}")
+    return hw
 
 
 def load_policy(ref: str | Path | PolicyConfig, overrides: dict[str, Any] | None = None) -> PolicyConfig:
