@@ -69,8 +69,10 @@ class TopKComponent(wiring.Component):
     """Base of the top-k components: checks the params, then builds the ports every engine shares.
 
     Subclasses give their score and item stream signatures (and any further input ports) in
-    :meth:`ports`; ``LANES = False`` for engines that take one score per beat, ``NARROW_INPUT =
-    False`` for those whose beats must be ``parallelism`` wide.
+    :meth:`ports`; ``LANES = False`` for engines that take one score and emit one item per beat
+    (largest first), ``NARROW_INPUT = False`` for those whose beats must be ``parallelism`` wide.
+    The bench and harness (``accelsim.rtl.topk.bench``, ``harness``) read these, and the ports, from
+    the class: an engine's RTL is its one module.
 
     Members
     -------
