@@ -24,8 +24,11 @@ def _defined(package, base: type) -> list[type]:
     out = []
     for mod in pkgutil.iter_modules(package.__path__):
         module = importlib.import_module(f"{package.__name__}.{mod.name}")
-        out += [c for _, c in inspect.getmembers(module, inspect.isclass)
-                if issubclass(c, base) and c is not base and c.__module__ == module.__name__]
+        out += [
+            c
+            for _, c in inspect.getmembers(module, inspect.isclass)
+            if issubclass(c, base) and c is not base and c.__module__ == module.__name__
+        ]
     return out
 
 
@@ -40,11 +43,13 @@ def test_every_engine_of_the_package_is_registered():
 
 
 def test_discovery_waits_for_the_first_lookup():
-    code = ("import sys, accelsim.policies, accelsim.config\n"
-            "before = [m for m in sys.modules if m.startswith('accelsim.policies.')\n"
-            "          and m != 'accelsim.policies.base']\n"
-            "accelsim.policies.POLICIES['dense']\n"
-            "print(before, 'accelsim.policies.h2o' in sys.modules)")
+    code = (
+        "import sys, accelsim.policies, accelsim.config\n"
+        "before = [m for m in sys.modules if m.startswith('accelsim.policies.')\n"
+        "          and m != 'accelsim.policies.base']\n"
+        "accelsim.policies.POLICIES['dense']\n"
+        "print(before, 'accelsim.policies.h2o' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.split() == ["[]", "True"]
 

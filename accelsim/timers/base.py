@@ -45,8 +45,9 @@ class Timer(ABC):
         return plan
 
     @abstractmethod
-    def time(self, hw: Hardware, prepared: Any, workload: str = "",
-             dram_trace: tuple[Path, str] | None = None) -> Timed:
+    def time(
+        self, hw: Hardware, prepared: Any, workload: str = "", dram_trace: tuple[Path, str] | None = None
+    ) -> Timed:
         """Time ``prepared`` (from :meth:`prepare`) on ``hw``; ``workload`` labels the result."""
 
 

@@ -16,7 +16,8 @@ class BehaviouralTimer(Timer):
 
     name = "spatten-behavioural"
 
-    def time(self, hw: Hardware, prepared: WorkPlan, workload: str = "",
-             dram_trace: tuple[Path, str] | None = None) -> Timed:
+    def time(
+        self, hw: Hardware, prepared: WorkPlan, workload: str = "", dram_trace: tuple[Path, str] | None = None
+    ) -> Timed:
         result, layers = api.simulate_behavioural(hw, prepared, workload=workload)
         return Timed(result, layers=layers)

@@ -17,7 +17,8 @@ class EventTimer(Timer):
     name = "event"
     dram_trace = True
 
-    def time(self, hw: Hardware, prepared: WorkPlan, workload: str = "",
-             dram_trace: tuple[Path, str] | None = None) -> Timed:
+    def time(
+        self, hw: Hardware, prepared: WorkPlan, workload: str = "", dram_trace: tuple[Path, str] | None = None
+    ) -> Timed:
         result, timeline = api.simulate(hw, prepared, workload=workload, dram_trace=dram_trace)
         return Timed(result, dram=timeline.dram_frame())

@@ -21,6 +21,7 @@ class FastTimer(Timer):
     def prepare(self, plan: WorkPlan) -> FastModel:
         return FastModel(plan)
 
-    def time(self, hw: Hardware, prepared: FastModel, workload: str = "",
-             dram_trace: tuple[Path, str] | None = None) -> Timed:
+    def time(
+        self, hw: Hardware, prepared: FastModel, workload: str = "", dram_trace: tuple[Path, str] | None = None
+    ) -> Timed:
         return Timed(api.simulate_fast(hw, prepared, workload=workload))

@@ -23,8 +23,24 @@ def example_site(tmp_path_factory) -> Path:
     src = tmp / "src"
     shutil.copytree(EXAMPLE, src)  # pip builds in the source folder: keep the repository clean
     site = tmp / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(site), str(src)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(site),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return site
 
 
@@ -32,8 +48,9 @@ def accelsim(*args: object, site: Path | None = None, cwd: Path = ROOT) -> subpr
     """``python ARGS`` in a fresh interpreter that sees the example package when ``site`` is given."""
     paths = [str(site)] if site is not None else []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
 
 
 def run_json(*args: object, site: Path | None = None, cwd: Path = ROOT) -> dict:

@@ -29,13 +29,21 @@ def test_without_the_package_the_names_are_unknown(small_trace_file):
 
 
 def test_a_sweep_yaml_varies_the_plugin_engine(example_site, small_trace_file, tmp_path):
-    spec = {"version": 1, "name": "plugins", "timing": "event",
-            "base": {"hw": {"extends": "spatten", "topk": {"engine": "radix"}},
-                     "policy": {"name": "sinktopk", "engine": "radix"}, "workload": str(small_trace_file)},
-            "axes": {"hw.topk.parallelism": [4, 16]}}
+    spec = {
+        "version": 1,
+        "name": "plugins",
+        "timing": "event",
+        "base": {
+            "hw": {"extends": "spatten", "topk": {"engine": "radix"}},
+            "policy": {"name": "sinktopk", "engine": "radix"},
+            "workload": str(small_trace_file),
+        },
+        "axes": {"hw.topk.parallelism": [4, 16]},
+    }
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(spec))
-    proc = accelsim("-m", "accelsim.cli", "sweep", tmp_path / "s.yaml", "-o", tmp_path / "out", "-j", "1",
-                    site=example_site)
+    proc = accelsim(
+        "-m", "accelsim.cli", "sweep", tmp_path / "s.yaml", "-o", tmp_path / "out", "-j", "1", site=example_site
+    )
     assert proc.returncode == 0, proc.stderr
     table = read_results(tmp_path / "out")
     assert list(table["status"]) == ["ok", "ok"]
@@ -43,10 +51,12 @@ def test_a_sweep_yaml_varies_the_plugin_engine(example_site, small_trace_file, t
 
 
 def test_the_python_api_runs_the_plugins(example_site, small_trace_file):
-    code = ("import json, accelsim\n"
-            f"r = accelsim.run({str(small_trace_file)!r}, policy='sinktopk',\n"
-            "                  overrides={'hw.topk.engine': 'radix', 'policy.engine': 'radix'})\n"
-            "print(json.dumps({'policy': r.policy, 'cycles': r.cycles}))")
+    code = (
+        "import json, accelsim\n"
+        f"r = accelsim.run({str(small_trace_file)!r}, policy='sinktopk',\n"
+        "                  overrides={'hw.topk.engine': 'radix', 'policy.engine': 'radix'})\n"
+        "print(json.dumps({'policy': r.policy, 'cycles': r.cycles}))"
+    )
     proc = accelsim("-c", code, site=example_site)
     assert proc.returncode == 0, proc.stderr
     api = json.loads(proc.stdout)

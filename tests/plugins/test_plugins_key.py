@@ -20,25 +20,42 @@ FILES = EXAMPLE / "accelsim_example_plugins"
 def configs(tmp_path):
     """A folder with the example's two files under plugins/ and YAMLs beside it that load them."""
     shutil.copytree(FILES, tmp_path / "plugins")
-    (tmp_path / "policy.yaml").write_text(yaml.safe_dump({"plugins": ["plugins/sinktopk.py"], "name": "sinktopk",
-                                                          "engine": "radix"}))
-    (tmp_path / "hw.yaml").write_text(yaml.safe_dump({"plugins": ["plugins/radix.py"], "extends": "spatten",
-                                                      "topk": {"engine": "radix"}}))
+    (tmp_path / "policy.yaml").write_text(
+        yaml.safe_dump({"plugins": ["plugins/sinktopk.py"], "name": "sinktopk", "engine": "radix"})
+    )
+    (tmp_path / "hw.yaml").write_text(
+        yaml.safe_dump({"plugins": ["plugins/radix.py"], "extends": "spatten", "topk": {"engine": "radix"}})
+    )
     return tmp_path
 
 
 def test_policy_and_hardware_yaml_load_their_plugins(configs, small_trace_file):
     # run from another folder: the plug-ins' paths are relative to the YAML files
-    res = run_json("-w", small_trace_file, "--policy", configs / "policy.yaml", "--hw", configs / "hw.yaml",
-                   cwd=small_trace_file.parent)
+    res = run_json(
+        "-w",
+        small_trace_file,
+        "--policy",
+        configs / "policy.yaml",
+        "--hw",
+        configs / "hw.yaml",
+        cwd=small_trace_file.parent,
+    )
     assert res["policy"] == "sinktopk" and res["topk_jobs"] > 0
 
 
 def test_a_sweep_yaml_loads_its_plugins(configs, small_trace_file):
-    spec = {"version": 1, "name": "p", "timing": "event", "plugins": ["plugins/sinktopk.py", "plugins/radix.py"],
-            "base": {"hw": {"extends": "spatten", "topk": {"engine": "radix"}},
-                     "policy": {"name": "sinktopk", "engine": "radix"}, "workload": str(small_trace_file)},
-            "axes": {"policy.budget": [0.2, 0.4]}}
+    spec = {
+        "version": 1,
+        "name": "p",
+        "timing": "event",
+        "plugins": ["plugins/sinktopk.py", "plugins/radix.py"],
+        "base": {
+            "hw": {"extends": "spatten", "topk": {"engine": "radix"}},
+            "policy": {"name": "sinktopk", "engine": "radix"},
+            "workload": str(small_trace_file),
+        },
+        "axes": {"policy.budget": [0.2, 0.4]},
+    }
     (configs / "s.yaml").write_text(yaml.safe_dump(spec))
     proc = accelsim("-m", "accelsim.cli", "sweep", configs / "s.yaml", "-o", configs / "out", "-j", "1")
     assert proc.returncode == 0, proc.stderr
@@ -46,13 +63,16 @@ def test_a_sweep_yaml_loads_its_plugins(configs, small_trace_file):
     assert list(table["status"]) == ["ok", "ok"] and table["dram_bytes"].is_monotonic_increasing
 
 
-@pytest.mark.parametrize(("plugins", "message"), [
-    ("x.py", "field 'plugins': expected a list of plug-in files or modules, got 'x.py'"),
-    ([3], "field 'plugins.0': expected a .py file or a module name, got 3"),
-    (["missing.py"], "field 'plugins.0': plug-in file '{dir}/missing.py' does not exist"),
-    (["no_such_module_here"], "field 'plugins.0': no module named 'no_such_module_here'"),
-    (["broken.py"], "field 'plugins.0': importing 'broken.py' failed: ZeroDivisionError: division by zero"),
-])
+@pytest.mark.parametrize(
+    ("plugins", "message"),
+    [
+        ("x.py", "field 'plugins': expected a list of plug-in files or modules, got 'x.py'"),
+        ([3], "field 'plugins.0': expected a .py file or a module name, got 3"),
+        (["missing.py"], "field 'plugins.0': plug-in file '{dir}/missing.py' does not exist"),
+        (["no_such_module_here"], "field 'plugins.0': no module named 'no_such_module_here'"),
+        (["broken.py"], "field 'plugins.0': importing 'broken.py' failed: ZeroDivisionError: division by zero"),
+    ],
+)
 def test_bad_plugins_name_the_file_and_entry(tmp_path, plugins, message):
     (tmp_path / "broken.py").write_text("1 / 0\n")
     path = tmp_path / "p.yaml"

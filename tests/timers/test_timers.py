@@ -17,9 +17,11 @@ from accelsim.sweep import read_results
 from accelsim.timers import TIMERS, get_timer
 from tests.conftest import run_cli
 
-WRAPPED = {"event": lambda hw, wp: api.simulate(hw, wp)[0],
-           "fast": lambda hw, wp: api.simulate_fast(hw, FastModel(wp)),
-           "spatten-behavioural": lambda hw, wp: api.simulate_behavioural(hw, wp)[0]}
+WRAPPED = {
+    "event": lambda hw, wp: api.simulate(hw, wp)[0],
+    "fast": lambda hw, wp: api.simulate_fast(hw, FastModel(wp)),
+    "spatten-behavioural": lambda hw, wp: api.simulate_behavioural(hw, wp)[0],
+}
 """The model each shipped timer wraps, called directly."""
 
 
@@ -52,12 +54,19 @@ def test_accelsim_run_takes_every_timer(name, small_trace_file, plan):
 
 @pytest.mark.parametrize("name", sorted(TIMERS))
 def test_a_sweep_takes_every_timer(name, small_trace_file, tmp_path):
-    spec = {"version": 1, "name": name, "timing": name, "axes": {"hw.topk.parallelism": [8]},
-            "base": {"hw": "spatten", "policy": "spatten", "workload": str(small_trace_file)}}
+    spec = {
+        "version": 1,
+        "name": name,
+        "timing": name,
+        "axes": {"hw.topk.parallelism": [8]},
+        "base": {"hw": "spatten", "policy": "spatten", "workload": str(small_trace_file)},
+    }
     table = accelsim.sweep(spec, tmp_path / "out", jobs=1)
     assert list(table["status"]) == ["ok"]
-    assert table["cycles"].iat[0] == accelsim.run(small_trace_file, timing=name,
-                                                  overrides={"hw.topk.parallelism": 8}).cycles
+    assert (
+        table["cycles"].iat[0]
+        == accelsim.run(small_trace_file, timing=name, overrides={"hw.topk.parallelism": 8}).cycles
+    )
 
 
 def test_an_unknown_timer_lists_the_registered_ones():
@@ -84,13 +93,20 @@ class SerialTimer(Timer):
 def test_a_timer_plugin_file_runs_from_a_config_and_a_sweep(tmp_path, small_trace_file):
     (tmp_path / "serial.py").write_text(SERIAL)
     (tmp_path / "hw.yaml").write_text(yaml.safe_dump({"plugins": ["serial.py"], "extends": "spatten"}))
-    runs = {t: run_cli("run", "-w", small_trace_file, "--hw", tmp_path / "hw.yaml", "--timing", t, "--json")
-            for t in ("serial", "event")}
+    runs = {
+        t: run_cli("run", "-w", small_trace_file, "--hw", tmp_path / "hw.yaml", "--timing", t, "--json")
+        for t in ("serial", "event")
+    }
     assert all(p.returncode == 0 for p in runs.values()), [p.stderr for p in runs.values()]
     serial, event = (json.loads(runs[t].stdout) for t in ("serial", "event"))
     assert serial["cycles"] == sum(event["busy_by"].values()) > event["cycles"]
-    spec = {"version": 1, "name": "s", "timing": "serial", "plugins": ["serial.py"],
-            "base": {"hw": "spatten", "policy": "spatten", "workload": str(small_trace_file)}}
+    spec = {
+        "version": 1,
+        "name": "s",
+        "timing": "serial",
+        "plugins": ["serial.py"],
+        "base": {"hw": "spatten", "policy": "spatten", "workload": str(small_trace_file)},
+    }
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(spec))
     sweep = run_cli("sweep", tmp_path / "s.yaml", "-o", tmp_path / "out", "-j", "1")
     assert sweep.returncode == 0, sweep.stderr
