@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -79,3 +80,25 @@ def test_bad_plugins_name_the_file_and_entry(tmp_path, plugins, message):
     path.write_text(yaml.safe_dump({"plugins": plugins, "name": "dense"}))
     with pytest.raises(InputError, match=f"^{re.escape(f'{path}: ' + message.format(dir=tmp_path))}$"):
         load_policy(path)
+
+
+WORKER = """
+import json, sys
+from accelsim.config import load_hardware
+from accelsim.sweep.evaluate import Job, run_job
+from accelsim.sweep.points import PlanKey, Point, file_sha
+
+trace, plugin = sys.argv[1:]
+key = PlanKey(trace, file_sha(trace), json.dumps({"name": "sinktopk"}), "both", 0)
+point = Point(0, {}, "p0", load_hardware("spatten").model_dump_json(), key,
+              labels={"hardware": "spatten", "policy": "sinktopk", "workload": "small"})
+rows = run_job(Job(key, "event", (), (point,), (plugin,)))
+print(json.dumps([(r["status"], r["error"]) for r in rows]))
+"""
+
+
+def test_a_fresh_worker_loads_the_sweeps_plugins(small_trace_file):
+    # a Dask worker starts without the driver's imports: the job names the plug-in files it loads
+    proc = accelsim("-c", WORKER, small_trace_file, FILES / "sinktopk.py")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [["ok", ""]]
