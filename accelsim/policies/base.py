@@ -22,14 +22,14 @@ Planner = Callable[[Any, "Trace | WorkPlan"], WorkPlan]
 
 
 @dataclass(frozen=True)
-class Policy:
+class PolicyEntry:
     """A registered policy: its params model and its planner."""
 
     config: type[PolicyConfig]
     plan: Planner
 
 
-POLICIES: Registry[Policy] = Registry("policy", "accelsim.policies")
+POLICIES: Registry[PolicyEntry] = Registry("policy", "accelsim.policies")
 
 
 def register(config: type[PolicyConfig]) -> Callable[[Planner], Planner]:
@@ -37,14 +37,13 @@ def register(config: type[PolicyConfig]) -> Callable[[Planner], Planner]:
     name = policy_name(config)
 
     def deco(fn: Planner) -> Planner:
-        POLICIES.add(name, Policy(config, fn), fn.__module__)
+        POLICIES.add(name, PolicyEntry(config, fn), fn.__module__)
         return fn
 
     return deco
 
 
-def make_plan(policy: Any, workload: Trace | WorkPlan, *, topk: TopKParams | None = None,
-              **options: Any) -> WorkPlan:
+def make_plan(policy: Any, workload: Trace | WorkPlan, *, topk: TopKParams | None = None, **options: Any) -> WorkPlan:
     """Run phase 1: apply ``policy`` (a config model with a ``name``) to ``workload``.
 
     ``topk``: the params of the top-k engines the policy runs (the hardware's,
@@ -56,8 +55,9 @@ def make_plan(policy: Any, workload: Trace | WorkPlan, *, topk: TopKParams | Non
     try:
         planner = POLICIES[policy.name].plan
     except KeyError:
-        raise InputError(None, "policy.name", f"unknown policy {policy.name!r}; expected one of: "
-                         f"{POLICIES.names()}") from None
+        raise InputError(
+            None, "policy.name", f"unknown policy {policy.name!r}; expected one of: {POLICIES.names()}"
+        ) from None
     token = ENGINE_PARAMS.set(topk)
     try:
         return planner(policy, workload, **options)
