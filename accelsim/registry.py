@@ -65,7 +65,13 @@ class Registry(Mapping[str, T], Generic[T]):
         self._origin[name] = origin
 
     def discover(self) -> None:
-        """Import the in-repo modules and the entry points of the group (once)."""
+        """Import the in-repo modules and the entry points of the group (once).
+
+        Raises
+        ------
+        InputError
+            Importing an entry point's module failed (naming its distribution and entry point).
+        """
         if self._discovered:
             return
         self._discovered = True
@@ -73,7 +79,15 @@ class Registry(Mapping[str, T], Generic[T]):
         for mod in pkgutil.iter_modules(pkg.__path__):
             importlib.import_module(f"{self.package}.{mod.name}")
         for ep in entry_points(group=self.group):
-            ep.load()
+            try:
+                ep.load()
+            except Exception as err:  # an installed plug-in's failure, reported on one line
+                dist = ep.dist.name if ep.dist is not None else "an installed distribution"
+                raise InputError(
+                    dist,
+                    f"entry point {self.group}:{ep.name}",
+                    f"importing {ep.value!r} failed: {type(err).__name__}: {err}",
+                ) from None
 
     def __getitem__(self, name: str) -> T:
         if name not in self._items:

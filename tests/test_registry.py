@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import pkgutil
 import re
 import subprocess
@@ -71,3 +72,25 @@ def test_a_policy_model_names_itself_with_a_literal():
         policy_name(NoLiteral)
     with pytest.raises(TypeError, match=re.escape("subclass accelsim.config.policy.PolicyConfig, not <class 'int'>")):
         policy_name(int)
+
+
+def test_a_broken_installed_plugin_is_one_line_naming_it(tmp_path, small_trace_file):
+    # an installed distribution (its dist-info alone) whose accelsim.policies entry point fails to import
+    info = tmp_path / "broken_plugin-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[accelsim.policies]\nbroken = broken_policy\n")
+    (tmp_path / "broken_policy.py").write_text("raise RuntimeError('no GPU here')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "accelsim.cli", "run", "-w", str(small_trace_file), "--policy", "dense"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "accelsim: error: broken-plugin: field 'entry point accelsim.policies:broken': importing "
+        "'broken_policy' failed: RuntimeError: no GPU here\n"
+    )
