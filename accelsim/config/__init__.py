@@ -77,9 +77,6 @@ def _resolve(kind: str, ref: str | Path | Strict, seen: tuple[str, ...] = ()) ->
         data = {}
     if not isinstance(data, dict):
         raise InputError(source, None, f"expected a mapping at the top level, got {type(data).__name__}")
-    plugins = data.pop("plugins", None)
-    if plugins is not None:
-        load_plugins(plugins, path.parent, source)
     parent = data.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str):
@@ -88,6 +85,9 @@ def _resolve(kind: str, ref: str | Path | Strict, seen: tuple[str, ...] = ()) ->
             raise InputError(source, "extends", f"circular extends through {parent!r}")
         base, _ = _resolve(kind, parent, (*seen, ref_s))
         data = deep_merge(base, data)
+    plugins = data.pop("plugins", None)  # this file's own (its parents' were loaded and popped above)
+    if plugins is not None:
+        load_plugins(plugins, path.parent, source)
     return data, source
 
 
