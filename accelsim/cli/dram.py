@@ -27,14 +27,14 @@ def replay(
 ) -> None:
     """Replay TRACE and print cycles (memory clock, until the last data returns), seconds,
     achieved GB/s, row-buffer hit rate and energy."""
-    from accelsim.hw.dram import ISSUE_MODES, DramModel, load_dram, read_trace  # numba: on use only
+    from accelsim.hw.dram import ISSUE_MODES, DramModel, load_dram, read_dram_trace  # numba: on use only
 
     one_of(as_json, fmt)
     if issue not in ISSUE_MODES:
         raise InputError(None, "--issue", f"must be one of {', '.join(ISSUE_MODES)}, "
                          f"not {issue!r}")
     spec = load_dram(dram)
-    reqs = read_trace(trace)
+    reqs = read_dram_trace(trace)
     model = DramModel(spec, issue=issue)
     model.simulate(reqs.addr, reqs.cycle, is_write=reqs.is_write)
     stats = model.stats()

@@ -17,11 +17,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-class Timing(StrEnum):
-    event = "event"
-    spatten_behavioural = "spatten-behavioural"
-
-
 class DramTraceFormat(StrEnum):
     dramsim3 = "dramsim3"
     ramulator2 = "ramulator2"
@@ -105,9 +100,10 @@ def run(
     fmt: FormatOption = Format.table,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the JSON result here.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for pivots of request-trace top-k jobs.")] = 0,
-    timing: Annotated[Timing, typer.Option(
-        help="Timing model: the event engine, or the SpAtten authors' behaviour model (bert.cpp: DRAM, "
-        "pipeline fill, drain and top-k added serially; docs/behavioural.md).")] = Timing.event,
+    timing: Annotated[str, typer.Option(
+        help="Timing model (accelsim.timers): event (the event engine), fast (its one-pass recurrence, "
+        "bandwidth DRAM model), spatten-behavioural (the SpAtten authors' behaviour model, bert.cpp: DRAM, "
+        "pipeline fill, drain and top-k added serially; docs/behavioural.md), or a plug-in's.")] = "event",
     dram_trace: Annotated[Path | None, typer.Option(help="Write the DRAM reads the run issued here.")] = None,
     dram_trace_format: Annotated[
         DramTraceFormat, typer.Option(help="Format of --dram-trace.")
@@ -124,7 +120,7 @@ def run(
     one_of(as_json, fmt)
     hw_over, pol_over = parse_sets(sets or [])
     trace = None if dram_trace is None else (dram_trace, str(dram_trace_format.value))
-    result, record = execute(workload, hw, policy, hw_over, pol_over, timing=str(timing.value), phases=phases,
+    result, record = execute(workload, hw, policy, hw_over, pol_over, timing=timing, phases=phases,
                              seed=seed, dram_trace=trace)
     if bertcpp_input is not None:
         from accelsim.sim.bertcpp_profiles import profiles_from_plan, write_input_csv
@@ -132,7 +128,7 @@ def run(
         write_input_csv(profiles_from_plan(record.plan), bertcpp_input)
     text = result.model_dump_json(indent=2)
     if record.layers is not None:
-        text = json.dumps({**json.loads(text), "timing": str(timing.value), "breakdown": {
+        text = json.dumps({**json.loads(text), "timing": timing, "breakdown": {
             "total": result.busy_by, "layers": record.layers.to_dict(orient="records")}}, indent=2)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -16,16 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from accelsim import api
-from accelsim.config import POLICY_MODELS, Hardware, Policy, Strict, deep_merge
+from accelsim.config import Hardware, Strict, deep_merge, policy_adapter, policy_models
 from accelsim.config import _resolve as resolve_ref
 from accelsim.config.base import describe_validation_error
 from accelsim.errors import InputError
 from accelsim.sweep.spec import Sweep, check_field, sweep_fields
-
-_POLICY = TypeAdapter(Policy)
 
 
 @dataclass(frozen=True)
@@ -180,10 +178,11 @@ class Resolver:
         if kind == "hardware":
             model: type[Strict] = Hardware
         else:
-            names = ", ".join(POLICY_MODELS)
+            models = policy_models()
+            names = ", ".join(models)
             if "name" not in data:
                 raise InputError(self.source, label, f"policy {shown!r} has no name; expected one of: {names}")
-            model = POLICY_MODELS.get(data["name"]) if isinstance(data["name"], str) else None
+            model = models.get(data["name"]) if isinstance(data["name"], str) else None
             if model is None:
                 raise InputError(self.source, label, f"unknown policy {data['name']!r}; expected one of: {names}")
         owner = f"{kind} {shown!r} ({label})"
@@ -254,8 +253,8 @@ class Resolver:
             pol = json.loads(raw)
             try:
                 if "name" not in pol:
-                    raise InputError(None, "policy.name", "missing; expected one of: spatten, dense")
-                model = _POLICY.validate_python(pol)
+                    raise InputError(None, "policy.name", f"missing; expected one of: {', '.join(policy_models())}")
+                model = policy_adapter().validate_python(pol)
                 self._policies[raw] = (model.model_dump_json(), model.name, "")
                 self._models[model.model_dump_json()] = model
             except ValidationError as err:

@@ -120,7 +120,7 @@ def _evaluate(sweep: Sweep, points: list[Point], store: ResultStore, ex: Executo
     chunk = EVENT_CHUNK if sweep.timing == "event" else \
         max(1, min(FAST_CHUNK, math.ceil(len(todo) / (4 * ex.workers))))
     cons = tuple(sweep.parsed_constraints())
-    jobs = [Job(c[0].plan, sweep.timing, cons, tuple(c)) for c in chunks(todo, chunk)]
+    jobs = [Job(c[0].plan, sweep.timing, cons, tuple(c), tuple(sweep.plugins)) for c in chunks(todo, chunk)]
     if ex.inherits_driver:  # phase 1 here, once, before the workers fork
         for key in dict.fromkeys(j.plan for j in jobs):
             plan_for(key, sweep.timing)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from accelsim.timers import TIMERS
 from tests.conftest import CSV_PRUNED, run_cli
 
 GOLDEN = Path(__file__).parents[1] / "sim" / "data" / "bertcpp"
@@ -51,7 +52,7 @@ def bad_csv(tmp_path_factory) -> Path:
     (["bertcpp", "{bad}"], "input.csv: field 'embedding_length_D': line 2: expected an integer, got 'sixty-four'"),
     (["bertcpp", "{golden}", "--set", "hw.dram.model=bank"], "field 'hardware.dram.model'"),
     (["bertcpp", "{golden}", "--set", "policy.values=0.5"], "field '--set': bertcpp takes hardware overrides"),
-    (["run", "-w", str(CSV_PRUNED), "--timing", "bogus"], "Invalid value for '--timing'"),
+    (["run", "-w", str(CSV_PRUNED), "--timing", "bogus"], f"field '--timing': expected one of: {TIMERS.names()}, got"),
     (["run", "-w", str(CSV_PRUNED), "--timing", "spatten-behavioural", "--dram-trace", "x.trace"],
      "field '--dram-trace': the spatten-behavioural timing issues no DRAM reads"),
     (["run", "-w", str(CSV_PRUNED), "--timing", "spatten-behavioural", "--set", "hw.clock_ghz=2"],

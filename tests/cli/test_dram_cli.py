@@ -11,13 +11,13 @@ import pytest
 import yaml
 
 from accelsim.cli import main
-from accelsim.hw.dram import load_dram, write_trace
+from accelsim.hw.dram import load_dram, write_dram_trace
 
 
 @pytest.fixture
 def trace(tmp_path):
     path = tmp_path / "t.trace"
-    write_trace(path, np.arange(256) * 32, np.zeros(256))
+    write_dram_trace(path, np.arange(256) * 32, np.zeros(256))
     return path
 
 
