@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from accelsim.cli._tables import Format, FormatOption, emit, note
 from accelsim.errors import InputError
 
 
@@ -22,6 +22,7 @@ def pareto(
             "min). Default: the sweep's objectives."
         ),
     ] = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Print the Pareto front of a sweep and write it as Parquet and CSV in DIR.
 
@@ -29,8 +30,9 @@ def pareto(
     the sweep wrote; any other objectives go to a file named by them, e.g.
     DIR/pareto_cycles-min_quality_mass_recall-max.parquet, so the sweep's front is never overwritten.
     """
+    from accelsim.cli.sweep import front_sheet
     from accelsim.sweep import pareto_front, parse_objectives, read_results
-    from accelsim.sweep.pareto import front_stem, print_front, save_front
+    from accelsim.sweep.pareto import front_stem, save_front
     from accelsim.sweep.runner import recorded_objectives
 
     table = read_results(directory)
@@ -46,7 +48,8 @@ def pareto(
     front = pareto_front(table, objs)
     swept = [c for c in table.columns if c.startswith(("hw.", "policy.")) or c.endswith("_ref")]
     path = save_front(front, directory, front_stem(objs, own))
-    print_front(front, path, objs, swept, Console())
+    emit(front_sheet(front, objs, swept), fmt)
+    note(f"front: {path}", fmt)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
 from accelsim.errors import InputError
 from accelsim.sim.stats import direction
@@ -132,8 +130,10 @@ def check_columns(table: pd.DataFrame, columns: Sequence[str], field: str, sourc
 
 def pareto_front(table: pd.DataFrame, objectives: Mapping[str, str]) -> pd.DataFrame:
     """The feasible rows that no other feasible row dominates, best first in the first objective."""
-    check_columns(table, list(objectives), "--objectives")
     ok = table[table["status"] == "ok"] if "status" in table.columns else table
+    if ok.empty:  # no point ran: the metric columns may be missing altogether
+        return ok
+    check_columns(table, list(objectives), "--objectives")
     ok = ok.dropna(subset=list(objectives))
     if ok.empty:
         return ok
@@ -156,18 +156,3 @@ def save_front(front: pd.DataFrame, out: Path, stem: str = FRONT) -> Path:
     front.to_parquet(out / f"{stem}.parquet", index=False)
     front.to_csv(out / f"{stem}.csv", index=False)
     return out / f"{stem}.parquet"
-
-
-def print_front(
-    front: pd.DataFrame, path: Path, objectives: Mapping[str, str], swept: list[str], console: Console
-) -> None:
-    """Print ``front`` as a table, and the file ``save_front`` wrote it to."""
-    t = Table(title=f"Pareto front ({', '.join(f'{o} {s}' for o, s in objectives.items())}): {len(front)} points")
-    cols = ["hardware", "policy", *swept, *objectives]
-    cols = list(dict.fromkeys(c for c in cols if c in front.columns))
-    for c in cols:
-        t.add_column(c, justify="right")
-    for row in front[cols].itertuples(index=False):
-        t.add_row(*(f"{v:,.6g}" if isinstance(v, float) else str(v) for v in row))
-    console.print(t)
-    console.print(f"front: {path}")

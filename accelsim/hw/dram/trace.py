@@ -19,7 +19,7 @@ TRACE_FORMATS: tuple[str, ...] = ("dramsim3", "ramulator2")
 
 
 @dataclass(frozen=True)
-class Trace:
+class DramTrace:
     """Requests of a trace file: byte address, write flag, arrival cycle (int64 arrays)."""
 
     addr: np.ndarray
@@ -30,7 +30,7 @@ class Trace:
         return len(self.addr)
 
 
-def read_trace(path: str | Path) -> Trace:
+def read_dram_trace(path: str | Path) -> DramTrace:
     """Parse a DRAMsim3 trace. Blank lines and ``#`` comments are skipped.
 
     Raises
@@ -69,11 +69,11 @@ def read_trace(path: str | Path) -> Trace:
         cyc.append(int(c))
     if not addr:
         raise InputError(path, None, "trace holds no requests")
-    return Trace(np.array(addr, dtype=np.int64), np.array(wr, dtype=bool),
+    return DramTrace(np.array(addr, dtype=np.int64), np.array(wr, dtype=bool),
                  np.array(cyc, dtype=np.int64))
 
 
-def write_trace(
+def write_dram_trace(
     path: str | Path,
     addr: np.ndarray,
     cycle: np.ndarray | None = None,
