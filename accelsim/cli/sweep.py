@@ -15,6 +15,8 @@ from accelsim.cli._tables import Format, FormatOption, Sheet, emit, note
 from accelsim.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
 
     from accelsim.sweep.points import Resolver
@@ -52,6 +54,7 @@ def sweep(
     """Run a design-space sweep; finished points in the output directory are skipped."""
     from accelsim.sweep import get_executor, load_sweep, run_sweep
     from accelsim.sweep.evaluate import column_name
+    from accelsim.sweep.pareto import FRONT
     from accelsim.sweep.points import Resolver
 
     if scheduler and dask_workers:
@@ -97,8 +100,8 @@ def sweep(
              f"{outcome.asked} axis settings, {outcome.points} distinct points: {repeated} resolved to a "
              "configuration already listed (run once)", fmt)
     swept = [column_name(a) for g in spec.groups() for a in g]
-    emit(front_sheet(outcome.front, list(spec.objectives), swept), fmt)
-    note(f"front: {outcome.out / 'pareto.parquet'}", fmt)
+    emit(front_sheet(outcome.front, spec.objectives, swept), fmt)
+    note(f"front: {outcome.out / f'{FRONT}.parquet'}", fmt)
     note(f"results: {outcome.out / 'results'} (Parquet, one row per point)", fmt)
     if report is not None:
         from accelsim.report.html import write_report
@@ -108,10 +111,11 @@ def sweep(
         note(f"report: {report}", fmt)
 
 
-def front_sheet(front: pd.DataFrame, objectives: list[str], swept: list[str]) -> Sheet:
-    """A Pareto front's rows: hardware, policy, the swept columns and the objectives."""
+def front_sheet(front: pd.DataFrame, objectives: Mapping[str, str], swept: list[str]) -> Sheet:
+    """A Pareto front's rows: hardware, policy, the swept columns and the objectives (column -> min or max)."""
     cols = list(dict.fromkeys(c for c in ["hardware", "policy", *swept, *objectives] if c in front.columns))
-    t = Sheet("pareto", f"Pareto front ({', '.join(objectives)}): {len(front)} points", cols)
+    senses = ", ".join(f"{o} {s}" for o, s in objectives.items())
+    t = Sheet("pareto", f"Pareto front ({senses}): {len(front)} points", cols)
     t.rows = [list(r) for r in front[cols].itertuples(index=False)]
     return t
 

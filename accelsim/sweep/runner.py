@@ -51,6 +51,12 @@ class SweepOutcome:
         return self.ran / self.seconds if self.seconds else 0.0
 
 
+def recorded_objectives(directory: str | Path) -> dict[str, str] | None:
+    """The objectives of the sweep recorded in ``directory`` (its ``sweep.yaml``), or None if it has none."""
+    spec = Path(directory) / SPEC_FILE
+    return dict(load_sweep(spec).objectives) if spec.is_file() else None
+
+
 def _prepare(text: str, out: Path, resume: bool) -> None:
     """Record the sweep file's ``text`` in ``out``; a different sweep already there needs ``--resume``."""
     out.mkdir(parents=True, exist_ok=True)

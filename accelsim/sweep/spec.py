@@ -15,7 +15,7 @@ zip:                           # groups of axes that vary together (equal length
   - {hw: [spatten, dense], policy: [spatten, dense]}
 search: {method: grid}         # or {method: random, samples: 20, seed: 0}
                                # or {method: nsga2, trials: 200, population: 20, seed: 0}
-objectives: {cycles: min, energy_j: min}
+objectives: {cycles: min, energy_j: min}   # or a list of names: [cycles, quality_mass_recall]
 constraints: ["area_mm2 <= 2"]
 timing: fast                   # fast (accelsim.sim.fast) or event (the reference engine)
 ```
@@ -39,6 +39,7 @@ from accelsim.config.policy import policy_models
 from accelsim.errors import InputError
 from accelsim.registry import load_plugins
 from accelsim.sim.result import SimResult
+from accelsim.sim.stats import direction
 
 REFS = ("hw", "policy", "workload")
 """Axis paths that swap a whole base reference rather than set one field."""
@@ -48,6 +49,9 @@ METRICS: tuple[str, ...] = (
     "quality_mass_recall", "quality_out_err",
 )
 """Result columns that objectives and constraints may name."""
+
+DEFAULT_OBJECTIVES = {"cycles": "min", "energy_j": "min"}
+"""A sweep's objectives when its file names none: the latency-energy trade-off."""
 
 Scalar = int | float | str | bool
 _CONSTRAINT = re.compile(r"^\s*([A-Za-z_][\w]*)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
@@ -163,8 +167,10 @@ class Sweep(Strict):
     zip: list[dict[str, Any]] = Field(default_factory=list)
     """Groups of axes that vary together; the axes of a group have equal lengths."""
     search: Search = Search()
-    objectives: dict[str, Literal["min", "max"]] = Field(default_factory=lambda: {"cycles": "min", "energy_j": "min"})
-    """Result columns to optimise (used by nsga2 and by the Pareto front)."""
+    objectives: dict[str, Literal["min", "max"]] = Field(default_factory=lambda: dict(DEFAULT_OBJECTIVES))
+    """Result columns to optimise, each ``min`` or ``max`` (used by nsga2, the Pareto front and the
+    report's figures); a list of names takes each one's default direction (``accelsim.sim.stats.direction``:
+    max for throughput, DRAM hit rate and recall, else min)."""
     constraints: list[str] = Field(default_factory=list)
     """``metric <= value`` (or ``>=``, ``<``, ``>``); a point that breaks one is infeasible."""
     timing: str = "fast"
@@ -183,6 +189,15 @@ class Sweep(Strict):
         if v not in TIMERS:
             raise ValueError(f"unknown timing {v!r}; expected one of: {TIMERS.names()}")
         return v
+
+    @field_validator("objectives", mode="before")
+    @classmethod
+    def _directions(cls, v: Any) -> Any:
+        if not (isinstance(v, list) and all(isinstance(n, str) for n in v)):
+            return v
+        if len(set(v)) < len(v):
+            raise ValueError(f"an objective appears twice in {v}")
+        return {name: direction(name) for name in v}
 
     @field_validator("objectives")
     @classmethod
