@@ -59,11 +59,13 @@ def decode_utf8(data: bytes, source: str | Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise InputError(source, None, f"not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
-                         "accelsim reads UTF-8 only") from None
+        raise InputError(
+            source,
+            None,
+            f"not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); accelsim reads UTF-8 only",
+        ) from None
     if "\x00" in text:
-        raise InputError(source, None, f"binary data (a NUL byte at offset {text.index(chr(0))}); expected UTF-8 "
-                         "text")
+        raise InputError(source, None, f"binary data (a NUL byte at offset {text.index(chr(0))}); expected UTF-8 text")
     return text
 
 
@@ -83,8 +85,9 @@ class BoundedLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         self._depth += 1
         if self._depth > MAX_YAML_DEPTH:
-            raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_YAML_DEPTH} levels",
-                                              self.peek_event().start_mark)
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", self.peek_event().start_mark
+            )
         try:
             return super().compose_node(parent, index)
         finally:
@@ -103,8 +106,7 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int]) -> i
     if key in sizes:
         return sizes[key]
     if key in open_:
-        raise yaml.composer.ComposerError(None, None, "an alias refers to a node that contains it",
-                                          node.start_mark)
+        raise yaml.composer.ComposerError(None, None, "an alias refers to a node that contains it", node.start_mark)
     open_.add(key)
     total = 1
     if isinstance(node, yaml.SequenceNode):
@@ -113,8 +115,9 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int]) -> i
         total += sum(_expanded_size(k, sizes, open_) + _expanded_size(v, sizes, open_) for k, v in node.value)
     open_.discard(key)
     if total > MAX_YAML_NODES:
-        raise yaml.composer.ComposerError(None, None, f"expands to more than {MAX_YAML_NODES:,} nodes "
-                                          "(aliases included)", node.start_mark)
+        raise yaml.composer.ComposerError(
+            None, None, f"expands to more than {MAX_YAML_NODES:,} nodes (aliases included)", node.start_mark
+        )
     sizes[key] = total
     return total
 
@@ -138,7 +141,7 @@ BoundedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 def parse_yaml(text: str, source: str | Path) -> Any:
     """Parse YAML ``text`` with :class:`BoundedLoader`; any failure is one line naming ``source``."""
     try:
-        return yaml.load(text, Loader=BoundedLoader)  # noqa: S506 (a SafeLoader subclass)
+        return yaml.load(text, Loader=BoundedLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -156,8 +159,11 @@ def read_yaml(path: str | Path) -> Any:
 def check_budget(source: str | Path | None, field: str | None, nbytes: float, what: str) -> None:
     """Refuse a declared shape whose arrays would take more than ``MEMORY_BUDGET_BYTES``."""
     if not math.isfinite(nbytes) or nbytes > MEMORY_BUDGET_BYTES:
-        raise InputError(source, field, f"{what} would take {nbytes / 2**30:,.1f} GiB, more than the "
-                         f"{MEMORY_BUDGET_BYTES >> 30} GiB memory budget")
+        raise InputError(
+            source,
+            field,
+            f"{what} would take {nbytes / 2**30:,.1f} GiB, more than the {MEMORY_BUDGET_BYTES >> 30} GiB memory budget",
+        )
 
 
 def content_key(path: str | Path) -> tuple[str, int, int, int, int]:

@@ -125,7 +125,8 @@ class Resolver:
             data = dict(ref)
             parent = data.pop("extends", None)
             if parent is not None and not isinstance(parent, str):
-                raise InputError(self.source, f"{field_name}.extends", f"expected a preset name or path, got {parent!r}")
+                raise InputError(self.source, f"{field_name}.extends",
+                                 f"expected a preset name or path, got {parent!r}")
             return deep_merge(self._ref(kind, parent, field_name), data) if parent is not None else data
         if not isinstance(ref, str):
             raise InputError(self.source, field_name, f"expected a preset name, file or mapping, got {ref!r}")
