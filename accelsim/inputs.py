@@ -29,9 +29,9 @@ MAX_EXTENDS = 32
 """Longest ``extends:`` chain of configs (the presets chain at most 2)."""
 
 
-def read_bytes(path: str | Path, limit: int = MAX_TEXT_BYTES) -> bytes:
-    """The bytes of a file of at most ``limit`` bytes: a regular file or a pipe (``<(...)``), not a directory
-    or a device."""
+def require_file(path: str | Path, limit: int = MAX_TEXT_BYTES) -> os.stat_result:
+    """The status of an input file of at most ``limit`` bytes: a regular file or a pipe (``<(...)``), not a
+    directory or a device."""
     path = Path(path)
     try:
         st = path.stat()
@@ -44,6 +44,13 @@ def read_bytes(path: str | Path, limit: int = MAX_TEXT_BYTES) -> bytes:
         raise InputError(path, None, f"expected a file, got {kind}")
     if st.st_size > limit:
         raise InputError(path, None, f"file of {st.st_size:,} bytes is larger than the {limit:,}-byte limit")
+    return st
+
+
+def read_bytes(path: str | Path, limit: int = MAX_TEXT_BYTES) -> bytes:
+    """The bytes of an input file (see :func:`require_file`), read without trusting its reported size."""
+    path = Path(path)
+    require_file(path, limit)
     try:
         with open(path, "rb") as f:
             data = f.read(limit + 1)

@@ -121,7 +121,14 @@ def run(
 ) -> None:
     """Simulate WORKLOAD under a policy on a hardware config."""
     from accelsim.facade import execute, write_run_report
+    from accelsim.outputs import check_output, write_text
 
+    for path, flag in ((output, "--output"), (dram_trace, "--dram-trace"), (bertcpp_input, "--bertcpp-input"),
+                       (report, "--report")):
+        if path is not None:  # before any work: a bad output path fails the run at once
+            check_output(path, "file", flag)
+    if report is not None:
+        check_output(report.with_suffix(".data"), "dir", "--report")
     hw_over, pol_over = parse_sets(sets or [])
     trace = None if dram_trace is None else (dram_trace, str(dram_trace_format.value))
     result, record = execute(workload, hw, policy, hw_over, pol_over, timing=str(timing.value), phases=phases,
@@ -135,8 +142,7 @@ def run(
         text = json.dumps({**json.loads(text), "timing": str(timing.value), "breakdown": {
             "total": result.busy_by, "layers": record.layers.to_dict(orient="records")}}, indent=2)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text + "\n")
+        write_text(output, text + "\n", "--output")
     if report is not None:
         write_run_report(report, result, record)
     if as_json:

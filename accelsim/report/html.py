@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from accelsim import __version__
+from accelsim.outputs import write_text
 from accelsim.report import figures as F
 from accelsim.report.results import Results
 
@@ -176,7 +177,5 @@ def page(title: str, body: list[str]) -> str:
 def write_report(results: Results, path: str | Path, title: str | None = None) -> list[str]:
     """Write the report to ``path``; returns the names of its figures."""
     text, names = render(results, title)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_text(path, text, "--report")
     return names

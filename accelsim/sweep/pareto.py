@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from accelsim.errors import InputError
+from accelsim.outputs import atomic_file
 
 BLOCK = 1024  # rows compared at once: bounds memory at BLOCK x rows x objectives
 
@@ -59,8 +60,10 @@ def pareto_front(table: pd.DataFrame, objectives: dict[str, str]) -> pd.DataFram
 
 def save_front(front: pd.DataFrame, out: Path) -> None:
     """Write ``front`` to ``out/pareto.parquet`` and ``out/pareto.csv``."""
-    front.to_parquet(out / "pareto.parquet", index=False)
-    front.to_csv(out / "pareto.csv", index=False)
+    with atomic_file(out / "pareto.parquet") as tmp:
+        front.to_parquet(tmp, index=False)
+    with atomic_file(out / "pareto.csv") as tmp:
+        front.to_csv(tmp, index=False)
 
 
 def print_front(front: pd.DataFrame, out: Path, objectives: list[str], swept: list[str], console: Console) -> None:

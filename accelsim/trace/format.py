@@ -27,7 +27,8 @@ from pydantic import Field, ValidationError, model_validator
 
 from accelsim.config.base import Strict, describe_validation_error
 from accelsim.errors import InputError
-from accelsim.inputs import check_budget
+from accelsim.inputs import check_budget, require_file
+from accelsim.outputs import atomic_file
 
 FORMAT = "accelsim-trace"
 VERSION = "1"
@@ -149,7 +150,8 @@ def write_trace(path: str | Path, trace: Trace) -> None:
     check_tensors(trace.meta, trace.tensors, str(path))
     meta = {"format": FORMAT, "version": VERSION, "meta": trace.meta.model_dump_json()}
     tensors = {k: np.ascontiguousarray(v) for k, v in trace.tensors.items()}
-    save_file(tensors, str(path), metadata=meta)
+    with atomic_file(path, "--out") as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
 
 
 def check_tensors(meta: TraceMeta, tensors: dict[str, np.ndarray], source: str) -> None:
@@ -188,8 +190,7 @@ def _open(path: str | Path):
 
     path = Path(path)
     src = str(path)
-    if not path.exists():
-        raise InputError(src, None, "file does not exist")
+    require_file(path, limit=1 << 50)  # a trace's size is checked against its declared shape below
     try:
         handle = safe_open(src, framework="numpy")
         header = handle.metadata() or {}
