@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,9 @@ def _construct_mapping(loader: BoundedLoader, node: yaml.MappingNode, deep: bool
 
 
 BoundedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+BoundedLoader.add_implicit_resolver(  # YAML 1.2 floats: 1e9 and 1e-12 are numbers, not strings as in YAML 1.1
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
 
 
 def parse_yaml(text: str, source: str | Path) -> Any:

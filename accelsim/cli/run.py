@@ -32,6 +32,7 @@ def parse_sets(sets: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     import yaml
 
     from accelsim.facade import split_overrides
+    from accelsim.inputs import BoundedLoader
 
     flat: dict[str, Any] = {}
     for item in sets:
@@ -40,7 +41,7 @@ def parse_sets(sets: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
         if not sep or root not in ("hw", "policy") or not path:
             raise InputError(None, "--set", f"expected hw.PATH=VALUE or policy.PATH=VALUE, got {item!r}")
         try:
-            flat[key] = yaml.safe_load(raw)
+            flat[key] = yaml.load(raw, Loader=BoundedLoader)
         except yaml.YAMLError:
             raise InputError(None, "--set", f"value of {key} is not valid YAML: {raw!r}") from None
     return split_overrides(flat, "--set")

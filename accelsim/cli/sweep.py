@@ -47,8 +47,13 @@ def sweep(
 
     if scheduler and dask_workers:
         raise InputError(None, "--scheduler", "give either --scheduler or --dask-workers, not both")
+    from accelsim.outputs import check_output
+
     spec = load_sweep(file)  # bad input fails before any worker starts
     Resolver(spec, file).check()
+    check_output(output or Path("results") / spec.name, "dir", "--output")
+    if report is not None:
+        check_output(report, "file", "--report")
     err = Console(stderr=True)
     if scheduler or dask_workers:
         ex = get_executor("dask", scheduler=scheduler, workers=dask_workers)

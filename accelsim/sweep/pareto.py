@@ -49,6 +49,9 @@ def pareto_front(table: pd.DataFrame, objectives: dict[str, str]) -> pd.DataFram
         numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
         raise InputError(None, "--objectives", f"no column {missing[0]!r} in the results; numeric columns: "
                          f"{', '.join(numeric)}")
+    text = [o for o in objectives if not pd.api.types.is_numeric_dtype(table[o]) or table[o].dtype == bool]
+    if text:
+        raise InputError(None, "--objectives", f"column {text[0]!r} holds {table[text[0]].dtype} values, not numbers")
     ok = table[table["status"] == "ok"] if "status" in table.columns else table
     ok = ok.dropna(subset=list(objectives))
     if ok.empty:
