@@ -85,7 +85,7 @@ def test_no_coercion_no_infinity(tmp_path, line, message):
 def test_empty_and_non_mapping_configs(tmp_path):
     with pytest.raises(InputError, match=r"e\.yaml: empty file; expected a mapping of hardware config fields$"):
         load_hardware(write(tmp_path, "e.yaml", "# nothing\n"))
-    with pytest.raises(InputError, match="expected a mapping at the top level, got list$"):
+    with pytest.raises(InputError, match=r"expected a mapping at the top level, got list$"):
         load_hardware(write(tmp_path, "l.yaml", "- 1\n"))
 
 
@@ -106,7 +106,7 @@ def test_extends_chains_are_bounded(tmp_path):
         load_hardware(tmp_path / "c0.yaml")
     write(tmp_path, "a.yaml", "extends: b.yaml\n")
     write(tmp_path, "b.yaml", "extends: a.yaml\n")
-    with pytest.raises(InputError, match="circular extends through 'b.yaml'"):
+    with pytest.raises(InputError, match=r"circular extends through 'b\.yaml'"):
         load_hardware(tmp_path / "a.yaml")
 
 
