@@ -112,7 +112,8 @@ class DaskExecutor(Executor):
     A Dask scheduler runs any function a connected client sends: whoever reaches a ``tcp://`` scheduler
     runs code as its workers' user. The LocalCluster therefore talks TLS with credentials made for it
     (``Security.temporary()``, held in this process's memory only), so no other local user can submit
-    work, and it serves no dashboard."""
+    work, and its scheduler's HTTP server (which Dask always starts) serves no page, dashboard included,
+    on a loopback port."""
 
     name = "dask"
     inherits_driver = False
@@ -133,10 +134,15 @@ class DaskExecutor(Executor):
                 self._client = Client(scheduler, timeout="10s",
                                       **({"security": Security()} if scheduler.startswith("tls://") else {}))
             else:
+                import dask
+
                 security = Security.temporary()
-                self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                             processes=True, dashboard_address=None, protocol="tls://",
-                                             security=security)
+                # Dask's scheduler always opens an HTTP server: give it no pages, on a loopback port
+                with dask.config.set({"distributed.scheduler.http.routes": []}):
+                    self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                                                 processes=True, dashboard_address=None, protocol="tls://",
+                                                 security=security, scheduler_kwargs={"dashboard": False,
+                                                                                      "dashboard_address": "127.0.0.1:0"})
                 self._client = Client(self._cluster, security=security)
         except (OSError, TimeoutError) as err:
             if self._cluster is not None:  # a failed start leaves no cluster behind
