@@ -139,10 +139,10 @@ class DaskExecutor(Executor):
                 security = Security.temporary()
                 # Dask's scheduler always opens an HTTP server: give it no pages, on a loopback port
                 with dask.config.set({"distributed.scheduler.http.routes": []}):
-                    self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                                 processes=True, dashboard_address=None, protocol="tls://",
-                                                 security=security, scheduler_kwargs={"dashboard": False,
-                                                                                      "dashboard_address": "127.0.0.1:0"})
+                    self._cluster = LocalCluster(
+                        n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                        dashboard_address=None, protocol="tls://", security=security,
+                        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
                 self._client = Client(self._cluster, security=security)
         except (OSError, TimeoutError) as err:
             if self._cluster is not None:  # a failed start leaves no cluster behind
