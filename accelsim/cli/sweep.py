@@ -29,7 +29,9 @@ def sweep(
                                                 "(default: results/<sweep name>).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Local worker processes "
                                              "(default: all cores).")] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Run on an existing Dask cluster, tcp://HOST:PORT.")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Run on an existing Dask cluster, tls://HOST:PORT "
+                                           "(certificates from Dask's config) or tcp://HOST:PORT (anyone who reaches "
+                                           "it runs code: see the README).")] = None,
     dask_workers: Annotated[int | None, typer.Option(min=1, help="Run on a new Dask LocalCluster of N "
                                                      "workers.")] = None,
     resume: Annotated[bool, typer.Option(help="Add to a directory that holds another sweep's results "
