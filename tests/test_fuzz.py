@@ -112,12 +112,20 @@ def mutate_text(rng: random.Random, text: str) -> bytes:
     return data
 
 
-def accepts_or_refuses(read: Callable[[Path], object], path: Path) -> None:
-    """``read(path)`` returns, or raises an InputError of one line; any other exception fails the test."""
+def accepts_or_refuses(read: Callable[[Path], object], path: Path) -> bool:
+    """``read(path)`` returns (False), or raises an InputError of one line (True); any other exception
+    fails the test."""
     try:
         read(path)
     except InputError as err:
         assert "\n" not in str(err) and str(err)
+        return True
+    return False
+
+
+def both_answers(refused: int) -> None:
+    """The mutants were neither all accepted nor all refused: the readers saw both kinds of input."""
+    assert 0 < refused < FUZZ_CASES, refused
 
 
 def cli_answers(args: list[str]) -> None:
@@ -138,12 +146,14 @@ def cli_answers(args: list[str]) -> None:
 def _fuzz(tmp_path: Path, base: str, suffix: str, read: Callable[[Path], object], seed: int) -> list[Path]:
     rng = random.Random(seed)
     kept = []
+    refused = 0
     for n in range(FUZZ_CASES):
         path = tmp_path / f"m{n}{suffix}"
         path.write_bytes(mutate_text(rng, base))
-        accepts_or_refuses(read, path)
+        refused += accepts_or_refuses(read, path)
         if n < CLI_CASES:
             kept.append(path)
+    both_answers(refused)
     return kept
 
 
@@ -185,6 +195,7 @@ def test_safetensors_headers(tmp_path):
     body, header = _trace_bytes(tmp_path)
     rng = random.Random(SEED + 3)
     kept = []
+    refused = 0
     for n in range(FUZZ_CASES):
         h = json.loads(json.dumps(header))
         meta = json.loads(h["__metadata__"]["meta"])
@@ -213,9 +224,10 @@ def test_safetensors_headers(tmp_path):
             data = data[:at] + (rng.choice(BYTES) if rng.random() < 0.5 else b"")
         path = tmp_path / f"m{n}.safetensors"
         path.write_bytes(data)
-        accepts_or_refuses(read_trace, path)
+        refused += accepts_or_refuses(read_trace, path)
         if n < CLI_CASES:
             kept.append(path)
+    both_answers(refused)
     for path in kept:
         cli_answers(["trace", "info", str(path), "--no-stats"])
 
