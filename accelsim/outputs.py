@@ -8,6 +8,7 @@ where a directory goes) is refused with one line.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -46,6 +47,21 @@ def check_output(path: str | Path, kind: Literal["file", "dir"] = "file", field:
     return path
 
 
+def _make_parents(path: Path) -> list[Path]:
+    """Create the missing parents of ``path``; returns those created, outermost first."""
+    missing = [p for p in path.absolute().parents if not p.exists()][::-1]
+    for p in missing:
+        p.mkdir()
+    return missing
+
+
+def _remove(created: list[Path]) -> None:
+    """Remove the directories ``_make_parents`` created, where they are still empty."""
+    for p in reversed(created):
+        with contextlib.suppress(OSError):
+            p.rmdir()
+
+
 def _temp(path: Path) -> Path:
     return path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
 
@@ -56,16 +72,21 @@ def atomic_file(path: str | Path, field: str | None = None) -> Iterator[Path]:
     failure it is removed. OS errors (full disk, read-only file system) become one-line InputErrors."""
     path = check_output(path, "file", field)
     tmp = _temp(path)
+    created: list[Path] = []
+    done = False
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        created = _make_parents(path)
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        done = True
     except OSError as err:
         raise InputError(path, field, f"cannot write ({err.strerror or err})") from None
     finally:
         tmp.unlink(missing_ok=True)
+        if not done:
+            _remove(created)
 
 
 def write_text(path: str | Path, text: str, field: str | None = None) -> None:
@@ -81,13 +102,16 @@ def atomic_dir(path: str | Path, field: str | None = None) -> Iterator[Path]:
     path = check_output(path, "dir", field)
     tmp = _temp(path)
     old = _temp(path)
+    created: list[Path] = []
+    done = False
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        created = _make_parents(path)
         tmp.mkdir()
         yield tmp
         if path.exists():
             path.rename(old)
         tmp.rename(path)
+        done = True
     except OSError as err:
         if old.exists() and not path.exists():
             old.rename(path)
@@ -95,3 +119,5 @@ def atomic_dir(path: str | Path, field: str | None = None) -> Iterator[Path]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+        if not done:
+            _remove(created)

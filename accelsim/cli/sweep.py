@@ -78,7 +78,8 @@ def sweep(
         try:
             outcome = run_sweep(file, output, executor=ex, resume=resume, progress=progress, flush_rows=flush_rows)
         finally:
-            bar.stop()
+            if bar.live.is_started:  # a sweep that fails before its first point prints its error alone
+                bar.stop()
     console = Console()
     t = outcome.table
     infeasible = int((t["status"] != "ok").sum()) if len(t) else 0
