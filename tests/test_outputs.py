@@ -61,3 +61,10 @@ def test_run_refuses_bad_outputs_before_work(tmp_path):
             "file path to write"
         ]
     assert list(tmp_path.iterdir()) == [tmp_path / "adir"]
+
+
+def test_a_failed_write_removes_the_folders_it_made(tmp_path, monkeypatch):
+    _full_disk(monkeypatch)
+    with pytest.raises(InputError, match=r"out\.json: cannot write \(No space left on device\)$"):
+        write_text(tmp_path / "a" / "b" / "out.json", "new")
+    assert list(tmp_path.iterdir()) == []
