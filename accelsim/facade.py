@@ -188,14 +188,15 @@ def sweep(spec: str | Path | Mapping[str, Any], out: str | Path | None = None, *
 def write_run_report(path: Path, result: SimResult, record: RunRecord, title: str | None = None) -> None:
     """The run's results directory (``path`` with suffix ``.data``: its points row, requests and DRAM
     transfers as Parquet) and its HTML report at ``path``."""
+    from accelsim.outputs import atomic_dir
     from accelsim.report import load_results, run_row, write_report, write_run
     from accelsim.report.results import flatten
 
     config = {**flatten("hw", record.hardware.model_dump()), **flatten("policy", record.policy.model_dump()),
               **flatten("workload", record.workload)}
-    data = path.with_suffix(".data")
-    write_run(data, run_row(config, result.flat(), record.wall_s), record.plan.requests, record.dram)
-    write_report(load_results(data), path, title)
+    with atomic_dir(path.with_suffix(".data"), "--report") as data:
+        write_run(data, run_row(config, result.flat(), record.wall_s), record.plan.requests, record.dram)
+        write_report(load_results(data), path, title)
 
 
 def report(results: SimResult | pd.DataFrame | str | Path, path: str | Path, *, title: str | None = None,

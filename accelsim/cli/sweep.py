@@ -38,7 +38,9 @@ def sweep(
                                                 "(default: results/<sweep name>).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Local worker processes "
                                              "(default: all cores).")] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Run on an existing Dask cluster, tcp://HOST:PORT.")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Run on an existing Dask cluster, tls://HOST:PORT "
+                                           "(certificates from Dask's config) or tcp://HOST:PORT (anyone who reaches "
+                                           "it runs code: see the README).")] = None,
     dask_workers: Annotated[int | None, typer.Option(min=1, help="Run on a new Dask LocalCluster of N "
                                                      "workers.")] = None,
     resume: Annotated[bool, typer.Option(help="Add to a directory that holds another sweep's results "
@@ -59,12 +61,17 @@ def sweep(
 
     if scheduler and dask_workers:
         raise InputError(None, "--scheduler", "give either --scheduler or --dask-workers, not both")
+    from accelsim.outputs import check_output
+
     spec = load_sweep(file)  # bad input fails before any worker starts
     resolver = Resolver(spec, file)
     resolver.check()
     if dry_run:
         _dry_run(spec, resolver, fmt)
         return
+    check_output(output or Path("results") / spec.name, "dir", "--output")
+    if report is not None:
+        check_output(report, "file", "--report")
     err = Console(stderr=True)
     if scheduler or dask_workers:
         ex = get_executor("dask", scheduler=scheduler, workers=dask_workers)
@@ -87,7 +94,8 @@ def sweep(
         try:
             outcome = run_sweep(file, output, executor=ex, resume=resume, progress=progress, flush_rows=flush_rows)
         finally:
-            bar.stop()
+            if bar.live.is_started:  # a sweep that fails before its first point prints its error alone
+                bar.stop()
     t = outcome.table
     infeasible = int((t["status"] != "ok").sum()) if len(t) else 0
     note(f"[bold]{spec.name}[/]: {outcome.points} points ({outcome.ran} run, {outcome.skipped} already "

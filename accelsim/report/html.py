@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from accelsim import __version__
+from accelsim.outputs import write_text
 from accelsim.report import figures as F
 from accelsim.report.results import Results
 from accelsim.report.view import View, choose_view
@@ -199,7 +200,5 @@ def page(title: str, body: list[str]) -> str:
 def write_report(results: Results, path: str | Path, title: str | None = None, view: View | None = None) -> list[str]:
     """Write the report to ``path``; returns the names of its figures (``view``: as ``sections``)."""
     text, names = render(results, title, view)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_text(path, text, "--report")
     return names

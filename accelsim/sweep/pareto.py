@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from accelsim.errors import InputError
+from accelsim.outputs import atomic_file
 from accelsim.sim.stats import direction
 
 BLOCK = 256  # sorted points checked at once against the front (memory: BLOCK x front booleans)
@@ -153,6 +154,8 @@ def front_stem(objectives: Mapping[str, str], own: Mapping[str, str] | None) -> 
 
 def save_front(front: pd.DataFrame, out: Path, stem: str = FRONT) -> Path:
     """Write ``front`` to ``out/<stem>.parquet`` and ``out/<stem>.csv``; the Parquet path."""
-    front.to_parquet(out / f"{stem}.parquet", index=False)
-    front.to_csv(out / f"{stem}.csv", index=False)
+    with atomic_file(out / f"{stem}.parquet") as tmp:
+        front.to_parquet(tmp, index=False)
+    with atomic_file(out / f"{stem}.csv") as tmp:
+        front.to_csv(tmp, index=False)
     return out / f"{stem}.parquet"

@@ -13,6 +13,8 @@ from typing import Literal
 import numpy as np
 
 from accelsim.errors import InputError
+from accelsim.inputs import read_text
+from accelsim.outputs import write_text
 
 TraceFormat = Literal["dramsim3", "ramulator2"]
 TRACE_FORMATS: tuple[str, ...] = ("dramsim3", "ramulator2")
@@ -39,12 +41,7 @@ def read_dram_trace(path: str | Path) -> DramTrace:
         Naming the file and line of the first malformed request.
     """
     path = Path(path)
-    try:
-        lines = path.read_text().splitlines()
-    except FileNotFoundError:
-        raise InputError(path, None, "file does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(path, None, f"cannot read trace ({err})") from None
+    lines = read_text(path).splitlines()
     addr, wr, cyc = [], [], []
     for no, line in enumerate(lines, 1):
         text = line.split("#", 1)[0].split()
@@ -55,6 +52,8 @@ def read_dram_trace(path: str | Path) -> DramTrace:
             raise InputError(path, where, f"expected '0xADDR READ|WRITE CYCLE', got {line!r}")
         a, kind, c = text
         try:
+            if not a.isascii():
+                raise ValueError(a)
             value = int(a, 16) if a.lower().startswith("0x") else int(a)
         except ValueError:
             raise InputError(path, where, f"bad address {a!r}") from None
@@ -62,7 +61,7 @@ def read_dram_trace(path: str | Path) -> DramTrace:
             raise InputError(path, where, f"address out of range {a!r}")
         if kind.upper() not in ("READ", "WRITE"):
             raise InputError(path, where, f"request type must be READ or WRITE, not {kind!r}")
-        if not c.isdigit():
+        if not (c.isascii() and c.isdigit() and int(c) < 1 << 63):
             raise InputError(path, where, f"cycle must be a non-negative integer, not {c!r}")
         addr.append(value)
         wr.append(kind.upper() == "WRITE")
@@ -98,5 +97,5 @@ def write_dram_trace(
                            np.char.add(" ", cyc.astype(str)))
     else:
         rows = np.char.add(np.where(wr, "ST ", "LD "), hexes)
-    Path(path).write_text("".join(r + "\n" for r in rows.tolist()))
+    write_text(path, "".join(r + "\n" for r in rows.tolist()), "--dram-trace")
     return n
