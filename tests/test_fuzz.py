@@ -23,7 +23,7 @@ import pytest
 from accelsim.cli import main
 from accelsim.config import PRESETS, load_hardware, load_policy
 from accelsim.errors import InputError
-from accelsim.hw.dram.trace import read_trace as read_dram_trace
+from accelsim.hw.dram.trace import read_dram_trace
 from accelsim.trace.format import read_trace, write_trace
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace

@@ -76,8 +76,10 @@ def run_python(code: list[str], env: dict[str, str]) -> subprocess.CompletedProc
     )
 
 
-def test_show_completion_prints_a_script(capsys):
-    status("--show-completion", "bash")
+def test_show_completion_prints_a_script(capsys, monkeypatch):
+    # typer detects the shell from the process tree (shellingham), which an xdist worker may not show
+    monkeypatch.setattr(typer.completion, "_get_shell_name", lambda: "bash")
+    status("--show-completion")
     assert "_ACCELSIM_COMPLETE=complete_bash" in capsys.readouterr().out
 
 
