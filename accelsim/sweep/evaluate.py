@@ -22,6 +22,7 @@ from accelsim import api
 from accelsim.config import Hardware, Policy
 from accelsim.errors import InputError
 from accelsim.sim.fast import FastModel
+from accelsim.sim.result import SimResult
 from accelsim.sweep.points import PlanKey, Point
 from accelsim.sweep.spec import REFS
 from accelsim.topk import TopKParams
@@ -76,29 +77,36 @@ def infeasible_row(p: Point, reason: str, wall_s: float = 0.0) -> dict[str, Any]
 
 
 def run_job(job: Job) -> list[dict[str, Any]]:
-    """Simulate every point of ``job``; a point that cannot run becomes an infeasible row."""
+    """Simulate every point of ``job``; a point that cannot run becomes an infeasible row. On the fast
+    path the chunk's points are timed together (``accelsim.api.simulate_fast_many``)."""
     model = plan_for(job.plan, job.timing)
+    if isinstance(model, InputError):
+        return [infeasible_row(p, model.message) for p in job.points]
+    if isinstance(model, FastModel):
+        t0 = time.perf_counter()
+        hws = [Hardware.model_validate_json(p.hw) for p in job.points]
+        results = api.simulate_fast_many(hws, model, workload=job.points[0].labels["workload"])
+        wall = (time.perf_counter() - t0) / len(job.points)  # the chunk's time, shared out
+        return [_row(job, p, res, wall) for p, res in zip(job.points, results, strict=True)]
     rows = []
     for p in job.points:
         t0 = time.perf_counter()
-        if isinstance(model, InputError):
-            rows.append(infeasible_row(p, model.message))
-            continue
         try:
-            hw = Hardware.model_validate_json(p.hw)
-            if isinstance(model, FastModel):
-                res = api.simulate_fast(hw, model, workload=p.labels["workload"])
-            else:
-                res = api.simulate(hw, model, workload=p.labels["workload"])[0]
+            res = api.simulate(Hardware.model_validate_json(p.hw), model, workload=p.labels["workload"])[0]
         except InputError as err:
-            rows.append(infeasible_row(p, err.message, time.perf_counter() - t0))
-            continue
-        metrics = res.flat()
-        for k in ("hardware", "policy", "workload"):
-            metrics.pop(k)
-        broken = [f"{m} = {metrics.get(m, math.nan):.6g} violates {m} {op} {v:g}"
-                  for m, op, v in job.constraints if not _OPS[op](metrics.get(m, math.nan), v)]
-        rows.append({**base_row(p), **metrics, "status": "infeasible" if broken else "ok",
-                     "error": "; ".join(broken), "wall_s": time.perf_counter() - t0,
-                     "accelsim_version": accelsim.__version__})
+            res = err
+        rows.append(_row(job, p, res, time.perf_counter() - t0))
     return rows
+
+
+def _row(job: Job, p: Point, res: SimResult | InputError, wall_s: float) -> dict[str, Any]:
+    """The table row of point ``p``: its metrics, checked against the constraints, or why it could not run."""
+    if isinstance(res, InputError):
+        return infeasible_row(p, res.message, wall_s)
+    metrics = res.flat()
+    for k in ("hardware", "policy", "workload"):
+        metrics.pop(k)
+    broken = [f"{m} = {metrics.get(m, math.nan):.6g} violates {m} {op} {v:g}"
+              for m, op, v in job.constraints if not _OPS[op](metrics.get(m, math.nan), v)]
+    return {**base_row(p), **metrics, "status": "infeasible" if broken else "ok", "error": "; ".join(broken),
+            "wall_s": wall_s, "accelsim_version": accelsim.__version__}
