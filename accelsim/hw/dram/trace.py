@@ -83,10 +83,11 @@ def _tokens(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     a control character other than tab, newline and CR-LF (Python's ``split`` and ``splitlines``
     know more whitespace and line breaks)."""
     raw = np.frombuffer(data, np.uint8)
-    plain = sum(data.count(c) for c in (b"\t", b"\n", b"\r"))
-    if len(raw) and (
-        raw.max() >= 0x80 or np.count_nonzero(raw < 32) != plain or data.count(b"\r") != data.count(b"\r\n")
-    ):
+    if len(raw) and raw.max() >= 0x80:
+        return None
+    plain = sum(np.count_nonzero(raw == ord(c)) for c in "\t\n\r")
+    cr = np.count_nonzero(raw == ord("\r"))
+    if np.count_nonzero(raw < 32) != plain or (cr and data.count(b"\r\n") != cr):
         return None
     if b"#" in data:
         data = re.sub(rb"#[^\n]*", lambda m: b" " * len(m.group()), data)
@@ -144,12 +145,16 @@ def _number(window: np.ndarray, start: np.ndarray, end: np.ndarray, base: int) -
     width = int(length.max())
     if length.min() < 1 or width > _MAX_DIGITS[base]:
         return None
-    chars = window[end - width, :width]  # each word right-aligned, after whatever came before it
+    digits = _DIGIT[window[end - width, :width]]  # each word right-aligned, after what came before it
     ours = np.arange(width - 1, -1, -1) < length[:, None]
-    digits = _DIGIT[chars]
     if np.any(ours & (digits >= base)):
         return None
-    return np.where(ours, digits, 0).astype(np.int64) @ (base ** np.arange(width - 1, -1, -1, dtype=np.int64))
+    digits[~ours] = 0
+    value = np.zeros(len(start), np.int64)
+    for j in range(width):
+        value *= base
+        value += digits[:, j]
+    return value
 
 
 def _read_lines(path: Path, lines: list[str], fmt: TraceFormat) -> Trace:
