@@ -105,6 +105,8 @@ class FastPoint:
 
     sel: np.ndarray
     par: np.ndarray
+    tables: int
+    """Which generation of the model's tables ``sel`` points into (:attr:`FastModel.ROWS_KEPT`)."""
 
 
 class FastModel:
@@ -143,17 +145,26 @@ class FastModel:
             "value": float(b["v"].sum()),
             "side": side,
         }
-        items, jobs = len(owner), len(t)
+        self._tables = -1
+        self._new_tables()
+        self._jobs: dict[tuple, tuple[np.ndarray, ...]] = {}
+        self._lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._counts: dict[tuple, dict[str, float]] = {}
+        self._engines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    ROWS_KEPT = 1024
+    """Per-item rows the tables keep between :meth:`run_many` calls (37 MB on the GPT-2 trace's 4608
+    items); past that they start afresh, and points prepared before must be prepared again."""
+
+    def _new_tables(self) -> None:
+        items, jobs = len(self.owner), len(self.plan.topk)
+        self._tables += 1
         self._cols = _Table(items, np.float64)  # per-item columns (rows of the kernel's ``cols``)
         self._freed_rows = _Table(items + 1, np.float64)  # :func:`_freed` of each buffer shape, 4 rows
         self._job_rows = _Table(jobs, np.float64)  # per-job selection and output cycles
         self._job_engines = _Table(jobs, np.int64)  # per-job engine
         self._at: dict[tuple, int] = {}  # what a table's rows are for -> index of the first
         self._buffers: dict[tuple, tuple[int, int]] = {}  # buffer shape -> its rows in _cols, _freed_rows
-        self._jobs: dict[tuple, tuple[np.ndarray, ...]] = {}
-        self._lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._counts: dict[tuple, dict[str, float]] = {}
-        self._engines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def _gates(self, n: int) -> None:
         """The event engine's gate structure: items ask for the key SRAM in index order, a gated
@@ -270,7 +281,7 @@ class FastModel:
         par[K_LINES], par[V_LINES] = buffer_lines(sram.key_kb, qk), buffer_lines(sram.value_kb, pv)
         par[SHARED_IS_VALUE] = t.count <= 1
         par[COUNT] = count
-        return FastPoint(sel, par)
+        return FastPoint(sel, par, self._tables)
 
     def _dram(self, hw: Hardware) -> tuple[np.ndarray, ...]:
         """DRAM cycles of each item's key, LSB and value fetch; -1 where it fetches nothing."""
@@ -294,6 +305,8 @@ class FastModel:
         """Time the plan on every prepared point, in one kernel call."""
         if not points:
             return []
+        if any(p.tables != self._tables for p in points):
+            raise ValueError("a point was prepared before the model's tables started afresh; prepare it again")
         sel = np.stack([p.sel for p in points])
         par = np.stack([p.par for p in points])
         n = len(self.owner)
@@ -324,6 +337,8 @@ class FastModel:
             out.append(
                 FastTimeline(cycles=c, busy=work, stall=stall, blocked=blocked, dram_bytes_by=dict(self.dram_bytes_by))
             )
+        if self._cols.size > self.ROWS_KEPT:
+            self._new_tables()
         return out
 
 

@@ -82,6 +82,19 @@ def test_batch_matches_main(models, name):
         assert not wrong, (over, wrong)
 
 
+def test_tables_start_afresh(monkeypatch, models):
+    # past ROWS_KEPT rows the model drops its tables after a batch: results stay, old points are refused
+    model = FastModel(models["short"].plan)
+    monkeypatch.setattr(FastModel, "ROWS_KEPT", 0)
+    hws = [load_hardware("spatten", over) for over in GRID if over != {"topk": {"count": 0}}]
+    first = rows(api.simulate_fast_many(hws, model))
+    stale = model.prepare(hws[0])
+    model.run_many([model.prepare(hws[1])])
+    with pytest.raises(ValueError, match=r"^a point was prepared before the model's tables started afresh"):
+        model.run_many([stale])
+    assert rows(api.simulate_fast_many(hws, model)) == first == rows(api.simulate_fast_many(hws, models["short"]))
+
+
 def test_empty_batch(models):
     assert api.simulate_fast_many([], models["short"]) == []
 
