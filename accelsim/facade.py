@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from accelsim.trace.format import Trace
     from accelsim.workplan import WorkPlan
 
-TIMINGS = ("event", "spatten-behavioural")
-"""Timing models of a run: the event engine, or the SpAtten authors' behaviour model (bert.cpp)."""
 PHASES = ("prefill", "decode", "both")
 
 
@@ -41,9 +39,9 @@ class RunRecord:
     """The report's ``workload.*`` columns: path (or the object's type), phases, seed, timing."""
     plan: WorkPlan
     dram: pd.DataFrame
-    """DRAM transfers (start, end, bytes, kind, item; cycles); empty for the behavioural timing."""
+    """DRAM transfers (start, end, bytes, kind, item; cycles); empty where the timer logs none."""
     layers: pd.DataFrame | None
-    """Per-layer breakdown of the behavioural timing; None for the event engine."""
+    """Per-layer breakdown of the timer's cycles (the behavioural timing's); None where it has none."""
     wall_s: float
 
 
@@ -82,21 +80,23 @@ def execute(workload: str | Path | Trace | WorkPlan, hw: str | Path | Hardware, 
 
     ``dram_trace = (path, format)`` also writes the DRAM reads of the event engine's run.
     """
+    import pandas as pd
+
     from accelsim import api
     from accelsim.config import load_hardware, load_policy
+    from accelsim.timers import get_timer
     from accelsim.trace.format import Trace
     from accelsim.workplan import WorkPlan
 
-    if timing not in TIMINGS:
-        raise InputError(None, "--timing", f"expected one of: {', '.join(TIMINGS)}, got {timing!r}")
     if phases not in PHASES:
         raise InputError(None, "--phases", f"expected one of: {', '.join(PHASES)}, got {phases!r}")
-    if timing != "event" and dram_trace is not None:
-        raise InputError(None, "--dram-trace", f"the {timing} timing issues no DRAM reads to trace")
     if not isinstance(workload, str | Path | Trace | WorkPlan):
         raise InputError(None, "--workload", f"expected a path, a Trace or a WorkPlan, got {type(workload).__name__}")
     hardware = load_hardware(hw, hw_over)
     pol = load_policy(policy, policy_over)
+    timer = get_timer(timing)  # after the configs, whose plugins: may add it
+    if not timer.dram_trace and dram_trace is not None:
+        raise InputError(None, "--dram-trace", f"the {timing} timing issues no DRAM reads to trace")
     t0 = time.perf_counter()
     if isinstance(workload, str | Path):
         loaded, name, described = api.load_workload(workload, seed=seed), Path(workload).name, str(workload)
@@ -104,14 +104,9 @@ def execute(workload: str | Path | Trace | WorkPlan, hw: str | Path | Hardware, 
         name = workload.meta.model if isinstance(workload, Trace) else Path(workload.meta.get("source", "")).name
         loaded, described = workload, type(workload).__name__
     plan = api.plan(pol, loaded, phases=phases, topk=api.plan_params(pol, hardware, api.replays(loaded)))
-    if timing == "event":
-        result, timeline = api.simulate(hardware, plan, workload=name, dram_trace=dram_trace)
-        dram, layers = timeline.dram_frame(), None
-    else:
-        import pandas as pd
-
-        result, layers = api.simulate_behavioural(hardware, plan, workload=name)
-        dram = pd.DataFrame(columns=["start", "end", "bytes", "kind", "item"])
+    timed = timer.time(hardware, timer.prepare(plan), workload=name, dram_trace=dram_trace)
+    dram = timed.dram if timed.dram is not None else pd.DataFrame(columns=["start", "end", "bytes", "kind", "item"])
+    result, layers = timed.result, timed.layers
     workload_cols = {"path": described, "phases": phases, "seed": seed, "timing": timing}
     return result, RunRecord(hardware, pol, workload_cols, plan, dram, layers, time.perf_counter() - t0)
 
@@ -131,7 +126,8 @@ def run(workload: str | Path | Trace | WorkPlan, hw: str | Path | Hardware = "sp
     overrides
         Dotted paths to values, as ``--set``: ``{"hw.topk.parallelism": 4, "policy.values": 0.3}``.
     timing
-        ``event`` (the event engine) or ``spatten-behavioural`` (the SpAtten authors' model).
+        A registered timer (``accelsim.timers``): ``event`` (the event engine), ``fast`` (its one-pass
+        recurrence, bandwidth DRAM model) or ``spatten-behavioural`` (the SpAtten authors' model).
     phases
         ``prefill``, ``decode`` or ``both`` (traces only).
     seed

@@ -1,7 +1,7 @@
 """DRAM trace I/O on the authors' GPT-2-small trace: ``--dram-trace`` writing and ``dram replay`` parsing.
 
 Covers: ``api.simulate(..., dram_trace=...)`` (the event engine's DRAM reads, 2.97 M requests, written
-as DRAMsim3 and Ramulator2 traces) and ``accelsim.hw.dram.read_trace`` on both files.
+as DRAMsim3 and Ramulator2 traces) and ``accelsim.hw.dram.read_dram_trace`` on both files.
 Scenario: each step REPEATS times; prints the best and the median of wall and CPU seconds (the machine
 may be shared: CPU seconds move less with its load). Writing is the time ``dram_trace`` adds to the run.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from accelsim import api
 from accelsim.config import load_hardware
-from accelsim.hw.dram import read_trace
+from accelsim.hw.dram import read_dram_trace
 
 CSV = Path(__file__).resolve().parents[1] / "workloads/spatten/summary-gpt2-small-wikitext2-per8.csv"
 
@@ -54,8 +54,11 @@ def main() -> None:
             path = Path(d) / f"gpt2.{fmt}"
             wall, cpu = timed(lambda p=path, f=fmt: api.simulate(hw, plan, dram_trace=(p, f)), args.repeat)
             show(f"--dram-trace {fmt} (write)", [w - min(base_wall) for w in wall], [c - min(base_cpu) for c in cpu])
-            requests = len(read_trace(path))
-            show(f"read_trace {fmt} ({requests / 1e6:.2f} M)", *timed(lambda p=path: read_trace(p), args.repeat))
+            requests = len(read_dram_trace(path))
+            show(
+                f"read_dram_trace {fmt} ({requests / 1e6:.2f} M)",
+                *timed(lambda p=path: read_dram_trace(p), args.repeat),
+            )
 
 
 if __name__ == "__main__":

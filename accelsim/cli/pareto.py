@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from accelsim.cli._tables import Format, FormatOption, emit, note
 from accelsim.errors import InputError
 
 
@@ -15,10 +15,12 @@ def pareto(
     directory: Annotated[Path, typer.Argument(help="A sweep's results directory.")],
     objectives: Annotated[str | None, typer.Option(help="Comma-separated columns, each optionally :min or "
                                                    ":max, e.g. cycles,energy_j (default: the sweep's).")] = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Print the Pareto front of a sweep and write it to DIR/pareto.parquet and DIR/pareto.csv."""
+    from accelsim.cli.sweep import front_sheet
     from accelsim.sweep import load_sweep, pareto_front, parse_objectives, read_results
-    from accelsim.sweep.pareto import print_front, save_front
+    from accelsim.sweep.pareto import save_front
     from accelsim.sweep.runner import SPEC_FILE
 
     table = read_results(directory)
@@ -35,7 +37,8 @@ def pareto(
     front = pareto_front(table, objs)
     swept = [c for c in table.columns if c.startswith(("hw.", "policy.")) or c.endswith("_ref")]
     save_front(front, directory)
-    print_front(front, directory, list(objs), swept, Console())
+    emit(front_sheet(front, list(objs), swept), fmt)
+    note(f"front: {directory / 'pareto.parquet'}", fmt)
 
 
 def register(app: typer.Typer) -> None:

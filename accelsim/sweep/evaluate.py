@@ -13,24 +13,21 @@ import math
 import operator
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-
-from pydantic import TypeAdapter
 
 import accelsim
 from accelsim import api
-from accelsim.config import Hardware, Policy
+from accelsim.config import Hardware, policy_adapter
 from accelsim.errors import InputError
-from accelsim.sim.fast import FastModel
-from accelsim.sim.result import SimResult
+from accelsim.registry import load_plugins
 from accelsim.sweep.points import PlanKey, Point
 from accelsim.sweep.spec import REFS
+from accelsim.timers import Timed, get_timer
 from accelsim.topk import TopKParams
-from accelsim.workplan import WorkPlan
 
-_POLICY = TypeAdapter(Policy)
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
-_PLANS: dict[tuple[PlanKey, str], FastModel | WorkPlan | InputError] = {}
+_PLANS: dict[tuple[PlanKey, str], Any] = {}
 _PLAN_CACHE_SIZE = 8  # WorkPlans a worker keeps; a sweep rarely has more (workload, policy) pairs
 
 
@@ -42,10 +39,13 @@ class Job:
     timing: str
     constraints: tuple[tuple[str, str, float], ...]
     points: tuple[Point, ...]
+    plugins: tuple[str, ...] = ()
+    """The sweep's plug-ins (absolute paths or module names), imported by a worker before planning."""
 
 
-def plan_for(key: PlanKey, timing: str) -> FastModel | WorkPlan | InputError:
-    """The chunk's WorkPlan (wrapped in a FastModel for fast timing), built once per process."""
+def plan_for(key: PlanKey, timing: str) -> Any:
+    """The chunk's WorkPlan as the timer takes it (``Timer.prepare``: a FastModel for fast timing),
+    built once per process; the InputError when the policy cannot plan the workload."""
     k = (key, timing)
     if k not in _PLANS:
         if len(_PLANS) >= _PLAN_CACHE_SIZE:
@@ -53,8 +53,8 @@ def plan_for(key: PlanKey, timing: str) -> FastModel | WorkPlan | InputError:
         try:
             wl = api.load_workload(key.workload, seed=key.seed)
             topk = TopKParams(**json.loads(key.topk)) if key.topk else None
-            wp = api.plan(_POLICY.validate_python(json.loads(key.policy)), wl, phases=key.phases, topk=topk)
-            _PLANS[k] = FastModel(wp) if timing == "fast" else wp
+            wp = api.plan(policy_adapter().validate_python(json.loads(key.policy)), wl, phases=key.phases, topk=topk)
+            _PLANS[k] = get_timer(timing).prepare(wp)
         except InputError as err:  # the policy cannot run on this workload: every point is infeasible
             _PLANS[k] = err
     return _PLANS[k]
@@ -77,33 +77,24 @@ def infeasible_row(p: Point, reason: str, wall_s: float = 0.0) -> dict[str, Any]
 
 
 def run_job(job: Job) -> list[dict[str, Any]]:
-    """Simulate every point of ``job``; a point that cannot run becomes an infeasible row. On the fast
-    path the chunk's points are timed together (``accelsim.api.simulate_fast_many``)."""
+    """Simulate every point of ``job``; a point that cannot run becomes an infeasible row. The timer
+    takes the chunk's points together (``Timer.time_many``: the fast path times them in one call)."""
+    load_plugins(job.plugins, Path(), None)
     model = plan_for(job.plan, job.timing)
     if isinstance(model, InputError):
         return [infeasible_row(p, model.message) for p in job.points]
-    if isinstance(model, FastModel):
-        t0 = time.perf_counter()
-        hws = [Hardware.model_validate_json(p.hw) for p in job.points]
-        results = api.simulate_fast_many(hws, model, workload=job.points[0].labels["workload"])
-        wall = (time.perf_counter() - t0) / len(job.points)  # the chunk's time, shared out
-        return [_row(job, p, res, wall) for p, res in zip(job.points, results, strict=True)]
-    rows = []
-    for p in job.points:
-        t0 = time.perf_counter()
-        try:
-            res = api.simulate(Hardware.model_validate_json(p.hw), model, workload=p.labels["workload"])[0]
-        except InputError as err:
-            res = err
-        rows.append(_row(job, p, res, time.perf_counter() - t0))
-    return rows
+    t0 = time.perf_counter()
+    hws = [Hardware.model_validate_json(p.hw) for p in job.points]
+    timed = get_timer(job.timing).time_many(hws, model, workload=job.points[0].labels["workload"])
+    wall = (time.perf_counter() - t0) / len(job.points)  # the chunk's time, shared out
+    return [_row(job, p, t, wall) for p, t in zip(job.points, timed, strict=True)]
 
 
-def _row(job: Job, p: Point, res: SimResult | InputError, wall_s: float) -> dict[str, Any]:
+def _row(job: Job, p: Point, timed: Timed | InputError, wall_s: float) -> dict[str, Any]:
     """The table row of point ``p``: its metrics, checked against the constraints, or why it could not run."""
-    if isinstance(res, InputError):
-        return infeasible_row(p, res.message, wall_s)
-    metrics = res.flat()
+    if isinstance(timed, InputError):
+        return infeasible_row(p, timed.message, wall_s)
+    metrics = timed.result.flat()
     for k in ("hardware", "policy", "workload"):
         metrics.pop(k)
     broken = [f"{m} = {metrics.get(m, math.nan):.6g} violates {m} {op} {v:g}"

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
 from accelsim.errors import InputError
 
@@ -43,12 +41,14 @@ def nondominated(v: np.ndarray) -> np.ndarray:
 
 def pareto_front(table: pd.DataFrame, objectives: dict[str, str]) -> pd.DataFrame:
     """The feasible rows that no other feasible row dominates, ordered by the first objective."""
+    ok = table[table["status"] == "ok"] if "status" in table.columns else table
+    if ok.empty:  # no point ran: the metric columns may be missing altogether
+        return ok
     missing = [o for o in objectives if o not in table.columns]
     if missing:
         numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
         raise InputError(None, "--objectives", f"no column {missing[0]!r} in the results; numeric columns: "
                          f"{', '.join(numeric)}")
-    ok = table[table["status"] == "ok"] if "status" in table.columns else table
     ok = ok.dropna(subset=list(objectives))
     if ok.empty:
         return ok
@@ -62,15 +62,3 @@ def save_front(front: pd.DataFrame, out: Path) -> None:
     front.to_parquet(out / "pareto.parquet", index=False)
     front.to_csv(out / "pareto.csv", index=False)
 
-
-def print_front(front: pd.DataFrame, out: Path, objectives: list[str], swept: list[str], console: Console) -> None:
-    """Print ``front`` as a table, and where ``save_front`` wrote it."""
-    t = Table(title=f"Pareto front ({', '.join(objectives)}): {len(front)} points")
-    cols = ["hardware", "policy", *swept, *objectives]
-    cols = list(dict.fromkeys(c for c in cols if c in front.columns))
-    for c in cols:
-        t.add_column(c, justify="right")
-    for row in front[cols].itertuples(index=False):
-        t.add_row(*(f"{v:,.6g}" if isinstance(v, float) else str(v) for v in row))
-    console.print(t)
-    console.print(f"front: {out / 'pareto.parquet'}")

@@ -29,14 +29,15 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from accelsim.config import Hardware, Strict
 from accelsim.config.base import read_yaml, validate
-from accelsim.config.policy import PolicyConfig
+from accelsim.config.policy import policy_models
 from accelsim.errors import InputError
+from accelsim.registry import load_plugins
 from accelsim.sim.result import SimResult
 
 REFS = ("hw", "policy", "workload")
@@ -166,8 +167,22 @@ class Sweep(Strict):
     """Result columns to optimise (used by nsga2 and by the Pareto front)."""
     constraints: list[str] = Field(default_factory=list)
     """``metric <= value`` (or ``>=``, ``<``, ``>``); a point that breaks one is infeasible."""
-    timing: Literal["fast", "event"] = "fast"
-    """Timing model: ``fast`` (accelsim.sim.fast, checked against the event engine) or ``event``."""
+    timing: str = "fast"
+    """Timing model (``accelsim.timers``): ``fast`` (accelsim.sim.fast, checked against the event
+    engine), ``event``, ``spatten-behavioural`` or a plug-in's."""
+    plugins: list[str] = Field(default_factory=list)
+    """Plug-in files (``.py``, relative to this file) or modules to import before the sweep is read,
+    e.g. a policy or top-k engine of one's own (``accelsim.registry.load_plugins``); once read, a
+    file's absolute path."""
+
+    @field_validator("timing")
+    @classmethod
+    def _timing(cls, v: str) -> str:
+        from accelsim.timers import TIMERS
+
+        if v not in TIMERS:
+            raise ValueError(f"unknown timing {v!r}; expected one of: {TIMERS.names()}")
+        return v
 
     @field_validator("objectives")
     @classmethod
@@ -232,7 +247,7 @@ def check_axis(path: str, values: list[Any], where: str, source: str) -> None:
         return
     if root == "workload":
         raise InputError(source, f"{where}.{path}", "the workload has no fields; vary `workload` itself")
-    models = [Hardware] if root == "hw" else list(get_args(PolicyConfig))
+    models = [Hardware] if root == "hw" else list(policy_models().values())
     types, errors = [], []
     for m in models:
         try:
@@ -252,6 +267,30 @@ def check_axis(path: str, values: list[Any], where: str, source: str) -> None:
             raise InputError(source, f"{where}.{path}", f"{first}, got {v!r}")
 
 
+def check_field(model: type[BaseModel], rest: str, values: list[Any], owner: str, field: str, source: str) -> None:
+    """Raise InputError unless ``model`` (the config of ``owner``, e.g. "policy 'spatten' (base.policy)")
+    has the field ``rest`` and every value has its type and meets its bounds."""
+    try:
+        annotation = _field_type(model, rest.split("."))
+    except KeyError as err:
+        raise InputError(source, field, f"{owner} has {err.args[0]}") from None
+    adapter = TypeAdapter(annotation)
+    for v in values:
+        try:
+            adapter.validate_python(v)
+        except ValidationError as err:
+            msg = err.errors()[0]["msg"].removeprefix("Value error, ")
+            raise InputError(source, field, f"{msg} for {owner}, got {v!r}") from None
+
+
+def sweep_fields(sweep: Sweep) -> dict[str, str]:
+    """Axis path -> where the sweep file sets it (``axes`` or ``zip.N``)."""
+    out = {k: "axes" for k in sweep.axes}
+    for i, g in enumerate(sweep.zip):
+        out.update(dict.fromkeys(g, f"zip.{i}"))
+    return out
+
+
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file; errors name the file and the dotted field."""
     return parse_sweep(read_yaml(path), str(path))
@@ -262,6 +301,8 @@ def parse_sweep(data: Any, source: str) -> Sweep:
     dotted field."""
     if not isinstance(data, dict):
         raise InputError(source, None, "expected a mapping at the top level")
+    if "plugins" in data:  # before the rest: they may add the policies, engines and timers it names
+        data = {**data, "plugins": list(load_plugins(data["plugins"], Path(source).resolve().parent, source))}
     sweep: Sweep = validate(Sweep, data, source)
     seen: set[str] = set()
     for where, group in [("axes", sweep.axes), *((f"zip.{i}", g) for i, g in enumerate(sweep.zip))]:

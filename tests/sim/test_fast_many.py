@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from accelsim import api
-from accelsim.config import SpAttenPolicy, load_hardware
+from accelsim.config import load_hardware
 from accelsim.errors import InputError
+from accelsim.policies.spatten import SpAttenPolicy
 from accelsim.sim.fast import FastModel
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace

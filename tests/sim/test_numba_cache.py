@@ -15,7 +15,7 @@ from accelsim.sim import fast
 from accelsim import api
 from accelsim.config import load_hardware
 from accelsim.trace.synthetic import synthetic_trace
-from accelsim.config import SpAttenPolicy
+from accelsim.policies.spatten import SpAttenPolicy
 fast.warm()
 model.warm()
 plan = api.plan(SpAttenPolicy(), synthetic_trace(layers=1, heads=2, head_dim=32, prompt_len=16, decode_steps=2))

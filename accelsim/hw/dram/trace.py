@@ -33,7 +33,7 @@ _HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
 
 
 @dataclass(frozen=True)
-class Trace:
+class DramTrace:
     """Requests of a trace file: byte address, write flag, arrival cycle (int64 arrays)."""
 
     addr: np.ndarray
@@ -44,7 +44,7 @@ class Trace:
         return len(self.addr)
 
 
-def read_trace(path: str | Path, fmt: TraceFormat | None = None) -> Trace:
+def read_dram_trace(path: str | Path, fmt: TraceFormat | None = None) -> DramTrace:
     """Parse a DRAMsim3 or Ramulator2 (cycles 0) trace; ``fmt`` None: the first request line's first
     word tells (``LD``/``ST``: Ramulator2). Blank lines and ``#`` comments are skipped.
 
@@ -104,7 +104,7 @@ def _detect(first: bytes) -> TraceFormat:
     return "ramulator2" if first.upper() in (b"LD", b"ST") else "dramsim3"
 
 
-def _parse(tokens: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], fmt: TraceFormat) -> Trace | None:
+def _parse(tokens: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], fmt: TraceFormat) -> DramTrace | None:
     """The requests, or None where a line is not one the vectorised reader takes."""
     b, start, end, line = tokens
     width = 3 if fmt == "dramsim3" else 2
@@ -133,7 +133,7 @@ def _parse(tokens: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], fmt: T
             return None
         addr[mask] = value
     cycle = _number(window, *words[2], 10) if fmt == "dramsim3" else np.zeros(len(addr), np.int64)
-    return None if cycle is None else Trace(addr, write, cycle)
+    return None if cycle is None else DramTrace(addr, write, cycle)
 
 
 def _number(window: np.ndarray, start: np.ndarray, end: np.ndarray, base: int) -> np.ndarray | None:
@@ -157,7 +157,7 @@ def _number(window: np.ndarray, start: np.ndarray, end: np.ndarray, base: int) -
     return value
 
 
-def _read_lines(path: Path, lines: list[str], fmt: TraceFormat) -> Trace:
+def _read_lines(path: Path, lines: list[str], fmt: TraceFormat) -> DramTrace:
     """Line by line, raising InputError at the first malformed request."""
     read, write = _KINDS[fmt]
     addr, wr, cyc = [], [], []
@@ -182,10 +182,10 @@ def _read_lines(path: Path, lines: list[str], fmt: TraceFormat) -> Trace:
         addr.append(value)
         wr.append(kind.upper() == write)
         cyc.append(int(c))
-    return Trace(np.array(addr, dtype=np.int64), np.array(wr, dtype=bool), np.array(cyc, dtype=np.int64))
+    return DramTrace(np.array(addr, dtype=np.int64), np.array(wr, dtype=bool), np.array(cyc, dtype=np.int64))
 
 
-def write_trace(
+def write_dram_trace(
     path: str | Path,
     addr: np.ndarray,
     cycle: np.ndarray | None = None,
