@@ -188,17 +188,20 @@ def sweep(spec: str | Path | Mapping[str, Any], out: str | Path | None = None, *
 def write_run_report(path: Path, result: SimResult, record: RunRecord, title: str | None = None) -> None:
     """The run's results directory (``path`` with suffix ``.data``: its points row, requests and DRAM
     transfers as Parquet) and its HTML report at ``path``."""
+    from accelsim.outputs import atomic_dir
     from accelsim.report import load_results, run_row, write_report, write_run
     from accelsim.report.results import flatten
 
     config = {**flatten("hw", record.hardware.model_dump()), **flatten("policy", record.policy.model_dump()),
               **flatten("workload", record.workload)}
-    data = path.with_suffix(".data")
-    write_run(data, run_row(config, result.flat(), record.wall_s), record.plan.requests, record.dram)
-    write_report(load_results(data), path, title)
+    with atomic_dir(path.with_suffix(".data"), "--report") as data:
+        write_run(data, run_row(config, result.flat(), record.wall_s), record.plan.requests, record.dram)
+        write_report(load_results(data), path, title)
 
 
-def report(results: SimResult | pd.DataFrame | str | Path, path: str | Path, *, title: str | None = None) -> Path:
+def report(results: SimResult | pd.DataFrame | str | Path, path: str | Path, *, title: str | None = None,
+           objectives: str | Mapping[str, str] | list[str] | None = None, x: str | None = None,
+           y: str | None = None, color: str | None = None) -> Path:
     """Write the HTML report of ``results`` to ``path``, as ``accelsim run --report`` / ``accelsim report``.
 
     Parameters
@@ -209,6 +212,10 @@ def report(results: SimResult | pd.DataFrame | str | Path, path: str | Path, *, 
         metrics alone), a results table (``accelsim.sweep``'s), or a results directory or table file.
     title
         Page title (default: from the results).
+    objectives, x, y, color
+        As ``accelsim report --objectives --x --y --color``: the front the sweep figures mark
+        (``"cycles,quality_mass_recall:max"``, ``{"cycles": "min", ...}`` or a list of names; default:
+        the sweep's, else cycles and energy), the front plot's axes and its colour column.
 
     Returns
     -------
@@ -218,20 +225,24 @@ def report(results: SimResult | pd.DataFrame | str | Path, path: str | Path, *, 
     import pandas as pd
 
     from accelsim.report import load_results, results_from_table, run_row, write_report
+    from accelsim.report.view import view_for
     from accelsim.sim.result import SimResult
 
     path = Path(path)
+    options = {"objectives": objectives, "x": x, "y": y, "color": color}
     if isinstance(results, SimResult):
+        if any(v is not None for v in options.values()):
+            name = next(k for k, v in options.items() if v is not None)
+            raise InputError(None, name, "one point has no trade-off figures; give a sweep's results")
         record = _RECORDS.get(id(results))
         if record is not None:
             write_run_report(path, results, record, title)
         else:
             write_report(results_from_table(pd.DataFrame([run_row({}, results.flat(), 0.0)]), "SimResult"), path,
                          title)
-    elif isinstance(results, pd.DataFrame):
-        write_report(results_from_table(results, "DataFrame"), path, title)
-    elif isinstance(results, str | Path):
-        write_report(load_results(results), path, title)
+    elif isinstance(results, pd.DataFrame | str | Path):
+        res = results_from_table(results, "DataFrame") if isinstance(results, pd.DataFrame) else load_results(results)
+        write_report(res, path, title, view_for(res, objectives, x, y, color))
     else:
         raise InputError(None, "results", "expected a SimResult, a results DataFrame or a results directory, "
                          f"got {type(results).__name__}")

@@ -182,4 +182,5 @@ def test_sweep_and_report_stay_packages():
 
     assert accelsim.sweep.run_sweep is run_sweep and accelsim.report.load_results is load_results
     assert list(inspect.signature(accelsim.sweep).parameters) == ["spec", "out", "jobs"]
-    assert list(inspect.signature(accelsim.report).parameters) == ["results", "path", "title"]
+    assert list(inspect.signature(accelsim.report).parameters) == ["results", "path", "title", "objectives", "x", "y",
+                                                                   "color"]

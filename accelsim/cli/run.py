@@ -27,6 +27,7 @@ def parse_sets(sets: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     import yaml
 
     from accelsim.facade import split_overrides
+    from accelsim.inputs import BoundedLoader
 
     flat: dict[str, Any] = {}
     for item in sets:
@@ -35,7 +36,7 @@ def parse_sets(sets: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
         if not sep or root not in ("hw", "policy") or not path:
             raise InputError(None, "--set", f"expected hw.PATH=VALUE or policy.PATH=VALUE, got {item!r}")
         try:
-            flat[key] = yaml.safe_load(raw)
+            flat[key] = yaml.load(raw, Loader=BoundedLoader)
         except yaml.YAMLError:
             raise InputError(None, "--set", f"value of {key} is not valid YAML: {raw!r}") from None
     return split_overrides(flat, "--set")
@@ -116,8 +117,15 @@ def run(
 ) -> None:
     """Simulate WORKLOAD under a policy on a hardware config."""
     from accelsim.facade import execute, write_run_report
+    from accelsim.outputs import check_output, write_text
 
     one_of(as_json, fmt)
+    for path, flag in ((output, "--output"), (dram_trace, "--dram-trace"), (bertcpp_input, "--bertcpp-input"),
+                       (report, "--report")):
+        if path is not None:  # before any work: a bad output path fails the run at once
+            check_output(path, "file", flag)
+    if report is not None:
+        check_output(report.with_suffix(".data"), "dir", "--report")
     hw_over, pol_over = parse_sets(sets or [])
     trace = None if dram_trace is None else (dram_trace, str(dram_trace_format.value))
     result, record = execute(workload, hw, policy, hw_over, pol_over, timing=timing, phases=phases,
@@ -131,8 +139,7 @@ def run(
         text = json.dumps({**json.loads(text), "timing": timing, "breakdown": {
             "total": result.busy_by, "layers": record.layers.to_dict(orient="records")}}, indent=2)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text + "\n")
+        write_text(output, text + "\n", "--output")
     if report is not None:
         write_run_report(report, result, record)
     if as_json:

@@ -15,6 +15,8 @@ from accelsim.cli._tables import Format, FormatOption, Sheet, emit, note
 from accelsim.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
 
     from accelsim.sweep.points import Resolver
@@ -36,7 +38,9 @@ def sweep(
                                                 "(default: results/<sweep name>).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Local worker processes "
                                              "(default: all cores).")] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Run on an existing Dask cluster, tcp://HOST:PORT.")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Run on an existing Dask cluster, tls://HOST:PORT "
+                                           "(certificates from Dask's config) or tcp://HOST:PORT (anyone who reaches "
+                                           "it runs code: see the README).")] = None,
     dask_workers: Annotated[int | None, typer.Option(min=1, help="Run on a new Dask LocalCluster of N "
                                                      "workers.")] = None,
     resume: Annotated[bool, typer.Option(help="Add to a directory that holds another sweep's results "
@@ -52,16 +56,22 @@ def sweep(
     """Run a design-space sweep; finished points in the output directory are skipped."""
     from accelsim.sweep import get_executor, load_sweep, run_sweep
     from accelsim.sweep.evaluate import column_name
+    from accelsim.sweep.pareto import FRONT
     from accelsim.sweep.points import Resolver
 
     if scheduler and dask_workers:
         raise InputError(None, "--scheduler", "give either --scheduler or --dask-workers, not both")
+    from accelsim.outputs import check_output
+
     spec = load_sweep(file)  # bad input fails before any worker starts
     resolver = Resolver(spec, file)
     resolver.check()
     if dry_run:
         _dry_run(spec, resolver, fmt)
         return
+    check_output(output or Path("results") / spec.name, "dir", "--output")
+    if report is not None:
+        check_output(report, "file", "--report")
     err = Console(stderr=True)
     if scheduler or dask_workers:
         ex = get_executor("dask", scheduler=scheduler, workers=dask_workers)
@@ -84,7 +94,8 @@ def sweep(
         try:
             outcome = run_sweep(file, output, executor=ex, resume=resume, progress=progress, flush_rows=flush_rows)
         finally:
-            bar.stop()
+            if bar.live.is_started:  # a sweep that fails before its first point prints its error alone
+                bar.stop()
     t = outcome.table
     infeasible = int((t["status"] != "ok").sum()) if len(t) else 0
     note(f"[bold]{spec.name}[/]: {outcome.points} points ({outcome.ran} run, {outcome.skipped} already "
@@ -97,8 +108,8 @@ def sweep(
              f"{outcome.asked} axis settings, {outcome.points} distinct points: {repeated} resolved to a "
              "configuration already listed (run once)", fmt)
     swept = [column_name(a) for g in spec.groups() for a in g]
-    emit(front_sheet(outcome.front, list(spec.objectives), swept), fmt)
-    note(f"front: {outcome.out / 'pareto.parquet'}", fmt)
+    emit(front_sheet(outcome.front, spec.objectives, swept), fmt)
+    note(f"front: {outcome.out / f'{FRONT}.parquet'}", fmt)
     note(f"results: {outcome.out / 'results'} (Parquet, one row per point)", fmt)
     if report is not None:
         from accelsim.report.html import write_report
@@ -108,10 +119,11 @@ def sweep(
         note(f"report: {report}", fmt)
 
 
-def front_sheet(front: pd.DataFrame, objectives: list[str], swept: list[str]) -> Sheet:
-    """A Pareto front's rows: hardware, policy, the swept columns and the objectives."""
+def front_sheet(front: pd.DataFrame, objectives: Mapping[str, str], swept: list[str]) -> Sheet:
+    """A Pareto front's rows: hardware, policy, the swept columns and the objectives (column -> min or max)."""
     cols = list(dict.fromkeys(c for c in ["hardware", "policy", *swept, *objectives] if c in front.columns))
-    t = Sheet("pareto", f"Pareto front ({', '.join(objectives)}): {len(front)} points", cols)
+    senses = ", ".join(f"{o} {s}" for o, s in objectives.items())
+    t = Sheet("pareto", f"Pareto front ({senses}): {len(front)} points", cols)
     t.rows = [list(r) for r in front[cols].itertuples(index=False)]
     return t
 

@@ -53,6 +53,7 @@ def capture(
     import numpy as np
 
     from accelsim.models.text import load_text
+    from accelsim.outputs import check_output
     from accelsim.trace.format import write_trace
 
     if prompt_tokens < 1:
@@ -61,6 +62,7 @@ def capture(
         raise InputError("--decode-steps", None, f"must be at least 0, not {decode_steps}")
     if not out.parent.is_dir():
         raise InputError(out, None, "output directory does not exist")
+    check_output(out, "file", "--out")
     body, text_provenance = load_text(text)
     # Models are local directories or files: never ask a hub (set before transformers loads).
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

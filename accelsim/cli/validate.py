@@ -26,15 +26,18 @@ def validate(
     import pandas as pd
 
     one_of(as_json, fmt)
+    from accelsim.outputs import check_output, write_text
     from accelsim.validation import CASES, Runs, run_cases, to_markdown
 
+    for path, flag in ((report, "--report"), (markdown, "--markdown")):
+        if path is not None:  # before the cases run
+            check_output(path, "file", flag)
     err = Console(stderr=True)
     with err.status("validating") as status:
         rows = run_cases(CASES, Runs(), fast_only=fast, progress=lambda name: status.update(f"validating: {name}"))
     table = pd.DataFrame([r.to_dict() for r in rows])
     if markdown is not None:
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(to_markdown(rows), encoding="utf-8")
+        write_text(markdown, to_markdown(rows), "--markdown")
     if report is not None:
         from accelsim.report.validation import write_validation_report
 

@@ -10,6 +10,7 @@ from accelsim.config.hardware import Hardware
 from accelsim.config.policy import PolicyConfig, policy_adapter, policy_models
 from accelsim.config.roofline import Roofline
 from accelsim.errors import InputError
+from accelsim.inputs import MAX_EXTENDS
 from accelsim.registry import load_plugins
 
 PRESETS = Path(__file__).parent / "presets"
@@ -49,9 +50,10 @@ MODELS: dict[str, type[Strict]] = {"hardware": Hardware, "policy": PolicyConfig,
 """Config model (or base of the models) of each kind of preset."""
 
 
-def _resolve(kind: str, ref: str | Path | Strict, seen: tuple[str, ...] = ()) -> tuple[dict, str]:
+def _resolve(kind: str, ref: str | Path | Strict, seen: tuple[str, ...] = (), root: Path | None = None
+             ) -> tuple[dict, str]:
     """Read a preset name, YAML path or config object (a model of ``kind``) into a plain dict,
-    following ``extends:``."""
+    following ``extends:`` (a relative path from the folder of the file that names it, ``root``)."""
     flag = f"--{'hw' if kind == 'hardware' else kind}"
     if isinstance(ref, MODELS[kind]):
         return ref.model_dump(), f"{type(ref).__name__} {ref.name!r}"
@@ -59,9 +61,9 @@ def _resolve(kind: str, ref: str | Path | Strict, seen: tuple[str, ...] = ()) ->
         raise InputError(None, flag, f"expected a {kind} preset name, a path to a .yaml file or a {kind} "
                          f"config object, got {type(ref).__name__}")
     ref_s = str(ref)
-    path = Path(ref_s)
+    path = Path(ref_s) if root is None else root / ref_s
     if path.suffix in (".yaml", ".yml") or path.exists():
-        source = ref_s
+        source = str(path)
     else:
         path = PRESETS / kind / f"{ref_s}.yaml"
         if not path.exists():
@@ -74,16 +76,19 @@ def _resolve(kind: str, ref: str | Path | Strict, seen: tuple[str, ...] = ()) ->
         source = f"preset {kind}/{ref_s}"
     data = read_yaml(path)
     if data is None:
-        data = {}
+        raise InputError(source, None, f"empty file; expected a mapping of {kind} config fields")
     if not isinstance(data, dict):
         raise InputError(source, None, f"expected a mapping at the top level, got {type(data).__name__}")
     parent = data.pop("extends", None)
     if parent is not None:
-        if not isinstance(parent, str):
+        if not isinstance(parent, str) or not parent:
             raise InputError(source, "extends", f"expected a preset name or path, got {parent!r}")
-        if parent in seen:
+        key = str((path.parent / parent).resolve()) if parent.endswith((".yaml", ".yml")) else parent
+        if key in seen:
             raise InputError(source, "extends", f"circular extends through {parent!r}")
-        base, _ = _resolve(kind, parent, (*seen, ref_s))
+        if len(seen) >= MAX_EXTENDS:
+            raise InputError(source, "extends", f"a chain of more than {MAX_EXTENDS} extends")
+        base, _ = _resolve(kind, parent, (*seen, key), path.parent)
         data = deep_merge(base, data)
     plugins = data.pop("plugins", None)  # this file's own (its parents' were loaded and popped above)
     if plugins is not None:

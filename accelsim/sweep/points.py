@@ -23,6 +23,7 @@ from accelsim.config import Hardware, Strict, deep_merge, policy_adapter, policy
 from accelsim.config import _resolve as resolve_ref
 from accelsim.config.base import describe_validation_error
 from accelsim.errors import InputError
+from accelsim.inputs import content_key
 from accelsim.sweep.spec import Sweep, check_field, sweep_fields
 
 
@@ -86,9 +87,15 @@ def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
-@cache
 def file_sha(path: str) -> str:
-    """SHA-256 of a file's bytes (so a moved workload keeps its points' hashes)."""
+    """SHA-256 of a file's bytes (so a moved workload keeps its points' hashes), cached on the file's
+    identity and version (:func:`accelsim.inputs.content_key`): an edited file is hashed again."""
+    return _sha(content_key(path))
+
+
+@cache
+def _sha(key: tuple[str, int, int, int, int]) -> str:
+    path = key[0]
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -115,7 +122,12 @@ class Resolver:
         if isinstance(ref, dict):
             data = dict(ref)
             parent = data.pop("extends", None)
+            if parent is not None and not isinstance(parent, str):
+                raise InputError(self.source, f"{field_name}.extends",
+                                 f"expected a preset name or path, got {parent!r}")
             return deep_merge(self._ref(kind, parent, field_name), data) if parent is not None else data
+        if not isinstance(ref, str):
+            raise InputError(self.source, field_name, f"expected a preset name, file or mapping, got {ref!r}")
         key = (kind, ref)
         if key not in self._refs:
             path = self.root / ref

@@ -13,6 +13,8 @@ import pandas as pd
 import yaml
 
 from accelsim.errors import InputError
+from accelsim.inputs import read_text
+from accelsim.outputs import check_output, write_text
 from accelsim.sim.fast import warm
 from accelsim.sweep.evaluate import Job, infeasible_row, plan_for, run_job
 from accelsim.sweep.executors import Executor, get_executor
@@ -51,16 +53,20 @@ class SweepOutcome:
         return self.ran / self.seconds if self.seconds else 0.0
 
 
+def recorded_objectives(directory: str | Path) -> dict[str, str] | None:
+    """The objectives of the sweep recorded in ``directory`` (its ``sweep.yaml``), or None if it has none."""
+    spec = Path(directory) / SPEC_FILE
+    return dict(load_sweep(spec).objectives) if spec.is_file() else None
+
+
 def _prepare(text: str, out: Path, resume: bool) -> None:
     """Record the sweep file's ``text`` in ``out``; a different sweep already there needs ``--resume``."""
-    out.mkdir(parents=True, exist_ok=True)
+    check_output(out, "dir", "--output")
     spec = out / SPEC_FILE
-    if spec.exists() and spec.read_text() != text and not resume:
+    if spec.exists() and read_text(spec) != text and not resume:
         raise InputError(str(out), None, f"holds the results of another sweep ({spec}); pass --resume to "
                          "add this sweep's points to it, or choose another output directory with -o")
-    tmp = out / f".{SPEC_FILE}.tmp"
-    tmp.write_text(text)
-    tmp.replace(spec)
+    write_text(spec, text, "--output")
 
 
 def run_sweep(spec: str | Path | dict[str, Any], out: str | Path | None = None, *,
@@ -80,7 +86,7 @@ def run_sweep(spec: str | Path | dict[str, Any], out: str | Path | None = None, 
     else:
         sweep = load_sweep(spec)
         resolver = Resolver(sweep, spec)
-        text = Path(spec).read_text()
+        text = read_text(spec)
     resolver.check()
     listed = resolve_listed(sweep, resolver)
     out = Path(out) if out is not None else Path("results") / sweep.name

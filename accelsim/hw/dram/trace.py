@@ -19,6 +19,8 @@ from typing import Literal
 import numpy as np
 
 from accelsim.errors import InputError
+from accelsim.inputs import decode_utf8, read_bytes
+from accelsim.outputs import atomic_file
 
 TraceFormat = Literal["dramsim3", "ramulator2"]
 TRACE_FORMATS: tuple[str, ...] = ("dramsim3", "ramulator2")
@@ -54,22 +56,14 @@ def read_dram_trace(path: str | Path, fmt: TraceFormat | None = None) -> DramTra
         Naming the file and line of the first malformed request.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, None, "file does not exist") from None
-    except OSError as err:
-        raise InputError(path, None, f"cannot read trace ({err})") from None
+    data = read_bytes(path)
     tokens = _tokens(data)
     if tokens is not None:
         b, start, end, _ = tokens
         fmt = fmt or _detect(b[start[0] : end[0]].tobytes() if len(start) else b"")
         trace = _parse(tokens, fmt)
     if tokens is None or trace is None:
-        try:
-            lines = data.decode().splitlines()
-        except UnicodeDecodeError as err:
-            raise InputError(path, None, f"cannot read trace ({err})") from None
+        lines = decode_utf8(data, path).splitlines()
         fmt = fmt or _detect(next((w for ln in lines for w in ln.split("#", 1)[0].split()[:1]), "").encode())
         trace = _read_lines(path, lines, fmt)
     if not len(trace):
@@ -170,6 +164,8 @@ def _read_lines(path: Path, lines: list[str], fmt: TraceFormat) -> DramTrace:
             raise InputError(path, where, f"expected {_SHAPE[fmt]}, got {line!r}")
         a, kind, c = text if fmt == "dramsim3" else (text[1], text[0], "0")
         try:
+            if not a.isascii():
+                raise ValueError(a)
             value = int(a, 16) if a.lower().startswith("0x") else int(a)
         except ValueError:
             raise InputError(path, where, f"bad address {a!r}") from None
@@ -177,7 +173,7 @@ def _read_lines(path: Path, lines: list[str], fmt: TraceFormat) -> DramTrace:
             raise InputError(path, where, f"address out of range {a!r}")
         if kind.upper() not in (read, write):
             raise InputError(path, where, f"request type must be {read} or {write}, not {kind!r}")
-        if not c.isdigit():
+        if not (c.isascii() and c.isdigit() and int(c) < 1 << 63):
             raise InputError(path, where, f"cycle must be a non-negative integer, not {c!r}")
         addr.append(value)
         wr.append(kind.upper() == write)
@@ -210,7 +206,8 @@ def write_dram_trace(
     fields.append(_choice(wr, "\n", "\n"))
     chars = np.concatenate([c for c, _ in fields], axis=1)
     keep = np.concatenate([np.arange(c.shape[1]) >= c.shape[1] - used[:, None] for c, used in fields], axis=1)
-    Path(path).write_bytes(chars[keep].tobytes())
+    with atomic_file(path, "--dram-trace") as tmp:
+        tmp.write_bytes(chars[keep].tobytes())
     return n
 
 
