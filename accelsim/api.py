@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -134,13 +135,31 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
 def simulate_fast(hw: Hardware, model: FastModel, workload: str = "") -> SimResult:
     """Phase 2 on the fast path (``accelsim.sim.fast``, bandwidth DRAM model only); ``model`` binds the
     WorkPlan."""
+    res = simulate_fast_many([hw], model, workload)[0]
+    if isinstance(res, InputError):
+        raise res
+    return res
+
+
+def simulate_fast_many(hws: Sequence[Hardware], model: FastModel, workload: str = "") -> list[SimResult | InputError]:
+    """:func:`simulate_fast` on each of ``hws``, timed in one kernel call; a point that cannot run
+    has its InputError in its place."""
     wp = model.plan
-    _check(hw, len(wp.topk))
-    engine = topk_engine(hw)
-    t = model.run(hw, engine)
-    counts = model.op_counts(engine if hw.topk.count else None)
-    return _result(hw, wp, workload, t.cycles, (t.busy, t.stall, t.blocked), t.dram_bytes_by, counts,
-                   quality(wp) if model.has_quality else None, None)
+    out: list[SimResult | InputError | None] = [None] * len(hws)
+    ready = []
+    for i, hw in enumerate(hws):
+        try:
+            _check(hw, len(wp.topk))
+            engine = topk_engine(hw)
+            ready.append((i, hw, engine, model.prepare(hw, engine)))
+        except InputError as err:
+            out[i] = err
+    qual = quality(wp) if model.has_quality else None
+    for (i, hw, engine, _), t in zip(ready, model.run_many([r[3] for r in ready]), strict=True):
+        counts = model.op_counts(engine if hw.topk.count else None)
+        out[i] = _result(hw, wp, workload, t.cycles, (t.busy, t.stall, t.blocked), t.dram_bytes_by, counts, qual,
+                         None)
+    return out
 
 
 def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult, pd.DataFrame]:

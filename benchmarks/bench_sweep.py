@@ -6,7 +6,8 @@ Prints, for local processes and for a Dask LocalCluster of the same number of wo
 - end to end: points / wall time of ``run_sweep``, including worker start-up, phase 1 in each
   worker, numba's cache load and writing the Parquet store;
 - steady state: points / time between the first and the last completed chunk.
-Also the single-core rate of ``api.simulate_fast`` alone, for reference.
+Also the single-core rates of ``api.simulate_fast`` (a point per call) and ``api.simulate_fast_many`` (the
+same points in one call), for reference.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def main() -> None:
     for hw in hws:
         api.simulate_fast(hw, model)
     print(f"api.simulate_fast, one core: {len(hws) / (time.perf_counter() - t):,.0f} points/s "
+          f"({len(hws) / (time.process_time() - c):,.0f} per CPU second)")
+    t, c = time.perf_counter(), time.process_time()
+    api.simulate_fast_many(hws, model)
+    print(f"api.simulate_fast_many, one core: {len(hws) / (time.perf_counter() - t):,.0f} points/s "
           f"({len(hws) / (time.process_time() - c):,.0f} per CPU second)")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)

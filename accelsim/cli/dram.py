@@ -16,7 +16,8 @@ app = typer.Typer(help="Bank-aware DRAM model: replay request traces.", no_args_
 
 @app.command()
 def replay(
-    trace: Annotated[Path, typer.Argument(help="DRAMsim3 trace: '0xADDR READ|WRITE CYCLE' lines.")],
+    trace: Annotated[Path, typer.Argument(help="DRAMsim3 ('0xADDR READ|WRITE CYCLE' lines) or Ramulator2 "
+                                                 "('LD|ST 0xADDR' lines, cycle 0) trace.")],
     dram: Annotated[str, typer.Option(
         help="Preset name, DRAM YAML or DRAMsim3 .ini file.")] = "hbm2-spatten",
     issue: Annotated[str, typer.Option(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -49,6 +50,17 @@ class Timer(ABC):
         self, hw: Hardware, prepared: Any, workload: str = "", dram_trace: tuple[Path, str] | None = None
     ) -> Timed:
         """Time ``prepared`` (from :meth:`prepare`) on ``hw``; ``workload`` labels the result."""
+
+    def time_many(self, hws: Sequence[Hardware], prepared: Any, workload: str = "") -> list[Timed | InputError]:
+        """:meth:`time` on each of ``hws`` (a sweep's chunk), a point that cannot run having its
+        InputError in its place; a timer that does better on many points at once overrides it."""
+        out: list[Timed | InputError] = []
+        for hw in hws:
+            try:
+                out.append(self.time(hw, prepared, workload))
+            except InputError as err:
+                out.append(err)
+        return out
 
 
 TIMERS: Registry[type[Timer]] = Registry("timer", "accelsim.timers")
