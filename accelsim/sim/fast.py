@@ -34,6 +34,7 @@ GPT-2 traces and synthetic traces.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,6 +73,42 @@ class FastTimeline:
     dram_bytes_by: dict[str, float]
 
 
+class _Table:
+    """Rows of one length, appended once and addressed by index: the per-unit columns that
+    hardware points share, kept in one array so a batch passes them to the kernel whole."""
+
+    def __init__(self, width: int, dtype: type) -> None:
+        self._data = np.zeros((8, width), dtype)
+        self.size = 0
+
+    def add(self, *rows: np.ndarray) -> int:
+        """Append ``rows``; the index of the first."""
+        if self.size + len(rows) > len(self._data):
+            grown = np.zeros((2 * (self.size + len(rows)), self._data.shape[1]), self._data.dtype)
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        first = self.size
+        for i, row in enumerate(rows):
+            self._data[first + i] = row
+        self.size += len(rows)
+        return first
+
+    @property
+    def data(self) -> np.ndarray:
+        return self._data[: self.size]
+
+
+@dataclass(frozen=True)
+class FastPoint:
+    """One hardware point, ready for the kernel: where its per-item columns lie in the model's tables
+    (``sel``, indexed by the column constants below) and its scalars (``par``, by LAT ... COUNT)."""
+
+    sel: np.ndarray
+    par: np.ndarray
+    tables: int
+    """Which generation of the model's tables ``sel`` points into (:attr:`FastModel.ROWS_KEPT`)."""
+
+
 class FastModel:
     """One WorkPlan, ready to be timed on many hardware points.
 
@@ -100,11 +137,34 @@ class FastModel:
         self.has_value_job = np.bincount(self.value_req, minlength=n)[owner] > 0
         self.has_quality = plan.has_quality
         self._gates(n)
+        b = self.bytes
+        side = float(b["side"].sum())
+        self.dram_bytes_by = {
+            "key": float(b["k"].sum()) - side,
+            "key_lsb": float(b["lsb"].sum()),
+            "value": float(b["v"].sum()),
+            "side": side,
+        }
+        self._tables = -1
+        self._new_tables()
         self._jobs: dict[tuple, tuple[np.ndarray, ...]] = {}
         self._lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._buffers: dict[tuple, tuple[Buffers, np.ndarray]] = {}
         self._counts: dict[tuple, dict[str, float]] = {}
         self._engines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    ROWS_KEPT = 1024
+    """Per-item rows the tables keep between :meth:`run_many` calls (37 MB on the GPT-2 trace's 4608
+    items); past that they start afresh, and points prepared before must be prepared again."""
+
+    def _new_tables(self) -> None:
+        items, jobs = len(self.owner), len(self.plan.topk)
+        self._tables += 1
+        self._cols = _Table(items, np.float64)  # per-item columns (rows of the kernel's ``cols``)
+        self._freed_rows = _Table(items + 1, np.float64)  # :func:`_freed` of each buffer shape, 4 rows
+        self._job_rows = _Table(jobs, np.float64)  # per-job selection and output cycles
+        self._job_engines = _Table(jobs, np.int64)  # per-job engine
+        self._at: dict[tuple, int] = {}  # what a table's rows are for -> index of the first
+        self._buffers: dict[tuple, tuple[int, int]] = {}  # buffer shape -> its rows in _cols, _freed_rows
 
     def _gates(self, n: int) -> None:
         """The event engine's gate structure: items ask for the key SRAM in index order, a gated
@@ -117,8 +177,7 @@ class FastModel:
         if len(jobs):
             last_item = np.searchsorted(self.owner, np.arange(n), side="right") - 1
             r = self.plan.requests
-            group = (r["step"].to_numpy().astype(np.int64) << 32) + r["layer"].to_numpy() * 2 + \
-                r["prefill"].to_numpy()
+            group = (r["step"].to_numpy().astype(np.int64) << 32) + r["layer"].to_numpy() * 2 + r["prefill"].to_numpy()
             starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
             owners = t["request"].to_numpy()[jobs]
             after[jobs] = last_item[owners]
@@ -136,8 +195,11 @@ class FastModel:
         key = (type(engine), engine.params, in_flight)
         if key not in self._jobs:
             jobs = job_cycles(self.plan, engine, in_flight)
-            per_item = tuple(np.bincount(self.value_req, weights=c[self.is_value_job],
-                                         minlength=len(self.plan))[self.owner] * self.share for c in jobs)
+            per_item = tuple(
+                np.bincount(self.value_req, weights=c[self.is_value_job], minlength=len(self.plan))[self.owner]
+                * self.share
+                for c in jobs
+            )
             select = np.where(self.is_value_job, jobs[1], jobs[0] + jobs[1])
             self._jobs[key] = (jobs[0], select, jobs[2], *per_item)
         return self._jobs[key]
@@ -146,8 +208,10 @@ class FastModel:
         """Engine of each token/head job and of each item's value jobs, with ``count`` engines."""
         if count not in self._engines:
             shared, value = engine_roles(count)
-            self._engines[count] = (np.maximum(round_robin(~self.is_value_job, shared), 0),
-                                    count - value + np.maximum(round_robin(self.has_value_job, value), 0))
+            self._engines[count] = (
+                np.maximum(round_robin(~self.is_value_job, shared), 0),
+                count - value + np.maximum(round_robin(self.has_value_job, value), 0),
+            )
         return self._engines[count]
 
     def op_counts(self, engine: TopKEngine | None) -> dict[str, float]:
@@ -162,73 +226,120 @@ class FastModel:
             self._lines[hw.qk.multipliers] = qk_lines(self.plan, self.tiling, hw.qk)
         return self._lines[hw.qk.multipliers]
 
-    def buffers(self, hw: Hardware) -> tuple[Buffers, np.ndarray]:
-        """Buffer allocations of each item (``accelsim.sim.items.Buffers``) and their :func:`_freed`
-        prefix sums, cached per buffer shape."""
-        key = (hw.sram.key_kb, hw.sram.value_kb, hw.qk.multipliers, hw.qk.bits, hw.pv.multipliers, hw.pv.bits)
-        if key not in self._buffers:
-            buf = Buffers.of(self.plan, hw, self.tiling)
-            self._buffers[key] = buf, _freed(buf)
-        return self._buffers[key]
+    def _rows(self, key: tuple, make: Callable[[], tuple[np.ndarray, ...]], table: _Table | None = None) -> int:
+        """Index of the first of the rows ``make()`` builds for ``key`` in ``table`` (default: the
+        per-item columns), built and added once per key."""
+        if key not in self._at:
+            self._at[key] = (self._cols if table is None else table).add(*make())
+        return self._at[key]
 
-    def run(self, hw: Hardware, engine: TopKEngine | None = None) -> FastTimeline:
-        """Time the plan on ``hw`` (``engine``: the top-k engine of ``hw``, if already built)."""
+    def prepare(self, hw: Hardware, engine: TopKEngine | None = None) -> FastPoint:
+        """Where ``hw``'s per-item service times lie in the model's tables (each computed once per
+        setting of the units it depends on), and its scalars; InputError if it cannot run."""
         if hw.dram.model != "bandwidth":
-            raise InputError(None, "hardware.dram.model",
-                             f"the fast timing model supports only the bandwidth DRAM model, not "
-                             f"{hw.dram.model!r}; use timing: event")
-        engine = engine or topk_engine(hw)
-        count = max(hw.topk.count, 1)
-        if hw.topk.count:
-            jobs, jobs_out, vt_in, vt, vt_out = self.job_cycles(engine, hw.topk.jobs_in_flight)[1:]
+            raise InputError(
+                None,
+                "hardware.dram.model",
+                f"the fast timing model supports only the bandwidth DRAM model, not "
+                f"{hw.dram.model!r}; use timing: event",
+            )
+        t, dram, qk, pv, sram = hw.topk, hw.dram, hw.qk, hw.pv, hw.sram
+        count = max(t.count, 1)
+        sel = np.empty(N_SEL, np.int64)
+        buf_key = (sram.key_kb, sram.value_kb, qk.multipliers, qk.bits, pv.multipliers, pv.bits)
+        if buf_key not in self._buffers:
+            buf = Buffers.of(self.plan, hw, self.tiling)  # raises when a request does not fit
+            self._buffers[buf_key] = (
+                self._cols.add(buf.k_alloc, buf.k_free, buf.v_alloc, buf.v_free),
+                self._freed_rows.add(*_freed(buf)),
+            )
+        sel[K_ALLOC], sel[FREED] = self._buffers[buf_key]
+        sel[K_FREE : V_FREE + 1] = sel[K_ALLOC] + np.arange(1, 4)
+        if t.count:
+            engine = engine or topk_engine(hw)
+            jkey = ("jobs", type(engine), engine.params, t.jobs_in_flight)
+            sel[J_SELECT] = self._rows(jkey, lambda: self.job_cycles(engine, t.jobs_in_flight)[1:3], self._job_rows)
+            sel[VTOPK_I] = self._rows(("value jobs", *jkey[1:]), lambda: self.job_cycles(engine, t.jobs_in_flight)[3:])
         else:
-            jobs = jobs_out = np.zeros(len(self.plan.topk))
-            vt_in = vt = vt_out = np.zeros(len(self.owner))
-        job_engine, item_engine = self.engines(count)
-        b = self.bytes
-        kb, lb, vb = b["k"], b["lsb"], b["v"]
-        buf, freed = self.buffers(hw)
+            sel[J_SELECT] = self._rows(("no jobs",), lambda: (np.zeros(len(self.plan.topk)),) * 2, self._job_rows)
+            sel[VTOPK_I] = self._rows(("no value jobs",), lambda: (np.zeros(len(self.owner)),) * 3)
+        sel[J_OUT] = sel[J_SELECT] + 1
+        sel[VTOPK_C], sel[VTOPK_O] = sel[VTOPK_I] + 1, sel[VTOPK_I] + 2
+        sel[J_ENGINE] = self._rows(("job engines", count), lambda: self.engines(count)[:1], self._job_engines)
+        sel[VTOPK_E] = self._rows(("item engines", count), lambda: self.engines(count)[1:])
+        sel[K_DRAM] = self._rows(
+            ("dram", dram.transaction_bytes, dram.sustained_gbs, hw.clock_ghz, hw.fetcher.ports), lambda: self._dram(hw)
+        )
+        sel[L_DRAM], sel[V_DRAM] = sel[K_DRAM] + 1, sel[K_DRAM] + 2
+        sel[QK_C] = self._rows(("qk", qk.multipliers, hw.softmax.parallelism), lambda: self._qk(hw))
+        sel[RQ_C], sel[HAS_RQ] = sel[QK_C] + 1, sel[QK_C] + 2
+        sel[PV_C] = self._rows(("pv", pv.multipliers), lambda: (array_cycles(self.pv_rows, self.d, pv),))
+        par = np.empty(N_PAR)
+        par[LAT] = dram_latency(hw)
+        par[QK_FILL] = qk.latency + hw.softmax.latency + hw.fetcher.latency
+        par[PV_FILL] = pv.latency + hw.fetcher.latency
+        par[K_LINES], par[V_LINES] = buffer_lines(sram.key_kb, qk), buffer_lines(sram.value_kb, pv)
+        par[SHARED_IS_VALUE] = t.count <= 1
+        par[COUNT] = count
+        return FastPoint(sel, par, self._tables)
 
-        def dram(b: np.ndarray) -> np.ndarray:
-            return dram_cycles(b, hw.dram, hw.clock_ghz, hw.fetcher.ports)
+    def _dram(self, hw: Hardware) -> tuple[np.ndarray, ...]:
+        """DRAM cycles of each item's key, LSB and value fetch; -1 where it fetches nothing."""
+        return tuple(
+            np.where(b > 0, dram_cycles(b, hw.dram, hw.clock_ghz, hw.fetcher.ports), -1.0)
+            for b in (self.bytes["k"], self.bytes["lsb"], self.bytes["v"])
+        )
 
-        n = len(self.owner)
+    def _qk(self, hw: Hardware) -> tuple[np.ndarray, ...]:
+        """QxK and recompute cycles of each item (softmax's included), and whether it recomputes."""
         qk, rq = self.qk_lines(hw)
         sm = np.ceil(self.qk_rows / hw.softmax.parallelism)
         rs = np.ceil(self.rq_rows / hw.softmax.parallelism)
-        rows = np.empty((n, 15))
-        rows[:, K_DRAM] = np.where(kb > 0, dram(kb), -1.0)
-        rows[:, L_DRAM] = np.where(lb > 0, dram(lb), -1.0)
-        rows[:, V_DRAM] = np.where(vb > 0, dram(vb), -1.0)
-        rows[:, QK_C] = np.maximum(qk, sm)
-        rows[:, RQ_C] = np.maximum(rq, rs)
-        rows[:, HAS_RQ] = (rq > 0) | (lb > 0)
-        rows[:, VTOPK_C] = vt
-        rows[:, VTOPK_O] = vt_out
-        rows[:, VTOPK_I] = vt_in
-        rows[:, PV_C] = array_cycles(self.pv_rows, self.d, hw.pv)
-        rows[:, VTOPK_E] = item_engine
-        rows[:, K_ALLOC] = buf.k_alloc
-        rows[:, K_FREE] = buf.k_free
-        rows[:, V_ALLOC] = buf.v_alloc
-        rows[:, V_FREE] = buf.v_free
-        times = np.zeros((3, n))
-        times[SCORED] = np.inf
-        st = np.zeros(ENG + 2 * count)
-        st[S_LINES:S_LINES + 2] = buffer_lines(hw.sram.key_kb, hw.qk), buffer_lines(hw.sram.value_kb, hw.pv)
-        busy = np.zeros((3, 5))
-        jobf = np.zeros((3, len(jobs)))
-        jobf[J_SELECT], jobf[J_OUT] = jobs, jobs_out
-        cycles = _pipeline(
-            rows, times, st, busy, freed, jobf, job_engine, self.job_ptr, self.job_idx, self.gate_ptr,
-            self.gate_idx, self.job_pos, float(dram_latency(hw)),
-            float(hw.qk.latency + hw.softmax.latency + hw.fetcher.latency),
-            float(hw.pv.latency + hw.fetcher.latency), hw.topk.count <= 1, REQ_IN_FLIGHT)
-        side = float(b["side"].sum())
-        by = {"key": float(kb.sum()) - side, "key_lsb": float(lb.sum()), "value": float(vb.sum()),
-              "side": side}
-        work, stall, blocked = (dict(zip(BUSY_KEYS, row, strict=True)) for row in busy.tolist())
-        return FastTimeline(cycles=float(cycles), busy=work, stall=stall, blocked=blocked, dram_bytes_by=by)
+        return np.maximum(qk, sm), np.maximum(rq, rs), ((rq > 0) | (self.bytes["lsb"] > 0)).astype(np.float64)
+
+    def run(self, hw: Hardware, engine: TopKEngine | None = None) -> FastTimeline:
+        """Time the plan on ``hw`` (``engine``: the top-k engine of ``hw``, if already built)."""
+        return self.run_many([self.prepare(hw, engine)])[0]
+
+    def run_many(self, points: Sequence[FastPoint]) -> list[FastTimeline]:
+        """Time the plan on every prepared point, in one kernel call."""
+        if not points:
+            return []
+        if any(p.tables != self._tables for p in points):
+            raise ValueError("a point was prepared before the model's tables started afresh; prepare it again")
+        sel = np.stack([p.sel for p in points])
+        par = np.stack([p.par for p in points])
+        n = len(self.owner)
+        cycles = np.zeros(len(points))
+        busy = np.zeros((len(points), 3, 5))
+        _pipelines(
+            self._cols.data,
+            self._freed_rows.data,
+            self._job_rows.data,
+            self._job_engines.data,
+            sel,
+            par,
+            self.job_ptr,
+            self.job_idx,
+            self.gate_ptr,
+            self.gate_idx,
+            self.job_pos,
+            REQ_IN_FLIGHT,
+            np.zeros((3, n)),
+            np.zeros(ENG + 2 * int(par[:, COUNT].max())),
+            np.zeros(len(self.plan.topk)),
+            cycles,
+            busy,
+        )
+        out = []
+        for c, b in zip(cycles.tolist(), busy.tolist(), strict=True):
+            work, stall, blocked = (dict(zip(BUSY_KEYS, row, strict=True)) for row in b)
+            out.append(
+                FastTimeline(cycles=c, busy=work, stall=stall, blocked=blocked, dram_bytes_by=dict(self.dram_bytes_by))
+            )
+        if self._cols.size > self.ROWS_KEPT:
+            self._new_tables()
+        return out
 
 
 def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -248,21 +359,43 @@ DRAM, QK, PV, END, VDONE, CURSOR = range(6)
 S_LINES, S_GRANT, S_HEAD, S_NEXT, S_RECYCLED, ENG = 6, 8, 10, 12, 14, 16
 # rows of the per-item times ``times`` [3, items]: key lines freed, scored, value lines freed
 RELEASE, SCORED, VRELEASE = range(3)
-# rows of the token/head jobs' ``jobf`` [3, jobs]: selection (input included) and output cycles, done
-J_SELECT, J_OUT, J_DONE = range(3)
 # busy [3, 5]: rows work, stalled on input, blocked on output; columns follow BUSY_KEYS
 SHARED, VTOP = 3, 4
 BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
-# columns of the kernel's per-item rows
-(K_DRAM, L_DRAM, V_DRAM, QK_C, RQ_C, HAS_RQ, VTOPK_C, PV_C, VTOPK_O, VTOPK_I, VTOPK_E,
- K_ALLOC, K_FREE, V_ALLOC, V_FREE) = range(15)
+# a point's ``sel``: its rows of the per-item ``cols`` (K_DRAM ... V_FREE), its first of four rows of
+# ``freed`` (FREED), its rows of the per-job selection and output cycles (J_SELECT, J_OUT) and engines
+# (J_ENGINE)
+(
+    K_DRAM,
+    L_DRAM,
+    V_DRAM,
+    QK_C,
+    RQ_C,
+    HAS_RQ,
+    VTOPK_C,
+    PV_C,
+    VTOPK_O,
+    VTOPK_I,
+    VTOPK_E,
+    K_ALLOC,
+    K_FREE,
+    V_ALLOC,
+    V_FREE,
+    FREED,
+    J_SELECT,
+    J_OUT,
+    J_ENGINE,
+    N_SEL,
+) = range(20)
+# a point's ``par``: DRAM latency, QxK and ProbxV pipeline fill, key and value buffer lines, whether
+# one engine takes every job, engines
+LAT, QK_FILL, PV_FILL, K_LINES, V_LINES, SHARED_IS_VALUE, COUNT, N_PAR = range(8)
 
 # The kernel allocates nothing (the caller passes every array) and passes no tuples of arrays, so it
 # runs without numba's reference counting (``_nrt=False``), as ``accelsim.hw.dram.controller.run``,
-# and its small helpers are inlined: with reference counting every helper call paid atomic updates
-# per array argument (GPT-2 trace: 3 ms a point, now 0.1 ms). The value side and the recompute pass
-# stay calls: inlining the value side at its call sites halved the kernel's time again but took the
-# compile time from 5 to 9 s.
+# and its helpers are inlined: with reference counting every helper call paid atomic updates per
+# array argument (GPT-2 trace: 3 ms a point, 0.1 ms without; inlining the value side and the
+# recompute pass too took another quarter off, for twice the compile time, paid once: ``cache=True``).
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -286,8 +419,7 @@ def _consume(st: np.ndarray, busy: np.ndarray, unit: int, t: float, dur: float, 
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _topk_job(eng: np.ndarray, e: int, t: float, fill: float, select: float,
-              out: float) -> tuple[float, float, float]:
+def _topk_job(eng: np.ndarray, e: int, t: float, fill: float, select: float, out: float) -> tuple[float, float, float]:
     """(selection stage free, job done, cycles blocked on output) for a job asking engine ``e`` at
     ``t`` (no state changes; ``eng[2e]``, ``eng[2e + 1]``: when its selection and output stages
     free): its input ends at ``max(t, stage free + fill)``; it holds the selection stage until the
@@ -298,14 +430,14 @@ def _topk_job(eng: np.ndarray, e: int, t: float, fill: float, select: float,
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _head(st: np.ndarray, freed: np.ndarray, rows: np.ndarray, p: int, side: int) -> int:
+def _head(st: np.ndarray, freed: np.ndarray, cols: np.ndarray, s: tuple, p: int, side: int) -> int:
     """The first position whose allocation (on the key buffer, ``side`` 0, or the value buffer, 1)
     must still hold its lines for position ``p`` to get its own; moves that pointer on. ``freed``:
     lines freed and allocations ended before each position, per buffer (:func:`_freed`)."""
     h = int(st[S_HEAD + side])
-    alloc = rows[p, K_ALLOC + 2 * side]
+    alloc = cols[s[K_ALLOC + 2 * side], p]
     if alloc > 0:
-        f, cap = 2 * side, st[S_LINES + side]
+        f, cap = s[FREED] + 2 * side, st[S_LINES + side]
         while freed[f, p] - freed[f, h] + alloc > cap or freed[f + 1, p] - freed[f + 1, h] >= MAX_ALLOCATIONS:
             h += 1
         st[S_HEAD + side] = h
@@ -313,18 +445,20 @@ def _head(st: np.ndarray, freed: np.ndarray, rows: np.ndarray, p: int, side: int
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _granted(st: np.ndarray, freed: np.ndarray, rows: np.ndarray, times: np.ndarray, p: int, t: float,
-             side: int) -> float:
+def _granted(
+    st: np.ndarray, freed: np.ndarray, cols: np.ndarray, s: tuple, times: np.ndarray, p: int, t: float, side: int
+) -> float:
     """When position ``p``, asking at ``t``, gets the key (``side`` 0) or value (1) buffer: after
     the position before it and, if it allocates, once the allocations freed before its
     :func:`_head` are recycled (in order: the latest of their release times)."""
     g = max(t, st[S_GRANT + side])
-    if rows[p, K_ALLOC + 2 * side] > 0:
-        h = _head(st, freed, rows, p, side)
+    if cols[s[K_ALLOC + 2 * side], p] > 0:
+        h = _head(st, freed, cols, s, p, side)
         r = int(st[S_NEXT + side])
         recycled = st[S_RECYCLED + side]
+        frees = s[K_FREE + 2 * side]
         while r < h:
-            if rows[r, K_FREE + 2 * side] > 0:
+            if cols[frees, r] > 0:
                 recycled = max(recycled, times[RELEASE + 2 * side, r])
             r += 1
         st[S_NEXT + side] = r
@@ -346,40 +480,66 @@ def _slot_free(times: np.ndarray, r: int) -> float:
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _run_jobs(st: np.ndarray, busy: np.ndarray, jobf: np.ndarray, job_engine: np.ndarray, job_ptr: np.ndarray,
-              job_idx: np.ndarray, p: int, t: float) -> None:
+def _run_jobs(
+    st: np.ndarray,
+    busy: np.ndarray,
+    jobs: np.ndarray,
+    engs: np.ndarray,
+    done: np.ndarray,
+    s: tuple,
+    job_ptr: np.ndarray,
+    job_idx: np.ndarray,
+    p: int,
+    t: float,
+) -> None:
     """Queue the top-k jobs that follow position ``p`` (scored at ``t``) on their engine."""
     eng = st[ENG:]
     for q in range(job_ptr[p], job_ptr[p + 1]):
         j = job_idx[q]
-        e = job_engine[j]
-        free, done, blocked = _topk_job(eng, e, t, 0.0, jobf[J_SELECT, j], jobf[J_OUT, j])
+        e = engs[s[J_ENGINE], j]
+        select, out = jobs[s[J_SELECT], j], jobs[s[J_OUT], j]
+        free, end, blocked = _topk_job(eng, e, t, 0.0, select, out)
         eng[2 * e] = free
-        if jobf[J_OUT, j] > 0:
-            eng[2 * e + 1] = done
-        busy[0, SHARED] += jobf[J_SELECT, j]  # the selection stage, as the event engine
+        if out > 0:
+            eng[2 * e + 1] = end
+        busy[0, SHARED] += select  # the selection stage, as the event engine
         busy[2, SHARED] += blocked
-        jobf[J_DONE, j] = done
+        done[j] = end
 
 
-@njit(cache=True, _nrt=False)
-def _value_side(rows: np.ndarray, times: np.ndarray, st: np.ndarray, busy: np.ndarray, freed: np.ndarray,
-                jobf: np.ndarray, job_engine: np.ndarray, job_ptr: np.ndarray, job_idx: np.ndarray,
-                until: float, stop: int, lat: float, pv_fill: float, shared_is_value: bool) -> None:
+@njit(cache=True, _nrt=False, inline="always")
+def _value_side(
+    cols: np.ndarray,
+    s: tuple,
+    times: np.ndarray,
+    st: np.ndarray,
+    busy: np.ndarray,
+    freed: np.ndarray,
+    jobs: np.ndarray,
+    engs: np.ndarray,
+    done: np.ndarray,
+    job_ptr: np.ndarray,
+    job_idx: np.ndarray,
+    until: float,
+    stop: int,
+    lat: float,
+    pv_fill: float,
+    shared_is_value: bool,
+) -> None:
     """Advance the value side through the scored items whose value fetch is requested by ``until``
     (and through position ``stop`` regardless)."""
-    n = rows.shape[0]
+    n = cols.shape[1]
     eng = st[ENG:]
     while int(st[CURSOR]) < n and times[SCORED, int(st[CURSOR])] < np.inf:
         v = int(st[CURSOR])
-        vti, vtc, vto = rows[v, VTOPK_I], rows[v, VTOPK_C], rows[v, VTOPK_O]
-        e = int(rows[v, VTOPK_E])
+        vti, vtc, vto = cols[s[VTOPK_I], v], cols[s[VTOPK_C], v], cols[s[VTOPK_O], v]
+        e = int(cols[s[VTOPK_E], v])
         ready = free = times[SCORED, v]
         blocked = 0.0
         if vtc + vto > 0:
             free, ready, blocked = _topk_job(eng, e, ready, vti, vtc, vto)
         ready = max(ready, st[VDONE])  # results are taken in order
-        acquire = _granted(st, freed, rows, times, v, ready, 1)
+        acquire = _granted(st, freed, cols, s, times, v, ready, 1)
         if acquire > until and v >= stop:
             return
         st[VDONE] = ready
@@ -390,54 +550,101 @@ def _value_side(rows: np.ndarray, times: np.ndarray, st: np.ndarray, busy: np.nd
                 eng[2 * e + 1] = free + vto
             busy[0, VTOP] += vti + vtc
             busy[2, VTOP] += blocked
-        end = _consume(st, busy, PV, acquire, rows[v, V_DRAM], rows[v, PV_C], lat)
+        end = _consume(st, busy, PV, acquire, cols[s[V_DRAM], v], cols[s[PV_C], v], lat)
         times[VRELEASE, v] = end + pv_fill
         st[END] = max(st[END], end + pv_fill)
         if shared_is_value:
-            _run_jobs(st, busy, jobf, job_engine, job_ptr, job_idx, v, times[SCORED, v])
+            _run_jobs(st, busy, jobs, engs, done, s, job_ptr, job_idx, v, times[SCORED, v])
         st[CURSOR] += 1
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _score(times: np.ndarray, st: np.ndarray, busy: np.ndarray, jobf: np.ndarray, job_engine: np.ndarray,
-           job_ptr: np.ndarray, job_idx: np.ndarray, p: int, e: float, qk_fill: float,
-           shared_is_value: bool) -> None:
+def _score(
+    times: np.ndarray,
+    st: np.ndarray,
+    busy: np.ndarray,
+    jobs: np.ndarray,
+    engs: np.ndarray,
+    done: np.ndarray,
+    s: tuple,
+    job_ptr: np.ndarray,
+    job_idx: np.ndarray,
+    p: int,
+    e: float,
+    qk_fill: float,
+    shared_is_value: bool,
+) -> None:
     """Position ``p`` ends QxK at ``e``; after the pipeline fill it is scored and frees its key lines."""
     times[RELEASE, p] = e + qk_fill
     times[SCORED, p] = e + qk_fill
     if not shared_is_value:
-        _run_jobs(st, busy, jobf, job_engine, job_ptr, job_idx, p, e + qk_fill)
+        _run_jobs(st, busy, jobs, engs, done, s, job_ptr, job_idx, p, e + qk_fill)
 
 
-@njit(cache=True, _nrt=False)
-def _recompute(rows: np.ndarray, times: np.ndarray, st: np.ndarray, busy: np.ndarray, freed: np.ndarray,
-               jobf: np.ndarray, job_engine: np.ndarray, job_ptr: np.ndarray, job_idx: np.ndarray, p: int,
-               t: float, lat: float, qk_fill: float, pv_fill: float, shared_is_value: bool) -> None:
+@njit(cache=True, _nrt=False, inline="always")
+def _recompute(
+    cols: np.ndarray,
+    s: tuple,
+    times: np.ndarray,
+    st: np.ndarray,
+    busy: np.ndarray,
+    freed: np.ndarray,
+    jobs: np.ndarray,
+    engs: np.ndarray,
+    done: np.ndarray,
+    job_ptr: np.ndarray,
+    job_idx: np.ndarray,
+    p: int,
+    t: float,
+    lat: float,
+    qk_fill: float,
+    pv_fill: float,
+    shared_is_value: bool,
+) -> None:
     """The LSB re-fetch and recompute pass of position ``p``, requested at ``t``."""
-    _value_side(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, t, 0, lat, pv_fill,
-                shared_is_value)
-    e = _consume(st, busy, QK, t, rows[p, L_DRAM], rows[p, RQ_C], lat)
-    _score(times, st, busy, jobf, job_engine, job_ptr, job_idx, p, e, qk_fill, shared_is_value)
+    _value_side(
+        cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, t, 0, lat, pv_fill, shared_is_value
+    )
+    e = _consume(st, busy, QK, t, cols[s[L_DRAM], p], cols[s[RQ_C], p], lat)
+    _score(times, st, busy, jobs, engs, done, s, job_ptr, job_idx, p, e, qk_fill, shared_is_value)
 
 
 @njit(cache=True, _nrt=False)
-def _pipeline(rows: np.ndarray, times: np.ndarray, st: np.ndarray, busy: np.ndarray, freed: np.ndarray,
-              jobf: np.ndarray, job_engine: np.ndarray, job_ptr: np.ndarray, job_idx: np.ndarray,
-              gate_ptr: np.ndarray, gate_idx: np.ndarray, job_pos: np.ndarray, lat: float, qk_fill: float,
-              pv_fill: float, shared_is_value: bool, slots: int) -> float:
-    """The single pass over items in the order they reach the key buffer; returns the cycles and
-    leaves each unit's [work, stalled, blocked] cycles in ``busy``.
+def _pipeline(
+    cols: np.ndarray,
+    s: tuple,
+    times: np.ndarray,
+    st: np.ndarray,
+    busy: np.ndarray,
+    freed: np.ndarray,
+    jobs: np.ndarray,
+    engs: np.ndarray,
+    done: np.ndarray,
+    job_ptr: np.ndarray,
+    job_idx: np.ndarray,
+    gate_ptr: np.ndarray,
+    gate_idx: np.ndarray,
+    job_pos: np.ndarray,
+    lat: float,
+    qk_fill: float,
+    pv_fill: float,
+    shared_is_value: bool,
+    slots: int,
+) -> float:
+    """The single pass over items in the order they reach the key buffer, for one point; returns the
+    cycles and leaves each unit's [work, stalled, blocked] cycles in ``busy``.
 
-    ``rows[p]``: service times of the p-th item (columns K_DRAM ... V_FREE; DRAM cycles are
-    negative when nothing is fetched). ``times``: zeros, but SCORED infinite. ``st``: zeros, but the
-    buffers' lines (S_LINES). ``freed``: :func:`_freed` of the buffers. ``jobf``: the token/head
-    jobs' selection and output cycles, ``job_engine`` their engines. Jobs
-    ``job_idx[job_ptr[p]:job_ptr[p+1]]`` follow position p; the item at position p waits for jobs
-    ``gate_idx[gate_ptr[p]:gate_ptr[p+1]]``; ``job_pos[j]`` is the position job j follows.
+    ``s``: the point's ``sel``, as a tuple. ``cols[s[c], p]``: column c (K_DRAM ... V_FREE) of the
+    p-th item's service times (DRAM cycles are negative when nothing is fetched). ``times``: zeros,
+    but SCORED infinite. ``st``: zeros, but the buffers' lines (S_LINES). ``freed[s[FREED]:s[FREED] +
+    4]``: :func:`_freed` of the buffers. ``jobs[s[J_SELECT]]``, ``jobs[s[J_OUT]]``: the token/head
+    jobs' selection and output cycles, ``engs[s[J_ENGINE]]`` their engines; ``done``: when each job is
+    done. Jobs ``job_idx[job_ptr[p]:job_ptr[p+1]]`` follow position p; the item at position p waits
+    for jobs ``gate_idx[gate_ptr[p]:gate_ptr[p+1]]``; ``job_pos[j]`` is the position job j follows.
     ``shared_is_value``: one engine takes every job. ``slots``: items in flight between the key
     buffer grant and being scored (:func:`_slot_free`; at least 3).
     """
-    n = rows.shape[0]
+    n = cols.shape[1]
     pending = -1  # position whose recompute pass is still queued for QxK
     pending_t = 0.0
     req = 0.0  # when the item may ask for the key buffer (its gate jobs are done)
@@ -445,50 +652,228 @@ def _pipeline(rows: np.ndarray, times: np.ndarray, st: np.ndarray, busy: np.ndar
         if gate_ptr[p + 1] > gate_ptr[p]:
             # the jobs it waits for follow items that must be scored first
             if pending >= 0:
-                _recompute(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, pending, pending_t,
-                           lat, qk_fill, pv_fill, shared_is_value)
+                _recompute(
+                    cols,
+                    s,
+                    times,
+                    st,
+                    busy,
+                    freed,
+                    jobs,
+                    engs,
+                    done,
+                    job_ptr,
+                    job_idx,
+                    pending,
+                    pending_t,
+                    lat,
+                    qk_fill,
+                    pv_fill,
+                    shared_is_value,
+                )
                 pending = -1
             if shared_is_value:
                 stop = 0
                 for q in range(gate_ptr[p], gate_ptr[p + 1]):
                     stop = max(stop, job_pos[gate_idx[q]] + 1)
-                _value_side(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, -np.inf, stop,
-                            lat, pv_fill, shared_is_value)
+                _value_side(
+                    cols,
+                    s,
+                    times,
+                    st,
+                    busy,
+                    freed,
+                    jobs,
+                    engs,
+                    done,
+                    job_ptr,
+                    job_idx,
+                    -np.inf,
+                    stop,
+                    lat,
+                    pv_fill,
+                    shared_is_value,
+                )
             for q in range(gate_ptr[p], gate_ptr[p + 1]):
-                req = max(req, jobf[J_DONE, gate_idx[q]])
-        if pending >= 0 and rows[pending, K_FREE] > 0 and _head(st, freed, rows, p, 0) > pending:  # its lines
-            _recompute(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, pending, pending_t,
-                       lat, qk_fill, pv_fill, shared_is_value)
+                req = max(req, done[gate_idx[q]])
+        if pending >= 0 and cols[s[K_FREE], pending] > 0 and _head(st, freed, cols, s, p, 0) > pending:  # its lines
+            _recompute(
+                cols,
+                s,
+                times,
+                st,
+                busy,
+                freed,
+                jobs,
+                engs,
+                done,
+                job_ptr,
+                job_idx,
+                pending,
+                pending_t,
+                lat,
+                qk_fill,
+                pv_fill,
+                shared_is_value,
+            )
             pending = -1
-        k = _granted(st, freed, rows, times, p, req, 0)
+        k = _granted(st, freed, cols, s, times, p, req, 0)
         if p >= slots:
             k = max(k, _slot_free(times, p - slots))
         st[S_GRANT] = k
         if pending >= 0 and pending_t <= k:  # the previous item's recompute asked for QxK first
-            _recompute(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, pending, pending_t,
-                       lat, qk_fill, pv_fill, shared_is_value)
+            _recompute(
+                cols,
+                s,
+                times,
+                st,
+                busy,
+                freed,
+                jobs,
+                engs,
+                done,
+                job_ptr,
+                job_idx,
+                pending,
+                pending_t,
+                lat,
+                qk_fill,
+                pv_fill,
+                shared_is_value,
+            )
             pending = -1
-        _value_side(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, k, 0, lat, pv_fill,
-                    shared_is_value)
-        e1 = _consume(st, busy, QK, k, rows[p, K_DRAM], rows[p, QK_C], lat)
+        _value_side(
+            cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, k, 0, lat, pv_fill, shared_is_value
+        )
+        e1 = _consume(st, busy, QK, k, cols[s[K_DRAM], p], cols[s[QK_C], p], lat)
         if pending >= 0:
-            _recompute(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, pending, pending_t,
-                       lat, qk_fill, pv_fill, shared_is_value)
+            _recompute(
+                cols,
+                s,
+                times,
+                st,
+                busy,
+                freed,
+                jobs,
+                engs,
+                done,
+                job_ptr,
+                job_idx,
+                pending,
+                pending_t,
+                lat,
+                qk_fill,
+                pv_fill,
+                shared_is_value,
+            )
             pending = -1
-        if rows[p, HAS_RQ] > 0:
+        if cols[s[HAS_RQ], p] > 0:
             pending = p
             pending_t = e1
         else:
-            _score(times, st, busy, jobf, job_engine, job_ptr, job_idx, p, e1, qk_fill, shared_is_value)
+            _score(times, st, busy, jobs, engs, done, s, job_ptr, job_idx, p, e1, qk_fill, shared_is_value)
     if pending >= 0:
-        _recompute(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, pending, pending_t,
-                   lat, qk_fill, pv_fill, shared_is_value)
-    _value_side(rows, times, st, busy, freed, jobf, job_engine, job_ptr, job_idx, np.inf, n, lat, pv_fill,
-                shared_is_value)
+        _recompute(
+            cols,
+            s,
+            times,
+            st,
+            busy,
+            freed,
+            jobs,
+            engs,
+            done,
+            job_ptr,
+            job_idx,
+            pending,
+            pending_t,
+            lat,
+            qk_fill,
+            pv_fill,
+            shared_is_value,
+        )
+    _value_side(
+        cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, np.inf, n, lat, pv_fill, shared_is_value
+    )
     end = st[END]
-    for j in range(jobf.shape[1]):
-        end = max(end, jobf[J_DONE, j])
+    for j in range(done.shape[0]):
+        end = max(end, done[j])
     return end
+
+
+@njit(cache=True, _nrt=False)
+def _pipelines(
+    cols: np.ndarray,
+    freed: np.ndarray,
+    jobs: np.ndarray,
+    engs: np.ndarray,
+    sel: np.ndarray,
+    par: np.ndarray,
+    job_ptr: np.ndarray,
+    job_idx: np.ndarray,
+    gate_ptr: np.ndarray,
+    gate_idx: np.ndarray,
+    job_pos: np.ndarray,
+    slots: int,
+    times: np.ndarray,
+    st: np.ndarray,
+    done: np.ndarray,
+    cycles: np.ndarray,
+    busy: np.ndarray,
+) -> None:
+    """:func:`_pipeline` for each point i (``sel[i]``, ``par[i]``: see :class:`FastPoint`), into
+    ``cycles[i]`` and ``busy[i]`` (zeros); ``times``, ``st`` (at least ENG + 2 x engines) and
+    ``done`` are scratch space."""
+    for i in range(sel.shape[0]):
+        times[:] = 0.0
+        times[SCORED] = np.inf
+        st[:] = 0.0
+        st[S_LINES] = par[i, K_LINES]
+        st[S_LINES + 1] = par[i, V_LINES]
+        done[:] = 0.0
+        r = sel[i]  # as a tuple, kept in registers rather than re-read after each store: a fifth faster
+        s = (
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
+            r[12],
+            r[13],
+            r[14],
+            r[15],
+            r[16],
+            r[17],
+            r[18],
+        )
+        cycles[i] = _pipeline(
+            cols,
+            s,
+            times,
+            st,
+            busy[i],
+            freed,
+            jobs,
+            engs,
+            done,
+            job_ptr,
+            job_idx,
+            gate_ptr,
+            gate_idx,
+            job_pos,
+            par[i, LAT],
+            par[i, QK_FILL],
+            par[i, PV_FILL],
+            par[i, SHARED_IS_VALUE] > 0,
+            slots,
+        )
 
 
 def _freed(buf: Buffers) -> np.ndarray:
@@ -503,7 +888,24 @@ def _freed(buf: Buffers) -> np.ndarray:
 def warm() -> None:
     """Compile (or load from numba's on-disk cache) the kernel on a tiny input, so that worker
     processes started afterwards find it cached instead of each compiling it."""
-    empty = np.zeros(0, np.int64)
-    _pipeline(np.zeros((1, 15)), np.zeros((3, 1)), np.zeros(ENG + 2), np.zeros((3, 5)), np.zeros((4, 2)),
-              np.zeros((3, 0)), empty, np.zeros(2, np.int64), empty, np.zeros(2, np.int64), empty, empty,
-              0.0, 0.0, 0.0, False, REQ_IN_FLIGHT)
+    empty, two = np.zeros(0, np.int64), np.zeros(2, np.int64)
+    sel = np.zeros((1, N_SEL), np.int64)
+    _pipelines(
+        np.zeros((V_FREE + 1, 1)),
+        np.zeros((4, 2)),
+        np.zeros((2, 0)),
+        np.zeros((1, 0), np.int64),
+        sel,
+        np.zeros((1, N_PAR)),
+        two,
+        empty,
+        two,
+        empty,
+        empty,
+        REQ_IN_FLIGHT,
+        np.zeros((3, 1)),
+        np.zeros(ENG + 2),
+        np.zeros(0),
+        np.zeros(1),
+        np.zeros((1, 3, 5)),
+    )

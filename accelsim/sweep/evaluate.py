@@ -13,22 +13,20 @@ import math
 import operator
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-
-from pydantic import TypeAdapter
 
 import accelsim
 from accelsim import api
-from accelsim.config import Hardware, Policy
+from accelsim.config import Hardware, policy_adapter
 from accelsim.errors import InputError
-from accelsim.sim.fast import FastModel
+from accelsim.registry import load_plugins
 from accelsim.sweep.points import PlanKey, Point
 from accelsim.sweep.spec import REFS
-from accelsim.workplan import WorkPlan
+from accelsim.timers import Timed, get_timer
 
-_POLICY = TypeAdapter(Policy)
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
-_PLANS: dict[tuple[PlanKey, str], FastModel | WorkPlan | InputError] = {}
+_PLANS: dict[tuple[PlanKey, str], Any] = {}
 _PLAN_CACHE_SIZE = 8  # WorkPlans a worker keeps; a sweep rarely has more (workload, policy) pairs
 
 
@@ -40,10 +38,13 @@ class Job:
     timing: str
     constraints: tuple[tuple[str, str, float], ...]
     points: tuple[Point, ...]
+    plugins: tuple[str, ...] = ()
+    """The sweep's plug-ins (absolute paths or module names), imported by a worker before planning."""
 
 
-def plan_for(key: PlanKey, timing: str) -> FastModel | WorkPlan | InputError:
-    """The chunk's WorkPlan (wrapped in a FastModel for fast timing), built once per process."""
+def plan_for(key: PlanKey, timing: str) -> Any:
+    """The chunk's WorkPlan as the timer takes it (``Timer.prepare``: a FastModel for fast timing),
+    built once per process; the InputError when the policy cannot plan the workload."""
     k = (key, timing)
     if k not in _PLANS:
         if len(_PLANS) >= _PLAN_CACHE_SIZE:
@@ -51,8 +52,9 @@ def plan_for(key: PlanKey, timing: str) -> FastModel | WorkPlan | InputError:
         try:
             engine = api.engine_from_key(key.topk)
             wl = api.load_workload(key.workload, seed=key.seed, engine=engine)
-            wp = api.plan(_POLICY.validate_python(json.loads(key.policy)), wl, phases=key.phases, engine=engine)
-            _PLANS[k] = FastModel(wp) if timing == "fast" else wp
+            policy = policy_adapter().validate_python(json.loads(key.policy))
+            wp = api.plan(policy, wl, phases=key.phases, engine=engine)
+            _PLANS[k] = get_timer(timing).prepare(wp)
         except InputError as err:  # the policy cannot run on this workload: every point is infeasible
             _PLANS[k] = err
     return _PLANS[k]
@@ -76,30 +78,27 @@ def infeasible_row(p: Point, reason: str, wall_s: float = 0.0) -> dict[str, Any]
 
 
 def run_job(job: Job) -> list[dict[str, Any]]:
-    """Simulate every point of ``job``; a point that cannot run becomes an infeasible row."""
+    """Simulate every point of ``job``; a point that cannot run becomes an infeasible row. The timer
+    takes the chunk's points together (``Timer.time_many``: the fast path times them in one call)."""
+    load_plugins(job.plugins, Path(), None)
     model = plan_for(job.plan, job.timing)
-    rows = []
-    for p in job.points:
-        t0 = time.perf_counter()
-        if isinstance(model, InputError):
-            rows.append(infeasible_row(p, model.message))
-            continue
-        try:
-            hw = Hardware.model_validate_json(p.hw)
-            if isinstance(model, FastModel):
-                res = api.simulate_fast(hw, model, workload=p.labels["workload"])
-            else:
-                res = api.simulate(hw, model, workload=p.labels["workload"])[0]
-        except InputError as err:
-            why = f"{err.field}: {err.message}" if err.field else err.message
-            rows.append(infeasible_row(p, why, time.perf_counter() - t0))
-            continue
-        metrics = res.flat()
-        for k in ("hardware", "policy", "workload"):
-            metrics.pop(k)
-        broken = [f"{m} = {metrics.get(m, math.nan):.6g} violates {m} {op} {v:g}"
-                  for m, op, v in job.constraints if not _OPS[op](metrics.get(m, math.nan), v)]
-        rows.append({**base_row(p), **metrics, "status": "infeasible" if broken else "ok",
-                     "error": "; ".join(broken), "wall_s": time.perf_counter() - t0,
-                     "accelsim_version": accelsim.__version__})
-    return rows
+    if isinstance(model, InputError):
+        return [infeasible_row(p, model.message) for p in job.points]
+    t0 = time.perf_counter()
+    hws = [Hardware.model_validate_json(p.hw) for p in job.points]
+    timed = get_timer(job.timing).time_many(hws, model, workload=job.points[0].labels["workload"])
+    wall = (time.perf_counter() - t0) / len(job.points)  # the chunk's time, shared out
+    return [_row(job, p, t, wall) for p, t in zip(job.points, timed, strict=True)]
+
+
+def _row(job: Job, p: Point, timed: Timed | InputError, wall_s: float) -> dict[str, Any]:
+    """The table row of point ``p``: its metrics, checked against the constraints, or why it could not run."""
+    if isinstance(timed, InputError):
+        return infeasible_row(p, f"{timed.field}: {timed.message}" if timed.field else timed.message, wall_s)
+    metrics = timed.result.flat()
+    for k in ("hardware", "policy", "workload"):
+        metrics.pop(k)
+    broken = [f"{m} = {metrics.get(m, math.nan):.6g} violates {m} {op} {v:g}"
+              for m, op, v in job.constraints if not _OPS[op](metrics.get(m, math.nan), v)]
+    return {**base_row(p), **metrics, "status": "infeasible" if broken else "ok", "error": "; ".join(broken),
+            "wall_s": wall_s, "accelsim_version": accelsim.__version__}

@@ -6,10 +6,10 @@ import pytest
 
 from accelsim import api
 from accelsim.config import load_hardware, load_policy
-from accelsim.config.policy import SpAttenPolicy
 from accelsim.errors import InputError
 from accelsim.policies import make_plan
 from accelsim.policies.common import ENGINE
+from accelsim.policies.spatten import SpAttenPolicy
 from accelsim.sim.items import job_cycles, topk_engine
 from accelsim.trace.synthetic import synthetic_trace
 

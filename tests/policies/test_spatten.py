@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 
 from accelsim import api
-from accelsim.config import DensePolicy, SpAttenPolicy, load_hardware
-from accelsim.config.policy import Quantization, Schedule
+from accelsim.config import load_hardware
 from accelsim.errors import InputError
 from accelsim.policies import make_plan
 from accelsim.policies.common import fetched_kv_fraction
-from accelsim.policies.spatten import budget_tokens
+from accelsim.policies.spatten import DensePolicy, Quantization, Schedule, SpAttenPolicy, budget_tokens
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
 from tests.conftest import CSV_DENSE, CSV_PRUNED

@@ -316,3 +316,9 @@ def replay(
     model.simulate(addr, np.zeros(len(addr), dtype=np.int64) if arrival is None else arrival,
                    is_write=is_write)
     return model.stats()
+
+
+def warm() -> None:
+    """Compile (or load from numba's on-disk cache) the controller on a tiny stream, so that processes
+    started afterwards find it cached instead of each compiling it (``scripts/setup.sh`` runs this)."""
+    replay("hbm2-spatten", np.arange(64, dtype=np.int64) * 32)
