@@ -182,6 +182,8 @@ class Resolver:
             names = ", ".join(models)
             if "name" not in data:
                 raise InputError(self.source, label, f"policy {shown!r} has no name; expected one of: {names}")
+            for key in REMOVED.keys() & data.keys():
+                raise InputError(self.source, label, f"policy {shown!r}, field {key!r}: {REMOVED[key]}")
             model = models.get(data["name"]) if isinstance(data["name"], str) else None
             if model is None:
                 raise InputError(self.source, label, f"unknown policy {data['name']!r}; expected one of: {names}")
