@@ -38,7 +38,7 @@ class PlanKey:
     policy: str  # JSON of the validated policy
     phases: str
     seed: int
-    topk: str = ""
+    topk: str
     """The hardware's engine and the params fields its functional model reads
     (``TopKEngine.plan_fields``) as JSON (``accelsim.api.plan_key``)."""
 
