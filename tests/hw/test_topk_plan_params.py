@@ -10,6 +10,7 @@ from accelsim.errors import InputError
 from accelsim.policies import make_plan
 from accelsim.policies.common import ENGINE
 from accelsim.policies.spatten import SpAttenPolicy
+from accelsim.sim.fast import FastModel
 from accelsim.sim.items import job_cycles, topk_engine
 from accelsim.trace.synthetic import synthetic_trace
 
@@ -64,6 +65,18 @@ def test_another_engine_cannot_time_the_plan(trace, topk, field, message):
     with pytest.raises(InputError) as err:
         api.simulate(load_hardware("spatten", {"topk": topk}), wp)
     assert (err.value.field, err.value.message) == (field, message)
+
+
+def test_the_batched_fast_path_checks_each_point(trace):
+    # one kernel call for the chunk, each point checked alone: the other engine is an error in its place
+    hw, wp = plan(trace, "statistical", z_frac_bits=6)
+    other = load_hardware("spatten", {"topk": {"engine": "quickselect"}})
+    model = FastModel(wp)
+    ok, bad = api.simulate_fast_many([hw, other], model)
+    assert ok == api.simulate_fast(hw, model)
+    assert isinstance(bad, InputError) and (bad.field, bad.message) == (
+        "hw.topk.engine", "is 'quickselect' but the plan's top-k passes were drawn by 'statistical': plan it with "
+        "this hardware's engine (api.plan_engine)")
 
 
 def test_a_selection_field_without_selections_is_refused(trace):

@@ -213,20 +213,21 @@ def test_topk_param_that_changes_nothing_is_infeasible(write_sweep, tmp_path):
     assert t.loc[t["hw.topk.pivot_seed"] == 0xACE1, "status"].item() == "ok"
 
 
-def test_rows_hold_the_whole_config_with_the_run_point_id(write_sweep, tmp_path, small_trace_file):
+@pytest.mark.parametrize("timing", ["event", "fast"])
+def test_rows_hold_the_whole_config_with_the_run_point_id(write_sweep, tmp_path, small_trace_file, timing):
     # every row holds the resolved config, swept or not, as `accelsim run` writes it, and one
-    # function gives the point the same id either way
+    # function gives the point the same id either way (the fast timing's batched chunks too)
     from accelsim.config.flat import point_config, point_id
     from accelsim.facade import execute
     from accelsim.report import load_results, render
 
-    t = sweep_once(write_sweep(axes={"hw.topk.parallelism": [4, 16]}, timing="event"), tmp_path / "out").table
-    _, record = execute(small_trace_file, "spatten", "spatten", {"topk": {"parallelism": 4}}, {})
+    t = sweep_once(write_sweep(axes={"hw.topk.parallelism": [4, 16]}, timing=timing), tmp_path / "out").table
+    _, record = execute(small_trace_file, "spatten", "spatten", {"topk": {"parallelism": 4}}, {}, timing=timing)
     config = point_config(record.hardware.model_dump(), record.policy.model_dump(), record.workload)
     assert set(config) <= set(t.columns) and len(config) > 60
     row = t[t["hw.topk.parallelism"] == 4].iloc[0]
     assert row["point_id"] == point_id(config)
-    assert row["hw.qk.multipliers"] == 512 and row["policy.values"] == 0.2 and row["workload.timing"] == "event"
+    assert row["hw.qk.multipliers"] == 512 and row["policy.values"] == 0.2 and row["workload.timing"] == timing
     assert row["workload.sha256"] == config["workload.sha256"] != ""
     # so the sweep's report draws compute roofs and lists the configuration its points share
     page, _ = render(load_results(tmp_path / "out"))
