@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from accelsim.trace.format import write_trace
 from accelsim.trace.synthetic import synthetic_trace
@@ -28,6 +31,22 @@ def small_trace_file(tmp_path_factory, small_trace) -> Path:
     path = tmp_path_factory.mktemp("traces") / "small.safetensors"
     write_trace(path, small_trace)
     return path
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder ``build`` fills once per test run, shared by every xdist worker (pytest-xdist's recipe:
+    the workers' base temp folders share a parent; a lock lets the first build while the others wait).
+    ``build`` must leave the folder complete or raise; a failed build is retried by the next caller."""
+    root = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        root = root.parent
+    folder, done = root / f"once-{name}", root / f"once-{name}.done"
+    with FileLock(str(root / f"once-{name}.lock")):
+        if not done.exists():
+            folder.mkdir(exist_ok=True)
+            build(folder)
+            done.touch()
+    return folder
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -14,6 +14,8 @@ from accelsim.hw.dram import load_dram
 from accelsim.inputs import MAX_EXTENDS, content_key, parse_yaml, read_text
 from accelsim.sweep.points import file_sha
 
+pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
+
 
 def write(tmp_path, name, data):
     path = tmp_path / name

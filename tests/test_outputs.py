@@ -13,6 +13,8 @@ from accelsim.errors import InputError
 from accelsim.outputs import atomic_dir, check_output, write_text
 from tests.conftest import CSV_PRUNED, run_cli
 
+pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
+
 
 def test_kinds_are_checked(tmp_path):
     with pytest.raises(InputError, match=r"^.*: field '-o': is a directory; expected a file path to write$"):

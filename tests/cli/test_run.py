@@ -23,6 +23,7 @@ def test_run_json_csv(tmp_path):
     assert json.loads(out.read_text()) == res
 
 
+@pytest.mark.smoke
 def test_run_trace_table(small_trace_file):
     p = run_cli("run", "-w", small_trace_file, "--set", "hw.topk.parallelism=8")
     assert p.returncode == 0, p.stderr

@@ -7,6 +7,8 @@ from accelsim.config import load_hardware, load_policy, load_roofline, policy_mo
 from accelsim.errors import InputError
 from accelsim.policies.spatten import Schedule
 
+pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
+
 
 def test_presets_load():
     assert {"spatten", "spatten-1-8", "dense"} <= set(preset_names("hardware"))

@@ -10,6 +10,8 @@ from accelsim.errors import InputError
 from accelsim.hw.cost.components import Logic, logic_table
 from accelsim.hw.cost.scaling import AREA_REL, NODES_NM, area_factor, energy_factor
 
+pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
+
 
 def test_identity_and_table_nodes():
     for node in NODES_NM:

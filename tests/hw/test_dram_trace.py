@@ -10,6 +10,8 @@ from accelsim.errors import InputError
 from accelsim.hw.dram import read_dram_trace, trace, write_dram_trace
 from accelsim.hw.dram.trace import _read_lines
 
+pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
+
 
 def test_dramsim3_round_trip(tmp_path):
     addr = np.array([0, 0x40, 0x1_0000_0000])

@@ -12,36 +12,31 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import built_once
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "accelsim-example-plugins"
 
 
 @pytest.fixture(scope="session")
 def example_site(tmp_path_factory) -> Path:
-    """A folder holding the installed example package and its entry points (its dist-info)."""
-    tmp = tmp_path_factory.mktemp("example-plugins")
-    src = tmp / "src"
-    shutil.copytree(EXAMPLE, src)  # pip builds in the source folder: keep the repository clean
-    site = tmp / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(site),
-            str(src),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return site
+    """A folder holding the installed example package and its entry points (its dist-info), built once
+    per test run for every worker."""
+
+    def build(tmp: Path) -> None:
+        src = tmp / "src"
+        shutil.rmtree(tmp / "site", ignore_errors=True)  # a build that failed part-way starts afresh
+        shutil.rmtree(src, ignore_errors=True)
+        shutil.copytree(EXAMPLE, src)  # pip builds in the source folder: keep the repository clean
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+             "--target", str(tmp / "site"), str(src)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+
+    return built_once(tmp_path_factory, "example-plugins", build) / "site"
 
 
 def accelsim(*args: object, site: Path | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:

@@ -10,6 +10,8 @@ from accelsim.policies.common import exact_topk, output_error, pool1d, topk_reca
 from accelsim.policies.spatten import DensePolicy, SpAttenPolicy
 from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, WorkPlan, empty_frame
 
+pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
+
 
 def test_exact_topk_ties_and_nan():
     s = np.array([[3.0, np.nan, 3.0, 1.0, 5.0]])

@@ -7,6 +7,8 @@ from accelsim.policies import make_plan
 from accelsim.policies.streaming import StreamingPolicy
 from tests.policies.traces import probs, scalar_trace
 
+pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
+
 KEYS = np.array([4.0, -1.0, 2.0, 0.5, -2.0, 3.0, 0.0, 1.0, 2.5, -3.0, 3.5, 1.5, 0.2, -0.4])
 
 

@@ -9,6 +9,8 @@ from accelsim.errors import InputError
 from accelsim.report.view import View, choose_view, colour_column
 from tests.report.conftest import THREE
 
+pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
+
 
 def test_defaults(sweep_table):
     v = choose_view(sweep_table)

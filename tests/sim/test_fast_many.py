@@ -21,6 +21,8 @@ from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
 from tests.conftest import CSV_PRUNED
 
+pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
+
 STORED = Path(__file__).parent / "data" / "fast_main.json"
 # points that move every column the kernel reads: DRAM, QxK and softmax, ProbxV, buffer shapes, the
 # top-k engines (count 1: one engine takes every job; 3: odd), jobs in flight, clock, and one point

@@ -13,6 +13,8 @@ from accelsim.sim.stats import direction
 from accelsim.sweep import pareto_front, parse_objectives, read_results
 from accelsim.sweep.pareto import BLOCK, as_objectives, front_stem, nondominated
 
+pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
+
 RECALL = {"cycles": "min", "quality_mass_recall": "max"}
 
 

@@ -10,6 +10,8 @@ from accelsim.sweep import load_sweep
 from accelsim.sweep.points import Resolver, expand, grid_point, grid_size
 from tests.conftest import ROOT, run_cli
 
+pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
+
 
 def test_axes_expand_to_a_grid(write_sweep):
     s = load_sweep(write_sweep(axes={"hw.topk.parallelism": [4, 8], "hw.dram.channels": {"range": [2, 6, 2]},

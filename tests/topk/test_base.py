@@ -10,6 +10,8 @@ import accelsim.topk
 from accelsim.topk import ENGINES, TopKParams, get_engine
 from accelsim.topk.base import TopKEngine, ceil_div, exact_topk_mask, lfsr_sequence, segment_sum
 
+pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
+
 
 class TestParams:
     def test_defaults_are_spatten(self):

@@ -4,6 +4,8 @@ from accelsim.errors import InputError
 from accelsim.trace.spatten_csv import read_spatten_csv
 from tests.conftest import CSV_DENSE, CSV_PRUNED
 
+pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
+
 
 def test_gpt2_small_pruned_bytes():
     wp = read_spatten_csv(CSV_PRUNED)
