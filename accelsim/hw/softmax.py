@@ -1,0 +1,202 @@
+"""The fixed-point softmax unit: parameters, bit-exact numpy model and cycle model (shared with its RTL,
+``accelsim.rtl.units.softmax``).
+
+Number format. A score is a signed fixed-point logit in base 2, ``t = logit * log2(e)``, ``width``
+bits with ``frac_bits`` fraction bits (the dequantization scale, which SpAtten's softmax applies
+first, Sec. IV-C, folds ``log2(e)`` in). A probability leaves as an unsigned Q0.``out_bits`` code,
+saturated at ``2**out_bits - 1``.
+
+Exp. ``2**-d`` for ``d >= 0`` is a table of ``2**frac_bits`` entries for the fraction of ``d``
+(``round(2**exp_bits * 2**(-j / 2**frac_bits))``, ``exp_bits + 1`` bits) shifted right by its integer
+part: the split of SpAtten's RTL (Softmax.scala, its disabled pipeline: two tables for the high and low
+bits of the input, multiplied), with the high table a shift because the base is 2.
+
+Online sum (Milakov and Gimelshein, arXiv 1805.02867, with an integer reference). Each beat of
+``parallelism`` scores raises the reference ``m`` to ``ceil(max t)`` so far; the running sum of
+``2**(t - m)`` is shifted right by the rise (an integer, so a shift) and the beat's exps are added.
+One pass over the row therefore yields ``m`` and the sum; the row waits in a buffer meanwhile.
+
+Output. A sequential divider makes ``r = floor(2**K / sum)`` (``K = exp_bits + out_bits + 1``,
+``out_bits + 2`` quotient bits, one per cycle), then each score leaves as ``(e * r) >> (K -
+out_bits)`` with ``e`` recomputed from the buffered score and the final ``m``.
+
+Timing. Two row buffers: the input side loads row i+1 (one beat a cycle) while the output side divides
+(``out_bits + 2`` cycles) and emits row i (one beat a cycle); a row's load waits for the buffer that
+row i-1 emptied. :func:`job_cycles` is that schedule, exact against the RTL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class SoftmaxParams(BaseModel):
+    """Parameters of the softmax unit, shared by its models and its RTL; keyword arguments only,
+    frozen, equal when every field is equal.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        Every field out of range, and ``frac_bits >= width`` or a parallelism that is not a power of
+        two or exceeds ``max_n``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    parallelism: int = Field(8, ge=1, le=64)
+    """Scores per cycle (SpAtten RTL SpAttenConfig: numSoftMaxUnit = 512 multipliers / D 64 = 8);
+    a power of two."""
+    width: int = Field(12, ge=4, le=24)
+    """Score width in bits (SpAtten RTL SpAttenConfig: widthQuantValue = 12)."""
+    frac_bits: int = Field(7, ge=1, le=12)
+    """Fraction bits of a score (design choice: 1/128 of a bit of exponent, |t| < 16, i.e. logits
+    within +-11.1)."""
+    exp_bits: int = Field(16, ge=4, le=24)
+    """Fraction bits of an exp (design choice: 2**-16, well under the output's 2**-12 step)."""
+    out_bits: int = Field(12, ge=2, le=16)
+    """Fraction bits of an output probability (SpAtten RTL: 12-bit fixed point, genFix)."""
+    index_width: int = Field(10, ge=1, le=16)
+    """Log2 of the longest row, ``max_n`` (SpAtten Sec. IV-D: n = 1024 evaluation point)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> SoftmaxParams:
+        errors = []
+        if self.frac_bits >= self.width:
+            errors.append(f"frac_bits must be below width = {self.width}, not {self.frac_bits}")
+        if self.parallelism & (self.parallelism - 1):
+            errors.append(f"parallelism must be a power of two, not {self.parallelism}")
+        if self.parallelism > self.max_n:
+            errors.append(f"parallelism must not exceed max_n = {self.max_n}, not {self.parallelism}")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    def as_dict(self) -> dict[str, int]:
+        """Every field by name (the key of the RTL cost tables)."""
+        return self.model_dump()
+
+    @property
+    def max_n(self) -> int:
+        return 1 << self.index_width
+
+    @property
+    def lines(self) -> int:
+        """Buffer lines per row: ``max_n / parallelism``."""
+        return self.max_n // self.parallelism
+
+    @property
+    def ref_bits(self) -> int:
+        """Signed bits of the integer reference ``m`` (``ceil`` of a score)."""
+        return self.width - self.frac_bits + 1
+
+    @property
+    def sum_bits(self) -> int:
+        """Bits of the running sum: ``max_n`` exps of at most ``2**exp_bits``."""
+        return self.exp_bits + 1 + self.index_width
+
+    @property
+    def recip_shift(self) -> int:
+        """``K``: the reciprocal is ``floor(2**K / sum)``."""
+        return self.exp_bits + self.out_bits + 1
+
+    @property
+    def recip_bits(self) -> int:
+        """Quotient bits (and divider cycles): ``sum > 2**(exp_bits - 1)`` bounds ``r < 2**(out_bits + 2)``."""
+        return self.out_bits + 2
+
+    def exp_table(self) -> np.ndarray:
+        """``2**-j/2**frac_bits`` for each fraction ``j``, as ``exp_bits`` fraction bits."""
+        j = np.arange(1 << self.frac_bits)
+        return np.round(2.0 ** (self.exp_bits - j / (1 << self.frac_bits))).astype(np.int64)
+
+
+def quantize_logits(logits: np.ndarray, params: SoftmaxParams) -> np.ndarray:
+    """Score codes of natural-log ``logits``: ``round(logit * log2(e) * 2**frac_bits)``, saturated."""
+    lo, hi = -(1 << (params.width - 1)), (1 << (params.width - 1)) - 1
+    return np.clip(np.round(np.asarray(logits) * math.log2(math.e) * (1 << params.frac_bits)), lo, hi).astype(
+        np.int64)
+
+
+def dequantize_logits(codes: np.ndarray, params: SoftmaxParams) -> np.ndarray:
+    """Natural-log logits of score codes."""
+    return np.asarray(codes, dtype=np.float64) / (1 << params.frac_bits) / math.log2(math.e)
+
+
+def _exp(d: np.ndarray, params: SoftmaxParams, table: np.ndarray) -> np.ndarray:
+    """``2**-d`` for fixed-point ``d >= 0``: the fraction's table entry shifted by the integer part."""
+    f = params.frac_bits
+    shift = d >> f
+    e = table[d & ((1 << f) - 1)] >> np.minimum(shift, 63)
+    return np.where(shift > params.exp_bits, 0, e)
+
+
+def softmax_fixed(scores: np.ndarray, n: np.ndarray, params: SoftmaxParams) -> np.ndarray:
+    """Output codes of the RTL for rows ``scores`` [rows, >= max(n)] of score codes, row i valid up to
+    ``n[i]`` (1 to ``max_n``); entries past ``n[i]`` come back 0. Bit-exact, beat by beat."""
+    scores = np.asarray(scores, dtype=np.int64)
+    n = np.asarray(n, dtype=np.int64)
+    p, f = params.parallelism, params.frac_bits
+    table = params.exp_table()
+    rows, cols = scores.shape
+    beats = -(-cols // p)
+    x = np.zeros((rows, beats * p), dtype=np.int64)
+    x[:, :cols] = scores
+    valid = np.arange(beats * p)[None, :] < n[:, None]
+    m = np.zeros(rows, dtype=np.int64)
+    total = np.zeros(rows, dtype=np.int64)
+    for b in range(beats):
+        lanes = slice(b * p, (b + 1) * p)
+        live = valid[:, b * p]  # rows that still have this beat
+        v = valid[:, lanes]
+        bmax = np.where(v, x[:, lanes], np.iinfo(np.int64).min).max(axis=1)
+        c = (bmax + (1 << f) - 1) >> f
+        m_new = np.where(b == 0, c, np.maximum(m, c))
+        e = np.where(v, _exp(np.where(v, (m_new[:, None] << f) - x[:, lanes], 0), params, table), 0)
+        rise = m_new - m
+        kept = np.where(rise >= params.sum_bits, 0, total >> np.minimum(rise, 63))
+        total = np.where(live, np.where(b == 0, 0, kept) + e.sum(axis=1), total)
+        m = np.where(live, m_new, m)
+    r = (1 << params.recip_shift) // total
+    e = np.where(valid, _exp(np.where(valid, (m[:, None] << f) - x, 0), params, table), 0)
+    out = np.minimum((e * r[:, None]) >> (params.recip_shift - params.out_bits), (1 << params.out_bits) - 1)
+    return np.where(valid, out, 0)[:, :cols]
+
+
+def beats(n: np.ndarray | int, params: SoftmaxParams) -> np.ndarray:
+    """Beats of a row of ``n`` scores: ``ceil(n / parallelism)``."""
+    return -(-np.asarray(n, dtype=np.int64) // params.parallelism)
+
+
+def job_cycles(n: Sequence[int], params: SoftmaxParams) -> int:
+    """Cycles of rows of ``n[0], n[1], ...`` scores played back to back without stalls, from the first
+    score beat accepted to the last probability beat emitted (inclusive).
+
+    Row i loads ``B_i`` beats from cycle ``a_i``; the output side takes it at ``o_i = max(a_i + B_i,
+    f_{i-1})``, divides for ``recip_bits`` cycles and emits ``B_i`` beats, ending at ``f_i = o_i +
+    recip_bits + B_i`` (the cycle after its last beat); row i+2 reuses the buffer: ``a_{i+2} >=
+    f_i``, and ``a_{i+1} >= a_i + B_i``.
+    """
+    b = beats(np.asarray(n), params).tolist()
+    if not b:
+        return 0
+    load = [0] * len(b)
+    free = [0] * len(b)
+    for i, bi in enumerate(b):
+        if i:
+            load[i] = max(load[i - 1] + b[i - 1], free[i - 2] if i >= 2 else 0)
+        start = max(load[i] + bi, free[i - 1] if i else 0)
+        free[i] = start + params.recip_bits + bi
+    return free[-1] - load[0]
+
+
+def stream_cycles(rows: np.ndarray, n: np.ndarray, params: SoftmaxParams) -> np.ndarray:
+    """Cycles of ``rows`` rows of ``n`` scores each (vectorized over jobs): after the first row the
+    output side, ``recip_bits + B`` cycles a row, sets the pace whenever ``recip_bits >= 0``."""
+    rows = np.asarray(rows, dtype=np.int64)
+    b = beats(n, params)
+    per_row = params.recip_bits + b
+    return np.where(rows > 0, b + rows * per_row, 0)

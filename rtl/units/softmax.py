@@ -1,0 +1,190 @@
+"""Fixed-point softmax in Amaranth: ``parallelism`` scores a cycle in, the same out.
+
+Number format, exp and the online sum: :mod:`accelsim.hw.softmax`, whose numpy model this matches bit
+for bit. The input side streams a row into one of two row buffers (a memory of ``2 * max_n /
+parallelism`` lines), keeping the integer reference ``m`` and the sum of exps; at the row's last beat
+it hands the buffer, ``m``, the sum and ``n`` to the output side and goes on with the other buffer.
+The output side runs a restoring divider (``r = 2**K // sum``, one quotient bit a cycle), then reads
+the buffer back a line a cycle, recomputes each exp against the final ``m`` and emits ``(e * r) >> (K
+- out_bits)``, saturated, with ``last`` on the row's last beat.
+"""
+
+from __future__ import annotations
+
+from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Value
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from accelsim.hw.softmax import SoftmaxParams
+
+
+def tree(values: list[Value], op) -> Value:
+    """``op`` folded over ``values`` as a balanced tree."""
+    while len(values) > 1:
+        values = [op(a, b) for a, b in zip(values[::2], values[1::2], strict=False)] + (
+            [values[-1]] if len(values) % 2 else [])
+    return values[0]
+
+
+def smax(a: Value, b: Value) -> Value:
+    return Mux(a > b, a, b)
+
+
+def score_layout(params: SoftmaxParams) -> data.ArrayLayout:
+    """One input beat: ``parallelism`` signed scores of ``width`` bits."""
+    return data.ArrayLayout(signed(params.width), params.parallelism)
+
+
+def prob_layout(params: SoftmaxParams) -> data.StructLayout:
+    """One output beat: ``parallelism`` Q0.``out_bits`` probabilities and the row's ``last`` flag."""
+    return data.StructLayout({"p": data.ArrayLayout(unsigned(params.out_bits), params.parallelism),
+                              "last": 1})
+
+
+class Softmax(wiring.Component):
+    """Two-buffer streaming softmax.
+
+    Parameters
+    ----------
+    params : the unit's :class:`~accelsim.hw.softmax.SoftmaxParams`.
+
+    Members
+    -------
+    scores : In(stream.Signature(score_layout(params))) — a row's scores, ``ceil(n / parallelism)``
+        beats; lanes past ``n`` are ignored.
+    n : In(index_width + 1) — the row's length, 1 to ``max_n``; sampled with its first beat.
+    probs : Out(stream.Signature(prob_layout(params))) — the row's probabilities, beat for beat; lanes
+        past ``n`` are 0.
+    busy : Out(1) — a row is loaded or being emitted.
+
+    Raises
+    ------
+    TypeError
+        If ``params`` is not a :class:`SoftmaxParams`.
+    """
+
+    def __init__(self, params: SoftmaxParams) -> None:
+        if not isinstance(params, SoftmaxParams):
+            raise TypeError(f"Softmax parameters must be a SoftmaxParams, not {params!r}")
+        self._params = params
+        super().__init__({
+            "scores": In(stream.Signature(score_layout(params))),
+            "n": In(params.index_width + 1),
+            "probs": Out(stream.Signature(prob_layout(params))),
+            "busy": Out(1),
+        })
+
+    @property
+    def params(self) -> SoftmaxParams:
+        return self._params
+
+    def _exp(self, d: Value, table: Array) -> Value:
+        """``2**-d`` (``exp_bits`` fraction bits) of a non-negative fixed-point ``d``."""
+        prm = self._params
+        f = prm.frac_bits
+        shift = d[f:]
+        return Mux(shift > prm.exp_bits, 0, table[d[:f]] >> shift)
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        prm = self._params
+        p, f, iw = prm.parallelism, prm.frac_bits, prm.index_width
+        lines = prm.lines
+        table = Array(Const(int(v), prm.exp_bits + 1) for v in prm.exp_table())
+        line_bits = (lines - 1).bit_length()
+        m.submodules.buf = buf = Memory(shape=score_layout(prm), depth=2 * lines, init=[])
+        wr = buf.write_port()
+        rd = buf.read_port()
+
+        full = Signal(2)  # buffer b holds a loaded row
+        ref = Array(Signal(signed(prm.ref_bits), name=f"ref{b}") for b in range(2))
+        total = Array(Signal(prm.sum_bits, name=f"sum{b}") for b in range(2))
+        length = Array(Signal(iw + 1, name=f"n{b}") for b in range(2))
+
+        # input side: load a row into buffer wb, folding each beat into (m, sum)
+        wb = Signal()
+        beat = Signal(range(lines + 1))
+        run_m = Signal(signed(prm.ref_bits))
+        run_sum = Signal(prm.sum_bits)
+        run_n = Signal(iw + 1)
+        first = beat == 0
+        n_in = Mux(first, self.n, run_n)
+        x = self.scores.payload
+        valid = [(beat * p + j) < n_in for j in range(p)]
+        lo = Const(-(1 << (prm.width - 1)), signed(prm.width))
+        bmax = tree([Mux(valid[j], x[j], lo) for j in range(p)], smax)
+        ceil = ((bmax + ((1 << f) - 1)) >> f)
+        m_new = Signal(signed(prm.ref_bits))
+        m.d.comb += m_new.eq(Mux(first | (ceil > run_m), ceil, run_m))
+        exps = [Mux(valid[j], self._exp(((m_new << f) - x[j]).as_unsigned(), table), 0) for j in range(p)]
+        rise = (m_new - run_m).as_unsigned()
+        kept = Mux(first | (rise >= prm.sum_bits), 0, run_sum >> rise)
+        sum_new = kept + tree(exps, lambda a, b: a + b)
+        last_in = (beat + 1) * p >= n_in
+
+        m.d.comb += [
+            self.scores.ready.eq(~full.bit_select(wb, 1)),
+            wr.addr.eq(Mux(wb, lines, 0) + beat if line_bits else wb),
+            wr.data.eq(x),
+            wr.en.eq(self.scores.valid & self.scores.ready),
+        ]
+        with m.If(self.scores.valid & self.scores.ready):
+            m.d.sync += [run_m.eq(m_new), run_sum.eq(sum_new), beat.eq(beat + 1)]
+            with m.If(first):
+                m.d.sync += run_n.eq(self.n)
+            with m.If(last_in):
+                m.d.sync += [beat.eq(0), wb.eq(~wb), ref[wb].eq(m_new), total[wb].eq(sum_new),
+                             length[wb].eq(n_in)]
+
+        # output side: divide, then emit buffer rb
+        rb = Signal()
+        q_bits = prm.recip_bits
+        step = Signal(range(q_bits + 1))
+        rem = Signal(prm.recip_shift + 1)
+        den = Signal(prm.sum_bits + q_bits)
+        quo = Signal(q_bits)
+        obeat = Signal(range(lines + 1))
+        rem_now = Mux(step == 0, 1 << prm.recip_shift, rem)
+        den_now = Mux(step == 0, total[rb] << (q_bits - 1), den)
+        fits = rem_now >= den_now
+        base = Mux(rb, lines, 0) if line_bits else rb
+        with m.FSM():
+            with m.State("DIV"):
+                m.d.comb += rd.addr.eq(base)
+                with m.If(full.bit_select(rb, 1)):
+                    m.d.sync += [rem.eq(Mux(fits, rem_now - den_now, rem_now)), den.eq(den_now >> 1),
+                                 quo.eq(Cat(fits, quo[:-1])), step.eq(step + 1)]
+                    with m.If(step == q_bits - 1):
+                        m.d.sync += step.eq(0)
+                        m.next = "OUT"
+            with m.State("OUT"):
+                n_out = length[rb]
+                fire = self.probs.valid & self.probs.ready
+                m.d.comb += rd.addr.eq(base + Mux(fire, obeat + 1, obeat))
+                shift = prm.recip_shift - prm.out_bits
+                top = (1 << prm.out_bits) - 1
+                for j in range(p):
+                    e = self._exp(((ref[rb] << f) - rd.data[j]).as_unsigned(), table)
+                    prod = (e * quo) >> shift
+                    m.d.comb += self.probs.payload.p[j].eq(
+                        Mux((obeat * p + j) < n_out, Mux(prod > top, top, prod), 0))
+                last_out = (obeat + 1) * p >= n_out
+                m.d.comb += [self.probs.valid.eq(1), self.probs.payload.last.eq(last_out)]
+                with m.If(fire):
+                    m.d.sync += obeat.eq(obeat + 1)
+                    with m.If(last_out):
+                        m.d.sync += [obeat.eq(0), rb.eq(~rb)]
+                        m.next = "DIV"
+        # a buffer fills at its last input beat and empties at its last output beat
+        fill = Signal(2)
+        empty = Signal(2)
+        with m.If(self.scores.valid & self.scores.ready & last_in):
+            m.d.comb += fill.eq(Mux(wb, 0b10, 0b01))
+        with m.If(self.probs.valid & self.probs.ready & self.probs.payload.last):
+            m.d.comb += empty.eq(Mux(rb, 0b10, 0b01))
+        m.d.sync += full.eq((full | fill) & ~empty)
+        m.d.comb += self.busy.eq(full.any() | (beat != 0))
+        return m
+
