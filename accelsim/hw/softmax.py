@@ -117,8 +117,7 @@ class SoftmaxParams(BaseModel):
 def quantize_logits(logits: np.ndarray, params: SoftmaxParams) -> np.ndarray:
     """Score codes of natural-log ``logits``: ``round(logit * log2(e) * 2**frac_bits)``, saturated."""
     lo, hi = -(1 << (params.width - 1)), (1 << (params.width - 1)) - 1
-    return np.clip(np.round(np.asarray(logits) * math.log2(math.e) * (1 << params.frac_bits)), lo, hi).astype(
-        np.int64)
+    return np.clip(np.round(np.asarray(logits) * math.log2(math.e) * (1 << params.frac_bits)), lo, hi).astype(np.int64)
 
 
 def dequantize_logits(codes: np.ndarray, params: SoftmaxParams) -> np.ndarray:

@@ -24,7 +24,8 @@ def tree(values: list[Value], op) -> Value:
     """``op`` folded over ``values`` as a balanced tree."""
     while len(values) > 1:
         values = [op(a, b) for a, b in zip(values[::2], values[1::2], strict=False)] + (
-            [values[-1]] if len(values) % 2 else [])
+            [values[-1]] if len(values) % 2 else []
+        )
     return values[0]
 
 
@@ -39,8 +40,7 @@ def score_layout(params: SoftmaxParams) -> data.ArrayLayout:
 
 def prob_layout(params: SoftmaxParams) -> data.StructLayout:
     """One output beat: ``parallelism`` Q0.``out_bits`` probabilities and the row's ``last`` flag."""
-    return data.StructLayout({"p": data.ArrayLayout(unsigned(params.out_bits), params.parallelism),
-                              "last": 1})
+    return data.StructLayout({"p": data.ArrayLayout(unsigned(params.out_bits), params.parallelism), "last": 1})
 
 
 class Softmax(wiring.Component):
@@ -69,12 +69,14 @@ class Softmax(wiring.Component):
         if not isinstance(params, SoftmaxParams):
             raise TypeError(f"Softmax parameters must be a SoftmaxParams, not {params!r}")
         self._params = params
-        super().__init__({
-            "scores": In(stream.Signature(score_layout(params))),
-            "n": In(params.index_width + 1),
-            "probs": Out(stream.Signature(prob_layout(params))),
-            "busy": Out(1),
-        })
+        super().__init__(
+            {
+                "scores": In(stream.Signature(score_layout(params))),
+                "n": In(params.index_width + 1),
+                "probs": Out(stream.Signature(prob_layout(params))),
+                "busy": Out(1),
+            }
+        )
 
     @property
     def params(self) -> SoftmaxParams:
@@ -115,7 +117,7 @@ class Softmax(wiring.Component):
         valid = [(beat * p + j) < n_in for j in range(p)]
         lo = Const(-(1 << (prm.width - 1)), signed(prm.width))
         bmax = tree([Mux(valid[j], x[j], lo) for j in range(p)], smax)
-        ceil = ((bmax + ((1 << f) - 1)) >> f)
+        ceil = (bmax + ((1 << f) - 1)) >> f
         m_new = Signal(signed(prm.ref_bits))
         m.d.comb += m_new.eq(Mux(first | (ceil > run_m), ceil, run_m))
         exps = [Mux(valid[j], self._exp(((m_new << f) - x[j]).as_unsigned(), table), 0) for j in range(p)]
@@ -135,8 +137,7 @@ class Softmax(wiring.Component):
             with m.If(first):
                 m.d.sync += run_n.eq(self.n)
             with m.If(last_in):
-                m.d.sync += [beat.eq(0), wb.eq(~wb), ref[wb].eq(m_new), total[wb].eq(sum_new),
-                             length[wb].eq(n_in)]
+                m.d.sync += [beat.eq(0), wb.eq(~wb), ref[wb].eq(m_new), total[wb].eq(sum_new), length[wb].eq(n_in)]
 
         # output side: divide, then emit buffer rb
         rb = Signal()
@@ -154,8 +155,12 @@ class Softmax(wiring.Component):
             with m.State("DIV"):
                 m.d.comb += rd.addr.eq(base)
                 with m.If(full.bit_select(rb, 1)):
-                    m.d.sync += [rem.eq(Mux(fits, rem_now - den_now, rem_now)), den.eq(den_now >> 1),
-                                 quo.eq(Cat(fits, quo[:-1])), step.eq(step + 1)]
+                    m.d.sync += [
+                        rem.eq(Mux(fits, rem_now - den_now, rem_now)),
+                        den.eq(den_now >> 1),
+                        quo.eq(Cat(fits, quo[:-1])),
+                        step.eq(step + 1),
+                    ]
                     with m.If(step == q_bits - 1):
                         m.d.sync += step.eq(0)
                         m.next = "OUT"
@@ -168,8 +173,7 @@ class Softmax(wiring.Component):
                 for j in range(p):
                     e = self._exp(((ref[rb] << f) - rd.data[j]).as_unsigned(), table)
                     prod = (e * quo) >> shift
-                    m.d.comb += self.probs.payload.p[j].eq(
-                        Mux((obeat * p + j) < n_out, Mux(prod > top, top, prod), 0))
+                    m.d.comb += self.probs.payload.p[j].eq(Mux((obeat * p + j) < n_out, Mux(prod > top, top, prod), 0))
                 last_out = (obeat + 1) * p >= n_out
                 m.d.comb += [self.probs.valid.eq(1), self.probs.payload.last.eq(last_out)]
                 with m.If(fire):
@@ -187,4 +191,3 @@ class Softmax(wiring.Component):
         m.d.sync += full.eq((full | fill) & ~empty)
         m.d.comb += self.busy.eq(full.any() | (beat != 0))
         return m
-
