@@ -161,7 +161,7 @@ def expected(engine: str, params: TopKParams, vec: Vectors) -> Expected:
         cycles[rows] = eng.total_cycles(np.full(len(rows), n), vec.k[rows], sel.passes)
         for r, mask, xs in zip(rows, sel.mask, x, strict=True):
             idx = np.flatnonzero(mask)
-            if engine == "streaming":  # emitted largest first, earliest index among equals
+            if engine in ("streaming", "sorter"):  # emitted largest first, earliest index among equals
                 idx = idx[np.lexsort((idx, -xs[idx]))]
             items[r] = idx
     return Expected(items, cycles)
