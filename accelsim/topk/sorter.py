@@ -1,12 +1,13 @@
 """Sorting-network top-k: bitonic-sorted lines of P, then pairwise merge passes truncated to k.
 
 The engine of ``accelsim.rtl.topk.sorter``, cycle for cycle. Each input beat of P scores leaves a
-bitonic sorting network as one sorted line (a run of P) in the same cycle. With ``N = ceil(n/P)`` lines
+bitonic sorting network as one sorted line (a run of P) in the cycle of its last beat (``P / P_in`` beats
+of ``input_parallelism`` scores fill a line). With ``N = ceil(n/P)`` lines
 and ``K = ceil(k/P)``, merge pass j (``j < ceil(log2 N)``) takes the level-j runs in pairs; a pair covering
 ``c`` original lines (``2**(j+1)``, less for the last) costs ``min(c, K) + 2`` cycles: one to address
 both runs, one to load the carry with the line of larger head, then one per line written (a width-2P
 bitonic merger merges the next line of larger head with the carry), the merge cut to K lines. One
-address cycle and ``ceil(k/P)`` output beats follow. The work depends only on (n, k, P). This is the
+address cycle and ``ceil(k/P_in)`` output beats follow. The work depends only on (n, k, P). This is the
 Batcher-sorter baseline of SpAtten Sec. V-E (Fig. 18).
 """
 
@@ -67,7 +68,7 @@ class Sorter(TopKEngine):
         p = self.params.parallelism
         n = np.asarray(n, dtype=np.int64)
         kk = np.minimum(np.asarray(k, dtype=np.int64), n)
-        total = np.where(kk > 0, DRAIN_OVERHEAD + ceil_div(kk, p), 0)
+        total = np.where(kk > 0, DRAIN_OVERHEAD + ceil_div(kk, self.params.input_parallelism), 0)
         for cycles in merge_cycles(n, kk, p):
             total = total + np.where(kk > 0, cycles, 0)
         return total

@@ -69,21 +69,19 @@ class SorterTopK(TopKComponent):
 
     Parameters
     ----------
-    params : engine parameters; ``parallelism`` a power of two not above ``max_n``, ``input_parallelism``
-        equal to it.
+    params : engine parameters; ``parallelism`` and ``input_parallelism`` powers of two, ``parallelism``
+        not above ``max_n``.
 
     Members
     -------
-    scores : In(stream.Signature(ArrayLayout(unsigned(width), parallelism))) — ``ceil(n/P)`` beats per
-        job; lanes at or beyond n in the last beat are ignored.
+    scores : In(stream.Signature(ArrayLayout(unsigned(width), input_parallelism))) — ``ceil(n/P_in)``
+        beats per job, ``P / P_in`` to a line; lanes at or beyond n in the last beat are ignored.
     n : In(index_width + 1) — job size, 1 to ``max_n``; sampled with the first beat.
     k : In(index_width + 1) — items to select; k >= n selects all, k = 0 none.
     items : Out(stream.Signature(item_layout(params))) — the selected items, largest score first (earliest
-        index among equals), P per beat packed from lane 0 (``count`` of them).
+        index among equals), P_in per beat packed from lane 0 (``count`` of them).
     busy : Out(1) — a job is in progress (high from the cycle after its first beat).
     """
-
-    NARROW_INPUT = False
 
     @classmethod
     def ports(cls, params: TopKParams) -> tuple[object, object, dict[str, wiring.Member]]:
@@ -106,7 +104,10 @@ class SorterTopK(TopKComponent):
             return Mux(bank, lines, 0) + line
 
         cnt = iw + 1
-        beat = Signal(range(lines + 1))
+        pin = prm.input_parallelism
+        lg = (p // pin - 1).bit_length()  # log2 of the beats per line
+        beat = Signal(range(prm.max_n // pin + 1))
+        gather = Signal(data.ArrayLayout(unsigned(1 + prm.width + iw), p)) if lg else None
         n_r, kk = Signal(cnt), Signal(cnt)
         n_lines = Signal(cnt)  # N0 = ceil(n / P)
         k_lines = Signal(cnt)  # K = ceil(min(k, n) / P)
@@ -138,19 +139,30 @@ class SorterTopK(TopKComponent):
                 n_in = Mux(first, self.n, n_r)
                 k_in = Mux(first, self.k, kk)
                 kk_in = Mux(k_in < n_in, k_in, n_in)
-                keys = [Mux((beat * p + j) < n_in, Cat(~(beat * p + j)[:iw], x[j], 1), 0) for j in range(p)]
+                # a line gathers P / P_in beats; the beat that completes it (or the job's last) writes it sorted
+                sub = beat[:lg] if lg else 0
+                new = [Mux((beat * pin + j) < n_in, Cat(~(beat * pin + j)[:iw], x[j], 1), 0) for j in range(pin)]
+                keys = [
+                    Mux(sub == q, new[j], Mux(sub > q, gather[q * pin + j], 0)) if lg else new[j]
+                    for q in range(p // pin)
+                    for j in range(pin)
+                ]
+                last_in = (beat + 1) * pin >= n_in
                 m.d.comb += [
                     self.scores.ready.eq(1),
                     self.busy.eq(~first),
-                    wr.addr.eq(addr(0, beat)),
+                    wr.addr.eq(addr(0, beat >> lg)),
                     wr.data.eq(Cat(*bitonic_sort(m, keys, "sort"))),
-                    wr.en.eq(self.scores.valid),
+                    wr.en.eq(self.scores.valid & ((sub == (p // pin) - 1) | last_in)),
                 ]
                 with m.If(self.scores.valid):
+                    for q in range(p // pin if lg else 0):
+                        with m.If(sub == q):
+                            m.d.sync += [gather[q * pin + j].eq(new[j]) for j in range(pin)]
                     m.d.sync += beat.eq(beat + 1)
                     with m.If(first):
                         m.d.sync += [n_r.eq(self.n), kk.eq(kk_in)]
-                    with m.If((beat + 1) * p >= n_in):
+                    with m.If(last_in):
                         lines_in = (n_in + (p - 1)) >> lp
                         m.d.sync += [
                             beat.eq(0),
@@ -209,16 +221,17 @@ class SorterTopK(TopKComponent):
                 m.next = "OUT"
             with m.State("OUT"):
                 fire = self.items.valid & self.items.ready
-                last = (optr + 1) * p >= kk
-                rest = kk - optr * p
+                last = (optr + 1) * pin >= kk
+                rest = kk - optr * pin
                 m.d.comb += [
                     self.busy.eq(1),
                     self.items.valid.eq(1),
-                    rda.addr.eq(addr(level[0], optr + fire)),
-                    self.items.payload.count.eq(Mux(last, rest, p)),
+                    rda.addr.eq(addr(level[0], (optr + fire) >> lg)),
+                    self.items.payload.count.eq(Mux(last, rest, pin)),
                 ]
-                for j in range(p):
-                    key = rda.data[j]
+                part = optr[:lg] if lg else 0
+                for j in range(pin):
+                    key = rda.data.as_value().word_select(part * pin + j, kw) if lg else rda.data[j]
                     m.d.comb += [
                         self.items.payload.index[j].eq(~key[:iw]),
                         self.items.payload.score[j].eq(key[iw : iw + w]),
