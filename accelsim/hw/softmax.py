@@ -20,9 +20,11 @@ Output. A sequential divider makes ``r = floor(2**K / sum)`` (``K = exp_bits + o
 ``out_bits + 2`` quotient bits, one per cycle), then each score leaves as ``(e * r) >> (K -
 out_bits)`` with ``e`` recomputed from the buffered score and the final ``m``.
 
-Timing. Two row buffers: the input side loads row i+1 (one beat a cycle) while the output side divides
-(``out_bits + 2`` cycles) and emits row i (one beat a cycle); a row's load waits for the buffer that
-row i-1 emptied. :func:`job_cycles` is that schedule, exact against the RTL.
+Timing. Three row buffers and three stages, a row in each: the input side loads a row (one beat a
+cycle), the divider then takes ``recip_bits`` cycles over it, and the output side emits it (one beat a
+cycle); a row's load waits for the buffer the row three before it emptied. :func:`job_cycles` is that
+schedule, exact against the RTL; back to back, rows of ``B`` beats leave every ``max(B, recip_bits)``
+cycles (:func:`occupancy`).
 """
 
 from __future__ import annotations
@@ -174,28 +176,31 @@ def job_cycles(n: Sequence[int], params: SoftmaxParams) -> int:
     """Cycles of rows of ``n[0], n[1], ...`` scores played back to back without stalls, from the first
     score beat accepted to the last probability beat emitted (inclusive).
 
-    Row i loads ``B_i`` beats from cycle ``a_i``; the output side takes it at ``o_i = max(a_i + B_i,
-    f_{i-1})``, divides for ``recip_bits`` cycles and emits ``B_i`` beats, ending at ``f_i = o_i +
-    recip_bits + B_i`` (the cycle after its last beat); row i+2 reuses the buffer: ``a_{i+2} >=
-    f_i``, and ``a_{i+1} >= a_i + B_i``.
+    Row i of ``B_i`` beats loads from ``a_i = max(a_{i-1} + B_{i-1}, f_{i-3})`` (its buffer is free once
+    the row three before has left), divides from ``d_i = max(a_i + B_i, e_{i-1})`` to ``e_i = d_i +
+    recip_bits`` and is emitted from ``o_i = max(e_i, f_{i-1})`` to ``f_i = o_i + B_i`` (the cycle after
+    its last beat).
     """
     b = beats(np.asarray(n), params).tolist()
-    if not b:
-        return 0
-    load = [0] * len(b)
-    free = [0] * len(b)
+    q = params.recip_bits
+    load, div_end, free = [0] * len(b), [0] * len(b), [0] * len(b)
     for i, bi in enumerate(b):
         if i:
-            load[i] = max(load[i - 1] + b[i - 1], free[i - 2] if i >= 2 else 0)
-        start = max(load[i] + bi, free[i - 1] if i else 0)
-        free[i] = start + params.recip_bits + bi
-    return free[-1] - load[0]
+            load[i] = max(load[i - 1] + b[i - 1], free[i - 3] if i >= 3 else 0)
+        div_end[i] = max(load[i] + bi, div_end[i - 1] if i else 0) + q
+        free[i] = max(div_end[i], free[i - 1] if i else 0) + bi
+    return free[-1] - load[0] if b else 0
 
 
 def stream_cycles(rows: np.ndarray, n: np.ndarray, params: SoftmaxParams) -> np.ndarray:
-    """Cycles of ``rows`` rows of ``n`` scores each (vectorized over jobs): after the first row the
-    output side, ``recip_bits + B`` cycles a row, sets the pace whenever ``recip_bits >= 0``."""
+    """:func:`job_cycles` of ``rows`` rows of ``n`` scores each (vectorized over jobs): the first row's
+    load, division and output, then one row every ``max(B, recip_bits)`` cycles."""
     rows = np.asarray(rows, dtype=np.int64)
     b = beats(n, params)
-    per_row = params.recip_bits + b
-    return np.where(rows > 0, b + rows * per_row, 0)
+    return np.where(rows > 0, 2 * b + params.recip_bits + (rows - 1) * np.maximum(b, params.recip_bits), 0)
+
+
+def occupancy(rows: np.ndarray, n: np.ndarray, params: SoftmaxParams) -> np.ndarray:
+    """Cycles the unit is busy with ``rows`` rows of ``n`` scores in a steady stream: ``rows *
+    max(ceil(n / parallelism), recip_bits)`` (the first row's fill is the pipeline's latency)."""
+    return np.asarray(rows, dtype=np.float64) * np.maximum(beats(n, params), params.recip_bits)

@@ -19,6 +19,8 @@ from amaranth.lib.wiring import In, Out
 
 from accelsim.hw.softmax import SoftmaxParams
 
+BUFFERS = 3  # row buffers: one loading, one dividing, one emitting
+
 
 def tree(values: list[Value], op) -> Value:
     """``op`` folded over ``values`` as a balanced tree."""
@@ -95,18 +97,27 @@ class Softmax(wiring.Component):
         p, f, iw = prm.parallelism, prm.frac_bits, prm.index_width
         lines = prm.lines
         table = Array(Const(int(v), prm.exp_bits + 1) for v in prm.exp_table())
-        line_bits = (lines - 1).bit_length()
-        m.submodules.buf = buf = Memory(shape=score_layout(prm), depth=2 * lines, init=[])
+        m.submodules.buf = buf = Memory(shape=score_layout(prm), depth=BUFFERS * lines, init=[])
         wr = buf.write_port()
         rd = buf.read_port()
 
-        full = Signal(2)  # buffer b holds a loaded row
-        ref = Array(Signal(signed(prm.ref_bits), name=f"ref{b}") for b in range(2))
-        total = Array(Signal(prm.sum_bits, name=f"sum{b}") for b in range(2))
-        length = Array(Signal(iw + 1, name=f"n{b}") for b in range(2))
+        def base(b: Value) -> Value:
+            """First line of buffer ``b``."""
+            return b * lines
+
+        def after(b: Value) -> Value:
+            """The buffer after ``b``."""
+            return Mux(b == BUFFERS - 1, 0, b + 1)
+
+        full = Signal(BUFFERS)  # buffer b holds a loaded row
+        done = Signal(BUFFERS)  # ... whose reciprocal is ready
+        ref = Array(Signal(signed(prm.ref_bits), name=f"ref{b}") for b in range(BUFFERS))
+        total = Array(Signal(prm.sum_bits, name=f"sum{b}") for b in range(BUFFERS))
+        length = Array(Signal(iw + 1, name=f"n{b}") for b in range(BUFFERS))
+        recip = Array(Signal(prm.recip_bits, name=f"recip{b}") for b in range(BUFFERS))
 
         # input side: load a row into buffer wb, folding each beat into (m, sum)
-        wb = Signal()
+        wb = Signal(range(BUFFERS))
         beat = Signal(range(lines + 1))
         run_m = Signal(signed(prm.ref_bits))
         run_sum = Signal(prm.sum_bits)
@@ -125,69 +136,79 @@ class Softmax(wiring.Component):
         kept = Mux(first | (rise >= prm.sum_bits), 0, run_sum >> rise)
         sum_new = kept + tree(exps, lambda a, b: a + b)
         last_in = (beat + 1) * p >= n_in
+        take = self.scores.valid & self.scores.ready
 
         m.d.comb += [
             self.scores.ready.eq(~full.bit_select(wb, 1)),
-            wr.addr.eq(Mux(wb, lines, 0) + beat if line_bits else wb),
+            wr.addr.eq(base(wb) + beat),
             wr.data.eq(x),
-            wr.en.eq(self.scores.valid & self.scores.ready),
+            wr.en.eq(take),
         ]
-        with m.If(self.scores.valid & self.scores.ready):
+        with m.If(take):
             m.d.sync += [run_m.eq(m_new), run_sum.eq(sum_new), beat.eq(beat + 1)]
             with m.If(first):
                 m.d.sync += run_n.eq(self.n)
             with m.If(last_in):
-                m.d.sync += [beat.eq(0), wb.eq(~wb), ref[wb].eq(m_new), total[wb].eq(sum_new), length[wb].eq(n_in)]
+                m.d.sync += [
+                    beat.eq(0),
+                    wb.eq(after(wb)),
+                    ref[wb].eq(m_new),
+                    total[wb].eq(sum_new),
+                    length[wb].eq(n_in),
+                ]
 
-        # output side: divide, then emit buffer rb
-        rb = Signal()
+        # divider: r = 2**K // sum of buffer db, a quotient bit a cycle
+        db = Signal(range(BUFFERS))
         q_bits = prm.recip_bits
         step = Signal(range(q_bits + 1))
         rem = Signal(prm.recip_shift + 1)
         den = Signal(prm.sum_bits + q_bits)
         quo = Signal(q_bits)
-        obeat = Signal(range(lines + 1))
         rem_now = Mux(step == 0, 1 << prm.recip_shift, rem)
-        den_now = Mux(step == 0, total[rb] << (q_bits - 1), den)
+        den_now = Mux(step == 0, total[db] << (q_bits - 1), den)
         fits = rem_now >= den_now
-        base = Mux(rb, lines, 0) if line_bits else rb
-        with m.FSM():
-            with m.State("DIV"):
-                m.d.comb += rd.addr.eq(base)
-                with m.If(full.bit_select(rb, 1)):
-                    m.d.sync += [
-                        rem.eq(Mux(fits, rem_now - den_now, rem_now)),
-                        den.eq(den_now >> 1),
-                        quo.eq(Cat(fits, quo[:-1])),
-                        step.eq(step + 1),
-                    ]
-                    with m.If(step == q_bits - 1):
-                        m.d.sync += step.eq(0)
-                        m.next = "OUT"
-            with m.State("OUT"):
-                n_out = length[rb]
-                fire = self.probs.valid & self.probs.ready
-                m.d.comb += rd.addr.eq(base + Mux(fire, obeat + 1, obeat))
-                shift = prm.recip_shift - prm.out_bits
-                top = (1 << prm.out_bits) - 1
-                for j in range(p):
-                    e = self._exp(((ref[rb] << f) - rd.data[j]).as_unsigned(), table)
-                    prod = (e * quo) >> shift
-                    m.d.comb += self.probs.payload.p[j].eq(Mux((obeat * p + j) < n_out, Mux(prod > top, top, prod), 0))
-                last_out = (obeat + 1) * p >= n_out
-                m.d.comb += [self.probs.valid.eq(1), self.probs.payload.last.eq(last_out)]
-                with m.If(fire):
-                    m.d.sync += obeat.eq(obeat + 1)
-                    with m.If(last_out):
-                        m.d.sync += [obeat.eq(0), rb.eq(~rb)]
-                        m.next = "DIV"
+        quo_next = Cat(fits, quo[:-1])
+        divided = Signal(BUFFERS)
+        with m.If(full.bit_select(db, 1) & ~done.bit_select(db, 1)):
+            m.d.sync += [
+                rem.eq(Mux(fits, rem_now - den_now, rem_now)),
+                den.eq(den_now >> 1),
+                quo.eq(quo_next),
+                step.eq(step + 1),
+            ]
+            with m.If(step == q_bits - 1):
+                m.d.sync += [step.eq(0), recip[db].eq(quo_next), db.eq(after(db))]
+                m.d.comb += divided.eq(1 << db)
+
+        # output side: emit buffer rb once its reciprocal is ready
+        rb = Signal(range(BUFFERS))
+        obeat = Signal(range(lines + 1))
+        n_out = length[rb]
+        ready_row = done.bit_select(rb, 1)
+        fire = self.probs.valid & self.probs.ready
+        last_out = (obeat + 1) * p >= n_out
+        shift = prm.recip_shift - prm.out_bits
+        top = (1 << prm.out_bits) - 1
+        for j in range(p):
+            e = self._exp(((ref[rb] << f) - rd.data[j]).as_unsigned(), table)
+            prod = (e * recip[rb]) >> shift
+            m.d.comb += self.probs.payload.p[j].eq(Mux((obeat * p + j) < n_out, Mux(prod > top, top, prod), 0))
+        # the read address runs a cycle ahead: the next line, or the next buffer's first after a row's last
+        m.d.comb += [
+            rd.addr.eq(Mux(fire & last_out, base(after(rb)), base(rb) + obeat + fire)),
+            self.probs.valid.eq(ready_row),
+            self.probs.payload.last.eq(last_out),
+        ]
+        emptied = Signal(BUFFERS)
+        with m.If(fire):
+            m.d.sync += obeat.eq(obeat + 1)
+            with m.If(last_out):
+                m.d.sync += [obeat.eq(0), rb.eq(after(rb))]
+                m.d.comb += emptied.eq(1 << rb)
         # a buffer fills at its last input beat and empties at its last output beat
-        fill = Signal(2)
-        empty = Signal(2)
-        with m.If(self.scores.valid & self.scores.ready & last_in):
-            m.d.comb += fill.eq(Mux(wb, 0b10, 0b01))
-        with m.If(self.probs.valid & self.probs.ready & self.probs.payload.last):
-            m.d.comb += empty.eq(Mux(rb, 0b10, 0b01))
-        m.d.sync += full.eq((full | fill) & ~empty)
+        filled = Signal(BUFFERS)
+        with m.If(take & last_in):
+            m.d.comb += filled.eq(1 << wb)
+        m.d.sync += [full.eq((full | filled) & ~emptied), done.eq((done | divided) & ~emptied)]
         m.d.comb += self.busy.eq(full.any() | (beat != 0))
         return m
