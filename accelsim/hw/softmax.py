@@ -9,7 +9,8 @@ saturated at ``2**out_bits - 1``.
 Exp. ``2**-d`` for ``d >= 0`` is a table of ``2**frac_bits`` entries for the fraction of ``d``
 (``round(2**exp_bits * 2**(-j / 2**frac_bits))``, ``exp_bits + 1`` bits) shifted right by its integer
 part: the split of SpAtten's RTL (Softmax.scala, its disabled pipeline: two tables for the high and low
-bits of the input, multiplied), with the high table a shift because the base is 2.
+bits of the input, multiplied), with the high table a shift because the base is 2; the shift rounds
+(truncating would bias the sum of a long row low by up to n/2 units).
 
 Online sum (Milakov and Gimelshein, arXiv 1805.02867, with an integer reference). Each beat of
 ``parallelism`` scores raises the reference ``m`` to ``ceil(max t)`` so far; the running sum of
@@ -18,7 +19,11 @@ One pass over the row therefore yields ``m`` and the sum; the row waits in a buf
 
 Output. A sequential divider makes ``r = floor(2**K / sum)`` (``K = exp_bits + out_bits + 1``,
 ``out_bits + 2`` quotient bits, one per cycle), then each score leaves as ``(e * r) >> (K -
-out_bits)`` with ``e`` recomputed from the buffered score and the final ``m``.
+out_bits)``, rounded, with ``e`` recomputed from the buffered score and the final ``m``.
+
+Error against the float softmax of the same quantized logits (``benchmarks/softmax_error.py``, 10,000
+rows of 1 to 1024 logits): at most 1.4 output steps (2**-12) absolute, 0.13 steps on average, and at
+most 1.2 % relative for probabilities of 2**-6 or more.
 
 Timing. Three row buffers and three stages, a row in each: the input side loads a row (one beat a
 cycle), the divider then takes ``recip_bits`` cycles over it, and the output side emits it (one beat a
@@ -131,7 +136,8 @@ def _exp(d: np.ndarray, params: SoftmaxParams, table: np.ndarray) -> np.ndarray:
     """``2**-d`` for fixed-point ``d >= 0``: the fraction's table entry shifted by the integer part."""
     f = params.frac_bits
     shift = d >> f
-    e = table[d & ((1 << f) - 1)] >> np.minimum(shift, 63)
+    s = np.minimum(shift, 63)
+    e = (table[d & ((1 << f) - 1)] + ((1 << s) >> 1)) >> s  # rounded: truncation would bias long rows' sums
     return np.where(shift > params.exp_bits, 0, e)
 
 
@@ -163,7 +169,8 @@ def softmax_fixed(scores: np.ndarray, n: np.ndarray, params: SoftmaxParams) -> n
         m = np.where(live, m_new, m)
     r = (1 << params.recip_shift) // total
     e = np.where(valid, _exp(np.where(valid, (m[:, None] << f) - x, 0), params, table), 0)
-    out = np.minimum((e * r[:, None]) >> (params.recip_shift - params.out_bits), (1 << params.out_bits) - 1)
+    shift = params.recip_shift - params.out_bits
+    out = np.minimum((e * r[:, None] + (1 << (shift - 1))) >> shift, (1 << params.out_bits) - 1)
     return np.where(valid, out, 0)[:, :cols]
 
 
@@ -204,3 +211,30 @@ def occupancy(rows: np.ndarray, n: np.ndarray, params: SoftmaxParams) -> np.ndar
     """Cycles the unit is busy with ``rows`` rows of ``n`` scores in a steady stream: ``rows *
     max(ceil(n / parallelism), recip_bits)`` (the first row's fill is the pipeline's latency)."""
     return np.asarray(rows, dtype=np.float64) * np.maximum(beats(n, params), params.recip_bits)
+
+
+RELATIVE_FLOOR = 2.0**-6
+"""Probabilities at or above which :func:`measure_error` reports relative error (6 significant bits in
+Q0.12)."""
+
+
+def measure_error(params: SoftmaxParams, rows: int, rng: np.random.Generator) -> dict[str, float]:
+    """Error of :func:`softmax_fixed` against the float64 softmax of the same quantized logits, on ``rows``
+    random rows (n uniform in 1 to ``max_n``; logits normal, spread 0.5 to 8 nats, offset -4 to 4 nats):
+    max and mean absolute error, max relative error over probabilities of at least ``RELATIVE_FLOOR``."""
+    n = rng.integers(1, params.max_n + 1, rows)
+    logits = rng.normal(0, 1, (rows, params.max_n)) * rng.uniform(0.5, 8.0, rows)[:, None]
+    codes = quantize_logits(logits + rng.uniform(-4, 4, rows)[:, None], params)
+    valid = np.arange(params.max_n)[None, :] < n[:, None]
+    got = softmax_fixed(codes, n, params) / (1 << params.out_bits)
+    x = np.where(valid, dequantize_logits(codes, params), -np.inf)
+    ref = np.exp(x - x.max(axis=1, keepdims=True))
+    ref /= ref.sum(axis=1, keepdims=True)
+    err = np.abs(got - ref)[valid]
+    big = ref[valid] >= RELATIVE_FLOOR
+    return {
+        "max_abs": float(err.max()),
+        "mean_abs": float(err.mean()),
+        "max_rel": float((err[big] / ref[valid][big]).max()),
+        "lsb": 2.0**-params.out_bits,
+    }

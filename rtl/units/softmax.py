@@ -3,10 +3,10 @@
 Number format, exp and the online sum: :mod:`accelsim.hw.softmax`, whose numpy model this matches bit
 for bit. The input side streams a row into one of two row buffers (a memory of ``2 * max_n /
 parallelism`` lines), keeping the integer reference ``m`` and the sum of exps; at the row's last beat
-it hands the buffer, ``m``, the sum and ``n`` to the output side and goes on with the other buffer.
-The output side runs a restoring divider (``r = 2**K // sum``, one quotient bit a cycle), then reads
-the buffer back a line a cycle, recomputes each exp against the final ``m`` and emits ``(e * r) >> (K
-- out_bits)``, saturated, with ``last`` on the row's last beat.
+it hands the buffer, ``m``, the sum and ``n`` on and goes on with the next of three buffers. A restoring
+divider makes ``r = 2**K // sum`` (one quotient bit a cycle); the output side then reads the buffer back
+a line a cycle, recomputes each exp against the final ``m`` and emits ``(e * r) >> (K - out_bits)``,
+rounded and saturated, with ``last`` on the row's last beat.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class Softmax(wiring.Component):
         prm = self._params
         f = prm.frac_bits
         shift = d[f:]
-        return Mux(shift > prm.exp_bits, 0, table[d[:f]] >> shift)
+        return Mux(shift > prm.exp_bits, 0, (table[d[:f]] + ((1 << shift) >> 1)) >> shift)  # rounded
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -191,7 +191,7 @@ class Softmax(wiring.Component):
         top = (1 << prm.out_bits) - 1
         for j in range(p):
             e = self._exp(((ref[rb] << f) - rd.data[j]).as_unsigned(), table)
-            prod = (e * recip[rb]) >> shift
+            prod = (e * recip[rb] + (1 << (shift - 1))) >> shift  # rounded
             m.d.comb += self.probs.payload.p[j].eq(Mux((obeat * p + j) < n_out, Mux(prod > top, top, prod), 0))
         # the read address runs a cycle ahead: the next line, or the next buffer's first after a row's last
         m.d.comb += [

@@ -20,8 +20,7 @@ def test_selects_exact_topk(eng):
 
 
 def cycles(eng, n, k):
-    return int(eng.cycles(np.array([n]), np.array([k]), np.array([n]), np.array([0]),
-                          np.array([1]))[0])
+    return int(eng.cycles(np.array([n]), np.array([k]), np.array([n]), np.array([0]), np.array([1]))[0])
 
 
 def test_merge_cycles_known_answer():
@@ -57,8 +56,7 @@ def test_one_line_jobs_skip_the_merge(eng):
 
 def test_wider_is_never_slower():
     for n, k in ((4, 2), (33, 8), (128, 26), (1024, 128)):
-        c = [cycles(get_engine("sorter", TopKParams(parallelism=p)), n, k)
-             for p in (2, 4, 8, 16, 32)]
+        c = [cycles(get_engine("sorter", TopKParams(parallelism=p)), n, k) for p in (2, 4, 8, 16, 32)]
         assert (np.diff(c) <= 0).all(), (n, k, c)
 
 
