@@ -54,6 +54,7 @@ from accelsim.sim.items import (
     job_cycles,
     qk_lines,
     round_robin,
+    softmax_lines,
     topk_engine,
 )
 from accelsim.topk import TopKEngine
@@ -162,6 +163,13 @@ class FastModel:
             self._lines[hw.qk.multipliers] = qk_lines(self.plan, self.tiling, hw.qk)
         return self._lines[hw.qk.multipliers]
 
+    def softmax_lines(self, hw: Hardware) -> tuple[np.ndarray, np.ndarray]:
+        """Softmax and recompute cycles of each item (``accelsim.sim.items.softmax_lines``), cached per unit."""
+        key = ("softmax", hw.softmax.parallelism, hw.softmax.fifo_depth)
+        if key not in self._lines:
+            self._lines[key] = softmax_lines(self.plan, self.tiling, hw)
+        return self._lines[key]
+
     def buffers(self, hw: Hardware) -> tuple[Buffers, np.ndarray]:
         """Buffer allocations of each item (``accelsim.sim.items.Buffers``) and their :func:`_freed`
         prefix sums, cached per buffer shape."""
@@ -194,8 +202,7 @@ class FastModel:
 
         n = len(self.owner)
         qk, rq = self.qk_lines(hw)
-        sm = np.ceil(self.qk_rows / hw.softmax.parallelism)
-        rs = np.ceil(self.rq_rows / hw.softmax.parallelism)
+        sm, rs = self.softmax_lines(hw)
         rows = np.empty((n, 15))
         rows[:, K_DRAM] = np.where(kb > 0, dram(kb), -1.0)
         rows[:, L_DRAM] = np.where(lb > 0, dram(lb), -1.0)

@@ -31,6 +31,16 @@ def tree(values: list[Value], op) -> Value:
     return values[0]
 
 
+def lookup(index: Value, table: list[int]) -> Value:
+    """``table[index]`` as a tree of multiplexers on the index bits, most significant first: logic, where
+    an indexed array would become a ROM, which the ASIC flow keeps as a memory macro."""
+    if len(table) == 1:
+        return Const(table[0], max(table[0].bit_length(), 1))
+    half = len(table) // 2
+    top = len(index) - 1
+    return Mux(index[top], lookup(index[:top], table[half:]), lookup(index[:top], table[:half]))
+
+
 def smax(a: Value, b: Value) -> Value:
     return Mux(a > b, a, b)
 
@@ -84,19 +94,19 @@ class Softmax(wiring.Component):
     def params(self) -> SoftmaxParams:
         return self._params
 
-    def _exp(self, d: Value, table: Array) -> Value:
+    def _exp(self, d: Value, table: list[int]) -> Value:
         """``2**-d`` (``exp_bits`` fraction bits) of a non-negative fixed-point ``d``."""
         prm = self._params
         f = prm.frac_bits
         shift = d[f:]
-        return Mux(shift > prm.exp_bits, 0, (table[d[:f]] + ((1 << shift) >> 1)) >> shift)  # rounded
+        return Mux(shift > prm.exp_bits, 0, (lookup(d[:f], table) + ((1 << shift) >> 1)) >> shift)  # rounded
 
     def elaborate(self, platform) -> Module:
         m = Module()
         prm = self._params
         p, f, iw = prm.parallelism, prm.frac_bits, prm.index_width
         lines = prm.lines
-        table = Array(Const(int(v), prm.exp_bits + 1) for v in prm.exp_table())
+        table = [int(v) for v in prm.exp_table()]
         m.submodules.buf = buf = Memory(shape=score_layout(prm), depth=BUFFERS * lines, init=[])
         wr = buf.write_port()
         rd = buf.read_port()
