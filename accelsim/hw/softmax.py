@@ -17,8 +17,8 @@ Online sum (Milakov and Gimelshein, arXiv 1805.02867, with an integer reference)
 ``2**(t - m)`` is shifted right by the rise (an integer, so a shift) and the beat's exps are added.
 One pass over the row therefore yields ``m`` and the sum; the row waits in a buffer meanwhile.
 
-Output. A sequential divider makes ``r = floor(2**K / sum)`` (``K = exp_bits + out_bits + 1``,
-``out_bits + 2`` quotient bits, one per cycle), then each score leaves as ``(e * r) >> (K -
+Output. A divider array makes ``r = floor(2**K / sum)`` (``K = exp_bits + out_bits + 1``,
+``out_bits + 2`` restoring stages, all in one cycle), then each score leaves as ``(e * r) >> (K -
 out_bits)``, rounded, with ``e`` recomputed from the buffered score and the final ``m``.
 
 Error against the float softmax of the same quantized logits (``benchmarks/softmax_error.py``, 10,000
@@ -26,10 +26,10 @@ rows of 1 to 1024 logits): at most 1.4 output steps (2**-12) absolute, 0.13 step
 most 1.2 % relative for probabilities of 2**-6 or more.
 
 Timing. Three row buffers and three stages, a row in each: the input side loads a row (one beat a
-cycle), the divider then takes ``recip_bits`` cycles over it, and the output side emits it (one beat a
-cycle); a row's load waits for the buffer the row three before it emptied. :func:`job_cycles` is that
-schedule, exact against the RTL; back to back, rows of ``B`` beats leave every ``max(B, recip_bits)``
-cycles (:func:`occupancy`).
+cycle), the divider then takes ``DIV_CYCLES`` over it, and the output side emits it (one beat a cycle);
+a row's load waits for the buffer the row three before it emptied. :func:`job_cycles` is that schedule,
+exact against the RTL; back to back, rows of ``B`` beats leave every ``B`` cycles, ``parallelism``
+scores a cycle as SpAtten's (:func:`occupancy`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DIV_CYCLES = 1  # the reciprocal's restoring stages are one combinational array: a cycle per row
 
 
 class SoftmaxParams(BaseModel):
@@ -112,7 +114,7 @@ class SoftmaxParams(BaseModel):
 
     @property
     def recip_bits(self) -> int:
-        """Quotient bits (and divider cycles): ``sum > 2**(exp_bits - 1)`` bounds ``r < 2**(out_bits + 2)``."""
+        """Quotient bits (divider stages): ``sum > 2**(exp_bits - 1)`` bounds ``r < 2**(out_bits + 2)``."""
         return self.out_bits + 2
 
     def exp_table(self) -> np.ndarray:
@@ -185,11 +187,11 @@ def job_cycles(n: Sequence[int], params: SoftmaxParams) -> int:
 
     Row i of ``B_i`` beats loads from ``a_i = max(a_{i-1} + B_{i-1}, f_{i-3})`` (its buffer is free once
     the row three before has left), divides from ``d_i = max(a_i + B_i, e_{i-1})`` to ``e_i = d_i +
-    recip_bits`` and is emitted from ``o_i = max(e_i, f_{i-1})`` to ``f_i = o_i + B_i`` (the cycle after
+    DIV_CYCLES`` and is emitted from ``o_i = max(e_i, f_{i-1})`` to ``f_i = o_i + B_i`` (the cycle after
     its last beat).
     """
     b = beats(np.asarray(n), params).tolist()
-    q = params.recip_bits
+    q = DIV_CYCLES
     load, div_end, free = [0] * len(b), [0] * len(b), [0] * len(b)
     for i, bi in enumerate(b):
         if i:
@@ -201,16 +203,16 @@ def job_cycles(n: Sequence[int], params: SoftmaxParams) -> int:
 
 def stream_cycles(rows: np.ndarray, n: np.ndarray, params: SoftmaxParams) -> np.ndarray:
     """:func:`job_cycles` of ``rows`` rows of ``n`` scores each (vectorized over jobs): the first row's
-    load, division and output, then one row every ``max(B, recip_bits)`` cycles."""
+    load, division and output, then one row every ``max(B, DIV_CYCLES)`` cycles."""
     rows = np.asarray(rows, dtype=np.int64)
     b = beats(n, params)
-    return np.where(rows > 0, 2 * b + params.recip_bits + (rows - 1) * np.maximum(b, params.recip_bits), 0)
+    return np.where(rows > 0, 2 * b + DIV_CYCLES + (rows - 1) * np.maximum(b, DIV_CYCLES), 0)
 
 
 def occupancy(rows: np.ndarray, n: np.ndarray, params: SoftmaxParams) -> np.ndarray:
     """Cycles the unit is busy with ``rows`` rows of ``n`` scores in a steady stream: ``rows *
-    max(ceil(n / parallelism), recip_bits)`` (the first row's fill is the pipeline's latency)."""
-    return np.asarray(rows, dtype=np.float64) * np.maximum(beats(n, params), params.recip_bits)
+    max(ceil(n / parallelism), DIV_CYCLES)`` (the first row's fill is the pipeline's latency)."""
+    return np.asarray(rows, dtype=np.float64) * np.maximum(beats(n, params), DIV_CYCLES)
 
 
 RELATIVE_FLOOR = 2.0**-6

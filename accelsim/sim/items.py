@@ -134,7 +134,7 @@ def qk_lines(plan: WorkPlan, tiling: Tiling, unit: MulArray) -> tuple[np.ndarray
 
 def softmax_lines(plan: WorkPlan, tiling: Tiling, hw: Hardware) -> tuple[np.ndarray, np.ndarray]:
     """(softmax, recompute) cycles of each item: each of its queries' rows at the softmax RTL's pace,
-    ``max(ceil(rows / parallelism), recip_bits)`` (:func:`accelsim.hw.softmax.occupancy`), summed; a
+    ``max(ceil(rows / parallelism), DIV_CYCLES)`` (:func:`accelsim.hw.softmax.occupancy`), summed; a
     recompute pass in the ratio of its request's ``requant_rows`` to ``qk_rows``. Where the design's
     softmax has no RTL (:func:`accelsim.hw.units.softmax_params` None), ``parallelism`` scores a cycle."""
     r = plan.requests

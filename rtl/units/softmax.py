@@ -3,8 +3,8 @@
 Number format, exp and the online sum: :mod:`accelsim.hw.softmax`, whose numpy model this matches bit
 for bit. The input side streams a row into one of two row buffers (a memory of ``2 * max_n /
 parallelism`` lines), keeping the integer reference ``m`` and the sum of exps; at the row's last beat
-it hands the buffer, ``m``, the sum and ``n`` on and goes on with the next of three buffers. A restoring
-divider makes ``r = 2**K // sum`` (one quotient bit a cycle); the output side then reads the buffer back
+it hands the buffer, ``m``, the sum and ``n`` on and goes on with the next of three buffers. An array of
+restoring stages makes ``r = 2**K // sum`` in one cycle; the output side then reads the buffer back
 a line a cycle, recomputes each exp against the final ``m`` and emits ``(e * r) >> (K - out_bits)``,
 rounded and saturated, with ``last`` on the row's last beat.
 """
@@ -167,28 +167,24 @@ class Softmax(wiring.Component):
                     length[wb].eq(n_in),
                 ]
 
-        # divider: r = 2**K // sum of buffer db, a quotient bit a cycle
+        # divider: r = 2**K // sum of buffer db, all quotient bits in one cycle (an array of restoring stages)
         db = Signal(range(BUFFERS))
         q_bits = prm.recip_bits
-        step = Signal(range(q_bits + 1))
-        rem = Signal(prm.recip_shift + 1)
-        den = Signal(prm.sum_bits + q_bits)
-        quo = Signal(q_bits)
-        rem_now = Mux(step == 0, 1 << prm.recip_shift, rem)
-        den_now = Mux(step == 0, total[db] << (q_bits - 1), den)
-        fits = rem_now >= den_now
-        quo_next = Cat(fits, quo[:-1])
+        rem: Value = Const(1 << prm.recip_shift, prm.recip_shift + 1)
+        divisor = Signal(prm.sum_bits)
+        m.d.comb += divisor.eq(total[db])
+        bits = []
+        for b in reversed(range(q_bits)):  # each stage a signal: later stages name it, not copy it
+            part = Signal(prm.sum_bits + b, name=f"div_part{b}")
+            fits = Signal(name=f"div_bit{b}")
+            left = Signal(prm.recip_shift + 1, name=f"div_rem{b}")
+            m.d.comb += [part.eq(divisor << b), fits.eq(rem >= part), left.eq(Mux(fits, rem - part, rem))]
+            bits.append(fits)
+            rem = left
         divided = Signal(BUFFERS)
         with m.If(full.bit_select(db, 1) & ~done.bit_select(db, 1)):
-            m.d.sync += [
-                rem.eq(Mux(fits, rem_now - den_now, rem_now)),
-                den.eq(den_now >> 1),
-                quo.eq(quo_next),
-                step.eq(step + 1),
-            ]
-            with m.If(step == q_bits - 1):
-                m.d.sync += [step.eq(0), recip[db].eq(quo_next), db.eq(after(db))]
-                m.d.comb += divided.eq(1 << db)
+            m.d.sync += [recip[db].eq(Cat(*reversed(bits))), db.eq(after(db))]
+            m.d.comb += divided.eq(1 << db)
 
         # output side: emit buffer rb once its reciprocal is ready
         rb = Signal(range(BUFFERS))
