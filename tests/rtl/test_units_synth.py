@@ -68,3 +68,19 @@ def test_record_fpga_entry(tmp_path):
     synth.record(report, table)
     (entry,) = yaml.safe_load(table.read_text())["requant"].values()
     assert entry["luts"] == 10 and entry["fmax_mhz"] == 99.5 and "synth_ice40" in entry["source"]
+
+
+def test_spatten_softmax_is_priced_from_synthesis():
+    from accelsim.config import load_hardware
+    from accelsim.hw.cost.units import Pricer, softmax, unit_costs
+    from accelsim.hw.units import requant_params, softmax_params
+
+    hw = load_hardware("spatten")
+    entries = [unit_synth_cost("softmax", softmax_params(hw)), unit_synth_cost("requant", requant_params(hw))]
+    assert all(entries)  # shipped in accelsim/hw/tables/synth_units.yaml
+    fp32 = softmax(Pricer.of(hw), hw.softmax)  # no RTL params: the fp32 operator estimate
+    priced = unit_costs(hw)["softmax"]
+    assert priced.area_mm2 != fp32.area_mm2
+    # the logic is the synthesized one: its area sits inside the unit's, with the row buffers' macros
+    logic_mm2 = sum(e.area_um2 for e in entries) * 1e-6
+    assert logic_mm2 < priced.area_mm2
