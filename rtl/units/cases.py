@@ -9,6 +9,7 @@ expected output beats and cycles.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -68,7 +69,7 @@ def concat(a: Rows, b: Rows) -> Rows:
     )
 
 
-class Case:
+class Case(ABC):
     """A streaming unit as the bench sees it."""
 
     name: ClassVar[str]
@@ -80,40 +81,44 @@ class Case:
     def __init__(self, params: BaseModel) -> None:
         self.params = params
 
+    @abstractmethod
     def component(self):
-        raise NotImplementedError
+        """The unit's Amaranth component at ``params``."""
 
+    @abstractmethod
     def in_fields(self) -> list[list]:
         """``[name, bits, lanes]`` of the input payload, from bit 0."""
-        raise NotImplementedError
 
+    @abstractmethod
     def out_fields(self) -> list[list]:
-        raise NotImplementedError
+        """``[name, bits, lanes]`` of the output payload, from bit 0."""
 
     def lanes(self) -> int:
         return self.params.parallelism
 
+    @abstractmethod
     def edge_rows(self, rng: np.random.Generator) -> Rows:
-        raise NotImplementedError
+        """Known corner cases."""
 
+    @abstractmethod
     def random_rows(self, count: int, rng: np.random.Generator) -> Rows:
-        raise NotImplementedError
+        """``count`` random rows grouped into jobs with their flow-control modes."""
 
+    @abstractmethod
     def encode(self, rows: Rows) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Input field lanes per beat and side-port values per beat, rows in order."""
-        raise NotImplementedError
 
+    @abstractmethod
     def out_beats(self, rows: Rows) -> np.ndarray:
         """Output beats of each row."""
-        raise NotImplementedError
 
+    @abstractmethod
     def expected(self, rows: Rows) -> dict[str, np.ndarray]:
         """Output field lanes per beat, rows in order."""
-        raise NotImplementedError
 
+    @abstractmethod
     def cycles(self, rows: Rows) -> np.ndarray:
         """The cycle model's count for each job without stalls."""
-        raise NotImplementedError
 
     def in_beats(self, rows: Rows) -> np.ndarray:
         return -(-rows.n // self.lanes())
