@@ -133,10 +133,11 @@ def qk_lines(plan: WorkPlan, tiling: Tiling, unit: MulArray) -> tuple[np.ndarray
 
 
 def softmax_lines(plan: WorkPlan, tiling: Tiling, hw: Hardware) -> tuple[np.ndarray, np.ndarray]:
-    """(softmax, recompute) cycles of each item: each of its queries' rows at the softmax RTL's pace,
-    ``max(ceil(rows / parallelism), DIV_CYCLES)`` (:func:`accelsim.hw.softmax.occupancy`), summed; a
-    recompute pass in the ratio of its request's ``requant_rows`` to ``qk_rows``. Where the design's
-    softmax has no RTL (:func:`accelsim.hw.units.softmax_params` None), ``parallelism`` scores a cycle."""
+    """(softmax, recompute) cycles of each item: its queries (a request's spread evenly over its tiles),
+    each a row of the request's mean scored rows, at the softmax RTL's pace (:func:`accelsim.hw.softmax.
+    occupancy`: ``ceil(rows / parallelism)`` a row); a recompute pass in the ratio of its request's
+    ``requant_rows`` to ``qk_rows``. Where the design's softmax has no RTL
+    (:func:`accelsim.hw.units.softmax_params` None), ``parallelism`` scores a cycle."""
     r = plan.requests
     rows = r["qk_rows"].to_numpy(np.float64)
     ratio = np.divide(r["requant_rows"].to_numpy(np.float64), rows, out=np.zeros(len(r)), where=rows > 0)
@@ -144,10 +145,9 @@ def softmax_lines(plan: WorkPlan, tiling: Tiling, hw: Hardware) -> tuple[np.ndar
     if params is None:
         sm = np.ceil(rows[tiling.owner] * tiling.share / hw.softmax.parallelism)
         return sm, np.ceil(sm * ratio[tiling.owner])
-    per_query = plan.rows_per_query()
-    busy = np.where(per_query > 0, occupancy(1, per_query, params), 0.0)
-    total = np.r_[0.0, np.cumsum(busy)]
-    sm = total[tiling.queries[1:]] - total[tiling.queries[:-1]]
+    queries = r["queries"].to_numpy(np.float64)
+    mean = np.ceil(np.divide(rows, queries, out=np.zeros(len(r)), where=queries > 0))
+    sm = np.ceil(occupancy(queries[tiling.owner] * tiling.share, mean[tiling.owner], params))
     return sm, np.ceil(sm * ratio[tiling.owner])
 
 
