@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from accelsim.cli._rtl_units import STREAM_UNITS, build_unit, stream_options, verify_unit
 from accelsim.errors import InputError
 from accelsim.topk.params import RTL_BUILD, RTL_VERIFY, TopKParams, engines_using
 
@@ -17,8 +18,8 @@ rtl_app = typer.Typer(help="Generate, synthesize and verify RTL (Amaranth -> Ver
 
 
 CALIBRATION = Path(__file__).parents[1] / "hw" / "tables" / "synth_calibration.yaml"
-UNITS = ("topk",)  # units that have RTL
-UnitArg = Annotated[str, typer.Argument(help="Unit: topk.")]
+UNITS = ("topk", "softmax", "requant")  # units that have RTL
+UnitArg = Annotated[str, typer.Argument(help="Unit: topk, softmax or requant.")]
 
 
 ENGINE_OPT = typer.Option("--engine", "-e", help="Top-k engine that has RTL (accelsim.rtl.topk; an "
@@ -132,6 +133,9 @@ def build(
     from accelsim.rtl.topk.synth import build as run_build
     from accelsim.rtl.topk.synth import record as record_cost
 
+    if unit in STREAM_UNITS:
+        return build_unit(unit, stream_options(RTL_BUILD, locals()), out, freq, pnr, json_out, record, asic,
+                          calibration)
     engine, params = _params(unit, engine, hw, parallelism=parallelism, width=width, index_width=index_width,
                              max_k=max_k, input_parallelism=input_parallelism, pivot_seed=pivot_seed,
                              z_frac_bits=z_frac_bits)
@@ -226,6 +230,8 @@ def verify(
 
     from accelsim.rtl.topk import harness
 
+    if unit in STREAM_UNITS:
+        return verify_unit(unit, stream_options(RTL_VERIFY, locals()), vectors, seed, workdir, waves, json_out)
     engine, params = _params(unit, engine, hw, parallelism=parallelism, width=width, index_width=index_width,
                              max_k=max_k, input_parallelism=input_parallelism, pivot_seed=pivot_seed,
                              z_frac_bits=z_frac_bits)

@@ -11,6 +11,8 @@ from functools import lru_cache
 import numpy as np
 
 from accelsim.config.hardware import Dram, Hardware, MulArray
+from accelsim.hw.requant import RequantParams
+from accelsim.hw.softmax import SoftmaxParams
 from accelsim.topk import TopKParams
 from accelsim.topk.params import TopKFields
 
@@ -33,6 +35,28 @@ def _topk_params(values: tuple, input_parallelism: int) -> TopKParams:
     """:func:`topk_params` by its fields' values, cached: a sweep's points share a few, and checking
     one costs more than timing a point on the fast path."""
     return TopKParams(**dict(zip(TopKFields.model_fields, values, strict=True)), input_parallelism=input_parallelism)
+
+
+def softmax_params(hw: Hardware) -> SoftmaxParams | None:
+    """The params object of ``hw``'s softmax unit (shared with its RTL): ``softmax.parallelism`` lanes and
+    row buffers of ``softmax.fifo_depth`` beats (SpAtten Sec. IV-C: 128 x 8 = 1024 scores, the longest
+    row); None where the RTL cannot be built so (a parallelism or row length that is not a power of two)."""
+    p, rows = hw.softmax.parallelism, hw.softmax.parallelism * hw.softmax.fifo_depth
+    if rows & (rows - 1):
+        return None
+    try:
+        return SoftmaxParams(parallelism=p, index_width=rows.bit_length() - 1)
+    except ValueError:
+        return None
+
+
+def requant_params(hw: Hardware) -> RequantParams | None:
+    """The params object of ``hw``'s requant decision unit: one lane per softmax lane; None where the
+    parallelism is not a power of two."""
+    try:
+        return RequantParams(parallelism=hw.softmax.parallelism)
+    except ValueError:
+        return None
 
 
 def ceil_div(a: np.ndarray, b: float) -> np.ndarray:

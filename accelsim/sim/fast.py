@@ -55,6 +55,7 @@ from accelsim.sim.items import (
     job_cycles,
     qk_lines,
     round_robin,
+    softmax_lines,
     topk_engine,
 )
 from accelsim.topk import TopKEngine
@@ -125,9 +126,7 @@ class FastModel:
         owner, share = tiling.owner, tiling.share
         self.owner = owner
         self.d = r["d"].to_numpy(np.float64)[owner]
-        self.qk_rows = r["qk_rows"].to_numpy(np.float64)[owner] * share
         self.bytes = fetched_bytes(plan, tiling)
-        self.rq_rows = r["requant_rows"].to_numpy(np.float64)[owner] * share
         self.pv_rows = r["pv_rows"].to_numpy(np.float64)[owner] * share
         self.share = share
         t = plan.topk
@@ -271,7 +270,9 @@ class FastModel:
             ("dram", dram.transaction_bytes, dram.sustained_gbs, hw.clock_ghz, hw.fetcher.ports), lambda: self._dram(hw)
         )
         sel[L_DRAM], sel[V_DRAM] = sel[K_DRAM] + 1, sel[K_DRAM] + 2
-        sel[QK_C] = self._rows(("qk", qk.multipliers, hw.softmax.parallelism), lambda: self._qk(hw))
+        sel[QK_C] = self._rows(
+            ("qk", qk.multipliers, hw.softmax.parallelism, hw.softmax.fifo_depth), lambda: self._qk(hw)
+        )
         sel[RQ_C], sel[HAS_RQ] = sel[QK_C] + 1, sel[QK_C] + 2
         sel[PV_C] = self._rows(("pv", pv.multipliers), lambda: (array_cycles(self.pv_rows, self.d, pv),))
         par = np.empty(N_PAR)
@@ -293,8 +294,7 @@ class FastModel:
     def _qk(self, hw: Hardware) -> tuple[np.ndarray, ...]:
         """QxK and recompute cycles of each item (softmax's included), and whether it recomputes."""
         qk, rq = self.qk_lines(hw)
-        sm = np.ceil(self.qk_rows / hw.softmax.parallelism)
-        rs = np.ceil(self.rq_rows / hw.softmax.parallelism)
+        sm, rs = softmax_lines(self.plan, self.tiling, hw)
         return np.maximum(qk, sm), np.maximum(rq, rs), ((rq > 0) | (self.bytes["lsb"] > 0)).astype(np.float64)
 
     def run(self, hw: Hardware, engine: TopKEngine | None = None) -> FastTimeline:

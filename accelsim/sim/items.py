@@ -10,7 +10,8 @@ import pandas as pd
 
 from accelsim.config.hardware import Hardware, MulArray
 from accelsim.errors import InputError
-from accelsim.hw.units import array_cycles, dram_cycles, topk_params
+from accelsim.hw.softmax import occupancy
+from accelsim.hw.units import array_cycles, dram_cycles, softmax_params, topk_params
 from accelsim.topk import TopKEngine, get_engine
 from accelsim.workplan import TOPK_KINDS, WorkPlan, request_bytes
 
@@ -131,6 +132,25 @@ def qk_lines(plan: WorkPlan, tiling: Tiling, unit: MulArray) -> tuple[np.ndarray
     return qk, qk * ratio[tiling.owner]
 
 
+def softmax_lines(plan: WorkPlan, tiling: Tiling, hw: Hardware) -> tuple[np.ndarray, np.ndarray]:
+    """(softmax, recompute) cycles of each item: its queries (a request's spread evenly over its tiles),
+    each a row of the request's mean scored rows, at the softmax RTL's pace (:func:`accelsim.hw.softmax.
+    occupancy`: ``ceil(rows / parallelism)`` a row); a recompute pass in the ratio of its request's
+    ``requant_rows`` to ``qk_rows``. Where the design's softmax has no RTL
+    (:func:`accelsim.hw.units.softmax_params` None), ``parallelism`` scores a cycle."""
+    r = plan.requests
+    rows = r["qk_rows"].to_numpy(np.float64)
+    ratio = np.divide(r["requant_rows"].to_numpy(np.float64), rows, out=np.zeros(len(r)), where=rows > 0)
+    params = softmax_params(hw)
+    if params is None:
+        sm = np.ceil(rows[tiling.owner] * tiling.share / hw.softmax.parallelism)
+        return sm, np.ceil(sm * ratio[tiling.owner])
+    queries = r["queries"].to_numpy(np.float64)
+    mean = np.ceil(np.divide(rows, queries, out=np.zeros(len(r)), where=queries > 0))
+    sm = np.ceil(occupancy(queries[tiling.owner] * tiling.share, mean[tiling.owner], params))
+    return sm, np.ceil(sm * ratio[tiling.owner])
+
+
 @dataclass(frozen=True)
 class Buffers:
     """Line allocations of the key and value buffers (SpAtten RTL BufferManager.scala): the first item
@@ -217,12 +237,9 @@ def build_items(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, ...]) -> p
     for col in ("k_bytes", "lsb_bytes", "v_bytes"):
         items[col.replace("bytes", "dram")] = dram_cycles(items[col].to_numpy(), hw.dram,
                                                           hw.clock_ghz, hw.fetcher.ports)
-    qk_rows = r["qk_rows"].to_numpy(np.float64)[owner] * share
-    rq_rows = r["requant_rows"].to_numpy(np.float64)[owner] * share
     pv_rows = r["pv_rows"].to_numpy(np.float64)[owner] * share
     items["qk"], items["rq_qk"] = qk_lines(plan, tiling, hw.qk)
-    items["sm"] = np.ceil(qk_rows / hw.softmax.parallelism)
-    items["rq_sm"] = np.ceil(rq_rows / hw.softmax.parallelism)
+    items["sm"], items["rq_sm"] = softmax_lines(plan, tiling, hw)
     items["pv"] = array_cycles(pv_rows, d[owner], hw.pv)
     t = plan.topk
     is_v = t["kind"].to_numpy() == TOPK_KINDS.index("value")

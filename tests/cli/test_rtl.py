@@ -16,8 +16,8 @@ def run(args, capsys):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["rtl", "verify", "dram"], f"field 'UNIT': no RTL for unit 'dram'; expected one of: {', '.join(UNITS)}"),
-    (["rtl", "verify", "topk", "--engine", "sorter"],
-     "field '--engine': no RTL for top-k engine 'sorter'; expected one of: "
+    (["rtl", "verify", "topk", "--engine", "bogus"],
+     "field '--engine': no RTL for top-k engine 'bogus'; expected one of: "
      + ", ".join(sorted(ENGINE_COMPONENTS))),
     (["rtl", "build", "topk", "--parallelism", "0"],
      "bad top-k parameters: parallelism must be a positive integer, not 0"),

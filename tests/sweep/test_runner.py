@@ -31,14 +31,14 @@ def sweep_once(path, out, jobs=1, **kw):
 
 
 def test_grid_rerun_skips_finished_points(write_sweep, tmp_path):
-    path = write_sweep(axes=GRID, constraints=["area_mm2 <= 16.5"])
+    path = write_sweep(axes=GRID, constraints=["area_mm2 <= 14.5"])
     first = sweep_once(path, tmp_path / "out")
     assert (first.points, first.ran) == (24, 24)
     t = first.table
     assert len(t) == 24 and t["point_id"].is_unique and list(t["point_index"]) == list(range(24))
     # the constraint: big arrays are over the area budget; their rows stay, marked with the reason
     over = t[t["hw.qk.multipliers"] == 512]
-    assert (over["status"] == "infeasible").all() and over["error"].str.contains("violates area_mm2 <= 16.5").all()
+    assert (over["status"] == "infeasible").all() and over["error"].str.contains("violates area_mm2 <= 14.5").all()
     assert (t.loc[t["hw.qk.multipliers"] == 128, "status"] == "ok").all()
     again = sweep_once(path, tmp_path / "out")
     assert (again.points, again.ran, again.skipped) == (24, 0, 24)

@@ -3,7 +3,7 @@ import pytest
 
 from accelsim.topk import TopKParams, get_engine
 from accelsim.topk.base import exact_topk_mask
-from accelsim.topk.sorter import merge_items
+from accelsim.topk.sorter import merge_cycles
 
 RNG = np.random.default_rng(0)
 
@@ -20,24 +20,28 @@ def test_selects_exact_topk(eng):
 
 
 def cycles(eng, n, k):
-    return int(eng.cycles(np.array([n]), np.array([k]), np.array([n]), np.array([0]),
-                          np.array([1]))[0])
+    return int(eng.cycles(np.array([n]), np.array([k]), np.array([n]), np.array([0]), np.array([1]))[0])
 
 
-def test_merge_items_known_answer():
-    # n=64, P=16: 4 runs of 16 cut to k=8 -> 32 items merged, then 2 runs of 8 -> 16 items
-    assert [a.tolist() for a in merge_items(np.array([64]), np.array([8]), 16)] == [[32], [16]]
+def test_merge_cycles_known_answer():
+    # n=64, P=16: 4 lines, K = ceil(8/16) = 1; pass 0: 2 pairs of min(2, 1) + 2, pass 1: 1 pair of min(4, 1) + 2
+    assert [a.tolist() for a in merge_cycles(np.array([64]), np.array([8]), 16)] == [[6], [3]]
 
 
-@pytest.mark.parametrize(("n", "k", "items"), [(1, 1, []), (16, 4, []), (17, 4, [5]),
-                                               (100, 40, [100, 100, 76])])
-def test_merge_items_edge_sizes(n, k, items):
-    assert [int(a[0]) for a in merge_items(np.array([n]), np.array([k]), 16)] == items
+@pytest.mark.parametrize(("n", "k", "cycles"), [(1, 1, []), (16, 4, []), (17, 4, [3]), (100, 40, [15, 10, 5])])
+def test_merge_cycles_edge_sizes(n, k, cycles):
+    # (100, 40): 7 lines, K = 3; pass 0: 3 pairs of 2 + 2 and the odd line 1 + 2; pass 1: 3 + 2 and the
+    # 3-line rest 3 + 2; pass 2: 7 lines cut to 3, + 2
+    assert [int(a[0]) for a in merge_cycles(np.array([n]), np.array([k]), 16)] == cycles
 
 
 def test_cycles_known_answer(eng):
-    # sort network 4*5/2 = 10 stages; merges ceil(32/16)+5 and ceil(16/16)+5; drain ceil(8/16)
-    assert cycles(eng, 64, 8) == 10 + 7 + 6 + 1
+    # merge passes 6 + 3; one address cycle and ceil(8/16) = 1 output beat
+    assert cycles(eng, 64, 8) == 6 + 3 + 1 + 1
+
+
+def test_k_zero_costs_nothing_after_the_input(eng):
+    assert cycles(eng, 64, 0) == 0
 
 
 def test_passes_record_only_n(eng):
@@ -45,15 +49,14 @@ def test_passes_record_only_n(eng):
     assert [p.tolist() for p in sel.passes] == [[300], [300]]
 
 
-def test_short_jobs_leave_the_network_early(eng):
-    # n = 4 uses the first two levels of the width-16 sorter: 2*3/2 = 3 stages, drain 1
-    assert cycles(eng, 4, 2) == 3 + 1
+def test_one_line_jobs_skip_the_merge(eng):
+    # n = 4 fits one line: sorted as it enters, then an address cycle and one output beat
+    assert cycles(eng, 4, 2) == 1 + 1
 
 
 def test_wider_is_never_slower():
     for n, k in ((4, 2), (33, 8), (128, 26), (1024, 128)):
-        c = [cycles(get_engine("sorter", TopKParams(parallelism=p)), n, k)
-             for p in (2, 4, 8, 16, 32)]
+        c = [cycles(get_engine("sorter", TopKParams(parallelism=p)), n, k) for p in (2, 4, 8, 16, 32)]
         assert (np.diff(c) <= 0).all(), (n, k, c)
 
 

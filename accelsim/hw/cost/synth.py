@@ -56,3 +56,21 @@ def synth_cost(engine: str, params: TopKParams, path: Path = SYNTH_TOPK_TABLE) -
     """The recorded cost of one ``engine`` at exactly ``params``, or None when there is no entry."""
     found = find_entry(load_table(path).topk, engine, params.as_dict())
     return None if found is None else found[1]
+
+
+SYNTH_UNITS_TABLE = TABLES / "synth_units.yaml"
+
+
+class UnitSynthTable(BaseModel):
+    """``tables/synth_units.yaml`` (written by ``accelsim rtl build softmax|requant --asic --record``): per
+    unit, entries named like ``synth_topk.yaml``'s."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    softmax: dict[str, SynthEntry] = {}
+    requant: dict[str, SynthEntry] = {}
+
+
+def unit_synth_cost(unit: str, params: BaseModel, path: Path = SYNTH_UNITS_TABLE) -> SynthEntry | None:
+    """The recorded cost of ``unit`` (``softmax`` or ``requant``) at exactly ``params``, or None."""
+    found = find_entry(getattr(load_rtl_table(UnitSynthTable, path), unit), unit, params.as_dict())
+    return None if found is None else found[1]

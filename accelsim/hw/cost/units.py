@@ -19,8 +19,10 @@ from accelsim.hw.cost.actions import ADDR_BITS, FIFO_PORT_BITS
 from accelsim.hw.cost.components import Cost, Logic
 from accelsim.hw.cost.scaling import area_factor, energy_factor
 from accelsim.hw.cost.sram import Macro, sram_macro, supported_nodes
-from accelsim.hw.cost.synth import synth_cost
-from accelsim.hw.units import topk_params
+from accelsim.hw.cost.synth import synth_cost, unit_synth_cost
+from accelsim.hw.requant import RequantParams
+from accelsim.hw.softmax import SoftmaxParams
+from accelsim.hw.units import requant_params, softmax_params, topk_params
 from accelsim.topk import TopKParams
 
 KV_BANKS = 2  # SpAtten RTL Buffer: two banks (double buffering), 12 bit-planes each
@@ -119,15 +121,33 @@ def query_fifo(p: Pricer, qk: MulArray, lanes: int, kb: float) -> UnitCost:
 
 
 @cache
-def softmax(p: Pricer, unit: Softmax) -> UnitCost:
-    """``softmax.parallelism`` fp32 lanes and the score FIFO (``softmax.fifo_depth`` fp32 entries)."""
+def softmax(p: Pricer, unit: Softmax, params: SoftmaxParams | None = None,
+            requant: RequantParams | None = None) -> UnitCost:
+    """The softmax unit with the requant decision behind it. Where ``tables/synth_units.yaml`` has both
+    at ``params`` and ``requant`` (:func:`accelsim.hw.units.softmax_params`), their logic and flip-flops
+    are the synthesized RTL's and the row buffers SRAM macros of their own shapes; otherwise
+    ``softmax.parallelism`` fp32 lanes and the score FIFO (``softmax.fifo_depth`` fp32 entries). The
+    energy per element is the fp32 operators' either way (synthesis gives no switching activity)."""
     lane = sum((n * p.logic(op, 32) for op, n in SOFTMAX_FP.items()), Cost(0, 0, 0))
     regs = p.logic("register", SOFTMAX_STAGE_BITS)
     lanes = unit.parallelism
+    synth = [unit_synth_cost("softmax", params) if params else None,
+             unit_synth_cost("requant", requant) if requant else None]
+    if all(synth):
+        logic = sum((Cost(0.0, s.area_um2 * p.logic.area, s.leak_mw * 1e3 * p.logic.energy) for s in synth),
+                    Cost(0, 0, 0))
+        ff_bits = sum(s.ff_bits for s in synth)
+        shapes = [(n, *map(int, shape.split("x"))) for s in synth for shape, n in s.memories.items()]
+        bufs = [p.macros(n, lines, width) for n, lines, width in shapes]
+        per_elem = sum((m.read_pj + m.write_pj) / lanes for m, _ in bufs)
+        out = _logic(p, logic, ff_bits, {"elem": lane.pj + regs.pj + per_elem})
+        for _, cost in bufs:
+            out = _merge(out, cost)
+        return out
     fifo, fifo_cost = p.macros(1, unit.fifo_depth, 32 * lanes)
-    unit = _logic(p, lanes * (lane + regs), lanes * SOFTMAX_STAGE_BITS,
-                  {"elem": lane.pj + regs.pj + (fifo.read_pj + fifo.write_pj) / lanes})
-    return _merge(unit, fifo_cost)
+    out = _logic(p, lanes * (lane + regs), lanes * SOFTMAX_STAGE_BITS,
+                 {"elem": lane.pj + regs.pj + (fifo.read_pj + fifo.write_pj) / lanes})
+    return _merge(out, fifo_cost)
 
 
 @cache
@@ -224,7 +244,7 @@ def unit_costs(hw: Hardware) -> dict[str, UnitCost]:
         "fetcher": fetcher_crossbars(p, hw.fetcher.ports, hw.dram.channels),
         "sram_fifo": fetcher_fifos(p, hw.fetcher),
         "qk": _merge(mul_array(p, hw.qk), query_fifo(p, hw.qk, lanes, hw.sram.query_kb)),
-        "softmax": softmax(p, hw.softmax),
+        "softmax": softmax(p, hw.softmax, softmax_params(hw), requant_params(hw)),
         "pv": mul_array(p, hw.pv),
         "sram_key": kv_buffer(p, hw.sram.key_kb, hw.qk),
         "sram_value": kv_buffer(p, hw.sram.value_kb, hw.pv),

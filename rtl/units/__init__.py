@@ -1,0 +1,1 @@
+"""Amaranth RTL of the streaming units (softmax, requant decision), their cocotb bench and synthesis."""

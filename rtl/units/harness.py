@@ -1,0 +1,182 @@
+"""Run a streaming unit's Verilog (softmax, requant) under cocotb + Icarus against its numpy models.
+
+:func:`verify` exports the unit's component, compiles it once per parameter set (cached under the work
+directory), plays edge and random rows (:mod:`accelsim.rtl.units.cases`) through
+:mod:`accelsim.rtl.units.bench`, and compares every output beat with the bit-exact model and the cycles
+of every free-flowing job with the cycle model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from accelsim.rtl.topk.harness import require_tool
+from accelsim.rtl.units.cases import CASES, Case, Rows, concat
+
+TOPLEVEL = "unit"
+
+
+def get_case(unit: str, params) -> Case:
+    """The :class:`Case` of ``unit``; unknown names list the units with a bench."""
+    try:
+        return CASES[unit](params)
+    except KeyError:
+        raise KeyError(f"no RTL bench for unit {unit!r}; expected one of: {', '.join(sorted(CASES))}") from None
+
+
+def params_key(case: Case) -> str:
+    """Short hash of a unit, its params and the RTL sources (names build directories)."""
+    digest = hashlib.sha256(json.dumps([case.name, case.params.as_dict()], sort_keys=True).encode())
+    for src in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(src.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def export_verilog(case: Case, path: Path) -> Path:
+    """Write the Verilog of the unit's component (top module ``unit``) to ``path``."""
+    from amaranth.back import verilog
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(verilog.convert(case.component(), name=TOPLEVEL))
+    return path
+
+
+def vectors(case: Case, count: int, seed: int) -> Rows:
+    """The edge rows and ``count`` random rows of ``case``."""
+    rng = np.random.default_rng(seed)
+    return concat(case.edge_rows(rng), case.random_rows(count, rng))
+
+
+def run_rtl(
+    case: Case, rows: Rows, workdir: Path, seed: int, waves: bool = False
+) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
+    """Simulate ``rows`` on the RTL; return the output fields per beat, cycles per job and seconds."""
+    from cocotb_tools.runner import get_results, get_runner
+
+    require_tool("iverilog", "iverilog")
+    build = workdir / f"{case.name}-{params_key(case)}"
+    src = build / f"{TOPLEVEL}.v"
+    if not src.exists():
+        export_verilog(case, src)
+    runner = get_runner("icarus")
+    # -g2005: under cocotb's default -g2012, Amaranth's always @* blocks may not run at time 0
+    runner.build(
+        sources=[src],
+        hdl_toplevel=TOPLEVEL,
+        build_dir=build,
+        build_args=["-g2005"],
+        waves=waves,
+        timescale=("1ns", "1ps"),
+        log_file=build / "build.log",
+    )
+    io = Path(tempfile.mkdtemp(prefix="io-", dir=build))
+    fields, side = case.encode(rows)
+    jobs = len(rows.mode)
+    job_beats = np.bincount(rows.job, weights=case.in_beats(rows), minlength=jobs).astype(np.int64)
+    job_outputs = np.bincount(rows.job, weights=case.out_beats(rows), minlength=jobs).astype(np.int64)
+    np.savez(
+        io / "vectors.npz",
+        job_beats=job_beats,
+        job_outputs=job_outputs,
+        job_mode=rows.mode,
+        **{f"in_{k}": v for k, v in fields.items()},
+        **{f"side_{k}": v for k, v in side.items()},
+    )
+    (io / "config.json").write_text(
+        json.dumps(
+            {
+                "input": case.input,
+                "output": case.output,
+                "in_fields": case.in_fields(),
+                "out_fields": case.out_fields(),
+                "side": list(case.side),
+                "seed": seed,
+            }
+        )
+    )
+    env = {"UNIT_IO_DIR": str(io), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    start = time.perf_counter()
+    results_xml = runner.test(
+        test_module="accelsim.rtl.units.bench",
+        hdl_toplevel=TOPLEVEL,
+        build_dir=build,
+        test_dir=io,
+        extra_env=env,
+        waves=waves,
+        seed=seed,
+        log_file=io / "sim.log",
+    )
+    seconds = time.perf_counter() - start
+    _, failed = get_results(results_xml)
+    if failed or not (io / "results.npz").exists():
+        raise RuntimeError(f"cocotb bench failed; see {io / 'sim.log'}")
+    res = dict(np.load(io / "results.npz"))
+    shutil.rmtree(io)
+    cycles = res.pop("cycles")
+    return {k.removeprefix("out_"): v for k, v in res.items()}, cycles, seconds
+
+
+@dataclass
+class UnitReport:
+    """Outcome of :func:`verify`; ``as_dict`` gives the CLI's JSON."""
+
+    unit: str
+    params: dict
+    vectors: int
+    mismatches: int
+    jobs: int
+    timed_jobs: int
+    cycle_mismatches: int
+    rtl_cycles_mean: float
+    model_cycles_mean: float
+    first_mismatch: str | None
+    rtl_seconds: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def verify(case: Case, rows: Rows, workdir: Path, seed: int = 0, waves: bool = False) -> UnitReport:
+    """Run ``rows`` on the RTL; compare each row's output beats with the bit-exact model and each
+    free-flowing job's cycles with the cycle model."""
+    got, rtl_cycles, seconds = run_rtl(case, rows, workdir, seed, waves)
+    exp = case.expected(rows)
+    bounds = np.concatenate([[0], np.cumsum(case.out_beats(rows))])
+    bad = []
+    for i in range(len(rows)):
+        lo, hi = bounds[i], bounds[i + 1]
+        if len(got[next(iter(got))]) < hi or any(not np.array_equal(got[k][lo:hi], exp[k][lo:hi]) for k in exp):
+            bad.append(i)
+    first = None
+    if bad:
+        i = bad[0]
+        lo, hi = bounds[i], bounds[i + 1]
+        first = (
+            f"row {i} (n={rows.n[i]}): RTL { ({k: v[lo:hi].ravel()[:8].tolist() for k, v in got.items()}) }, "
+            f"model { ({k: v[lo:hi].ravel()[:8].tolist() for k, v in exp.items()}) }"
+        )
+    model = case.cycles(rows)
+    timed = rows.mode == 0
+    return UnitReport(
+        unit=case.name,
+        params=case.params.as_dict(),
+        vectors=len(rows),
+        mismatches=len(bad),
+        jobs=len(rows.mode),
+        timed_jobs=int(timed.sum()),
+        cycle_mismatches=int((rtl_cycles[timed] != model[timed]).sum()),
+        rtl_cycles_mean=float(rtl_cycles[timed].mean()) if timed.any() else float("nan"),
+        model_cycles_mean=float(model[timed].mean()) if timed.any() else float("nan"),
+        first_mismatch=first,
+        rtl_seconds=round(seconds, 2),
+    )
