@@ -6,7 +6,6 @@ there, then samples every ``divisor`` cycles; a byte with a bad stop bit is drop
 waits on its stream until taken; a byte arriving before then overwrites it (``overrun`` pulses).
 """
 
-
 from amaranth import Cat, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.cdc import FFSynchronizer
@@ -46,10 +45,8 @@ class UartTx(wiring.Component):
         bits = Signal(range(11))
         cnt = Signal(range(self._divisor))
         m.d.comb += [self.tx.eq(shreg[0]), self.data.ready.eq(bits == 0)]
-        with m.If(bits == 0):
-            with m.If(self.data.valid):
-                m.d.sync += [shreg.eq(Cat(0, self.data.payload, 1)), bits.eq(10),
-                             cnt.eq(self._divisor - 1)]
+        with m.If(bits == 0), m.If(self.data.valid):
+            m.d.sync += [shreg.eq(Cat(0, self.data.payload, 1)), bits.eq(10), cnt.eq(self._divisor - 1)]
         with m.Elif(cnt == 0):
             m.d.sync += [shreg.eq(Cat(shreg[1:], 1)), bits.eq(bits - 1), cnt.eq(self._divisor - 1)]
         with m.Else():
@@ -90,10 +87,9 @@ class UartRx(wiring.Component):
         with m.If(self.data.ready):
             m.d.sync += self.data.valid.eq(0)
         with m.FSM():
-            with m.State("IDLE"):
-                with m.If(~rx):
-                    m.d.sync += cnt.eq(div // 2 - 1)
-                    m.next = "START"
+            with m.State("IDLE"), m.If(~rx):
+                m.d.sync += cnt.eq(div // 2 - 1)
+                m.next = "START"
             with m.State("START"):
                 m.d.sync += cnt.eq(cnt - 1)
                 with m.If(cnt == 0):

@@ -169,7 +169,7 @@ def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, *, quiet
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from accelsim.rtl import fpga
-    from accelsim.rtl.boards import BOARDS
+    from accelsim.rtl.boards import BOARDS, get_board
     from accelsim.rtl.topk.host import check_host_params
     from accelsim.rtl.topk.synth import build as run_build
 
@@ -179,9 +179,15 @@ def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, *, quiet
         check_host_params(params)
     except ValueError as err:
         raise InputError(None, None, f"bad top-k parameters: {err}") from None
+    try:
+        for tool in get_board(board).load().required_tools:
+            fpga.resolve_tool(tool)
+    except fpga.ToolMissing as err:
+        raise InputError(None, None, str(err)) from None
     console = Console(stderr=True, quiet=quiet)
     with Progress(SpinnerColumn(), TextColumn("{task.fields[step]:<16}"), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=console, transient=False) as bar:
+                  TextColumn("{task.description}"), console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
         tasks: dict[str, int] = {}
 
         def progress(step: str, line: str) -> None:
@@ -189,14 +195,14 @@ def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, *, quiet
                 for done in tasks.values():
                     bar.update(done, completed=1)
                 tasks[step] = bar.add_task("", total=1, step=step)
+                if not console.is_terminal:  # a log file gets one line per step instead of the live bar
+                    console.print(f"{step}: started")
             text = line.strip()
             if text:
                 bar.update(tasks[step], description=text[:70])
 
         try:
             return run_build(engine, params, out, board=board, progress=progress)
-        except fpga.ToolMissing as err:
-            raise InputError(None, None, str(err)) from None
         except fpga.DoesNotFit as err:
             raise InputError(None, "--board", f"{engine} with {_brief(params)} {err}") from None
         except fpga.ToolFailed as err:

@@ -2,8 +2,9 @@
 
 ``tables/fpga_topk.yaml`` maps an entry name (the engine, then every parameter as
 ``-name=value``) to the LUTs, flip-flops, block RAMs, DSPs and fmax that synthesis and place
-and route reported for that engine's RTL behind its UART host interface, on a board. A design point gets the cost of the entry whose engine
-and parameters equal its own; with no such entry there is no measured cost and none is made up.
+and route reported for that engine's RTL behind its UART host interface, on a board. A design
+point gets the cost of the entry whose engine and parameters equal its own; with no such entry
+there is no measured cost and none is made up.
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ never back-pressured, into banks of the same count at the running item count, so
 counter sees the engine run as the free-flow bench does.
 """
 
-
 from amaranth import Array, Cat, Module, Signal, unsigned
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
@@ -28,8 +27,9 @@ def check_host_params(params: TopKParams) -> TopKParams:
     if params.width > FIELD_BITS:
         errors.append(f"width must be at most {FIELD_BITS} behind the UART, not {params.width!r}")
     if Z_INT_BITS + params.z_frac_bits > FIELD_BITS:
-        errors.append(f"z_frac_bits must be at most {FIELD_BITS - Z_INT_BITS} behind the UART, "
-                      f"not {params.z_frac_bits!r}")
+        errors.append(
+            f"z_frac_bits must be at most {FIELD_BITS - Z_INT_BITS} behind the UART, not {params.z_frac_bits!r}"
+        )
     if errors:
         raise ValueError("; ".join(errors))
     return params
@@ -142,8 +142,12 @@ class TopKHost(wiring.Component):
                 m.d.comb += [wp.data.eq(index[0]), wp.addr.eq(nitems), wp.en.eq(eng.items.valid)]
                 continue
             j = Signal(ll, name=f"item_lane{b}")  # the item of this beat that lands in bank b
-            m.d.comb += [j.eq((b - nitems)[:ll]), wp.data.eq(Array(index)[j]),
-                         wp.addr.eq((nitems + j) >> ll), wp.en.eq(eng.items.valid & (j < count))]
+            m.d.comb += [
+                j.eq((b - nitems)[:ll]),
+                wp.data.eq(Array(index)[j]),
+                wp.addr.eq((nitems + j) >> ll),
+                wp.en.eq(eng.items.valid & (j < count)),
+            ]
 
         # Item read-out: bank idx % lanes at idx // lanes, one read cycle ahead of the send.
         rbank = Signal(range(lanes))
@@ -152,8 +156,8 @@ class TopKHost(wiring.Component):
         rdata = Array(rp.data for rp, _ in ibank)[rbank]
 
         # Score writes during LOAD.
-        for j, (_, wp) in enumerate(sbank):
-            m.d.comb += [wp.addr.eq(idx >> ll), wp.data.eq(acc[32 - FIELD_BITS:32 - FIELD_BITS + w])]
+        for _, wp in sbank:
+            m.d.comb += [wp.addr.eq(idx >> ll), wp.data.eq(acc[32 - FIELD_BITS : 32 - FIELD_BITS + w])]
 
         rx_byte = urx.data.payload
         got = urx.data.valid & urx.data.ready
@@ -183,8 +187,13 @@ class TopKHost(wiring.Component):
                         with m.Case(OP_K):
                             m.next = "K"
                         with m.Case(OP_START):
-                            m.d.sync += [feeding.eq(1), fbeat.eq(0), sent.eq(0), nitems.eq(0),
-                                         nbeats.eq((n_r + lanes - 1) >> ll)]
+                            m.d.sync += [
+                                feeding.eq(1),
+                                fbeat.eq(0),
+                                sent.eq(0),
+                                nitems.eq(0),
+                                nbeats.eq((n_r + lanes - 1) >> ll),
+                            ]
                             m.next = "RUN"
                         with m.Case(OP_READ, OP_CYCLES):
                             reply(REPLY | (rx_byte << 8), 2, "HEAD")
@@ -201,13 +210,17 @@ class TopKHost(wiring.Component):
                         then()
 
             with m.State("LOAD_N"):
+
                 def n_done():
                     m.d.sync += [n_r.eq(Cat(acc[24:], rx_byte)), idx.eq(0)]
                     m.next = "LOAD_SCORE"
+
                 field(2, n_done)
             with m.State("LOAD_SCORE"):
+
                 def score_done():
                     m.next = "LOAD_WRITE"
+
                 field(2, score_done)
             with m.State("LOAD_WRITE"):
                 for j, (_, wp) in enumerate(sbank):
@@ -218,14 +231,15 @@ class TopKHost(wiring.Component):
                 with m.Else():
                     m.next = "LOAD_SCORE"
             with m.State("K"):
+
                 def k_done():
                     m.d.sync += [k_r.eq(acc[8:24]), z_r.eq(Cat(acc[24:], rx_byte))]
                     reply(REPLY | (OP_K << 8), 2, "DONE")
+
                 field(4, k_done)
-            with m.State("RUN"):
-                with m.If(all_sent & ~running & (sent != 0)):
-                    m.d.sync += feeding.eq(0)
-                    reply(REPLY | (OP_START << 8) | (nitems << 16), 4, "DONE")
+            with m.State("RUN"), m.If(all_sent & ~running & (sent != 0)):
+                m.d.sync += feeding.eq(0)
+                reply(REPLY | (OP_START << 8) | (nitems << 16), 4, "DONE")
             with m.State("HEAD"):  # the reply's head of READ or CYCLES goes out, then its fields
                 m.d.comb += sending.eq(txn != 0)
                 with m.If(txn == 0):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from accelsim.rtl.topk.harness import VerifyReport, Vectors, compare, params_key, require_tool
+from accelsim.rtl.topk.harness import Vectors, VerifyReport, compare, params_key, require_tool
 from accelsim.topk.base import TopKParams
 from accelsim.topk.statistical import z_coefficient
 
@@ -38,8 +38,9 @@ def job_z(params: TopKParams, vec: Vectors) -> np.ndarray:
     return z_coefficient(np.maximum(vec.n, 1), vec.k, params.z_frac_bits)
 
 
-def run_host_rtl(engine: str, params: TopKParams, vec: Vectors, workdir: Path, *, divisor: int = SIM_DIVISOR,
-                 seed: int = 0) -> tuple[list[np.ndarray], np.ndarray, float]:
+def run_host_rtl(
+    engine: str, params: TopKParams, vec: Vectors, workdir: Path, *, divisor: int = SIM_DIVISOR, seed: int = 0
+) -> tuple[list[np.ndarray], np.ndarray, float]:
     """Simulate ``vec`` through the top level's serial pins; emitted indices, cycles, seconds."""
     from cocotb_tools.runner import get_results, get_runner
 
@@ -49,15 +50,28 @@ def run_host_rtl(engine: str, params: TopKParams, vec: Vectors, workdir: Path, *
     if not src.exists():
         export_host_verilog(engine, params, divisor, src)
     runner = get_runner("icarus")
-    runner.build(sources=[src], hdl_toplevel=HOST_TOPLEVEL, build_dir=build, build_args=["-g2005"],
-                 timescale=("1ns", "1ps"), log_file=build / "build.log")
+    runner.build(
+        sources=[src],
+        hdl_toplevel=HOST_TOPLEVEL,
+        build_dir=build,
+        build_args=["-g2005"],
+        timescale=("1ns", "1ps"),
+        log_file=build / "build.log",
+    )
     io = Path(tempfile.mkdtemp(prefix="io-", dir=build))
     np.savez(io / "vectors.npz", scores=vec.scores, n=vec.n, k=vec.k, z=job_z(params, vec))
     (io / "config.json").write_text(json.dumps({"divisor": divisor}))
     env = {"TOPK_IO_DIR": str(io), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     start = time.perf_counter()
-    results_xml = runner.test(test_module="accelsim.rtl.topk.host_bench", hdl_toplevel=HOST_TOPLEVEL,
-                              build_dir=build, test_dir=io, extra_env=env, seed=seed, log_file=io / "sim.log")
+    results_xml = runner.test(
+        test_module="accelsim.rtl.topk.host_bench",
+        hdl_toplevel=HOST_TOPLEVEL,
+        build_dir=build,
+        test_dir=io,
+        extra_env=env,
+        seed=seed,
+        log_file=io / "sim.log",
+    )
     seconds = time.perf_counter() - start
     _, failed = get_results(results_xml)
     if failed or not (io / "results.npz").exists():
@@ -70,8 +84,9 @@ def run_host_rtl(engine: str, params: TopKParams, vec: Vectors, workdir: Path, *
     return items, cycles, seconds
 
 
-def verify_host(engine: str, params: TopKParams, vec: Vectors, workdir: Path, *, divisor: int = SIM_DIVISOR,
-                seed: int = 0) -> VerifyReport:
+def verify_host(
+    engine: str, params: TopKParams, vec: Vectors, workdir: Path, *, divisor: int = SIM_DIVISOR, seed: int = 0
+) -> VerifyReport:
     """Play ``vec`` through the simulated top level; compare with the engine's models (every job
     runs in free flow, so every job's cycles are compared)."""
     got, cycles, seconds = run_host_rtl(engine, params, vec, workdir, divisor=divisor, seed=seed)

@@ -130,8 +130,9 @@ class TopKClient:
         return JobResult(indices, self.read_cycles())
 
 
-def run_jobs(client: TopKClient, scores: np.ndarray, n: np.ndarray, k: np.ndarray,
-             z: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+def run_jobs(
+    client: TopKClient, scores: np.ndarray, n: np.ndarray, k: np.ndarray, z: np.ndarray
+) -> tuple[list[np.ndarray], np.ndarray]:
     """Run every job (row i: ``scores[i, :n[i]]``, ``k[i]``, ``z[i]``); the emitted indices and
     cycles of each."""
     items, cycles = [], np.zeros(len(n), dtype=np.int64)

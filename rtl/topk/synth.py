@@ -60,6 +60,7 @@ def build(engine: str, params: TopKParams, outdir: Path, *, board: str = DEFAULT
     report["target_mhz"] = min(res.target_mhz.values()) if res.target_mhz else None
     report["utilisation"] = {k: {"used": u, "available": a} for k, (u, a) in res.utilisation.cells.items()}
     report["seconds"] = res.seconds
+    report["tools"] = res.tools
     report["date"] = datetime.date.today().isoformat()
     (outdir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
@@ -110,8 +111,8 @@ def record(report: dict, table: Path) -> dict:
     """
     entry = {f: report[f] for f in FPGA_COLUMNS}
     entry["params"] = report["params"]
-    entry["source"] = (f"accelsim rtl build --board {report['board']} ({report['date']}): whole UART top level, "
-                       "YoWASP yosys + nextpnr")
+    entry["source"] = (f"accelsim rtl build --board {report['board']} ({report['date']}): whole UART top level; "
+                       + ", ".join(report.get("tools", [])))
     return _put(table, record_key(report["engine"], TopKParams(**report["params"])), entry)
 
 

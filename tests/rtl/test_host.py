@@ -35,11 +35,14 @@ def test_jobs_through_the_serial_pins_match_the_models(engine, tmp_path):
     assert report.cycle_error_max == 0.0  # the host never stalls the engine: cycles as the free-flow model
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("index_width", 16, "index_width must be at most 15 behind the UART, not 16"),
-    ("width", 17, "width must be at most 16 behind the UART, not 17"),
-    ("z_frac_bits", 13, "z_frac_bits must be at most 12 behind the UART, not 13"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("index_width", 16, "index_width must be at most 15 behind the UART, not 16"),
+        ("width", 17, "width must be at most 16 behind the UART, not 17"),
+        ("z_frac_bits", 13, "z_frac_bits must be at most 12 behind the UART, not 13"),
+    ],
+)
 def test_fields_wider_than_the_protocol_are_refused(field, value, message):
     params = TopKParams(parallelism=4, index_width=4).replace(**{field: value})
     with pytest.raises(ValueError, match=f"^{message}$"):

@@ -29,11 +29,34 @@ def ack(op: str, payload: bytes = b"") -> bytes:
 
 def test_one_job_on_the_wire():
     # scores 3, 258 (0x0102), k = 1, z = -2; the board answers one item, index 1, after 7 cycles
-    link = ScriptedLink(ack("L") + ack("K") + ack("S", b"\x01\x00") + ack("R", b"\x01\x00\x01\x00")
-                        + ack("C", b"\x07\x00\x00\x00"))
+    link = ScriptedLink(
+        ack("L") + ack("K") + ack("S", b"\x01\x00") + ack("R", b"\x01\x00\x01\x00") + ack("C", b"\x07\x00\x00\x00")
+    )
     res = TopKClient(link).run_job(np.array([3, 258]), 1, -2)
-    assert bytes(link.sent) == bytes([SYNC, ord("L"), 2, 0, 3, 0, 2, 1, SYNC, ord("K"), 1, 0, 0xFE, 0xFF,
-                                      SYNC, ord("S"), SYNC, ord("R"), SYNC, ord("C")])
+    assert bytes(link.sent) == bytes(
+        [
+            SYNC,
+            ord("L"),
+            2,
+            0,
+            3,
+            0,
+            2,
+            1,
+            SYNC,
+            ord("K"),
+            1,
+            0,
+            0xFE,
+            0xFF,
+            SYNC,
+            ord("S"),
+            SYNC,
+            ord("R"),
+            SYNC,
+            ord("C"),
+        ]
+    )
     assert res.indices.tolist() == [1] and res.cycles == 7
     assert not link.replies  # every reply byte consumed
 
@@ -56,8 +79,10 @@ def test_silence_is_a_timeout():
 
 
 def test_run_jobs_sends_each_row_up_to_its_n():
-    replies = b"".join(ack("L") + ack("K") + ack("S", b"\x00\x00") + ack("R", b"\x00\x00")
-                       + ack("C", bytes([c, 0, 0, 0])) for c in (5, 9))
+    replies = b"".join(
+        ack("L") + ack("K") + ack("S", b"\x00\x00") + ack("R", b"\x00\x00") + ack("C", bytes([c, 0, 0, 0]))
+        for c in (5, 9)
+    )
     link = ScriptedLink(replies)
     scores = np.array([[1, 2, 3], [4, 5, 6]])
     items, cycles = run_jobs(TopKClient(link), scores, np.array([1, 3]), np.array([0, 0]), np.array([0, 0]))

@@ -11,8 +11,11 @@ from accelsim.rtl.uart import UartRx, UartTx
 
 @pytest.mark.parametrize("divisor", [1, 0, -3, 2.5, True, "4"])
 def test_divisor_checked(divisor):
-    with pytest.raises(ValueError, match=r"^UART divisor must be an integer of at least 2 clock cycles per bit, "
-                                         r"not .+$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^UART divisor must be an integer of at least 2 clock cycles per bit, "
+        r"not .+$",
+    ):
         UartTx(divisor=divisor)
     with pytest.raises(ValueError):
         UartRx(divisor=divisor)
