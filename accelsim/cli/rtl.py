@@ -104,7 +104,9 @@ def _from_hardware(unit: str, ref: str) -> tuple[str, TopKParams]:
 BoardOpt = Annotated[str, typer.Option(
     "--board", help="Board to build the bitstream for: ice40-hx8k-evn, ulx3s-85f, ulx3s-45f, ecp5-5g-evn "
     "(amaranth-boards definitions).")]
-DEFAULT_BOARD = "ice40-hx8k-evn"  # the iCE40-HX8K breakout: RTL_BUILD's engine fits it (accelsim.rtl.boards)
+# the iCE40-HX8K breakout: RTL_BUILD's engine fits it. Named here as well as in accelsim.rtl.boards, which
+# imports amaranth: the CLI's --help does not (tests/cli/test_rtl.py checks that the two agree).
+DEFAULT_BOARD = "ice40-hx8k-evn"
 
 
 @rtl_app.command()
@@ -164,7 +166,8 @@ def build(
 
 
 def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, *, quiet: bool = False) -> dict:
-    """Build with a rich progress line per step; tool and fit errors become exit 2."""
+    """Build with a rich progress line per step; a missing tool or a design that does not fit is exit 2,
+    a failing tool exit 1."""
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 

@@ -78,6 +78,18 @@ def fake_report(**over):
             "target_mhz": 12.0, **over}
 
 
+def test_board_option_agrees_with_the_board_registry():
+    import typer
+
+    from accelsim.cli import rtl
+    from accelsim.rtl.boards import BOARDS, DEFAULT_BOARD
+
+    cmd = typer.main.get_command(rtl.rtl_app).commands["build"]
+    board = next(p for p in cmd.params if p.name == "board")
+    assert board.default == rtl.DEFAULT_BOARD == DEFAULT_BOARD
+    assert ", ".join(BOARDS) in " ".join(board.help.split())
+
+
 def test_unknown_board_is_exit_2(capsys, tmp_path):
     code, _, err = run(["rtl", "build", "topk", "--board", "de0", "-o", str(tmp_path)], capsys)
     assert code == 2 and err == ("accelsim: error: field '--board': unknown board 'de0'; expected one of: "
