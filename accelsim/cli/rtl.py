@@ -388,7 +388,11 @@ def _run_board(engine: str, params: TopKParams, vec, port: str, baud: int, z):
     """Run ``vec`` on the board at ``port``; the comparison report."""
     import time
 
-    import serial
+    try:
+        import serial
+    except ImportError:
+        raise InputError(None, "--port", "pyserial is not installed; install it with: pip install "
+                         "'accelsim[fpga]'") from None
 
     from accelsim.rtl.topk.harness import compare
     from accelsim.rtl.topk.protocol import SerialTransport, TopKClient, run_jobs
