@@ -175,3 +175,12 @@ def test_hw_pivot_seed_reaches_the_rtl(monkeypatch, tmp_path, capsys):
     hw.write_text("extends: spatten\ntopk: {pivot_seed: 4660, parallelism: 4, index_width: 8}\n")
     main(["rtl", "build", "topk", "--hw", str(hw), "-o", str(tmp_path / "out"), "--json"])
     assert seen and seen[0].pivot_seed == 4660 and seen[0].parallelism == 4
+
+
+def test_record_lists_the_sweeps_designs(capsys):
+    sweep = Path(__file__).parents[2] / "sweeps" / "quickstart.yaml"
+    main(["rtl", "record", str(sweep), "--dry-run"])
+    lines = capsys.readouterr().out.splitlines()
+    # quickstart.yaml sweeps 4 top-k parallelisms; DRAM channels and QxK multipliers leave the engine as it is
+    assert [line.split("]")[0] for line in lines] == ["[1/4", "[2/4", "[3/4", "[4/4"]
+    assert sorted(int(line.split("-parallelism=")[1].split("-")[0]) for line in lines) == [4, 8, 16, 32]
