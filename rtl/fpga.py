@@ -235,5 +235,5 @@ def build_bitstream(
         fmax_mhz={clk: round(v["achieved"], 2) for clk, v in report.get("fmax", {}).items()},
         target_mhz={clk: round(v["constraint"], 2) for clk, v in report.get("fmax", {}).items()},
         seconds=seconds,
-        tools=[tool_version(t) for t in tools],
+        tools=list(dict.fromkeys(tool_version(t) for t in tools)),
     )
