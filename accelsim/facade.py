@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from accelsim.trace.format import Trace
     from accelsim.workplan import WorkPlan
 
-TIMINGS = ("event", "spatten-behavioural")
-"""Timing models of a run: the event engine, or the SpAtten authors' behaviour model (bert.cpp)."""
 PHASES = ("prefill", "decode", "both")
 
 
@@ -41,9 +39,9 @@ class RunRecord:
     """The report's ``workload.*`` columns: path (or the object's type), phases, seed, timing."""
     plan: WorkPlan
     dram: pd.DataFrame
-    """DRAM transfers (start, end, bytes, kind, item; cycles); empty for the behavioural timing."""
+    """DRAM transfers (start, end, bytes, kind, item; cycles); empty where the timer logs none."""
     layers: pd.DataFrame | None
-    """Per-layer breakdown of the behavioural timing; None for the event engine."""
+    """Per-layer breakdown of the timer's cycles (the behavioural timing's); None where it has none."""
     wall_s: float
 
 
@@ -82,21 +80,23 @@ def execute(workload: str | Path | Trace | WorkPlan, hw: str | Path | Hardware, 
 
     ``dram_trace = (path, format)`` also writes the DRAM reads of the event engine's run.
     """
+    import pandas as pd
+
     from accelsim import api
     from accelsim.config import load_hardware, load_policy
+    from accelsim.timers import get_timer
     from accelsim.trace.format import Trace
     from accelsim.workplan import WorkPlan
 
-    if timing not in TIMINGS:
-        raise InputError(None, "--timing", f"expected one of: {', '.join(TIMINGS)}, got {timing!r}")
     if phases not in PHASES:
         raise InputError(None, "--phases", f"expected one of: {', '.join(PHASES)}, got {phases!r}")
-    if timing != "event" and dram_trace is not None:
-        raise InputError(None, "--dram-trace", f"the {timing} timing issues no DRAM reads to trace")
     if not isinstance(workload, str | Path | Trace | WorkPlan):
         raise InputError(None, "--workload", f"expected a path, a Trace or a WorkPlan, got {type(workload).__name__}")
     hardware = load_hardware(hw, hw_over)
     pol = load_policy(policy, policy_over)
+    timer = get_timer(timing)  # after the configs, whose plugins: may add it
+    if not timer.dram_trace and dram_trace is not None:
+        raise InputError(None, "--dram-trace", f"the {timing} timing issues no DRAM reads to trace")
     t0 = time.perf_counter()
     if isinstance(workload, str | Path):
         loaded, name, described = api.load_workload(workload, seed=seed), Path(workload).name, str(workload)
@@ -104,14 +104,9 @@ def execute(workload: str | Path | Trace | WorkPlan, hw: str | Path | Hardware, 
         name = workload.meta.model if isinstance(workload, Trace) else Path(workload.meta.get("source", "")).name
         loaded, described = workload, type(workload).__name__
     plan = api.plan(pol, loaded, phases=phases, topk=api.plan_params(pol, hardware, api.replays(loaded)))
-    if timing == "event":
-        result, timeline = api.simulate(hardware, plan, workload=name, dram_trace=dram_trace)
-        dram, layers = timeline.dram_frame(), None
-    else:
-        import pandas as pd
-
-        result, layers = api.simulate_behavioural(hardware, plan, workload=name)
-        dram = pd.DataFrame(columns=["start", "end", "bytes", "kind", "item"])
+    timed = timer.time(hardware, timer.prepare(plan), workload=name, dram_trace=dram_trace)
+    dram = timed.dram if timed.dram is not None else pd.DataFrame(columns=["start", "end", "bytes", "kind", "item"])
+    result, layers = timed.result, timed.layers
     workload_cols = {"path": described, "phases": phases, "seed": seed, "timing": timing}
     return result, RunRecord(hardware, pol, workload_cols, plan, dram, layers, time.perf_counter() - t0)
 
@@ -131,7 +126,8 @@ def run(workload: str | Path | Trace | WorkPlan, hw: str | Path | Hardware = "sp
     overrides
         Dotted paths to values, as ``--set``: ``{"hw.topk.parallelism": 4, "policy.values": 0.3}``.
     timing
-        ``event`` (the event engine) or ``spatten-behavioural`` (the SpAtten authors' model).
+        A registered timer (``accelsim.timers``): ``event`` (the event engine), ``fast`` (its one-pass
+        recurrence, bandwidth DRAM model) or ``spatten-behavioural`` (the SpAtten authors' model).
     phases
         ``prefill``, ``decode`` or ``both`` (traces only).
     seed
@@ -192,17 +188,20 @@ def sweep(spec: str | Path | Mapping[str, Any], out: str | Path | None = None, *
 def write_run_report(path: Path, result: SimResult, record: RunRecord, title: str | None = None) -> None:
     """The run's results directory (``path`` with suffix ``.data``: its points row, requests and DRAM
     transfers as Parquet) and its HTML report at ``path``."""
+    from accelsim.outputs import atomic_dir
     from accelsim.report import load_results, run_row, write_report, write_run
     from accelsim.report.results import flatten
 
     config = {**flatten("hw", record.hardware.model_dump()), **flatten("policy", record.policy.model_dump()),
               **flatten("workload", record.workload)}
-    data = path.with_suffix(".data")
-    write_run(data, run_row(config, result.flat(), record.wall_s), record.plan.requests, record.dram)
-    write_report(load_results(data), path, title)
+    with atomic_dir(path.with_suffix(".data"), "--report") as data:
+        write_run(data, run_row(config, result.flat(), record.wall_s), record.plan.requests, record.dram)
+        write_report(load_results(data), path, title)
 
 
-def report(results: SimResult | pd.DataFrame | str | Path, path: str | Path, *, title: str | None = None) -> Path:
+def report(results: SimResult | pd.DataFrame | str | Path, path: str | Path, *, title: str | None = None,
+           objectives: str | Mapping[str, str] | list[str] | None = None, x: str | None = None,
+           y: str | None = None, color: str | None = None) -> Path:
     """Write the HTML report of ``results`` to ``path``, as ``accelsim run --report`` / ``accelsim report``.
 
     Parameters
@@ -213,6 +212,10 @@ def report(results: SimResult | pd.DataFrame | str | Path, path: str | Path, *, 
         metrics alone), a results table (``accelsim.sweep``'s), or a results directory or table file.
     title
         Page title (default: from the results).
+    objectives, x, y, color
+        As ``accelsim report --objectives --x --y --color``: the front the sweep figures mark
+        (``"cycles,quality_mass_recall:max"``, ``{"cycles": "min", ...}`` or a list of names; default:
+        the sweep's, else cycles and energy), the front plot's axes and its colour column.
 
     Returns
     -------
@@ -222,20 +225,24 @@ def report(results: SimResult | pd.DataFrame | str | Path, path: str | Path, *, 
     import pandas as pd
 
     from accelsim.report import load_results, results_from_table, run_row, write_report
+    from accelsim.report.view import view_for
     from accelsim.sim.result import SimResult
 
     path = Path(path)
+    options = {"objectives": objectives, "x": x, "y": y, "color": color}
     if isinstance(results, SimResult):
+        if any(v is not None for v in options.values()):
+            name = next(k for k, v in options.items() if v is not None)
+            raise InputError(None, name, "one point has no trade-off figures; give a sweep's results")
         record = _RECORDS.get(id(results))
         if record is not None:
             write_run_report(path, results, record, title)
         else:
             write_report(results_from_table(pd.DataFrame([run_row({}, results.flat(), 0.0)]), "SimResult"), path,
                          title)
-    elif isinstance(results, pd.DataFrame):
-        write_report(results_from_table(results, "DataFrame"), path, title)
-    elif isinstance(results, str | Path):
-        write_report(load_results(results), path, title)
+    elif isinstance(results, pd.DataFrame | str | Path):
+        res = results_from_table(results, "DataFrame") if isinstance(results, pd.DataFrame) else load_results(results)
+        write_report(res, path, title, view_for(res, objectives, x, y, color))
     else:
         raise InputError(None, "results", "expected a SimResult, a results DataFrame or a results directory, "
                          f"got {type(results).__name__}")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from accelsim.hw.dram.trace import write_trace
+from accelsim.hw.dram.trace import write_dram_trace
 
 SEED = 2021  # fixed seed of every random trace
 STREAM_REQUESTS = 16384  # requests per sequential stream
@@ -77,7 +77,7 @@ def main(outdir: str) -> None:
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     for name, addrs in cases().items():
-        write_trace(out / f"{name}.trace", addrs, np.zeros_like(addrs))
+        write_dram_trace(out / f"{name}.trace", addrs, np.zeros_like(addrs))
 
 
 if __name__ == "__main__":

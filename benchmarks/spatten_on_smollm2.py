@@ -15,7 +15,8 @@ import pandas as pd
 from policy_table import markdown  # this folder is on sys.path when run as a script
 
 from accelsim import api
-from accelsim.config import DensePolicy, load_hardware, load_policy
+from accelsim.config import load_hardware, load_policy
+from accelsim.policies.spatten import DensePolicy
 from accelsim.trace.spatten_csv import read_spatten_csv
 
 ROOT = Path(__file__).resolve().parents[1]

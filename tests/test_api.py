@@ -17,6 +17,7 @@ from accelsim.config import PRESETS, load_hardware, load_policy
 from accelsim.errors import InputError
 from accelsim.sim.result import SimResult
 from accelsim.sweep import read_results
+from accelsim.timers import TIMERS
 from tests.conftest import CSV_PRUNED, ROOT, run_cli
 
 
@@ -116,7 +117,7 @@ def test_bad_input_same_message_as_cli(small_trace_file, tmp_path, args, kwargs)
     ({"overrides": ["hw.topk.parallelism=4"]}, r"field 'overrides': expected a dict"),
     ({"overrides": {"topk.parallelism": 4}}, r"field 'overrides': expected hw\.PATH or policy\.PATH, got 'topk"),
     ({"overrides": {"hw.topk": 1, "hw.topk.parallelism": 4}}, r"'hw\.topk\.parallelism' sets a field inside hw\.topk"),
-    ({"timing": "fast"}, r"field '--timing': expected one of: event, spatten-behavioural, got 'fast'"),
+    ({"timing": "bogus"}, rf"field '--timing': expected one of: {re.escape(TIMERS.names())}, got 'bogus'"),
     ({"phases": "all"}, r"field '--phases': expected one of: prefill, decode, both, got 'all'"),
 ])
 def test_bad_argument_types(small_trace_file, kwargs, pattern):
@@ -181,4 +182,5 @@ def test_sweep_and_report_stay_packages():
 
     assert accelsim.sweep.run_sweep is run_sweep and accelsim.report.load_results is load_results
     assert list(inspect.signature(accelsim.sweep).parameters) == ["spec", "out", "jobs"]
-    assert list(inspect.signature(accelsim.report).parameters) == ["results", "path", "title"]
+    assert list(inspect.signature(accelsim.report).parameters) == ["results", "path", "title", "objectives", "x", "y",
+                                                                   "color"]

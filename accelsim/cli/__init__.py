@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+from typing import Annotated
 
 import typer
 
@@ -15,12 +16,23 @@ app = typer.Typer(
     help="Simulate and explore sparse-attention accelerators (SpAtten and successors).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # subcommands' contexts inherit it
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from accelsim import __version__
+
+        print(f"accelsim {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
     """Simulate and explore sparse-attention accelerators (SpAtten and successors)."""
 
 
@@ -38,7 +50,8 @@ def fail(message: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: bad input becomes one line on stderr and exit status 2, never a traceback."""
     try:
-        status = app(args=argv, standalone_mode=False)  # without standalone mode click returns typer.Exit's code
+        # prog_name: usage lines and the completion variable (_ACCELSIM_COMPLETE) however it was started
+        status = app(args=argv, prog_name="accelsim", standalone_mode=False)  # returns typer.Exit's code
     except InputError as err:
         fail(str(err))
     except typer.Exit as err:

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from accelsim.cli._tables import Format, FormatOption, Sheet, emit, one_of
 from accelsim.errors import InputError
 
 
@@ -20,6 +19,7 @@ def bertcpp(
         "--set", help="Hardware override, e.g. hw.dram.channels=2 (bert.cpp's channels, multipliers and "
         "sizeZE are hw.dram.channels, hw.qk.multipliers and hw.topk.parallelism).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Cycles of each layer of PROFILES as bert.cpp counts them (DRAM + fill + drain + top-k)."""
     from accelsim.cli.run import parse_sets
@@ -27,6 +27,7 @@ def bertcpp(
     from accelsim.sim.behavioural import BREAKDOWN, BehaviouralParams, layer_breakdown
     from accelsim.sim.bertcpp_profiles import read_input_csv
 
+    one_of(as_json, fmt)
     hw_over, pol_over = parse_sets(sets or [])
     if pol_over:
         raise InputError(None, "--set", "bertcpp takes hardware overrides (hw.PATH=VALUE) only")
@@ -36,14 +37,12 @@ def bertcpp(
         print(json.dumps({"params": vars(params), "cycles": int(layers["cycles"].sum()),
                           "layers": layers.to_dict(orient="records")}))
         return
-    t = Table(title=f"{profiles.name}: channels {params.channels}, multipliers {params.multipliers} x 2, "
-              f"sizeZE {params.size_ze}")
-    for c in ("layer_id", *BREAKDOWN, "cycles"):
-        t.add_column(c, justify="right")
-    for row in layers.itertuples(index=False):
-        t.add_row(*(f"{getattr(row, c):,}" for c in ("layer_id", *BREAKDOWN, "cycles")))
-    t.add_row("SUM", *(f"{layers[c].sum():,}" for c in (*BREAKDOWN, "cycles")), style="bold")
-    Console().print(t)
+    cols = ["layer_id", *BREAKDOWN, "cycles"]
+    t = Sheet("layers", f"{profiles.name}: channels {params.channels}, multipliers {params.multipliers} x 2, "
+              f"sizeZE {params.size_ze}", cols)
+    t.rows = [[int(getattr(row, c)) for c in cols] for row in layers.itertuples(index=False)]
+    t.add("SUM", *(int(layers[c].sum()) for c in cols[1:]))
+    emit(t, fmt)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from accelsim.cli._tables import Format, FormatOption, Sheet, emit, one_of
 from accelsim.errors import InputError
 
 
@@ -17,16 +16,18 @@ def describe(
     source: Annotated[Path | None, typer.Argument(
         help="A sweep's results directory or one of its Parquet parts (default: every column family).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the dictionary as JSON.")] = False,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Print each result column's unit and description."""
+    one_of(as_json, fmt)
     stats = _from_parquet(source) if source is not None else _default()
     if as_json:
         print(json.dumps(stats, indent=1))
         return
-    table = Table("column", "unit", "description")
+    t = Sheet("columns", "", ["column", "unit", "description"])
     for name, d in stats.items():
-        table.add_row(name, d["unit"], d["description"])
-    Console(width=160).print(table)
+        t.add(name, d["unit"], d["description"])
+    emit(t, fmt)
 
 
 def _from_parquet(source: Path) -> dict:

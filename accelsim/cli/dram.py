@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from accelsim.cli._tables import Cell, Format, FormatOption, Sheet, emit, one_of
 from accelsim.errors import InputError
 
 app = typer.Typer(help="Bank-aware DRAM model: replay request traces.", no_args_is_help=True)
@@ -22,16 +23,18 @@ def replay(
         help="in-order: one request per cycle in trace order (dramsim3main -t); "
              "per-channel: each channel's requests queue on their own.")] = "in-order",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Replay TRACE and print cycles (memory clock, until the last data returns), seconds,
     achieved GB/s, row-buffer hit rate and energy."""
-    from accelsim.hw.dram import ISSUE_MODES, DramModel, load_dram, read_trace  # numba: on use only
+    from accelsim.hw.dram import ISSUE_MODES, DramModel, load_dram, read_dram_trace  # numba: on use only
 
+    one_of(as_json, fmt)
     if issue not in ISSUE_MODES:
         raise InputError(None, "--issue", f"must be one of {', '.join(ISSUE_MODES)}, "
                          f"not {issue!r}")
     spec = load_dram(dram)
-    reqs = read_trace(trace)
+    reqs = read_dram_trace(trace)
     model = DramModel(spec, issue=issue)
     model.simulate(reqs.addr, reqs.cycle, is_write=reqs.is_write)
     stats = model.stats()
@@ -39,14 +42,20 @@ def replay(
     if as_json:
         print(json.dumps(out))
         return
-    print(f"{spec.name} ({spec.standard}), {issue} issue, {stats.requests} requests")
-    print(f"  cycles        {stats.cycles} (tCK {spec.timing.tCK_ns} ns)")
-    print(f"  seconds       {stats.seconds:.6g}")
-    print(f"  bandwidth     {stats.gbps:.3f} GB/s of {spec.peak_gbs:.1f} GB/s peak")
-    print(f"  row hits      {stats.row_hit_rate:.4f} ({stats.row_hits} hits, "
-          f"{stats.row_misses} misses, {stats.row_conflicts} conflicts)")
-    parts = ", ".join(f"{k} {v * 1e-12:.3g}" for k, v in stats.energy_pj.items())
-    print(f"  energy        {stats.energy_j:.6g} J ({parts})")
+    t = Sheet("replay", f"{spec.name} ({spec.standard}), {issue} issue, {stats.requests} requests",
+              ["metric", "value", "unit"], show_header=False, hidden=["unit"])
+    t.add("cycles", Cell(stats.cycles, f"{stats.cycles:,} (tCK {spec.timing.tCK_ns} ns)"), "memory cycles")
+    t.add("seconds", Cell(stats.seconds, f"{stats.seconds:.6g} s"), "s")
+    t.add("bandwidth", Cell(stats.gbps, f"{stats.gbps:.3f} GB/s of {spec.peak_gbs:.1f} GB/s peak"), "GB/s")
+    t.add("peak bandwidth", Cell(spec.peak_gbs, f"{spec.peak_gbs:.1f} GB/s"), "GB/s")
+    t.add("row hit rate", Cell(stats.row_hit_rate, f"{stats.row_hit_rate:.4f}"), "")
+    t.add("row hits", stats.row_hits, "")
+    t.add("row misses", stats.row_misses, "")
+    t.add("row conflicts", stats.row_conflicts, "")
+    t.add("energy", Cell(stats.energy_j, f"{stats.energy_j:.6g} J"), "J")
+    for k, v in stats.energy_pj.items():
+        t.add(f"energy: {k}", Cell(v * 1e-12, f"{v * 1e-12:.6g} J"), "J")
+    emit(t, fmt)
 
 
 def register(root: typer.Typer) -> None:

@@ -22,8 +22,8 @@ UNITS = ("topk",)  # units that have RTL
 UnitArg = Annotated[str, typer.Argument(help="Unit: topk.")]
 
 
-ENGINE_OPT = typer.Option("--engine", "-e", help="Top-k engine with RTL: quickselect, "
-                          "streaming or statistical.")
+ENGINE_OPT = typer.Option("--engine", "-e", help="Top-k engine that has RTL (accelsim.rtl.topk; an "
+                          "unknown name lists them).")
 Engine = Annotated[str, ENGINE_OPT]
 
 

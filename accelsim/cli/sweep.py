@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from accelsim.cli._tables import Format, FormatOption, Sheet, emit, note
 from accelsim.errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import pandas as pd
+
+    from accelsim.sweep.points import Resolver
+    from accelsim.sweep.spec import Sweep
 
 REFRESH_S = 0.1  # progress bar redraws at most 10 times a second
 
@@ -29,7 +38,9 @@ def sweep(
                                                 "(default: results/<sweep name>).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Local worker processes "
                                              "(default: all cores).")] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Run on an existing Dask cluster, tcp://HOST:PORT.")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Run on an existing Dask cluster, tls://HOST:PORT "
+                                           "(certificates from Dask's config) or tcp://HOST:PORT (anyone who reaches "
+                                           "it runs code: see the README).")] = None,
     dask_workers: Annotated[int | None, typer.Option(min=1, help="Run on a new Dask LocalCluster of N "
                                                      "workers.")] = None,
     resume: Annotated[bool, typer.Option(help="Add to a directory that holds another sweep's results "
@@ -38,17 +49,29 @@ def sweep(
     flush_rows: Annotated[int, typer.Option(min=1, help="Write finished rows to disk at least every N rows "
                                             "(and every 2 s): fewer lose less work to a crash, more write "
                                             "fewer files.")] = 512,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the whole sweep and print its axes and "
+                                          "number of points; run nothing.")] = False,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Run a design-space sweep; finished points in the output directory are skipped."""
     from accelsim.sweep import get_executor, load_sweep, run_sweep
     from accelsim.sweep.evaluate import column_name
-    from accelsim.sweep.pareto import print_front
+    from accelsim.sweep.pareto import FRONT
     from accelsim.sweep.points import Resolver
 
     if scheduler and dask_workers:
         raise InputError(None, "--scheduler", "give either --scheduler or --dask-workers, not both")
+    from accelsim.outputs import check_output
+
     spec = load_sweep(file)  # bad input fails before any worker starts
-    Resolver(spec, file).check()
+    resolver = Resolver(spec, file)
+    resolver.check()
+    if dry_run:
+        _dry_run(spec, resolver, fmt)
+        return
+    check_output(output or Path("results") / spec.name, "dir", "--output")
+    if report is not None:
+        check_output(report, "file", "--report")
     err = Console(stderr=True)
     if scheduler or dask_workers:
         ex = get_executor("dask", scheduler=scheduler, workers=dask_workers)
@@ -71,22 +94,65 @@ def sweep(
         try:
             outcome = run_sweep(file, output, executor=ex, resume=resume, progress=progress, flush_rows=flush_rows)
         finally:
-            bar.stop()
-    console = Console()
+            if bar.live.is_started:  # a sweep that fails before its first point prints its error alone
+                bar.stop()
     t = outcome.table
     infeasible = int((t["status"] != "ok").sum()) if len(t) else 0
-    console.print(f"[bold]{spec.name}[/]: {outcome.points} points ({outcome.ran} run, {outcome.skipped} already "
-                  f"done, {infeasible} infeasible) in {outcome.seconds:.1f} s "
-                  f"({outcome.rate:,.0f} points/s, {spec.timing} timing, {ex.name} executor, {ex.workers} workers)")
+    note(f"[bold]{spec.name}[/]: {outcome.points} points ({outcome.ran} run, {outcome.skipped} already "
+         f"done, {infeasible} infeasible) in {outcome.seconds:.1f} s "
+         f"({outcome.rate:,.0f} points/s, {spec.timing} timing, {ex.name} executor, {ex.workers} workers)", fmt)
+    if outcome.asked > outcome.points:
+        repeated = outcome.asked - outcome.points
+        note(f"{outcome.asked} trials, {outcome.points} distinct points: {repeated} repeated a point already run"
+             if spec.search.method == "nsga2" else
+             f"{outcome.asked} axis settings, {outcome.points} distinct points: {repeated} resolved to a "
+             "configuration already listed (run once)", fmt)
     swept = [column_name(a) for g in spec.groups() for a in g]
-    print_front(outcome.front, outcome.out, list(spec.objectives), swept, console)
-    console.print(f"results: {outcome.out / 'results'} (Parquet, one row per point)")
+    emit(front_sheet(outcome.front, spec.objectives, swept), fmt)
+    note(f"front: {outcome.out / f'{FRONT}.parquet'}", fmt)
+    note(f"results: {outcome.out / 'results'} (Parquet, one row per point)", fmt)
     if report is not None:
         from accelsim.report.html import write_report
         from accelsim.report.results import load_results
 
         write_report(load_results(outcome.out), report)
-        console.print(f"report: {report}")
+        note(f"report: {report}", fmt)
+
+
+def front_sheet(front: pd.DataFrame, objectives: Mapping[str, str], swept: list[str]) -> Sheet:
+    """A Pareto front's rows: hardware, policy, the swept columns and the objectives (column -> min or max)."""
+    cols = list(dict.fromkeys(c for c in ["hardware", "policy", *swept, *objectives] if c in front.columns))
+    senses = ", ".join(f"{o} {s}" for o, s in objectives.items())
+    t = Sheet("pareto", f"Pareto front ({senses}): {len(front)} points", cols)
+    t.rows = [list(r) for r in front[cols].itertuples(index=False)]
+    return t
+
+
+def _dry_run(spec: Sweep, resolver: Resolver, fmt: Format) -> None:
+    """Print the axes and how many points the sweep holds, after validating every listed point."""
+    from accelsim.sweep.points import grid_size, resolve_listed
+    from accelsim.sweep.spec import sweep_fields
+
+    groups = spec.groups()
+    where = sweep_fields(spec)
+    t = Sheet("axes", f"{spec.name}: axes", ["axis", "set in", "count", "values"])
+    for g in groups:
+        for k, v in g.items():
+            t.add(k, where[k], len(v), ", ".join(map(str, v)))
+    points = resolve_listed(spec, resolver)  # errors before any output
+    emit(t, fmt)
+    n = grid_size(groups)
+    s = spec.search
+    if points is None:
+        note(f"nsga2: {s.trials} trials over a grid of {n} points (population {s.population}, seed {s.seed}); "
+             "each axis value is checked, each point's own rules when a trial picks it", fmt)
+        return
+    distinct = {p.point_id for p in points}
+    invalid = sum(bool(p.error) for p in points)
+    pick = f"grid of {n} points" if s.method == "grid" else \
+        f"random: {len(points)} of a grid of {n} points (seed {s.seed})"
+    note(f"{pick}: {len(distinct)} distinct configurations, {invalid} of the points break a config rule "
+         f"(infeasible rows), {spec.timing} timing; nothing run", fmt)
 
 
 def register(app: typer.Typer) -> None:

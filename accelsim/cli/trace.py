@@ -12,8 +12,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from accelsim.cli._tables import Cell, Format, FormatOption, Sheet, emit
 from accelsim.errors import InputError
 
 trace_app = typer.Typer(help="Capture attention traces from models; describe trace files.",
@@ -53,6 +53,7 @@ def capture(
     import numpy as np
 
     from accelsim.models.text import load_text
+    from accelsim.outputs import check_output
     from accelsim.trace.format import write_trace
 
     if prompt_tokens < 1:
@@ -61,6 +62,7 @@ def capture(
         raise InputError("--decode-steps", None, f"must be at least 0, not {decode_steps}")
     if not out.parent.is_dir():
         raise InputError(out, None, "output directory does not exist")
+    check_output(out, "file", "--out")
     body, text_provenance = load_text(text)
     # Models are local directories or files: never ask a hub (set before transformers loads).
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -133,6 +135,7 @@ def info(
     file: Annotated[Path, typer.Argument(help="Trace file (.safetensors).")],
     stats: Annotated[bool, typer.Option(help="Recompute attention to summarise its sparsity.")]
     = True,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Describe a trace: shape, size, provenance and attention sparsity.
 
@@ -145,30 +148,29 @@ def info(
     from accelsim.trace.stats import mass_summary
 
     meta = read_meta(file)
-    console = Console()
-    shape = Table(show_header=False, box=None)
-    rows = [("file", str(file)), ("size", f"{file.stat().st_size / 1e6:.2f} MB"),
-            ("model", meta.model), ("layers", str(meta.layers)),
-            ("heads / KV heads", f"{meta.heads} / {meta.kv_heads} (group {meta.group})"),
-            ("head dim", str(meta.head_dim)), ("prompt tokens T", str(meta.prompt_len)),
-            ("decode steps S", str(meta.decode_steps)),
-            ("masks", "stored per layer (prefill and decode)" if meta.masked
-             else "causal" if meta.causal else "full (bidirectional)")]
-    for key, value in rows:
-        shape.add_row(key, value)
-    console.print(shape)
-    console.print("provenance:")
-    console.print_json(json.dumps(meta.provenance))
-    if not stats:
-        return
-    trace = read_trace(file)
-    dtype = trace.tensors["layers.0.prefill.q"].dtype
-    summary = mass_summary(trace)
-    table = Table(title=f"keys holding 90% / 99% of attention mass ({dtype}, % of keys seen)")
-    table.add_column("layer", justify="right")
-    columns = [c for c in summary[0] if c != "layer"]
-    for col in columns:
-        table.add_column(col.replace("@", " @"), justify="right")
-    for row in summary:
-        table.add_row(str(row["layer"]), *(f"{100 * row[c]:.1f}" for c in columns))
-    console.print(table)
+    shape = Sheet("trace", "", ["field", "value"], show_header=False, left=["value"])
+    size = file.stat().st_size
+    masks = ("stored per layer (prefill and decode)" if meta.masked
+             else "causal" if meta.causal else "full (bidirectional)")
+    for key, value in [("file", str(file)), ("size", Cell(size, f"{size / 1e6:.2f} MB")), ("model", meta.model),
+                       ("layers", meta.layers), ("heads", meta.heads),
+                       ("KV heads", Cell(meta.kv_heads, f"{meta.kv_heads} (group {meta.group})")),
+                       ("head dim", meta.head_dim), ("prompt tokens T", meta.prompt_len),
+                       ("decode steps S", meta.decode_steps), ("masks", masks)]:
+        shape.add(key, value)
+    prov = Sheet("provenance", "provenance", ["key", "value"], left=["value"])
+    for key, value in meta.provenance.items():
+        prov.add(key, json.dumps(value))
+    sheets = [shape, prov]
+    if stats:
+        trace = read_trace(file)
+        dtype = trace.tensors["layers.0.prefill.q"].dtype
+        summary = mass_summary(trace)
+        columns = [c for c in summary[0] if c != "layer"]
+        names = [c.replace("@", " @") for c in columns]
+        mass = Sheet("mass", f"keys holding 90% / 99% of attention mass ({dtype}, share of keys seen)",
+                     ["layer", *names], formats=dict.fromkeys(names, ".1%"))
+        for row in summary:
+            mass.add(row["layer"], *(row[c] for c in columns))
+        sheets.append(mass)
+    emit(sheets, fmt)

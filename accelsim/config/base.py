@@ -1,61 +1,26 @@
-"""Strict pydantic base model and YAML loading with errors that name file and field."""
+"""Strict pydantic base model and validation with errors that name file and field (YAML is read by
+:func:`accelsim.inputs.read_yaml`, re-exported here)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from accelsim.errors import InputError
+from accelsim.inputs import read_yaml
+
+__all__ = ["Strict", "describe_validation_error", "read_yaml", "validate"]
 
 M = TypeVar("M", bound=BaseModel)
 
 
 class Strict(BaseModel):
-    """Frozen model that rejects unknown keys."""
+    """Frozen model that rejects unknown keys, non-finite floats and coercions (``true`` or ``"8"`` is not
+    an integer, ``"inf"`` not a float)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate mapping keys."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
-
-
-def read_yaml(path: str | Path) -> Any:
-    """Parse a YAML file; any failure becomes an :class:`InputError` naming the file."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise InputError(path, None, "file does not exist") from None
-    except OSError as err:
-        raise InputError(path, None, f"cannot read file ({err.strerror})") from None
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise InputError(path, None, f"malformed YAML: {where}{problem}") from None
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True, allow_inf_nan=False)
 
 
 def _allowed(model: Any, path: tuple[Any, ...]) -> list[str]:

@@ -65,8 +65,9 @@ class TopK(TopKFields, _Engine):
     its default only with that engine.
     """
 
-    count: int = Field(2, ge=0)
-    """Number of engines; 0 means a design without top-k hardware (SpAtten: 2). One engine takes
+    count: int = Field(2, ge=0, le=64)
+    """Number of engines, at most 64 (a bound on the simulator's per-engine state, 32x SpAtten's); 0 means
+    a design without top-k hardware (SpAtten: 2). One engine takes
     every job; otherwise ``count // 2`` take token/head jobs and the rest value jobs, dealt
     round-robin (results merge back in request order)."""
     jobs_in_flight: int = Field(2, ge=1, le=2)
@@ -185,6 +186,9 @@ class Hardware(Strict):
             m = getattr(self, unit).multipliers
             if m & (m - 1):
                 raise ValueError(f"{unit}.multipliers must be a power of two, not {m}")
+        if self.softmax.parallelism > self.qk.multipliers:
+            raise ValueError(f"softmax.parallelism must be at most qk.multipliers ({self.qk.multipliers}): each lane "
+                             f"takes a query of qk.multipliers / parallelism elements, not {self.softmax.parallelism}")
         for buf, unit in (("key_kb", self.qk), ("value_kb", self.pv)):
             least = 2 * unit.multipliers * unit.bits / 8192  # a line per bank of the double buffer
             if getattr(self.sram, buf) < least:

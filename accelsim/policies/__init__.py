@@ -1,18 +1,5 @@
-"""Phase 1: policies turn workloads into WorkPlans."""
+"""Phase 1: policies turn workloads into WorkPlans (one file per policy, found by the registry)."""
 
-from accelsim.policies import (  # noqa: F401  (register their planners)
-    a2ats,
-    a3,
-    duo,
-    h2o,
-    mnnfast,
-    oracle,
-    recycled,
-    snapkv,
-    spatten,
-    streaming,
-    zipcache,
-)
-from accelsim.policies.base import POLICIES, make_plan, register
+from accelsim.policies.base import POLICIES, PolicyEntry, make_plan, register
 
-__all__ = ["POLICIES", "make_plan", "register"]
+__all__ = ["POLICIES", "PolicyEntry", "make_plan", "register"]

@@ -15,13 +15,45 @@ prompt keys drawn at random instead of k-means++; the codebook has at most one e
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Literal
 
-from accelsim.config.policy import A2ATSPolicy
+import numpy as np
+from pydantic import Field
+
+from accelsim.config.policy import Bits, Budget, Engine, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, require_trace, window_mask
+from accelsim.policies.common import PlanBuilder, require_trace, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
+
+
+class A2ATSPolicy(PolicyConfig):
+    """A²ATS: keys vector-quantized to codebook ids, scores estimated from a per-step lookup table,
+    top-k per query head, exact attention on the union per KV head
+    (junhuihe-hjh/vqkey ``vqkey/models/llama_masked.py``)."""
+
+    name: Literal["a2ats"] = "a2ats"
+    codebook: int = Field(4096, ge=2)
+    """Codebook entries per (layer, KV head) (vqkey: 4096, 12-bit ids); capped at the prompt length."""
+    topk: Ratio = 0.03
+    """Rows selected by estimated score per query head, as a fraction of the context (vqkey: 0.03)."""
+    sink: int = Field(8, ge=0)
+    """First rows always kept (vqkey: 8)."""
+    window: int = Field(64, ge=0)
+    """Last rows always kept (vqkey: 64)."""
+    budget: Budget | None = None
+    """If set, each step keeps ``B = round(budget * n)`` rows per query head: ``min(sink, B // 8)``
+    sink rows, ``min(window, B // 4)`` window rows, the rest by estimated score."""
+    kmeans_iters: int = Field(10, ge=1)
+    """Lloyd iterations after k-means++ seeding of each codebook."""
+    codebook_in_sram: bool = False
+    """The codebook stays on chip (no DRAM traffic); otherwise it is fetched at every step."""
+    bits: Bits = 12
+    """K/V and codebook element width (SpAtten on-chip width: 12)."""
+    engine: Engine = "quickselect"
+    """Top-k engine on the estimated scores."""
+    seed: int = 0
+    """Seed of k-means++ and of the top-k engine's random pivots."""
 
 
 def nearest(x: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -55,12 +87,12 @@ def estimated_keys(k: np.ndarray, prompt_len: int, q_prompt: np.ndarray, entries
     return np.linalg.solve(chol.T, code[nearest(kw, code)].T).T
 
 
-@register("a2ats")
+@register(A2ATSPolicy)
 def plan_a2ats(cfg: A2ATSPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """VQ score estimation, top-k per query head, exact attention on the KV group's union."""
     trace = require_trace(workload, "a2ats")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
     t, d = m.prompt_len, m.head_dim
     entries = min(cfg.codebook, t)
     id_bits = max(int(np.ceil(np.log2(entries))), 1)

@@ -13,14 +13,34 @@ design point: 64 multipliers at d = 64).
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Literal
 
-from accelsim.config.policy import A3Policy
+import numpy as np
+from pydantic import Field
+
+from accelsim.config.policy import Bits, PolicyConfig, Ratio
 from accelsim.policies.base import register
 from accelsim.policies.common import require_trace
 from accelsim.policies.skipping import plan_skipping
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
+
+
+class A3Policy(PolicyConfig):
+    """A3 approximate candidate selection (Ham et al., HPCA 2020, as SpAtten Sec. V-B describes it):
+    every key and value is fetched; per query, a greedy search over keys pre-sorted per dimension
+    accumulates the ``iterations`` largest and the ``iterations`` most negative products
+    ``q[d] * K[j, d]`` into partial scores, and only keys whose partial score is within
+    ``threshold`` of the best get an exact score and a value row."""
+
+    name: Literal["a3"] = "a3"
+    iterations: Ratio = 0.5
+    """Greedy search steps per query as a fraction of the visible keys (assumption)."""
+    threshold: float = Field(4.0, gt=0)
+    """Kept keys' partial scores (scaled by 1/sqrt(d)) lie within this of the best (assumption:
+    e^-4 = 1.8% of the best key's weight)."""
+    bits: Bits = 8
+    """K/V width (assumption: the same static 8 bits as accelsim's SpAtten BERT preset)."""
 
 
 def a3_candidates(q: np.ndarray, k: np.ndarray, vis: np.ndarray, iterations: float,
@@ -45,7 +65,7 @@ def a3_candidates(q: np.ndarray, k: np.ndarray, vis: np.ndarray, iterations: flo
     return keep, keep.sum(axis=-1) + m[None, :].astype(np.float64)
 
 
-@register("a3")
+@register(A3Policy)
 def plan_a3(cfg: A3Policy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Greedy candidate search per query; exact attention on the candidates."""
     trace = require_trace(workload, "a3")

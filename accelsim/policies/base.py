@@ -1,31 +1,49 @@
-"""Policy registry: a policy turns a workload (trace or imported WorkPlan) into a WorkPlan."""
+"""Policy registry: a policy turns a workload (trace or imported WorkPlan) into a WorkPlan.
+
+A policy is one file: its params model (a :class:`~accelsim.config.policy.PolicyConfig` whose
+``name`` is a ``Literal``) and its planner, tied by ``@register(Model)``. The registry finds the
+files of this package, the ``accelsim.policies`` entry points and the ``plugins:`` of a YAML config.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from accelsim.config.policy import PolicyConfig, policy_name
 from accelsim.errors import InputError
+from accelsim.registry import Registry
 from accelsim.topk.params import TopKParams
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
 Planner = Callable[[Any, "Trace | WorkPlan"], WorkPlan]
-POLICIES: dict[str, Planner] = {}
 
 
-def register(name: str) -> Callable[[Planner], Planner]:
-    """Decorator: make a planner selectable by the ``name`` a policy YAML uses."""
+@dataclass(frozen=True)
+class PolicyEntry:
+    """A registered policy: its params model and its planner."""
+
+    config: type[PolicyConfig]
+    plan: Planner
+
+
+POLICIES: Registry[PolicyEntry] = Registry("policy", "accelsim.policies")
+
+
+def register(config: type[PolicyConfig]) -> Callable[[Planner], Planner]:
+    """Decorator: make a planner selectable by the ``name`` of its params model ``config``."""
+    name = policy_name(config)
 
     def deco(fn: Planner) -> Planner:
-        POLICIES[name] = fn
+        POLICIES.add(name, PolicyEntry(config, fn), fn.__module__)
         return fn
 
     return deco
 
 
-def make_plan(policy: Any, workload: Trace | WorkPlan, *, topk: TopKParams | None = None,
-              **options: Any) -> WorkPlan:
+def make_plan(policy: Any, workload: Trace | WorkPlan, *, topk: TopKParams | None = None, **options: Any) -> WorkPlan:
     """Run phase 1: apply ``policy`` (a config model with a ``name``) to ``workload``.
 
     ``topk``: the params of the top-k engines the policy runs (the hardware's,
@@ -35,10 +53,11 @@ def make_plan(policy: Any, workload: Trace | WorkPlan, *, topk: TopKParams | Non
     from accelsim.policies.common import ENGINE_PARAMS
 
     try:
-        planner = POLICIES[policy.name]
+        planner = POLICIES[policy.name].plan
     except KeyError:
-        raise InputError(None, "policy.name", f"unknown policy {policy.name!r}; expected one of: "
-                         f"{', '.join(sorted(POLICIES))}") from None
+        raise InputError(
+            None, "policy.name", f"unknown policy {policy.name!r}; expected one of: {POLICIES.names()}"
+        ) from None
     token = ENGINE_PARAMS.set(topk)
     try:
         return planner(policy, workload, **options)

@@ -1,5 +1,5 @@
 """Shared machinery of the phase-1 policies: softmax, request rows, exact top-k, quality proxies,
-and :class:`Pass`, which runs a selection policy over a trace's decode steps and records a WorkPlan.
+and :class:`PlanBuilder`, which runs a selection policy over a trace's decode steps and records a WorkPlan.
 
 Quality proxies (docs/policies.md Sec. 0), per request against full attention at full precision:
 - mass recall ``R = sum_{j in S} p_j`` over the rows whose values are used;
@@ -177,7 +177,7 @@ class DecodeLayer:
     context: np.ndarray  # [S] keys visible at each step
 
 
-class Pass:
+class PlanBuilder:
     """Runs a policy over a trace: dense prefill rows, decode rows from the policy's keep masks."""
 
     def __init__(self, trace: Trace, phases: str, *, bits: int = 12, engine: str = "quickselect",

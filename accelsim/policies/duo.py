@@ -11,15 +11,43 @@ retrieval heads. Either way the ``retrieval`` fraction of all KV heads with the 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
-from accelsim.config.policy import DuoPolicy
+from accelsim.config.policy import Bits, Budget, PolicyConfig, Ratio
 from accelsim.errors import InputError
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, output_error, require_trace, window_mask
+from accelsim.policies.common import PlanBuilder, output_error, require_trace, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
+
+
+class DuoPolicy(PolicyConfig):
+    """DuoAttention: retrieval KV heads keep every row, streaming KV heads keep sink + recent
+    (mit-han-lab/duo-attention)."""
+
+    name: Literal["duo"] = "duo"
+    retrieval: Ratio = 0.5
+    """Fraction of KV heads (over all layers) that are retrieval heads (duo-attention README: 0.5)."""
+    sink: int = Field(64, ge=0)
+    """Sink rows of streaming heads (duo-attention: 64)."""
+    recent: int = Field(256, ge=1)
+    """Recent rows of streaming heads (duo-attention: 256)."""
+    heads_file: str | None = None
+    """TSV of gate values α, one line per layer, one column per KV head (duo-attention's
+    ``full_attention_heads.tsv``); the heads with the largest α are retrieval heads. Without it,
+    heads are ranked by the output error of the streaming pattern on the last ``calibration``
+    prompt queries of the trace."""
+    calibration: int = Field(32, ge=1)
+    """Prompt queries used to rank heads when no ``heads_file`` is given."""
+    budget: Budget | None = None
+    """If set: ``retrieval = budget / 2`` and streaming heads keep ``m = round(T * r / (1 - r))``
+    rows with ``r = budget / 2`` (``sink = min(sink, m // 4)``), so the mean kept fraction of the
+    prompt is ``budget``."""
+    bits: Bits = 12
+    """K/V width (SpAtten on-chip width: 12)."""
 
 
 def duo_shape(cfg: DuoPolicy, prompt_len: int) -> tuple[float, int, int]:
@@ -44,7 +72,7 @@ def read_gates(path: str | Path, layers: int, kv_heads: int) -> np.ndarray:
     return alpha
 
 
-def calibrate(ps: Pass, queries: int, sink: int, recent: int) -> np.ndarray:
+def calibrate(ps: PlanBuilder, queries: int, sink: int, recent: int) -> np.ndarray:
     """Per (layer, KV head): mean output error of the streaming pattern on the last prompt queries."""
     m = ps.m
     t = m.prompt_len
@@ -72,12 +100,12 @@ def retrieval_heads(score: np.ndarray, fraction: float) -> np.ndarray:
     return out.reshape(score.shape)
 
 
-@register("duo")
+@register(DuoPolicy)
 def plan_duo(cfg: DuoPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Retrieval heads attend everything, streaming heads sink + recent; the prefill is dense."""
     trace = require_trace(workload, "duo")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits)
     fraction, sink, recent = duo_shape(cfg, m.prompt_len)
     if cfg.heads_file is not None:
         score = read_gates(cfg.heads_file, m.layers, m.kv_heads)

@@ -9,13 +9,34 @@ score. Evicted rows never return.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
-from accelsim.config.policy import H2OPolicy
+from accelsim.config.policy import Bits, Budget, Engine, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, require_trace
+from accelsim.policies.common import PlanBuilder, require_trace
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
+
+
+class H2OPolicy(PolicyConfig):
+    """H2O: heavy hitters by accumulated attention plus a recent window, one eviction per step
+    (FMInference/H2O ``utils_real_drop/modify_llama.py``)."""
+
+    name: Literal["h2o"] = "h2o"
+    heavy_ratio: Ratio = 0.1
+    """Heavy-hitter rows as a fraction of the prompt (``heavy_ratio=0.1``, H2O)."""
+    recent_ratio: Ratio = 0.1
+    """Recent rows as a fraction of the prompt (``recent_ratio=0.1``, H2O)."""
+    budget: Budget | None = None
+    """If set, overrides both ratios with ``budget / 2`` each."""
+    bits: Bits = 12
+    """K/V width (SpAtten on-chip width: 12)."""
+    engine: Engine = "quickselect"
+    """Top-k engine that picks the heavy hitters on each eviction."""
+    seed: int = 0
+    """Seed of the top-k engine's random pivots."""
 
 
 def h2o_sizes(cfg: H2OPolicy, prompt_len: int) -> tuple[int, int]:
@@ -24,7 +45,7 @@ def h2o_sizes(cfg: H2OPolicy, prompt_len: int) -> tuple[int, int]:
     return round(heavy * prompt_len), max(round(recent * prompt_len), 1)
 
 
-def _evict(ps: Pass, cache: np.ndarray, acc: np.ndarray, n: int, heavy: int, recent: int,
+def _evict(ps: PlanBuilder, cache: np.ndarray, acc: np.ndarray, n: int, heavy: int, recent: int,
            owner: np.ndarray | None) -> np.ndarray:
     """Cache [H, N] after keeping the top-``heavy`` accumulated scores of rows ``< n - recent``."""
     old = cache.copy()
@@ -37,12 +58,12 @@ def _evict(ps: Pass, cache: np.ndarray, acc: np.ndarray, n: int, heavy: int, rec
     return out
 
 
-@register("h2o")
+@register(H2OPolicy)
 def plan_h2o(cfg: H2OPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Heavy hitters plus recent rows, one eviction per decode step; the prefill is dense."""
     trace = require_trace(workload, "h2o")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
     heavy, recent = h2o_sizes(cfg, m.prompt_len)
     t, n_all = m.prompt_len, m.prompt_len + m.decode_steps
     for layer, prefill in ps.layers():

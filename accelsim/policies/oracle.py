@@ -4,16 +4,35 @@ With no forced rows it is the upper bound of attention-mass recall at its budget
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Literal
 
-from accelsim.config.policy import OraclePolicy
+import numpy as np
+from pydantic import Field
+
+from accelsim.config.policy import Bits, Budget, PolicyConfig
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, require_trace, window_mask
+from accelsim.policies.common import PlanBuilder, require_trace, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
 
-def oracle_keep(ps: Pass, p: np.ndarray, valid: np.ndarray, context: np.ndarray, budget: float,
+class OraclePolicy(PolicyConfig):
+    """Exact per-step top-k of full attention, plus optional sink and recent rows (docs/policies.md
+    P0). All keys are scored; only the selected value rows are fetched. The yardstick: with the
+    default sink = recent = 0 no set of the same size holds more attention mass."""
+
+    name: Literal["oracle"] = "oracle"
+    budget: Budget = 0.2
+    """Rows kept per head and step, as a fraction of the context (sink and recent included)."""
+    sink: int = Field(0, ge=0)
+    """First rows always kept (P0's ``sink[0:a]``; 0 keeps the oracle an exact upper bound)."""
+    recent: int = Field(0, ge=0)
+    """Last rows always kept (P0's ``recent[n-w:n]``)."""
+    bits: Bits = 12
+    """K/V width (SpAtten on-chip width: 12)."""
+
+
+def oracle_keep(ps: PlanBuilder, p: np.ndarray, valid: np.ndarray, context: np.ndarray, budget: float,
                 sink: int, recent: int, owner: np.ndarray) -> np.ndarray:
     """Keep masks [S, H, N]: forced rows plus the exact top of ``p`` up to ``round(budget * n)``."""
     steps, heads, n = p.shape
@@ -24,11 +43,11 @@ def oracle_keep(ps: Pass, p: np.ndarray, valid: np.ndarray, context: np.ndarray,
     return chosen.reshape(steps, heads, n) | forced
 
 
-@register("oracle")
+@register(OraclePolicy)
 def plan_oracle(cfg: OraclePolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Exact top-k per decode step and head; the prefill is dense."""
     trace = require_trace(workload, "oracle")
-    ps = Pass(trace, phases, bits=cfg.bits)  # quick-select: an exact engine
+    ps = PlanBuilder(trace, phases, bits=cfg.bits)  # quick-select: an exact engine
     for layer, _ in ps.layers():
         dl = ps.decode_layer(layer)
         owner = ps.next_rows(len(dl.context))

@@ -10,16 +10,52 @@ and the head-mean query of the last full step falls below ``cosine``.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Literal
 
-from accelsim.config.policy import RecycledPolicy
+import numpy as np
+from pydantic import Field, model_validator
+
+from accelsim.config.policy import Bits, Budget, Engine, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, pool1d, require_trace
+from accelsim.policies.common import PlanBuilder, pool1d, require_trace
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
 
-def _refresh(ps: Pass, p: np.ndarray, n: int, budget: float, pool: int, owner: np.ndarray | None) -> np.ndarray:
+class RecycledPolicy(PolicyConfig):
+    """Recycled Attention / RefreshKV: full-attention steps refresh a per-KV-head top-K set that
+    partial steps attend to (arXiv 2411.05787)."""
+
+    name: Literal["recycled"] = "recycled"
+    budget: Budget = 0.125
+    """Size K of the recycled set as a fraction of the context at the refresh (paper: K = n/8)."""
+    schedule: Literal["fixed", "cosine"] = "fixed"
+    """``fixed``: a full step every ``stride`` steps; ``cosine``: every ``check_every`` steps a full
+    step when cos(mean_h q_t, mean_h q at the last full step) < ``cosine``."""
+    stride: int = Field(10, ge=1)
+    """Steps between full steps (paper: S in {10, 15})."""
+    check_every: int = Field(5, ge=1)
+    """Steps between query-similarity checks (paper: QC in {5, 10})."""
+    cosine: Ratio = 0.85
+    """Query-cosine threshold (paper: 0.85 Llama-3.1-8B, 0.95 Qwen2-7B)."""
+    pool: int = Field(5, ge=1)
+    """Max-pool kernel over the scores before top-K (the paper max-pools; kernel 5 here, as
+    SnapKV's, is this tool's choice)."""
+    bits: Bits = 12
+    """K/V width (SpAtten on-chip width: 12)."""
+    engine: Engine = "quickselect"
+    """Top-k engine of the refreshes."""
+    seed: int = 0
+    """Seed of the top-k engine's random pivots."""
+
+    @model_validator(mode="after")
+    def _check(self) -> RecycledPolicy:
+        if self.pool % 2 == 0:
+            raise ValueError(f"pool must be odd, not {self.pool}")
+        return self
+
+
+def _refresh(ps: PlanBuilder, p: np.ndarray, n: int, budget: float, pool: int, owner: np.ndarray | None) -> np.ndarray:
     """C [G, N]: top ``round(budget * n)`` of the max-pooled, group-max attention ``p`` [H, N]."""
     m = ps.m
     g = p[:, :n].reshape(m.kv_heads, m.group, n).max(axis=1)
@@ -39,12 +75,12 @@ def is_full_step(cfg: RecycledPolicy, step: int, q: np.ndarray, q_full: np.ndarr
     return bool(cos < cfg.cosine)
 
 
-@register("recycled")
+@register(RecycledPolicy)
 def plan_recycled(cfg: RecycledPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Full steps refresh the recycled set that partial steps attend; the prefill is dense."""
     trace = require_trace(workload, "recycled")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
     t, n_all = m.prompt_len, m.prompt_len + m.decode_steps
     first = np.arange(m.heads) % m.group == 0
     for layer, prefill in ps.layers():

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from accelsim.policies.common import Pass, output_error, topk_recall
+from accelsim.policies.common import PlanBuilder, output_error, topk_recall
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -16,7 +16,7 @@ KeepFn = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.nda
 key rows per query [H, c], the selection's own work included, in key-row equivalents)."""
 
 
-def _prefill(ps: Pass, layer: int, keep_fn: KeepFn) -> None:
+def _prefill(ps: PlanBuilder, layer: int, keep_fn: KeepFn) -> None:
     m = ps.m
     t = m.prompt_len
     _, v, kq, vq = ps.layer_kv(layer)
@@ -43,7 +43,7 @@ def _prefill(ps: Pass, layer: int, keep_fn: KeepFn) -> None:
 def plan_skipping(trace: Trace, phases: str, bits: int, keep_fn: KeepFn, policy: str) -> WorkPlan:
     """Every key and value fetched; per query ``keep_fn`` says which rows reach ProbxV and how
     many key rows were scored."""
-    ps = Pass(trace, phases, bits=bits)
+    ps = PlanBuilder(trace, phases, bits=bits)
     m = trace.meta
     for layer in range(m.layers):
         if ps.emit_prefill:

@@ -8,16 +8,49 @@ patch (``repeat_kv`` before selection); a KV group fetches the union of its head
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Literal
 
-from accelsim.config.policy import SnapKVPolicy
+import numpy as np
+from pydantic import Field, model_validator
+
+from accelsim.config.policy import Bits, Budget, Engine, PolicyConfig
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, pool1d, require_trace
+from accelsim.policies.common import PlanBuilder, pool1d, require_trace
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
 
-def snapkv_prompt_keep(ps: Pass, layer: int, cfg: SnapKVPolicy, owner: np.ndarray | None) -> np.ndarray:
+class SnapKVPolicy(PolicyConfig):
+    """SnapKV: one-shot selection per query head after prefill, from the attention of the last
+    ``window`` prompt queries, pooled; generated tokens are all kept
+    (FasterDecoding/SnapKV ``snapkv/monkeypatch/snapkv_utils.py``)."""
+
+    name: Literal["snapkv"] = "snapkv"
+    window: int = Field(32, ge=1)
+    """Observation window (``window_size=32``, snapkv_utils.py)."""
+    capacity: int = Field(2048, ge=1)
+    """Prompt rows kept, window included (``max_capacity_prompt=2048``, snapkv_utils.py)."""
+    kernel: int = Field(5, ge=1)
+    """Pooling kernel (``kernel_size=5``, snapkv_utils.py; LongBench configs use max-pool 7)."""
+    pooling: Literal["avg", "max"] = "avg"
+    """Pooling (``pooling='avgpool'``, snapkv_utils.py)."""
+    budget: Budget | None = None
+    """If set, ``capacity = round(budget * T)``."""
+    bits: Bits = 12
+    """K/V width (SpAtten on-chip width: 12)."""
+    engine: Engine = "quickselect"
+    """Top-k engine of the one-shot selection."""
+    seed: int = 0
+    """Seed of the top-k engine's random pivots."""
+
+    @model_validator(mode="after")
+    def _check(self) -> SnapKVPolicy:
+        if self.kernel % 2 == 0:
+            raise ValueError(f"kernel must be odd, not {self.kernel}")
+        return self
+
+
+def snapkv_prompt_keep(ps: PlanBuilder, layer: int, cfg: SnapKVPolicy, owner: np.ndarray | None) -> np.ndarray:
     """Prompt rows [H, T] each query head keeps."""
     t = ps.m.prompt_len
     capacity = round(cfg.budget * t) if cfg.budget is not None else cfg.capacity
@@ -32,12 +65,12 @@ def snapkv_prompt_keep(ps: Pass, layer: int, cfg: SnapKVPolicy, owner: np.ndarra
     return keep
 
 
-@register("snapkv")
+@register(SnapKVPolicy)
 def plan_snapkv(cfg: SnapKVPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """One-shot selection after the dense prefill; decode steps attend the kept and generated rows."""
     trace = require_trace(workload, "snapkv")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
     for layer, prefill in ps.layers():
         prompt = snapkv_prompt_keep(ps, layer, cfg, prefill)
         dl = ps.decode_layer(layer)

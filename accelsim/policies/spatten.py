@@ -11,17 +11,103 @@ the LSBs and is recomputed once, decided on the actual quantized scores.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from accelsim.config.policy import DensePolicy, SpAttenPolicy
+from accelsim.config.base import Strict
+from accelsim.config.policy import PolicyConfig, Ratio
 from accelsim.errors import InputError
 from accelsim.policies.base import register
 from accelsim.policies.common import Rows, check_phases, engine_by_name, softmax, topk_recall, trace_meta
 from accelsim.policies.quant import fake_quant, msb_lsb
 from accelsim.trace.format import Trace
 from accelsim.workplan import TopKJobs, WorkPlan
+
+
+class Schedule(Strict):
+    """Per-layer keep ratios: explicit (``keep``) or the paper's linear schedule.
+
+    The linear schedule leaves the first ``unpruned`` fraction of layers whole (rounded up), then keeps a ratio
+    that falls linearly from ``start`` to ``end`` (SpAtten Sec. III-A).
+    """
+
+    enabled: bool = True
+    unpruned: Ratio = 0.15
+    start: Ratio = 0.9
+    end: Ratio = 0.1
+    keep: list[Ratio] | None = None
+    """Explicit keep ratio per layer (overrides the linear schedule)."""
+
+    def ratios(self, layers: int) -> list[float]:
+        """Keep ratio of each of ``layers`` layers."""
+        if not self.enabled:
+            return [1.0] * layers
+        if self.keep is not None:
+            if len(self.keep) != layers:
+                raise ValueError(f"keep lists {len(self.keep)} layers, the workload has {layers}")
+            return list(self.keep)
+        first = min(layers, math.ceil(self.unpruned * layers - 1e-9))
+        rest = layers - first
+        out = [1.0] * first
+        for i in range(rest):
+            t = i / (rest - 1) if rest > 1 else 1.0
+            out.append(self.start + (self.end - self.start) * t)
+        return out
+
+
+class Quantization(Strict):
+    """Progressive quantization (SpAtten Sec. III-D)."""
+
+    enabled: bool = True
+    msb_bits: int = Field(6, ge=1, le=16)
+    """Key MSB bits fetched first (released GPT-2 traces: 6)."""
+    lsb_bits: int = Field(4, ge=0, le=16)
+    """Key LSB bits re-fetched when the probabilities are flat (released traces: +4)."""
+    threshold: Ratio = 0.05
+    """Re-fetch LSBs when max probability < threshold (released traces: 0.05; paper ~0.1)."""
+    value_bits: int = Field(6, ge=1, le=16)
+    """Value bits (released GPT-2-small traces: 6)."""
+
+
+class SpAttenPolicy(PolicyConfig):
+    """SpAtten: cascade token and head pruning, local value pruning, progressive quantization."""
+
+    name: Literal["spatten"] = "spatten"
+    tokens: Schedule = Schedule()
+    """Cascade token pruning (SpAtten Sec. III-A: first 15% of layers unpruned)."""
+    heads: Schedule = Schedule(unpruned=0.30, start=1.0, end=0.75)
+    """Cascade head pruning (SpAtten Sec. III-B: first 30% of layers unpruned)."""
+    values: Ratio = 0.2
+    """Local value pruning: fraction of fetched keys whose V rows are kept (released traces: 0.2)."""
+    values_in_prefill: bool = False
+    """Also prune values per query in prefill. Off by default: there V rows are fetched once and
+    reused from SRAM by every query, so pruning saves only ProbxV work while each query costs a
+    top-k job on the value engine (accelsim's finding on its quick-select cycle model)."""
+    quant: Quantization = Quantization()
+    full_bits: int = Field(12, ge=1, le=16)
+    """Bits of K/V when quantization is disabled (SpAtten on-chip width: 12)."""
+    engine: str = "quickselect"
+    """Top-k engine whose functional model selects tokens, heads and values (SpAtten: quick-select)."""
+    seed: int = 0
+    """Seed of the top-k engines' random pivots."""
+
+    @model_validator(mode="after")
+    def _check(self) -> SpAttenPolicy:
+        if self.quant.enabled and self.quant.msb_bits + self.quant.lsb_bits > 16:
+            raise ValueError("quant.msb_bits + quant.lsb_bits must be at most 16")
+        return self
+
+
+class DensePolicy(PolicyConfig):
+    """No pruning, no quantization tricks: every key and value at ``bits``."""
+
+    name: Literal["dense"] = "dense"
+    bits: int = Field(12, ge=1, le=32)
+    """K/V width (SpAtten on-chip width: 12)."""
 
 
 @dataclass
@@ -36,7 +122,7 @@ class _Settings:
     heads: list[float]
 
 
-class SpAttenPass:
+class SpAttenPlanBuilder:
     """Runs the SpAtten algorithm over a trace and records a WorkPlan."""
 
     def __init__(self, trace: Trace, settings: _Settings, engine: str, seed: int,
@@ -231,18 +317,18 @@ def _settings(cfg: SpAttenPolicy | DensePolicy, layers: int) -> _Settings:
     return _Settings(cfg.full_bits, 0, cfg.full_bits, 0.0, cfg.values, cfg.values_in_prefill, tokens, heads)
 
 
-@register("spatten")
+@register(SpAttenPolicy)
 def plan_spatten(cfg: SpAttenPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """SpAtten on a trace; an imported request trace already holds the authors' decisions."""
     if isinstance(workload, WorkPlan):
         return workload
     settings = _settings(cfg, workload.meta.layers)
-    plan = SpAttenPass(workload, settings, cfg.engine, cfg.seed, phases).run()
+    plan = SpAttenPlanBuilder(workload, settings, cfg.engine, cfg.seed, phases).run()
     plan.meta["policy"] = "spatten"
     return plan
 
 
-@register("dense")
+@register(DensePolicy)
 def plan_dense(cfg: DensePolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Every key and value at ``cfg.bits``; no top-k jobs."""
     if isinstance(workload, WorkPlan):
@@ -253,6 +339,6 @@ def plan_dense(cfg: DensePolicy, workload: Trace | WorkPlan, phases: str = "both
         r[["lsb_bits", "lsb_keys", "lsb_queries", "requant_rows"]] = 0
         empty = workload.topk.iloc[:0]
         return WorkPlan(r, empty, np.zeros(0, np.int32), {**workload.meta, "policy": "dense"})
-    plan = SpAttenPass(workload, _settings(cfg, workload.meta.layers), "quickselect", 0, phases).run()
+    plan = SpAttenPlanBuilder(workload, _settings(cfg, workload.meta.layers), "quickselect", 0, phases).run()
     plan.meta["policy"] = "dense"
     return plan

@@ -17,13 +17,43 @@ source's channel normalization.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Literal
 
-from accelsim.config.policy import ZipCachePolicy
+import numpy as np
+from pydantic import Field, model_validator
+
+from accelsim.config.policy import Bits, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import Pass, output_error, require_trace, softmax
+from accelsim.policies.common import PlanBuilder, output_error, require_trace, softmax
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
+
+
+class ZipCachePolicy(PolicyConfig):
+    """ZipCache: every row kept, mixed precision by normalized attention score
+    (ThisisBillhe/ZipCache ``zipcache/models/modeling_llama.py``)."""
+
+    name: Literal["zipcache"] = "zipcache"
+    hi_bits: Bits = 4
+    """Width of the salient rows (ZipCache: 4)."""
+    lo_bits: Bits = 2
+    """Width of the other rows (ZipCache: 2)."""
+    lo_ratio: Ratio = 0.4
+    """Fraction of rows at ``lo_bits`` (ZipCache: 40%)."""
+    probes: Ratio = 0.05
+    """Probe queries: the last and a random earlier ``probes`` fraction of the prompt (ZipCache: 5% + 5%)."""
+    refresh: int = Field(100, ge=1)
+    """Generated rows are compressed in batches of this many (ZipCache: every 100 tokens)."""
+    bits: Bits = 12
+    """Width of rows not yet compressed (SpAtten on-chip width: 12)."""
+    seed: int = 0
+    """Seed of the random probe positions."""
+
+    @model_validator(mode="after")
+    def _check(self) -> ZipCachePolicy:
+        if self.lo_bits > self.hi_bits:
+            raise ValueError(f"lo_bits ({self.lo_bits}) must not exceed hi_bits ({self.hi_bits})")
+        return self
 
 SCALE_BYTES = 4  # fp16 scale + fp16 zero point
 HI, LO, RAW = 0, 1, 2
@@ -56,12 +86,12 @@ def stored(k: np.ndarray, v: np.ndarray, kq: np.ndarray, vq: np.ndarray, cls: np
     return ks, vs
 
 
-@register("zipcache")
+@register(ZipCachePolicy)
 def plan_zipcache(cfg: ZipCachePolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Mixed 4/2-bit precision by normalized attention; no row is evicted; the prefill is dense."""
     trace = require_trace(workload, "zipcache")
     m = trace.meta
-    ps = Pass(trace, phases, bits=cfg.bits, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, seed=cfg.seed)
     t, d, g = m.prompt_len, m.head_dim, m.kv_heads
     first = np.arange(m.heads) % m.group == 0
     for layer, prefill in ps.layers():

@@ -1,9 +1,12 @@
 """Plotly figures of results tables: energy, latency, per-head heatmaps, DRAM timeline, roofline,
-Pareto front, parallel coordinates and quality vs cost. Each function takes DataFrames only."""
+Pareto front (a plot, or a scatter matrix of 3+ objectives), parallel coordinates and quality vs cost.
+Each function takes DataFrames (and the report's ``View`` of the objectives) only."""
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -11,7 +14,9 @@ import plotly.colors as pc
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from accelsim.sweep.pareto import nondominated
+from accelsim.report.view import View
+from accelsim.sim.stats import describe
+from accelsim.sweep.pareto import as_objectives, minimised, nondominated
 
 GROUP_COLORS = {"DRAM": "#d62728", "SRAM": "#1f77b4", "compute": "#2ca02c", "top-k": "#9467bd"}
 """Energy groups: components ``dram*``, ``sram*``, ``topk*``; everything else is compute."""
@@ -47,9 +52,10 @@ def short(v: float) -> str:
     return f"{v * scale:.3g}{prefix}"
 
 
-def pareto_mask(df: pd.DataFrame, objectives: list[str]) -> np.ndarray:
-    """True for the points no other point dominates (all objectives minimized)."""
-    return nondominated(df[objectives].to_numpy(float))
+def pareto_mask(df: pd.DataFrame, objectives: Mapping[str, str] | Sequence[str]) -> np.ndarray:
+    """True for the points no other point dominates in ``objectives`` (column -> min or max; a list of
+    names takes each one's default direction)."""
+    return nondominated(minimised(df, as_objectives(objectives)))
 
 
 def config_text(points: pd.DataFrame, columns: list[str]) -> list[str]:
@@ -66,10 +72,12 @@ def labels(points: pd.DataFrame, swept: list[str]) -> list[str]:
     return ["<br>".join(parts) for parts in zip(*cols, strict=True)]
 
 
-def bar_points(points: pd.DataFrame) -> pd.DataFrame:
-    """The points the bar charts show: all of a small table, else the cycles-energy Pareto front."""
-    sel = points if len(points) <= MAX_BARS else points[pareto_mask(points, ["cycles", "energy_j"])]
-    sel = sel.sort_values("cycles")
+def bar_points(points: pd.DataFrame, objectives: Mapping[str, str]) -> pd.DataFrame:
+    """The points the bar charts show: all of a small table, else the Pareto front of ``objectives``,
+    best first in the first objective."""
+    sel = points if len(points) <= MAX_BARS else points[pareto_mask(points, objectives)]
+    first, sense = next(iter(objectives.items()))
+    sel = sel.sort_values(first, ascending=sense == "min", kind="stable")
     if len(sel) > MAX_BARS:
         sel = sel.iloc[np.linspace(0, len(sel) - 1, MAX_BARS).round().astype(int)]
     return sel
@@ -231,34 +239,82 @@ def roofline(points: pd.DataFrame, config: list[str]) -> go.Figure:
     return fig
 
 
-def colour_column(points: pd.DataFrame) -> str:
-    """What the scatter plots colour by: attention-mass recall when known, else area."""
-    q = "quality_mass_recall"
-    return q if q in points.columns and points[q].notna().any() else "area_mm2"
+SCALED = ("J", "s", "B", "W")
+"""Units whose axes get an SI prefix (mJ, µs, MB); counts such as cycles stay as they are."""
+FRONT_STYLE = {"color": "#d62728", "size": 10, "symbol": "circle-open", "line": {"width": 2}}
 
 
-def pareto_front(points: pd.DataFrame, config: list[str]) -> go.Figure:
-    """Cycles vs energy of every point; the non-dominated ones joined; colour = quality or area."""
-    front = pareto_mask(points, ["cycles", "energy_j"])
-    scale, unit = si(points["energy_j"], "J")
-    colour = colour_column(points)
+def scaled(points: pd.DataFrame, column: str, view: View) -> tuple[pd.Series, str]:
+    """``column`` in a readable unit, and its axis title (with the direction of an objective)."""
+    unit = (describe(column) or {}).get("unit", "")
+    scale = 1.0
+    if unit in SCALED:
+        scale, unit = si(points[column], unit)
+    shown = unit and unit != "1" and not column.startswith(unit)  # no "[cycle]" after cycles
+    return points[column] * scale, view.label(column) + (f" [{unit}]" if shown else "")
+
+
+def _points_trace(points: pd.DataFrame, x: str, y: str, view: View, xv: pd.Series, yv: pd.Series,
+                  first: bool) -> go.Scatter:
+    """Every point of ``points`` at (xv, yv), coloured by ``view.colour`` (legend and colour bar on the
+    ``first`` panel only); hover: values and config."""
+    return go.Scatter(x=xv, y=yv, mode="markers", name="design points", legendgroup="points", showlegend=first,
+                      marker={"size": 7, "color": points[view.colour], "colorscale": "Viridis", "showscale": first,
+                              "colorbar": {"title": view.colour}, "line": {"width": 0.4, "color": "white"}},
+                      text=points["text"], customdata=points[view.colour],
+                      hovertemplate=(f"{x} %{{x:.4~s}}, {y} %{{y:.4~s}}<br>{view.colour}: %{{customdata:.4~s}}"
+                                     "<br>%{text}<extra></extra>"))
+
+
+def _front_trace(front: pd.DataFrame, x: str, y: str, view: View, xv: pd.Series, yv: pd.Series, joined: bool,
+                 legend: bool) -> go.Scatter:
+    """The front's points at (xv, yv): red rings, joined in x order when the axes are the two objectives."""
+    order = np.argsort(xv.to_numpy(float), kind="stable") if joined else np.arange(len(front))
+    return go.Scatter(x=xv.iloc[order], y=yv.iloc[order], mode="lines+markers" if joined else "markers",
+                      name=view.front_name, legendgroup="front", showlegend=legend,
+                      line={"color": FRONT_STYLE["color"], "width": 2}, marker=FRONT_STYLE,
+                      text=front["text"].iloc[order],
+                      hovertemplate=f"Pareto: {x} %{{x:.4~s}}, {y} %{{y:.4~s}}<br>%{{text}}<extra></extra>")
+
+
+def front_plot(points: pd.DataFrame, view: View, config: list[str]) -> go.Figure:
+    """``view.axes`` of every point, coloured by ``view.colour``, the front of ``view.objectives`` ringed
+    (and joined when the axes are the two objectives)."""
+    assert view.axes is not None
+    x, y = view.axes
+    front = pareto_mask(points, view.objectives)
     points = points.assign(text=config_text(points, config))
-    fig = go.Figure()
-    fig.add_scatter(x=points["cycles"], y=points["energy_j"] * scale, mode="markers", name="design points",
-                    marker={"size": 7, "color": points[colour], "colorscale": "Viridis", "showscale": True,
-                            "colorbar": {"title": colour}, "line": {"width": 0.4, "color": "white"}},
-                    text=points["text"], customdata=points[colour],
-                    hovertemplate=(f"%{{x:,.0f}} cycles, %{{y:.4g}} {unit}<br>{colour}: %{{customdata:.4g}}"
-                                   "<br>%{text}<extra></extra>"))
-    f = points[front].sort_values("cycles")
-    fig.add_scatter(x=f["cycles"], y=f["energy_j"] * scale, mode="lines+markers", name="Pareto front",
-                    line={"color": "#d62728", "width": 2}, marker={"size": 10, "symbol": "circle-open",
-                                                                  "color": "#d62728"},
-                    text=f["text"],
-                    hovertemplate=f"Pareto: %{{x:,.0f}} cycles, %{{y:.4g}} {unit}<br>%{{text}}<extra></extra>")
-    fig.update_layout(template=TEMPLATE, xaxis_title="cycles", yaxis_title=f"energy ({unit})",
-                      legend={"x": 1, "xanchor": "right", "y": 1, "bgcolor": "rgba(255,255,255,0.7)"},
-                      margin={"t": 30})
+    xv, xtitle = scaled(points, x, view)
+    yv, ytitle = scaled(points, y, view)
+    joined = len(view.objectives) == 2 and set(view.axes) == set(view.objectives)
+    fig = go.Figure([_points_trace(points, x, y, view, xv, yv, True),
+                     _front_trace(points[front], x, y, view, xv[front], yv[front], joined, True)])
+    fig.update_layout(template=TEMPLATE, xaxis_title=xtitle, yaxis_title=ytitle, margin={"t": 30},
+                      legend={"orientation": "h", "y": -0.18})
+    return fig
+
+
+def front_matrix(points: pd.DataFrame, view: View, config: list[str]) -> go.Figure:
+    """Every pair of ``view.objectives`` (three or more) as a panel of all points, the front of all the
+    objectives ringed in each: a point on the front may look dominated in a pair; it wins in another."""
+    names = list(view.objectives)
+    pairs = list(itertools.combinations(names, 2))
+    cols = min(3, len(pairs))
+    rows = math.ceil(len(pairs) / cols)
+    front = pareto_mask(points, view.objectives)
+    points = points.assign(text=config_text(points, config))
+    values = {n: scaled(points, n, view) for n in names}
+    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.08, vertical_spacing=0.14)
+    for i, (x, y) in enumerate(pairs):
+        r, c = divmod(i, cols)
+        (xv, xtitle), (yv, ytitle) = values[x], values[y]
+        fig.add_trace(_points_trace(points, x, y, view, xv, yv, i == 0), row=r + 1, col=c + 1)
+        fig.add_trace(_front_trace(points[front], x, y, view, xv[front], yv[front], False, i == 0),
+                      row=r + 1, col=c + 1)
+        fig.update_xaxes(title_text=xtitle, row=r + 1, col=c + 1)
+        fig.update_yaxes(title_text=ytitle, row=r + 1, col=c + 1)
+    fig.update_layout(template=TEMPLATE, margin={"t": 30}, height=380 * rows,
+                      legend={"orientation": "h", "y": -0.18 / rows})
     return fig
 
 
@@ -280,13 +336,11 @@ def _axis(col: pd.Series) -> tuple[np.ndarray, list[float], list[str]]:
     return norm, pos, [short(t) for t in ticks]
 
 
-def parallel_axes(points: pd.DataFrame, swept: list[str], bins: int = 6) -> go.Figure:
-    """Parallel coordinates in SVG (no WebGL): the swept axes, then cycles, energy, area (and quality
-    when known); one line per point coloured by its energy rank, the cycles-energy Pareto points in red."""
-    metrics = ["cycles", "energy_j", "area_mm2"]
-    if colour_column(points) != "area_mm2":
-        metrics.append(colour_column(points))
-    names = [*swept, *metrics]
+def parallel_axes(points: pd.DataFrame, swept: list[str], view: View, bins: int = 6) -> go.Figure:
+    """Parallel coordinates in SVG (no WebGL): the swept axes, then the objectives (and the colour
+    column); one line per point coloured by its rank in ``view.colour``, the points of the Pareto front
+    of ``view.objectives`` in red."""
+    names = list(dict.fromkeys([*swept, *view.objectives, view.colour]))
     axes = [_axis(points[c]) for c in names]
     y = np.column_stack([a[0] for a in axes])
     xs = np.arange(len(names), dtype=float)
@@ -296,27 +350,28 @@ def parallel_axes(points: pd.DataFrame, swept: list[str], bins: int = 6) -> go.F
         gap = np.full((len(rows), 1), np.nan)
         return (np.hstack([np.tile(xs, (len(rows), 1)), gap]).ravel(), np.hstack([y[rows], gap]).ravel())
 
-    energy = points["energy_j"].to_numpy(float)
+    colour = points[view.colour].to_numpy(float)
     nbins = min(bins, len(points))
-    which = energy.argsort(kind="stable").argsort() * nbins // len(points)  # equal-count bins by energy rank
+    which = colour.argsort(kind="stable").argsort() * nbins // len(points)  # equal-count bins by rank
     colours = pc.sample_colorscale("Viridis", list((np.arange(nbins) + 0.5) / nbins))
     fig = go.Figure()
-    for b, colour in enumerate(colours):
+    for b, c in enumerate(colours):
         rows = np.flatnonzero(which == b)
         if len(rows):
             px, py = polylines(rows)
-            fig.add_scatter(x=px, y=py, mode="lines", line={"color": colour, "width": 1}, opacity=0.45,
+            fig.add_scatter(x=px, y=py, mode="lines", line={"color": c, "width": 1}, opacity=0.45,
                             hoverinfo="skip", showlegend=False)
-    front = np.flatnonzero(pareto_mask(points, ["cycles", "energy_j"]))
+    front = np.flatnonzero(pareto_mask(points, view.objectives))
     px, py = polylines(front)
-    text = np.repeat(config_text(points.iloc[front], swept), len(xs) + 1)
-    fig.add_scatter(x=px, y=py, mode="lines+markers", name="Pareto front (cycles, energy)", text=text,
+    hover = [*swept, "point_id"] if "point_id" in points.columns else swept
+    text = np.repeat(config_text(points.iloc[front], hover), len(xs) + 1)
+    fig.add_scatter(x=px, y=py, mode="lines+markers", name=view.front_name, text=text,
                     line={"color": "#d62728", "width": 2}, marker={"size": 5},
                     hovertemplate="%{text}<extra>Pareto point</extra>")
+    lo, hi = (float(np.nanmin(colour)), float(np.nanmax(colour))) if np.isfinite(colour).any() else (0.0, 1.0)
     fig.add_scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
-                    marker={"color": [energy.min(), energy.max()], "cmin": energy.min(),
-                            "cmax": max(energy.max(), energy.min() * (1 + 1e-9), 1e-30), "colorscale": "Viridis",
-                            "showscale": True, "colorbar": {"title": "energy_j"}})
+                    marker={"color": [lo, hi], "cmin": lo, "cmax": hi if hi > lo else lo + 1,
+                            "colorscale": "Viridis", "showscale": True, "colorbar": {"title": view.colour}})
     shapes = [{"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "yref": "paper",
                "line": {"color": "#888", "width": 1}} for x in xs]
     ticks = [{"x": x, "y": p, "text": t, "showarrow": False, "xanchor": "left", "xshift": 3,
@@ -324,7 +379,8 @@ def parallel_axes(points: pd.DataFrame, swept: list[str], bins: int = 6) -> go.F
              for x, (_, pos, text) in zip(xs, axes, strict=True) for p, t in zip(pos, text, strict=True)]
     fig.update_layout(template=TEMPLATE, margin={"t": 30}, legend={"orientation": "h", "y": -0.12},
                       shapes=shapes, annotations=ticks,
-                      xaxis={"tickvals": xs, "ticktext": names, "showgrid": False, "zeroline": False,
+                      xaxis={"tickvals": xs, "ticktext": [view.label(n) for n in names], "showgrid": False,
+                             "zeroline": False,
                              "range": [-0.3, len(xs) - 0.5]},
                       yaxis={"visible": False, "range": [-0.05, 1.05]})
     return fig

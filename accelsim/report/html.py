@@ -17,8 +17,11 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from accelsim import __version__
+from accelsim.outputs import write_text
 from accelsim.report import figures as F
 from accelsim.report.results import Results
+from accelsim.report.view import View, choose_view
+from accelsim.sim.stats import direction
 
 
 @dataclass
@@ -32,22 +35,41 @@ class Section:
     figure: go.Figure
 
 
-def sections(results: Results) -> tuple[list[Section], list[str]]:
-    """The figures these results support, and a note for each one left out."""
+FRONT = "the Pareto front (no other point is as good in every objective and better in one)"
+
+
+def default_view(results: Results) -> View:
+    """The objectives the results were swept for (else the default ones), with ``choose_view``'s axes."""
+    return choose_view(results.points, results.objectives) if len(results.points) > 1 else View()
+
+
+def sections(results: Results, view: View | None = None) -> tuple[list[Section], list[str]]:
+    """The figures these results support, and a note for each one left out; ``view`` (default: the
+    objectives the results were swept for, ``choose_view``'s axes) decides the trade-off figures."""
     p, swept = results.points, results.swept
+    view = view or default_view(results)
     config = [*swept, "point_id"]
-    bars = F.bar_points(p)
-    which = "each design point" if len(bars) == len(p) else f"{len(bars)} points of the cycles-energy Pareto front"
+    bars = F.bar_points(p, view.objectives)
+    which = "each design point" if len(bars) == len(p) else f"{len(bars)} points of the Pareto front"
     out: list[Section] = []
     omitted: list[str] = []
     if len(p) > 1:
-        out.append(Section("pareto", "Pareto front: cycles vs energy",
-                           f"{len(p)} design points; colour = {F.colour_column(p)}; hover a point for its config.",
-                           F.pareto_front(p, config)))
+        objs = ", ".join(view.label(o) for o in view.objectives)
+        if view.axes is None:
+            out.append(Section("pareto", f"Pareto front of {objs}",
+                               f"{len(p)} design points, each pair of objectives; ringed: {FRONT}; colour = "
+                               f"{view.colour}; hover a point for its config.", F.front_matrix(p, view, config)))
+        else:
+            x, y = view.axes
+            plotted = "" if len(view.objectives) == 2 and set(view.axes) == set(view.objectives) else f": {x} vs {y}"
+            out.append(Section("pareto", f"Pareto front of {objs}{plotted}",
+                               f"{len(p)} design points; ringed: {FRONT}; colour = {view.colour}; hover a "
+                               "point for its config.",
+                               F.front_plot(p, view, config)))
         if swept:
             out.append(Section("parallel", "Swept axes and objectives",
-                               "Parallel coordinates: one line per point, coloured by energy; the Pareto points "
-                               "in red (hover for their config).", F.parallel_axes(p, swept)))
+                               f"Parallel coordinates: one line per point, coloured by {view.colour}; the Pareto "
+                               "points in red (hover for their config).", F.parallel_axes(p, swept, view)))
         else:
             omitted.append("parallel coordinates: no config column differs between the points")
     out.append(Section("energy", "Energy by component",
@@ -90,16 +112,15 @@ def _num(v: float) -> str:
 def summary(results: Results) -> pd.DataFrame:
     """Headline metrics: the one point of a run, or the best point per metric of a sweep."""
     p = results.points
-    rows = {"cycles": ("cycles", 1, "min"), "time (ms)": ("seconds", 1e3, "min"),
-            "throughput (GOP/s)": ("gops", 1, "max"), "DRAM traffic (MB)": ("dram_bytes", 1e-6, "min"),
-            "energy (mJ)": ("energy_j", 1e3, "min"), "power (W)": ("power_w", 1, "min"),
-            "area (mm²)": ("area_mm2", 1, "min"), "attention-mass recall": ("quality_mass_recall", 1, "max"),
-            "DRAM row-buffer hit rate": ("dram_row_hit_rate", 1, "max")}
+    rows = {"cycles": ("cycles", 1), "time (ms)": ("seconds", 1e3), "throughput (GOP/s)": ("gops", 1),
+            "DRAM traffic (MB)": ("dram_bytes", 1e-6), "energy (mJ)": ("energy_j", 1e3), "power (W)": ("power_w", 1),
+            "area (mm²)": ("area_mm2", 1), "attention-mass recall": ("quality_mass_recall", 1),
+            "DRAM row-buffer hit rate": ("dram_row_hit_rate", 1)}
     out = []
-    for label, (col, scale, best) in rows.items():
+    for label, (col, scale) in rows.items():
         if col not in p.columns or p[col].isna().all():
             continue
-        i = p[col].idxmin() if best == "min" else p[col].idxmax()
+        i = p[col].idxmin() if direction(col) == "min" else p[col].idxmax()
         row = {"metric": label, "value": _num(p[col][i] * scale)}
         if len(p) > 1:
             row["best point"] = F.config_text(p.loc[[i]], results.swept)[0].replace("<br>", ", ")
@@ -128,18 +149,21 @@ Promise.all([...document.querySelectorAll("div.plot")].map(div => Promise.resolv
 """
 
 
-def render(results: Results, title: str | None = None) -> tuple[str, list[str]]:
-    """The report page, and the names of its figures."""
+def render(results: Results, title: str | None = None, view: View | None = None) -> tuple[str, list[str]]:
+    """The report page, and the names of its figures (``view``: as ``sections``)."""
     p = results.points
     if title is None:
         title = (f"accelsim: {p['workload'][0]} on {p['hardware'][0]} ({p['policy'][0]})" if len(p) == 1
                  else f"accelsim sweep: {len(p)} design points")
-    secs, omitted = sections(results)
+    view = view or default_view(results)
+    secs, omitted = sections(results, view)
     meta = f"{len(p)} finished point{'s' * (len(p) != 1)}"
     if len(results.failed):
         meta += f", {len(results.failed)} failed"
     if results.swept:
         meta += "; swept: " + ", ".join(results.swept)
+    if len(p) > 1:
+        meta += "; objectives: " + ", ".join(view.label(o) for o in view.objectives)
     body = [f"<h1>{html.escape(title)}</h1>",
             f"<p class='meta'>{html.escape(meta)}. Source: {html.escape(results.source)}; accelsim {__version__}.</p>",
             summary(results).to_html(index=False, border=0)]
@@ -173,10 +197,8 @@ def page(title: str, body: list[str]) -> str:
             + f"\n<script>{SCRIPT}</script>\n</body></html>\n")
 
 
-def write_report(results: Results, path: str | Path, title: str | None = None) -> list[str]:
-    """Write the report to ``path``; returns the names of its figures."""
-    text, names = render(results, title)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+def write_report(results: Results, path: str | Path, title: str | None = None, view: View | None = None) -> list[str]:
+    """Write the report to ``path``; returns the names of its figures (``view``: as ``sections``)."""
+    text, names = render(results, title, view)
+    write_text(path, text, "--report")
     return names

@@ -12,7 +12,8 @@ below is a *points part*: one row per design point, with
 - every column of ``SimResult.flat()`` (``cycles``, ``energy_j``, ``energy_by_dram``, ...).
 
 A sweep writes many parts, under ``results/`` of its output directory (which is read when given
-the output directory); a run writes one (``run.parquet``). A run also keeps its detail tables,
+the output directory, with the objectives of the sweep file recorded there); a run writes one
+(``run.parquet``). A run also keeps its detail tables,
 which reports need for the per-head heatmaps and the DRAM timeline: ``requests.parquet`` (the
 WorkPlan's request table) and ``dram.parquet`` (DRAM transfers: start, end, bytes, kind; cycles).
 """
@@ -58,6 +59,8 @@ class Results:
     source: str
     requests: pd.DataFrame | None = None
     dram: pd.DataFrame | None = None
+    objectives: dict[str, str] | None = None
+    """The objectives of the sweep that wrote these results (its ``sweep.yaml``), when known."""
 
     @property
     def config_columns(self) -> list[str]:
@@ -140,6 +143,10 @@ def load_results(path: str | Path) -> Results:
             raise InputError(part, None, f"not an accelsim results table: missing columns {', '.join(missing)}")
         frames.append(df)
     results = results_from_table(pd.concat(frames, ignore_index=True), str(path))
+    if path.is_dir():
+        from accelsim.sweep.runner import recorded_objectives
+
+        results.objectives = recorded_objectives(path)
     if len(results.points) == 1 and results.failed.empty:
         base = path if path.is_dir() else path.parent
         if (base / REQUESTS).is_file():

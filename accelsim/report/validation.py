@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from accelsim import __version__
+from accelsim.outputs import write_text
 from accelsim.report.html import figure_section, page
 
 COLORS = {"pass": "#2a9d3f", "fail": "#d1495b", "info": "#888888"}
@@ -45,6 +46,4 @@ def write_validation_report(table: pd.DataFrame, path: str | Path) -> None:
                        "grey: the tolerance band; dashed: agreement.", ratio_figure(table)),
         "<h2>Rows</h2>", table[cols].to_html(index=False, border=0, float_format=lambda x: f"{x:.4g}", na_rep="–"),
     ]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page("accelsim validate", body), encoding="utf-8")
+    write_text(path, page("accelsim validate", body), "--report")

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from accelsim.errors import InputError
+from accelsim.outputs import atomic_file
 from accelsim.workplan import TOPK_KINDS, WorkPlan
 
 INPUT_COLUMNS = [
@@ -84,8 +85,8 @@ def write_input_csv(profiles: pd.DataFrame, path: str | Path) -> None:
         "if_topk": np.where(p["topk"], "True", "False"), "topk": p["topk_k"],
         "step": p["step"], "layer": p["layer"],
     })
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False)
+    with atomic_file(path, "--bertcpp-input") as tmp:
+        out.to_csv(tmp, index=False)
 
 
 def read_input_csv(path: str | Path) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
-from accelsim.hw.dram import DramModel, DramSpec, DramStats, load_dram, write_trace
+from accelsim.hw.dram import DramModel, DramSpec, DramStats, load_dram, write_dram_trace
 from accelsim.hw.kv_layout import KVLayout
 from accelsim.workplan import WorkPlan
 
@@ -148,4 +148,4 @@ def export_trace(path: Path, fmt: str, plan: WorkPlan, items: pd.DataFrame, hw: 
     start = np.array([fetch_start[s] * to_mem for s in slots])
     cycle = np.repeat(np.floor(start).astype(np.int64), lengths)
     order = np.argsort(cycle, kind="stable")
-    return write_trace(path, addr[order], cycle[order], fmt=fmt)
+    return write_dram_trace(path, addr[order], cycle[order], fmt=fmt)

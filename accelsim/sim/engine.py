@@ -38,6 +38,9 @@ the token/head engines once their layer's importance is accumulated, reading it 
 engine's input rate (all their input cycles are charged: nothing produces it while they wait);
 the next layer's key fetch waits for them (its keep list depends on them), and so do the items
 behind it: requests enter the key buffer in order.
+
+``accelsim.sim.rules.RULES`` lists these rules with the design points where each binds; the fast
+path restates them, and ``tests/sim/test_fast.py`` checks both at those points.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Literal
 
 from accelsim.sim.result import SimResult
 
@@ -30,6 +31,15 @@ QUALITY = {
     "quality_out_err": "relative output error ||o_S - o|| / ||o|| against full attention, mean over requests",
     "quality_topk_recall": "recall of the exact top-k of full attention, mean over requests",
 }
+HIGHER_IS_BETTER = frozenset({"gops", "dram_row_hit_rate", "quality_mass_recall", "quality_topk_recall"})
+"""Metrics an objective maximises unless told otherwise (throughput, hit rate, recall); every other
+column (cycles, energy, area, traffic, output error, ...) is minimised."""
+Direction = Literal["min", "max"]
+
+
+def direction(column: str) -> Direction:
+    """The default direction of an objective on ``column``: ``max`` for ``HIGHER_IS_BETTER``, else ``min``."""
+    return "max" if column in HIGHER_IS_BETTER else "min"
 
 
 def describe(column: str) -> dict[str, str] | None:

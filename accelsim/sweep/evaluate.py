@@ -13,23 +13,21 @@ import math
 import operator
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-
-from pydantic import TypeAdapter
 
 import accelsim
 from accelsim import api
-from accelsim.config import Hardware, Policy
+from accelsim.config import Hardware, policy_adapter
 from accelsim.errors import InputError
-from accelsim.sim.fast import FastModel
+from accelsim.registry import load_plugins
 from accelsim.sweep.points import PlanKey, Point
 from accelsim.sweep.spec import REFS
+from accelsim.timers import get_timer
 from accelsim.topk import TopKParams
-from accelsim.workplan import WorkPlan
 
-_POLICY = TypeAdapter(Policy)
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
-_PLANS: dict[tuple[PlanKey, str], FastModel | WorkPlan | InputError] = {}
+_PLANS: dict[tuple[PlanKey, str], Any] = {}
 _PLAN_CACHE_SIZE = 8  # WorkPlans a worker keeps; a sweep rarely has more (workload, policy) pairs
 
 
@@ -41,10 +39,13 @@ class Job:
     timing: str
     constraints: tuple[tuple[str, str, float], ...]
     points: tuple[Point, ...]
+    plugins: tuple[str, ...] = ()
+    """The sweep's plug-ins (absolute paths or module names), imported by a worker before planning."""
 
 
-def plan_for(key: PlanKey, timing: str) -> FastModel | WorkPlan | InputError:
-    """The chunk's WorkPlan (wrapped in a FastModel for fast timing), built once per process."""
+def plan_for(key: PlanKey, timing: str) -> Any:
+    """The chunk's WorkPlan as the timer takes it (``Timer.prepare``: a FastModel for fast timing),
+    built once per process; the InputError when the policy cannot plan the workload."""
     k = (key, timing)
     if k not in _PLANS:
         if len(_PLANS) >= _PLAN_CACHE_SIZE:
@@ -52,8 +53,8 @@ def plan_for(key: PlanKey, timing: str) -> FastModel | WorkPlan | InputError:
         try:
             wl = api.load_workload(key.workload, seed=key.seed)
             topk = TopKParams(**json.loads(key.topk)) if key.topk else None
-            wp = api.plan(_POLICY.validate_python(json.loads(key.policy)), wl, phases=key.phases, topk=topk)
-            _PLANS[k] = FastModel(wp) if timing == "fast" else wp
+            wp = api.plan(policy_adapter().validate_python(json.loads(key.policy)), wl, phases=key.phases, topk=topk)
+            _PLANS[k] = get_timer(timing).prepare(wp)
         except InputError as err:  # the policy cannot run on this workload: every point is infeasible
             _PLANS[k] = err
     return _PLANS[k]
@@ -77,6 +78,7 @@ def infeasible_row(p: Point, reason: str, wall_s: float = 0.0) -> dict[str, Any]
 
 def run_job(job: Job) -> list[dict[str, Any]]:
     """Simulate every point of ``job``; a point that cannot run becomes an infeasible row."""
+    load_plugins(job.plugins, Path(), None)
     model = plan_for(job.plan, job.timing)
     rows = []
     for p in job.points:
@@ -86,10 +88,7 @@ def run_job(job: Job) -> list[dict[str, Any]]:
             continue
         try:
             hw = Hardware.model_validate_json(p.hw)
-            if isinstance(model, FastModel):
-                res = api.simulate_fast(hw, model, workload=p.labels["workload"])
-            else:
-                res = api.simulate(hw, model, workload=p.labels["workload"])[0]
+            res = get_timer(job.timing).time(hw, model, workload=p.labels["workload"]).result
         except InputError as err:
             rows.append(infeasible_row(p, err.message, time.perf_counter() - t0))
             continue

@@ -1,14 +1,18 @@
 """Executors: where chunks of points run. Each registers under the name a user selects.
 
-``local`` runs in this process (one job) or in a pool of worker processes; ``dask`` runs on a
-Dask cluster, either a ``LocalCluster`` it starts or an existing scheduler. Both yield results as
-chunks finish, in any order; the driver writes them to the store as they come.
+``local`` runs in this process (one job) or in a pool of worker processes, which die with the
+driver however it ends; ``dask`` runs on a Dask cluster, either a ``LocalCluster`` it starts (TLS with
+temporary credentials only this process holds, no dashboard) or an existing scheduler. Both yield
+results as chunks finish, in any order; the driver writes them to the store as they come.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -33,6 +37,18 @@ def get_executor(name: str, **options: Any) -> Executor:
         raise InputError(None, "--executor", f"unknown executor {name!r}; expected one of: "
                          f"{', '.join(sorted(EXECUTORS))}") from None
     return cls(**options)
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with(parent: int) -> None:
+    """Worker initializer: the kernel kills this worker when the driver dies (Linux ``PR_SET_PDEATHSIG``),
+    even by SIGKILL; a driver already gone ends it at once."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 class Executor(ABC):
@@ -71,7 +87,8 @@ class LocalExecutor(Executor):
         self.workers = jobs or os.cpu_count() or 1
         self._pool: ProcessPoolExecutor | None = None
         if self.workers > 1:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_die_with, initargs=(os.getpid(),))
 
     def imap(self, fn, tasks):
         if self._pool is None:
@@ -88,8 +105,15 @@ class LocalExecutor(Executor):
 
 @register
 class DaskExecutor(Executor):
-    """A Dask cluster: ``scheduler`` (``tcp://host:port``) or a new ``LocalCluster`` of ``workers``
-    single-threaded worker processes. A worker that dies has its tasks rerun elsewhere."""
+    """A Dask cluster: ``scheduler`` (``tcp://host:port``, or ``tls://host:port`` with the credentials of
+    Dask's ``distributed.comm.tls`` configuration) or a new ``LocalCluster`` of ``workers``
+    single-threaded worker processes. A worker that dies has its tasks rerun elsewhere.
+
+    A Dask scheduler runs any function a connected client sends: whoever reaches a ``tcp://`` scheduler
+    runs code as its workers' user. The LocalCluster therefore talks TLS with credentials made for it
+    (``Security.temporary()``, held in this process's memory only), so no other local user can submit
+    work, and its scheduler's HTTP server (which Dask always starts) serves no page, dashboard included,
+    on a loopback port."""
 
     name = "dask"
     inherits_driver = False
@@ -100,15 +124,29 @@ class DaskExecutor(Executor):
         except ImportError:
             raise InputError(None, "--executor", "the dask executor needs dask[distributed]: "
                              "pip install 'accelsim[dist]'") from None
+        from distributed.security import Security
+
         self._cluster = None
+        if scheduler and not scheduler.startswith(("tcp://", "tls://")):
+            raise InputError(None, "--scheduler", f"expected tcp://HOST:PORT or tls://HOST:PORT, got {scheduler!r}")
         try:
             if scheduler:
-                self._client = Client(scheduler, timeout="10s")
+                self._client = Client(scheduler, timeout="10s",
+                                      **({"security": Security()} if scheduler.startswith("tls://") else {}))
             else:
-                self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                             processes=True, dashboard_address=None)
-                self._client = Client(self._cluster)
-        except OSError as err:
+                import dask
+
+                security = Security.temporary()
+                # Dask's scheduler always opens an HTTP server: give it no pages, on a loopback port
+                with dask.config.set({"distributed.scheduler.http.routes": []}):
+                    self._cluster = LocalCluster(
+                        n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                        dashboard_address=None, protocol="tls://", security=security,
+                        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
+                self._client = Client(self._cluster, security=security)
+        except (OSError, TimeoutError) as err:
+            if self._cluster is not None:  # a failed start leaves no cluster behind
+                self._cluster.close()
             raise InputError(None, "--scheduler", f"cannot reach the Dask scheduler {scheduler!r} ({err})") from None
         self.workers = max(len(self._client.scheduler_info()["workers"]), 1)
 

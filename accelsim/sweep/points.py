@@ -16,16 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from accelsim import api
-from accelsim.config import Hardware, Policy, deep_merge
+from accelsim.config import Hardware, Strict, deep_merge, policy_adapter, policy_models
 from accelsim.config import _resolve as resolve_ref
 from accelsim.config.base import describe_validation_error
 from accelsim.errors import InputError
-from accelsim.sweep.spec import Sweep
-
-_POLICY = TypeAdapter(Policy)
+from accelsim.inputs import content_key
+from accelsim.sweep.spec import Sweep, check_field, sweep_fields
 
 
 @dataclass(frozen=True)
@@ -88,9 +87,15 @@ def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
-@cache
 def file_sha(path: str) -> str:
-    """SHA-256 of a file's bytes (so a moved workload keeps its points' hashes)."""
+    """SHA-256 of a file's bytes (so a moved workload keeps its points' hashes), cached on the file's
+    identity and version (:func:`accelsim.inputs.content_key`): an edited file is hashed again."""
+    return _sha(content_key(path))
+
+
+@cache
+def _sha(key: tuple[str, int, int, int, int]) -> str:
+    path = key[0]
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -117,7 +122,12 @@ class Resolver:
         if isinstance(ref, dict):
             data = dict(ref)
             parent = data.pop("extends", None)
+            if parent is not None and not isinstance(parent, str):
+                raise InputError(self.source, f"{field_name}.extends",
+                                 f"expected a preset name or path, got {parent!r}")
             return deep_merge(self._ref(kind, parent, field_name), data) if parent is not None else data
+        if not isinstance(ref, str):
+            raise InputError(self.source, field_name, f"expected a preset name, file or mapping, got {ref!r}")
         key = (kind, ref)
         if key not in self._refs:
             path = self.root / ref
@@ -138,16 +148,67 @@ class Resolver:
         return self._workloads[ref]
 
     def check(self) -> None:
-        """Read every base and swapped reference (presets, files, workloads) once: errors surface
-        before any point runs."""
+        """Read every base and swapped reference (presets, files, workloads) once and validate the
+        configuration each names; check that every axis field exists in each configuration it meets
+        and takes its values. A wrong sweep file fails here, before any point runs; what is left to a
+        point are the configs' own rules on combined values (it becomes an infeasible row)."""
         b = self.sweep.base
-        axes = {k: v for g in self.sweep.groups() for k, v in g.items()}
-        for ref in [b.hw, *axes.get("hw", [])]:
-            self._ref("hardware", ref, "axes.hw" if ref is not b.hw else "base.hw")
-        for ref in [b.policy, *axes.get("policy", [])]:
-            self._ref("policy", ref, "axes.policy" if ref is not b.policy else "base.policy")
+        groups = self.sweep.groups()
+        axes = {k: v for g in groups for k, v in g.items()}
+        where = sweep_fields(self.sweep)
+        for root, kind in (("hw", "hardware"), ("policy", "policy")):
+            fields = [p for p in axes if p.startswith(f"{root}.")]
+            base_ref = getattr(b, root)
+            label = f"{where[root]}.{root}" if root in axes else f"base.{root}"
+            self._checked_model(kind, base_ref, "base." + root, fields)
+            for ref, path, values in self._meetings(groups, root, base_ref, fields):
+                model, owner = self._checked_model(kind, ref, label, fields)
+                check_field(model, path.partition(".")[2], values, owner, f"{where[path]}.{path}", self.source)
         for ref in [b.workload, *axes.get("workload", [])]:
-            self.workload(ref, "axes.workload" if ref is not b.workload else "base.workload")
+            self.workload(ref, f"{where['workload']}.workload" if ref is not b.workload else "base.workload")
+
+    @staticmethod
+    def _meetings(groups: list[dict[str, list[Any]]], root: str, base_ref: Any,
+                  fields: list[str]) -> list[tuple[Any, str, list[Any]]]:
+        """(reference, field axis, the values of the axis that points with that reference take)."""
+        refs = next((g[root] for g in groups if root in g), [base_ref])
+        out = []
+        for path in fields:
+            group = next(g for g in groups if path in g)
+            if root in group:  # zipped with the reference: only pairs meet
+                out += [(r, path, [v]) for r, v in zip(group[root], group[path], strict=True)]
+            else:
+                out += [(r, path, group[path]) for r in refs]
+        return out
+
+    def _checked_model(self, kind: str, ref: str | dict[str, Any], label: str,
+                       fields: list[str]) -> tuple[type[Strict], str]:
+        """The config model of a reference and how errors name it; InputError when the reference
+        alone fails validation outside the fields that axes set."""
+        data = self._ref(kind, ref, label)
+        shown = ref if isinstance(ref, str) else data.get("name", "inline")
+        if kind == "hardware":
+            model: type[Strict] = Hardware
+        else:
+            models = policy_models()
+            names = ", ".join(models)
+            if "name" not in data:
+                raise InputError(self.source, label, f"policy {shown!r} has no name; expected one of: {names}")
+            model = models.get(data["name"]) if isinstance(data["name"], str) else None
+            if model is None:
+                raise InputError(self.source, label, f"unknown policy {data['name']!r}; expected one of: {names}")
+        owner = f"{kind} {shown!r} ({label})"
+        try:
+            model.model_validate(data)
+        except ValidationError as err:
+            swept = [f.partition(".")[2] for f in fields]
+            for e in err.errors():
+                loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-"))
+                if not any(f == loc or f.startswith(f"{loc}.") or loc.startswith(f"{f}.") or not loc for f in swept):
+                    one = ValidationError.from_exception_data(err.title, [e])  # type: ignore[list-item]
+                    where, msg = describe_validation_error(one, model)
+                    raise InputError(self.source, label, f"{kind} {shown!r}, field {where}: {msg}") from None
+        return model, owner
 
     def resolve(self, index: int, values: dict[str, Any]) -> Point:
         """Apply ``values`` to the base; a configuration that fails validation becomes an error."""
@@ -204,8 +265,8 @@ class Resolver:
             pol = json.loads(raw)
             try:
                 if "name" not in pol:
-                    raise InputError(None, "policy.name", "missing; expected one of: spatten, dense")
-                model = _POLICY.validate_python(pol)
+                    raise InputError(None, "policy.name", f"missing; expected one of: {', '.join(policy_models())}")
+                model = policy_adapter().validate_python(pol)
                 self._policies[raw] = (model.model_dump_json(), model.name, "")
                 self._models[model.model_dump_json()] = model
             except ValidationError as err:
@@ -218,6 +279,19 @@ class Resolver:
 
     def resolve_all(self, points: list[dict[str, Any]], start: int = 0) -> list[Point]:
         return [self.resolve(start + i, v) for i, v in enumerate(points)]
+
+
+def resolve_listed(sweep: Sweep, resolver: Resolver) -> list[Point] | None:
+    """Every point of a grid or random search, resolved and validated before any runs (None for nsga2,
+    which picks its points as it goes); InputError when not one of them is a valid configuration."""
+    if sweep.search.method == "nsga2":
+        return None
+    points = resolver.resolve_all(expand(sweep))
+    if points and all(p.error for p in points):
+        at = ", ".join(f"{k}={v}" for k, v in points[0].values.items()) or "the base"
+        raise InputError(resolver.source, None, f"none of the {len(points)} points is a valid configuration; "
+                         f"the first ({at}): {points[0].error}")
+    return points
 
 
 def chunks(points: list[Point], size: int) -> list[list[Point]]:

@@ -13,11 +13,13 @@ import pandas as pd
 import yaml
 
 from accelsim.errors import InputError
+from accelsim.inputs import read_text
+from accelsim.outputs import check_output, write_text
 from accelsim.sim.fast import warm
 from accelsim.sweep.evaluate import Job, infeasible_row, plan_for, run_job
 from accelsim.sweep.executors import Executor, get_executor
 from accelsim.sweep.pareto import pareto_front, save_front
-from accelsim.sweep.points import Point, Resolver, chunks, expand
+from accelsim.sweep.points import Point, Resolver, chunks, resolve_listed
 from accelsim.sweep.spec import Sweep, load_sweep, parse_sweep
 from accelsim.sweep.store import FLUSH_ROWS, ResultStore
 
@@ -42,22 +44,29 @@ class SweepOutcome:
     seconds: float
     table: pd.DataFrame
     front: pd.DataFrame
+    asked: int = 0
+    """Points the search asked for (grid points, random samples, nsga2 trials); more than ``points``
+    when some resolve to a configuration already asked for, which runs once."""
 
     @property
     def rate(self) -> float:
         return self.ran / self.seconds if self.seconds else 0.0
 
 
+def recorded_objectives(directory: str | Path) -> dict[str, str] | None:
+    """The objectives of the sweep recorded in ``directory`` (its ``sweep.yaml``), or None if it has none."""
+    spec = Path(directory) / SPEC_FILE
+    return dict(load_sweep(spec).objectives) if spec.is_file() else None
+
+
 def _prepare(text: str, out: Path, resume: bool) -> None:
     """Record the sweep file's ``text`` in ``out``; a different sweep already there needs ``--resume``."""
-    out.mkdir(parents=True, exist_ok=True)
+    check_output(out, "dir", "--output")
     spec = out / SPEC_FILE
-    if spec.exists() and spec.read_text() != text and not resume:
+    if spec.exists() and read_text(spec) != text and not resume:
         raise InputError(str(out), None, f"holds the results of another sweep ({spec}); pass --resume to "
                          "add this sweep's points to it, or choose another output directory with -o")
-    tmp = out / f".{SPEC_FILE}.tmp"
-    tmp.write_text(text)
-    tmp.replace(spec)
+    write_text(spec, text, "--output")
 
 
 def run_sweep(spec: str | Path | dict[str, Any], out: str | Path | None = None, *,
@@ -77,8 +86,9 @@ def run_sweep(spec: str | Path | dict[str, Any], out: str | Path | None = None, 
     else:
         sweep = load_sweep(spec)
         resolver = Resolver(sweep, spec)
-        text = Path(spec).read_text()
+        text = read_text(spec)
     resolver.check()
+    listed = resolve_listed(sweep, resolver)
     out = Path(out) if out is not None else Path("results") / sweep.name
     _prepare(text, out, resume)
     store = ResultStore(out, flush_rows)
@@ -90,7 +100,7 @@ def run_sweep(spec: str | Path | dict[str, Any], out: str | Path | None = None, 
         warm()
     try:
         search = SEARCHES[sweep.search.method]
-        points, ran = search(sweep, resolver, store, done, ex, progress)
+        asked, points, ran = search(sweep, resolver, store, done, ex, progress, listed)
     finally:
         store.flush()
         if own:
@@ -101,7 +111,7 @@ def run_sweep(spec: str | Path | dict[str, Any], out: str | Path | None = None, 
     front = pareto_front(table, sweep.objectives) if len(table) else table
     save_front(front, out)
     return SweepOutcome(out=out, points=points, ran=ran, skipped=points - ran, seconds=seconds, table=table,
-                        front=front)
+                        front=front, asked=asked)
 
 
 def _evaluate(sweep: Sweep, points: list[Point], store: ResultStore, ex: Executor,
@@ -116,7 +126,7 @@ def _evaluate(sweep: Sweep, points: list[Point], store: ResultStore, ex: Executo
     chunk = EVENT_CHUNK if sweep.timing == "event" else \
         max(1, min(FAST_CHUNK, math.ceil(len(todo) / (4 * ex.workers))))
     cons = tuple(sweep.parsed_constraints())
-    jobs = [Job(c[0].plan, sweep.timing, cons, tuple(c)) for c in chunks(todo, chunk)]
+    jobs = [Job(c[0].plan, sweep.timing, cons, tuple(c), tuple(sweep.plugins)) for c in chunks(todo, chunk)]
     if ex.inherits_driver:  # phase 1 here, once, before the workers fork
         for key in dict.fromkeys(j.plan for j in jobs):
             plan_for(key, sweep.timing)
@@ -132,9 +142,8 @@ def _evaluate(sweep: Sweep, points: list[Point], store: ResultStore, ex: Executo
 
 
 def _listed(sweep: Sweep, resolver: Resolver, store: ResultStore, done: set[str], ex: Executor,
-            progress: Progress | None) -> tuple[int, int]:
-    """grid and random: every point is known up front."""
-    points = resolver.resolve_all(expand(sweep))
+            progress: Progress | None, points: list[Point]) -> tuple[int, int, int]:
+    """grid and random: every point is known up front (``points``, resolved)."""
     seen: set[str] = set()
     todo = []
     for p in points:  # two axis settings may resolve to one configuration: run it once
@@ -143,11 +152,11 @@ def _listed(sweep: Sweep, resolver: Resolver, store: ResultStore, done: set[str]
         seen.add(p.point_id)
     for _ in _evaluate(sweep, todo, store, ex, progress, len(seen) - len(todo), len(seen)):
         pass
-    return len(seen), len(todo)
+    return len(points), len(seen), len(todo)
 
 
 def _nsga2(sweep: Sweep, resolver: Resolver, store: ResultStore, done: set[str], ex: Executor,
-           progress: Progress | None) -> tuple[int, int]:
+           progress: Progress | None, points: None) -> tuple[int, int, int]:
     """Optuna NSGA-II over the grid's values, a generation (``population`` trials) at a time."""
     try:
         import optuna
@@ -187,8 +196,8 @@ def _nsga2(sweep: Sweep, resolver: Resolver, store: ResultStore, done: set[str],
                 study.tell(t, [float(r[o]) for o in sweep.objectives])
             else:
                 study.tell(t, state=optuna.trial.TrialState.FAIL)
-    return len(unique), ran
+    return len(study.trials), len(unique), ran
 
 
-SEARCHES: dict[str, Callable[..., tuple[int, int]]] = {"grid": _listed, "random": _listed, "nsga2": _nsga2}
-"""Search methods by the name ``search.method`` uses."""
+SEARCHES: dict[str, Callable[..., tuple[int, int, int]]] = {"grid": _listed, "random": _listed, "nsga2": _nsga2}
+"""Search methods by the name ``search.method`` uses; each returns (points asked, distinct points, run)."""

@@ -15,7 +15,7 @@ zip:                           # groups of axes that vary together (equal length
   - {hw: [spatten, dense], policy: [spatten, dense]}
 search: {method: grid}         # or {method: random, samples: 20, seed: 0}
                                # or {method: nsga2, trials: 200, population: 20, seed: 0}
-objectives: {cycles: min, energy_j: min}
+objectives: {cycles: min, energy_j: min}   # or a list of names: [cycles, quality_mass_recall]
 constraints: ["area_mm2 <= 2"]
 timing: fast                   # fast (accelsim.sim.fast) or event (the reference engine)
 ```
@@ -29,15 +29,17 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from accelsim.config import Hardware, Strict
 from accelsim.config.base import read_yaml, validate
-from accelsim.config.policy import PolicyConfig
+from accelsim.config.policy import policy_models
 from accelsim.errors import InputError
+from accelsim.registry import load_plugins
 from accelsim.sim.result import SimResult
+from accelsim.sim.stats import direction
 
 REFS = ("hw", "policy", "workload")
 """Axis paths that swap a whole base reference rather than set one field."""
@@ -48,14 +50,22 @@ METRICS: tuple[str, ...] = (
 )
 """Result columns that objectives and constraints may name."""
 
+DEFAULT_OBJECTIVES = {"cycles": "min", "energy_j": "min"}
+"""A sweep's objectives when its file names none: the latency-energy trade-off."""
+
 Scalar = int | float | str | bool
+MAX_AXIS_VALUES = 100_000
+"""Most values of one axis (a range or logrange); a sweep runs ~10^4 points a minute on the fast path."""
+MAX_POINTS = 10_000_000
+"""Largest grid a sweep may span (grid and random search); ~17 hours at 10^4 points a minute."""
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _CONSTRAINT = re.compile(r"^\s*([A-Za-z_][\w]*)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
 
 
 class Range(Strict):
     """``{range: [start, stop, step]}``: start, start + step, ... up to stop inclusive."""
 
-    range: tuple[float, float, float]
+    range: tuple[float, float, float] = Field(strict=False)
 
     @field_validator("range")
     @classmethod
@@ -63,6 +73,8 @@ class Range(Strict):
         start, stop, step = v
         if step <= 0 or stop < start:
             raise ValueError(f"range needs start <= stop and step > 0, got {list(v)}")
+        if (stop - start) / step >= MAX_AXIS_VALUES:
+            raise ValueError(f"range {list(v)} has more than {MAX_AXIS_VALUES:,} values")
         return v
 
     def values(self) -> list[Scalar]:
@@ -76,14 +88,14 @@ class LogRange(Strict):
     """``{logrange: [start, stop, count]}``: ``count`` geometric steps from start to stop inclusive;
     integer when start and stop are integers (rounded, duplicates dropped)."""
 
-    logrange: tuple[float, float, int]
+    logrange: tuple[float, float, int] = Field(strict=False)
 
     @field_validator("logrange")
     @classmethod
     def _check(cls, v: tuple[float, float, int]) -> tuple[float, float, int]:
         start, stop, count = v
-        if start <= 0 or stop < start or count < 1:
-            raise ValueError(f"logrange needs 0 < start <= stop and count >= 1, got {list(v)}")
+        if start <= 0 or stop < start or not 1 <= count <= MAX_AXIS_VALUES:
+            raise ValueError(f"logrange needs 0 < start <= stop and 1 <= count <= {MAX_AXIS_VALUES:,}, got {list(v)}")
         return v
 
     def values(self) -> list[Scalar]:
@@ -155,19 +167,53 @@ class Sweep(Strict):
 
     version: Literal[1] = 1
     name: str = "sweep"
-    """Label of the sweep; the default output directory is ``results/<name>``."""
+    """Label of the sweep; the default output directory is ``results/<name>``, so it is a plain name
+    (letters, digits, ``_.-``; no ``/`` or ``..``)."""
     base: Base
     axes: dict[str, Any] = Field(default_factory=dict)
     """Independent axes: dotted path -> values (a list, a range or a logrange)."""
     zip: list[dict[str, Any]] = Field(default_factory=list)
     """Groups of axes that vary together; the axes of a group have equal lengths."""
     search: Search = Search()
-    objectives: dict[str, Literal["min", "max"]] = Field(default_factory=lambda: {"cycles": "min", "energy_j": "min"})
-    """Result columns to optimise (used by nsga2 and by the Pareto front)."""
+    objectives: dict[str, Literal["min", "max"]] = Field(default_factory=lambda: dict(DEFAULT_OBJECTIVES))
+    """Result columns to optimise, each ``min`` or ``max`` (used by nsga2, the Pareto front and the
+    report's figures); a list of names takes each one's default direction (``accelsim.sim.stats.direction``:
+    max for throughput, DRAM hit rate and recall, else min)."""
     constraints: list[str] = Field(default_factory=list)
     """``metric <= value`` (or ``>=``, ``<``, ``>``); a point that breaks one is infeasible."""
-    timing: Literal["fast", "event"] = "fast"
-    """Timing model: ``fast`` (accelsim.sim.fast, checked against the event engine) or ``event``."""
+    timing: str = "fast"
+    """Timing model (``accelsim.timers``): ``fast`` (accelsim.sim.fast, checked against the event
+    engine), ``event``, ``spatten-behavioural`` or a plug-in's."""
+    plugins: list[str] = Field(default_factory=list)
+    """Plug-in files (``.py``, relative to this file) or modules to import before the sweep is read,
+    e.g. a policy or top-k engine of one's own (``accelsim.registry.load_plugins``); once read, a
+    file's absolute path."""
+
+    @field_validator("timing")
+    @classmethod
+    def _timing(cls, v: str) -> str:
+        from accelsim.timers import TIMERS
+
+        if v not in TIMERS:
+            raise ValueError(f"unknown timing {v!r}; expected one of: {TIMERS.names()}")
+        return v
+
+    @field_validator("objectives", mode="before")
+    @classmethod
+    def _directions(cls, v: Any) -> Any:
+        if not (isinstance(v, list) and all(isinstance(n, str) for n in v)):
+            return v
+        if len(set(v)) < len(v):
+            raise ValueError(f"an objective appears twice in {v}")
+        return {name: direction(name) for name in v}
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v) or ".." in v:
+            raise ValueError("expected a plain name of letters, digits, '_', '.' and '-' (it names the directory "
+                             f"results/<name>), not a path, got {v!r}")
+        return v
 
     @field_validator("objectives")
     @classmethod
@@ -188,6 +234,12 @@ class Sweep(Strict):
                 raise ValueError(f"expected 'METRIC <= NUMBER' (or >=, <, >), got {c!r}")
             if m.group(1) not in METRICS:
                 raise ValueError(f"unknown metric {m.group(1)!r} in {c!r}; expected one of: {', '.join(METRICS)}")
+            try:
+                bound = float(m.group(3))
+            except ValueError:
+                bound = math.nan
+            if not math.isfinite(bound):
+                raise ValueError(f"expected a finite number after {m.group(2)}, got {m.group(3)!r} in {c!r}")
         return v
 
     def groups(self) -> list[dict[str, list[Any]]]:
@@ -232,7 +284,7 @@ def check_axis(path: str, values: list[Any], where: str, source: str) -> None:
         return
     if root == "workload":
         raise InputError(source, f"{where}.{path}", "the workload has no fields; vary `workload` itself")
-    models = [Hardware] if root == "hw" else list(get_args(PolicyConfig))
+    models = [Hardware] if root == "hw" else list(policy_models().values())
     types, errors = [], []
     for m in models:
         try:
@@ -241,15 +293,40 @@ def check_axis(path: str, values: list[Any], where: str, source: str) -> None:
             errors.append(str(err.args[0]))
     if not types:
         raise InputError(source, f"{where}.{path}", f"unknown path: {errors[0]}")
+    adapters = [TypeAdapter(t) for t in types]
     for v in values:
-        for t in types:
+        for adapter in adapters:
             try:
-                TypeAdapter(t).validate_python(v)
+                adapter.validate_python(v, strict=True)
                 break
             except ValidationError as err:
                 first = err.errors()[0]["msg"].removeprefix("Value error, ")
         else:
             raise InputError(source, f"{where}.{path}", f"{first}, got {v!r}")
+
+
+def check_field(model: type[BaseModel], rest: str, values: list[Any], owner: str, field: str, source: str) -> None:
+    """Raise InputError unless ``model`` (the config of ``owner``, e.g. "policy 'spatten' (base.policy)")
+    has the field ``rest`` and every value has its type and meets its bounds."""
+    try:
+        annotation = _field_type(model, rest.split("."))
+    except KeyError as err:
+        raise InputError(source, field, f"{owner} has {err.args[0]}") from None
+    adapter = TypeAdapter(annotation)
+    for v in values:
+        try:
+            adapter.validate_python(v)
+        except ValidationError as err:
+            msg = err.errors()[0]["msg"].removeprefix("Value error, ")
+            raise InputError(source, field, f"{msg} for {owner}, got {v!r}") from None
+
+
+def sweep_fields(sweep: Sweep) -> dict[str, str]:
+    """Axis path -> where the sweep file sets it (``axes`` or ``zip.N``)."""
+    out = {k: "axes" for k in sweep.axes}
+    for i, g in enumerate(sweep.zip):
+        out.update(dict.fromkeys(g, f"zip.{i}"))
+    return out
 
 
 def load_sweep(path: str | Path) -> Sweep:
@@ -262,6 +339,8 @@ def parse_sweep(data: Any, source: str) -> Sweep:
     dotted field."""
     if not isinstance(data, dict):
         raise InputError(source, None, "expected a mapping at the top level")
+    if "plugins" in data:  # before the rest: they may add the policies, engines and timers it names
+        data = {**data, "plugins": list(load_plugins(data["plugins"], Path(source).resolve().parent, source))}
     sweep: Sweep = validate(Sweep, data, source)
     seen: set[str] = set()
     for where, group in [("axes", sweep.axes), *((f"zip.{i}", g) for i, g in enumerate(sweep.zip))]:
@@ -280,4 +359,12 @@ def parse_sweep(data: Any, source: str) -> Sweep:
             lengths.add(len(vals))
         if where != "axes" and len(lengths) > 1:
             raise InputError(source, where, f"zipped axes need equal lengths, got {sorted(lengths)}")
+    size = math.prod(len(axis_values(next(iter(g.values())))) for g in [*({k: v} for k, v in sweep.axes.items()),
+                                                                         *sweep.zip])
+    limit = MAX_POINTS if sweep.search.method == "grid" else 1 << 62
+    if size > limit:
+        raise InputError(source, "axes", f"the grid has {size:,} points, more than the {limit:,} a "
+                         f"{sweep.search.method} search may span")
+    if (sweep.search.samples or 0) > MAX_POINTS:
+        raise InputError(source, "search.samples", f"at most {MAX_POINTS:,}, got {sweep.search.samples:,}")
     return sweep

@@ -9,7 +9,6 @@ racing on one directory never yield a duplicate. ``compact`` folds the parts int
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from pathlib import Path
@@ -19,6 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from accelsim import __version__
+from accelsim.errors import InputError
+from accelsim.outputs import atomic_file
 from accelsim.sim.stats import metadata
 
 FLUSH_ROWS = 512  # rows per part: large enough that a fast sweep writes few files
@@ -46,7 +48,7 @@ class ResultStore:
         """Point ids already stored."""
         ids: set[str] = set()
         for part in self.parts():
-            ids.update(pd.read_parquet(part, columns=["point_id"])["point_id"])
+            ids.update(_read_part(part, ["point_id", "accelsim_version"])["point_id"])
         return ids
 
     def add(self, rows: list[dict[str, Any]]) -> None:
@@ -74,13 +76,26 @@ class ResultStore:
 
 def _write_part(directory: Path, df: pd.DataFrame) -> Path:
     name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
-    tmp = directory / f".{name}.tmp"
     table = pa.Table.from_pandas(df, preserve_index=False)
-    pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata(df.columns)}), tmp)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, directory / name)
+    with atomic_file(directory / name) as tmp:
+        pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata(df.columns)}), tmp)
     return directory / name
+
+
+def _read_part(part: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A part file, or one line naming it: unreadable, or written by another accelsim version."""
+    try:
+        df = pd.read_parquet(part, columns=columns)
+    except (pa.ArrowException, OSError, ValueError) as err:
+        raise InputError(part, None, f"not a readable results part ({type(err).__name__}); remove it (its points "
+                         "rerun) or choose another output directory") from None
+    if "accelsim_version" not in df.columns or "point_id" not in df.columns:
+        raise InputError(part, None, "not an accelsim results part: no point_id or accelsim_version column")
+    versions = sorted(df["accelsim_version"].map(str).unique())
+    if versions and versions != [__version__]:
+        raise InputError(part, None, f"results written by accelsim {', '.join(versions)}; this is accelsim "
+                         f"{__version__}: choose another output directory, or rerun with that version")
+    return df
 
 
 def read_results(root: str | Path) -> pd.DataFrame:
@@ -88,6 +103,6 @@ def read_results(root: str | Path) -> pd.DataFrame:
     parts = sorted((Path(root) / "results").glob("part-*.parquet"))
     if not parts:
         return pd.DataFrame()
-    df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    df = pd.concat([_read_part(p) for p in parts], ignore_index=True)
     df = df.drop_duplicates("point_id", keep="first")
     return df.sort_values("point_index", kind="stable").reset_index(drop=True)

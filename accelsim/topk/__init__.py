@@ -1,7 +1,10 @@
 """Top-k engines: functional and cycle models, one params object each, in a registry.
 
-The engines (and numpy) load on first use of a name below, so that ``accelsim.topk.params`` (pydantic
-only) can be imported cheaply, e.g. by the ``accelsim`` command's option definitions.
+An engine is one module that subclasses :class:`TopKEngine` and registers with ``@register``; the
+registry (``ENGINES``) imports this package's modules and the ``accelsim.topk`` entry points on its
+first lookup. ``accelsim.topk.base`` (and numpy) load on first use of a name below, so that
+``accelsim.topk.params`` (pydantic only) can be imported cheaply, e.g. by the ``accelsim`` command's
+option definitions.
 """
 
 from __future__ import annotations
@@ -25,11 +28,9 @@ __all__ = ["ENGINES", "Selection", "TopKEngine", "TopKParams", "exact_topk_mask"
 
 
 def __getattr__(name: str) -> Any:
-    """A name of ``__all__``, from ``accelsim.topk.base`` once every engine module has registered."""
+    """A name of ``__all__``, from ``accelsim.topk.base``."""
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    for engine in ("quickselect", "sorter", "statistical", "streaming"):  # registers each engine
-        import_module(f"{__name__}.{engine}")
     base = import_module(f"{__name__}.base")
     globals().update({n: getattr(base, n) for n in __all__})
     return globals()[name]

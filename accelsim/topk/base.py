@@ -20,6 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from accelsim.registry import Registry
 from accelsim.topk.params import TopKParams
 
 
@@ -91,26 +92,22 @@ class TopKEngine(ABC):
                                                   count)
 
 
-ENGINES: dict[str, type[TopKEngine]] = {}
+ENGINES: Registry[type[TopKEngine]] = Registry("top-k engine", "accelsim.topk")
+"""Every engine: this package's modules, the ``accelsim.topk`` entry points and YAML ``plugins:``."""
 
 
 def register(cls: type[TopKEngine]) -> type[TopKEngine]:
     """Class decorator: make an engine selectable by its ``name``."""
-    ENGINES[cls.name] = cls
+    ENGINES.add(cls.name, cls, cls.__module__)
     return cls
 
 
 def get_engine(name: str, params: TopKParams | None = None) -> TopKEngine:
     """Instantiate a registered engine; unknown names list the registered ones."""
-    import accelsim.topk
-
-    accelsim.topk.ENGINES  # noqa: B018  (the package registers every engine on first use)
     try:
         cls = ENGINES[name]
     except KeyError:
-        raise KeyError(
-            f"unknown top-k engine {name!r}; expected one of: {', '.join(sorted(ENGINES))}"
-        ) from None
+        raise KeyError(f"unknown top-k engine {name!r}; expected one of: {ENGINES.names()}") from None
     return cls(params)
 
 

@@ -17,6 +17,7 @@ Probabilities are not stored: they are recomputed in fp32.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from pydantic import Field, ValidationError, model_validator
 
 from accelsim.config.base import Strict, describe_validation_error
 from accelsim.errors import InputError
+from accelsim.inputs import check_budget, require_file
+from accelsim.outputs import atomic_file
 
 FORMAT = "accelsim-trace"
 VERSION = "1"
@@ -103,9 +106,13 @@ class Trace:
 
 def expected_shapes(meta: TraceMeta) -> dict[str, tuple[int, ...]]:
     """Name -> shape of every tensor a trace with ``meta`` must hold."""
+    return dict(_expected(meta))
+
+
+def _expected(meta: TraceMeta) -> Iterator[tuple[str, tuple[int, ...]]]:
     h, g, t, s, d = meta.heads, meta.kv_heads, meta.prompt_len, meta.decode_steps, meta.head_dim
-    out: dict[str, tuple[int, ...]] = {}
     for layer in range(meta.layers):
+        out: dict[str, tuple[int, ...]] = {}
         p = f"layers.{layer}."
         out[p + "prefill.q"] = (h, t, d)
         out[p + "prefill.k"] = (g, t, d)
@@ -118,7 +125,22 @@ def expected_shapes(meta: TraceMeta) -> dict[str, tuple[int, ...]]:
             out[p + "decode.v"] = (s, g, d)
             if meta.masked:
                 out[p + "decode.mask"] = (s, t + s)
-    return out
+        yield from out.items()
+
+
+def tensor_count(meta: TraceMeta) -> int:
+    """How many tensors a trace with ``meta`` holds (``expected_shapes`` without building it)."""
+    per_phase = 3 + int(meta.masked)
+    return meta.layers * per_phase * (2 if meta.decode_steps else 1)
+
+
+def footprint_bytes(meta: TraceMeta, itemsize: int = 4) -> int:
+    """Memory a trace with ``meta`` takes to hold (``itemsize`` bytes per element) and to score: its tensors,
+    and one head's float32 scores and probabilities over the whole context (``accelsim.trace.stats``)."""
+    h, g, t, s, d = meta.heads, meta.kv_heads, meta.prompt_len, meta.decode_steps, meta.head_dim
+    tensors = meta.layers * (h + 2 * g) * (t + s) * d * itemsize
+    masks = meta.layers * (t * t + s * (t + s)) if meta.masked else 0
+    return tensors + masks + 2 * 4 * (t + s) ** 2
 
 
 def write_trace(path: str | Path, trace: Trace) -> None:
@@ -128,7 +150,8 @@ def write_trace(path: str | Path, trace: Trace) -> None:
     check_tensors(trace.meta, trace.tensors, str(path))
     meta = {"format": FORMAT, "version": VERSION, "meta": trace.meta.model_dump_json()}
     tensors = {k: np.ascontiguousarray(v) for k, v in trace.tensors.items()}
-    save_file(tensors, str(path), metadata=meta)
+    with atomic_file(path, "--out") as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
 
 
 def check_tensors(meta: TraceMeta, tensors: dict[str, np.ndarray], source: str) -> None:
@@ -167,8 +190,7 @@ def _open(path: str | Path):
 
     path = Path(path)
     src = str(path)
-    if not path.exists():
-        raise InputError(src, None, "file does not exist")
+    require_file(path, limit=1 << 50)  # a trace's size is checked against its declared shape below
     try:
         handle = safe_open(src, framework="numpy")
         header = handle.metadata() or {}
@@ -184,11 +206,22 @@ def _open(path: str | Path):
         raw = json.loads(header.get("meta", ""))
     except json.JSONDecodeError as err:
         raise InputError(src, "__metadata__.meta", f"not valid JSON ({err.msg})") from None
+    except RecursionError:
+        raise InputError(src, "__metadata__.meta", "JSON nested too deeply") from None
     try:
         meta = TraceMeta.model_validate(raw)
     except ValidationError as err:
         loc, msg = describe_validation_error(err)
         raise InputError(src, f"meta.{loc}" if loc else "meta", msg) from None
+    names = set(handle.keys())
+    if tensor_count(meta) > len(names):  # the first missing one is among the first len(names) + 1 declared
+        missing = next(name for name, _ in _expected(meta) if name not in names)
+        raise InputError(src, missing, f"missing tensor (the header declares {meta.layers:,} layers)")
+    least = footprint_bytes(meta, itemsize=2) - 2 * 4 * (meta.prompt_len + meta.decode_steps) ** 2
+    if least > path.stat().st_size:
+        raise InputError(src, "meta", f"the declared shape needs at least {least:,} bytes of float16 tensors, "
+                         f"the file holds {path.stat().st_size:,}")
+    check_budget(src, "meta", footprint_bytes(meta), "scoring this trace's declared shape")
     return meta, handle
 
 

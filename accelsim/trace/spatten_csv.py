@@ -10,12 +10,14 @@ no scores.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from accelsim.errors import InputError
+from accelsim.inputs import read_text
 from accelsim.topk import get_engine
 from accelsim.workplan import TopKJobs, WorkPlan
 
@@ -32,6 +34,20 @@ FLAGS = ["if_requant", "if_topk"]
 UNQUANTIZED_BITS = 12  # authors' trace driver: -1 bits replay as 8 MSB + 4 LSB
 
 
+INT_LIMIT = 2**31 - 1  # every count and id fits the int32 columns of a WorkPlan
+MAX_BITS = 16  # widest operand the authors' traces name: 16-bit queries (quant_query_bit)
+LIMITS: dict[str, tuple[int, int]] = {  # column: (least, most) accepted value
+    "iteration_id": (0, INT_LIMIT), "layer_id": (0, 4095), "head_id": (0, 4095),  # 4096: 43x GPT-3's 96
+    "embedding_length_D": (1, 4096), "sentence_length_L": (1, INT_LIMIT), "key_fetch_num": (0, INT_LIMIT),
+    "quant_key_bit": (-1, MAX_BITS), "auto_requant_incre": (-1, MAX_BITS), "value_fetch_num": (0, INT_LIMIT),
+    "quant_value_bit": (-1, MAX_BITS), "topk": (-1, INT_LIMIT),
+}
+"""Ranges of the numeric columns; -1 means unquantized (bits), no LSB refetch (incre) or no top-k (topk)."""
+ORDER = [("key_fetch_num", "sentence_length_L", "keys fetched cannot exceed the context"),
+         ("value_fetch_num", "key_fetch_num", "values fetched cannot exceed the keys fetched"),
+         ("topk", "sentence_length_L", "top-k cannot keep more tokens than the context")]
+
+
 def _flag(col: pd.Series, name: str, src: str) -> np.ndarray:
     s = col.astype(str).str.strip().str.lower()
     bad = ~s.isin(["true", "false", "1", "0"])
@@ -41,15 +57,51 @@ def _flag(col: pd.Series, name: str, src: str) -> np.ndarray:
     return s.isin(["true", "1"]).to_numpy()
 
 
+def _first(bad: np.ndarray) -> int:
+    """CSV line of the first True row of ``bad`` (line 1 is the header)."""
+    return int(np.flatnonzero(bad)[0]) + 2
+
+
+def _integers(df: pd.DataFrame, src: str) -> dict[str, np.ndarray]:
+    """The numeric columns as int64, each whole, finite and within ``LIMITS``, and counts in ``ORDER``."""
+    num = {}
+    for c in NUMERIC:
+        vals = pd.to_numeric(df[c], errors="coerce").to_numpy(np.float64)
+        lo, hi = LIMITS[c]
+        for bad, why in ((np.isnan(vals), "expected a number"),
+                         (~np.isfinite(vals) | (vals != np.round(vals)), "expected a whole number"),
+                         ((vals < lo) | (vals > hi), f"expected a whole number from {lo} to {hi:,}")):
+            if bad.any():
+                line = _first(bad)
+                raise InputError(src, c, f"line {line}: {why}, got {df[c].iloc[line - 2]!r}")
+        num[c] = vals.astype(np.int64)
+    for c in ("quant_key_bit", "quant_value_bit"):
+        if (num[c] == 0).any():
+            line = _first(num[c] == 0)
+            raise InputError(src, c, f"line {line}: expected -1 (unquantized) or 1 to {MAX_BITS} bits, got 0")
+    for small, big, why in ORDER:
+        bad = num[small] > num[big]
+        if bad.any():
+            line = _first(bad)
+            raise InputError(src, small, f"line {line}: {why} ({small} {num[small][line - 2]:,} > {big} "
+                             f"{num[big][line - 2]:,})")
+    return num
+
+
 def read_spatten_csv(path: str | Path, seed: int = 0) -> WorkPlan:
-    """Read one of the authors' CSV request traces into a WorkPlan."""
+    """Read one of the authors' CSV request traces into a WorkPlan.
+
+    Raises
+    ------
+    InputError
+        Naming the file, column and line of the first value that is not UTF-8 text, not a whole number in
+        its column's range (``LIMITS``) or breaks an order of counts (``ORDER``).
+    """
     src = str(path)
-    path = Path(path)
-    if not path.exists():
-        raise InputError(src, None, "file does not exist")
+    text = read_text(path)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise InputError(src, None, f"not a readable CSV ({str(err).splitlines()[0]})") from None
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
@@ -59,17 +111,8 @@ def read_spatten_csv(path: str | Path, seed: int = 0) -> WorkPlan:
     df = df.loc[~config_line].reset_index(drop=True)
     if df.empty:
         raise InputError(src, None, "no request rows")
-    num = {}
-    for c in NUMERIC:
-        vals = pd.to_numeric(df[c], errors="coerce")
-        if vals.isna().any():
-            line = int(np.flatnonzero(vals.isna().to_numpy())[0]) + 2
-            raise InputError(src, c, f"line {line}: expected a number, got {df[c].iloc[line - 2]!r}")
-        num[c] = vals.to_numpy()
+    num = _integers(df, src)
     flags = {c: _flag(df[c], c, src) for c in FLAGS}
-    for c in ("key_fetch_num", "value_fetch_num", "sentence_length_L", "embedding_length_D"):
-        if (num[c] < 0).any():
-            raise InputError(src, c, "expected non-negative counts")
 
     def bits(col: str) -> np.ndarray:
         b = num[col]

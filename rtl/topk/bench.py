@@ -22,6 +22,7 @@ from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, FallingEdge, First, RisingEdge
 
+from accelsim.rtl.topk.common import ENGINE_COMPONENTS
 from accelsim.topk.base import TopKParams
 
 MAX_JOB_CYCLES = 1 << 22  # a job that runs longer is a hang (largest job: ~max_n**2 / P cycles)
@@ -47,7 +48,10 @@ class TB:
         self.dut = dut
         self.engine = engine
         self.params = params
-        self.lanes = 1 if engine == "streaming" else params.input_parallelism
+        component = ENGINE_COMPONENTS[engine]
+        self.serial = not component.LANES  # one score in, one item out per beat
+        self.lanes = 1 if self.serial else params.input_parallelism
+        self.has_z = "z" in component(params).signature.members  # the statistical engine's coefficient
         self.width = params.width
         self.iw = params.index_width
         # read the interface back from the HDL: it must match the params we were given
@@ -76,7 +80,7 @@ class TB:
         await self.edge
 
     def _items(self, payload: int) -> list[int]:
-        if self.engine == "streaming":
+        if self.serial:
             return [payload & ((1 << self.iw) - 1)]
         p = self.params.input_parallelism
         count = payload >> (p * (self.iw + self.width))
@@ -95,7 +99,7 @@ class TB:
             beats.append(word)
         dut.n.value = n
         dut.k.value = k
-        if self.engine == "statistical":
+        if self.has_z:
             dut.z.value = z
         out: list[int] = []
         bi, t0 = 0, None

@@ -69,8 +69,11 @@ class TopKComponent(wiring.Component):
     """Base of the top-k components: checks the params, then builds the ports every engine shares.
 
     Subclasses give their score and item stream signatures (and any further input ports) in
-    :meth:`ports`; ``LANES = False`` for engines that take one score per beat, ``NARROW_INPUT =
-    False`` for those whose beats must be ``parallelism`` wide.
+    :meth:`ports`; ``LANES = False`` for engines that take one score and emit one item per beat,
+    ``NARROW_INPUT = False`` for those whose beats must be ``parallelism`` wide, ``RANKED = True``
+    for those that emit their items largest first (earliest index among equals), not in index order.
+    The bench and harness (``accelsim.rtl.topk.bench``, ``harness``) read these, and the ports, from
+    the class: an engine's RTL is its one module.
 
     Members
     -------
@@ -84,6 +87,7 @@ class TopKComponent(wiring.Component):
 
     LANES = True
     NARROW_INPUT = True
+    RANKED = False
 
     def __init__(self, params: TopKParams) -> None:
         self._params = check_params(params, lanes=self.LANES, narrow_input=self.NARROW_INPUT)

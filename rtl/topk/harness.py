@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from accelsim.rtl.topk.common import ENGINE_COMPONENTS
 from accelsim.topk import get_engine
 from accelsim.topk.base import TopKParams
 from accelsim.topk.statistical import z_coefficient
@@ -161,7 +162,7 @@ def expected(engine: str, params: TopKParams, vec: Vectors) -> Expected:
         cycles[rows] = eng.total_cycles(np.full(len(rows), n), vec.k[rows], sel.passes)
         for r, mask, xs in zip(rows, sel.mask, x, strict=True):
             idx = np.flatnonzero(mask)
-            if engine == "streaming":  # emitted largest first, earliest index among equals
+            if ENGINE_COMPONENTS[engine].RANKED:  # emitted largest first, earliest index among equals
                 idx = idx[np.lexsort((idx, -xs[idx]))]
             items[r] = idx
     return Expected(items, cycles)

@@ -33,6 +33,7 @@ class StreamingTopK(TopKComponent):
     """
 
     LANES = False
+    RANKED = True
 
     @classmethod
     def ports(cls, params: TopKParams) -> tuple[object, object, dict[str, wiring.Member]]:

@@ -11,13 +11,13 @@ import pytest
 import yaml
 
 from accelsim.cli import main
-from accelsim.hw.dram import load_dram, write_trace
+from accelsim.hw.dram import load_dram, write_dram_trace
 
 
 @pytest.fixture
 def trace(tmp_path):
     path = tmp_path / "t.trace"
-    write_trace(path, np.arange(256) * 32, np.zeros(256))
+    write_dram_trace(path, np.arange(256) * 32, np.zeros(256))
     return path
 
 
@@ -34,7 +34,7 @@ def test_json_keys(trace, capsys):
 def test_text_output(trace, capsys):
     main(["dram", "replay", str(trace), "--dram", "ddr4-2400"])
     out = capsys.readouterr().out
-    assert out.startswith("ddr4-2400 (DDR4), in-order issue, 256 requests")
+    assert out.lstrip().startswith("ddr4-2400 (DDR4), in-order issue, 256 requests")
     assert "row hits" in out
 
 

@@ -116,3 +116,13 @@ def test_dram_trace_export(small_trace_file, tmp_path, fmt, line):
     if fmt == "dramsim3":
         cycles = [int(s.split()[-1]) for s in lines]
         assert cycles == sorted(cycles) and cycles[-1] <= res["cycles"]
+
+
+def test_format_json_is_full_precision():
+    # the tables' numbers are the result's own, unrounded (--json is the result object itself)
+    p = run_cli("run", "-w", CSV_PRUNED, "--format", "json")
+    assert p.returncode == 0, p.stderr
+    summary = {r["metric"]: r["value"] for r in json.loads(p.stdout)["summary"]}
+    res = json.loads(run_cli("run", "-w", CSV_PRUNED, "--json").stdout)
+    assert summary["energy"] == res["energy_j"] and summary["time"] == res["seconds"]
+    assert summary["cycles"] == res["cycles"] and summary["DRAM traffic"] == res["dram_bytes"]

@@ -20,7 +20,7 @@ COUNTS = {"qk_macs": 1e6, "pv_macs": 5e5, "softmax_elems": 1.6e4, "key_read_bits
 
 def test_mul_array_known_answer():
     """A 4-multiplier 8-bit array by hand: 4 multipliers, 3 adders of 2*8+2 bits, 4*4*8 + 3*18 register bits."""
-    hw = load_hardware("spatten", {"qk": {"multipliers": 4, "bits": 8}})
+    hw = load_hardware("spatten", {"qk": {"multipliers": 4, "bits": 8}, "softmax": {"parallelism": 4}})
     logic = Logic(40)
     unit = mul_array(Pricer.of(hw), hw.qk)
     mult = 12.68 * 64 / 1024, 6350 * 64 / 1024, 80 * 64 / 1024  # Aladdin 32x32 scaled by 8*8/32^2

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from accelsim.errors import InputError
-from accelsim.hw.dram import read_trace, write_trace
+from accelsim.hw.dram import read_dram_trace, write_dram_trace
 
 
 def test_dramsim3_round_trip(tmp_path):
@@ -14,9 +14,9 @@ def test_dramsim3_round_trip(tmp_path):
     cyc = np.array([0, 3, 9])
     wr = np.array([False, True, False])
     path = tmp_path / "t.trace"
-    assert write_trace(path, addr, cyc, is_write=wr) == 3
+    assert write_dram_trace(path, addr, cyc, is_write=wr) == 3
     assert path.read_text() == "0x0 READ 0\n0x40 WRITE 3\n0x100000000 READ 9\n"
-    t = read_trace(path)
+    t = read_dram_trace(path)
     assert t.addr.tolist() == addr.tolist()
     assert t.cycle.tolist() == cyc.tolist()
     assert t.is_write.tolist() == wr.tolist()
@@ -24,14 +24,14 @@ def test_dramsim3_round_trip(tmp_path):
 
 def test_ramulator2_format(tmp_path):
     path = tmp_path / "t.trace"
-    write_trace(path, np.array([0x20, 0x40]), is_write=np.array([False, True]), fmt="ramulator2")
+    write_dram_trace(path, np.array([0x20, 0x40]), is_write=np.array([False, True]), fmt="ramulator2")
     assert path.read_text() == "LD 0x20\nST 0x40\n"
 
 
 def test_comments_blank_lines_and_decimal_addresses(tmp_path):
     path = tmp_path / "t.trace"
     path.write_text("# header\n\n64 read 5  # trailing\n")
-    t = read_trace(path)
+    t = read_dram_trace(path)
     assert (t.addr[0], t.cycle[0], bool(t.is_write[0])) == (64, 5, False)
 
 
@@ -45,18 +45,18 @@ def test_bad_lines_name_file_and_line(tmp_path, line, pattern):
     path = tmp_path / "bad.trace"
     path.write_text(f"0x0 READ 0\n{line}\n")
     with pytest.raises(InputError, match=rf"^.*bad\.trace: field 'line 2': {pattern}"):
-        read_trace(path)
+        read_dram_trace(path)
 
 
 def test_empty_and_missing(tmp_path):
     path = tmp_path / "empty.trace"
     path.write_text("# nothing\n")
     with pytest.raises(InputError, match=r"trace holds no requests$"):
-        read_trace(path)
+        read_dram_trace(path)
     with pytest.raises(InputError, match=r"file does not exist$"):
-        read_trace(tmp_path / "nope.trace")
+        read_dram_trace(tmp_path / "nope.trace")
 
 
 def test_unknown_format(tmp_path):
     with pytest.raises(ValueError, match=r"^fmt must be one of"):
-        write_trace(tmp_path / "x", np.array([0]), fmt="gem5")
+        write_dram_trace(tmp_path / "x", np.array([0]), fmt="gem5")

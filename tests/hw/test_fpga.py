@@ -5,10 +5,11 @@ import pytest
 import yaml
 
 from accelsim import api
-from accelsim.config import SpAttenPolicy, load_hardware
+from accelsim.config import load_hardware
 from accelsim.errors import InputError
 from accelsim.hw.fpga import FPGA_COLUMNS, FPGA_TOPK_TABLE, load_table, topk_fpga_cost
 from accelsim.hw.units import topk_params
+from accelsim.policies.spatten import SpAttenPolicy
 from accelsim.topk.params import RTL_BUILD
 from accelsim.trace.synthetic import synthetic_trace
 

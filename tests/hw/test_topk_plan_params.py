@@ -4,10 +4,10 @@ hardware's engine params (``make_plan(..., topk=topk_params(hw))``) and change i
 import pytest
 
 from accelsim.config import load_hardware
-from accelsim.config.policy import SpAttenPolicy
 from accelsim.hw.units import topk_params
 from accelsim.policies import make_plan
 from accelsim.policies.common import ENGINE_PARAMS
+from accelsim.policies.spatten import SpAttenPolicy
 from accelsim.sim.items import job_cycles, topk_engine
 from accelsim.trace.synthetic import synthetic_trace
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from accelsim.config.policy import A2ATSPolicy, OraclePolicy
 from accelsim.policies import make_plan
-from accelsim.policies.a2ats import kmeans
+from accelsim.policies.a2ats import A2ATSPolicy, kmeans
+from accelsim.policies.oracle import OraclePolicy
 from tests.policies.traces import probs, scalar_trace
 
 # Distinct prompt keys; decode keys equal prompt keys, so a codebook with one entry per prompt key

@@ -5,9 +5,8 @@ import heapq
 import numpy as np
 import pytest
 
-from accelsim.config.policy import A3Policy
 from accelsim.policies import make_plan
-from accelsim.policies.a3 import a3_candidates
+from accelsim.policies.a3 import A3Policy, a3_candidates
 
 
 def greedy_partial(q: np.ndarray, k: np.ndarray, m: int) -> np.ndarray:

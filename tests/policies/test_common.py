@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 from accelsim import api
-from accelsim.config import DensePolicy, SpAttenPolicy, load_hardware
+from accelsim.config import load_hardware
 from accelsim.policies.common import exact_topk, output_error, pool1d, topk_recall, window_mask
+from accelsim.policies.spatten import DensePolicy, SpAttenPolicy
 from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, WorkPlan, empty_frame
 
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from accelsim.config.policy import DuoPolicy
 from accelsim.errors import InputError
 from accelsim.policies import make_plan
+from accelsim.policies.duo import DuoPolicy
 from tests.policies.traces import probs, scalar_trace
 
 # Two KV heads, 10-token prompt, 2 decode steps. Head 0 attends mostly to a middle row (5), which

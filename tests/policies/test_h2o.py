@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from accelsim.config.policy import H2OPolicy
 from accelsim.policies import make_plan
+from accelsim.policies.h2o import H2OPolicy
 from accelsim.trace.synthetic import synthetic_trace
 from tests.policies.traces import probs, scalar_trace
 

@@ -6,13 +6,13 @@ import re
 import pytest
 
 from accelsim import api
-from accelsim.config import POLICY_MODELS, load_hardware, load_policy, preset_names
+from accelsim.config import load_hardware, load_policy, policy_models, preset_names
 from accelsim.errors import InputError
 from accelsim.policies import POLICIES, make_plan
 from accelsim.trace.synthetic import synthetic_trace
 from tests.conftest import CSV_PRUNED
 
-BUDGETED = tuple(name for name, model in POLICY_MODELS.items() if "budget" in model.model_fields)
+BUDGETED = tuple(name for name, model in policy_models().items() if "budget" in model.model_fields)
 """The policies with a KV ``budget`` field (the oracle among them)."""
 BUDGETS = (0.1, 0.2, 0.5)
 
@@ -86,7 +86,7 @@ def test_request_traces_are_rejected(request_trace, name):
 def test_missing_name_lists_every_policy(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("budget: 0.2\n")
-    with pytest.raises(InputError, match=rf"missing; expected one of: {re.escape(', '.join(POLICY_MODELS))}$"):
+    with pytest.raises(InputError, match=rf"missing; expected one of: {re.escape(', '.join(policy_models()))}$"):
         load_policy(path)
 
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from accelsim.config.policy import OraclePolicy
 from accelsim.policies import make_plan
+from accelsim.policies.oracle import OraclePolicy
 from tests.policies.traces import probs, scalar_trace
 
 KEYS = np.array([4.0, -1.0, 2.0, 0.5, -2.0, 3.0, 0.0, 1.0, 2.5, -3.0, 3.5, 1.5])

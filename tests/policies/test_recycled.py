@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from accelsim.config.policy import RecycledPolicy
 from accelsim.policies import make_plan
+from accelsim.policies.recycled import RecycledPolicy
 from tests.policies.traces import probs, scalar_trace
 
 # 8-token prompt, 6 decode steps; budget 0.25 gives K = 2 after the prefill.

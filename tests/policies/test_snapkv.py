@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from accelsim.config.policy import SnapKVPolicy
 from accelsim.policies import make_plan
+from accelsim.policies.snapkv import SnapKVPolicy
 from tests.policies.traces import probs, scalar_trace
 
 # 12-token prompt, 2 decode steps. With unit queries every window query's attention to row j is

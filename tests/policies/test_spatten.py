@@ -5,10 +5,9 @@ import itertools
 import numpy as np
 import pytest
 
-from accelsim.config import DensePolicy, SpAttenPolicy
-from accelsim.config.policy import Quantization, Schedule
 from accelsim.errors import InputError
 from accelsim.policies import make_plan
+from accelsim.policies.spatten import DensePolicy, Quantization, Schedule, SpAttenPolicy
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
 from tests.conftest import CSV_DENSE, CSV_PRUNED

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from accelsim.config.policy import ZipCachePolicy
 from accelsim.policies import make_plan
-from accelsim.policies.zipcache import minmax_quant, probe_positions
+from accelsim.policies.zipcache import ZipCachePolicy, minmax_quant, probe_positions
 from accelsim.trace.synthetic import synthetic_trace
 
 TRACE = synthetic_trace(layers=1, heads=2, head_dim=16, prompt_len=40, decode_steps=6, seed=2)

@@ -4,11 +4,14 @@ as Parquet parts the way a sweep writes them) and a large synthetic one."""
 from __future__ import annotations
 
 import itertools
+import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from accelsim import api
 from accelsim.config import load_hardware, load_policy
@@ -36,15 +39,19 @@ def sweep_rows(trace, policies: tuple[str, ...] = ("spatten", "dense")) -> list[
     return rows
 
 
-def write_parts(directory: Path, rows: list[dict], per_part: int = 4) -> Path:
+def write_parts(directory: Path, rows: list[dict], per_part: int = 4, objectives: dict | None = None) -> Path:
     """Rows as a sweep's output directory: ``results/part-00000.parquet``, ... of ``per_part`` rows each,
-    numbered by ``point_index``, beside the sweep file and a Pareto table (which reports must not read)."""
+    numbered by ``point_index``, beside the sweep file (with ``objectives`` when given, else the default
+    ones) and a Pareto table (which reports must not read)."""
     parts = directory / "results"
     parts.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame(rows).assign(point_index=range(len(rows)))
     for i in range(0, len(rows), per_part):
         table.iloc[i:i + per_part].to_parquet(parts / f"part-{i // per_part:05d}.parquet", index=False)
-    (directory / "sweep.yaml").write_text("version: 1\n")
+    spec = {"version": 1, "base": {"workload": "small.safetensors"}}
+    if objectives:
+        spec["objectives"] = objectives
+    (directory / "sweep.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     table.iloc[:1].assign(point_id="front-copy").to_parquet(directory / "pareto.parquet", index=False)
     return directory
 
@@ -77,3 +84,25 @@ def synthetic_sweep(base: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
     t["point_id"] = [f"{i:016x}" for i in range(n)]
     t["point_index"] = range(n)
     return t
+
+
+THREE = {"cycles": "min", "energy_j": "min", "quality_mass_recall": "max"}
+"""Three objectives, one maximised: their front differs from the cycles-energy one and from the front
+with recall minimised."""
+
+
+def figure(page: str, name: str) -> dict:
+    """The Plotly figure ``fig-<name>`` embedded in a report page."""
+    m = re.search(rf"<script type='application/json' id='data-fig-{name}'>(.*?)</script>", page, re.S)
+    assert m, f"no figure {name}"
+    return json.loads(m.group(1).replace("<\\/", "</"))
+
+
+def front_ids(trace: dict) -> set[str]:
+    """The point ids in a trace's hover texts (``point_id=...``)."""
+    return set(re.findall(r"point_id=(\w+)", " ".join(t for t in trace["text"] if t)))
+
+
+def front_traces(fig: dict) -> list[dict]:
+    """The traces of ``fig`` that mark the Pareto front."""
+    return [t for t in fig["data"] if t.get("name", "").startswith("Pareto front")]

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from accelsim.report import load_results, write_report
+from accelsim.sweep import pareto_front
 from tests.conftest import ROOT, run_cli
 from tests.report.chromium import Chromium, chromium_binary
+from tests.report.conftest import THREE, write_parts
 
 ARTIFACTS = ROOT / "test-artifacts" / "report"
 
@@ -72,6 +74,33 @@ def test_sweep_report_in_browser(browser, sweep_dir, tmp_path):
     names = write_report(load_results(sweep_dir), out)
     assert names == ["pareto", "parallel", "energy", "latency", "roofline", "quality"]
     check_report(browser, out, names, "sweep.png")
+
+
+# Per front trace of a figure as drawn: its legend name, the markers drawn, the point ids of their hover texts.
+FRONT_DRAWN = """[...document.querySelectorAll("#fig-%s g.trace.scatter")]
+  .map(g => ({trace: g.__data__[0].trace, points: g.querySelectorAll("path.point").length,
+              text: g.__data__.map(p => p.tx || "").join(" ")}))
+  .filter(t => t.trace.name.startsWith("Pareto front"))
+  .map(t => ({name: t.trace.name, points: t.points, ids: [...t.text.matchAll(/point_id=(\\w+)/g)].map(m => m[1])}))"""
+
+
+def test_three_objective_sweep_report_in_browser(browser, sweep_table, tmp_path):
+    """A sweep of three objectives, recall maximised: a scatter matrix whose every panel shows that front,
+    and parallel coordinates that mark it."""
+    swept = write_parts(tmp_path / "three", sweep_table.to_dict("records"), objectives=THREE)
+    out = tmp_path / "three.html"
+    names = write_report(load_results(swept), out)
+    check_report(browser, out, names, "sweep3.png")
+    front = sorted(pareto_front(sweep_table, THREE)["point_id"])
+    assert front != sorted(pareto_front(sweep_table, {"cycles": "min", "energy_j": "min"})["point_id"])
+    name = "Pareto front (cycles min, energy_j min, quality_mass_recall max)"
+    panels = browser.evaluate(FRONT_DRAWN % "pareto")
+    assert [(p["name"], p["points"], sorted(p["ids"])) for p in panels] == [(name, len(front), front)] * 3
+    legend = browser.evaluate('[...document.querySelectorAll("#fig-pareto g.legend text.legendtext")]'
+                              '.map(t => t.textContent)')
+    assert legend == ["design points", name]
+    (par,) = browser.evaluate(FRONT_DRAWN % "parallel")
+    assert par["name"] == name and sorted(set(par["ids"])) == front
 
 
 def test_broken_figure_is_reported(browser, sweep_dir, tmp_path):

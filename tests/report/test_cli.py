@@ -8,9 +8,11 @@ import re
 import pandas as pd
 import pytest
 
+from accelsim.cli import main
 from accelsim.report import load_results
+from accelsim.sweep import pareto_front
 from tests.conftest import run_cli
-from tests.report.conftest import write_parts
+from tests.report.conftest import THREE, figure, front_ids, front_traces, write_parts
 
 
 def test_run_report_keeps_json_and_writes_data(small_trace_file, tmp_path):
@@ -44,6 +46,51 @@ def test_report_of_sweep_dir(sweep_dir, tmp_path):
     assert "(6 figures: pareto, parallel, energy, latency, roofline, quality)" in p.stdout
 
 
+def test_report_plots_the_sweeps_objectives_and_the_chosen_axes(sweep_table, tmp_path):
+    """The sweep file's objectives (recall maximised) by default; --objectives, --x, --y, --color override."""
+    swept = write_parts(tmp_path / "three", sweep_table.to_dict("records"), objectives=THREE)
+    out = tmp_path / "three.html"
+    main(["report", str(swept), "-o", str(out)])
+    fronts = front_traces(figure(out.read_text(), "pareto"))
+    assert len(fronts) == 3 and all(front_ids(t) == set(pareto_front(sweep_table, THREE)["point_id"]) for t in fronts)
+
+    main(["report", str(swept), "-o", str(out), "--objectives", "cycles,quality_mass_recall", "--x", "area_mm2",
+          "--y", "power_w", "--color", "energy_j"])
+    page = out.read_text()
+    fig = figure(page, "pareto")
+    (front,) = front_traces(fig)  # bare recall is maximised
+    recall = {"cycles": "min", "quality_mass_recall": "max"}
+    assert front_ids(front) == set(pareto_front(sweep_table, recall)["point_id"])
+    assert front["name"] == "Pareto front (cycles min, quality_mass_recall max)"
+    assert (fig["layout"]["xaxis"]["title"]["text"], fig["layout"]["yaxis"]["title"]["text"]) == \
+        ("area_mm2 [mm2]", "power_w [W]")
+    assert fig["data"][0]["marker"]["colorbar"]["title"]["text"] == "energy_j"
+    assert "; objectives: cycles (min), quality_mass_recall (max)." in page
+
+
+@pytest.mark.parametrize(("args", "pattern"), [
+    (["--x", "latency"], r"field '--x': no column 'latency' in the results; numeric columns: "),
+    (["--objectives", "cycles:most"], r"field '--objectives': direction of 'cycles' must be min or max, not 'most'$"),
+    (["--color", "policy.name"], r"field '--color': not a numeric column: 'policy\.name'"),
+])
+def test_bad_report_options_one_line_exit_2(sweep_dir, tmp_path, capsys, args, pattern):
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", str(sweep_dir), "-o", str(tmp_path / "x.html"), *args])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and len(lines) == 1 and re.search(pattern, lines[0]), lines
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_axes_of_one_run_are_refused(sweep_table, tmp_path, capsys):
+    one = tmp_path / "run.parquet"
+    sweep_table.iloc[:1].to_parquet(one)
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", str(one), "-o", str(tmp_path / "b.html"), "--y", "cycles"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.strip() == (f"accelsim: error: {one}: field '--y': one point has no trade-off "
+                                               "figures; give a sweep's results")
+
+
 @pytest.fixture
 def broken(tmp_path, sweep_table):
     """Results directories that must be refused."""
@@ -70,3 +117,20 @@ def test_bad_results_one_line_exit_2(broken, name, pattern):
     assert len(lines) == 1 and lines[0].startswith("accelsim: error: "), p.stderr
     assert re.search(pattern, lines[0]), lines[0]
     assert not (broken / "out.html").exists()
+
+
+def test_api_report_takes_the_same_options(sweep_table, tmp_path):
+    """``accelsim.report(..., objectives=, x=, y=, color=)`` draws what the command draws."""
+    import accelsim
+    from accelsim.errors import InputError
+    from accelsim.sim.result import SimResult
+
+    swept = write_parts(tmp_path / "s", sweep_table.to_dict("records"))
+    main(["report", str(swept), "-o", str(tmp_path / "cli.html"), "--objectives", "cycles,quality_mass_recall",
+          "--x", "area_mm2", "--color", "energy_j"])
+    accelsim.report(sweep_table, tmp_path / "api.html", objectives={"cycles": "min", "quality_mass_recall": "max"},
+                    x="area_mm2", color="energy_j")
+    cli, api = (figure((tmp_path / f"{n}.html").read_text(), "pareto") for n in ("cli", "api"))
+    assert cli == api and front_traces(api)[0]["name"] == "Pareto front (cycles min, quality_mass_recall max)"
+    with pytest.raises(InputError, match=r"^field 'y': one point has no trade-off figures"):
+        accelsim.report(SimResult.model_construct(), tmp_path / "one.html", y="cycles")  # refused before it is read

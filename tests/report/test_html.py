@@ -12,7 +12,9 @@ import pytest
 
 from accelsim.report import load_results, render, results_from_table
 from accelsim.report.figures import bar_points, energy_group, pareto_mask, roofs, short, si
-from tests.report.conftest import synthetic_sweep
+from accelsim.report.view import choose_view
+from accelsim.sweep import pareto_front
+from tests.report.conftest import THREE, figure, front_ids, front_traces, synthetic_sweep
 
 MAX_BYTES = 10 * 2**20
 
@@ -61,6 +63,51 @@ def test_thousand_points_under_10_mb(sweep_table):
     assert size < MAX_BYTES, size
 
 
+def declared(table: pd.DataFrame, objectives: dict) -> tuple[str, set[str]]:
+    """The report page of ``table`` swept for ``objectives``, and the ids of that front."""
+    res = results_from_table(table, "t")
+    res.objectives = objectives
+    page, _ = render(res)
+    return page, set(pareto_front(table, objectives)["point_id"])
+
+
+def test_three_objectives_scatter_matrix_marks_their_front(sweep_table):
+    page, front = declared(sweep_table, THREE)
+    assert front != set(pareto_front(sweep_table, {**THREE, "quality_mass_recall": "min"})["point_id"])
+    assert front != set(pareto_front(sweep_table, {"cycles": "min", "energy_j": "min"})["point_id"])
+    fig = figure(page, "pareto")
+    assert len(fig["data"]) == 6  # a panel per pair: all points, then the front
+    panels = [(fig["layout"][f"xaxis{i or ''}"]["title"]["text"], fig["layout"][f"yaxis{i or ''}"]["title"]["text"])
+              for i in (0, 2, 3)]
+    assert panels == [("cycles (min)", "energy_j (min) [µJ]"), ("cycles (min)", "quality_mass_recall (max)"),
+                      ("energy_j (min) [µJ]", "quality_mass_recall (max)")]
+    fronts = front_traces(fig)
+    assert [t["name"] for t in fronts] == ["Pareto front (cycles min, energy_j min, quality_mass_recall max)"] * 3
+    assert all(front_ids(t) == front for t in fronts)
+    assert "Pareto front of cycles (min), energy_j (min), quality_mass_recall (max)</h2>" in page
+    assert "; objectives: cycles (min), energy_j (min), quality_mass_recall (max)." in page
+    # the parallel coordinates mark the same front, on the objectives' axes
+    par = figure(page, "parallel")
+    assert [front_ids(t) for t in front_traces(par)] == [front]
+    assert par["layout"]["xaxis"]["ticktext"][-3:] == ["cycles (min)", "energy_j (min)", "quality_mass_recall (max)"]
+
+
+def test_two_objectives_front_plot_honours_max(sweep_table):
+    objectives = {"dram_bytes": "min", "quality_mass_recall": "max"}
+    page, front = declared(sweep_table, objectives)
+    assert front != set(pareto_front(sweep_table, {"dram_bytes": "min", "quality_mass_recall": "min"})["point_id"])
+    fig = figure(page, "pareto")
+    (line,) = front_traces(fig)
+    assert front_ids(line) == front and line["mode"] == "lines+markers"  # the 2-D front, joined
+    assert fig["layout"]["xaxis"]["title"]["text"] == "dram_bytes (min) [MB]"
+    assert fig["layout"]["yaxis"]["title"]["text"] == "quality_mass_recall (max)"
+    # other axes: the same front, ringed, not joined
+    page, _ = render(results_from_table(sweep_table, "t"), view=choose_view(sweep_table, objectives, "area_mm2"))
+    (rings,) = front_traces(figure(page, "pareto"))
+    assert front_ids(rings) == front and rings["mode"] == "markers"
+    assert "Pareto front of dram_bytes (min), quality_mass_recall (max): area_mm2 vs dram_bytes</h2>" in page
+
+
 def test_pareto_mask_against_brute_force():
     rng = np.random.default_rng(3)
     df = pd.DataFrame(rng.integers(0, 6, (60, 2)), columns=["a", "b"])
@@ -69,11 +116,17 @@ def test_pareto_mask_against_brute_force():
 
 
 def test_bar_points_keep_small_tables_and_thin_the_front(sweep_table):
-    assert len(bar_points(sweep_table.iloc[:12])) == 12
+    objectives = {"cycles": "min", "energy_j": "min"}
+    assert len(bar_points(sweep_table.iloc[:12], objectives)) == 12
     big = synthetic_sweep(sweep_table, 1000)
-    sel = bar_points(big)
-    assert len(sel) <= 12 and pareto_mask(big, ["cycles", "energy_j"])[sel.index].all()
+    sel = bar_points(big, objectives)
+    assert len(sel) <= 12 and pareto_mask(big, objectives)[sel.index].all()
     assert sel["cycles"].is_monotonic_increasing
+    # a maximised first objective: its front, best (highest) first
+    recall = {"quality_mass_recall": "max", "cycles": "min"}
+    sel = bar_points(big, recall)
+    assert pareto_mask(big, recall)[sel.index].all() and sel["quality_mass_recall"].is_monotonic_decreasing
+    assert not pareto_mask(big, {"quality_mass_recall": "min", "cycles": "min"})[sel.index].all()
 
 
 @pytest.mark.parametrize(("values", "factor", "unit"), [

@@ -27,6 +27,17 @@ def test_sweep_dir_loads_all_parts(sweep_dir, sweep_table):
     assert res.requests is None and res.dram is None
 
 
+def test_sweep_dir_carries_its_objectives(sweep_dir, sweep_table, tmp_path):
+    assert load_results(sweep_dir).objectives == {"cycles": "min", "energy_j": "min"}  # the file names none
+    three = {"cycles": "min", "energy_j": "min", "quality_mass_recall": "max"}
+    assert load_results(write_parts(tmp_path / "three", sweep_table.to_dict("records"), objectives=three)).objectives \
+        == three
+    assert load_results(sweep_dir / "results").objectives is None  # the parts alone: no sweep file
+    (tmp_path / "three" / "sweep.yaml").write_text("version: 1\nbase: {workload: x.csv}\nobjectives: {cycles: up}\n")
+    with pytest.raises(InputError, match=r"sweep\.yaml: field 'objectives\.cycles': Input should be 'min' or 'max'"):
+        load_results(tmp_path / "three")
+
+
 def test_preset_references_are_config(sweep_table):
     t = sweep_table.assign(policy_ref=sweep_table["policy.name"]).drop(columns=["policy.name"])
     assert "policy_ref" in results_from_table(t, "t").swept

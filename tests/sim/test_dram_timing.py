@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 
 from accelsim import api
-from accelsim.config import DensePolicy, load_hardware
+from accelsim.config import load_hardware
 from accelsim.config.hardware import Dram
 from accelsim.errors import InputError
 from accelsim.hw.dram import load_dram
 from accelsim.hw.units import dram_cycles
+from accelsim.policies.spatten import DensePolicy
 from accelsim.sim.dram_bank import bank_service, dram_spec, fetch_addresses
 from accelsim.sim.items import build_items, job_cycles, topk_engine
 from accelsim.trace.synthetic import synthetic_trace

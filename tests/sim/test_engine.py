@@ -5,8 +5,9 @@ import pytest
 import simpy
 
 from accelsim import api
-from accelsim.config import DensePolicy, SpAttenPolicy, load_hardware
+from accelsim.config import load_hardware
 from accelsim.errors import InputError
+from accelsim.policies.spatten import DensePolicy, SpAttenPolicy
 from accelsim.sim.engine import EventEngine, LineBuffer
 from accelsim.sim.fast import FastModel
 from accelsim.sim.items import (

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from accelsim import api
-from accelsim.config import SpAttenPolicy, load_hardware
+from accelsim.config import load_hardware
+from accelsim.policies.spatten import SpAttenPolicy
 from accelsim.sim import engine, fast, items
 from accelsim.sim.fast import FastModel, _topk_job
+from accelsim.sim.rules import RULES
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
 from tests.conftest import CSV_DENSE, CSV_PRUNED
@@ -22,28 +24,9 @@ CYCLES_RTOL = 0.02
 # the DRAM order; the largest difference seen is 6 %, ProbxV with 392 KB key buffers and 4 engines
 WAIT_TOL = 0.1
 
-# design points that move the bottleneck: top-k engine, QxK, DRAM, the shared engine, buffer lines
-# (the GPT-2 trace's 993-key requests take 126 of the 130 lines of 98 KB, 204 values 26 of 20 KB's 26)
-POINTS = [
-    ("spatten", None),
-    ("spatten", {"topk": {"parallelism": 64}}),
-    ("spatten", {"qk": {"multipliers": 128}}),
-    ("spatten", {"dram": {"channels": 4}}),
-    ("spatten", {"dram": {"outstanding": 2}}),  # DRAM-bound: 1.6 of 32 GB/s per channel
-    ("spatten", {"dram": {"outstanding": 4, "channels": 4}}),
-    ("spatten", {"topk": {"count": 1}}),
-    ("spatten", {"topk": {"jobs_in_flight": 1}}),
-    ("spatten", {"topk": {"count": 1, "jobs_in_flight": 1}}),
-    ("spatten", {"topk": {"count": 3}}),
-    ("spatten", {"topk": {"count": 4}}),
-    ("spatten", {"sram": {"key_kb": 98}}),
-    ("spatten", {"sram": {"key_kb": 392}, "topk": {"count": 4}}),
-    ("spatten-1-8", {"sram": {"key_kb": 192, "value_kb": 192}}),  # the RTL's scaled-down buffers
-]
-SMALL_VALUE_BUFFER = [  # too small for the synthetic traces' prefill values
-    ("spatten", {"sram": {"key_kb": 98, "value_kb": 20}, "topk": {"count": 4}}),
-    ("spatten", {"sram": {"value_kb": 20}, "dram": {"channels": 4}}),
-]
+# design points that move the bottleneck onto each overlap rule, from the rules' table
+POINTS = [pt for rule in RULES if not rule.request_trace_only for pt in rule.points]
+GPT2_ONLY = [pt for rule in RULES if rule.request_trace_only for pt in rule.points]
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +55,7 @@ def agree(plan, hw):
     return ref, fast
 
 
-@pytest.mark.parametrize(("hw", "over"), [*POINTS, *SMALL_VALUE_BUFFER])
+@pytest.mark.parametrize(("hw", "over"), [*POINTS, *GPT2_ONLY])
 def test_agrees_on_gpt2_pruned(plans, hw, over):
     agree(plans["pruned"], load_hardware(hw, over))
 

@@ -146,11 +146,11 @@ def test_sweep_and_pareto_commands(write_sweep, tmp_path, capsys):
     path = write_sweep(axes={"hw.topk.parallelism": [2, 16], "hw.qk.multipliers": [128, 512]})
     main(["sweep", str(path), "-o", str(tmp_path / "out"), "-j", "1"])
     out = capsys.readouterr().out
-    assert "4 points (4 run, 0 already done, 0 infeasible)" in out and "Pareto front (cycles, energy_j)" in out
+    assert "4 points (4 run, 0 already done, 0 infeasible)" in out and "Pareto front (cycles min, energy_j min)" in out
     main(["pareto", str(tmp_path / "out"), "--objectives", "cycles,area_mm2"])
     out = capsys.readouterr().out
-    front = pd.read_parquet(tmp_path / "out" / "pareto.parquet")
-    assert "Pareto front (cycles, area_mm2)" in out and 1 <= len(front) <= 4
+    front = pd.read_parquet(tmp_path / "out" / "pareto_cycles-min_area_mm2-min.parquet")
+    assert "Pareto front (cycles min, area_mm2 min)" in out and 1 <= len(front) <= 4
     assert front.equals(pareto_front(read_results(tmp_path / "out"), {"cycles": "min", "area_mm2": "min"}))
     with pytest.raises(SystemExit):
         main(["pareto", str(tmp_path / "out"), "--objectives", "latency"])
@@ -161,7 +161,7 @@ def test_quickstart_sweep(tmp_path, capsys):
     main(["sweep", str(ROOT / "sweeps" / "quickstart.yaml"), "-o", str(tmp_path / "qs")])
     t = read_results(tmp_path / "qs")
     assert len(t) == 40 and (t["status"] == "ok").all()
-    assert "Pareto front (cycles, energy_j, area_mm2)" in capsys.readouterr().out
+    assert "Pareto front (cycles min, energy_j min, area_mm2 min)" in capsys.readouterr().out
     # the cost axes respond to the hardware: every point has its own energy, and trading cycles
     # against energy alone leaves several designs on the front (16, 24, 32 DRAM channels: faster, more standby)
     assert t["energy_j"].nunique() == 40 and t["energy_static_j"].nunique() == 40

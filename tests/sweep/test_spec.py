@@ -50,6 +50,12 @@ def test_cross_field_rule_makes_an_infeasible_point(write_sweep):
     assert p.plan is None and p.error == "hardware: qk.multipliers must be a power of two, not 384"
 
 
+def test_objectives_listed_by_name_take_their_default_direction(write_sweep):
+    spec = load_sweep(write_sweep(objectives=["cycles", "quality_mass_recall", "gops", "quality_out_err"]))
+    assert spec.objectives == {"cycles": "min", "quality_mass_recall": "max", "gops": "max", "quality_out_err": "min"}
+    assert list(load_sweep(write_sweep()).objectives.items()) == [("cycles", "min"), ("energy_j", "min")]
+
+
 @pytest.mark.parametrize(("fields", "pattern"), [
     ({"axes": {"hw.qk.multiplers": [1]}}, r"field 'axes\.hw\.qk\.multiplers': unknown path: no field "
                                           r"'qk\.multiplers'; expected one of: multipliers, bits, latency$"),
@@ -63,6 +69,8 @@ def test_cross_field_rule_makes_an_infeasible_point(write_sweep):
     ({"zip": [{"hw": ["spatten"], "policy": ["spatten", "dense"]}]}, r"field 'zip\.0': zipped axes need equal"),
     ({"objectives": {"latency": "min"}}, r"field 'objectives': unknown objective 'latency'; expected one of: cycles"),
     ({"objectives": {"cycles": "smallest"}}, r"field 'objectives\.cycles': Input should be 'min' or 'max'"),
+    ({"objectives": ["cycles", "cycles"]}, r"field 'objectives': an objective appears twice in \['cycles', 'cycles'\]"),
+    ({"objectives": ["cycles", "latency"]}, r"field 'objectives': unknown objective 'latency'"),
     ({"constraints": ["area < two"]}, r"field 'constraints': expected 'METRIC <= NUMBER'"),
     ({"search": {"method": "random"}}, r"field 'search': search method random needs samples"),
     ({"timings": "fast"}, r"field 'timings': unknown field; expected one of: version, name, base"),

@@ -10,7 +10,7 @@ from accelsim.hw.dram.model import (
     replay,
 )
 from accelsim.hw.dram.spec import DramSpec, from_dramsim3_ini, load_dram, standards
-from accelsim.hw.dram.trace import TRACE_FORMATS, Trace, read_trace, write_trace
+from accelsim.hw.dram.trace import TRACE_FORMATS, DramTrace, read_dram_trace, write_dram_trace
 
 __all__ = [
     "ISSUE_MODES",
@@ -20,12 +20,12 @@ __all__ = [
     "DramSpec",
     "DramState",
     "DramStats",
-    "Trace",
+    "DramTrace",
     "decode",
     "from_dramsim3_ini",
     "load_dram",
-    "read_trace",
+    "read_dram_trace",
     "replay",
     "standards",
-    "write_trace",
+    "write_dram_trace",
 ]

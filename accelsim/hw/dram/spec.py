@@ -17,6 +17,7 @@ from pydantic import NonNegativeInt, PositiveFloat, PositiveInt, field_validator
 
 from accelsim.config.base import Strict, read_yaml, validate
 from accelsim.errors import InputError
+from accelsim.inputs import read_text
 
 FIELDS = ("ch", "ra", "bg", "ba", "ro", "co")
 """Address fields of a mapping string such as ``rorabgbachco`` (most significant first)."""
@@ -301,9 +302,7 @@ def from_dramsim3_ini(path: str | Path) -> DramSpec:
     parser = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
     parser.optionxform = str  # keep key case (tRCD vs trcd)
     try:
-        parser.read_string(path.read_text())
-    except FileNotFoundError:
-        raise InputError(path, None, "file does not exist") from None
+        parser.read_string(read_text(path))
     except configparser.Error as err:
         raise InputError(path, None, f"malformed .ini: {err.message}") from None
 
@@ -314,9 +313,12 @@ def from_dramsim3_ini(path: str | Path) -> DramSpec:
             return default
         raw = parser.get(section, key).strip()
         try:
-            return kind(raw)
+            value = kind(raw)
         except ValueError:
             raise InputError(path, f"{section}.{key}", f"not a {kind.__name__}: {raw!r}") from None
+        if kind is int and value < 1 and section in ("dram_structure", "system"):
+            raise InputError(path, f"{section}.{key}", f"expected a positive integer, got {raw!r}")
+        return value
 
     protocol = get("dram_structure", "protocol", str)
     hbm = protocol.upper().startswith("HBM")

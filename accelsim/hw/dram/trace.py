@@ -13,13 +13,15 @@ from typing import Literal
 import numpy as np
 
 from accelsim.errors import InputError
+from accelsim.inputs import read_text
+from accelsim.outputs import write_text
 
 TraceFormat = Literal["dramsim3", "ramulator2"]
 TRACE_FORMATS: tuple[str, ...] = ("dramsim3", "ramulator2")
 
 
 @dataclass(frozen=True)
-class Trace:
+class DramTrace:
     """Requests of a trace file: byte address, write flag, arrival cycle (int64 arrays)."""
 
     addr: np.ndarray
@@ -30,7 +32,7 @@ class Trace:
         return len(self.addr)
 
 
-def read_trace(path: str | Path) -> Trace:
+def read_dram_trace(path: str | Path) -> DramTrace:
     """Parse a DRAMsim3 trace. Blank lines and ``#`` comments are skipped.
 
     Raises
@@ -39,12 +41,7 @@ def read_trace(path: str | Path) -> Trace:
         Naming the file and line of the first malformed request.
     """
     path = Path(path)
-    try:
-        lines = path.read_text().splitlines()
-    except FileNotFoundError:
-        raise InputError(path, None, "file does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(path, None, f"cannot read trace ({err})") from None
+    lines = read_text(path).splitlines()
     addr, wr, cyc = [], [], []
     for no, line in enumerate(lines, 1):
         text = line.split("#", 1)[0].split()
@@ -55,6 +52,8 @@ def read_trace(path: str | Path) -> Trace:
             raise InputError(path, where, f"expected '0xADDR READ|WRITE CYCLE', got {line!r}")
         a, kind, c = text
         try:
+            if not a.isascii():
+                raise ValueError(a)
             value = int(a, 16) if a.lower().startswith("0x") else int(a)
         except ValueError:
             raise InputError(path, where, f"bad address {a!r}") from None
@@ -62,18 +61,18 @@ def read_trace(path: str | Path) -> Trace:
             raise InputError(path, where, f"address out of range {a!r}")
         if kind.upper() not in ("READ", "WRITE"):
             raise InputError(path, where, f"request type must be READ or WRITE, not {kind!r}")
-        if not c.isdigit():
+        if not (c.isascii() and c.isdigit() and int(c) < 1 << 63):
             raise InputError(path, where, f"cycle must be a non-negative integer, not {c!r}")
         addr.append(value)
         wr.append(kind.upper() == "WRITE")
         cyc.append(int(c))
     if not addr:
         raise InputError(path, None, "trace holds no requests")
-    return Trace(np.array(addr, dtype=np.int64), np.array(wr, dtype=bool),
+    return DramTrace(np.array(addr, dtype=np.int64), np.array(wr, dtype=bool),
                  np.array(cyc, dtype=np.int64))
 
 
-def write_trace(
+def write_dram_trace(
     path: str | Path,
     addr: np.ndarray,
     cycle: np.ndarray | None = None,
@@ -98,5 +97,5 @@ def write_trace(
                            np.char.add(" ", cyc.astype(str)))
     else:
         rows = np.char.add(np.where(wr, "ST ", "LD "), hexes)
-    Path(path).write_text("".join(r + "\n" for r in rows.tolist()))
+    write_text(path, "".join(r + "\n" for r in rows.tolist()), "--dram-trace")
     return n

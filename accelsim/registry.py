@@ -1,0 +1,161 @@
+"""Registries of plug-ins (policies, top-k engines, timers), filled on first lookup.
+
+A registry holds what its implementations register with a one-line decorator. On the first lookup
+of any name it imports, once, every module of its in-repo package (``pkgutil``) and every module
+that an installed distribution declares under its entry-point group (``importlib.metadata``), so
+that importing ``accelsim`` imports no implementation (``accelsim --help`` stays fast). A YAML config
+can also name plug-in files or modules of its own (``plugins: [my_policy.py]``, see
+:func:`load_plugins`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import pkgutil
+import sys
+from collections.abc import Iterator, Mapping
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from accelsim.errors import InputError
+
+T = TypeVar("T")
+
+GROUPS = {"policy": "accelsim.policies", "top-k engine": "accelsim.topk", "timer": "accelsim.timers"}
+"""Entry-point group of each kind of plug-in: a distribution declares ``name = "package.module"``."""
+
+
+class Registry(Mapping[str, T], Generic[T]):
+    """Name -> implementation of one kind of plug-in, discovered on first lookup.
+
+    Parameters
+    ----------
+    kind
+        What is registered, for messages ("policy"); its entry-point group is ``GROUPS[kind]``.
+    package
+        The in-repo package whose every module is imported on first lookup.
+    """
+
+    def __init__(self, kind: str, package: str) -> None:
+        self.kind = kind
+        self.package = package
+        self.group = GROUPS[kind]
+        self._items: dict[str, T] = {}
+        self._origin: dict[str, str] = {}
+        self._discovered = False
+
+    def __repr__(self) -> str:
+        return f"Registry({self.kind!r}, {self.package!r})"
+
+    def add(self, name: str, item: T, origin: str) -> None:
+        """Register ``item`` under ``name``; ``origin`` (its module) names it in a clash.
+
+        Raises
+        ------
+        ValueError
+            ``name`` is already taken by an item of another module.
+        """
+        known = self._origin.get(name)
+        if known is not None and known != origin:
+            raise ValueError(f"{self.kind} {name!r} of {origin} clashes with the one of {known}")
+        self._items[name] = item
+        self._origin[name] = origin
+
+    def discover(self) -> None:
+        """Import the in-repo modules and the entry points of the group (once).
+
+        Raises
+        ------
+        InputError
+            Importing an entry point's module failed (naming its distribution and entry point).
+        """
+        if self._discovered:
+            return
+        self._discovered = True
+        pkg = importlib.import_module(self.package)
+        for mod in pkgutil.iter_modules(pkg.__path__):
+            importlib.import_module(f"{self.package}.{mod.name}")
+        for ep in entry_points(group=self.group):
+            try:
+                ep.load()
+            except Exception as err:  # an installed plug-in's failure, reported on one line
+                dist = ep.dist.name if ep.dist is not None else "an installed distribution"
+                raise InputError(
+                    dist,
+                    f"entry point {self.group}:{ep.name}",
+                    f"importing {ep.value!r} failed: {type(err).__name__}: {err}",
+                ) from None
+
+    def __getitem__(self, name: str) -> T:
+        if name not in self._items:
+            self.discover()
+        return self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        self.discover()
+        return iter(dict(self._items))
+
+    def __len__(self) -> int:
+        self.discover()
+        return len(self._items)
+
+    def names(self) -> str:
+        """The registered names, sorted and comma-separated (for error messages)."""
+        return ", ".join(sorted(self))
+
+
+def load_plugins(refs: object, base: Path, source: str | Path | None, field: str = "plugins") -> tuple[str, ...]:
+    """Import the plug-ins a YAML config lists under ``plugins``: a ``.py`` file, relative to the
+    config's folder ``base`` (or absolute), or an importable module name. Importing one runs its
+    ``register`` decorators; a file is imported once however many configs name it. Returns the
+    references resolved (a file's absolute path), which load again from any folder.
+
+    Raises
+    ------
+    InputError
+        ``refs`` is not a list of strings, a file is missing, or importing one fails.
+    """
+    if not isinstance(refs, list | tuple):
+        raise InputError(source, field, f"expected a list of plug-in files or modules, got {refs!r}")
+    resolved = []
+    for i, ref in enumerate(refs):
+        where = f"{field}.{i}"
+        if not isinstance(ref, str) or not ref:
+            raise InputError(source, where, f"expected a .py file or a module name, got {ref!r}")
+        try:
+            if ref.endswith(".py"):
+                path = (base / ref).resolve()
+                import_file(path, source, where)
+                resolved.append(str(path))
+            else:
+                importlib.import_module(ref)
+                resolved.append(ref)
+        except InputError:
+            raise
+        except ModuleNotFoundError as err:
+            raise InputError(source, where, f"no module named {err.name!r}") from None
+        except Exception as err:  # a plug-in's own failure, reported on one line
+            raise InputError(source, where, f"importing {ref!r} failed: {type(err).__name__}: {err}") from None
+    return tuple(resolved)
+
+
+def import_file(path: Path, source: str | Path | None = None, field: str = "plugins") -> None:
+    """Import the plug-in file ``path`` as a module named after its path (so a second import, e.g.
+    by another config of the same sweep, finds it in ``sys.modules``)."""
+    if not path.is_file():
+        raise InputError(source, field, f"plug-in file {str(path)!r} does not exist")
+    name = f"accelsim_plugin_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    if name in sys.modules:
+        return
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None  # a .py file always has a source loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise

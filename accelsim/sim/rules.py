@@ -1,0 +1,79 @@
+"""The overlap rules of phase 2, one row each, with the design points where each one binds.
+
+The event engine (``accelsim.sim.engine``) applies these rules through simpy resources; the fast
+path (``accelsim.sim.fast``) restates them as one pass. ``tests/sim/test_fast.py`` derives its cases
+from this table: the two must agree at every row's points, so a rule added to both engines comes
+with a point that exercises it here. Points are (hardware preset, overrides), run on the SpAtten
+authors' GPT-2-small request trace and, unless ``request_trace_only``, on synthetic traces. The
+request FIFO (``items.REQ_IN_FLIGHT``) binds only on short requests; its case is
+``test_request_fifo_binds_on_short_requests``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Point = tuple[str, dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One overlap rule and the design points that move the bottleneck onto it."""
+
+    name: str
+    rule: str
+    points: tuple[Point, ...]
+    request_trace_only: bool = False
+    """The points hold only on the GPT-2 request trace (e.g. a buffer too small for other traces)."""
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "pipeline",
+        "items overlap across units; each holds QxK from the moment it is free until "
+        "max(start + compute, key fetch end + DRAM latency), start = max(granted, fetch start + latency)",
+        (("spatten", None), ("spatten", {"topk": {"parallelism": 64}}), ("spatten", {"qk": {"multipliers": 128}})),
+    ),
+    Rule(
+        "dram-server",
+        "DRAM is one FIFO server at the channels' sustained rate; value fetches join the key stream by request time",
+        (
+            ("spatten", {"dram": {"channels": 4}}),
+            ("spatten", {"dram": {"outstanding": 2}}),
+            ("spatten", {"dram": {"outstanding": 4, "channels": 4}}),
+        ),
+    ),
+    Rule(
+        "engine-roles",
+        "one top-k engine takes every job; otherwise count // 2 take token/head jobs and the "
+        "rest value jobs, dealt round-robin, results merged back in request order",
+        (("spatten", {"topk": {"count": 1}}), ("spatten", {"topk": {"count": 3}}), ("spatten", {"topk": {"count": 4}})),
+    ),
+    Rule(
+        "output-stage",
+        "a job keeps its engine's selection stage until the output stage is free (2 jobs in "
+        "flight); with 1 in flight it holds the whole engine",
+        (("spatten", {"topk": {"jobs_in_flight": 1}}), ("spatten", {"topk": {"count": 1, "jobs_in_flight": 1}})),
+    ),
+    Rule(
+        "key-buffer",
+        "the key buffer is a ring of lines granted in request order, an allocation once enough "
+        "earlier ones are recycled; lines freed at the requant decision",
+        (
+            ("spatten", {"sram": {"key_kb": 98}}),  # GPT-2's 993-key requests take 126 of its 130 lines
+            ("spatten", {"sram": {"key_kb": 392}, "topk": {"count": 4}}),
+            ("spatten-1-8", {"sram": {"key_kb": 192, "value_kb": 192}}),  # the RTL's scaled-down buffers
+        ),
+    ),
+    Rule(
+        "value-buffer",
+        "scored items ask, in order, for value top-k and then for the value buffer's lines, "
+        "freed after ProbxV and its pipeline fill",
+        (
+            ("spatten", {"sram": {"key_kb": 98, "value_kb": 20}, "topk": {"count": 4}}),
+            ("spatten", {"sram": {"value_kb": 20}, "dram": {"channels": 4}}),  # 204 values take 26 of 26 lines
+        ),
+        request_trace_only=True,
+    ),
+)

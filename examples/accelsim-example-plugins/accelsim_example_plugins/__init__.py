@@ -1,0 +1,1 @@
+"""Example accelsim plug-ins, found through this distribution's entry points."""
