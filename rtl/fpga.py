@@ -70,6 +70,12 @@ def tool_version(path: str) -> str:
     return path
 
 
+def build_tools(platform) -> list[str]:
+    """The tools a bitstream build of ``platform`` runs (its ``required_tools`` less a programmer
+    such as openFPGALoader)."""
+    return [t for t in platform.required_tools if t in STEP_OF_TOOL]
+
+
 def resolve_tool(name: str) -> str:
     """The binary for the flow's tool ``name``: Amaranth's variable (``NEXTPNR_ECP5``...), else
     its YoWASP build, else ``name`` on PATH; :class:`ToolMissing` if none is installed."""

@@ -183,7 +183,7 @@ def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, *, quiet
     except ValueError as err:
         raise InputError(None, None, f"bad top-k parameters: {err}") from None
     try:
-        for tool in get_board(board).load().required_tools:
+        for tool in fpga.build_tools(get_board(board).load()):
             fpga.resolve_tool(tool)
     except fpga.ToolMissing as err:
         raise InputError(None, None, str(err)) from None

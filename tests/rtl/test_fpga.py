@@ -99,6 +99,14 @@ def test_failing_tool_reports_its_log(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("name", sorted(BOARDS))
+def test_build_tools_are_the_flow_s_not_the_programmer(name):
+    plat = get_board(name).load()
+    tools = fpga.build_tools(plat)
+    assert tools[0] == "yosys" and tools[1].startswith("nextpnr-") and tools[2] in ("icepack", "ecppack")
+    assert len(tools) == 3 and set(tools) <= set(plat.required_tools)
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
 def test_every_board_has_a_uart_and_a_divisor(name):
     plat = get_board(name).load()
     assert plat.lookup("uart", 0) is not None
