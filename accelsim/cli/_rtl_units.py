@@ -46,8 +46,6 @@ def build_unit(
     unit: str,
     options: dict,
     out: Path,
-    freq: float,
-    pnr: bool,
     json_out: bool,
     record: Path | None,
     asic: bool,
@@ -61,7 +59,7 @@ def build_unit(
     if asic and not calibration.exists():
         raise InputError(calibration, None, "file does not exist; run `accelsim rtl calibrate`")
     try:
-        report = synth.build_asic(case, out, calibration) if asic else synth.build(case, out, freq_mhz=freq, pnr=pnr)
+        report = synth.build_asic(case, out, calibration) if asic else synth.build(case, out)
     except ToolMissing as err:
         raise InputError(None, None, str(err)) from None
     if record is not None:

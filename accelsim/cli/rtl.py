@@ -4,6 +4,7 @@ against its models."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -101,20 +102,28 @@ def _from_hardware(unit: str, ref: str) -> tuple[str, TopKParams]:
     return hw.topk.engine, _check(unit, hw.topk.engine, params, ref)
 
 
+BoardOpt = Annotated[str, typer.Option(
+    "--board", help="Board to build the bitstream for: ice40-hx8k-evn, ulx3s-85f, ulx3s-45f, ecp5-5g-evn "
+    "(amaranth-boards definitions).")]
+# the iCE40-HX8K breakout: RTL_BUILD's engine fits it. Named here as well as in accelsim.rtl.boards, which
+# imports amaranth: the CLI's --help does not (tests/cli/test_rtl.py checks that the two agree).
+DEFAULT_BOARD = "ice40-hx8k-evn"
+
+
 @rtl_app.command()
 def build(
     unit: UnitArg,
     engine: Engine = "quickselect",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("out/rtl"),
-    parallelism: Parallelism = RTL_BUILD.parallelism,  # RTL_BUILD: fits the iCE40 HX8K-CT256
+    out: Annotated[Path, typer.Option("--out", "-o", help="Build directory (bitstream, logs, report).")]
+    = Path("out/rtl"),
+    parallelism: Parallelism = RTL_BUILD.parallelism,  # RTL_BUILD: fits the iCE40 HX8K
     width: Width = RTL_BUILD.width,
     index_width: IndexWidth = RTL_BUILD.index_width,
     max_k: MaxK = RTL_BUILD.max_k,
     input_parallelism: InputParallelism = None,  # None: parallelism
     pivot_seed: PivotSeed = RTL_BUILD.pivot_seed,
     z_frac_bits: ZFracBits = RTL_BUILD.z_frac_bits,
-    freq: Annotated[float, typer.Option(help="nextpnr target frequency in MHz.")] = 12.0,
-    pnr: Annotated[bool, typer.Option(help="Run nextpnr-ice40 for fmax.")] = True,
+    board: BoardOpt = DEFAULT_BOARD,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     record: Annotated[Path | None, typer.Option(
         help="Also record the measured cost into this YAML cost table.")] = None,
@@ -125,36 +134,93 @@ def build(
     = CALIBRATION,
     hw: Hw = None,
 ) -> None:
-    """Write Verilog, synthesize with yosys (iCE40 and generic) and place with nextpnr-ice40.
+    """Build a bitstream of the engine behind its UART host interface for a board (Amaranth platform
+    flow: yosys, nextpnr, icepack / ecppack; logs in the build directory).
 
-    With ``--asic``: synthesize to CMOS gates and flip-flops and price them at 40 nm instead.
+    Exits with status 2 when the design does not fit the board's FPGA (the resource, its use and the
+    capacity, from nextpnr's packer before placement), 1 when it misses the board's clock (fmax below
+    it; the bitstream is still written). With ``--asic``: synthesize to CMOS gates and flip-flops and
+    price them at 40 nm instead.
     """
-    from accelsim.rtl.topk.harness import ToolMissing
-    from accelsim.rtl.topk.synth import build as run_build
-    from accelsim.rtl.topk.synth import record as record_cost
-
     if unit in STREAM_UNITS:
-        return build_unit(unit, stream_options(RTL_BUILD, locals()), out, freq, pnr, json_out, record, asic,
-                          calibration)
+        if board != DEFAULT_BOARD:
+            raise InputError(None, "--board", f"the {unit} unit builds alone for the iCE40 HX8K (its ports as pins, "
+                             f"no host top level); --board applies to topk")
+        return build_unit(unit, stream_options(RTL_BUILD, locals()), out, json_out, record, asic, calibration)
     engine, params = _params(unit, engine, hw, parallelism=parallelism, width=width, index_width=index_width,
                              max_k=max_k, input_parallelism=input_parallelism, pivot_seed=pivot_seed,
                              z_frac_bits=z_frac_bits)
     if asic:
         _build_asic(engine, params, out, calibration, record, json_out)
         return
-    try:
-        report = run_build(engine, params, out, freq_mhz=freq, pnr=pnr)
-    except ToolMissing as err:
-        raise InputError(None, None, str(err)) from None
+    report = _build_fpga(engine, params, board, out, quiet=json_out)
     if record is not None:
+        from accelsim.rtl.topk.synth import record as record_cost
+
         record_cost(report, record)
     if json_out:
         print(json.dumps(report, indent=2))
-        return
-    fmax = f"{report['fmax_mhz']} MHz" if report["fmax_mhz"] else f"n/a ({report['pnr_error']})"
-    print(f"{engine}: {report['luts']} LUTs, {report['ffs']} FFs, {report['carries']} carries, "
-          f"{report['brams']} BRAMs; generic cells {report['generic_cells']}; fmax {fmax}")
-    print(f"report: {out / 'report.json'}")
+    else:
+        print(f"{engine} on {report['board']} ({report['device']}): {report['luts']} LUTs, {report['ffs']} FFs, "
+              f"{report['brams']} BRAMs, {report['dsps']} DSPs; fmax {report['fmax_mhz']} MHz "
+              f"(board clock {report['target_mhz']} MHz)")
+        print(f"bitstream: {report['bitstream']}; report: {out / 'report.json'}")
+    if report["fmax_mhz"] < report["target_mhz"]:
+        print(f"accelsim: error: misses timing on {report['board']}: fmax {report['fmax_mhz']} MHz below the "
+              f"{report['target_mhz']} MHz board clock", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, *, quiet: bool = False) -> dict:
+    """Build with a rich progress line per step; a missing tool or a design that does not fit is exit 2,
+    a failing tool exit 1."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from accelsim.rtl import fpga
+    from accelsim.rtl.boards import BOARDS, get_board
+    from accelsim.rtl.topk.host import check_host_params
+    from accelsim.rtl.topk.synth import build as run_build
+
+    if board not in BOARDS:
+        raise InputError(None, "--board", f"unknown board {board!r}; expected one of: {', '.join(BOARDS)}")
+    try:
+        check_host_params(params)
+    except ValueError as err:
+        raise InputError(None, None, f"bad top-k parameters: {err}") from None
+    try:
+        for tool in fpga.build_tools(get_board(board).load()):
+            fpga.resolve_tool(tool)
+    except fpga.ToolMissing as err:
+        raise InputError(None, None, str(err)) from None
+    console = Console(stderr=True, quiet=quiet)
+    with Progress(SpinnerColumn(), TextColumn("{task.fields[step]:<16}"), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(step: str, line: str) -> None:
+            if step not in tasks:
+                for done in tasks.values():
+                    bar.update(done, completed=1)
+                tasks[step] = bar.add_task("", total=1, step=step)
+                if not console.is_terminal:  # a log file gets one line per step instead of the live bar
+                    console.print(f"{step}: started")
+            text = line.strip()
+            if text:
+                bar.update(tasks[step], description=text[:70])
+
+        try:
+            return run_build(engine, params, out, board=board, progress=progress)
+        except fpga.DoesNotFit as err:
+            raise InputError(None, "--board", f"{engine} with {_brief(params)} {err}") from None
+        except fpga.ToolFailed as err:
+            print(f"accelsim: error: {err}", file=sys.stderr)
+            raise typer.Exit(1) from None
+
+
+def _brief(params: TopKParams) -> str:
+    return f"P={params.parallelism}, n<={params.max_n}"
 
 
 def _build_asic(engine: str, params: TopKParams, out: Path, calibration: Path, record: Path | None,
@@ -254,6 +320,136 @@ def verify(
         if report.first_mismatch:
             print(f"first mismatch: {report.first_mismatch}")
     if report.mismatches:
+        raise typer.Exit(1)
+
+
+@rtl_app.command()
+def run(
+    unit: UnitArg,
+    engine: Engine = "quickselect",
+    port: Annotated[str | None, typer.Option(
+        help="Serial port of a board running `rtl build`'s bitstream (pyserial); without it the same "
+        "jobs run on a cocotb simulation of the whole top level.")] = None,
+    baud: Annotated[int, typer.Option(help="UART rate of the board (accelsim.rtl.boards.BAUD).")] = 115_200,
+    divisor: Annotated[int, typer.Option(help="Simulation only: clock cycles per UART bit.")] = 4,
+    parallelism: Parallelism = RTL_VERIFY.parallelism,  # RTL_VERIFY: a simulated run takes seconds
+    width: Width = RTL_VERIFY.width,
+    index_width: IndexWidth = RTL_VERIFY.index_width,
+    max_k: MaxK = RTL_VERIFY.max_k,
+    input_parallelism: InputParallelism = None,  # None: parallelism
+    pivot_seed: PivotSeed = RTL_VERIFY.pivot_seed,
+    z_frac_bits: ZFracBits = RTL_VERIFY.z_frac_bits,
+    jobs: Annotated[int, typer.Option(help="Random jobs (edge cases are added).")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of the jobs.")] = 0,
+    workdir: Annotated[Path, typer.Option(help="Simulation build directory (cached per parameter set).")]
+    = Path("sim_build/topk"),
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    hw: Hw = None,
+) -> None:
+    """Send top-k jobs through the UART host interface and check the answers against the numpy models.
+
+    One client (accelsim.rtl.topk.protocol) drives a board (``--port``) or the cocotb simulation of
+    the top level's serial pins. Exits with status 1 when any job's items differ from the functional
+    model.
+    """
+    import numpy as np
+
+    from accelsim.rtl.topk import harness
+    from accelsim.rtl.topk.host import check_host_params
+    from accelsim.rtl.topk.host_sim import job_z, verify_host
+    from accelsim.rtl.uart import check_divisor
+
+    engine, params = _params(unit, engine, hw, parallelism=parallelism, width=width, index_width=index_width,
+                             max_k=max_k, input_parallelism=input_parallelism, pivot_seed=pivot_seed,
+                             z_frac_bits=z_frac_bits)
+    try:
+        check_host_params(params)
+        check_divisor(divisor)
+    except ValueError as err:
+        raise InputError(None, None, str(err)) from None
+    if jobs < 0:
+        raise InputError(None, "--jobs", f"must be a non-negative integer, not {jobs}")
+    rng = np.random.default_rng(seed)
+    vec = harness.concat(harness.edge_vectors(params, rng), harness.random_vectors(params, jobs, rng))
+    vec.mode[:] = 0  # the host interface never stalls the engine's streams
+    try:
+        if port is None:
+            report = verify_host(engine, params, vec, workdir.resolve(), divisor=divisor, seed=seed)
+        else:
+            report = _run_board(engine, params, vec, port, baud, job_z(params, vec))
+    except harness.ToolMissing as err:
+        raise InputError(None, None, str(err)) from None
+    where = port or f"simulation (divisor {divisor})"
+    if json_out:
+        print(json.dumps({**report.as_dict(), "target": where}, indent=2))
+    else:
+        print(f"{engine} via {where}: {report.vectors} jobs, {report.mismatches} mismatches; cycles RTL "
+              f"{report.rtl_cycles_mean:.1f}, model {report.model_cycles_mean:.1f}, relative error max "
+              f"{report.cycle_error_max:.4f}; {report.rtl_seconds:.1f} s")
+        if report.first_mismatch:
+            print(f"first mismatch: {report.first_mismatch}")
+    if report.mismatches:
+        raise typer.Exit(1)
+
+
+def _run_board(engine: str, params: TopKParams, vec, port: str, baud: int, z):
+    """Run ``vec`` on the board at ``port``; the comparison report."""
+    import time
+
+    try:
+        import serial
+    except ImportError:
+        raise InputError(None, "--port", "pyserial is not installed; install it with: pip install "
+                         "'accelsim[fpga]'") from None
+
+    from accelsim.rtl.topk.harness import compare
+    from accelsim.rtl.topk.protocol import SerialTransport, TopKClient, run_jobs
+
+    try:
+        link = SerialTransport(port, baud)
+    except serial.SerialException as err:
+        raise InputError(None, "--port", f"cannot open {port!r}: {err}") from None
+    start = time.perf_counter()
+    try:
+        items, cycles = run_jobs(TopKClient(link), vec.scores, vec.n, vec.k, z)
+    finally:
+        link.close()
+    return compare(engine, params, vec, items, cycles, time.perf_counter() - start)
+
+
+@rtl_app.command("record")
+def record_sweeps(
+    sweeps: Annotated[list[Path], typer.Argument(help="Sweep files whose design points to build.")],
+    board: BoardOpt = "ulx3s-85f",
+    table: Annotated[Path, typer.Option(help="FPGA cost table to record into.")]
+    = Path(__file__).parents[1] / "hw" / "tables" / "fpga_topk.yaml",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Build directories, one per design.")]
+    = Path("out/rtl/sweeps"),
+    dry_run: Annotated[bool, typer.Option(help="Only list the designs.")] = False,
+) -> None:
+    """Build every distinct top-k design of the sweeps' points on ``--board`` and record each measured
+    cost in the table (``topk_fpga_*`` columns); a design that does not fit is reported and skipped,
+    and the exit status is 1 if any did not fit or failed."""
+    from accelsim.rtl.topk.synth import record as record_cost
+    from accelsim.rtl.topk.synth import record_key, sweep_designs
+
+    designs = sweep_designs([str(p) for p in sweeps])
+    failed = 0
+    for i, (engine, params) in enumerate(designs):
+        key = record_key(engine, params)
+        print(f"[{i + 1}/{len(designs)}] {key}", flush=True)
+        if dry_run:
+            continue
+        try:
+            report = _build_fpga(engine, params, board, out / key)
+        except (InputError, typer.Exit) as err:
+            failed += 1
+            print(f"  skipped: {err}", flush=True)
+            continue
+        record_cost(report, table)
+        print(f"  {report['luts']} LUTs, {report['ffs']} FFs, {report['brams']} BRAMs, {report['dsps']} DSPs, "
+              f"fmax {report['fmax_mhz']} MHz; recorded in {table}", flush=True)
+    if failed:
         raise typer.Exit(1)
 
 

@@ -1,9 +1,10 @@
 """Measured FPGA cost of the top-k engines, from the table ``accelsim rtl build --record`` writes.
 
 ``tables/fpga_topk.yaml`` maps an entry name (the engine, then every parameter as
-``-name=value``) to the LUTs, flip-flops, carries, block RAMs and fmax that synthesis and place
-and route reported for that engine's RTL. A design point gets the cost of the entry whose engine
-and parameters equal its own; with no such entry there is no measured cost and none is made up.
+``-name=value``) to the LUTs, flip-flops, block RAMs, DSPs and fmax that synthesis and place
+and route reported for that engine's RTL behind its UART host interface, on a board. A design
+point gets the cost of the entry whose engine and parameters equal its own; with no such entry
+there is no measured cost and none is made up.
 """
 
 from __future__ import annotations
@@ -25,18 +26,22 @@ class FpgaCost(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     luts: int
+    """LUTs (iCE40: SB_LUT4 after synthesis; ECP5: TRELLIS_COMB slots placed)."""
     ffs: int
-    carries: int
     brams: int
-    generic_cells: int
-    fmax_mhz: float | None
-    """None when place and route did not run."""
+    """Block RAMs (iCE40: 4 Kbit; ECP5: 18 Kbit DP16KD)."""
+    dsps: int
+    fmax_mhz: float
+    """nextpnr's fmax of the board clock domain."""
+    target_mhz: float
+    """The board clock nextpnr was constrained to."""
     device: str
+    board: str
     params: dict[str, int | None]
     source: str
 
 
-FPGA_COLUMNS = ("luts", "ffs", "carries", "brams", "generic_cells", "fmax_mhz", "device")
+FPGA_COLUMNS = ("luts", "ffs", "brams", "dsps", "fmax_mhz", "target_mhz", "device", "board")
 """The measured fields of :class:`FpgaCost`: what ``accelsim rtl build --record`` writes per entry
 and the ``topk_fpga_*`` columns of a result row."""
 

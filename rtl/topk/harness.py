@@ -240,6 +240,12 @@ def verify(engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: i
            waves: bool = False) -> VerifyReport:
     """Run ``vec`` on the RTL and compare with the engine's functional and cycle models."""
     got, rtl_cycles, seconds = run_rtl(engine, params, vec, workdir, seed, waves)
+    return compare(engine, params, vec, got, rtl_cycles, seconds)
+
+
+def compare(engine: str, params: TopKParams, vec: Vectors, got: list[np.ndarray], rtl_cycles: np.ndarray,
+            seconds: float) -> VerifyReport:
+    """Compare the items and cycles the RTL gave for ``vec`` with the engine's models."""
     exp = expected(engine, params, vec)
     bad = [i for i in range(len(vec)) if not np.array_equal(got[i], exp.items[i])]
     first = None

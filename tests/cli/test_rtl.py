@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -35,14 +36,20 @@ def test_rtl_parameter_rule_reported(capsys):
     assert code == 2 and "parallelism must be a power of two in RTL, not 3" in err
 
 
-@pytest.mark.parametrize(("command", "tool"), [("verify", "iverilog"), ("build", "yosys")])
-def test_missing_tool_names_debian_package(command, tool, monkeypatch, capsys, tmp_path):
+def test_missing_simulator_names_debian_package(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(harness.shutil, "which", lambda _: None)
-    code, _, err = run(["rtl", command, "topk", "--workdir" if command == "verify" else "-o",
-                        str(tmp_path)], capsys)
+    code, _, err = run(["rtl", "verify", "topk", "--workdir", str(tmp_path)], capsys)
     assert code == 2
-    assert err == (f"accelsim: error: {tool} not found; install it with: "
-                   f"sudo apt-get install {tool}\n")
+    assert err == "accelsim: error: iverilog not found; install it with: sudo apt-get install iverilog\n"
+
+
+def test_missing_fpga_tool_names_the_extra(monkeypatch, capsys, tmp_path):
+    monkeypatch.delenv("YOSYS", raising=False)
+    monkeypatch.setattr(harness.shutil, "which", lambda _: None)
+    code, _, err = run(["rtl", "build", "topk", "-o", str(tmp_path)], capsys)
+    assert code == 2
+    assert err == ("accelsim: error: yosys not found; install the FPGA tools with: pip install 'accelsim[fpga]' "
+                   "(YoWASP builds), or point $YOSYS at a binary\n")
 
 
 def test_verify_json(capsys, tmp_path):
@@ -56,12 +63,72 @@ def test_verify_json(capsys, tmp_path):
 
 @pytest.mark.slow
 def test_build_report(capsys, tmp_path):
+    """A real bitstream: the streaming engine with 4 slots on the iCE40 breakout (minutes)."""
     main(["rtl", "build", "topk", "--engine", "streaming", "--index-width", "4", "--max-k", "4",
           "-o", str(tmp_path), "--json"])
     report = json.loads(capsys.readouterr().out)
-    assert report["luts"] > 0 and report["ffs"] > 0 and report["generic_cells"] > 0
-    assert report["fmax_mhz"] > 0 and (tmp_path / "topk.v").exists()
+    assert report["luts"] > 0 and report["ffs"] > 0 and report["fmax_mhz"] > report["target_mhz"] == 12.0
+    assert (tmp_path / "topk.bin").stat().st_size > 0 and (tmp_path / "nextpnr.log").exists()
     assert json.loads((tmp_path / "report.json").read_text()) == report
+
+
+def fake_report(**over):
+    return {"engine": "quickselect", "params": {}, "board": "ice40-hx8k-evn", "device": "iCE40HX8K-CT256",
+            "bitstream": "topk.bin", "luts": 1, "ffs": 1, "brams": 0, "dsps": 0, "fmax_mhz": 50.0,
+            "target_mhz": 12.0, **over}
+
+
+def test_board_option_agrees_with_the_board_registry():
+    import typer
+
+    from accelsim.cli import rtl
+    from accelsim.rtl.boards import BOARDS, DEFAULT_BOARD
+
+    cmd = typer.main.get_command(rtl.rtl_app).commands["build"]
+    board = next(p for p in cmd.params if p.name == "board")
+    assert board.default == rtl.DEFAULT_BOARD == DEFAULT_BOARD
+    assert ", ".join(BOARDS) in " ".join(board.help.split())
+
+
+def test_unknown_board_is_exit_2(capsys, tmp_path):
+    code, _, err = run(["rtl", "build", "topk", "--board", "de0", "-o", str(tmp_path)], capsys)
+    assert code == 2 and err == ("accelsim: error: field '--board': unknown board 'de0'; expected one of: "
+                                 "ice40-hx8k-evn, ulx3s-85f, ulx3s-45f, ecp5-5g-evn\n")
+
+
+def test_design_that_does_not_fit_is_exit_2_with_the_resource(monkeypatch, capsys, tmp_path):
+    from accelsim.rtl import fpga
+    from accelsim.rtl.topk import synth
+
+    def no_fit(engine, params, out, **kw):
+        raise fpga.DoesNotFit("iCE40HX8K-CT256", {"ICESTORM_LC": (9321, 7680)}, Path("nextpnr.log"))
+
+    monkeypatch.setattr(synth, "build", no_fit)
+    code, _, err = run(["rtl", "build", "topk", "--parallelism", "16", "-o", str(tmp_path)], capsys)
+    assert code == 2 and err == ("accelsim: error: field '--board': quickselect with P=16, n<=256 does not fit the "
+                                 "iCE40HX8K-CT256: ICESTORM_LC 9321 of 7680 (nextpnr packer; log nextpnr.log)\n")
+
+
+def test_missed_timing_is_exit_1(monkeypatch, capsys, tmp_path):
+    from accelsim.rtl.topk import synth
+
+    monkeypatch.setattr(synth, "build", lambda engine, params, out, **kw: fake_report(fmax_mhz=9.5))
+    code, out, err = run(["rtl", "build", "topk", "-o", str(tmp_path)], capsys)
+    assert code == 1 and "fmax 9.5 MHz (board clock 12.0 MHz)" in out
+    assert err == ("accelsim: error: misses timing on ice40-hx8k-evn: fmax 9.5 MHz below the 12.0 MHz "
+                   "board clock\n")
+
+
+def test_run_simulated_board(capsys, tmp_path):
+    main(["rtl", "run", "topk", "--engine", "streaming", "--index-width", "3", "--max-k", "2", "--jobs", "2",
+          "--workdir", str(tmp_path), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["mismatches"] == 0 and report["vectors"] >= 2 and report["target"] == "simulation (divisor 4)"
+
+
+def test_run_port_that_does_not_open_is_exit_2(capsys, tmp_path):
+    code, _, err = run(["rtl", "run", "topk", "--port", str(tmp_path / "ttyNONE"), "--jobs", "1"], capsys)
+    assert code == 2 and err.startswith(f"accelsim: error: field '--port': cannot open '{tmp_path / 'ttyNONE'}'")
 
 
 @pytest.mark.parametrize(("command", "declared"), [("build", "RTL_BUILD"), ("verify", "RTL_VERIFY")])
@@ -103,8 +170,17 @@ def test_hw_pivot_seed_reaches_the_rtl(monkeypatch, tmp_path, capsys):
     from accelsim.rtl.topk import synth
 
     seen = []
-    monkeypatch.setattr(synth, "build", lambda engine, params, out, **kw: seen.append(params) or {})
+    monkeypatch.setattr(synth, "build", lambda engine, params, out, **kw: seen.append(params) or fake_report())
     hw = tmp_path / "hw.yaml"
     hw.write_text("extends: spatten\ntopk: {pivot_seed: 4660, parallelism: 4, index_width: 8}\n")
     main(["rtl", "build", "topk", "--hw", str(hw), "-o", str(tmp_path / "out"), "--json"])
     assert seen and seen[0].pivot_seed == 4660 and seen[0].parallelism == 4
+
+
+def test_record_lists_the_sweeps_designs(capsys):
+    sweep = Path(__file__).parents[2] / "sweeps" / "quickstart.yaml"
+    main(["rtl", "record", str(sweep), "--dry-run"])
+    lines = capsys.readouterr().out.splitlines()
+    # quickstart.yaml sweeps 4 top-k parallelisms; DRAM channels and QxK multipliers leave the engine as it is
+    assert [line.split("]")[0] for line in lines] == ["[1/4", "[2/4", "[3/4", "[4/4"]
+    assert sorted(int(line.split("-parallelism=")[1].split("-")[0]) for line in lines) == [4, 8, 16, 32]

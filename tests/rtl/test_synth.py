@@ -1,17 +1,31 @@
+"""The FPGA build's report and its cost table; the designs of the shipped sweeps."""
 
-import pytest
+from pathlib import Path
+
 import yaml
 
-from accelsim.rtl.topk import harness, synth
+from accelsim.hw.fpga import FPGA_COLUMNS
+from accelsim.rtl.topk import synth
 from accelsim.topk import TopKParams
 
 PARAMS = TopKParams(parallelism=4, index_width=8)
+SWEEPS = sorted(str(p) for p in (Path(__file__).parents[2] / "sweeps").glob("*.yaml"))
 
 
 def fake_report(luts):
-    return {"engine": "quickselect", "params": PARAMS.as_dict(), "luts": luts,
-            "ffs": 10, "carries": 3, "brams": 16, "generic_cells": 99, "fmax_mhz": 40.5,
-            "device": "iCE40HX8K-CT256"}
+    return {
+        "engine": "quickselect",
+        "params": PARAMS.as_dict(),
+        "luts": luts,
+        "ffs": 10,
+        "brams": 16,
+        "dsps": 0,
+        "fmax_mhz": 40.5,
+        "target_mhz": 12.0,
+        "device": "iCE40HX8K-CT256",
+        "board": "ice40-hx8k-evn",
+        "date": "2026-12-04",
+    }
 
 
 def test_record_adds_and_replaces(tmp_path):
@@ -21,10 +35,11 @@ def test_record_adds_and_replaces(tmp_path):
     synth.record(fake_report(120), table)
     assert table.read_text().startswith("# measured on the bench\n")
     data = yaml.safe_load(table.read_text())
-    (key, entry), = data["topk"].items()
+    ((key, entry),) = data["topk"].items()
     assert key == synth.record_key("quickselect", PARAMS)
-    assert entry["luts"] == 120 and entry["brams"] == 16 and entry["fmax_mhz"] == 40.5
-    assert entry["params"]["parallelism"] == 4 and "synth_ice40" in entry["source"]
+    assert {c: entry[c] for c in FPGA_COLUMNS} == {c: fake_report(120)[c] for c in FPGA_COLUMNS}
+    assert entry["params"]["parallelism"] == 4
+    assert entry["source"].startswith("accelsim rtl build --board ice40-hx8k-evn (2026-12-04)")
 
 
 def test_record_key_names_every_parameter():
@@ -32,8 +47,21 @@ def test_record_key_names_every_parameter():
     assert key.startswith("streaming-") and "-max_k=3" in key and "-parallelism=16" in key
 
 
-def test_build_needs_yosys(monkeypatch, tmp_path):
-    monkeypatch.setattr(harness.shutil, "which", lambda _: None)
-    with pytest.raises(harness.ToolMissing, match=r"^yosys not found; install it with: sudo "
-                                                  r"apt-get install yosys$"):
-        synth.build("quickselect", PARAMS, tmp_path)
+def test_sweep_designs_are_the_shipped_presets_points():
+    designs = synth.sweep_designs(SWEEPS)
+    # the spatten preset (P = 16, n <= 1024, softmax's 8 scores a beat) is swept in every file
+    spatten = TopKParams(parallelism=16, index_width=10, input_parallelism=8)
+    assert ("quickselect", spatten) in designs
+    # topk_parallelism.yaml: 1 to 32 comparators, the input rate capped at P
+    assert {p.parallelism for e, p in designs if e == "quickselect"} == {1, 2, 4, 8, 16, 32}
+    assert len(designs) == len(set(designs))
+
+
+def test_sweep_without_topk_hardware_has_no_designs(tmp_path):
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(
+        f"version: 1\nname: d\nbase: {{hw: dense, policy: dense, workload: "
+        f"{Path(SWEEPS[0]).parent / '../workloads/spatten/summary-gpt2-small-wikitext2-per8.csv'}}}\n"
+        "axes:\n  hw.dram.channels: [2, 4]\n"
+    )
+    assert synth.sweep_designs([str(sweep)]) == []

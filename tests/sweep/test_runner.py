@@ -12,7 +12,10 @@ import pandas as pd
 import pytest
 
 from accelsim.cli import main
+from accelsim.config import load_hardware
 from accelsim.errors import InputError
+from accelsim.hw.cost.model import overheads
+from accelsim.hw.cost.units import unit_costs
 from accelsim.sweep import get_executor, pareto_front, read_results, run_sweep
 from tests.conftest import ROOT
 
@@ -30,15 +33,25 @@ def sweep_once(path, out, jobs=1, **kw):
         return run_sweep(path, out, executor=ex, **kw)
 
 
+def area_mm2(**over) -> float:
+    """Area of the ``spatten`` preset with ``over`` (block -> fields), as the cost model prices it."""
+    return sum(u.area_mm2 for u in unit_costs(load_hardware("spatten", over)).values()) * overheads().layout
+
+
 def test_grid_rerun_skips_finished_points(write_sweep, tmp_path):
-    path = write_sweep(axes=GRID, constraints=["area_mm2 <= 14.5"])
+    # an area budget between the grid's largest 128-multiplier design and its smallest 512-multiplier one
+    small = area_mm2(qk={"multipliers": 128}, topk={"parallelism": 16}, dram={"channels": 8})
+    big = area_mm2(qk={"multipliers": 512}, topk={"parallelism": 2}, dram={"channels": 2})
+    assert small < big
+    budget = round((small + big) / 2, 2)
+    path = write_sweep(axes=GRID, constraints=[f"area_mm2 <= {budget}"])
     first = sweep_once(path, tmp_path / "out")
     assert (first.points, first.ran) == (24, 24)
     t = first.table
     assert len(t) == 24 and t["point_id"].is_unique and list(t["point_index"]) == list(range(24))
     # the constraint: big arrays are over the area budget; their rows stay, marked with the reason
     over = t[t["hw.qk.multipliers"] == 512]
-    assert (over["status"] == "infeasible").all() and over["error"].str.contains("violates area_mm2 <= 14.5").all()
+    assert (over["status"] == "infeasible").all() and over["error"].str.contains(f"violates area_mm2 <= {budget}").all()
     assert (t.loc[t["hw.qk.multipliers"] == 128, "status"] == "ok").all()
     again = sweep_once(path, tmp_path / "out")
     assert (again.points, again.ran, again.skipped) == (24, 0, 24)

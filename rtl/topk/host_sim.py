@@ -1,0 +1,94 @@
+"""Run jobs through the simulated UART top level (cocotb + Icarus), the board's code path without
+a board: :func:`verify_host` plays vectors through :mod:`accelsim.rtl.topk.host_bench` and compares
+the answers with the numpy models as :func:`accelsim.rtl.topk.harness.verify` does."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from accelsim.rtl.topk.harness import Vectors, VerifyReport, compare, params_key, require_tool
+from accelsim.topk.base import TopKParams
+from accelsim.topk.statistical import z_coefficient
+
+SIM_DIVISOR = 4  # clock cycles per UART bit in simulation: the fastest the receiver's half-bit wait allows
+HOST_TOPLEVEL = "host"
+
+
+def export_host_verilog(engine: str, params: TopKParams, divisor: int, path: Path) -> Path:
+    """Write the Verilog of the UART top level (module ``host``) to ``path``."""
+    from amaranth.back import verilog
+
+    from accelsim.rtl.topk.host import TopKHost
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(verilog.convert(TopKHost(engine, params, divisor=divisor), name=HOST_TOPLEVEL))
+    return path
+
+
+def job_z(params: TopKParams, vec: Vectors) -> np.ndarray:
+    """Each job's fixed-point z for the statistical engine (sent with k; others ignore it)."""
+    return z_coefficient(np.maximum(vec.n, 1), vec.k, params.z_frac_bits)
+
+
+def run_host_rtl(
+    engine: str, params: TopKParams, vec: Vectors, workdir: Path, *, divisor: int = SIM_DIVISOR, seed: int = 0
+) -> tuple[list[np.ndarray], np.ndarray, float]:
+    """Simulate ``vec`` through the top level's serial pins; emitted indices, cycles, seconds."""
+    from cocotb_tools.runner import get_results, get_runner
+
+    require_tool("iverilog", "iverilog")
+    build = workdir / f"host-{engine}-{divisor}-{params_key(engine, params)}"
+    src = build / f"{HOST_TOPLEVEL}.v"
+    if not src.exists():
+        export_host_verilog(engine, params, divisor, src)
+    runner = get_runner("icarus")
+    runner.build(
+        sources=[src],
+        hdl_toplevel=HOST_TOPLEVEL,
+        build_dir=build,
+        build_args=["-g2005"],
+        timescale=("1ns", "1ps"),
+        log_file=build / "build.log",
+    )
+    io = Path(tempfile.mkdtemp(prefix="io-", dir=build))
+    np.savez(io / "vectors.npz", scores=vec.scores, n=vec.n, k=vec.k, z=job_z(params, vec))
+    (io / "config.json").write_text(json.dumps({"divisor": divisor}))
+    env = {"TOPK_IO_DIR": str(io), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    start = time.perf_counter()
+    results_xml = runner.test(
+        test_module="accelsim.rtl.topk.host_bench",
+        hdl_toplevel=HOST_TOPLEVEL,
+        build_dir=build,
+        test_dir=io,
+        extra_env=env,
+        seed=seed,
+        log_file=io / "sim.log",
+    )
+    seconds = time.perf_counter() - start
+    _, failed = get_results(results_xml)
+    if failed or not (io / "results.npz").exists():
+        raise RuntimeError(f"cocotb host bench failed; see {io / 'sim.log'}")
+    res = np.load(io / "results.npz")
+    bounds = np.concatenate([[0], np.cumsum(res["counts"])])
+    items = np.split(res["emitted"], bounds[1:-1])
+    cycles = res["cycles"]
+    shutil.rmtree(io)
+    return items, cycles, seconds
+
+
+def verify_host(
+    engine: str, params: TopKParams, vec: Vectors, workdir: Path, *, divisor: int = SIM_DIVISOR, seed: int = 0
+) -> VerifyReport:
+    """Play ``vec`` through the simulated top level; compare with the engine's models (every job
+    runs in free flow, so every job's cycles are compared)."""
+    got, cycles, seconds = run_host_rtl(engine, params, vec, workdir, divisor=divisor, seed=seed)
+    free = Vectors(vec.scores, vec.n, vec.k, np.zeros_like(vec.mode))
+    return compare(engine, params, free, got, cycles, seconds)

@@ -1,0 +1,51 @@
+"""The UART top level, simulated pin to pin (cocotb + Icarus) and driven by the host's own client:
+every job's items equal the functional model's and its cycles the cycle model's.
+
+The suite runs a few dozen jobs per engine; ``benchmarks/bench_host_uart.py`` runs 1,000.
+"""
+
+import numpy as np
+import pytest
+
+from accelsim.rtl.topk import ENGINE_COMPONENTS, harness
+from accelsim.rtl.topk.host import TopKHost, check_host_params
+from accelsim.rtl.topk.host_sim import verify_host
+from accelsim.topk import TopKParams
+
+pytest.importorskip("cocotb")
+
+SMALL = {  # small P and n keep a job to a few thousand cycles at the simulation's UART divisor
+    "quickselect": (TopKParams(parallelism=4, index_width=4, input_parallelism=2), 24),
+    "streaming": (TopKParams(parallelism=1, index_width=4, max_k=4), 8),
+    "statistical": (TopKParams(parallelism=4, index_width=4), 8),
+}
+
+
+def test_every_engine_with_rtl_is_covered():
+    assert set(SMALL) == set(ENGINE_COMPONENTS)
+
+
+@pytest.mark.parametrize("engine", sorted(SMALL))
+def test_jobs_through_the_serial_pins_match_the_models(engine, tmp_path):
+    params, jobs = SMALL[engine]
+    rng = np.random.default_rng(7)
+    vec = harness.concat(harness.edge_vectors(params, rng), harness.random_vectors(params, jobs, rng))
+    report = verify_host(engine, params, vec, tmp_path)
+    assert report.vectors == len(vec) and report.mismatches == 0, report.first_mismatch
+    assert report.cycle_error_max == 0.0  # the host never stalls the engine: cycles as the free-flow model
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("index_width", 16, "index_width must be at most 15 behind the UART, not 16"),
+        ("width", 17, "width must be at most 16 behind the UART, not 17"),
+        ("z_frac_bits", 13, "z_frac_bits must be at most 12 behind the UART, not 13"),
+    ],
+)
+def test_fields_wider_than_the_protocol_are_refused(field, value, message):
+    params = TopKParams(parallelism=4, index_width=4).replace(**{field: value})
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        check_host_params(params)
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        TopKHost("quickselect", params, divisor=4)
