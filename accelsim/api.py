@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,7 @@ from accelsim.errors import InputError
 from accelsim.hw.cost.actions import op_counts
 from accelsim.hw.cost.model import check_timing, costs
 from accelsim.hw.fpga import topk_fpga_cost
-from accelsim.hw.units import topk_params
+from accelsim.inputs import content_key
 from accelsim.policies import make_plan
 from accelsim.sim.behavioural import BREAKDOWN, BehaviouralParams, layer_breakdown
 from accelsim.sim.bertcpp_profiles import profiles_from_plan
@@ -24,7 +26,7 @@ from accelsim.sim.engine import EventEngine, Timeline
 from accelsim.sim.fast import FastModel
 from accelsim.sim.items import build_items, job_cycles, topk_engine
 from accelsim.sim.result import LayerQuality, Quality, SimResult
-from accelsim.topk import ENGINES, TopKParams
+from accelsim.topk import ENGINES, TopKEngine, TopKParams, get_engine
 from accelsim.topk.params import TopKFields, engines_using
 from accelsim.trace.format import Trace, read_trace
 from accelsim.trace.spatten_csv import read_spatten_csv
@@ -35,19 +37,36 @@ WORKLOAD_SUFFIXES = {".csv": "SpAtten request trace", ".safetensors": "accelsim 
                      ".yaml": "synthetic workload spec"}
 
 
-def load_workload(path: str | Path, seed: int = 0) -> Trace | WorkPlan:
-    """A trace (.safetensors), one of the SpAtten authors' request traces (.csv), or a synthetic
-    workload spec (.yaml, e.g. ``workloads/bert/``), generated on the fly."""
+def load_workload(path: str | Path, seed: int = 0, engine: TopKEngine | None = None) -> Trace | WorkPlan:
+    """A trace (.safetensors), one of the SpAtten authors' request traces (.csv: its top-k jobs get
+    ``engine``'s passes, from ``seed``), or a synthetic workload spec (.yaml, e.g.
+    ``workloads/bert/``), generated on the fly."""
     path = Path(path)
     if path.suffix in (".yaml", ".yml"):
         spec = load_workload_spec(path)
         return synthetic_trace(**spec.model_dump(exclude={"kind", "model", "source"}))
     if path.suffix == ".csv":
-        return read_spatten_csv(path, seed=seed)
+        return read_spatten_csv(path, seed=seed, engine=engine)
     if path.suffix == ".safetensors":
         return read_trace(path)
     kinds = ", ".join(f"{k} ({v})" for k, v in WORKLOAD_SUFFIXES.items())
     raise InputError(path, None, f"unknown workload type; expected {kinds}")
+
+
+def file_sha(path: str) -> str:
+    """SHA-256 of a workload file's bytes: its identity in a point's config (``workload.sha256``), so a
+    moved workload keeps its points' ids; cached on the file's identity and version
+    (:func:`accelsim.inputs.content_key`): an edited file is hashed again."""
+    return _sha(content_key(path))
+
+
+@cache
+def _sha(key: tuple[str, int, int, int, int]) -> str:
+    h = hashlib.sha256()
+    with open(key[0], "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def replays(workload: str | Path | Trace | WorkPlan) -> bool:
@@ -56,50 +75,56 @@ def replays(workload: str | Path | Trace | WorkPlan) -> bool:
     return isinstance(workload, WorkPlan) or (isinstance(workload, str | Path) and Path(workload).suffix == ".csv")
 
 
-def plan_params(policy: PolicyConfig, hw: Hardware, replayed: bool) -> TopKParams | None:
-    """The top-k params phase 1 runs the policy's engine with: ``hw``'s (``topk_params(hw)``) where the
-    policy's engine is the hardware's (``hw.topk.engine``) and the workload is a tensor trace
-    (``replayed`` False, see :func:`replays`); None (the engine's defaults) otherwise.
+def plan_key(hw: Hardware, replayed: bool) -> str:
+    """The top-k engine phase 1 selects with, the hardware's (the one choice of engine), as
+    canonical JSON: ``hw.topk.engine`` and the params its functional model reads
+    (``TopKEngine.plan_fields``), what a WorkPlan depends on besides workload and policy (a sweep's
+    :class:`~accelsim.sweep.points.PlanKey`). ``replayed``: the workload is a request trace
+    (:func:`replays`), whose recorded jobs get that engine's passes drawn from ``--seed``.
 
     Raises
     ------
     InputError
-        Where ``hw`` sets a field that only its engine's functional model reads (``pivot_seed``,
-        ``z_frac_bits``) away from its default and phase 1 runs no selection of that engine: the
-        field would change nothing.
+        On an unknown engine; or where ``hw`` sets a field that only the engine's functional model
+        reads (``pivot_seed``, ``z_frac_bits``) away from its default on a request trace, where no
+        selection runs: the field would change nothing.
     """
-    engine = hw.topk.engine
-    runs = getattr(policy, "engine", None) == engine and not replayed
-    cls = ENGINES.get(engine)
-    if not runs and cls is not None:
-        for name in cls.plan_fields:
-            default = TopKFields.model_fields[name].default
-            if engines_using(name) is not None and getattr(hw.topk, name) != default:
-                why = ("a request trace's passes are recorded (drawn from --seed)" if replayed else
-                       f"policy {policy.name!r} selects with "
-                       f"{getattr(policy, 'engine', None) or 'no top-k engine'}, not {engine}")
-                raise InputError(None, f"hw.topk.{name}", f"changes nothing here: only {engine}'s selection "
-                                 f"in phase 1 reads it and {why}; leave it at {default}")
-    if not runs:
-        return None
+    name = hw.topk.engine
+    cls = ENGINES.get(name)
+    if cls is None:
+        raise InputError(None, "hw.topk.engine", f"unknown top-k engine {name!r}; expected one of: "
+                         f"{ENGINES.names()}")
+    if replayed:
+        for field in cls.plan_fields:
+            default = TopKFields.model_fields[field].default
+            if engines_using(field) is not None and getattr(hw.topk, field) != default:
+                raise InputError(None, f"hw.topk.{field}", f"changes nothing here: only {name}'s selection "
+                                 "in phase 1 reads it and a request trace's passes are recorded (drawn from "
+                                 f"--seed); leave it at {default}")
+    return json.dumps({"engine": name, **{f: getattr(hw.topk, f) for f in cls.plan_fields}}, sort_keys=True)
+
+
+def engine_from_key(key: str) -> TopKEngine:
+    """The engine :func:`plan_key` describes (params it does not name at their defaults: phase 1
+    reads none of them)."""
+    fields = json.loads(key)
+    name = fields.pop("engine")
     try:
-        return topk_params(hw)
+        return get_engine(name, TopKParams(**fields))
     except ValueError as err:
         raise InputError(None, "hardware.topk", str(err)) from None
 
 
-def plan_key_params(params: TopKParams | None, engine: str) -> str:
-    """The fields of ``params`` that ``engine``'s functional model reads, as canonical JSON ("" for
-    None): what a sweep's WorkPlan depends on (:class:`accelsim.sweep.points.PlanKey`)."""
-    if params is None:
-        return ""
-    return json.dumps({name: getattr(params, name) for name in ENGINES[engine].plan_fields}, sort_keys=True)
+def plan_engine(hw: Hardware, replayed: bool) -> TopKEngine:
+    """The engine phase 1 selects with on ``hw`` (:func:`plan_key`)."""
+    return engine_from_key(plan_key(hw, replayed))
 
 
 def plan(policy: PolicyConfig, workload: Trace | WorkPlan, phases: str = "both",
-         topk: TopKParams | None = None) -> WorkPlan:
-    """Phase 1; ``topk``: the params of the policy's engine (:func:`plan_params`; None: defaults)."""
-    return make_plan(policy, workload, phases=phases, topk=topk)
+         engine: TopKEngine | None = None) -> WorkPlan:
+    """Phase 1; ``engine``: the top-k engine its selections run (:func:`plan_engine`; None:
+    quick-select with its defaults)."""
+    return make_plan(policy, workload, phases=phases, engine=engine)
 
 
 def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
@@ -109,7 +134,7 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
     ``dram_trace = (path, format)`` also writes the DRAM reads the run issued, as a ``dramsim3``
     or ``ramulator2`` trace.
     """
-    _check(hw, len(wp.topk))
+    _check(hw, wp)
     engine = topk_engine(hw)
     jobs = job_cycles(wp, engine, hw.topk.jobs_in_flight)
     items = build_items(wp, hw, jobs)
@@ -149,7 +174,7 @@ def simulate_fast_many(hws: Sequence[Hardware], model: FastModel, workload: str 
     ready = []
     for i, hw in enumerate(hws):
         try:
-            _check(hw, len(wp.topk))
+            _check(hw, wp)
             engine = topk_engine(hw)
             ready.append((i, hw, engine, model.prepare(hw, engine)))
         except InputError as err:
@@ -169,7 +194,7 @@ def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tupl
     counts, DRAM bytes and energy from the model's 32-byte transactions) and the per-layer
     breakdown (``layer_breakdown``: dram, fill, drain, topk, cycles per bert.cpp layer).
     """
-    _check(hw, len(wp.topk))
+    _check(hw, wp)
     layers = layer_breakdown(profiles_from_plan(wp), BehaviouralParams.from_hardware(hw))
     by = {"key": float(layers["key_bytes"].sum()), "key_lsb": 0.0, "value": float(layers["value_bytes"].sum()),
           "side": 0.0}
@@ -179,13 +204,38 @@ def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tupl
     return result, layers
 
 
-def _check(hw: Hardware, jobs: int) -> None:
-    """InputError when ``hw`` cannot run a plan with ``jobs`` top-k jobs, or its SRAMs miss its clock."""
+def _check(hw: Hardware, wp: WorkPlan) -> None:
+    """InputError when ``hw`` cannot run ``wp``: top-k jobs without a top-k engine, or with another
+    engine or other engine params than those that drew the plan's passes (plan it again with
+    :func:`plan_engine` of ``hw``), a field only phase 1's selection reads set on a plan without
+    selections, or SRAMs that miss the clock."""
     check_timing(hw)
+    jobs = len(wp.topk)
     if hw.topk.count == 0 and jobs:
         raise InputError(None, "hardware.topk.count",
                          f"hardware {hw.name!r} has no top-k engine but the plan has {jobs} "
                          "top-k jobs; use a pruning-free policy (e.g. --policy dense)")
+    record = wp.engine_record()
+    if jobs and record is None:
+        raise InputError(None, "hw.topk.engine", f"the plan has {jobs} top-k jobs but records no engine "
+                         "that drew their passes (WorkPlan.record_engine)")
+    if jobs:
+        name, params = record
+        if name != hw.topk.engine:
+            raise InputError(None, "hw.topk.engine", f"is {hw.topk.engine!r} but the plan's top-k passes were "
+                             f"drawn by {name!r}: plan it with this hardware's engine (api.plan_engine)")
+        for field, value in params.items():
+            if getattr(hw.topk, field) != value:
+                raise InputError(None, f"hw.topk.{field}", f"is {getattr(hw.topk, field)!r} but the plan's top-k "
+                                 f"passes were drawn with {field} = {value!r}: plan it with this hardware's "
+                                 "engine (api.plan_engine)")
+    else:
+        for field in topk_engine(hw).plan_fields:
+            default = TopKFields.model_fields[field].default
+            if engines_using(field) is not None and getattr(hw.topk, field) != default:
+                raise InputError(None, f"hw.topk.{field}", f"changes nothing here: only the {hw.topk.engine} "
+                                 f"engine's selection reads it and policy {wp.meta.get('policy', '')!r} made no "
+                                 f"top-k jobs; leave it at {default}")
 
 
 def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, units: tuple[dict[str, float], ...],

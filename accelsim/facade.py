@@ -36,7 +36,8 @@ class RunRecord:
     hardware: Hardware
     policy: PolicyConfig
     workload: dict[str, Any]
-    """The report's ``workload.*`` columns: path (or the object's type), phases, seed, timing."""
+    """The report's ``workload.*`` columns: path (or the object's type), sha256 (of the file; "" for an
+    object), phases, seed, timing."""
     plan: WorkPlan
     dram: pd.DataFrame
     """DRAM transfers (start, end, bytes, kind, item; cycles); empty where the timer logs none."""
@@ -98,16 +99,18 @@ def execute(workload: str | Path | Trace | WorkPlan, hw: str | Path | Hardware, 
     if not timer.dram_trace and dram_trace is not None:
         raise InputError(None, "--dram-trace", f"the {timing} timing issues no DRAM reads to trace")
     t0 = time.perf_counter()
+    engine = api.plan_engine(hardware, api.replays(workload))
     if isinstance(workload, str | Path):
-        loaded, name, described = api.load_workload(workload, seed=seed), Path(workload).name, str(workload)
+        loaded, name, described = api.load_workload(workload, seed, engine), Path(workload).name, str(workload)
     else:
         name = workload.meta.model if isinstance(workload, Trace) else Path(workload.meta.get("source", "")).name
         loaded, described = workload, type(workload).__name__
-    plan = api.plan(pol, loaded, phases=phases, topk=api.plan_params(pol, hardware, api.replays(loaded)))
+    plan = api.plan(pol, loaded, phases=phases, engine=engine)
     timed = timer.time(hardware, timer.prepare(plan), workload=name, dram_trace=dram_trace)
     dram = timed.dram if timed.dram is not None else pd.DataFrame(columns=["start", "end", "bytes", "kind", "item"])
     result, layers = timed.result, timed.layers
-    workload_cols = {"path": described, "phases": phases, "seed": seed, "timing": timing}
+    sha = api.file_sha(str(Path(workload).resolve())) if isinstance(workload, str | Path) else ""
+    workload_cols = {"path": described, "sha256": sha, "phases": phases, "seed": seed, "timing": timing}
     return result, RunRecord(hardware, pol, workload_cols, plan, dram, layers, time.perf_counter() - t0)
 
 
@@ -188,12 +191,11 @@ def sweep(spec: str | Path | Mapping[str, Any], out: str | Path | None = None, *
 def write_run_report(path: Path, result: SimResult, record: RunRecord, title: str | None = None) -> None:
     """The run's results directory (``path`` with suffix ``.data``: its points row, requests and DRAM
     transfers as Parquet) and its HTML report at ``path``."""
+    from accelsim.config.flat import point_config
     from accelsim.outputs import atomic_dir
     from accelsim.report import load_results, run_row, write_report, write_run
-    from accelsim.report.results import flatten
 
-    config = {**flatten("hw", record.hardware.model_dump()), **flatten("policy", record.policy.model_dump()),
-              **flatten("workload", record.workload)}
+    config = point_config(record.hardware.model_dump(), record.policy.model_dump(), record.workload)
     with atomic_dir(path.with_suffix(".data"), "--report") as data:
         write_run(data, run_row(config, result.flat(), record.wall_s), record.plan.requests, record.dram)
         write_report(load_results(data), path, title)

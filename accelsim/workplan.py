@@ -4,6 +4,9 @@ Phase 1 (a policy on a trace, or a SpAtten CSV import) writes it; phase 2 (timin
 reads it. It holds only hardware-independent facts, so one WorkPlan serves a whole hardware sweep:
 row counts and bit widths, the sizes of each quick-select pass (fixed by the data and the seeded
 pivots, not by the comparator count), the indices of kept rows when known, and quality proxies.
+Which engine drew those passes is recorded with them (``meta["topk_engine"]``, and
+``meta["topk_params"]``: the engine's params its passes depend on), and phase 2 times a plan only
+on hardware with that engine and those params (``accelsim.api.simulate``).
 """
 
 from __future__ import annotations
@@ -122,6 +125,19 @@ class WorkPlan:
             return None
         counts = self.requests[kind].to_numpy(np.int64)
         return idx, np.concatenate(([0], np.cumsum(counts)[:-1]))
+
+    def record_engine(self, engine: Any, fields: tuple[str, ...] | None = None) -> None:
+        """Record the top-k engine (a ``TopKEngine``) whose selections and passes the plan holds, and
+        its params ``fields`` (default: those its functional model reads, ``engine.plan_fields``)."""
+        names = engine.plan_fields if fields is None else fields
+        self.meta["topk_engine"] = engine.name
+        self.meta["topk_params"] = {n: getattr(engine.params, n) for n in names}
+
+    def engine_record(self) -> tuple[str, dict[str, Any]] | None:
+        """(engine name, params its passes depend on) as recorded, or None."""
+        if "topk_engine" not in self.meta:
+            return None
+        return str(self.meta["topk_engine"]), dict(self.meta.get("topk_params", {}))
 
     def __len__(self) -> int:
         return len(self.requests)

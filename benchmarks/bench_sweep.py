@@ -5,7 +5,10 @@ Usage: python benchmarks/bench_sweep.py [--workers 2] [--skip-dask]
 Prints, for local processes and for a Dask LocalCluster of the same number of workers:
 - end to end: points / wall time of ``run_sweep``, including worker start-up, phase 1 in each
   worker, numba's cache load and writing the Parquet store;
-- steady state: points / time between the first and the last completed chunk.
+- steady state: points / time between the first and the last completed chunk;
+- the driver's CPU seconds (resolving points, adding their config columns, writing the store: the
+  part a busy machine's load does not inflate much), and the results' Parquet bytes and columns
+  (every row holds the whole resolved config).
 Also the single-core rates of ``api.simulate_fast`` (a point per call) and ``api.simulate_fast_many`` (the
 same points in one call), for reference.
 """
@@ -39,15 +42,16 @@ def sweep_file(tmp: Path) -> Path:
     return path
 
 
-def timed(path: Path, out: Path, make) -> tuple[int, float, float]:
+def timed(path: Path, out: Path, make) -> tuple[int, float, float, float, int, int]:
     stamps: list[tuple[float, int]] = []
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with make() as ex:
         res = run_sweep(path, out, executor=ex, progress=lambda n, total: stamps.append((time.perf_counter(), n)))
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     done = [(t, n) for t, n in stamps if n > 0]
     (t1, n1), (t2, n2) = done[0], done[-1]
-    return res.ran, res.ran / wall, (n2 - n1) / (t2 - t1)
+    size = sum(p.stat().st_size for p in (out / "results").glob("*.parquet"))
+    return res.ran, res.ran / wall, (n2 - n1) / (t2 - t1), cpu, size, len(res.table.columns)
 
 
 def main() -> None:
@@ -77,9 +81,10 @@ def main() -> None:
         if not args.skip_dask:
             runs.append(("Dask LocalCluster", lambda: get_executor("dask", workers=args.workers)))
         for i, (label, make) in enumerate(runs):
-            n, e2e, steady = timed(path, tmp / f"out{i}", make)
+            n, e2e, steady, cpu, size, cols = timed(path, tmp / f"out{i}", make)
             print(f"{label}, {args.workers} workers: {n} points, end to end {e2e:,.0f} points/s, "
-                  f"steady state {steady:,.0f} points/s")
+                  f"steady state {steady:,.0f} points/s; driver {cpu:.2f} CPU s; results {size / 1e3:,.0f} kB "
+                  f"Parquet, {cols} columns")
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ def test_hardware_topk_params_reach_phase_1(small_trace_file):
     assert cycles[0xACE1] != cycles[1]
     assert cli_json("-w", small_trace_file, "--set", "hw.topk.pivot_seed=1")["cycles"] == cycles[1]
     # the statistical engine's z rounding moves its threshold: another selection
-    stat = {"hw.topk.engine": "statistical", "policy.engine": "statistical"}
+    stat = {"hw.topk.engine": "statistical"}
     recall = {z: accelsim.run(small_trace_file, overrides={**stat, "hw.topk.z_frac_bits": z}).quality.mass_recall
               for z in (8, 2)}
     assert recall[8] != recall[2]
@@ -95,11 +95,13 @@ def test_hardware_topk_params_reach_phase_1(small_trace_file):
     (["--set", "policy.values=abc"], {"overrides": {"policy.values": "abc"}}),
     (["--set", "hw.topk.jobs_in_flight=3"], {"overrides": {"hw.topk.jobs_in_flight": 3}}),
     # knobs that would change nothing: a request trace's passes are drawn from --seed, and a
-    # policy selecting with another engine never runs quick-select's LFSR
+    # policy without selections never runs quick-select's LFSR
     (["-w", str(CSV_PRUNED), "--set", "hw.topk.pivot_seed=7"],
      {"workload": str(CSV_PRUNED), "overrides": {"hw.topk.pivot_seed": 7}}),
-    (["--set", "hw.topk.pivot_seed=7", "--set", "policy.engine=statistical"],
-     {"overrides": {"hw.topk.pivot_seed": 7, "policy.engine": "statistical"}}),
+    (["--set", "hw.topk.pivot_seed=7", "--policy", "dense"],
+     {"overrides": {"hw.topk.pivot_seed": 7}, "policy": "dense"}),
+    # one engine choice: the hardware's
+    (["--set", "policy.engine=statistical"], {"overrides": {"policy.engine": "statistical"}}),
 ])
 def test_bad_input_same_message_as_cli(small_trace_file, tmp_path, args, kwargs):
     args = [a.format(tmp=tmp_path) for a in args]

@@ -7,7 +7,7 @@ from typing import Any
 
 from accelsim.config.base import Strict, read_yaml, validate
 from accelsim.config.hardware import Hardware
-from accelsim.config.policy import PolicyConfig, policy_adapter, policy_models
+from accelsim.config.policy import REMOVED, PolicyConfig, policy_adapter, policy_models
 from accelsim.config.roofline import Roofline
 from accelsim.errors import InputError
 from accelsim.inputs import MAX_EXTENDS
@@ -128,6 +128,8 @@ def load_policy(ref: str | Path | PolicyConfig, overrides: dict[str, Any] | None
     if overrides:
         data = deep_merge(data, overrides)
         source += " with --set overrides"
+    for key in REMOVED.keys() & data.keys():
+        raise InputError(source, key, REMOVED[key])
     models = policy_models()
     names = ", ".join(models)
     if "name" not in data:

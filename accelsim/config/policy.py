@@ -16,8 +16,9 @@ from accelsim.config.base import Strict
 
 Ratio = Annotated[float, Field(ge=0.0, le=1.0)]
 Bits = Annotated[int, Field(ge=1, le=16)]
-Engine = Annotated[str, Field(min_length=1)]
 Budget = Annotated[float, Field(gt=0.0, le=1.0)]
+REMOVED = {"engine": "removed: a policy selects with the hardware's top-k engine; set hw.topk.engine instead"}
+"""Fields no policy takes any more, refused with why (rather than as unknown)."""
 
 
 class PolicyConfig(Strict):

@@ -20,9 +20,9 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from accelsim.config.policy import Bits, Budget, Engine, PolicyConfig, Ratio
+from accelsim.config.policy import Bits, Budget, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import PlanBuilder, require_trace, window_mask
+from accelsim.policies.common import PlanBuilder, require_decode, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -50,8 +50,6 @@ class A2ATSPolicy(PolicyConfig):
     """The codebook stays on chip (no DRAM traffic); otherwise it is fetched at every step."""
     bits: Bits = 12
     """K/V and codebook element width (SpAtten on-chip width: 12)."""
-    engine: Engine = "quickselect"
-    """Top-k engine on the estimated scores."""
     seed: int = 0
     """Seed of k-means++ and of the top-k engine's random pivots."""
 
@@ -90,9 +88,9 @@ def estimated_keys(k: np.ndarray, prompt_len: int, q_prompt: np.ndarray, entries
 @register(A2ATSPolicy)
 def plan_a2ats(cfg: A2ATSPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """VQ score estimation, top-k per query head, exact attention on the KV group's union."""
-    trace = require_trace(workload, "a2ats")
+    trace = require_decode(workload, "a2ats", phases)
     m = trace.meta
-    ps = PlanBuilder(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, seed=cfg.seed)
     t, d = m.prompt_len, m.head_dim
     entries = min(cfg.codebook, t)
     id_bits = max(int(np.ceil(np.log2(entries))), 1)

@@ -14,7 +14,7 @@ from typing import Any
 from accelsim.config.policy import PolicyConfig, policy_name
 from accelsim.errors import InputError
 from accelsim.registry import Registry
-from accelsim.topk.params import TopKParams
+from accelsim.topk.base import TopKEngine
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -43,14 +43,16 @@ def register(config: type[PolicyConfig]) -> Callable[[Planner], Planner]:
     return deco
 
 
-def make_plan(policy: Any, workload: Trace | WorkPlan, *, topk: TopKParams | None = None, **options: Any) -> WorkPlan:
+def make_plan(policy: Any, workload: Trace | WorkPlan, *, engine: TopKEngine | None = None, **options: Any) -> WorkPlan:
     """Run phase 1: apply ``policy`` (a config model with a ``name``) to ``workload``.
 
-    ``topk``: the params of the top-k engines the policy runs (the hardware's,
-    ``accelsim.hw.units.topk_params(hw)``, so that e.g. ``hw.topk.pivot_seed`` shapes the
-    quick-select passes that phase 2 times); None: the engines' defaults.
+    ``engine``: the top-k engine every selection runs, with its params (the hardware's,
+    ``accelsim.api.plan_engine(hw)``, so that e.g. ``hw.topk.pivot_seed`` shapes the quick-select
+    passes that phase 2 times); None: quick-select with its defaults. The plan records it
+    (:meth:`WorkPlan.record_engine`) unless it already records the engine that made its passes (a
+    replayed request trace).
     """
-    from accelsim.policies.common import ENGINE_PARAMS
+    from accelsim.policies.common import ENGINE, phase_engine
 
     try:
         planner = POLICIES[policy.name].plan
@@ -58,8 +60,11 @@ def make_plan(policy: Any, workload: Trace | WorkPlan, *, topk: TopKParams | Non
         raise InputError(
             None, "policy.name", f"unknown policy {policy.name!r}; expected one of: {POLICIES.names()}"
         ) from None
-    token = ENGINE_PARAMS.set(topk)
+    token = ENGINE.set(engine)
     try:
-        return planner(policy, workload, **options)
+        plan = planner(policy, workload, **options)
+        if plan.engine_record() is None:
+            plan.record_engine(phase_engine())
+        return plan
     finally:
-        ENGINE_PARAMS.reset(token)
+        ENGINE.reset(token)

@@ -11,6 +11,7 @@ so the proxies are those of the cache the policy actually holds at each step.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import pandas as pd
 
 from accelsim.errors import InputError
 from accelsim.policies.quant import fake_quant
-from accelsim.topk import TopKEngine, TopKParams, get_engine
+from accelsim.topk import TopKEngine, get_engine
 from accelsim.topk.base import exact_topk_mask as exact_topk
 from accelsim.trace.format import Trace
 from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, TopKJobs, WorkPlan, even_spread
@@ -132,18 +133,38 @@ def require_trace(workload: Trace | WorkPlan, policy: str) -> Trace:
     return workload
 
 
-ENGINE_PARAMS: ContextVar[TopKParams | None] = ContextVar("ENGINE_PARAMS", default=None)
-"""Params of the engines phase 1 builds (``make_plan(..., topk=)``: the hardware's); None: defaults."""
+def require_decode(workload: Trace | WorkPlan, policy: str, phases: str) -> Trace:
+    """The workload as a trace whose decode steps a policy that decides only on decode steps plans;
+    where none are planned it would plan a dense prefill, silently: an input error instead."""
+    trace = require_trace(workload, policy)
+    if phases == "prefill" or not trace.meta.decode_steps:
+        why = ("phases is 'prefill'" if phases == "prefill" else
+               f"the trace has no decode steps (an encoder-only model, {trace.meta.model})")
+        raise InputError(None, "policy.name", f"policy {policy!r} decides on decode steps only and {why}: it "
+                         "would run dense; use a policy that prunes the prefill (spatten, mnnfast, a3) or dense")
+    return trace
 
 
-def engine_by_name(name: str) -> TopKEngine:
-    """The top-k engine a policy names, with the params ``make_plan`` was given (e.g. the hardware's
-    ``pivot_seed``, which shapes quick-select's passes); an unknown name is an input error listing
-    the engines."""
-    try:
-        return get_engine(name, ENGINE_PARAMS.get())
-    except KeyError as err:
-        raise InputError(None, "policy.engine", str(err).strip("'\"")) from None
+ENGINE: ContextVar[TopKEngine | None] = ContextVar("ENGINE", default=None)
+"""The top-k engine phase 1 selects with (``make_plan(..., engine=)``: the hardware's); None: quick-select
+with its default params (the default hardware's)."""
+
+
+def phase_engine() -> TopKEngine:
+    """The engine every selection of the plan being built runs: the one ``make_plan`` was given."""
+    return ENGINE.get() or get_engine("quickselect")
+
+
+def fetched_kv_fraction(plan: WorkPlan) -> float:
+    """Mean fetched KV fraction of the decode steps: per query head, the key rows it scores plus the
+    value rows it uses over twice the context, averaged over every (step, layer, head), a pruned head
+    (no request) counting 0; NaN without decode steps. A policy keeping ``budget * n`` rows per head
+    fetches ``budget`` (the oracle, which scores every key, ``(1 + budget) / 2``)."""
+    r = plan.requests[~plan.requests["prefill"]]
+    if r.empty:
+        return math.nan
+    slots = r.drop_duplicates(["step", "layer"])["context"].to_numpy(np.float64).sum() * plan.meta["heads"]
+    return float((r["qk_rows"].sum() + r["pv_rows"].sum()) / (2 * slots))
 
 
 def check_phases(trace: Trace, phases: str) -> None:
@@ -180,13 +201,12 @@ class DecodeLayer:
 class PlanBuilder:
     """Runs a policy over a trace: dense prefill rows, decode rows from the policy's keep masks."""
 
-    def __init__(self, trace: Trace, phases: str, *, bits: int = 12, engine: str = "quickselect",
-                 seed: int = 0) -> None:
+    def __init__(self, trace: Trace, phases: str, *, bits: int = 12, seed: int = 0) -> None:
         check_phases(trace, phases)
         self.trace, self.m, self.phases, self.bits = trace, trace.meta, phases, bits
         self.emit_prefill = phases in ("prefill", "both")
         self.decode = phases != "prefill" and trace.meta.decode_steps > 0
-        self.engine = engine_by_name(engine)
+        self.engine = phase_engine()
         self.rng = np.random.default_rng(seed)
         self.rows = Rows()
         self.jobs = TopKJobs()

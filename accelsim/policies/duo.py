@@ -19,7 +19,7 @@ from pydantic import Field
 from accelsim.config.policy import Bits, Budget, PolicyConfig, Ratio
 from accelsim.errors import InputError
 from accelsim.policies.base import register
-from accelsim.policies.common import PlanBuilder, output_error, require_trace, window_mask
+from accelsim.policies.common import PlanBuilder, output_error, require_decode, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -103,7 +103,7 @@ def retrieval_heads(score: np.ndarray, fraction: float) -> np.ndarray:
 @register(DuoPolicy)
 def plan_duo(cfg: DuoPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Retrieval heads attend everything, streaming heads sink + recent; the prefill is dense."""
-    trace = require_trace(workload, "duo")
+    trace = require_decode(workload, "duo", phases)
     m = trace.meta
     ps = PlanBuilder(trace, phases, bits=cfg.bits)
     fraction, sink, recent = duo_shape(cfg, m.prompt_len)

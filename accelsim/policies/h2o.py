@@ -13,9 +13,9 @@ from typing import Literal
 
 import numpy as np
 
-from accelsim.config.policy import Bits, Budget, Engine, PolicyConfig, Ratio
+from accelsim.config.policy import Bits, Budget, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import PlanBuilder, require_trace
+from accelsim.policies.common import PlanBuilder, require_decode
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -33,10 +33,8 @@ class H2OPolicy(PolicyConfig):
     """If set, overrides both ratios with ``budget / 2`` each."""
     bits: Bits = 12
     """K/V width (SpAtten on-chip width: 12)."""
-    engine: Engine = "quickselect"
-    """Top-k engine that picks the heavy hitters on each eviction."""
     seed: int = 0
-    """Seed of the top-k engine's random pivots."""
+    """Seed of the random pivots of the top-k engine (the hardware's, ``hw.topk.engine``)."""
 
 
 def h2o_sizes(cfg: H2OPolicy, prompt_len: int) -> tuple[int, int]:
@@ -61,9 +59,9 @@ def _evict(ps: PlanBuilder, cache: np.ndarray, acc: np.ndarray, n: int, heavy: i
 @register(H2OPolicy)
 def plan_h2o(cfg: H2OPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Heavy hitters plus recent rows, one eviction per decode step; the prefill is dense."""
-    trace = require_trace(workload, "h2o")
+    trace = require_decode(workload, "h2o", phases)
     m = trace.meta
-    ps = PlanBuilder(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, seed=cfg.seed)
     heavy, recent = h2o_sizes(cfg, m.prompt_len)
     t, n_all = m.prompt_len, m.prompt_len + m.decode_steps
     for layer, prefill in ps.layers():

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from accelsim.config.policy import Bits, Budget, PolicyConfig
 from accelsim.policies.base import register
-from accelsim.policies.common import PlanBuilder, require_trace, window_mask
+from accelsim.policies.common import PlanBuilder, require_decode, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -46,7 +46,7 @@ def oracle_keep(ps: PlanBuilder, p: np.ndarray, valid: np.ndarray, context: np.n
 @register(OraclePolicy)
 def plan_oracle(cfg: OraclePolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Exact top-k per decode step and head; the prefill is dense."""
-    trace = require_trace(workload, "oracle")
+    trace = require_decode(workload, "oracle", phases)
     ps = PlanBuilder(trace, phases, bits=cfg.bits)  # quick-select: an exact engine
     for layer, _ in ps.layers():
         dl = ps.decode_layer(layer)

@@ -15,9 +15,9 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from accelsim.config.policy import Bits, Budget, Engine, PolicyConfig, Ratio
+from accelsim.config.policy import Bits, Budget, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import PlanBuilder, pool1d, require_trace
+from accelsim.policies.common import PlanBuilder, pool1d, require_decode
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -43,10 +43,8 @@ class RecycledPolicy(PolicyConfig):
     SnapKV's, is this tool's choice)."""
     bits: Bits = 12
     """K/V width (SpAtten on-chip width: 12)."""
-    engine: Engine = "quickselect"
-    """Top-k engine of the refreshes."""
     seed: int = 0
-    """Seed of the top-k engine's random pivots."""
+    """Seed of the random pivots of the top-k engine (the hardware's, ``hw.topk.engine``)."""
 
     @model_validator(mode="after")
     def _check(self) -> RecycledPolicy:
@@ -78,9 +76,9 @@ def is_full_step(cfg: RecycledPolicy, step: int, q: np.ndarray, q_full: np.ndarr
 @register(RecycledPolicy)
 def plan_recycled(cfg: RecycledPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Full steps refresh the recycled set that partial steps attend; the prefill is dense."""
-    trace = require_trace(workload, "recycled")
+    trace = require_decode(workload, "recycled", phases)
     m = trace.meta
-    ps = PlanBuilder(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, seed=cfg.seed)
     t, n_all = m.prompt_len, m.prompt_len + m.decode_steps
     first = np.arange(m.heads) % m.group == 0
     for layer, prefill in ps.layers():

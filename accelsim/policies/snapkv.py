@@ -13,9 +13,9 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from accelsim.config.policy import Bits, Budget, Engine, PolicyConfig
+from accelsim.config.policy import Bits, Budget, PolicyConfig
 from accelsim.policies.base import register
-from accelsim.policies.common import PlanBuilder, pool1d, require_trace
+from accelsim.policies.common import PlanBuilder, pool1d, require_decode
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -38,10 +38,8 @@ class SnapKVPolicy(PolicyConfig):
     """If set, ``capacity = round(budget * T)``."""
     bits: Bits = 12
     """K/V width (SpAtten on-chip width: 12)."""
-    engine: Engine = "quickselect"
-    """Top-k engine of the one-shot selection."""
     seed: int = 0
-    """Seed of the top-k engine's random pivots."""
+    """Seed of the random pivots of the top-k engine (the hardware's, ``hw.topk.engine``)."""
 
     @model_validator(mode="after")
     def _check(self) -> SnapKVPolicy:
@@ -68,9 +66,9 @@ def snapkv_prompt_keep(ps: PlanBuilder, layer: int, cfg: SnapKVPolicy, owner: np
 @register(SnapKVPolicy)
 def plan_snapkv(cfg: SnapKVPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """One-shot selection after the dense prefill; decode steps attend the kept and generated rows."""
-    trace = require_trace(workload, "snapkv")
+    trace = require_decode(workload, "snapkv", phases)
     m = trace.meta
-    ps = PlanBuilder(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, seed=cfg.seed)
     for layer, prefill in ps.layers():
         prompt = snapkv_prompt_keep(ps, layer, cfg, prefill)
         dl = ps.decode_layer(layer)

@@ -19,10 +19,10 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from accelsim.config.base import Strict
-from accelsim.config.policy import PolicyConfig, Ratio
+from accelsim.config.policy import Budget, PolicyConfig, Ratio
 from accelsim.errors import InputError
 from accelsim.policies.base import register
-from accelsim.policies.common import Rows, check_phases, engine_by_name, softmax, topk_recall, trace_meta
+from accelsim.policies.common import Rows, check_phases, phase_engine, softmax, topk_recall, trace_meta
 from accelsim.policies.quant import fake_quant, msb_lsb
 from accelsim.trace.format import Trace
 from accelsim.workplan import TopKJobs, WorkPlan
@@ -88,12 +88,14 @@ class SpAttenPolicy(PolicyConfig):
     reused from SRAM by every query, so pruning saves only ProbxV work while each query costs a
     top-k job on the value engine (accelsim's finding on its quick-select cycle model)."""
     quant: Quantization = Quantization()
+    budget: Budget | None = None
+    """If set, the mean fetched KV fraction of the decode steps: the token schedule is scaled (each
+    layer keeps ``min(1, s * tokens[l])``, ``s`` solved so that the mean over layers of
+    ``heads[l] * tokens[l] * (1 + values) / 2`` is ``budget``; docs/policies.md, "Budgets")."""
     full_bits: int = Field(12, ge=1, le=16)
     """Bits of K/V when quantization is disabled (SpAtten on-chip width: 12)."""
-    engine: str = "quickselect"
-    """Top-k engine whose functional model selects tokens, heads and values (SpAtten: quick-select)."""
     seed: int = 0
-    """Seed of the top-k engines' random pivots."""
+    """Seed of the random pivots of the top-k engine (the hardware's, ``hw.topk.engine``)."""
 
     @model_validator(mode="after")
     def _check(self) -> SpAttenPolicy:
@@ -125,12 +127,11 @@ class _Settings:
 class SpAttenPlanBuilder:
     """Runs the SpAtten algorithm over a trace and records a WorkPlan."""
 
-    def __init__(self, trace: Trace, settings: _Settings, engine: str, seed: int,
-                 phases: str = "both") -> None:
+    def __init__(self, trace: Trace, settings: _Settings, seed: int, phases: str = "both") -> None:
         check_phases(trace, phases)
         m = trace.meta
         self.trace, self.s, self.phases = trace, settings, phases
-        self.engine = engine_by_name(engine)
+        self.engine = phase_engine()
         self.rng = np.random.default_rng(seed)
         n = m.prompt_len + m.decode_steps
         self.alive_tok = np.ones((m.layers, n), bool)
@@ -169,6 +170,8 @@ class SpAttenPlanBuilder:
         out = sel.mask[0]
         if forced is not None:
             out |= forced & cand
+        if not out.any():  # an approximate engine selected none: the best candidate stays, as keep >= 1 asks
+            out[np.flatnonzero(free)[np.argmax(scores[free])]] = True
         return out
 
     def run(self) -> WorkPlan:
@@ -303,27 +306,62 @@ class SpAttenPlanBuilder:
                           vpasses)
 
 
-def _settings(cfg: SpAttenPolicy | DensePolicy, layers: int) -> _Settings:
+def budget_tokens(budget: float, tokens: list[float], heads: list[float], values: float) -> list[float]:
+    """Token keep ratios per layer whose decode steps fetch a mean KV fraction of ``budget``: the
+    schedule ``tokens`` scaled, ``min(1, s * tokens[l])``, with ``s`` such that the mean over layers of
+    ``heads[l] * keep[l] * (1 + values) / 2`` is ``budget`` (a head attends the layer's surviving
+    keys and ``values`` of them as value rows; ``heads[l]``: the fraction of heads it keeps).
+
+    Raises
+    ------
+    InputError
+        If ``budget`` is more than the schedule reaches with every token kept.
+    """
+    def fraction(scale: float) -> float:
+        return sum(h * min(1.0, scale * t) for h, t in zip(heads, tokens, strict=True)) / len(tokens) * (1 + values) / 2
+
+    most = fraction(math.inf)
+    if budget > most + 1e-12:
+        raise InputError(None, "policy.budget", f"{budget:g} is more than spatten fetches keeping every token with "
+                         f"values = {values:g} and its head schedule ({most:.4g}); raise policy.values or "
+                         "prune fewer heads (policy.heads)")
+    lo, hi = 0.0, 1.0 / min((t for t in tokens if t > 0), default=1.0)
+    for _ in range(60):  # fraction is continuous and non-decreasing in the scale
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if fraction(mid) < budget else (lo, mid)
+    return [min(1.0, hi * t) for t in tokens]
+
+
+def _settings(cfg: SpAttenPolicy | DensePolicy, layers: int, heads: int) -> _Settings:
     if isinstance(cfg, DensePolicy):
         return _Settings(cfg.bits, 0, cfg.bits, 0.0, 1.0, False, [1.0] * layers, [1.0] * layers)
     try:
-        tokens, heads = cfg.tokens.ratios(layers), cfg.heads.ratios(layers)
+        tokens, head_ratios = cfg.tokens.ratios(layers), cfg.heads.ratios(layers)
     except ValueError as err:
         raise InputError(None, "policy.tokens.keep / policy.heads.keep", str(err)) from None
+    if cfg.budget is not None:
+        kept = [max(1, round(r * heads)) / heads for r in head_ratios]
+        tokens = budget_tokens(cfg.budget, tokens, kept, cfg.values)
     if cfg.quant.enabled:
         q = cfg.quant
         return _Settings(q.msb_bits, q.lsb_bits, q.value_bits, q.threshold, cfg.values,
-                         cfg.values_in_prefill, tokens, heads)
-    return _Settings(cfg.full_bits, 0, cfg.full_bits, 0.0, cfg.values, cfg.values_in_prefill, tokens, heads)
+                         cfg.values_in_prefill, tokens, head_ratios)
+    return _Settings(cfg.full_bits, 0, cfg.full_bits, 0.0, cfg.values, cfg.values_in_prefill, tokens, head_ratios)
 
 
 @register(SpAttenPolicy)
 def plan_spatten(cfg: SpAttenPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """SpAtten on a trace; an imported request trace already holds the authors' decisions."""
     if isinstance(workload, WorkPlan):
+        if cfg.budget is not None:
+            raise InputError(None, "policy.budget", "changes nothing here: a request trace replays the "
+                             "decisions it recorded; give a tensor trace (.safetensors) to plan a budget")
         return workload
-    settings = _settings(cfg, workload.meta.layers)
-    plan = SpAttenPlanBuilder(workload, settings, cfg.engine, cfg.seed, phases).run()
+    if cfg.budget is not None and (phases == "prefill" or not workload.meta.decode_steps):
+        raise InputError(None, "policy.budget", "sizes the decode steps' fetched KV fraction and none are planned "
+                         "(phases is 'prefill' or the trace has no decode steps); set policy.tokens instead")
+    settings = _settings(cfg, workload.meta.layers, workload.meta.heads)
+    plan = SpAttenPlanBuilder(workload, settings, cfg.seed, phases).run()
     plan.meta["policy"] = "spatten"
     return plan
 
@@ -339,6 +377,6 @@ def plan_dense(cfg: DensePolicy, workload: Trace | WorkPlan, phases: str = "both
         r[["lsb_bits", "lsb_keys", "lsb_queries", "requant_rows"]] = 0
         empty = workload.topk.iloc[:0]
         return WorkPlan(r, empty, np.zeros(0, np.int32), {**workload.meta, "policy": "dense"})
-    plan = SpAttenPlanBuilder(workload, _settings(cfg, workload.meta.layers), "quickselect", 0, phases).run()
+    plan = SpAttenPlanBuilder(workload, _settings(cfg, workload.meta.layers, workload.meta.heads), 0, phases).run()
     plan.meta["policy"] = "dense"
     return plan

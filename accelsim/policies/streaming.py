@@ -10,7 +10,7 @@ from pydantic import Field
 
 from accelsim.config.policy import Bits, Budget, PolicyConfig
 from accelsim.policies.base import register
-from accelsim.policies.common import PlanBuilder, require_trace, window_mask
+from accelsim.policies.common import PlanBuilder, require_decode, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -39,7 +39,7 @@ def streaming_window(cfg: StreamingPolicy, prompt_len: int) -> tuple[int, int]:
 @register(StreamingPolicy)
 def plan_streaming(cfg: StreamingPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Sinks plus recent window at every decode step; the prefill is dense."""
-    trace = require_trace(workload, "streaming")
+    trace = require_decode(workload, "streaming", phases)
     ps = PlanBuilder(trace, phases, bits=cfg.bits)
     sink, recent = streaming_window(cfg, trace.meta.prompt_len)
     for layer, _ in ps.layers():

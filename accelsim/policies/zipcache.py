@@ -24,7 +24,7 @@ from pydantic import Field, model_validator
 
 from accelsim.config.policy import Bits, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import PlanBuilder, output_error, require_trace, softmax
+from accelsim.policies.common import PlanBuilder, output_error, require_decode, softmax
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -89,7 +89,7 @@ def stored(k: np.ndarray, v: np.ndarray, kq: np.ndarray, vq: np.ndarray, cls: np
 @register(ZipCachePolicy)
 def plan_zipcache(cfg: ZipCachePolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Mixed 4/2-bit precision by normalized attention; no row is evicted; the prefill is dense."""
-    trace = require_trace(workload, "zipcache")
+    trace = require_decode(workload, "zipcache", phases)
     m = trace.meta
     ps = PlanBuilder(trace, phases, bits=cfg.bits, seed=cfg.seed)
     t, d, g = m.prompt_len, m.head_dim, m.kv_heads

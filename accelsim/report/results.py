@@ -3,12 +3,13 @@
 A **results directory** holds Parquet files. Every ``*.parquet`` file other than the detail tables
 below is a *points part*: one row per design point, with
 
-- the flattened config: one column per config field, named by its dotted path
-  (``hw.qk.multipliers``, ``policy.values``); any column whose name holds a dot is config, and so
-  are ``hw_ref``, ``policy_ref``, ``workload_ref`` (a sweep axis that swaps a whole preset or file);
-- ``point_id`` (a hash of the point's resolved config), ``status`` (``ok`` for a finished point;
-  anything else, e.g. ``infeasible``, with its reason in ``error``), ``wall_s``, ``accelsim_version``,
-  and optionally ``point_index`` (the order to show points in);
+- the flattened config, whole (``accelsim.config.flat``): one column per config field, named by
+  its dotted path (``hw.qk.multipliers``, ``policy.values``, ``workload.sha256``), in a run's row
+  and in every sweep row alike; any column whose name holds a dot is config, and so are
+  ``hw_ref``, ``policy_ref``, ``workload_ref`` (a sweep axis that swaps a whole preset or file);
+- ``point_id`` (``accelsim.config.flat.point_id``: a hash of those config columns), ``status``
+  (``ok`` for a finished point; anything else, e.g. ``infeasible``, with its reason in ``error``),
+  ``wall_s``, ``accelsim_version``, and optionally ``point_index`` (the order to show points in);
 - every column of ``SimResult.flat()`` (``cycles``, ``energy_j``, ``energy_by_dram``, ...).
 
 A sweep writes many parts, under ``results/`` of its output directory (which is read when given
@@ -20,8 +21,6 @@ WorkPlan's request table) and ``dram.parquet`` (DRAM transfers: start, end, byte
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from accelsim import __version__
+from accelsim.config.flat import point_id
 from accelsim.errors import InputError
 
 REQUIRED = ("point_id", "status", "accelsim_version", "cycles", "seconds", "ops", "gops", "dram_bytes",
@@ -71,24 +71,6 @@ class Results:
     def swept(self) -> list[str]:
         """Config columns that differ between finished points."""
         return [c for c in self.config_columns if self.points[c].map(str).nunique() > 1]
-
-
-def flatten(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
-    """``{"qk": {"multipliers": 512}}`` with prefix ``hw`` → ``{"hw.qk.multipliers": 512}``; lists as JSON text."""
-    out: dict[str, Any] = {}
-    for key, val in data.items():
-        path = f"{prefix}.{key}"
-        if isinstance(val, dict):
-            out.update(flatten(path, val))
-        else:
-            out[path] = json.dumps(val) if isinstance(val, list | tuple) else val
-    return out
-
-
-def point_id(config: dict[str, Any]) -> str:
-    """A stable 16-hex-digit hash of a flattened config."""
-    text = json.dumps(config, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def run_row(config: dict[str, Any], flat: dict[str, Any], wall_s: float) -> dict[str, Any]:

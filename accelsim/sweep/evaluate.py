@@ -24,7 +24,6 @@ from accelsim.registry import load_plugins
 from accelsim.sweep.points import PlanKey, Point
 from accelsim.sweep.spec import REFS
 from accelsim.timers import Timed, get_timer
-from accelsim.topk import TopKParams
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 _PLANS: dict[tuple[PlanKey, str], Any] = {}
@@ -51,9 +50,10 @@ def plan_for(key: PlanKey, timing: str) -> Any:
         if len(_PLANS) >= _PLAN_CACHE_SIZE:
             _PLANS.pop(next(iter(_PLANS)))
         try:
-            wl = api.load_workload(key.workload, seed=key.seed)
-            topk = TopKParams(**json.loads(key.topk)) if key.topk else None
-            wp = api.plan(policy_adapter().validate_python(json.loads(key.policy)), wl, phases=key.phases, topk=topk)
+            engine = api.engine_from_key(key.topk)
+            wl = api.load_workload(key.workload, seed=key.seed, engine=engine)
+            policy = policy_adapter().validate_python(json.loads(key.policy))
+            wp = api.plan(policy, wl, phases=key.phases, engine=engine)
             _PLANS[k] = get_timer(timing).prepare(wp)
         except InputError as err:  # the policy cannot run on this workload: every point is infeasible
             _PLANS[k] = err
@@ -66,9 +66,10 @@ def column_name(axis: str) -> str:
 
 
 def base_row(p: Point) -> dict[str, Any]:
-    """Columns every row has, before the metrics."""
+    """Columns every row has, before the metrics: bookkeeping, the axes that swap a whole preset or
+    file (``<ref>_ref``) and the point's config columns (none in a worker: the driver adds them)."""
     return {"point_id": p.point_id, "point_index": p.index, **p.labels,
-            **{column_name(k): v for k, v in p.values.items()}}
+            **{column_name(k): v for k, v in p.values.items() if k in REFS}, **p.config}
 
 
 def infeasible_row(p: Point, reason: str, wall_s: float = 0.0) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def run_job(job: Job) -> list[dict[str, Any]]:
 def _row(job: Job, p: Point, timed: Timed | InputError, wall_s: float) -> dict[str, Any]:
     """The table row of point ``p``: its metrics, checked against the constraints, or why it could not run."""
     if isinstance(timed, InputError):
-        return infeasible_row(p, timed.message, wall_s)
+        return infeasible_row(p, f"{timed.field}: {timed.message}" if timed.field else timed.message, wall_s)
     metrics = timed.result.flat()
     for k in ("hardware", "policy", "workload"):
         metrics.pop(k)

@@ -1,17 +1,16 @@
 """Design points: expansion of a sweep's axes, resolution against the base, stable config hashes.
 
 Resolution happens once in the driver: presets and files are read once, every point becomes plain
-dicts (hardware, policy) that workers validate and simulate, and every point gets a hash of its
-fully resolved configuration, which is what the result store keys finished work on.
+dicts (hardware, policy) that workers validate and simulate, and every point gets its whole resolved
+configuration as table columns and their hash (``accelsim.config.flat``), which is what the result
+store keys finished work on.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,27 +18,29 @@ import numpy as np
 from pydantic import ValidationError
 
 from accelsim import api
+from accelsim.api import file_sha
 from accelsim.config import Hardware, Strict, deep_merge, policy_adapter, policy_models
 from accelsim.config import _resolve as resolve_ref
 from accelsim.config.base import describe_validation_error
+from accelsim.config.flat import point_config, point_id
+from accelsim.config.policy import REMOVED
 from accelsim.errors import InputError
-from accelsim.inputs import content_key
 from accelsim.sweep.spec import Sweep, check_field, sweep_fields
 
 
 @dataclass(frozen=True)
 class PlanKey:
     """What a WorkPlan depends on: the workload, the policy, the phases, the pivot seed and the
-    hardware's top-k params that the policy's engine reads in phase 1."""
+    hardware's top-k engine with the params its functional model reads in phase 1."""
 
     workload: str  # resolved path
     workload_sha: str
     policy: str  # JSON of the validated policy
     phases: str
     seed: int
-    topk: str = ""
-    """JSON of the params fields the engine's functional model reads (``TopKEngine.plan_fields``),
-    where phase 1 runs the hardware's engine (``accelsim.api.plan_params``); "": the defaults."""
+    topk: str
+    """The hardware's engine and the params fields its functional model reads
+    (``TopKEngine.plan_fields``) as JSON (``accelsim.api.plan_key``)."""
 
 
 @dataclass
@@ -57,6 +58,9 @@ class Point:
     """Why the point cannot be simulated (its configuration fails validation)."""
     labels: dict[str, str] = field(default_factory=dict)
     """hardware, policy and workload names for the table."""
+    config: dict[str, Any] = field(default_factory=dict)
+    """The whole resolved config as table columns (``accelsim.config.flat.point_config``); the driver
+    adds them to the point's row, so workers are sent points without them."""
 
 
 def grid_size(groups: list[dict[str, list[Any]]]) -> int:
@@ -85,22 +89,6 @@ def expand(sweep: Sweep) -> list[dict[str, Any]]:
 
 def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def file_sha(path: str) -> str:
-    """SHA-256 of a file's bytes (so a moved workload keeps its points' hashes), cached on the file's
-    identity and version (:func:`accelsim.inputs.content_key`): an edited file is hashed again."""
-    return _sha(content_key(path))
-
-
-@cache
-def _sha(key: tuple[str, int, int, int, int]) -> str:
-    path = key[0]
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class Resolver:
@@ -194,6 +182,8 @@ class Resolver:
             names = ", ".join(models)
             if "name" not in data:
                 raise InputError(self.source, label, f"policy {shown!r} has no name; expected one of: {names}")
+            for key in REMOVED.keys() & data.keys():
+                raise InputError(self.source, label, f"policy {shown!r}, field {key!r}: {REMOVED[key]}")
             model = models.get(data["name"]) if isinstance(data["name"], str) else None
             if model is None:
                 raise InputError(self.source, label, f"unknown policy {data['name']!r}; expected one of: {names}")
@@ -233,23 +223,25 @@ class Resolver:
         errors = []
         try:
             hw_model = Hardware.model_validate(hw)
-            point.hw = hw_json = hw_model.model_dump_json()  # fields in model order: canonical
+            point.hw = hw_model.model_dump_json()
         except ValidationError as err:
             loc, msg = describe_validation_error(err, Hardware)
             errors.append(f"hardware {loc}: {msg}" if loc else f"hardware: {msg}")
-            hw_model, hw_json = None, _canonical(hw)
+            hw_model = None
         pol_json, pol_name, pol_error = self._policy(_canonical(pol))
         if pol_error:
             errors.append(pol_error)
         topk = ""
         if hw_model is not None and not pol_error:
             try:
-                params = api.plan_params(self._models[pol_json], hw_model, api.replays(wl_path))
-                topk = api.plan_key_params(params, hw_model.topk.engine)
+                topk = api.plan_key(hw_model, api.replays(wl_path))
             except InputError as err:
                 errors.append(f"{err.field}: {err.message}")
-        config = "|".join([hw_json, pol_json, wl_sha, b.phases, str(b.seed), self.sweep.timing])
-        point.point_id = hashlib.sha256(config.encode()).hexdigest()[:16]
+        workload = {"path": wl_path, "sha256": wl_sha, "phases": b.phases, "seed": b.seed, "timing": self.sweep.timing}
+        model = self._models.get(pol_json)
+        point.config = point_config(hw_model.model_dump() if hw_model else hw,
+                                    model.model_dump() if model is not None else pol, workload)
+        point.point_id = point_id(point.config)
         point.labels = {"hardware": hw_model.name if hw_model else str(hw.get("name", "")),
                         "policy": pol_name, "workload": Path(wl_path).name}
         if errors:
@@ -266,6 +258,8 @@ class Resolver:
             try:
                 if "name" not in pol:
                     raise InputError(None, "policy.name", f"missing; expected one of: {', '.join(policy_models())}")
+                for key in REMOVED.keys() & pol.keys():
+                    raise InputError(None, f"policy.{key}", REMOVED[key])
                 model = policy_adapter().validate_python(pol)
                 self._policies[raw] = (model.model_dump_json(), model.name, "")
                 self._models[model.model_dump_json()] = model
@@ -274,7 +268,7 @@ class Resolver:
                 why = f"policy {loc}: {msg}" if loc else f"policy: {msg}"
                 self._policies[raw] = (raw, str(pol.get("name", "")), why)
             except InputError as err:
-                self._policies[raw] = (raw, "", f"policy: {err.message}")
+                self._policies[raw] = (raw, "", f"{err.field}: {err.message}")
         return self._policies[raw]
 
     def resolve_all(self, points: list[dict[str, Any]], start: int = 0) -> list[Point]:

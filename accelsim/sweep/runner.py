@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -126,14 +126,17 @@ def _evaluate(sweep: Sweep, points: list[Point], store: ResultStore, ex: Executo
     chunk = EVENT_CHUNK if sweep.timing == "event" else \
         max(1, min(FAST_CHUNK, math.ceil(len(todo) / (4 * ex.workers))))
     cons = tuple(sweep.parsed_constraints())
-    jobs = [Job(c[0].plan, sweep.timing, cons, tuple(c), tuple(sweep.plugins)) for c in chunks(todo, chunk)]
+    configs = {p.point_id: p.config for p in todo}  # added here: workers need not carry them
+    jobs = [Job(c[0].plan, sweep.timing, cons, tuple(replace(p, config={}) for p in c), tuple(sweep.plugins))
+            for c in chunks(todo, chunk)]
     if ex.inherits_driver:  # phase 1 here, once, before the workers fork
         for key in dict.fromkeys(j.plan for j in jobs):
             plan_for(key, sweep.timing)
     finished += len(points) - len(todo)
     if progress:
         progress(finished, total)
-    for _, rows in ex.imap(run_job, jobs):
+    for _, done in ex.imap(run_job, jobs):
+        rows = [{**configs[r["point_id"]], **r} for r in done]
         store.add(rows)
         finished += len(rows)
         if progress:

@@ -35,7 +35,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_valid
 
 from accelsim.config import Hardware, Strict
 from accelsim.config.base import read_yaml, validate
-from accelsim.config.policy import policy_models
+from accelsim.config.policy import REMOVED, policy_models
 from accelsim.errors import InputError
 from accelsim.registry import load_plugins
 from accelsim.sim.result import SimResult
@@ -284,6 +284,8 @@ def check_axis(path: str, values: list[Any], where: str, source: str) -> None:
         return
     if root == "workload":
         raise InputError(source, f"{where}.{path}", "the workload has no fields; vary `workload` itself")
+    if root == "policy" and rest.partition(".")[0] in REMOVED:
+        raise InputError(source, f"{where}.{path}", REMOVED[rest.partition(".")[0]])
     models = [Hardware] if root == "hw" else list(policy_models().values())
     types, errors = [], []
     for m in models:

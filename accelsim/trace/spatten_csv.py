@@ -18,7 +18,7 @@ import pandas as pd
 
 from accelsim.errors import InputError
 from accelsim.inputs import read_text
-from accelsim.topk import get_engine
+from accelsim.topk import TopKEngine, get_engine
 from accelsim.workplan import TopKJobs, WorkPlan
 
 COLUMNS = [
@@ -88,8 +88,9 @@ def _integers(df: pd.DataFrame, src: str) -> dict[str, np.ndarray]:
     return num
 
 
-def read_spatten_csv(path: str | Path, seed: int = 0) -> WorkPlan:
-    """Read one of the authors' CSV request traces into a WorkPlan.
+def read_spatten_csv(path: str | Path, seed: int = 0, engine: TopKEngine | None = None) -> WorkPlan:
+    """Read one of the authors' CSV request traces into a WorkPlan; its recorded top-k jobs get the
+    passes ``engine`` (default: quick-select) draws for their sizes, from ``seed``.
 
     Raises
     ------
@@ -135,7 +136,7 @@ def read_spatten_csv(path: str | Path, seed: int = 0) -> WorkPlan:
         "mass_recall": np.full(n, np.nan), "out_err": np.full(n, np.nan),
     })
 
-    engine = get_engine("quickselect")
+    engine = engine or get_engine("quickselect")
     rng = np.random.default_rng(seed)
     jobs = TopKJobs()
     vrows = np.flatnonzero(values < keys)
@@ -149,4 +150,6 @@ def read_spatten_csv(path: str | Path, seed: int = 0) -> WorkPlan:
     meta = {"source": src, "kind": "spatten-csv", "authors_config": footer[0] if footer else "",
             "layers": int(num["layer_id"].max()) + 1, "heads": int(num["head_id"].max()) + 1,
             "policy": "as-recorded"}
-    return WorkPlan(req, topk, passes, meta)
+    plan = WorkPlan(req, topk, passes, meta)
+    plan.record_engine(engine, fields=())  # passes_for_shape reads no params: --seed draws them
+    return plan

@@ -10,7 +10,7 @@ import yaml
 from accelsim.sweep.store import read_results
 from tests.plugins.conftest import accelsim, run_json
 
-RADIX = ["--set", "hw.topk.engine=radix", "--set", "policy.engine=radix"]
+RADIX = ["--set", "hw.topk.engine=radix"]
 
 
 def test_accelsim_run_finds_the_installed_policy_and_engine(example_site, small_trace_file):
@@ -35,7 +35,7 @@ def test_a_sweep_yaml_varies_the_plugin_engine(example_site, small_trace_file, t
         "timing": "event",
         "base": {
             "hw": {"extends": "spatten", "topk": {"engine": "radix"}},
-            "policy": {"name": "sinktopk", "engine": "radix"},
+            "policy": {"name": "sinktopk"},
             "workload": str(small_trace_file),
         },
         "axes": {"hw.topk.parallelism": [4, 16]},
@@ -54,7 +54,7 @@ def test_the_python_api_runs_the_plugins(example_site, small_trace_file):
     code = (
         "import json, accelsim\n"
         f"r = accelsim.run({str(small_trace_file)!r}, policy='sinktopk',\n"
-        "                  overrides={'hw.topk.engine': 'radix', 'policy.engine': 'radix'})\n"
+        "                  overrides={'hw.topk.engine': 'radix'})\n"
         "print(json.dumps({'policy': r.policy, 'cycles': r.cycles}))"
     )
     proc = accelsim("-c", code, site=example_site)

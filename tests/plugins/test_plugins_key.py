@@ -21,9 +21,7 @@ FILES = EXAMPLE / "accelsim_example_plugins"
 def configs(tmp_path):
     """A folder with the example's two files under plugins/ and YAMLs beside it that load them."""
     shutil.copytree(FILES, tmp_path / "plugins")
-    (tmp_path / "policy.yaml").write_text(
-        yaml.safe_dump({"plugins": ["plugins/sinktopk.py"], "name": "sinktopk", "engine": "radix"})
-    )
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump({"plugins": ["plugins/sinktopk.py"], "name": "sinktopk"}))
     (tmp_path / "hw.yaml").write_text(
         yaml.safe_dump({"plugins": ["plugins/radix.py"], "extends": "spatten", "topk": {"engine": "radix"}})
     )
@@ -52,7 +50,7 @@ def test_a_sweep_yaml_loads_its_plugins(configs, small_trace_file):
         "plugins": ["plugins/sinktopk.py", "plugins/radix.py"],
         "base": {
             "hw": {"extends": "spatten", "topk": {"engine": "radix"}},
-            "policy": {"name": "sinktopk", "engine": "radix"},
+            "policy": {"name": "sinktopk"},
             "workload": str(small_trace_file),
         },
         "axes": {"policy.budget": [0.2, 0.4]},
@@ -84,13 +82,15 @@ def test_bad_plugins_name_the_file_and_entry(tmp_path, plugins, message):
 
 WORKER = """
 import json, sys
+from accelsim import api
 from accelsim.config import load_hardware
 from accelsim.sweep.evaluate import Job, run_job
 from accelsim.sweep.points import PlanKey, Point, file_sha
 
 trace, plugin = sys.argv[1:]
-key = PlanKey(trace, file_sha(trace), json.dumps({"name": "sinktopk"}), "both", 0)
-point = Point(0, {}, "p0", load_hardware("spatten").model_dump_json(), key,
+hw = load_hardware("spatten")
+key = PlanKey(trace, file_sha(trace), json.dumps({"name": "sinktopk"}), "both", 0, api.plan_key(hw, False))
+point = Point(0, {}, "p0", hw.model_dump_json(), key,
               labels={"hardware": "spatten", "policy": "sinktopk", "workload": "small"})
 rows = run_job(Job(key, "event", (), (point,), (plugin,)))
 print(json.dumps([(r["status"], r["error"]) for r in rows]))

@@ -5,9 +5,12 @@ import itertools
 import numpy as np
 import pytest
 
+from accelsim import api
+from accelsim.config import load_hardware
 from accelsim.errors import InputError
 from accelsim.policies import make_plan
-from accelsim.policies.spatten import DensePolicy, Quantization, Schedule, SpAttenPolicy
+from accelsim.policies.common import fetched_kv_fraction
+from accelsim.policies.spatten import DensePolicy, Quantization, Schedule, SpAttenPolicy, budget_tokens
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
 from tests.conftest import CSV_DENSE, CSV_PRUNED
@@ -134,3 +137,50 @@ def test_decode_only_plan_has_no_prefill_jobs(small_trace):
     pre = make_plan(pol, small_trace, phases="prefill")
     assert len(dec.topk) == len(both.topk) - len(pre.topk)
     assert dec.requests["keys"].sum() == both.requests.loc[~both.requests["prefill"], "keys"].sum()
+
+
+BUDGET_TOLERANCE = 0.01
+"""|fetched KV fraction - budget| allowed: the keep counts are rounded per layer and step (docs/policies.md)."""
+
+
+@pytest.mark.parametrize("kv_heads", [4, 2])  # MHA, and GQA (the fraction is per query head)
+@pytest.mark.parametrize("budget", [0.05, 0.1, 0.2, 0.5])
+def test_budget_is_the_mean_fetched_kv_fraction(kv_heads, budget):
+    trace = synthetic_trace(layers=8, heads=4, kv_heads=kv_heads, head_dim=32, prompt_len=96, decode_steps=6, seed=2)
+    plan = make_plan(SpAttenPolicy(budget=budget), trace, phases="decode")
+    assert abs(fetched_kv_fraction(plan) - budget) <= BUDGET_TOLERANCE
+
+
+def test_budget_scales_the_paper_schedule():
+    tokens = Schedule().ratios(10)  # 2 layers whole, then 0.9 -> 0.1
+    heads = [1.0] * 10
+    keep = budget_tokens(0.3, tokens, heads, 0.2)
+    # one scale s for every layer, capped at 1: the shape (unpruned layers, linear slope) stays
+    scale = keep[-1] / tokens[-1]
+    assert keep == pytest.approx([min(1.0, scale * t) for t in tokens])
+    assert sum(keep) / 10 * 1.2 / 2 == pytest.approx(0.3)
+
+
+def test_budget_out_of_reach_is_refused():
+    # with every token kept, V rows at 20% of K rows and no head pruning: (1 + 0.2) / 2 = 0.6
+    with pytest.raises(InputError, match=r"^field 'policy\.budget': 0\.7 is more than spatten fetches keeping every "
+                       r"token with values = 0\.2 and its head schedule \(0\.6\); raise policy\.values or prune "
+                       r"fewer heads \(policy\.heads\)$"):
+        budget_tokens(0.7, [1.0] * 4, [1.0] * 4, 0.2)
+
+
+def test_budget_needs_planned_decode_steps(small_trace):
+    with pytest.raises(InputError, match=r"^field 'policy\.budget': sizes the decode steps' fetched KV fraction"):
+        make_plan(SpAttenPolicy(budget=0.2), small_trace, phases="prefill")
+    with pytest.raises(InputError, match=r"^field 'policy\.budget': changes nothing here: a request trace replays"):
+        make_plan(SpAttenPolicy(budget=0.2), read_spatten_csv(CSV_PRUNED))
+
+
+def test_a_selection_of_no_token_keeps_the_best():
+    # the statistical engine's threshold can pass no token of a layer at a small budget: the best
+    # candidate stays (keep >= 1), where the pass used to attend an empty set and crash
+    trace = synthetic_trace(layers=8, heads=8, kv_heads=2, head_dim=64, prompt_len=128, decode_steps=4, seed=0)
+    hw = load_hardware("spatten", {"topk": {"engine": "statistical"}})
+    plan = make_plan(SpAttenPolicy(budget=0.1), trace, phases="decode", engine=api.plan_engine(hw, replayed=False))
+    assert plan.engine_record()[0] == "statistical"
+    assert (plan.requests.groupby(["step", "layer"])["qk_rows"].min() >= 1).all()

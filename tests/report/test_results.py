@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from accelsim import __version__
+from accelsim.config.flat import flatten
 from accelsim.errors import InputError
-from accelsim.report.results import flatten, load_results, results_from_table
+from accelsim.report.results import load_results, results_from_table
 from tests.report.conftest import write_parts
 
 

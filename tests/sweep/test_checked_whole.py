@@ -21,22 +21,35 @@ def check(path) -> None:
 @pytest.mark.parametrize(
     ("fields", "where", "message"),
     [
-        # the reproduction: spatten has no budget; this used to run N infeasible points, then fail on --objectives
+        # the reproduction: spatten has no heavy_ratio; this used to run N infeasible points, then fail on
+        # --objectives
         (
-            {"axes": {"policy.budget": [0.1, 0.2], "hw.topk.parallelism": [4, 8]}},
-            "axes.policy.budget",
-            r"policy 'spatten' \(base.policy\) has no field 'budget'; expected one of: name, tokens, .*",
+            {"axes": {"policy.heavy_ratio": [0.1, 0.2], "hw.topk.parallelism": [4, 8]}},
+            "axes.policy.heavy_ratio",
+            r"policy 'spatten' \(base.policy\) has no field 'heavy_ratio'; expected one of: name, tokens, .*",
         ),
         # a field that only some of the swapped policies have
         (
-            {"axes": {"policy": ["h2o", "spatten"], "policy.budget": [0.2]}},
-            "axes.policy.budget",
-            r"policy 'spatten' \(axes.policy\) has no field 'budget'; .*",
+            {"axes": {"policy": ["h2o", "spatten"], "policy.heavy_ratio": [0.2]}},
+            "axes.policy.heavy_ratio",
+            r"policy 'spatten' \(axes.policy\) has no field 'heavy_ratio'; .*",
         ),
         (
-            {"zip": [{"policy": ["spatten", "h2o"], "policy.budget": [None, 0.2]}]},
-            "zip.0.policy.budget",
-            r"policy 'spatten' \(zip.0.policy\) has no field 'budget'; .*",
+            {"zip": [{"policy": ["spatten", "h2o"], "policy.heavy_ratio": [0.3, 0.2]}]},
+            "zip.0.policy.heavy_ratio",
+            r"policy 'spatten' \(zip.0.policy\) has no field 'heavy_ratio'; .*",
+        ),
+        # a removed field says why, on an axis or in a reference
+        (
+            {"axes": {"policy": ["h2o"], "policy.engine": ["statistical"]}},
+            "axes.policy.engine",
+            r"removed: a policy selects with the hardware's top-k engine; set hw.topk.engine instead",
+        ),
+        (
+            {"base": {"policy": {"name": "h2o", "engine": "statistical"}}},
+            "base.policy",
+            r"policy 'h2o', field 'engine': removed: a policy selects with the hardware's top-k engine; "
+            r"set hw.topk.engine instead",
         ),
         # a value of the wrong type for the policy that meets it
         (
@@ -75,12 +88,12 @@ def test_spec_errors_before_any_point_runs(write_sweep, tmp_path, fields, where,
 
 
 def test_the_reproduction_on_the_command_line(write_sweep, tmp_path, capsys):
-    path = write_sweep(axes={"policy.budget": [0.1, 0.2], "hw.topk.parallelism": [4, 8]})
+    path = write_sweep(axes={"policy.heavy_ratio": [0.1, 0.2], "hw.topk.parallelism": [4, 8]})
     with pytest.raises(SystemExit) as exc:
         main(["sweep", str(path), "-o", str(tmp_path / "out"), "-j", "1"])
     err = capsys.readouterr().err
     assert exc.value.code == 2 and err.count("\n") == 1 and "--objectives" not in err
-    assert err.startswith(f"accelsim: error: {path}: field 'axes.policy.budget': policy 'spatten'")
+    assert err.startswith(f"accelsim: error: {path}: field 'axes.policy.heavy_ratio': policy 'spatten'")
 
 
 def test_rules_on_combined_values_stay_infeasible_rows(write_sweep, tmp_path):

@@ -202,7 +202,7 @@ def test_plans_once_per_topk_param_the_engine_reads(write_sweep, tmp_path, monke
     builds = []
     real = evaluate.api.plan
     monkeypatch.setattr(evaluate, "_PLANS", {})
-    monkeypatch.setattr(evaluate.api, "plan", lambda *a, **kw: builds.append(kw.get("topk")) or real(*a, **kw))
+    monkeypatch.setattr(evaluate.api, "plan", lambda *a, **kw: builds.append(kw["engine"].params) or real(*a, **kw))
     t = sweep_once(write_sweep("p", axes={"hw.topk.parallelism": [2, 4, 8]}, timing="event"), tmp_path / "p").table
     assert len(builds) == 1 and (t["status"] == "ok").all() and t["cycles"].nunique() == 3
     builds.clear()
@@ -217,10 +217,32 @@ def test_plans_once_per_topk_param_the_engine_reads(write_sweep, tmp_path, monke
 
 
 def test_topk_param_that_changes_nothing_is_infeasible(write_sweep, tmp_path):
-    # a policy that selects with another engine never runs quick-select's LFSR: a seed away from the
-    # default is a row that says why; the default seed runs
-    axes = {"hw.topk.pivot_seed": [0xACE1, 7], "policy.engine": ["statistical"]}
+    # a policy without selections never runs quick-select's LFSR: a seed away from the default is a
+    # row that says why; the default seed runs
+    axes = {"hw.topk.pivot_seed": [0xACE1, 7], "policy": ["dense"]}
     t = sweep_once(write_sweep(axes=axes), tmp_path / "out").table
     bad = t[t["hw.topk.pivot_seed"] == 7].iloc[0]
     assert bad["status"] == "infeasible" and bad["error"].startswith("hw.topk.pivot_seed: changes nothing here")
     assert t.loc[t["hw.topk.pivot_seed"] == 0xACE1, "status"].item() == "ok"
+
+
+@pytest.mark.parametrize("timing", ["event", "fast"])
+def test_rows_hold_the_whole_config_with_the_run_point_id(write_sweep, tmp_path, small_trace_file, timing):
+    # every row holds the resolved config, swept or not, as `accelsim run` writes it, and one
+    # function gives the point the same id either way (the fast timing's batched chunks too)
+    from accelsim.config.flat import point_config, point_id
+    from accelsim.facade import execute
+    from accelsim.report import load_results, render
+
+    t = sweep_once(write_sweep(axes={"hw.topk.parallelism": [4, 16]}, timing=timing), tmp_path / "out").table
+    _, record = execute(small_trace_file, "spatten", "spatten", {"topk": {"parallelism": 4}}, {}, timing=timing)
+    config = point_config(record.hardware.model_dump(), record.policy.model_dump(), record.workload)
+    assert set(config) <= set(t.columns) and len(config) > 60
+    row = t[t["hw.topk.parallelism"] == 4].iloc[0]
+    assert row["point_id"] == point_id(config)
+    assert row["hw.qk.multipliers"] == 512 and row["policy.values"] == 0.2 and row["workload.timing"] == timing
+    assert row["workload.sha256"] == config["workload.sha256"] != ""
+    # so the sweep's report draws compute roofs and lists the configuration its points share
+    page, _ = render(load_results(tmp_path / "out"))
+    assert "bandwidth and compute roofs" in page
+    assert f"Configuration shared by all points ({len(config) - 1} fields)" in page

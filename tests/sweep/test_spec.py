@@ -110,7 +110,7 @@ def test_missing_workload(write_sweep):
 
 
 def test_axes_reach_every_policy_model(write_sweep):
-    # fields of any registered policy can be swept (budget is not a SpAtten field)
+    # fields of any registered policy can be swept (the axis is checked against every model)
     s = load_sweep(write_sweep(axes={"policy": ["h2o", "snapkv"], "policy.budget": [0.1, 0.5]}))
     assert len(expand(s)) == 4
     with pytest.raises(InputError, match=r"policy\.budget.*less than or equal to 1"):

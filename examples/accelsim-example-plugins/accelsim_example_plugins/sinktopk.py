@@ -1,6 +1,6 @@
 """Example policy ``sinktopk``: at each decode step every query head keeps its attention sinks, a
 recent window and, of the other rows, the ``budget`` share of the context with the highest scores,
-picked by a top-k engine of the hardware (``engine``); the prefill is dense.
+picked by the hardware's top-k engine (``hw.topk.engine``); the prefill is dense.
 
 The whole policy is this file: its params model and its planner, tied by ``@register``.
 """
@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from accelsim.config.policy import Bits, Budget, Engine, PolicyConfig
+from accelsim.config.policy import Bits, Budget, PolicyConfig
 from accelsim.policies import register
 from accelsim.policies.common import PlanBuilder, require_trace, window_mask
 from accelsim.trace.format import Trace
@@ -31,17 +31,15 @@ class SinkTopKPolicy(PolicyConfig):
     """Rows kept per head and step, sinks and window included, as a fraction of the context."""
     bits: Bits = 12
     """K/V width (SpAtten on-chip width: 12)."""
-    engine: Engine = "quickselect"
-    """Top-k engine that picks the top rows."""
     seed: int = 0
-    """Seed of the engine's random choices."""
+    """Seed of the random choices of the top-k engine (the hardware's, ``hw.topk.engine``)."""
 
 
 @register(SinkTopKPolicy)
 def plan_sinktopk(cfg: SinkTopKPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Every key scored, the kept rows' values fetched; one top-k job per head and step."""
     trace = require_trace(workload, "sinktopk")
-    ps = PlanBuilder(trace, phases, bits=cfg.bits, engine=cfg.engine, seed=cfg.seed)
+    ps = PlanBuilder(trace, phases, bits=cfg.bits, seed=cfg.seed)
     for layer, _ in ps.layers():
         dl = ps.decode_layer(layer)
         steps, heads, n = dl.p.shape
