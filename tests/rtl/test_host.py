@@ -18,6 +18,7 @@ SMALL = {  # small P and n keep a job to a few thousand cycles at the simulation
     "quickselect": (TopKParams(parallelism=4, index_width=4, input_parallelism=2), 24),
     "streaming": (TopKParams(parallelism=1, index_width=4, max_k=4), 8),
     "statistical": (TopKParams(parallelism=4, index_width=4), 8),
+    "sorter": (TopKParams(parallelism=4, index_width=4, input_parallelism=2), 16),
 }
 
 
