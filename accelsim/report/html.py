@@ -171,7 +171,7 @@ def render(results: Results, title: str | None = None, view: View | None = None)
         cols = [*results.swept, "error"] if "error" in results.failed else results.swept
         body += ["<h2>Failed points</h2>", results.failed[cols].head(20).to_html(index=False, border=0)]
     body += [figure_section(s.name, s.title, s.caption, s.figure) for s in secs]
-    fixed = [c for c in results.config_columns if c not in results.swept]
+    fixed = [c for c in results.config_columns if c not in results.varying]
     if fixed:
         table = pd.DataFrame({"field": fixed, "value": [str(p[c].iloc[0]) for c in fixed]})
         body.append(f"<details><summary>Configuration shared by all points ({len(fixed)} fields)</summary>"

@@ -61,6 +61,8 @@ class Results:
     dram: pd.DataFrame | None = None
     objectives: dict[str, str] | None = None
     """The objectives of the sweep that wrote these results (its ``sweep.yaml``), when known."""
+    axes: list[str] | None = None
+    """The columns of that sweep's axes, when known."""
 
     @property
     def config_columns(self) -> list[str]:
@@ -68,9 +70,17 @@ class Results:
         return [c for c in self.points.columns if "." in c or c in REFS]
 
     @property
-    def swept(self) -> list[str]:
+    def varying(self) -> list[str]:
         """Config columns that differ between finished points."""
         return [c for c in self.config_columns if self.points[c].map(str).nunique() > 1]
+
+    @property
+    def swept(self) -> list[str]:
+        """The sweep's axis columns where known (a swapped preset varies many fields, but is one axis),
+        else the columns that vary."""
+        if self.axes is None:
+            return self.varying
+        return [c for c in self.axes if c in self.points.columns]
 
 
 def run_row(config: dict[str, Any], flat: dict[str, Any], wall_s: float) -> dict[str, Any]:
@@ -126,9 +136,13 @@ def load_results(path: str | Path) -> Results:
         frames.append(df)
     results = results_from_table(pd.concat(frames, ignore_index=True), str(path))
     if path.is_dir():
-        from accelsim.sweep.runner import recorded_objectives
+        from accelsim.sweep.evaluate import column_name
+        from accelsim.sweep.runner import recorded_sweep
 
-        results.objectives = recorded_objectives(path)
+        sweep = recorded_sweep(path)
+        if sweep is not None:
+            results.objectives = dict(sweep.objectives)
+            results.axes = [column_name(a) for g in sweep.groups() for a in g]
     if len(results.points) == 1 and results.failed.empty:
         base = path if path.is_dir() else path.parent
         if (base / REQUESTS).is_file():

@@ -53,10 +53,16 @@ class SweepOutcome:
         return self.ran / self.seconds if self.seconds else 0.0
 
 
-def recorded_objectives(directory: str | Path) -> dict[str, str] | None:
-    """The objectives of the sweep recorded in ``directory`` (its ``sweep.yaml``), or None if it has none."""
+def recorded_sweep(directory: str | Path) -> Sweep | None:
+    """The sweep recorded in ``directory`` (its ``sweep.yaml``), or None if it has none."""
     spec = Path(directory) / SPEC_FILE
-    return dict(load_sweep(spec).objectives) if spec.is_file() else None
+    return load_sweep(spec) if spec.is_file() else None
+
+
+def recorded_objectives(directory: str | Path) -> dict[str, str] | None:
+    """The objectives of the sweep recorded in ``directory``, or None if it has none."""
+    sweep = recorded_sweep(directory)
+    return None if sweep is None else dict(sweep.objectives)
 
 
 def _prepare(text: str, out: Path, resume: bool) -> None:

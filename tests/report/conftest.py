@@ -39,16 +39,20 @@ def sweep_rows(trace, policies: tuple[str, ...] = ("spatten", "dense")) -> list[
     return rows
 
 
-def write_parts(directory: Path, rows: list[dict], per_part: int = 4, objectives: dict | None = None) -> Path:
+def write_parts(directory: Path, rows: list[dict], per_part: int = 4, objectives: dict | None = None,
+                axes: dict | None = None) -> Path:
     """Rows as a sweep's output directory: ``results/part-00000.parquet``, ... of ``per_part`` rows each,
-    numbered by ``point_index``, beside the sweep file (with ``objectives`` when given, else the default
-    ones) and a Pareto table (which reports must not read)."""
+    numbered by ``point_index``, beside the sweep file (``axes``, by default the config columns the rows vary;
+    ``objectives`` when given, else the default ones) and a Pareto table (which reports must not read)."""
     parts = directory / "results"
     parts.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame(rows).assign(point_index=range(len(rows)))
     for i in range(0, len(rows), per_part):
         table.iloc[i:i + per_part].to_parquet(parts / f"part-{i // per_part:05d}.parquet", index=False)
-    spec = {"version": 1, "base": {"workload": "small.safetensors"}}
+    if axes is None:  # the sweep that made these rows: its axes are the config columns they vary
+        varying = [c for c in table.columns if "." in c and table[c].map(str).nunique() > 1]
+        axes = {c: sorted(table[c].unique().tolist()) for c in varying}
+    spec = {"version": 1, "base": {"workload": "small.safetensors"}, "axes": axes}
     if objectives:
         spec["objectives"] = objectives
     (directory / "sweep.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))

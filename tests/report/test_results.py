@@ -98,3 +98,21 @@ def test_no_finished_point(tmp_path, sweep_table):
 def test_zero_rows(tmp_path, sweep_table):
     sweep_table.iloc[:0].to_parquet(tmp_path / "part-0.parquet")
     assert fail(tmp_path).endswith("no results: the table holds no rows")
+
+
+def test_a_swapped_preset_is_one_axis(sweep_table, tmp_path):
+    """A sweep that swaps policy presets varies every field they differ in, but has the axes it declared:
+    the report names those, and shares only what no point varies."""
+    from accelsim.report.html import render
+
+    table = sweep_table.assign(**{"policy_ref": sweep_table["policy.name"],
+                                  "policy.tokens": sweep_table["policy.name"].map({"spatten": "0.3", "dense": "1.0"})})
+    axes = {"policy": ["spatten", "dense"], "hw.qk.multipliers": [128, 512], "hw.topk.parallelism": [4, 16],
+            "hw.dram.channels": [2, 16]}
+    res = load_results(write_parts(tmp_path / "s", table.to_dict("records"), axes=axes))
+    assert res.swept == ["policy_ref", "hw.qk.multipliers", "hw.topk.parallelism", "hw.dram.channels"]
+    assert {"policy.name", "policy.tokens"} <= set(res.varying) - set(res.swept)
+    shared = render(res)[0].split("Configuration shared by all points")[1]
+    assert "hw.clock_ghz" in shared and "policy.tokens" not in shared and "policy.name" not in shared
+    alone = results_from_table(table, "t")  # no sweep file: the columns that vary
+    assert alone.swept == alone.varying and "policy.tokens" in alone.swept
