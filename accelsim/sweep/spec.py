@@ -131,8 +131,8 @@ class Search(Strict):
     NSGA-II multi-objective search over the grid's values for ``trials`` trials."""
     samples: int | None = Field(None, ge=1)
     """random: number of points."""
-    trials: int | None = Field(None, ge=1)
-    """nsga2: trial budget."""
+    trials: int | None = Field(None, ge=1, le=MAX_POINTS)
+    """nsga2: trial budget (at most ``MAX_POINTS``, as a grid)."""
     population: int = Field(16, ge=2)
     """nsga2: population size (points evaluated per generation)."""
     seed: int = 0

@@ -171,3 +171,11 @@ def test_scheduler_addresses_are_checked():
         r"got 'http://x:1'$",
     ):
         get_executor("dask", scheduler="http://x:1")
+
+
+def test_nsga2_trials_are_bounded(write_sweep):
+    from accelsim.sweep.spec import MAX_POINTS
+
+    path = write_sweep(axes={"hw.topk.parallelism": [4, 8]}, search={"method": "nsga2", "trials": MAX_POINTS + 1})
+    with pytest.raises(InputError, match=r"field 'search\.trials'.*less than or equal to 10000000"):
+        load_sweep(path)
