@@ -200,10 +200,36 @@ class VerifyReport:
         }
 
 
+def run_bench(runner, test_module: str, toplevel: str, build: Path, io: Path, io_var: str, seed: int,
+              waves: bool = False) -> tuple[dict[str, np.ndarray], float]:
+    """Run the cocotb ``test_module`` on a built ``runner`` with its vectors in ``io`` (named to the bench
+    by the environment variable ``io_var``); the bench's ``results.npz`` and the simulation's seconds.
+    ``io`` is removed after; RuntimeError naming the log if the bench failed."""
+    from cocotb_tools.runner import get_results
+
+    env = {io_var: str(io), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    start = time.perf_counter()
+    results_xml = runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=build, test_dir=io,
+                              extra_env=env, waves=waves, seed=seed, log_file=io / "sim.log")
+    seconds = time.perf_counter() - start
+    _, failed = get_results(results_xml)
+    if failed or not (io / "results.npz").exists():
+        raise RuntimeError(f"cocotb bench {test_module} failed; see {io / 'sim.log'}")
+    res = dict(np.load(io / "results.npz"))
+    shutil.rmtree(io)
+    return res, seconds
+
+
+def emitted_items(res: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """A top-k bench's emitted indices, one array per job (``emitted`` split by ``counts``)."""
+    bounds = np.concatenate([[0], np.cumsum(res["counts"])])
+    return np.split(res["emitted"], bounds[1:-1])
+
+
 def run_rtl(engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: int,
             waves: bool = False) -> tuple[list[np.ndarray], np.ndarray, float]:
     """Simulate ``vec`` on the RTL; return emitted indices, cycles and simulation seconds."""
-    from cocotb_tools.runner import get_results, get_runner
+    from cocotb_tools.runner import get_runner
 
     require_tool("iverilog", "iverilog")
     build = workdir / f"{engine}-{params_key(engine, params)}"
@@ -219,21 +245,8 @@ def run_rtl(engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: 
     np.savez(io / "vectors.npz", scores=vec.scores, n=vec.n, k=vec.k, z=z, mode=vec.mode)
     (io / "config.json").write_text(json.dumps(
         {"engine": engine, "params": params.as_dict(), "seed": seed}))
-    env = {"TOPK_IO_DIR": str(io), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    start = time.perf_counter()
-    results_xml = runner.test(test_module="accelsim.rtl.topk.bench", hdl_toplevel=TOPLEVEL,
-                              build_dir=build, test_dir=io, extra_env=env, waves=waves, seed=seed,
-                              log_file=io / "sim.log")
-    seconds = time.perf_counter() - start
-    _, failed = get_results(results_xml)
-    if failed or not (io / "results.npz").exists():
-        raise RuntimeError(f"cocotb bench failed; see {io / 'sim.log'}")
-    res = np.load(io / "results.npz")
-    bounds = np.concatenate([[0], np.cumsum(res["counts"])])
-    items = np.split(res["emitted"], bounds[1:-1])
-    cycles = res["cycles"]
-    shutil.rmtree(io)
-    return items, cycles, seconds
+    res, seconds = run_bench(runner, "accelsim.rtl.topk.bench", TOPLEVEL, build, io, "TOPK_IO_DIR", seed, waves)
+    return emitted_items(res), res["cycles"], seconds
 
 
 def verify(engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: int = 0,

@@ -5,16 +5,20 @@ the answers with the numpy models as :func:`accelsim.rtl.topk.harness.verify` do
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-from accelsim.rtl.topk.harness import Vectors, VerifyReport, compare, params_key, require_tool
+from accelsim.rtl.topk.harness import (
+    Vectors,
+    VerifyReport,
+    compare,
+    emitted_items,
+    params_key,
+    require_tool,
+    run_bench,
+)
 from accelsim.topk.base import TopKParams
 from accelsim.topk.statistical import z_coefficient
 
@@ -42,7 +46,7 @@ def run_host_rtl(
     engine: str, params: TopKParams, vec: Vectors, workdir: Path, *, divisor: int = SIM_DIVISOR, seed: int = 0
 ) -> tuple[list[np.ndarray], np.ndarray, float]:
     """Simulate ``vec`` through the top level's serial pins; emitted indices, cycles, seconds."""
-    from cocotb_tools.runner import get_results, get_runner
+    from cocotb_tools.runner import get_runner
 
     require_tool("iverilog", "iverilog")
     build = workdir / f"host-{engine}-{divisor}-{params_key(engine, params)}"
@@ -61,27 +65,8 @@ def run_host_rtl(
     io = Path(tempfile.mkdtemp(prefix="io-", dir=build))
     np.savez(io / "vectors.npz", scores=vec.scores, n=vec.n, k=vec.k, z=job_z(params, vec))
     (io / "config.json").write_text(json.dumps({"divisor": divisor}))
-    env = {"TOPK_IO_DIR": str(io), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    start = time.perf_counter()
-    results_xml = runner.test(
-        test_module="accelsim.rtl.topk.host_bench",
-        hdl_toplevel=HOST_TOPLEVEL,
-        build_dir=build,
-        test_dir=io,
-        extra_env=env,
-        seed=seed,
-        log_file=io / "sim.log",
-    )
-    seconds = time.perf_counter() - start
-    _, failed = get_results(results_xml)
-    if failed or not (io / "results.npz").exists():
-        raise RuntimeError(f"cocotb host bench failed; see {io / 'sim.log'}")
-    res = np.load(io / "results.npz")
-    bounds = np.concatenate([[0], np.cumsum(res["counts"])])
-    items = np.split(res["emitted"], bounds[1:-1])
-    cycles = res["cycles"]
-    shutil.rmtree(io)
-    return items, cycles, seconds
+    res, seconds = run_bench(runner, "accelsim.rtl.topk.host_bench", HOST_TOPLEVEL, build, io, "TOPK_IO_DIR", seed)
+    return emitted_items(res), res["cycles"], seconds
 
 
 def verify_host(

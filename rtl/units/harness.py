@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from accelsim.rtl.topk.harness import require_tool
+from accelsim.rtl.topk.harness import require_tool, run_bench
 from accelsim.rtl.units.cases import CASES, Case, Rows, concat
 
 TOPLEVEL = "unit"
@@ -61,7 +57,7 @@ def run_rtl(
     case: Case, rows: Rows, workdir: Path, seed: int, waves: bool = False
 ) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
     """Simulate ``rows`` on the RTL; return the output fields per beat, cycles per job and seconds."""
-    from cocotb_tools.runner import get_results, get_runner
+    from cocotb_tools.runner import get_runner
 
     require_tool("iverilog", "iverilog")
     build = workdir / f"{case.name}-{params_key(case)}"
@@ -104,24 +100,7 @@ def run_rtl(
             }
         )
     )
-    env = {"UNIT_IO_DIR": str(io), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    start = time.perf_counter()
-    results_xml = runner.test(
-        test_module="accelsim.rtl.units.bench",
-        hdl_toplevel=TOPLEVEL,
-        build_dir=build,
-        test_dir=io,
-        extra_env=env,
-        waves=waves,
-        seed=seed,
-        log_file=io / "sim.log",
-    )
-    seconds = time.perf_counter() - start
-    _, failed = get_results(results_xml)
-    if failed or not (io / "results.npz").exists():
-        raise RuntimeError(f"cocotb bench failed; see {io / 'sim.log'}")
-    res = dict(np.load(io / "results.npz"))
-    shutil.rmtree(io)
+    res, seconds = run_bench(runner, "accelsim.rtl.units.bench", TOPLEVEL, build, io, "UNIT_IO_DIR", seed, waves)
     cycles = res.pop("cycles")
     return {k.removeprefix("out_"): v for k, v in res.items()}, cycles, seconds
 
