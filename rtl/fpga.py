@@ -146,7 +146,8 @@ def _stream(
     Raises
     ------
     subprocess.TimeoutExpired
-        The tool ran past ``limit_s`` seconds (None: no limit); its process group is killed first.
+        The tool ran past ``limit_s`` seconds (None: no limit). On this or any other exception
+        (Ctrl-C included) the tool's process group is killed first.
     """
     deadline = None if limit_s is None else time.monotonic() + limit_s
     with (
@@ -154,26 +155,29 @@ def _stream(
         subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True) as proc,
     ):
         pos, rest = 0, ""
-        while True:
-            done = proc.poll() is not None
-            if watch.exists():
-                with watch.open(errors="replace") as f:
-                    f.seek(pos)
-                    rest += f.read()
-                    pos = f.tell()
-                *lines, rest = rest.split("\n")
-                if done and rest:
-                    lines, rest = [*lines, rest], ""
-                for line in lines:
-                    if on_line(line):
-                        _stop(proc)
-                        return -1
-            if done:
-                return proc.returncode
-            if deadline is not None and time.monotonic() > deadline:
-                _stop(proc)
-                raise subprocess.TimeoutExpired(cmd, limit_s)
-            time.sleep(POLL_S)
+        try:
+            while True:
+                done = proc.poll() is not None
+                if watch.exists():
+                    with watch.open(errors="replace") as f:
+                        f.seek(pos)
+                        rest += f.read()
+                        pos = f.tell()
+                    *lines, rest = rest.split("\n")
+                    if done and rest:
+                        lines, rest = [*lines, rest], ""
+                    for line in lines:
+                        if on_line(line):
+                            _stop(proc)
+                            return -1
+                if done:
+                    return proc.returncode
+                if deadline is not None and time.monotonic() > deadline:
+                    raise subprocess.TimeoutExpired(cmd, limit_s)
+                time.sleep(POLL_S)
+        except BaseException:  # the limit, or Ctrl-C (the tool's own group does not see it)
+            _stop(proc)
+            raise
 
 
 def _tail(log: Path, lines: int = 4) -> str:

@@ -207,3 +207,24 @@ def test_step_past_timeout_is_exit_1_naming_step_limit_and_log(monkeypatch, caps
                                     f"(--timeout); log {out / 'topk.tim'}")
     assert sum("error" in line for line in err.splitlines()) == 1
     assert (out / "topk.tim").read_text() == "routing\n" and (out / "yosys.log").read_text() == "synthesized\n"
+
+
+def test_record_passes_its_timeout_and_skips_a_design_past_it(monkeypatch, capsys, tmp_path):
+    from accelsim.rtl import fpga
+    from accelsim.rtl.topk import synth
+    from accelsim.topk.params import RTL_BUILD
+
+    limits = []
+
+    def too_slow(engine, params, out, *, timeout_s, **kw):
+        limits.append(timeout_s)
+        raise fpga.StepTimedOut("place and route", "nextpnr-ecp5", timeout_s, out / "topk.tim")
+
+    monkeypatch.setattr(synth, "sweep_designs", lambda sweeps: [("quickselect", RTL_BUILD)])
+    monkeypatch.setattr(synth, "build", too_slow)
+    monkeypatch.setattr(fpga, "resolve_tool", lambda name: name)  # the tools need not be installed
+    table = tmp_path / "table.yaml"
+    code, out, err = run(["rtl", "record", "s.yaml", "--timeout", "5", "--table", str(table), "-o", str(tmp_path)],
+                         capsys)
+    assert code == 1 and limits == [5.0] and "skipped" in out and not table.exists()
+    assert err.splitlines()[-1].startswith("accelsim: error: place and route (nextpnr-ecp5) stopped at its 5 s limit")

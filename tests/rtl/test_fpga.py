@@ -179,3 +179,26 @@ def test_step_within_its_limit_is_not_affected(monkeypatch, tmp_path):
     assert res.fmax_mhz == {"clk": 40.0} and set(res.seconds) == {"synthesis", "place and route", "bitstream"}
     assert (build / "top.tim").read_text() == "Info: routing\nInfo: routed\n"
     assert (build / "pack.log").read_text() == "packed\n"
+
+
+def test_ctrl_c_stops_the_tool_too(monkeypatch, tmp_path):
+    """The tool runs in its own process group, which a terminal's Ctrl-C does not reach: the flow kills it."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name, path in stand_in_flow(tools, f"sleep 600 & echo $! > {tmp_path}/child.pid\nwait").items():
+        monkeypatch.setenv(name, path)
+
+    def interrupt(step, line):
+        if line == "Info: routing":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fpga.build_bitstream(
+            get_board("ice40-hx8k-evn").load(), UartBoardTop(Loopback()), "top", tmp_path / "b", progress=interrupt
+        )
+    child = int((tmp_path / "child.pid").read_text())
+    for _ in range(50):  # as above: the group's SIGKILL reaches the child asynchronously
+        if not running(child):
+            break
+        time.sleep(0.1)
+    assert not running(child)
