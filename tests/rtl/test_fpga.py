@@ -2,6 +2,8 @@
 before placement (with stand-in tools, so this runs in a second)."""
 
 import stat
+import time
+from pathlib import Path
 
 import pytest
 from amaranth import Module
@@ -116,3 +118,87 @@ def test_every_board_has_a_uart_and_a_divisor(name):
 def test_unknown_board_lists_the_known():
     with pytest.raises(KeyError, match="unknown board 'de0'; expected one of: " + ", ".join(BOARDS)):
         get_board("de0")
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, killed and awaiting its reaper, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in "ZX"
+
+
+def stand_in_flow(tools, nextpnr_body):
+    """Stand-ins for the iCE40 flow whose nextpnr runs ``nextpnr_body`` after writing its log and report."""
+    env = {
+        "YOSYS": fake_tool(tools, "yosys", 'echo synthesized; echo \'{"modules": {"top": {}}}\' > stat.json'),
+        "NEXTPNR_ICE40": fake_tool(
+            tools,
+            "nextpnr",
+            "while [ $# -gt 0 ]; do case $1 in --log) LOG=$2;; --report) REP=$2;; esac; shift; done\n"
+            "echo 'Info: routing' >> $LOG\n"
+            'echo \'{"fmax": {"clk": {"achieved": 40.0, "constraint": 12.0}}}\' > $REP\n' + nextpnr_body,
+        ),
+        "ICEPACK": fake_tool(tools, "icepack", "echo packed"),
+    }
+    return {k: str(v) for k, v in env.items()}
+
+
+def test_step_past_its_limit_is_stopped_with_its_logs(monkeypatch, tmp_path):
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    # a router that never converges, with a child of its own: both must be stopped
+    body = f"sleep 600 & echo $! > {tmp_path}/child.pid\nwait"
+    for name, path in stand_in_flow(tools, body).items():
+        monkeypatch.setenv(name, path)
+    build = tmp_path / "build"
+    with pytest.raises(
+        fpga.StepTimedOut, match=r"^place and route \(nextpnr\) stopped at its 2 s limit \(--timeout\); log .*top\.tim$"
+    ) as err:
+        fpga.build_bitstream(get_board("ice40-hx8k-evn").load(), UartBoardTop(Loopback()), "top", build, timeout_s=2)
+    assert err.value.step == "place and route" and err.value.log == build / "top.tim"
+    assert (build / "top.tim").read_text() == "Info: routing\n"  # every log kept
+    assert (build / "yosys.log").read_text() == "synthesized\n"
+    assert not (build / "pack.log").exists()  # no later step ran
+    child = int((tmp_path / "child.pid").read_text())
+    for _ in range(50):  # SIGKILL has been sent to the group; its delivery to the child is asynchronous
+        if not running(child):
+            break
+        time.sleep(0.1)
+    assert not running(child)
+
+
+def test_step_within_its_limit_is_not_affected(monkeypatch, tmp_path):
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name, path in stand_in_flow(tools, "sleep 1\necho 'Info: routed' >> $LOG").items():
+        monkeypatch.setenv(name, path)
+    build = tmp_path / "build"
+    res = fpga.build_bitstream(get_board("ice40-hx8k-evn").load(), UartBoardTop(Loopback()), "top", build, timeout_s=60)
+    assert res.fmax_mhz == {"clk": 40.0} and set(res.seconds) == {"synthesis", "place and route", "bitstream"}
+    assert (build / "top.tim").read_text() == "Info: routing\nInfo: routed\n"
+    assert (build / "pack.log").read_text() == "packed\n"
+
+
+def test_ctrl_c_stops_the_tool_too(monkeypatch, tmp_path):
+    """The tool runs in its own process group, which a terminal's Ctrl-C does not reach: the flow kills it."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name, path in stand_in_flow(tools, f"sleep 600 & echo $! > {tmp_path}/child.pid\nwait").items():
+        monkeypatch.setenv(name, path)
+
+    def interrupt(step, line):
+        if line == "Info: routing":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fpga.build_bitstream(
+            get_board("ice40-hx8k-evn").load(), UartBoardTop(Loopback()), "top", tmp_path / "b", progress=interrupt
+        )
+    child = int((tmp_path / "child.pid").read_text())
+    for _ in range(50):  # as above: the group's SIGKILL reaches the child asynchronously
+        if not running(child):
+            break
+        time.sleep(0.1)
+    assert not running(child)
