@@ -235,21 +235,9 @@ def _merge(logic: UnitCost, sram: UnitCost) -> UnitCost:
                     logic.action_pj, max(logic.cycle_ns, sram.cycle_ns))
 
 
-_last: tuple[Hardware, dict[str, UnitCost]] | None = None
-
-
+@cache
 def unit_costs(hw: Hardware) -> dict[str, UnitCost]:
-    """Every on-chip unit of ``hw`` (DRAM is off chip and priced per access). The units are cached by
-    the blocks they read; the last design's are kept whole, by identity (checking a point's timing
-    and pricing its run ask twice, and comparing or hashing a whole design costs more than a lookup)."""
-    global _last
-    last = _last
-    if last is None or last[0] is not hw:
-        last = _last = (hw, _unit_costs(hw))
-    return last[1]
-
-
-def _unit_costs(hw: Hardware) -> dict[str, UnitCost]:
+    """Every on-chip unit of ``hw`` (DRAM is off chip and priced per access)."""
     p = Pricer.of(hw)
     lanes = hw.softmax.parallelism
     units = {
