@@ -27,7 +27,7 @@ from accelsim.sim.fast import FastModel
 from accelsim.sim.items import build_items, job_cycles, topk_engine
 from accelsim.sim.result import LayerQuality, Quality, SimResult
 from accelsim.topk import ENGINES, TopKEngine, TopKParams, get_engine
-from accelsim.topk.params import TopKFields, engines_using
+from accelsim.topk.params import FIELD_DEFAULTS, engines_using
 from accelsim.trace.format import Trace, read_trace
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
@@ -96,7 +96,7 @@ def plan_key(hw: Hardware, replayed: bool) -> str:
                          f"{ENGINES.names()}")
     if replayed:
         for field in cls.plan_fields:
-            default = TopKFields.model_fields[field].default
+            default = FIELD_DEFAULTS[field]
             if engines_using(field) is not None and getattr(hw.topk, field) != default:
                 raise InputError(None, f"hw.topk.{field}", f"changes nothing here: only {name}'s selection "
                                  "in phase 1 reads it and a request trace's passes are recorded (drawn from "
@@ -231,7 +231,7 @@ def _check(hw: Hardware, wp: WorkPlan) -> None:
                                  "engine (api.plan_engine)")
     else:
         for field in topk_engine(hw).plan_fields:
-            default = TopKFields.model_fields[field].default
+            default = FIELD_DEFAULTS[field]
             if engines_using(field) is not None and getattr(hw.topk, field) != default:
                 raise InputError(None, f"hw.topk.{field}", f"changes nothing here: only the {hw.topk.engine} "
                                  f"engine's selection reads it and policy {wp.meta.get('policy', '')!r} made no "

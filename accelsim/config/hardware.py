@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt, ValidationInfo, field_validator, model_validator
 
 from accelsim.config.base import Strict
-from accelsim.topk.params import TopKFields, engines_using
+from accelsim.topk.params import FIELD_DEFAULTS, TopKFields, engines_using
 
 
 class Fetcher(Strict):
@@ -80,9 +80,9 @@ class TopK(TopKFields, _Engine):
     @field_validator("*")
     @classmethod
     def _read_by_engine(cls, val: object, info: ValidationInfo) -> object:
-        users = engines_using(info.field_name) if info.field_name in TopKFields.model_fields else None
+        users = engines_using(info.field_name) if info.field_name in FIELD_DEFAULTS else None
         engine = info.data.get("engine")
-        if users and engine not in users and val != TopKFields.model_fields[info.field_name].default:
+        if users and engine not in users and val != FIELD_DEFAULTS[info.field_name]:
             raise ValueError(f"read only by the {' and '.join(users)} engine (topk.engine is {engine!r}): "
                              "leave it at its default or change the engine")
         return val

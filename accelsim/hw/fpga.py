@@ -9,6 +9,7 @@ there is no measured cost and none is made up.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -17,6 +18,7 @@ from accelsim.config.hardware import Hardware
 from accelsim.hw.cost.components import TABLES
 from accelsim.hw.rtl_tables import find_entry, load_rtl_table
 from accelsim.hw.units import topk_params
+from accelsim.topk import TopKParams
 
 FPGA_TOPK_TABLE = TABLES / "fpga_topk.yaml"
 
@@ -62,8 +64,15 @@ def topk_fpga_cost(hw: Hardware, path: Path = FPGA_TOPK_TABLE) -> FpgaCost | Non
     if hw.topk.count == 0:
         return None
     try:
-        params = topk_params(hw).as_dict()
+        params = topk_params(hw)
     except ValueError:
         return None  # parameters no engine can be built with have no measured cost either
-    found = find_entry(load_table(path).topk, hw.topk.engine, params)
+    return _lookup(path, hw.topk.engine, params)
+
+
+@lru_cache(maxsize=1024)
+def _lookup(path: Path, engine: str, params: TopKParams) -> FpgaCost | None:
+    """:func:`topk_fpga_cost` by engine and params, cached as the table is (``load_rtl_table``): a
+    sweep's points share a few, and searching the table costs more than timing a point."""
+    found = find_entry(load_table(path).topk, engine, params.as_dict())
     return None if found is None else found[1]

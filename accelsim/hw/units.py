@@ -14,7 +14,7 @@ from accelsim.config.hardware import Dram, Hardware, MulArray
 from accelsim.hw.requant import RequantParams
 from accelsim.hw.softmax import SoftmaxParams
 from accelsim.topk import TopKParams
-from accelsim.topk.params import TopKFields
+from accelsim.topk.params import FIELD_DEFAULTS
 
 FIFO_PORT_BYTES = 16  # SpAtten Sec. IV-A: 32 data FIFOs of 64 x 16 B
 
@@ -26,7 +26,7 @@ def topk_params(hw: Hardware) -> TopKParams:
     (SpAtten RTL SpAttenController.scala builds TopK with ``parallelism = numSoftMaxUnit``).
     """
     t = hw.topk
-    return _topk_params(tuple(getattr(t, name) for name in TopKFields.model_fields),
+    return _topk_params(tuple(getattr(t, name) for name in FIELD_DEFAULTS),
                         min(hw.softmax.parallelism, t.parallelism))
 
 
@@ -34,7 +34,7 @@ def topk_params(hw: Hardware) -> TopKParams:
 def _topk_params(values: tuple, input_parallelism: int) -> TopKParams:
     """:func:`topk_params` by its fields' values, cached: a sweep's points share a few, and checking
     one costs more than timing a point on the fast path."""
-    return TopKParams(**dict(zip(TopKFields.model_fields, values, strict=True)), input_parallelism=input_parallelism)
+    return TopKParams(**dict(zip(FIELD_DEFAULTS, values, strict=True)), input_parallelism=input_parallelism)
 
 
 def softmax_params(hw: Hardware) -> SoftmaxParams | None:

@@ -91,8 +91,9 @@ class SimResult(BaseModel):
     def flat(self) -> dict[str, Any]:
         """One table row: scalars, with dict fields spread as ``<field>_<key>`` columns."""
         row: dict[str, Any] = {}
-        for key, val in self.model_dump(exclude={"quality", "topk_fpga"}).items():
-            if val is None:
+        for key in type(self).model_fields:  # the fields as they are: model_dump would copy every dict first
+            val = getattr(self, key)
+            if val is None or key in ("quality", "topk_fpga"):
                 continue
             if isinstance(val, dict):
                 row.update({f"{key}_{k}": v for k, v in val.items()})

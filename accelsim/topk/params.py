@@ -48,10 +48,19 @@ class TopKFields(BaseModel):
     [-8, 8) to 1/256; |Φ⁻¹(1/1024)| = 3.1 fits)."""
 
 
+FIELD_DEFAULTS: dict[str, Any] = {name: info.default for name, info in TopKFields.model_fields.items()}
+"""Each :class:`TopKFields` field's default, read once (a class's ``model_fields`` is slow to reach, and
+``hardware.TopK`` checks every field of every design point against it)."""
+_USERS: dict[str, tuple[str, ...] | None] = {
+    name: tuple(info.json_schema_extra["engines"]) if isinstance(info.json_schema_extra, dict) else None
+    for name, info in TopKFields.model_fields.items()
+}
+
+
 def engines_using(name: str) -> list[str] | None:
     """Engines whose outputs a field changes; None: every engine's."""
-    extra = TopKFields.model_fields[name].json_schema_extra
-    return list(extra["engines"]) if isinstance(extra, dict) else None
+    users = _USERS[name]
+    return None if users is None else list(users)
 
 
 def unused_fields(engine: str, fields: TopKFields) -> list[str]:
