@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from amaranth import unsigned
-from amaranth.lib import data, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from accelsim.topk.base import TopKParams
@@ -104,8 +104,9 @@ class TopKComponent(wiring.Component):
 
     @classmethod
     def ports(cls, params: TopKParams) -> tuple[object, object, dict[str, wiring.Member]]:
-        """(scores signature, items signature, further input members) of this engine."""
-        raise NotImplementedError
+        """(scores signature, items signature, further input members) of this engine; by default
+        ``input_parallelism`` score lanes a beat in, items out, nothing further."""
+        return stream.Signature(lane_layout(params)), stream.Signature(item_layout(params)), {}
 
     @property
     def params(self) -> TopKParams:

@@ -16,17 +16,14 @@ the engine is deterministic and :mod:`accelsim.topk.quickselect` reproduces its 
 from __future__ import annotations
 
 from amaranth import Array, Cat, Module, Mux, Signal, unsigned
-from amaranth.lib import memory, stream, wiring
+from amaranth.lib import memory
 
 from accelsim.rtl.topk.common import (
     TopKComponent,
-    item_layout,
-    lane_layout,
     pair_layout,
     register_component,
 )
 from accelsim.rtl.topk.zero_eliminator import ZeroEliminator, tree_sum
-from accelsim.topk.base import TopKParams
 
 ORIGINAL = 3  # buffer index of the stored input; 0..2 are work buffers
 DST_G = (1, 0, 0, 0)  # per source buffer: where items above the pivot go
@@ -52,10 +49,6 @@ class QuickSelectTopK(TopKComponent):
         P_in per beat packed from lane 0 (``count`` of them); beats with no item are not sent.
     busy : Out(1) — a job is in progress (high from the cycle after its first beat).
     """
-
-    @classmethod
-    def ports(cls, params: TopKParams) -> tuple[object, object, dict[str, wiring.Member]]:
-        return stream.Signature(lane_layout(params)), stream.Signature(item_layout(params)), {}
 
     def elaborate(self, platform) -> Module:
         m = Module()

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from amaranth import Cat, Module, Mux, Signal, unsigned
 from amaranth.hdl import Value
-from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib import data, memory
 
-from accelsim.rtl.topk.common import TopKComponent, item_layout, lane_layout, register_component
-from accelsim.topk.base import TopKParams
+from accelsim.rtl.topk.common import TopKComponent, register_component
 
 
 def _stage(m: Module, keys: list[Value], pairs: list[tuple[int, int, bool]], name: str) -> list[Value]:
@@ -84,10 +83,6 @@ class SorterTopK(TopKComponent):
     """
 
     RANKED = True
-
-    @classmethod
-    def ports(cls, params: TopKParams) -> tuple[object, object, dict[str, wiring.Member]]:
-        return stream.Signature(lane_layout(params)), stream.Signature(item_layout(params)), {}
 
     def elaborate(self, platform) -> Module:
         m = Module()
