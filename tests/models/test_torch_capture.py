@@ -137,6 +137,23 @@ class TestSmolLM2:
         for name, tensor in want.trace.tensors.items():  # exact: the same fp32 operations in the same order
             np.testing.assert_array_equal(got.trace.tensors[name], tensor, err_msg=name)
 
+    def test_hugging_face_model_traced_through_sdpa(self, smollm2) -> None:
+        # transformers' own sdpa path calls F.scaled_dot_product_attention too: tracing it there
+        # gives the trace its attention-interface capture gives.
+        from transformers import DynamicCache
+
+        hf, _, ids = smollm2
+        want = capture(hf, ids, decode_steps=STEPS, dtype=np.float32)
+        with torch.inference_mode(), trace_attention(hf, dtype=np.float32) as tracer:
+            cache = DynamicCache()
+            out = hf(ids[None], cache=cache, use_cache=True, logits_to_keep=1)
+            for _ in range(STEPS):
+                out = hf(out.logits[:, -1:].argmax(-1), cache=cache, use_cache=True, logits_to_keep=1)
+        got = tracer.trace()
+        assert got.meta.kv_heads == 3
+        for name, tensor in want.trace.tensors.items():
+            np.testing.assert_array_equal(got.tensors[name], tensor, err_msg=name)
+
     def test_outputs_unchanged(self, smollm2) -> None:
         _, plain, ids = smollm2
         got = capture_module(plain, ids, decode_steps=STEPS)
@@ -327,6 +344,7 @@ def test_transformer_encoder_fast_path_is_traced() -> None:
         assert torch.equal(fast.outputs[0], model(IDS[None])[0, -1])
 
 
+@pytest.mark.smoke
 def test_context_manager_around_a_hand_written_loop() -> None:
     model = TinyDecoder()
     with torch.inference_mode(), trace_attention(model, dtype=np.float32) as tracer:
