@@ -137,8 +137,12 @@ def capture(
 def _software() -> dict[str, Any]:
     import torch
 
-    return {"accelsim": _version("accelsim"), "torch": torch.__version__,
-            "transformers": _version("transformers"), "python": platform.python_version()}
+    return {
+        "accelsim": _version("accelsim"),
+        "torch": torch.__version__,
+        "transformers": _version("transformers"),
+        "python": platform.python_version(),
+    }
 
 
 def _write(out: Path, trace: Any, console: Console) -> None:
@@ -147,13 +151,14 @@ def _write(out: Path, trace: Any, console: Console) -> None:
 
     write_trace(out, trace)
     m = trace.meta
-    console.print(f"wrote {out}: {m.layers} layers, {m.heads} heads / {m.kv_heads} KV heads, "
-                  f"d={m.head_dim}, T={m.prompt_len}, S={m.decode_steps}, "
-                  f"{out.stat().st_size / 1e6:.1f} MB")
+    console.print(
+        f"wrote {out}: {m.layers} layers, {m.heads} heads / {m.kv_heads} KV heads, "
+        f"d={m.head_dim}, T={m.prompt_len}, S={m.decode_steps}, "
+        f"{out.stat().st_size / 1e6:.1f} MB"
+    )
 
 
-def _capture_module(spec: str, text: str | None, prompt_tokens: int, out: Path, decode_steps: int,
-                    fp32: bool) -> None:
+def _capture_module(spec: str, text: str | None, prompt_tokens: int, out: Path, decode_steps: int, fp32: bool) -> None:
     """``capture --module``: a user's PyTorch model from ``FACTORY()`` (accelsim.models.factory)."""
     import numpy as np
 
@@ -170,24 +175,45 @@ def _capture_module(spec: str, text: str | None, prompt_tokens: int, out: Path, 
     with console.status(f"calling {spec}()"):
         net, tokenizer_or_ids = load_factory(spec)
     ids = prompt_ids(tokenizer_or_ids, body, prompt_tokens)
-    command = ["accelsim", "trace", "capture", "--module", spec, *(["--text", text] if text else []),
-               "--prompt-tokens", str(prompt_tokens),
-               *(["--decode-steps", str(decode_steps)] if decode_steps else []),
-               *(["--fp32"] if fp32 else []), "-o", out.name]
+    command = [
+        "accelsim",
+        "trace",
+        "capture",
+        "--module",
+        spec,
+        *(["--text", text] if text else []),
+        "--prompt-tokens",
+        str(prompt_tokens),
+        *(["--decode-steps", str(decode_steps)] if decode_steps else []),
+        *(["--fp32"] if fp32 else []),
+        "-o",
+        out.name,
+    ]
     provenance: dict[str, Any] = {
         "text": text_provenance,
         "model": {"source": "--module", "module": spec, "class": type(net).__qualname__},
         "command": shlex.join(command),
         "software": _software(),
     }
-    with Progress(TextColumn("[progress.description]{task.description}"), TextColumn("{task.completed:.0f}"),
-                  TimeElapsedColumn(), console=console, transient=True,
-                  disable=not console.is_terminal) as bar:
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        TextColumn("{task.completed:.0f}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
         task = bar.add_task("attention calls captured", total=None)
         try:
-            result = capture_module(net.eval(), ids, decode_steps=decode_steps,
-                                    dtype=np.float32 if fp32 else np.float16, model_name=spec,
-                                    provenance=provenance, on_layer=lambda: bar.advance(task))
+            result = capture_module(
+                net.eval(),
+                ids,
+                decode_steps=decode_steps,
+                dtype=np.float32 if fp32 else np.float16,
+                model_name=spec,
+                provenance=provenance,
+                on_layer=lambda: bar.advance(task),
+            )
         except CaptureError as err:
             raise InputError("--module", None, f"cannot capture this model: {err}") from None
     _write(out, result.trace, console)
