@@ -54,7 +54,6 @@ def capture(
 
     from accelsim.models.text import load_text
     from accelsim.outputs import check_output
-    from accelsim.trace.format import write_trace
 
     if prompt_tokens < 1:
         raise InputError("--prompt-tokens", None, f"must be at least 1, not {prompt_tokens}")
@@ -120,10 +119,10 @@ def capture(
             result = run_capture(net, ids, decode_steps=decode_steps,
                                  dtype=np.float32 if fp32 else np.float16,
                                  model_name=shorthand.hub_id if shorthand else model,
-                                 provenance=provenance, on_layer=lambda: bar.advance(task))
+                                 provenance=provenance, on_layer=lambda: bar.advance(task),
+                                 out=out)
         except CaptureError as err:
             raise InputError(source.path, None, f"cannot capture this model: {err}") from None
-    write_trace(out, result.trace)
     m = result.trace.meta
     console.print(f"wrote {out}: {m.layers} layers, {m.heads} heads / {m.kv_heads} KV heads, "
                   f"d={m.head_dim}, T={m.prompt_len}, S={m.decode_steps}, "
