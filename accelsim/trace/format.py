@@ -64,7 +64,7 @@ _ST_DTYPES = {
 """safetensors dtype codes -> numpy names (safetensors' ``Dtype`` enum)."""
 _ST_CODES = {"float16": "F16", "float32": "F32", "uint8": "U8"}
 """The dtypes a trace stores, as safetensors codes."""
-_COPY_CHUNK = 64 << 20
+_COPY_CHUNK = 1 << 20
 """Bytes copied at a time when a writer assembles its file (bounded memory, few system calls)."""
 
 
