@@ -7,7 +7,8 @@ parts a generator can reproduce exactly (``accelsim.trace.synthetic.synthetic_li
   least squares as ``c + sum_f A_f cos(theta_f |i - j|)`` over RoPE frequencies
   ``theta_f = 10000^(-4f/D)`` (every other rotary pair; RoPE, Su et al. 2021) at log-spaced
   distances, amplitudes lightly penalised — recency and long-range lift in one curve that extends to any length;
-- a **sink** logit ``b``: key 0's score above the profile, mean and spread over queries;
+- a **sink** logit ``b``: key 0's log-odds against the other keys, moved onto the profile and
+  the salience and noise the generator adds (so the sink's mass matches), mean and spread;
 - a **key salience** ``c_j``: key j's mean residual over the queries that see it (heavy hitters),
   kept as quantiles of the KV group's standardised salience, with the group's per-head scale
   ``alpha_h``, and ``rho``, the mean correlation of salience across layers and KV groups;
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
+from scipy.special import logsumexp
 from scipy.stats import norm
 
 from accelsim.errors import InputError
@@ -39,6 +41,8 @@ PROFILE_POINTS = 64
 RIDGE = 0.1
 """Weight of the amplitudes' penalty in the profile fit (scores are O(1); without it, near-equal
 low frequencies fit with large amplitudes of opposite effect)."""
+SINK_ROWS_FROM = 64
+"""First query whose sink odds are fitted (causal): earlier ones see too few keys for the averages."""
 QUANTILES = 257
 """Quantiles kept of each KV group's salience distribution (tails to 1/256)."""
 RECENT = 32
@@ -59,7 +63,7 @@ class Profile:
     amp: np.ndarray
     """[L, H, F] non-negative cosine amplitudes of the distance profile (F = D/4 frequencies)."""
     sink: np.ndarray
-    """[L, H] key 0's mean score above the profile."""
+    """[L, H] key 0's mean logit above the profile (matching its odds against the other keys)."""
     sink_sd: np.ndarray
     """[L, H] its spread over queries."""
     alpha: np.ndarray
@@ -102,6 +106,7 @@ def fit_profile(trace: Trace, source: str = "--like") -> Profile:
     ridge = np.hstack([RIDGE * np.eye(len(freqs)), np.zeros((len(freqs), 2))])
     design = np.vstack([design, ridge])  # cosines that cancel each other cost amplitude
     counts = np.bincount(dist[allowed], minlength=t)
+    rows = np.arange(min(SINK_ROWS_FROM, t // 4) if meta.causal else 0, t)
     amp = np.zeros((L, H, len(freqs)))
     sink, sink_sd, alpha, sigma = (np.zeros((L, H)) for _ in range(4))
     salience, normal = np.zeros((L, G, QUANTILES)), []
@@ -118,7 +123,11 @@ def fit_profile(trace: Trace, source: str = "--like") -> Profile:
             amp[layer, h] = x[: len(freqs)]
             fitted = np.cos(np.outer(np.arange(t), freqs)) @ amp[layer, h] + x[-2] - x[-1]
             resid = np.where(allowed, s - fitted[dist], 0.0)
-            lift = s[:, 0] - fitted[np.arange(t)]
+            # Key 0's log-odds against the other keys, moved onto the fitted profile: matching them
+            # (below, with the salience and noise the profile adds) matches the sink's mass.
+            others = logsumexp(np.where(allowed, s, -np.inf)[rows], axis=1)
+            smooth = logsumexp(np.where(allowed, fitted[dist], -np.inf)[rows], axis=1)
+            lift = s[rows, 0] - others + smooth - fitted[rows]
             sink[layer, h], sink_sd[layer, h] = float(lift.mean()), float(lift.std())
             seen = allowed[:, 1:cols].sum(axis=0)
             effects[h] = resid[:, 1:cols].sum(axis=0) / seen
@@ -136,6 +145,9 @@ def fit_profile(trace: Trace, source: str = "--like") -> Profile:
                 alpha[layer, h] = float(np.cov(c, z)[0, 1])  # z has unit variance: the slope on z
                 left = max(c.var() - alpha[layer, h] ** 2, 0.0)  # salience z does not explain: noise
                 sigma[layer, h] = np.sqrt(sigma[layer, h] ** 2 + left)
+                # The generator's other keys add alpha z + noise: E[exp] = mean exp(alpha z) exp(sigma^2/2).
+                gain = np.log(np.exp(alpha[layer, h] * salience[layer, g]).mean()) + sigma[layer, h] ** 2 / 2
+                sink[layer, h] += gain
     ranks = np.array(normal)
     corr = np.corrcoef(ranks) if len(ranks) > 1 else np.ones((1, 1))
     off = corr[~np.eye(len(corr), dtype=bool)]
