@@ -1,13 +1,14 @@
 """Peak memory of writing and reading a long trace: streamed layer by layer versus held whole.
 
-Usage: python benchmarks/trace_memory.py [--tokens 32768] [--dir out/traces] [--eager]
+Usage: python benchmarks/trace_memory.py [--tokens 32768] [--dir out/traces] [--eager] [--keep]
 
 Makes a SmolLM2-135M-shaped synthetic trace (30 layers, 9 query heads, 3 KV heads, head dim 64;
 ``synthetic_like`` of a profile fitted on a small seeded trace of that shape, float16) of ``--tokens``
 prompt tokens and 16 decode steps, streamed to DIR, then, each in a fresh interpreter, measures peak
 RSS (``getrusage`` ``ru_maxrss``) and wall time of: importing accelsim (the baseline), writing,
 reading every layer lazily (``read_trace``: prefill, decode and ``kv`` of each layer) and, with
-``--eager``, reading it whole (``read_trace(lazy=False)``). The file is left in DIR (git ignores out/).
+``--eager``, reading it whole (``read_trace(lazy=False)``). The file is left in DIR (git ignores out/);
+``--keep`` reuses it.
 """
 
 from __future__ import annotations
@@ -56,12 +57,13 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=32768)
     ap.add_argument("--dir", type=Path, default=Path("out/traces"))
     ap.add_argument("--eager", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="reuse the file of an earlier run: skip writing")
     args = ap.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     path = str(args.dir / f"synthetic-smollm2-shape-{args.tokens}.safetensors")
     print("| step | seconds | peak RSS (MB) |\n|---|---|---|")
     for name, body in BODIES.items():
-        if name.startswith("read whole") and not args.eager:
+        if (name.startswith("read whole") and not args.eager) or (name.startswith("write") and args.keep):
             continue
         got = measure(body.format(shape=SHAPE, tokens=args.tokens, steps=DECODE_STEPS, path=path))
         if name.startswith("write"):

@@ -355,7 +355,8 @@ def check_values(name: str, arr: np.ndarray, source: str) -> None:
 
 class StoredTensors(Mapping[str, np.ndarray]):
     """The tensors of a trace file, loaded and checked on access; the tensors of the layer used last
-    stay in memory, the others are dropped. Pickles as its path (a worker reopens the file)."""
+    stay in memory, the others are dropped, and the file is mapped one layer at a time. Pickles as its
+    path (a worker reopens the file)."""
 
     def __init__(self, path: Path, names: list[str]) -> None:
         self._path = path
@@ -385,7 +386,8 @@ class StoredTensors(Mapping[str, np.ndarray]):
             raise KeyError(name)
         layer = int(name.split(".")[1])
         if layer != self._layer:
-            self._layer, self._held = layer, {}
+            # Dropping the handle unmaps the file: its pages stay out of this process's resident set.
+            self._layer, self._held, self._handle = layer, {}, None
         arr = self._held.get(name)
         if arr is None:
             arr = self._held[name] = self._load(name)
