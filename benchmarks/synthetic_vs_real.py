@@ -1,6 +1,6 @@
 """Policies on a real trace and on its calibrated synthetic twin: does synthesis preserve what they feel?
 
-Usage: python benchmarks/synthetic_vs_real.py REAL.safetensors [--budget 0.2] [--seed 0] [--csv out.csv]
+Usage: python benchmarks/synthetic_vs_real.py REAL.safetensors [--budget 0.2] [--seed 0] [--layers N] [--csv out.csv]
 
 Fits ``accelsim.trace.calibrate.fit_profile`` on REAL's prompt, generates a synthetic trace of the
 same prompt length and decode steps (``synthetic_like``), then prints two Markdown tables: the
@@ -22,7 +22,7 @@ import pandas as pd
 from accelsim import api
 from accelsim.config import load_policy
 from accelsim.trace.calibrate import fit_profile, head_stats
-from accelsim.trace.format import read_trace
+from accelsim.trace.format import Trace, read_trace
 from accelsim.trace.synthetic import synthetic_like
 
 POLICIES = ("spatten", "h2o", "streaming")
@@ -46,9 +46,14 @@ def main() -> None:
     ap.add_argument("real", type=Path)
     ap.add_argument("--budget", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--layers", type=int, help="only the first N layers of REAL (policies' cost grows as T^2 per layer)"
+    )
     ap.add_argument("--csv", type=Path)
     args = ap.parse_args()
     real = read_trace(args.real)
+    if args.layers:
+        real = Trace(real.meta.model_copy(update={"layers": min(args.layers, real.meta.layers)}), real.tensors)
     start = time.perf_counter()
     profile = fit_profile(real)
     fitted = time.perf_counter()

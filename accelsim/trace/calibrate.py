@@ -7,8 +7,9 @@ parts a generator can reproduce exactly (``accelsim.trace.synthetic.synthetic_li
   least squares as ``c + sum_f A_f cos(theta_f |i - j|)`` over RoPE frequencies
   ``theta_f = 10000^(-4f/D)`` (every other rotary pair; RoPE, Su et al. 2021) at log-spaced
   distances, amplitudes lightly penalised — recency and long-range lift in one curve that extends to any length;
-- a **sink** logit ``b``: key 0's log-odds against the other keys, moved onto the profile and
-  the salience and noise the generator adds (so the sink's mass matches), mean and spread;
+- a **sink** logit ``b``: the logit that gives key 0 the log-odds it has against the other keys
+  when those are drawn as the generator draws them (profile, salience, noise; one seeded draw),
+  so the sink's mass carries over; mean and spread over queries;
 - a **key salience** ``c_j``: key j's mean residual over the queries that see it (heavy hitters),
   kept as quantiles of the KV group's standardised salience, with the group's per-head scale
   ``alpha_h``, and ``rho``, the mean correlation of salience across layers and KV groups;
@@ -110,12 +111,14 @@ def fit_profile(trace: Trace, source: str = "--like") -> Profile:
     amp = np.zeros((L, H, len(freqs)))
     sink, sink_sd, alpha, sigma = (np.zeros((L, H)) for _ in range(4))
     salience, normal = np.zeros((L, G, QUANTILES)), []
+    grid, rng = np.linspace(0, 1, QUANTILES), np.random.default_rng(0)
     k_norm, v_mean, v_std, v_sink = np.zeros((L, G)), np.zeros((L, G, D)), np.zeros((L, G, D)), np.zeros((L, G, D))
     for layer in range(L):
         q, k, v = (a[:, :t].astype(np.float32) for a in trace.prefill(layer))
         k_norm[layer] = np.linalg.norm(k[:, 1:], axis=-1).mean(axis=1)
         v_mean[layer], v_std[layer], v_sink[layer] = v[:, 1:].mean(axis=1), v[:, 1:].std(axis=1), v[:, 0]
         effects = np.zeros((H, cols - 1))
+        odds, profiles = np.zeros((H, len(rows))), np.zeros((H, t))
         for h in range(H):
             s = q[h] @ k[h // meta.group].T / np.float32(np.sqrt(D))
             mean = np.bincount(dist[allowed], weights=s[allowed], minlength=t) / np.maximum(counts, 1)
@@ -123,12 +126,9 @@ def fit_profile(trace: Trace, source: str = "--like") -> Profile:
             amp[layer, h] = x[: len(freqs)]
             fitted = np.cos(np.outer(np.arange(t), freqs)) @ amp[layer, h] + x[-2] - x[-1]
             resid = np.where(allowed, s - fitted[dist], 0.0)
-            # Key 0's log-odds against the other keys, moved onto the fitted profile: matching them
-            # (below, with the salience and noise the profile adds) matches the sink's mass.
-            others = logsumexp(np.where(allowed, s, -np.inf)[rows], axis=1)
-            smooth = logsumexp(np.where(allowed, fitted[dist], -np.inf)[rows], axis=1)
-            lift = s[rows, 0] - others + smooth - fitted[rows]
-            sink[layer, h], sink_sd[layer, h] = float(lift.mean()), float(lift.std())
+            # Key 0's log-odds against the other keys (matched below against the generator's keys).
+            odds[h] = s[rows, 0] - fitted[rows] - logsumexp(np.where(allowed, s, -np.inf)[rows], axis=1)
+            profiles[h] = fitted
             seen = allowed[:, 1:cols].sum(axis=0)
             effects[h] = resid[:, 1:cols].sum(axis=0) / seen
             total = (resid[:, 1:cols] ** 2).sum() - (seen * effects[h] ** 2).sum()
@@ -138,16 +138,21 @@ def fit_profile(trace: Trace, source: str = "--like") -> Profile:
             spread = effects[heads].std(axis=1, keepdims=True) + 1e-12
             z = (effects[heads] / spread).mean(axis=0)
             z = (z - z.mean()) / (z.std() + 1e-12)
-            salience[layer, g] = np.quantile(z, np.linspace(0, 1, QUANTILES))
+            salience[layer, g] = np.quantile(z, grid)
             normal.append(norm.ppf((np.argsort(np.argsort(z)) + 0.5) / len(z)))
             for h in range(heads.start, heads.stop):
                 c = effects[h]
                 alpha[layer, h] = float(np.cov(c, z)[0, 1])  # z has unit variance: the slope on z
                 left = max(c.var() - alpha[layer, h] ** 2, 0.0)  # salience z does not explain: noise
                 sigma[layer, h] = np.sqrt(sigma[layer, h] ** 2 + left)
-                # The generator's other keys add alpha z + noise: E[exp] = mean exp(alpha z) exp(sigma^2/2).
-                gain = np.log(np.exp(alpha[layer, h] * salience[layer, g]).mean()) + sigma[layer, h] ** 2 / 2
-                sink[layer, h] += gain
+                # The sink logit that gives key 0 the same log-odds against keys drawn as the generator
+                # draws them (profile + alpha z + noise), so its mass, not only its score, carries over.
+                draw = np.interp(rng.uniform(size=t), grid, salience[layer, g])
+                scores = profiles[h][dist] + alpha[layer, h] * draw + sigma[layer, h] * rng.standard_normal((t, t))
+                others = logsumexp(np.where(allowed, scores, -np.inf)[rows], axis=1)
+                sink[layer, h] = float((odds[h] + others).mean())
+                # Spread: what the drawn keys' own spread of odds leaves of the source's.
+                sink_sd[layer, h] = float(np.sqrt(max(odds[h].var() - others.var(), 0.0)))
     ranks = np.array(normal)
     corr = np.corrcoef(ranks) if len(ranks) > 1 else np.ones((1, 1))
     off = corr[~np.eye(len(corr), dtype=bool)]
