@@ -13,7 +13,9 @@ parts a generator can reproduce exactly (``accelsim.trace.synthetic.synthetic_li
 - a **key salience** ``c_j``: key j's mean residual over the queries that see it (heavy hitters),
   kept as quantiles of the KV group's standardised salience, with the group's per-head scale
   ``alpha_h``, and ``rho``, the mean correlation of salience across layers and KV groups;
-- **noise** ``sigma``: the residual's remaining spread per head.
+- **noise** ``sigma``: set so that keys drawn as the generator draws them have the source's
+  attention entropy (128 probed queries, key 0 left out; bisection), starting from the residual's
+  spread.
 
 Keys' mean norm and values' per-dimension mean and spread (key 0's value exactly) are kept too.
 :func:`head_stats` measures what policies feel — sink mass, recency (mass on the last 32 keys),
@@ -44,6 +46,10 @@ RIDGE = 0.1
 low frequencies fit with large amplitudes of opposite effect)."""
 SINK_ROWS_FROM = 64
 """First query whose sink odds are fitted (causal): earlier ones see too few keys for the averages."""
+PROBE_ROWS = 128
+"""Query rows whose entropy the noise is fitted to (standard error of a mean entropy ~1/sqrt(128))."""
+ENTROPY_STEPS = 14
+"""Bisection steps for the noise (its bracket narrowed 16,000-fold)."""
 QUANTILES = 257
 """Quantiles kept of each KV group's salience distribution (tails to 1/256)."""
 RECENT = 32
@@ -108,6 +114,7 @@ def fit_profile(trace: Trace, source: str = "--like") -> Profile:
     design = np.vstack([design, ridge])  # cosines that cancel each other cost amplitude
     counts = np.bincount(dist[allowed], minlength=t)
     rows = np.arange(min(SINK_ROWS_FROM, t // 4) if meta.causal else 0, t)
+    probe = rows[:: max(1, len(rows) // PROBE_ROWS)]
     amp = np.zeros((L, H, len(freqs)))
     sink, sink_sd, alpha, sigma = (np.zeros((L, H)) for _ in range(4))
     salience, normal = np.zeros((L, G, QUANTILES)), []
@@ -118,7 +125,7 @@ def fit_profile(trace: Trace, source: str = "--like") -> Profile:
         k_norm[layer] = np.linalg.norm(k[:, 1:], axis=-1).mean(axis=1)
         v_mean[layer], v_std[layer], v_sink[layer] = v[:, 1:].mean(axis=1), v[:, 1:].std(axis=1), v[:, 0]
         effects = np.zeros((H, cols - 1))
-        odds, profiles = np.zeros((H, len(rows))), np.zeros((H, t))
+        odds, profiles, target = np.zeros((H, len(rows))), np.zeros((H, t)), np.zeros(H)
         for h in range(H):
             s = q[h] @ k[h // meta.group].T / np.float32(np.sqrt(D))
             mean = np.bincount(dist[allowed], weights=s[allowed], minlength=t) / np.maximum(counts, 1)
@@ -129,6 +136,7 @@ def fit_profile(trace: Trace, source: str = "--like") -> Profile:
             # Key 0's log-odds against the other keys (matched below against the generator's keys).
             odds[h] = s[rows, 0] - fitted[rows] - logsumexp(np.where(allowed, s, -np.inf)[rows], axis=1)
             profiles[h] = fitted
+            target[h] = _entropy(s[probe], allowed[probe])
             seen = allowed[:, 1:cols].sum(axis=0)
             effects[h] = resid[:, 1:cols].sum(axis=0) / seen
             total = (resid[:, 1:cols] ** 2).sum() - (seen * effects[h] ** 2).sum()
@@ -147,9 +155,20 @@ def fit_profile(trace: Trace, source: str = "--like") -> Profile:
                 sigma[layer, h] = np.sqrt(sigma[layer, h] ** 2 + left)
                 # The sink logit that gives key 0 the same log-odds against keys drawn as the generator
                 # draws them (profile + alpha z + noise), so its mass, not only its score, carries over.
-                draw = np.interp(rng.uniform(size=t), grid, salience[layer, g])
-                scores = profiles[h][dist] + alpha[layer, h] * draw + sigma[layer, h] * rng.standard_normal((t, t))
-                others = logsumexp(np.where(allowed, scores, -np.inf)[rows], axis=1)
+                # Keys drawn as the generator draws them; the noise is set so that their entropy (probed
+                # rows, key 0 left out) is the source's: the residual's spread alone overstates it where
+                # scores are structured rather than random.
+                draw = profiles[h][dist[rows]] + alpha[layer, h] * np.interp(
+                    rng.uniform(size=t), grid, salience[layer, g]
+                )
+                unit = rng.standard_normal(draw.shape)
+                sub = np.searchsorted(rows, probe)
+                lo, hi = 0.0, 2 * sigma[layer, h] + 1.0
+                for _ in range(ENTROPY_STEPS):  # entropy falls as the noise grows
+                    mid = (lo + hi) / 2
+                    lo, hi = (mid, hi) if _entropy((draw + mid * unit)[sub], allowed[probe]) > target[h] else (lo, mid)
+                sigma[layer, h] = (lo + hi) / 2
+                others = logsumexp(np.where(allowed[rows], draw + sigma[layer, h] * unit, -np.inf), axis=1)
                 sink[layer, h] = float((odds[h] + others).mean())
                 # Spread: what the drawn keys' own spread of odds leaves of the source's.
                 sink_sd[layer, h] = float(np.sqrt(max(odds[h].var() - others.var(), 0.0)))
@@ -158,6 +177,15 @@ def fit_profile(trace: Trace, source: str = "--like") -> Profile:
     off = corr[~np.eye(len(corr), dtype=bool)]
     rho = float(np.clip(off.mean(), 0.0, 1.0)) if off.size else 1.0
     return Profile(meta, amp, sink, sink_sd, alpha, sigma, salience, rho, k_norm, v_mean, v_std, v_sink)
+
+
+def _entropy(scores: np.ndarray, allowed: np.ndarray) -> float:
+    """Mean entropy of softmax rows over their allowed entries, over log(entries allowed)."""
+    s = np.where(allowed, scores, -np.inf)
+    p = np.exp(s - s.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    ent = -(p * np.log(np.where(p > 0, p, 1))).sum(axis=1)
+    return float((ent / np.log(np.maximum(allowed.sum(axis=1), 2))).mean())
 
 
 def head_stats(trace: Trace, rows: int = 64, tokens: int | None = None) -> pd.DataFrame:

@@ -44,17 +44,17 @@ def test_twin_has_the_source_shape(source: Trace, twin: Trace) -> None:
 def test_twin_recovers_the_source_statistics(source: Trace, twin: Trace) -> None:
     diff = mean_abs_diff(source, twin)
     # Per head, on average: sink mass within 0.1, recent mass within 0.03, entropy within 0.06, key norm
-    # within 10% (measured: 0.075, 0.012, 0.048, 9%).
+    # within 10% (measured: 0.081, 0.018, 0.036, 5%).
     assert diff["sink_mass"] < 0.1 and diff["recent_mass"] < 0.03 and diff["entropy"] < 0.06, diff
     assert diff["k_norm"] < 0.1 * head_stats(source)["k_norm"].mean(), diff
 
 
 def test_refitting_a_twin_recovers_its_profile(twin: Trace) -> None:
     # A trace from the generator's own family: fitting it again gives its statistics back (measured: sink
-    # 0.09, recent 0.02, entropy 0.04 per head; heavy-tailed salience draws make the sink's mass vary).
+    # 0.059, recent 0.016, entropy 0.037 per head; heavy-tailed salience draws make the sink's mass vary).
     again = synthetic_like(fit_profile(twin), prompt_len=twin.meta.prompt_len, seed=2)
     diff = mean_abs_diff(twin, again)
-    assert diff["sink_mass"] < 0.12 and diff["recent_mass"] < 0.03 and diff["entropy"] < 0.06, diff
+    assert diff["sink_mass"] < 0.1 and diff["recent_mass"] < 0.03 and diff["entropy"] < 0.05, diff
 
 
 def test_seeded_and_longer(source: Trace, tmp_path: Path) -> None:
