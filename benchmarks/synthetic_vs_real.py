@@ -60,7 +60,8 @@ def main() -> None:
     syn = synthetic_like(profile, prompt_len=real.meta.prompt_len, decode_steps=real.meta.decode_steps, seed=args.seed)
     print(
         f"fit {fitted - start:.1f} s, generate {time.perf_counter() - fitted:.1f} s; "
-        f"T={real.meta.prompt_len}, S={real.meta.decode_steps}, salience correlation rho={profile.rho:.2f}\n"
+        f"{real.meta.layers} layers, T={real.meta.prompt_len}, S={real.meta.decode_steps}, "
+        f"salience correlation rho={profile.rho:.2f}\n"
     )
     a, b = head_stats(real), head_stats(syn)
     table = pd.DataFrame(
