@@ -28,9 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import nnls
-from scipy.special import logsumexp
-from scipy.stats import norm
 
 from accelsim.errors import InputError
 from accelsim.trace.format import Trace, TraceMeta
@@ -93,6 +90,9 @@ class Profile:
 
 def fit_profile(trace: Trace, source: str = "--like") -> Profile:
     """Fit :class:`Profile` to the prompt of ``trace`` (its first ``MAX_FIT_TOKENS`` tokens)."""
+    from scipy.optimize import nnls
+    from scipy.special import logsumexp
+    from scipy.stats import norm
     meta = trace.meta
     if meta.masked or meta.windows is not None:
         raise InputError(source, "meta", "calibration needs a causal or full trace without masks or windows")

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
 from accelsim.trace.calibrate import Profile, rope_freqs
 from accelsim.trace.format import Trace, TraceMeta, TraceWriter, read_trace
@@ -103,6 +102,8 @@ def synthetic_like(
     per-dimension mean and spread, key 0's value copied. With ``out`` the layers stream to that
     file (:class:`~accelsim.trace.format.TraceWriter`) and the trace is read back lazily.
     """
+    from scipy.stats import norm  # scipy loads only when a calibrated trace is made
+
     src = profile.meta
     L, H, G, D = src.layers, src.heads, src.kv_heads, src.head_dim
     n, t = prompt_len + decode_steps, prompt_len
