@@ -93,6 +93,7 @@ def fit_profile(trace: Trace, source: str = "--like") -> Profile:
     from scipy.optimize import nnls
     from scipy.special import logsumexp
     from scipy.stats import norm
+
     meta = trace.meta
     if meta.masked or meta.windows is not None:
         raise InputError(source, "meta", "calibration needs a causal or full trace without masks or windows")
