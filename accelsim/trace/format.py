@@ -45,7 +45,6 @@ FORMAT = "accelsim-trace"
 VERSION = "1"
 WINDOWS_VERSION = "2"
 """Format version of traces whose meta declares sliding ``windows``."""
-DTYPES = (np.float16, np.float32)
 _ST_DTYPES = {
     "F16": "float16",
     "F32": "float32",
