@@ -21,6 +21,7 @@ def written(tmp_path: Path, trace: Trace, name: str = "t.safetensors") -> Path:
     return tmp_path / name
 
 
+@pytest.mark.smoke
 def test_lazy_read_equals_eager_read(tmp_path: Path) -> None:
     path = written(
         tmp_path, synthetic_trace(layers=3, heads=4, kv_heads=2, head_dim=8, prompt_len=33, decode_steps=5, seed=4)
