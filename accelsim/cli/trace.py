@@ -128,10 +128,11 @@ def capture(
             result = run_capture(net, ids, decode_steps=decode_steps,
                                  dtype=np.float32 if fp32 else np.float16,
                                  model_name=shorthand.hub_id if shorthand else model,
-                                 provenance=provenance, on_layer=lambda: bar.advance(task))
+                                 provenance=provenance, on_layer=lambda: bar.advance(task),
+                                 out=out)
         except CaptureError as err:
             raise InputError(source.path, None, f"cannot capture this model: {err}") from None
-    _write(out, result.trace, console)
+    _wrote(out, result.trace.meta, console)
 
 
 def _software() -> dict[str, Any]:
@@ -150,7 +151,11 @@ def _write(out: Path, trace: Any, console: Console) -> None:
     from accelsim.trace.format import write_trace
 
     write_trace(out, trace)
-    m = trace.meta
+    _wrote(out, trace.meta, console)
+
+
+def _wrote(out: Path, m: Any, console: Console) -> None:
+    """Say what the written trace holds."""
     console.print(
         f"wrote {out}: {m.layers} layers, {m.heads} heads / {m.kv_heads} KV heads, "
         f"d={m.head_dim}, T={m.prompt_len}, S={m.decode_steps}, "
@@ -263,3 +268,52 @@ def info(
             mass.add(row["layer"], *(row[c] for c in columns))
         sheets.append(mass)
     emit(sheets, fmt)
+
+
+@trace_app.command()
+def synth(
+    like: Annotated[Path, typer.Option(help="Real trace to calibrate on (.safetensors).")],
+    tokens: Annotated[int, typer.Option(help="Prompt length T of the synthetic trace.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output trace (.safetensors).")],
+    decode_steps: Annotated[int, typer.Option(help="Decode steps S.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    fp32: Annotated[bool, typer.Option("--fp32", help="Store float32 (default float16).")] = False,
+) -> None:
+    """Generate a synthetic trace of any length calibrated on a real one, layer by layer.
+
+    Fits each layer's and head's score statistics on the real trace's prompt (distance profile,
+    sink, key salience, noise; see docs/traces.md), then writes T + S tokens with those statistics,
+    one layer in memory at a time.
+    """
+    import numpy as np
+
+    from accelsim.inputs import check_budget
+    from accelsim.outputs import check_output
+    from accelsim.trace.calibrate import fit_profile
+    from accelsim.trace.format import read_trace
+    from accelsim.trace.synthetic import synthetic_like
+
+    if tokens < 1:
+        raise InputError("--tokens", None, f"must be at least 1, not {tokens}")
+    if decode_steps < 0:
+        raise InputError("--decode-steps", None, f"must be at least 0, not {decode_steps}")
+    if not out.parent.is_dir():
+        raise InputError(out, None, "output directory does not exist")
+    check_output(out, "file", "--out")
+    source = read_trace(like)
+    m = source.meta
+    check_budget("--tokens", None, 4 * (m.heads + 3 * m.kv_heads) * (tokens + decode_steps) * m.head_dim,
+                 "generating one layer of this length")
+    console = Console(stderr=True)
+    with console.status(f"fitting {m.layers} layers x {m.heads} heads of {like}"):
+        profile = fit_profile(source, "--like")
+    command = ["accelsim", "trace", "synth", "--like", like.name, "--tokens", str(tokens),
+               *(["--decode-steps", str(decode_steps)] if decode_steps else []),
+               *(["--seed", str(seed)] if seed else []), *(["--fp32"] if fp32 else []), "-o", out.name]
+    provenance = {"like": {"file": like.name, "model": m.model, "prompt_len": m.prompt_len},
+                  "command": shlex.join(command)}
+    with console.status(f"writing {m.layers} layers of {tokens + decode_steps} tokens"):
+        trace = synthetic_like(profile, prompt_len=tokens, decode_steps=decode_steps, seed=seed,
+                               dtype=np.float32 if fp32 else np.float16, provenance=provenance, out=out)
+    console.print(f"wrote {out}: {trace.meta.layers} layers, T={tokens}, S={decode_steps}, "
+                  f"{out.stat().st_size / 1e6:.1f} MB")
