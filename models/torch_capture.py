@@ -69,7 +69,8 @@ class AttentionTracer:
 
     def __init__(self, model: nn.Module, dtype: np.dtype, on_layer: Callable[[], None] | None) -> None:
         self.model = model
-        self.recorder = _Recorder(dtype, on_layer)
+        self.tensors: dict[str, np.ndarray] = {}
+        self.recorder = _Recorder(dtype, on_layer, self.tensors.__setitem__)
         self.passes = 0
         self.calls = 0  # attention calls recorded in all
         self._depth = 0  # nesting of model calls: only the outermost starts a pass
@@ -87,7 +88,8 @@ class AttentionTracer:
         prov = dict(provenance or {})
         if self.recorder.scale_fold is not None:
             prov["q_scaled_by"] = self.recorder.scale_fold
-        return _assemble(self.recorder, self.decode_steps, model_name or type(self.model).__name__, prov)
+        meta = _assemble(self.recorder, self.decode_steps, model_name or type(self.model).__name__, prov)
+        return Trace(meta, dict(self.tensors))
 
     # -- pass boundaries (forward hooks on the model) --
 
@@ -138,12 +140,9 @@ class AttentionTracer:
         key, value = self._unrepeat(layer, key, value)
         mask = _mask(args["attn_mask"], args["is_causal"], query.shape[1], query.shape[2], key.shape[2])
         shape = (query.shape[1], key.shape[1], query.shape[3])
-        first = self.recorder.layers[0].prefill if self.recorder.layers else None
-        if first is not None and shape != (first[0].shape[0], first[1].shape[0], first[0].shape[2]):
-            raise CaptureError(
-                f"attention call {layer} has (heads, KV heads, head_dim) {shape}, call 0 "
-                f"had {(first[0].shape[0], first[1].shape[0], first[0].shape[2])}"
-            )
+        first = (self.recorder.heads, self.recorder.kv_heads, self.recorder.head_dim)
+        if self.recorder.layers and shape != first:
+            raise CaptureError(f"attention call {layer} has (heads, KV heads, head_dim) {shape}, call 0 had {first}")
         self.recorder.record(None, query, key, value, mask, args["scale"], {"is_causal": args["is_causal"]})
         self.calls += 1
 

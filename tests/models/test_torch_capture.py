@@ -202,9 +202,9 @@ def window(size: int):
 IDS = torch.arange(3, 14)  # 11 tokens
 
 
-def test_sliding_window_masks_are_stored() -> None:
+def test_sliding_window_is_stored_as_its_size() -> None:
     trace = capture_module(TinyDecoder(mask=window(4)), IDS, decode_steps=2).trace
-    assert trace.meta.masked and trace.meta.causal
+    assert trace.meta.windows == [4] and trace.meta.causal and not trace.meta.masked
     n = len(IDS) + 2
     want = window(4)(n, n, 0).numpy()
     np.testing.assert_array_equal(trace.prefill_mask(0), want[: len(IDS), : len(IDS)])
