@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from numba import njit
 
 from accelsim.hw.dram import controller as kernel
 from accelsim.hw.dram.spec import DramSpec, load_dram
@@ -56,6 +57,21 @@ def decode(spec: DramSpec, addr: np.ndarray) -> Decoded:
     rank = ch * o.ranks + ra
     bank = (rank * o.bankgroups + bg) * o.banks_per_group + ba
     return Decoded(ch, rank, bg, bank, f("ro"))
+
+
+@njit(cache=True, nogil=True)
+def _channel_queue_row(addr, shift, mask, ranks, bankgroups, banks_per_group, queues):
+    """:func:`decode`'s channel and row, and the bank queue within the channel, in one pass (numpy's
+    temporaries, 3 M requests: 0.3 s, mostly page faults)."""
+    n = len(addr)
+    ch, q, row = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    for i in range(n):
+        a = addr[i]
+        c = (a >> shift[0]) & mask[0]
+        rank = c * ranks + ((a >> shift[1]) & mask[1])
+        bank = (rank * bankgroups + ((a >> shift[2]) & mask[2])) * banks_per_group + ((a >> shift[3]) & mask[3])
+        ch[i], q[i], row[i] = c, bank % queues, (a >> shift[4]) & mask[4]
+    return ch, q, row
 
 
 @dataclass
@@ -241,22 +257,24 @@ class DramModel:
             raise ValueError(f"arrival cycles must be in 0..{_MAX_TIME}")
         arr = (np.ceil(arr) if arr.dtype.kind == "f" else arr).astype(np.int64, copy=False)
         o = spec.organisation
-        d = decode(spec, addr)
-        q = d.bank % (o.ranks * o.banks)  # bank queue within the channel
+        bits = [spec.field_bits[f] for f in ("ch", "ra", "bg", "ba", "ro")]
+        channel, q, row = _channel_queue_row(  # q: the bank queue within the channel
+            addr, np.array([s for s, _ in bits]), np.array([(1 << w) - 1 for _, w in bits]), o.ranks,
+            o.bankgroups, o.banks_per_group, o.ranks * o.banks)
         # each channel's requests by arrival, then trace order (numpy sorts 16-bit keys by radix)
         if n < 2 or (arr[1:] >= arr[:-1]).all():
-            key = d.channel.astype(np.int16 if o.channels <= 1 << 15 else np.int64)
+            key = channel.astype(np.int16 if o.channels <= 1 << 15 else np.int64)
             fifo = np.argsort(key, kind="stable")
         else:
-            fifo = np.lexsort((arr, d.channel))
+            fifo = np.lexsort((arr, channel))
         fstart = np.zeros(o.channels + 1, dtype=np.int64)
-        np.cumsum(np.bincount(d.channel, minlength=o.channels), out=fstart[1:])
+        np.cumsum(np.bincount(channel, minlength=o.channels), out=fstart[1:])
         issue_cyc = np.zeros(n, dtype=np.int64)
         outcome = np.zeros(n, dtype=np.int8)
         done0 = int(st.cnt[kernel.N_DONE])
         st.clk, st.entry_last = kernel.run(
-            mode == "in-order", st.clk, st.entry_last, self._params, self._qmap, d.channel, q,
-            d.row, arr, fifo, fstart, fstart[:-1].copy(), np.full(o.channels, st.clk), issue_cyc,
+            mode == "in-order", st.clk, st.entry_last, self._params, self._qmap, channel, q,
+            row, arr, fifo, fstart, fstart[:-1].copy(), np.full(o.channels, st.clk), issue_cyc,
             outcome, st.rq, st.cq, st.qs, st.qr, st.bank, st.grp, st.rank, st.ctl, st.cnt, st.ret,
             st.flight)
         if st.cnt[kernel.N_DONE] - done0 != n:  # a controller bug, not a user error
