@@ -166,7 +166,7 @@ def test_write_edges(tmp_path):
 def _scan(data: bytes, fmt: str) -> tuple[list, list, list] | int:
     """The compiled pass's requests, or its count where it hands the file over (-1, or 0: none)."""
     b = np.frombuffer(data, np.uint8)
-    read, write = (np.frombuffer(k.encode(), np.uint8) for k in trace._KINDS[fmt])
+    read, write = (trace_scan.word_code(k) for k in trace._KINDS[fmt])
     addr, wr, cyc, count = trace_scan.scan(b, data.count(b"\n") + 1, fmt == "ramulator2", read, write)
     return (addr[:count].tolist(), wr[:count].tolist(), cyc[:count].tolist()) if count > 0 else count
 
@@ -201,6 +201,7 @@ def test_compiled_scan_reads_plain_traces_as_the_token_parse(tmp_path, fmt):
         "0x1\x0bREAD 1\n",  # whitespace to Python, not to the plain form
         "0x1 RE\u00c4D 1\n",
         "0x1 FETCH 1\n",
+        "0x1 \x00READ 1\n",  # NUL upper-cases to itself
         "",
     ],
 )

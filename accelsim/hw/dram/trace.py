@@ -78,11 +78,11 @@ def read_dram_trace(path: str | Path, fmt: TraceFormat | None = None) -> DramTra
 def _scan(data: bytes, fmt: TraceFormat | None) -> DramTrace | None:
     """The requests of a plain trace in one compiled pass (:mod:`accelsim.hw.dram.trace_scan`); None
     where the file is not plain or holds none."""
-    from accelsim.hw.dram.trace_scan import scan  # numba: on use only
+    from accelsim.hw.dram.trace_scan import scan, word_code  # numba: on use only
 
     first = re.match(rb"[ \t\r\n]*([^ \t\r\n]*)", data).group(1)
     fmt = fmt or _detect(first)
-    read, write = (np.frombuffer(k.encode(), np.uint8) for k in _KINDS[fmt])
+    read, write = (word_code(k) for k in _KINDS[fmt])
     b = np.frombuffer(data, np.uint8)
     addr, wr, cyc, count = scan(b, data.count(b"\n") + 1, fmt == "ramulator2", read, write)
     return DramTrace(addr[:count], wr[:count], cyc[:count]) if count > 0 else None

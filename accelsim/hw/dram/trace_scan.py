@@ -14,9 +14,12 @@ import numpy as np
 from numba import njit
 
 _MAX_DIGITS_HEX, _MAX_DIGITS_DEC = 15, 18  # digits that always fit in int64, as trace._MAX_DIGITS
+_DIGIT = np.full(256, 255, np.uint8)  # value of each ASCII digit (hex included); 255: not a digit
+_DIGIT[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
+_DIGIT[np.frombuffer(b"abcdef", np.uint8)] = _DIGIT[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, inline="always")
 def _word_end(b: np.ndarray, i: int) -> int:
     """Index after the word starting at ``i`` (it ends at a space, tab, CR, LF or the end)."""
     n = len(b)
@@ -25,44 +28,43 @@ def _word_end(b: np.ndarray, i: int) -> int:
     return i
 
 
-@njit(cache=True, nogil=True)
-def _number(b: np.ndarray, i: int, j: int, hex_ok: bool) -> int:
-    """The non-negative integer in ``b[i:j]`` (decimal, or ``0x`` hex where ``hex_ok``), or -1 if not
-    one the general parse reads alike."""
-    base, limit = 10, _MAX_DIGITS_DEC
-    if hex_ok and j - i > 2 and b[i] == 48 and (b[i + 1] | 0x20) == 120:  # 0x / 0X
+@njit(cache=True, inline="always")
+def _number(b: np.ndarray, i: int, hex_ok: bool) -> tuple[int, int]:
+    """(value, end) of the non-negative integer at ``i`` (decimal, or ``0x`` hex where ``hex_ok``);
+    value -1 if the word there is not one the general parse reads alike."""
+    n, base, limit = len(b), 10, _MAX_DIGITS_DEC
+    if hex_ok and i + 2 < n and b[i] == 48 and (b[i + 1] | 0x20) == 120 and _DIGIT[b[i + 2]] < 16:
         base, limit, i = 16, _MAX_DIGITS_HEX, i + 2
-    if j - i < 1 or j - i > limit:
+    value, start = 0, i
+    while i < n and _DIGIT[b[i]] < base:
+        value = value * base + _DIGIT[b[i]]
+        i += 1
+    if i == start or i - start > limit or (i < n and b[i] != 32 and b[i] != 9 and b[i] != 10 and b[i] != 13):
+        return -1, i
+    return value, i
+
+
+def word_code(word: str) -> int:
+    """``word`` (at most 7 ASCII letters) as :func:`_kind` reads it: its length, then its bytes in upper
+    case, in one integer."""
+    code = len(word)
+    for c in word.upper().encode():
+        code = code << 8 | c
+    return code
+
+
+@njit(cache=True, inline="always")
+def _kind(b: np.ndarray, i: int, j: int, read: int, write: int) -> int:
+    """0 for the read word, 1 for the write word (codes of :func:`word_code`), -1 otherwise."""
+    if j - i > 7:
         return -1
-    value = 0
-    for k in range(i, j):
-        c = b[k]
-        if 48 <= c <= 57:
-            d = c - 48
-        elif base == 16 and 97 <= (c | 0x20) <= 102:
-            d = (c | 0x20) - 87
-        else:
-            return -1
-        value = value * base + d
-    return value
+    code = j - i
+    for m in range(i, j):
+        code = code << 8 | (b[m] & 0xDF)  # upper case, for letters
+    return 0 if code == read else 1 if code == write else -1
 
 
-@njit(cache=True, nogil=True)
-def _kind(b: np.ndarray, i: int, j: int, read: np.ndarray, write: np.ndarray) -> int:
-    """0 for the read word, 1 for the write word (upper case), -1 otherwise."""
-    for k, word in enumerate((read, write)):
-        if j - i == len(word):
-            same = True
-            for m in range(len(word)):
-                if (b[i + m] & 0xDF) != word[m]:
-                    same = False
-                    break
-            if same:
-                return k
-    return -1
-
-
-@njit(cache=True, nogil=True)
+@njit(cache=True, inline="always")
 def _gap(b: np.ndarray, i: int) -> int:
     """Index after the spaces and tabs at ``i``; -1 if there are none (words need one between)."""
     n, j = len(b), i
@@ -71,12 +73,12 @@ def _gap(b: np.ndarray, i: int) -> int:
     return j if j > i else -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def scan(
-    b: np.ndarray, lines: int, ramulator: bool, read: np.ndarray, write: np.ndarray
+    b: np.ndarray, lines: int, ramulator: bool, read: int, write: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """(addresses, write flags, cycles, count) of the requests in ``b`` (at most ``lines``); count
-    -1 where a byte breaks the plain form."""
+    """(addresses, write flags, cycles, count) of the requests in ``b`` (at most ``lines``; ``read``,
+    ``write``: the request words' :func:`word_code`); count -1 where a byte breaks the plain form."""
     addr = np.empty(lines, np.int64)
     wr = np.empty(lines, np.bool_)
     cyc = np.zeros(lines, np.int64)
@@ -93,17 +95,16 @@ def scan(
             return addr, wr, cyc, -1
         if k == lines:
             return addr, wr, cyc, -1
-        j = _word_end(b, i)
         if ramulator:  # LD|ST 0xADDR
+            j = _word_end(b, i)
             kind = _kind(b, i, j, read, write)
             i = _gap(b, j)
             if kind < 0 or i < 0:
                 return addr, wr, cyc, -1
-            j = _word_end(b, i)
-            a = _number(b, i, j, True)
+            a, j = _number(b, i, True)
             cycle = 0
         else:  # 0xADDR READ|WRITE CYCLE
-            a = _number(b, i, j, True)
+            a, j = _number(b, i, True)
             i = _gap(b, j)
             if a < 0 or i < 0:
                 return addr, wr, cyc, -1
@@ -112,8 +113,7 @@ def scan(
             i = _gap(b, j)
             if kind < 0 or i < 0:
                 return addr, wr, cyc, -1
-            j = _word_end(b, i)
-            cycle = _number(b, i, j, False)
+            cycle, j = _number(b, i, False)
         while j < n and (b[j] == 32 or b[j] == 9):
             j += 1
         if a < 0 or cycle < 0 or (j < n and b[j] != 10 and b[j] != 13):  # a bad word, or one more
