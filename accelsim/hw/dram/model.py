@@ -194,8 +194,9 @@ class DramModel:
         entering the transaction queue until their data returns; None: no limit.
     """
 
-    def __init__(self, spec: DramSpec | str, *, issue: IssueMode = "per-channel",
-                 outstanding: int | None = None) -> None:
+    def __init__(
+        self, spec: DramSpec | str, *, issue: IssueMode = "per-channel", outstanding: int | None = None
+    ) -> None:
         if issue not in ISSUE_MODES:
             raise ValueError(f"issue must be one of {ISSUE_MODES}, not {issue!r}")
         if outstanding is not None and outstanding < 1:
@@ -246,8 +247,7 @@ class DramModel:
         n = len(addr)
         if n and addr.min() < 0:
             raise ValueError("addresses must be non-negative")
-        arr = (np.full(n, st.end, dtype=np.int64) if arrival is None
-               else np.asarray(arrival))
+        arr = np.full(n, st.end, dtype=np.int64) if arrival is None else np.asarray(arrival)
         if len(arr) != n:
             raise ValueError(f"arrival has {len(arr)} entries for {n} addresses")
         wr = np.zeros(n, bool) if is_write is None else np.asarray(is_write, dtype=bool)
@@ -259,8 +259,14 @@ class DramModel:
         o = spec.organisation
         bits = [spec.field_bits[f] for f in ("ch", "ra", "bg", "ba", "ro")]
         channel, q, row = _channel_queue_row(  # q: the bank queue within the channel
-            addr, np.array([s for s, _ in bits]), np.array([(1 << w) - 1 for _, w in bits]), o.ranks,
-            o.bankgroups, o.banks_per_group, o.ranks * o.banks)
+            addr,
+            np.array([s for s, _ in bits]),
+            np.array([(1 << w) - 1 for _, w in bits]),
+            o.ranks,
+            o.bankgroups,
+            o.banks_per_group,
+            o.ranks * o.banks,
+        )
         # each channel's requests by arrival, then trace order (numpy sorts 16-bit keys by radix)
         if n < 2 or (arr[1:] >= arr[:-1]).all():
             key = channel.astype(np.int16 if o.channels <= 1 << 15 else np.int64)
@@ -273,10 +279,33 @@ class DramModel:
         outcome = np.zeros(n, dtype=np.int8)
         done0 = int(st.cnt[kernel.N_DONE])
         st.clk, st.entry_last = kernel.run(
-            mode == "in-order", st.clk, st.entry_last, self._params, self._qmap, channel, q,
-            row, arr, fifo, fstart, fstart[:-1].copy(), np.full(o.channels, st.clk), issue_cyc,
-            outcome, st.rq, st.cq, st.qs, st.qr, st.bank, st.grp, st.rank, st.ctl, st.cnt, st.ret,
-            st.flight)
+            mode == "in-order",
+            st.clk,
+            st.entry_last,
+            self._params,
+            self._qmap,
+            channel,
+            q,
+            row,
+            arr,
+            fifo,
+            fstart,
+            fstart[:-1].copy(),
+            np.full(o.channels, st.clk),
+            issue_cyc,
+            outcome,
+            st.rq,
+            st.cq,
+            st.qs,
+            st.qr,
+            st.bank,
+            st.grp,
+            st.rank,
+            st.ctl,
+            st.cnt,
+            st.ret,
+            st.flight,
+        )
         if st.cnt[kernel.N_DONE] - done0 != n:  # a controller bug, not a user error
             raise RuntimeError("DRAM controller stopped with requests outstanding")
         t = spec.timing
@@ -299,8 +328,7 @@ class DramModel:
         scale = p.VDD * o.devices_per_rank * t.tCK_ns  # mA x cycles -> pJ
         rs = st.rank
         open_now = rs[:, :, kernel.R_OPEN] > 0
-        active = rs[:, :, kernel.R_ACTIVE] + np.where(
-            open_now, np.maximum(0, cycles - rs[:, :, kernel.R_SINCE]), 0)
+        active = rs[:, :, kernel.R_ACTIVE] + np.where(open_now, np.maximum(0, cycles - rs[:, :, kernel.R_SINCE]), 0)
         active = np.minimum(active, cycles).sum()
         idle = cycles * o.channels * o.ranks - active
         cnt = st.cnt
@@ -314,8 +342,13 @@ class DramModel:
         }
         n = st.reads + st.writes
         return DramStats(
-            cycles=cycles, tck_ns=t.tCK_ns, requests=n, bytes=n * o.access_bytes,
-            row_hits=st.row_hits, row_misses=st.row_misses, row_conflicts=st.row_conflicts,
+            cycles=cycles,
+            tck_ns=t.tCK_ns,
+            requests=n,
+            bytes=n * o.access_bytes,
+            row_hits=st.row_hits,
+            row_misses=st.row_misses,
+            row_conflicts=st.row_conflicts,
             energy_pj=energy,
         )
 
@@ -331,8 +364,7 @@ def replay(
 ) -> DramStats:
     """Run one trace through a fresh :class:`DramModel` and return its totals."""
     model = DramModel(spec, issue=issue, outstanding=outstanding)
-    model.simulate(addr, np.zeros(len(addr), dtype=np.int64) if arrival is None else arrival,
-                   is_write=is_write)
+    model.simulate(addr, np.zeros(len(addr), dtype=np.int64) if arrival is None else arrival, is_write=is_write)
     return model.stats()
 
 
