@@ -27,7 +27,7 @@ HELP_ONLY = ("pydantic", "yaml", "accelsim.topk", "accelsim.cli.run", "accelsim.
 def _imported_after(code: str, watch: tuple[str, ...] = HEAVY) -> list[str]:
     probe = f"{code}\nimport sys\nprint(' '.join(m for m in {watch!r} if m in sys.modules))"
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
-    return proc.stdout.split()
+    return proc.stdout.splitlines()[-1].split()  # the last line: what the code printed comes before
 
 
 HELP = (
@@ -39,7 +39,14 @@ HELP = (
 
 @pytest.mark.smoke
 def test_importing_the_cli_imports_no_heavy_package():
-    assert _imported_after("import accelsim.cli", HEAVY + HELP_ONLY) == []
+    assert _imported_after("import accelsim.cli", (*HEAVY, *HELP_ONLY, "rich")) == []  # rich: help and tables
+
+
+def test_a_json_run_imports_no_rich(tmp_path):
+    trace = tmp_path / "t.trace"
+    trace.write_text("0x0 READ 0\n")
+    run = f"from accelsim.cli import main\nmain({['dram', 'replay', str(trace), '--json']!r})"  # exit 0
+    assert _imported_after(run, ("rich",)) == []
 
 
 def test_help_imports_no_heavy_package_nor_any_command():
