@@ -309,7 +309,9 @@ class DramModel:
         if st.cnt[kernel.N_DONE] - done0 != n:  # a controller bug, not a user error
             raise RuntimeError("DRAM controller stopped with requests outstanding")
         t = spec.timing
-        completion = issue_cyc + np.where(wr, t.CWL, t.CL) + spec.burst_cycles
+        completion = np.where(wr, t.CWL, t.CL)  # in place below: no temporaries (3 M requests: 48 MB)
+        completion += issue_cyc
+        completion += spec.burst_cycles
         if n:
             st.end = max(st.end, int(completion.max()))
         nw = int(wr.sum())
