@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,6 @@ from accelsim.sim.behavioural import BREAKDOWN, BehaviouralParams, layer_breakdo
 from accelsim.sim.bertcpp_profiles import profiles_from_plan
 from accelsim.sim.dram_bank import bank_service, export_trace, peak_bytes_per_cycle
 from accelsim.sim.engine import EventEngine, Timeline
-from accelsim.sim.fast import FastModel
 from accelsim.sim.items import build_items, job_cycles, topk_engine
 from accelsim.sim.result import LayerQuality, Quality, SimResult
 from accelsim.topk import ENGINES, TopKEngine, TopKParams, get_engine
@@ -32,6 +32,9 @@ from accelsim.trace.format import Trace, read_trace
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
 from accelsim.workplan import WorkPlan
+
+if TYPE_CHECKING:
+    from accelsim.sim.fast import FastModel  # numba: imported by whoever builds one
 
 WORKLOAD_SUFFIXES = {".csv": "SpAtten request trace", ".safetensors": "accelsim trace",
                      ".yaml": "synthetic workload spec"}
