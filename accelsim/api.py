@@ -172,9 +172,13 @@ def simulate_fast_many(hws: Sequence[Hardware], model: FastModel, workload: str 
     wp = model.plan
     out: list[SimResult | InputError | None] = [None] * len(hws)
     ready = []
+    checked = set()  # top-k blocks whose engine check passed: the check reads only hw.topk and the plan
     for i, hw in enumerate(hws):
         try:
-            _check(hw, wp)
+            check_timing(hw)
+            if hw.topk not in checked:
+                _check_engine(hw, wp)
+                checked.add(hw.topk)
             engine = topk_engine(hw)
             ready.append((i, hw, engine, model.prepare(hw, engine)))
         except InputError as err:
@@ -210,6 +214,12 @@ def _check(hw: Hardware, wp: WorkPlan) -> None:
     :func:`plan_engine` of ``hw``), a field only phase 1's selection reads set on a plan without
     selections, or SRAMs that miss the clock."""
     check_timing(hw)
+    _check_engine(hw, wp)
+
+
+def _check_engine(hw: Hardware, wp: WorkPlan) -> None:
+    """:func:`_check` but the clock: the top-k engine against the plan (reads ``hw.topk``, and
+    ``hw.name`` for the message)."""
     jobs = len(wp.topk)
     if hw.topk.count == 0 and jobs:
         raise InputError(None, "hardware.topk.count",
