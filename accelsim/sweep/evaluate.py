@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 import accelsim
 from accelsim import api
@@ -68,28 +68,30 @@ def plan_for(key: PlanKey, timing: str) -> Any:
     return _PLANS[k]
 
 
-def hardware(text: str) -> Hardware:
-    """A point's hardware from its JSON (``Point.hw``, which the driver validated whole): each unit block
-    validated once per process and shared by the points that have it, the design built around them
-    without validating again (``model_construct``); equal to ``Hardware.model_validate_json(text)``."""
-    data = json.loads(text)
-    fields = Hardware.model_fields
+def hardware(fields: tuple[tuple[str, Any], ...]) -> Hardware:
+    """A point's hardware from its (field, value) pairs (``Point.hw``, which the driver validated whole):
+    each unit block validated once per process and shared by the points that have it, the design built
+    around them without validating again (``model_construct``); equal to validating it whole."""
     values: dict[str, Any] = {}
-    for name, val in data.items():
-        if not isinstance(val, dict):
+    for name, val in fields:
+        if type(val) is not tuple:
             values[name] = val
             continue
-        key = (name, tuple(val.items()))
+        key = (name, val)
         try:
-            block = _BLOCKS.get(key) or fields[name].annotation.model_validate(val)
-        except (ValidationError, TypeError):  # not a block of scalars the driver validated: validate whole
-            return Hardware.model_validate_json(text)
-        if key not in _BLOCKS:
+            block = _BLOCKS.get(key)
+        except TypeError:  # a block holding more than scalars: validate the design whole
+            return Hardware.model_validate(_as_dict(fields))
+        if block is None:
             if len(_BLOCKS) >= _BLOCK_CACHE_SIZE:
                 _BLOCKS.pop(next(iter(_BLOCKS)))
-            _BLOCKS[key] = block
+            block = _BLOCKS[key] = Hardware.model_fields[name].annotation.model_validate(dict(val))
         values[name] = block
     return Hardware.model_construct(**values)
+
+
+def _as_dict(fields: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    return {k: _as_dict(v) if type(v) is tuple else v for k, v in fields}
 
 
 def column_name(axis: str) -> str:

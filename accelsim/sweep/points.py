@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from accelsim import api
 from accelsim.api import file_sha
@@ -51,8 +51,9 @@ class Point:
     values: dict[str, Any]
     """Axis path -> value."""
     point_id: str = ""
-    hw: str = ""
-    """Validated hardware config as JSON, empty when ``error`` is set."""
+    hw: tuple[tuple[str, Any], ...] = ()
+    """Validated hardware config as (field, value) pairs, a unit block's value its own pairs (what a
+    worker builds the design from, :func:`accelsim.sweep.evaluate.hardware`); empty when ``error`` is set."""
     plan: PlanKey | None = None
     error: str = ""
     """Why the point cannot be simulated (its configuration fails validation)."""
@@ -61,6 +62,12 @@ class Point:
     config: dict[str, Any] = field(default_factory=dict)
     """The whole resolved config as table columns (``accelsim.config.flat.point_config``); the driver
     adds them to the point's row, so workers are sent points without them."""
+
+
+def pairs(model: BaseModel) -> tuple[tuple[str, Any], ...]:
+    """A validated config's fields as (name, value) pairs, a nested model's value its own pairs: what
+    a worker needs to rebuild it, cheaper to send and to read than its JSON."""
+    return tuple((k, pairs(v) if isinstance(v, BaseModel) else v) for k, v in model.__dict__.items())
 
 
 def grid_size(groups: list[dict[str, list[Any]]]) -> int:
@@ -223,7 +230,7 @@ class Resolver:
         errors = []
         try:
             hw_model = Hardware.model_validate(hw)
-            point.hw = hw_model.model_dump_json()
+            point.hw = pairs(hw_model)
         except ValidationError as err:
             loc, msg = describe_validation_error(err, Hardware)
             errors.append(f"hardware {loc}: {msg}" if loc else f"hardware: {msg}")
