@@ -104,8 +104,8 @@ class FastPoint:
     """One hardware point, ready for the kernel: where its per-item columns lie in the model's tables
     (``sel``, indexed by the column constants below) and its scalars (``par``, by LAT ... COUNT)."""
 
-    sel: np.ndarray
-    par: np.ndarray
+    sel: list[int]
+    par: list[float]
     tables: int
     """Which generation of the model's tables ``sel`` points into (:attr:`FastModel.ROWS_KEPT`)."""
 
@@ -228,9 +228,10 @@ class FastModel:
     def _rows(self, key: tuple, make: Callable[[], tuple[np.ndarray, ...]], table: _Table | None = None) -> int:
         """Index of the first of the rows ``make()`` builds for ``key`` in ``table`` (default: the
         per-item columns), built and added once per key."""
-        if key not in self._at:
-            self._at[key] = (self._cols if table is None else table).add(*make())
-        return self._at[key]
+        at = self._at.get(key)
+        if at is None:
+            at = self._at[key] = (self._cols if table is None else table).add(*make())
+        return at
 
     def prepare(self, hw: Hardware, engine: TopKEngine | None = None) -> FastPoint:
         """Where ``hw``'s per-item service times lie in the model's tables (each computed once per
@@ -244,7 +245,7 @@ class FastModel:
             )
         t, dram, qk, pv, sram = hw.topk, hw.dram, hw.qk, hw.pv, hw.sram
         count = max(t.count, 1)
-        sel = np.empty(N_SEL, np.int64)
+        sel = [0] * N_SEL
         buf_key = (sram.key_kb, sram.value_kb, qk.multipliers, qk.bits, pv.multipliers, pv.bits)
         if buf_key not in self._buffers:
             buf = Buffers.of(self.plan, hw, self.tiling)  # raises when a request does not fit
@@ -253,7 +254,7 @@ class FastModel:
                 self._freed_rows.add(*_freed(buf)),
             )
         sel[K_ALLOC], sel[FREED] = self._buffers[buf_key]
-        sel[K_FREE : V_FREE + 1] = sel[K_ALLOC] + np.arange(1, 4)
+        sel[K_FREE], sel[V_ALLOC], sel[V_FREE] = sel[K_ALLOC] + 1, sel[K_ALLOC] + 2, sel[K_ALLOC] + 3
         if t.count:
             engine = engine or topk_engine(hw)
             jkey = ("jobs", type(engine), engine.params, t.jobs_in_flight)
@@ -275,12 +276,12 @@ class FastModel:
         )
         sel[RQ_C], sel[HAS_RQ] = sel[QK_C] + 1, sel[QK_C] + 2
         sel[PV_C] = self._rows(("pv", pv.multipliers), lambda: (array_cycles(self.pv_rows, self.d, pv),))
-        par = np.empty(N_PAR)
+        par = [0.0] * N_PAR
         par[LAT] = dram_latency(hw)
         par[QK_FILL] = qk.latency + hw.softmax.latency + hw.fetcher.latency
         par[PV_FILL] = pv.latency + hw.fetcher.latency
         par[K_LINES], par[V_LINES] = buffer_lines(sram.key_kb, qk), buffer_lines(sram.value_kb, pv)
-        par[SHARED_IS_VALUE] = t.count <= 1
+        par[SHARED_IS_VALUE] = float(t.count <= 1)
         par[COUNT] = count
         return FastPoint(sel, par, self._tables)
 
@@ -307,8 +308,8 @@ class FastModel:
             return []
         if any(p.tables != self._tables for p in points):
             raise ValueError("a point was prepared before the model's tables started afresh; prepare it again")
-        sel = np.stack([p.sel for p in points])
-        par = np.stack([p.par for p in points])
+        sel = np.array([p.sel for p in points], np.int64)
+        par = np.array([p.par for p in points], np.float64)
         n = len(self.owner)
         cycles = np.zeros(len(points))
         busy = np.zeros((len(points), 3, 5))
