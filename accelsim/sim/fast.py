@@ -354,10 +354,13 @@ def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 # slots of the kernel's state ``st``: when DRAM, QxK and ProbxV are next free, the latest finish, when
 # the last value top-k result was taken, the value side's next position; per buffer (key, value) its
 # lines, when the last item was granted it, the first position whose allocation may still hold lines,
-# the next position whose freed lines are not yet recycled and when those before it were; then per
-# top-k engine e, at ENG + 2e and ENG + 2e + 1, when its selection and output stages are next free
+# the next position whose freed lines are not yet recycled and when those before it were; the value
+# side's next position once worked out (V_AT, -1 before) and its selection stage free, top-k result
+# ready, cycles blocked and value buffer grant (:func:`_value_side`); then per top-k engine e, at ENG +
+# 2e and ENG + 2e + 1, when its selection and output stages are next free
 DRAM, QK, PV, END, VDONE, CURSOR = range(6)
-S_LINES, S_GRANT, S_HEAD, S_NEXT, S_RECYCLED, ENG = 6, 8, 10, 12, 14, 16
+S_LINES, S_GRANT, S_HEAD, S_NEXT, S_RECYCLED = 6, 8, 10, 12, 14
+V_AT, V_FREE_AT, V_READY, V_BLOCKED, V_ACQUIRE, ENG = range(16, 22)
 # rows of the per-item times ``times`` [3, items]: key lines freed, scored, value lines freed
 RELEASE, SCORED, VRELEASE = range(3)
 # busy [3, 5]: rows work, stalled on input, blocked on output; columns follow BUSY_KEYS
@@ -528,19 +531,26 @@ def _value_side(
     shared_is_value: bool,
 ) -> None:
     """Advance the value side through the scored items whose value fetch is requested by ``until``
-    (and through position ``stop`` regardless)."""
+    (and through position ``stop`` regardless).
+
+    The next item's grant is worked out once and kept (``st[V_AT:ENG]``) until it is taken: what it
+    reads (its value engine, the value buffer, results taken before it) only the value side changes."""
     n = cols.shape[1]
     eng = st[ENG:]
     while int(st[CURSOR]) < n and times[SCORED, int(st[CURSOR])] < np.inf:
         v = int(st[CURSOR])
         vti, vtc, vto = cols[s[VTOPK_I], v], cols[s[VTOPK_C], v], cols[s[VTOPK_O], v]
         e = int(cols[s[VTOPK_E], v])
-        ready = free = times[SCORED, v]
-        blocked = 0.0
-        if vtc + vto > 0:
-            free, ready, blocked = _topk_job(eng, e, ready, vti, vtc, vto)
-        ready = max(ready, st[VDONE])  # results are taken in order
-        acquire = _granted(st, freed, cols, s, times, v, ready, 1)
+        if st[V_AT] == v:
+            free, ready, blocked, acquire = st[V_FREE_AT], st[V_READY], st[V_BLOCKED], st[V_ACQUIRE]
+        else:
+            ready = free = times[SCORED, v]
+            blocked = 0.0
+            if vtc + vto > 0:
+                free, ready, blocked = _topk_job(eng, e, ready, vti, vtc, vto)
+            ready = max(ready, st[VDONE])  # results are taken in order
+            acquire = _granted(st, freed, cols, s, times, v, ready, 1)
+            st[V_AT], st[V_FREE_AT], st[V_READY], st[V_BLOCKED], st[V_ACQUIRE] = v, free, ready, blocked, acquire
         if acquire > until and v >= stop:
             return
         st[VDONE] = ready
@@ -829,6 +839,7 @@ def _pipelines(
         times[:] = 0.0
         times[SCORED] = np.inf
         st[:] = 0.0
+        st[V_AT] = -1.0
         st[S_LINES] = par[i, K_LINES]
         st[S_LINES + 1] = par[i, V_LINES]
         done[:] = 0.0
