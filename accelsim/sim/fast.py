@@ -395,11 +395,12 @@ BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 # one engine takes every job, engines
 LAT, QK_FILL, PV_FILL, K_LINES, V_LINES, SHARED_IS_VALUE, COUNT, N_PAR = range(8)
 
-# The kernel allocates nothing (the caller passes every array) and passes no tuples of arrays, so it
-# runs without numba's reference counting (``_nrt=False``), as ``accelsim.hw.dram.controller.run``,
-# and its helpers are inlined: with reference counting every helper call paid atomic updates per
-# array argument (GPT-2 trace: 3 ms a point, 0.1 ms without; inlining the value side and the
-# recompute pass too took another quarter off, for twice the compile time, paid once: ``cache=True``).
+# The kernel allocates nothing (the caller passes every array), so it runs without numba's reference
+# counting (``_nrt=False``), as ``accelsim.hw.dram.controller.run``, and its helpers are inlined: with
+# reference counting every helper call paid atomic updates per array argument (GPT-2 trace: 3 ms a
+# point, 0.1 ms without; inlining the value side and the recompute pass too took another quarter off,
+# for twice the compile time, paid once: ``cache=True``). Those two take what they read as one tuple
+# (``ctx``), which inlining unpacks at compile time: no slower than passing its 15 members (measured).
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -513,28 +514,16 @@ def _run_jobs(
 
 @njit(cache=True, _nrt=False, inline="always")
 def _value_side(
-    cols: np.ndarray,
-    s: tuple,
-    times: np.ndarray,
-    st: np.ndarray,
-    busy: np.ndarray,
-    freed: np.ndarray,
-    jobs: np.ndarray,
-    engs: np.ndarray,
-    done: np.ndarray,
-    job_ptr: np.ndarray,
-    job_idx: np.ndarray,
+    ctx: tuple,
     until: float,
     stop: int,
-    lat: float,
-    pv_fill: float,
-    shared_is_value: bool,
 ) -> None:
     """Advance the value side through the scored items whose value fetch is requested by ``until``
     (and through position ``stop`` regardless).
 
     The next item's grant is worked out once and kept (``st[V_AT:ENG]``) until it is taken: what it
     reads (its value engine, the value buffer, results taken before it) only the value side changes."""
+    cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, lat, _, pv_fill, shared_is_value = ctx
     n = cols.shape[1]
     eng = st[ENG:]
     while int(st[CURSOR]) < n and times[SCORED, int(st[CURSOR])] < np.inf:
@@ -594,28 +583,13 @@ def _score(
 
 @njit(cache=True, _nrt=False, inline="always")
 def _recompute(
-    cols: np.ndarray,
-    s: tuple,
-    times: np.ndarray,
-    st: np.ndarray,
-    busy: np.ndarray,
-    freed: np.ndarray,
-    jobs: np.ndarray,
-    engs: np.ndarray,
-    done: np.ndarray,
-    job_ptr: np.ndarray,
-    job_idx: np.ndarray,
+    ctx: tuple,
     p: int,
     t: float,
-    lat: float,
-    qk_fill: float,
-    pv_fill: float,
-    shared_is_value: bool,
 ) -> None:
     """The LSB re-fetch and recompute pass of position ``p``, requested at ``t``."""
-    _value_side(
-        cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, t, 0, lat, pv_fill, shared_is_value
-    )
+    cols, s, times, st, busy, _, jobs, engs, done, job_ptr, job_idx, lat, qk_fill, _, shared_is_value = ctx
+    _value_side(ctx, t, 0)
     e = _consume(st, busy, QK, t, cols[s[L_DRAM], p], cols[s[RQ_C], p], lat)
     _score(times, st, busy, jobs, engs, done, s, job_ptr, job_idx, p, e, qk_fill, shared_is_value)
 
@@ -656,6 +630,8 @@ def _pipeline(
     buffer grant and being scored (:func:`_slot_free`; at least 3).
     """
     n = cols.shape[1]
+    # what the value side and the recompute pass read, passed on as one
+    ctx = (cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, lat, qk_fill, pv_fill, shared_is_value)
     pending = -1  # position whose recompute pass is still queued for QxK
     pending_t = 0.0
     req = 0.0  # when the item may ask for the key buffer (its gate jobs are done)
@@ -663,120 +639,29 @@ def _pipeline(
         if gate_ptr[p + 1] > gate_ptr[p]:
             # the jobs it waits for follow items that must be scored first
             if pending >= 0:
-                _recompute(
-                    cols,
-                    s,
-                    times,
-                    st,
-                    busy,
-                    freed,
-                    jobs,
-                    engs,
-                    done,
-                    job_ptr,
-                    job_idx,
-                    pending,
-                    pending_t,
-                    lat,
-                    qk_fill,
-                    pv_fill,
-                    shared_is_value,
-                )
+                _recompute(ctx, pending, pending_t)
                 pending = -1
             if shared_is_value:
                 stop = 0
                 for q in range(gate_ptr[p], gate_ptr[p + 1]):
                     stop = max(stop, job_pos[gate_idx[q]] + 1)
-                _value_side(
-                    cols,
-                    s,
-                    times,
-                    st,
-                    busy,
-                    freed,
-                    jobs,
-                    engs,
-                    done,
-                    job_ptr,
-                    job_idx,
-                    -np.inf,
-                    stop,
-                    lat,
-                    pv_fill,
-                    shared_is_value,
-                )
+                _value_side(ctx, -np.inf, stop)
             for q in range(gate_ptr[p], gate_ptr[p + 1]):
                 req = max(req, done[gate_idx[q]])
         if pending >= 0 and cols[s[K_FREE], pending] > 0 and _head(st, freed, cols, s, p, 0) > pending:  # its lines
-            _recompute(
-                cols,
-                s,
-                times,
-                st,
-                busy,
-                freed,
-                jobs,
-                engs,
-                done,
-                job_ptr,
-                job_idx,
-                pending,
-                pending_t,
-                lat,
-                qk_fill,
-                pv_fill,
-                shared_is_value,
-            )
+            _recompute(ctx, pending, pending_t)
             pending = -1
         k = _granted(st, freed, cols, s, times, p, req, 0)
         if p >= slots:
             k = max(k, _slot_free(times, p - slots))
         st[S_GRANT] = k
         if pending >= 0 and pending_t <= k:  # the previous item's recompute asked for QxK first
-            _recompute(
-                cols,
-                s,
-                times,
-                st,
-                busy,
-                freed,
-                jobs,
-                engs,
-                done,
-                job_ptr,
-                job_idx,
-                pending,
-                pending_t,
-                lat,
-                qk_fill,
-                pv_fill,
-                shared_is_value,
-            )
+            _recompute(ctx, pending, pending_t)
             pending = -1
-        _value_side(
-            cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, k, 0, lat, pv_fill, shared_is_value
-        )
+        _value_side(ctx, k, 0)
         e1 = _consume(st, busy, QK, k, cols[s[K_DRAM], p], cols[s[QK_C], p], lat)
         if pending >= 0:
-            _recompute(
-                cols,
-                s,
-                times,
-                st,
-                busy,
-                freed,
-                jobs,
-                engs,
-                done,
-                job_ptr,
-                job_idx,
-                pending,
-                pending_t,
-                lat,
-                qk_fill,
-                pv_fill,
-                shared_is_value,
-            )
+            _recompute(ctx, pending, pending_t)
             pending = -1
         if cols[s[HAS_RQ], p] > 0:
             pending = p
@@ -784,28 +669,8 @@ def _pipeline(
         else:
             _score(times, st, busy, jobs, engs, done, s, job_ptr, job_idx, p, e1, qk_fill, shared_is_value)
     if pending >= 0:
-        _recompute(
-            cols,
-            s,
-            times,
-            st,
-            busy,
-            freed,
-            jobs,
-            engs,
-            done,
-            job_ptr,
-            job_idx,
-            pending,
-            pending_t,
-            lat,
-            qk_fill,
-            pv_fill,
-            shared_is_value,
-        )
-    _value_side(
-        cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, np.inf, n, lat, pv_fill, shared_is_value
-    )
+        _recompute(ctx, pending, pending_t)
+    _value_side(ctx, np.inf, n)
     end = st[END]
     for j in range(done.shape[0]):
         end = max(end, done[j])
