@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from accelsim import api
 from accelsim.api import file_sha
@@ -64,10 +64,10 @@ class Point:
     adds them to the point's row, so workers are sent points without them."""
 
 
-def pairs(model: BaseModel) -> tuple[tuple[str, Any], ...]:
-    """A validated config's fields as (name, value) pairs, a nested model's value its own pairs: what
+def pairs(dump: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A validated config's ``model_dump()`` as (name, value) pairs, a block's value its own pairs: what
     a worker needs to rebuild it, cheaper to send and to read than its JSON."""
-    return tuple((k, pairs(v) if isinstance(v, BaseModel) else v) for k, v in model.__dict__.items())
+    return tuple([(k, tuple(v.items()) if type(v) is dict else v) for k, v in dump.items()])
 
 
 def grid_size(groups: list[dict[str, list[Any]]]) -> int:
@@ -230,7 +230,8 @@ class Resolver:
         errors = []
         try:
             hw_model = Hardware.model_validate(hw)
-            point.hw = pairs(hw_model)
+            hw_dump = hw_model.model_dump()
+            point.hw = pairs(hw_dump)
         except ValidationError as err:
             loc, msg = describe_validation_error(err, Hardware)
             errors.append(f"hardware {loc}: {msg}" if loc else f"hardware: {msg}")
@@ -246,7 +247,7 @@ class Resolver:
                 errors.append(f"{err.field}: {err.message}")
         workload = {"path": wl_path, "sha256": wl_sha, "phases": b.phases, "seed": b.seed, "timing": self.sweep.timing}
         model = self._models.get(pol_json)
-        point.config = point_config(hw_model.model_dump() if hw_model else hw,
+        point.config = point_config(hw_dump if hw_model else hw,
                                     model.model_dump() if model is not None else pol, workload)
         point.point_id = point_id(point.config)
         point.labels = {"hardware": hw_model.name if hw_model else str(hw.get("name", "")),
