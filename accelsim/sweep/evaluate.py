@@ -78,20 +78,13 @@ def hardware(fields: tuple[tuple[str, Any], ...]) -> Hardware:
             values[name] = val
             continue
         key = (name, val)
-        try:
-            block = _BLOCKS.get(key)
-        except TypeError:  # a block holding more than scalars: validate the design whole
-            return Hardware.model_validate(_as_dict(fields))
+        block = _BLOCKS.get(key)
         if block is None:
             if len(_BLOCKS) >= _BLOCK_CACHE_SIZE:
                 _BLOCKS.pop(next(iter(_BLOCKS)))
             block = _BLOCKS[key] = Hardware.model_fields[name].annotation.model_validate(dict(val))
         values[name] = block
     return Hardware.model_construct(**values)
-
-
-def _as_dict(fields: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
-    return {k: _as_dict(v) if type(v) is tuple else v for k, v in fields}
 
 
 def column_name(axis: str) -> str:
