@@ -8,6 +8,7 @@ store keys finished work on.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 from dataclasses import dataclass, field
@@ -280,7 +281,15 @@ class Resolver:
         return self._policies[raw]
 
     def resolve_all(self, points: list[dict[str, Any]], start: int = 0) -> list[Point]:
-        return [self.resolve(start + i, v) for i, v in enumerate(points)]
+        """:meth:`resolve` of each, the cyclic garbage collector paused meanwhile: the points are built to
+        last, and collections triggered by building them would walk the ones built before again and again."""
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return [self.resolve(start + i, v) for i, v in enumerate(points)]
+        finally:
+            if was:
+                gc.enable()
 
 
 def resolve_listed(sweep: Sweep, resolver: Resolver) -> list[Point] | None:
