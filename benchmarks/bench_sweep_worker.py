@@ -28,8 +28,16 @@ from accelsim.sweep.spec import load_sweep
 from accelsim.timers import get_timer
 
 SPENT: defaultdict[str, float] = defaultdict(float)
-STAGES = ("hardware from pairs", "time_many", "  check_timing", "  FastModel.prepare", "  kernel (FastModel.run_many)",
-          "  SimResult (api._result)", "    of it: costs", "rows (flat, constraints)")
+STAGES = (
+    "hardware from pairs",
+    "time_many",
+    "  check_timing",
+    "  FastModel.prepare",
+    "  kernel (FastModel.run_many)",
+    "  SimResult (api._result)",
+    "    of it: costs",
+    "rows (flat, constraints)",
+)
 """What is timed, in the order printed (indented: part of the stage above)."""
 
 
@@ -52,8 +60,10 @@ def main() -> None:
     sweep = load_sweep(sweep_path)
     resolver = Resolver(sweep, sweep_path)
     resolver.check()
-    jobs = [evaluate.Job(c[0].plan, "fast", (), tuple(replace(p, config={}) for p in c))
-            for c in chunks(resolve_listed(sweep, resolver), 64)][::2]
+    jobs = [
+        evaluate.Job(c[0].plan, "fast", (), tuple(replace(p, config={}) for p in c))
+        for c in chunks(resolve_listed(sweep, resolver), 64)
+    ][::2]
     model = evaluate.plan_for(jobs[0].plan, "fast")
     FastModel.run_many = timed("  kernel (FastModel.run_many)", FastModel.run_many)
     FastModel.prepare = timed("  FastModel.prepare", FastModel.prepare)
@@ -67,8 +77,10 @@ def main() -> None:
         for job in jobs:
             hws = timed("hardware from pairs", lambda j: [evaluate.hardware(p.hw) for p in j.points])(job)
             results = timed("time_many", timer.time_many)(hws, model, job.points[0].labels["workload"])
-            timed("rows (flat, constraints)", lambda j, r: [evaluate._row(j, p, t, 0.0)
-                                                            for p, t in zip(j.points, r, strict=True)])(job, results)
+            timed(
+                "rows (flat, constraints)",
+                lambda j, r: [evaluate._row(j, p, t, 0.0) for p, t in zip(j.points, r, strict=True)],
+            )(job, results)
             points += len(job.points)
         total = SPENT["hardware from pairs"] + SPENT["time_many"] + SPENT["rows (flat, constraints)"]
         print(f"{run}, {points} points: {total / points * 1e6:.0f} CPU us/point")
