@@ -136,8 +136,8 @@ def test_unit_costs_are_shared_per_side():
     and designs that differ only in compute share the fetcher's; every unit is priced as before."""
     a, b = load_hardware("spatten", {"dram": {"channels": 4}}), load_hardware("spatten", {"dram": {"channels": 8}})
     ua, ub = unit_costs(a), unit_costs(b)
-    assert list(ua) == list(ub) == ["fetcher", "sram_fifo", "qk", "softmax", "pv", "sram_key", "sram_value",
-                                    "sram_requant", "topk"]
+    names = ["fetcher", "sram_fifo", "qk", "softmax", "pv", "sram_key", "sram_value", "sram_requant", "topk"]
+    assert list(ua) == list(ub) == names
     assert all(ua[k] is ub[k] for k in ua if k != "fetcher") and ua["fetcher"] != ub["fetcher"]
     c = load_hardware("spatten", {"dram": {"channels": 4}, "qk": {"multipliers": 256}})
     uc = unit_costs(c)
