@@ -23,7 +23,7 @@ from bench_sweep import sweep_file
 from accelsim import api
 from accelsim.sim.fast import FastModel, warm
 from accelsim.sweep import evaluate
-from accelsim.sweep.points import Resolver, chunks, resolve_listed
+from accelsim.sweep.points import Resolver, chunks, hardware, resolve_listed
 from accelsim.sweep.spec import load_sweep
 from accelsim.timers import get_timer
 
@@ -75,7 +75,7 @@ def main() -> None:
         SPENT.clear()
         points = 0
         for job in jobs:
-            hws = timed("hardware from pairs", lambda j: [evaluate.hardware(p.hw) for p in j.points])(job)
+            hws = timed("hardware from pairs", lambda j: [hardware(p.hw) for p in j.points])(job)
             results = timed("time_many", timer.time_many)(hws, model, job.points[0].labels["workload"])
             timed(
                 "rows (flat, constraints)",

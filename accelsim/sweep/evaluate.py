@@ -17,22 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 import accelsim
 from accelsim import api
-from accelsim.config import Hardware, policy_adapter
+from accelsim.config import policy_adapter
 from accelsim.errors import InputError
 from accelsim.registry import load_plugins
-from accelsim.sweep.points import PlanKey, Point
+from accelsim.sweep.points import PlanKey, Point, hardware
 from accelsim.sweep.spec import REFS
 from accelsim.timers import Timed, get_timer
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 _PLANS: dict[tuple[PlanKey, str], Any] = {}
 _PLAN_CACHE_SIZE = 8  # WorkPlans a worker keeps; a sweep rarely has more (workload, policy) pairs
-_BLOCKS: dict[tuple[str, tuple[tuple[str, Any], ...]], BaseModel] = {}
-_BLOCK_CACHE_SIZE = 4096  # distinct unit blocks a worker keeps; a grid's axes give a few per unit
 
 
 @dataclass(frozen=True)
@@ -66,25 +62,6 @@ def plan_for(key: PlanKey, timing: str) -> Any:
         # reach, so the collections that a chunk's allocations trigger need not walk them (~45 us a point)
         gc.freeze()
     return _PLANS[k]
-
-
-def hardware(fields: tuple[tuple[str, Any], ...]) -> Hardware:
-    """A point's hardware from its (field, value) pairs (``Point.hw``, which the driver validated whole):
-    each unit block validated once per process and shared by the points that have it, the design built
-    around them without validating again (``model_construct``); equal to validating it whole."""
-    values: dict[str, Any] = {}
-    for name, val in fields:
-        if type(val) is not tuple:
-            values[name] = val
-            continue
-        key = (name, val)
-        block = _BLOCKS.get(key)
-        if block is None:
-            if len(_BLOCKS) >= _BLOCK_CACHE_SIZE:
-                _BLOCKS.pop(next(iter(_BLOCKS)))
-            block = _BLOCKS[key] = Hardware.model_fields[name].annotation.model_validate(dict(val))
-        values[name] = block
-    return Hardware.model_construct(**values)
 
 
 def column_name(axis: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from accelsim import api
 from accelsim.api import file_sha
@@ -65,10 +65,33 @@ class Point:
     adds them to the point's row, so workers are sent points without them."""
 
 
+_BLOCKS: dict[tuple[str, tuple[tuple[str, Any], ...]], BaseModel] = {}
+_BLOCK_CACHE_SIZE = 4096  # distinct unit blocks a process keeps; a grid's axes give a few per unit
+
+
 def pairs(dump: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     """A validated config's ``model_dump()`` as (name, value) pairs, a block's value its own pairs: what
     a worker needs to rebuild it, cheaper to send and to read than its JSON."""
     return tuple([(k, tuple(v.items()) if type(v) is dict else v) for k, v in dump.items()])
+
+
+def hardware(fields: tuple[tuple[str, Any], ...]) -> Hardware:
+    """A point's hardware from its (field, value) pairs (``Point.hw``, which the driver validated whole; :func:`pairs`):
+    each unit block validated once per process and shared by the points that have it, the design built
+    around them without validating again (``model_construct``); equal to validating it whole."""
+    values: dict[str, Any] = {}
+    for name, val in fields:
+        if type(val) is not tuple:
+            values[name] = val
+            continue
+        key = (name, val)
+        block = _BLOCKS.get(key)
+        if block is None:
+            if len(_BLOCKS) >= _BLOCK_CACHE_SIZE:
+                _BLOCKS.pop(next(iter(_BLOCKS)))
+            block = _BLOCKS[key] = Hardware.model_fields[name].annotation.model_validate(dict(val))
+        values[name] = block
+    return Hardware.model_construct(**values)
 
 
 def grid_size(groups: list[dict[str, list[Any]]]) -> int:

@@ -1,13 +1,12 @@
-"""Worker side of a sweep (``accelsim.sweep.evaluate``): a point's hardware rebuilt from the pairs the
-driver sends is the design it validated, its unit blocks shared between points."""
+"""Design points (``accelsim.sweep.points``): a point's hardware rebuilt from the pairs the driver sends
+its workers is the design it validated, its unit blocks shared between points."""
 
 from __future__ import annotations
 
 import pytest
 
 from accelsim.config import Hardware, load_hardware
-from accelsim.sweep.evaluate import hardware
-from accelsim.sweep.points import pairs
+from accelsim.sweep.points import hardware, pairs
 
 pytestmark = pytest.mark.smoke
 
