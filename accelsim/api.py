@@ -175,9 +175,13 @@ def simulate_fast_many(hws: Sequence[Hardware], model: FastModel, workload: str 
     wp = model.plan
     out: list[SimResult | InputError | None] = [None] * len(hws)
     ready = []
+    checked = set()  # top-k blocks whose engine check passed: the check reads only hw.topk and the plan
     for i, hw in enumerate(hws):
         try:
-            _check(hw, wp)
+            check_timing(hw)
+            if hw.topk not in checked:
+                _check_engine(hw, wp)
+                checked.add(hw.topk)
             engine = topk_engine(hw)
             ready.append((i, hw, engine, model.prepare(hw, engine)))
         except InputError as err:
@@ -186,7 +190,7 @@ def simulate_fast_many(hws: Sequence[Hardware], model: FastModel, workload: str 
     for (i, hw, engine, _), t in zip(ready, model.run_many([r[3] for r in ready]), strict=True):
         counts = model.op_counts(engine if hw.topk.count else None)
         out[i] = _result(hw, wp, workload, t.cycles, (t.busy, t.stall, t.blocked), t.dram_bytes_by, counts, qual,
-                         None)
+                         None, validate=False)
     return out
 
 
@@ -213,6 +217,12 @@ def _check(hw: Hardware, wp: WorkPlan) -> None:
     :func:`plan_engine` of ``hw``), a field only phase 1's selection reads set on a plan without
     selections, or SRAMs that miss the clock."""
     check_timing(hw)
+    _check_engine(hw, wp)
+
+
+def _check_engine(hw: Hardware, wp: WorkPlan) -> None:
+    """:func:`_check` but the clock: the top-k engine against the plan (reads ``hw.topk``, and
+    ``hw.name`` for the message)."""
     jobs = len(wp.topk)
     if hw.topk.count == 0 and jobs:
         raise InputError(None, "hardware.topk.count",
@@ -242,9 +252,11 @@ def _check(hw: Hardware, wp: WorkPlan) -> None:
 
 
 def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, units: tuple[dict[str, float], ...],
-            by: dict[str, float], counts: dict[str, float], qual: Quality | None, dram_stats) -> SimResult:
+            by: dict[str, float], counts: dict[str, float], qual: Quality | None, dram_stats,
+            validate: bool = True) -> SimResult:
     """Assemble a SimResult; ``units``: (work, stall, blocked) cycles per unit; ``dram_stats``: the bank
-    model's statistics (None for the bandwidth model)."""
+    model's statistics (None for the bandwidth model). ``validate=False`` where every input is already
+    a plain value of its field's type (the fast path's Python floats): built without checking them again."""
     dram = sum(by.values())
     c = costs(hw, counts, dram, cycles, None if dram_stats is None else dram_stats.energy_pj)
     ebys = c.energy_by
@@ -252,7 +264,7 @@ def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, units: tup
     ops = 2.0 * (counts["qk_macs"] + counts["pv_macs"])
     energy = sum(ebys.values())
     static = sum(c.static_by.values())
-    return SimResult(
+    return (SimResult if validate else SimResult.model_construct)(
         hardware=hw.name, policy=str(wp.meta.get("policy", "")), workload=workload,
         cycles=cycles, seconds=seconds, ops=ops, gops=ops / seconds / 1e9 if seconds else 0.0,
         dram_bytes=dram, dram_bytes_by=by, bandwidth_bound_cycles=dram / peak_bytes_per_cycle(hw),

@@ -70,11 +70,10 @@ def sweep_designs(sweeps: list[str]) -> list[tuple[str, TopKParams]]:
     """The distinct (engine, params) of the top-k hardware in the points of the sweep files
     ``sweeps`` that the UART top level can build, in order of first appearance (the designs whose
     ``topk_fpga_*`` columns a recorded table fills)."""
-    from accelsim.config import Hardware
     from accelsim.hw.units import topk_params
     from accelsim.rtl.topk.common import ENGINE_COMPONENTS, check_params
     from accelsim.rtl.topk.host import check_host_params
-    from accelsim.sweep.points import Resolver, expand
+    from accelsim.sweep.points import Resolver, expand, hardware
     from accelsim.sweep.spec import load_sweep
 
     found: dict[str, tuple[str, TopKParams]] = {}
@@ -84,7 +83,7 @@ def sweep_designs(sweeps: list[str]) -> list[tuple[str, TopKParams]]:
         for point in resolver.resolve_all(expand(sweep)):
             if not point.hw:
                 continue
-            hw = Hardware.model_validate_json(point.hw)
+            hw = hardware(point.hw)
             if hw.topk.count == 0 or hw.topk.engine not in ENGINE_COMPONENTS:
                 continue
             try:
