@@ -43,6 +43,11 @@ class Job:
     """The sweep's plug-ins (absolute paths or module names), imported by a worker before planning."""
 
 
+IN_WORKER = False
+"""Set in a local sweep worker process (``executors``), never in the caller's process: a notebook that
+sweeps in-process keeps its cyclic garbage collectable."""
+
+
 def plan_for(key: PlanKey, timing: str) -> Any:
     """The chunk's WorkPlan as the timer takes it (``Timer.prepare``: a FastModel for fast timing),
     built once per process; the InputError when the policy cannot plan the workload."""
@@ -58,9 +63,10 @@ def plan_for(key: PlanKey, timing: str) -> Any:
             _PLANS[k] = get_timer(timing).prepare(wp)
         except InputError as err:  # the policy cannot run on this workload: every point is infeasible
             _PLANS[k] = err
-        # the plan and everything loaded so far live as long as the process: out of the cyclic collector's
-        # reach, so the collections that a chunk's allocations trigger need not walk them (~45 us a point)
-        gc.freeze()
+        if IN_WORKER:
+            # the plan and everything loaded so far live as long as the worker: out of the cyclic collector's
+            # reach, so the collections that a chunk's allocations trigger need not walk them (~45 us a point)
+            gc.freeze()
     return _PLANS[k]
 
 

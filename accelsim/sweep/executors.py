@@ -20,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, ClassVar
 
 from accelsim.errors import InputError
+from accelsim.sweep import evaluate
 
 EXECUTORS: dict[str, type[Executor]] = {}
 
@@ -48,6 +49,7 @@ def _die_with(parent: int) -> None:
     even by SIGKILL; a driver already gone ends it at once. What the worker inherits (the driver's
     WorkPlans among it) is frozen out of the cyclic collector's walks (``gc.freeze``)."""
     gc.freeze()
+    evaluate.IN_WORKER = True
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
