@@ -24,7 +24,7 @@ import numpy as np
 from accelsim.rtl.topk.common import ENGINE_COMPONENTS
 from accelsim.topk import get_engine
 from accelsim.topk.base import TopKParams
-from accelsim.topk.statistical import z_coefficient
+from accelsim.topk.statistical import StatisticalParams, z_coefficient
 
 TOPLEVEL = "topk"
 BACKPRESSURE_SHARE = 8  # one random vector in 8 runs under flow control (modes 1 and 2)
@@ -96,8 +96,9 @@ def edge_vectors(params: TopKParams, rng: np.random.Generator) -> Vectors:
         (max(1, mx - 3), mx // 4 or 1, "ties", 2), (mx, mx, "equal", 2),
         (min(mx, 3 * p + 1), min(mx, 3 * p + 1), "uniform", 1),
     ]
-    if params.slots < mx:
-        cases.append((mx, params.slots + 1, "uniform", 0))
+    slots = getattr(params, "slots", mx)  # the streaming engine's k cap
+    if slots < mx:
+        cases.append((mx, slots + 1, "uniform", 0))
     rows = np.zeros((len(cases), mx), dtype=np.int64)
     for i, (n, _, kind, _) in enumerate(cases):
         if kind == "equal":
@@ -226,6 +227,14 @@ def emitted_items(res: dict[str, np.ndarray]) -> list[np.ndarray]:
     return np.split(res["emitted"], bounds[1:-1])
 
 
+def job_z(params: TopKParams, vec: Vectors) -> np.ndarray:
+    """Each vector's fixed-point Φ⁻¹(1 − k/n), the statistical engine's coefficient input; zeros for
+    engines whose params have no ``z_frac_bits`` (no such input)."""
+    if not isinstance(params, StatisticalParams):
+        return np.zeros(len(vec.n), dtype=np.int64)
+    return z_coefficient(np.maximum(vec.n, 1), vec.k, params.z_frac_bits)
+
+
 def run_rtl(engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: int,
             waves: bool = False) -> tuple[list[np.ndarray], np.ndarray, float]:
     """Simulate ``vec`` on the RTL; return emitted indices, cycles and simulation seconds."""
@@ -241,7 +250,7 @@ def run_rtl(engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: 
     runner.build(sources=[src], hdl_toplevel=TOPLEVEL, build_dir=build, build_args=["-g2005"],
                  waves=waves, timescale=("1ns", "1ps"), log_file=build / "build.log")
     io = Path(tempfile.mkdtemp(prefix="io-", dir=build))
-    z = z_coefficient(np.maximum(vec.n, 1), vec.k, params.z_frac_bits)
+    z = job_z(params, vec)
     np.savez(io / "vectors.npz", scores=vec.scores, n=vec.n, k=vec.k, z=z, mode=vec.mode)
     (io / "config.json").write_text(json.dumps(
         {"engine": engine, "params": params.as_dict(), "seed": seed}))

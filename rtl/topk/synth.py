@@ -18,7 +18,7 @@ from accelsim.rtl.boards import DEFAULT_BOARD, UartBoardTop, get_board, uart_div
 from accelsim.rtl.fpga import build_bitstream
 from accelsim.rtl.topk.harness import TOPLEVEL, ToolMissing, export_verilog
 from accelsim.rtl.topk.host import TopKHost
-from accelsim.topk.base import TopKParams
+from accelsim.topk.base import TopKParams, engine_params
 
 # Columns per FPGA family: (source, cell types summed). "yosys": cells after synthesis
 # (stat -json); "nextpnr": cells placed, from its packer's utilisation.
@@ -113,7 +113,7 @@ def record(report: dict, table: Path) -> dict:
     entry["params"] = report["params"]
     entry["source"] = (f"accelsim rtl build --board {report['board']} ({report['date']}): whole UART top level; "
                        + ", ".join(report.get("tools", [])))
-    return _put(table, record_key(report["engine"], TopKParams(**report["params"])), entry)
+    return _put(table, record_key(report["engine"], engine_params(report["engine"], **report["params"])), entry)
 
 
 def _put(table: Path, key: str, entry: dict) -> dict:
@@ -161,7 +161,7 @@ def record_asic(report: dict, table: Path) -> dict:
     entry["params"] = report["params"]
     entry["source"] = (f"accelsim rtl build --asic: {report['yosys']}, accelsim.rtl.asic flow, "
                        f"40 nm from {Path(report['calibration']).name}")
-    return _put(table, record_key(report["engine"], TopKParams(**report["params"])), entry)
+    return _put(table, record_key(report["engine"], engine_params(report["engine"], **report["params"])), entry)
 
 
 __all__ = ["ToolMissing", "build", "build_asic", "record", "record_asic",

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from accelsim.rtl.topk import QuickSelectTopK
+from accelsim.rtl.topk.quickselect import QuickSelectTopK
 from accelsim.topk import TopKParams, get_engine
 from tests.rtl.sim import pause_every_fourth, random_pattern, run_jobs
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from accelsim.rtl.topk import StatisticalTopK
+from accelsim.rtl.topk.statistical import StatisticalTopK
 from accelsim.topk import TopKParams, get_engine
 from tests.rtl.sim import pause_every_fourth, random_pattern, run_jobs
 

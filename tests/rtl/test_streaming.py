@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from accelsim.rtl.topk import StreamingTopK
+from accelsim.rtl.topk.streaming import StreamingTopK
 from accelsim.topk import TopKParams, get_engine
 from tests.rtl.sim import random_pattern, run_jobs
 
