@@ -146,7 +146,8 @@ BoardOpt = Annotated[str, typer.Option(
     "--board", help="Board to build the bitstream for: ice40-hx8k-evn, ulx3s-85f, ulx3s-45f, ecp5-5g-evn "
     "(amaranth-boards definitions).")]
 # the iCE40-HX8K breakout: the engines at their rtl_build parameters fit it. Named here as well as in
-# accelsim.rtl.boards, which imports amaranth: the CLI's --help does not (tests/cli/test_rtl.py checks that the two agree).
+# accelsim.rtl.boards, which imports amaranth: the CLI's --help does not (tests/cli/test_rtl.py checks that
+# the two agree).
 DEFAULT_BOARD = "ice40-hx8k-evn"
 # Longest measured step: the P = 16 ECP5 build's place and route took 3,228 s (58 min in all) on the loaded
 # 2-core machine (docs/fpga.md, Measured); two hours lets it finish with room to spare.

@@ -12,6 +12,15 @@ from accelsim.topk.statistical import z_coefficient
 HANG_CYCLES = 100_000  # a job running longer than this is stuck
 
 
+def params_for(engine: str, own: dict | None = None, **shared):
+    """``engine``'s params with the shared fields ``shared`` and those of ``own`` (engine-specific fields,
+    e.g. streaming's ``max_k``) that its model declares: one call for every engine of a parametrized test."""
+    from accelsim.topk import ENGINES, engine_params
+
+    fields = ENGINES[engine].params_type.model_fields
+    return engine_params(engine, **shared, **{k: v for k, v in (own or {}).items() if k in fields})
+
+
 def always():
     return itertools.repeat(1)
 

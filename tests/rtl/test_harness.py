@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from accelsim.rtl.topk import harness
-from accelsim.topk import TopKParams
+from accelsim.topk import TopKParams, engine_params
 
-PARAMS = TopKParams(parallelism=4, index_width=5, max_k=8)
+PARAMS = engine_params("streaming", parallelism=4, index_width=5, max_k=8)
 
 
 def test_edge_vectors_cover_the_corners():
@@ -44,7 +44,8 @@ def test_expected_streaming_order():
 def test_expected_in_order_engines():
     vec = harness.Vectors(np.array([[1, 5, 3, 5]]), np.array([4]), np.array([3]),
                           np.array([0]))
-    assert harness.expected("quickselect", PARAMS, vec).items[0].tolist() == [1, 2, 3]
+    params = engine_params("quickselect", parallelism=4, index_width=5)
+    assert harness.expected("quickselect", params, vec).items[0].tolist() == [1, 2, 3]
 
 
 def test_missing_tool_names_package(monkeypatch):
@@ -56,6 +57,8 @@ def test_missing_tool_names_package(monkeypatch):
 
 
 def test_params_key_distinguishes():
-    assert harness.params_key("quickselect", PARAMS) != harness.params_key("streaming", PARAMS)
-    assert harness.params_key("quickselect", PARAMS) == harness.params_key(
-        "quickselect", TopKParams(parallelism=4, index_width=5, max_k=8))
+    params = TopKParams(parallelism=4, index_width=5)
+    assert harness.params_key("sorter", params) != harness.params_key("streaming", params)
+    assert harness.params_key("streaming", PARAMS) == harness.params_key(
+        "streaming", engine_params("streaming", parallelism=4, index_width=5, max_k=8))
+    assert harness.params_key("streaming", PARAMS) != harness.params_key("streaming", PARAMS.replace(max_k=4))

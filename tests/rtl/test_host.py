@@ -10,15 +10,15 @@ import pytest
 from accelsim.rtl.topk import ENGINE_COMPONENTS, harness
 from accelsim.rtl.topk.host import TopKHost, check_host_params
 from accelsim.rtl.topk.host_sim import verify_host
-from accelsim.topk import TopKParams
+from accelsim.topk import engine_params
 
 pytest.importorskip("cocotb")
 
 SMALL = {  # small P and n keep a job to a few thousand cycles at the simulation's UART divisor
-    "quickselect": (TopKParams(parallelism=4, index_width=4, input_parallelism=2), 24),
-    "streaming": (TopKParams(parallelism=1, index_width=4, max_k=4), 8),
-    "statistical": (TopKParams(parallelism=4, index_width=4), 8),
-    "sorter": (TopKParams(parallelism=4, index_width=4, input_parallelism=2), 16),
+    "quickselect": (engine_params("quickselect", parallelism=4, index_width=4, input_parallelism=2), 24),
+    "streaming": (engine_params("streaming", parallelism=1, index_width=4, max_k=4), 8),
+    "statistical": (engine_params("statistical", parallelism=4, index_width=4), 8),
+    "sorter": (engine_params("sorter", parallelism=4, index_width=4, input_parallelism=2), 16),
 }
 
 
@@ -45,8 +45,8 @@ def test_jobs_through_the_serial_pins_match_the_models(engine, tmp_path):
     ],
 )
 def test_fields_wider_than_the_protocol_are_refused(field, value, message):
-    params = TopKParams(parallelism=4, index_width=4).replace(**{field: value})
+    params = engine_params("statistical", parallelism=4, index_width=4).replace(**{field: value})
     with pytest.raises(ValueError, match=f"^{message}$"):
         check_host_params(params)
     with pytest.raises(ValueError, match=f"^{message}$"):
-        TopKHost("quickselect", params, divisor=4)
+        TopKHost("statistical", params, divisor=4)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from accelsim.rtl.topk.statistical import StatisticalTopK
-from accelsim.topk import TopKParams, get_engine
+from accelsim.topk import TopKParams, engine_params, get_engine
 from tests.rtl.sim import pause_every_fourth, random_pattern, run_jobs
 
 PARAMS = TopKParams(parallelism=4, index_width=5, width=8)
@@ -16,7 +16,7 @@ def model(params, scores, k):
 
 
 def test_signature_from_params():
-    dut = StatisticalTopK(TopKParams(parallelism=4, index_width=5, width=8, z_frac_bits=6))
+    dut = StatisticalTopK(engine_params("statistical", parallelism=4, index_width=5, width=8, z_frac_bits=6))
     assert dut.z.shape().width == 4 + 6 and dut.z.shape().signed
 
 

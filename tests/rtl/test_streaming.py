@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from accelsim.rtl.topk.streaming import StreamingTopK
-from accelsim.topk import TopKParams, get_engine
+from accelsim.topk import engine_params, get_engine
 from tests.rtl.sim import random_pattern, run_jobs
 
-PARAMS = TopKParams(parallelism=4, index_width=5, width=8, max_k=6)
+PARAMS = engine_params("streaming", parallelism=4, index_width=5, width=8, max_k=6)
 
 
 def model(params, scores, k):

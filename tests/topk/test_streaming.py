@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from accelsim.topk import TopKParams, get_engine
+from accelsim.topk import TopKParams, engine_params, get_engine
 from accelsim.topk.base import exact_topk_mask
 
 RNG = np.random.default_rng(0)
@@ -9,7 +9,7 @@ RNG = np.random.default_rng(0)
 
 @pytest.fixture
 def eng():
-    return get_engine("streaming", TopKParams(parallelism=16, max_k=8))
+    return get_engine("streaming", engine_params("streaming", parallelism=16, max_k=8))
 
 
 def test_selects_exact_topk_up_to_slots(eng):
