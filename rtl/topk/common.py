@@ -53,6 +53,7 @@ def register_component(name: str):
     """Class decorator: the RTL component of the top-k engine called ``name``."""
 
     def wrap(cls: type[wiring.Component]) -> type[wiring.Component]:
+        cls.ENGINE = name
         ENGINE_COMPONENTS.add(name, cls)
         return cls
 
@@ -126,8 +127,13 @@ class TopKComponent(wiring.Component):
     LANES = True
     NARROW_INPUT = True
     RANKED = False
+    ENGINE: str
+    """The engine whose RTL this is (set by :func:`register_component`)."""
 
     def __init__(self, params: TopKParams) -> None:
+        model = ENGINES[self.ENGINE].params_type
+        if isinstance(params, TopKParams) and type(params) is not model:
+            params = model(**params.as_dict())  # a base TopKParams: the engine's own fields at their defaults
         self._params = check_params(params, lanes=self.LANES, narrow_input=self.NARROW_INPUT)
         scores, items, extra = self.ports(self._params)
         iw = self._params.index_width

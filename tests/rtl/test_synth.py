@@ -6,9 +6,9 @@ import yaml
 
 from accelsim.hw.fpga import FPGA_COLUMNS
 from accelsim.rtl.topk import synth
-from accelsim.topk import TopKParams, engine_params
+from accelsim.topk import engine_params
 
-PARAMS = TopKParams(parallelism=4, index_width=8)
+PARAMS = engine_params("quickselect", parallelism=4, index_width=8)
 SWEEPS = sorted(str(p) for p in (Path(__file__).parents[2] / "sweeps").glob("*.yaml"))
 
 
