@@ -114,5 +114,8 @@ def stream_options(defaults: dict, given: dict) -> dict[str, tuple[object, objec
     ``--engine`` and ``--hw`` included."""
     fields = ("parallelism", "width", "index_width", "input_parallelism")
     out = {name: (defaults.get(name) if given[name] is None else given[name], defaults.get(name)) for name in fields}
-    return out | {"param": (tuple(given["param"] or ()), ()), "engine": (given["engine"], "quickselect"),
-                  "hw": (given["hw"], None)}
+    return out | {
+        "param": (tuple(given["param"] or ()), ()),
+        "engine": (given["engine"], "quickselect"),
+        "hw": (given["hw"], None),
+    }

@@ -24,8 +24,16 @@ if TYPE_CHECKING:
         register,
     )
 
-__all__ = ["ENGINES", "Selection", "TopKEngine", "TopKParams", "engine_params", "exact_topk_mask",
-           "get_engine", "register"]
+__all__ = [
+    "ENGINES",
+    "Selection",
+    "TopKEngine",
+    "TopKParams",
+    "engine_params",
+    "exact_topk_mask",
+    "get_engine",
+    "register",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -72,23 +72,23 @@ class TopKEngine(ABC):
         return hash((type(self), self.params))
 
     @abstractmethod
-    def select(self, scores: np.ndarray, k: np.ndarray | int,
-               rng: np.random.Generator) -> Selection:
+    def select(self, scores: np.ndarray, k: np.ndarray | int, rng: np.random.Generator) -> Selection:
         """Select the top ``k`` of each row of ``scores`` [B, n] (NaN marks absent items)."""
 
     @abstractmethod
-    def passes_for_shape(self, n: np.ndarray, k: np.ndarray,
-                         rng: np.random.Generator) -> list[np.ndarray]:
+    def passes_for_shape(self, n: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         """Pass sizes of jobs known only by (n, k), e.g. from a request trace."""
 
     @abstractmethod
-    def cycles(self, n: np.ndarray, k: np.ndarray, pass_sizes: np.ndarray,
-               pass_start: np.ndarray, pass_count: np.ndarray) -> np.ndarray:
+    def cycles(
+        self, n: np.ndarray, k: np.ndarray, pass_sizes: np.ndarray, pass_start: np.ndarray, pass_count: np.ndarray
+    ) -> np.ndarray:
         """Cycles of each job after its last score arrived, from its recorded passes."""
 
     @abstractmethod
-    def comparisons(self, n: np.ndarray, pass_sizes: np.ndarray, pass_start: np.ndarray,
-                    pass_count: np.ndarray) -> np.ndarray:
+    def comparisons(
+        self, n: np.ndarray, pass_sizes: np.ndarray, pass_start: np.ndarray, pass_count: np.ndarray
+    ) -> np.ndarray:
         """Comparator operations of each job (for energy)."""
 
     def output_cycles(self, n: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -106,8 +106,7 @@ class TopKEngine(ABC):
         start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
         flat = np.concatenate(passes).astype(np.int64) if len(passes) else np.zeros(0, np.int64)
         n = np.asarray(n, dtype=np.int64)
-        return self.input_cycles(n) + self.cycles(n, np.asarray(k, dtype=np.int64), flat, start,
-                                                  count)
+        return self.input_cycles(n) + self.cycles(n, np.asarray(k, dtype=np.int64), flat, start, count)
 
 
 ENGINES: Registry[type[TopKEngine]] = Registry("top-k engine", "accelsim.topk")
@@ -126,8 +125,9 @@ def register(cls: type[TopKEngine]) -> type[TopKEngine]:
     own = engine_fields(cls.params_type)
     missing = sorted(set(cls.plan_fields) - set(cls.params_type.model_fields))
     if missing:
-        raise TypeError(f"{cls.__name__}.plan_fields names {', '.join(missing)}, not a field of "
-                        f"{cls.params_type.__name__}")
+        raise TypeError(
+            f"{cls.__name__}.plan_fields names {', '.join(missing)}, not a field of {cls.params_type.__name__}"
+        )
     if not set(cls.select_only) <= set(cls.plan_fields) & own.keys():
         raise TypeError(f"{cls.__name__}.select_only must name fields of its own among its plan_fields")
     ENGINES.add(cls.name, cls, cls.__module__)

@@ -71,8 +71,7 @@ class QuickSelect(TopKEngine):
     plan_fields = ("pivot_seed",)  # the LFSR pivots shape select's passes
     select_only = ("pivot_seed",)
 
-    def select(self, scores: np.ndarray, k: np.ndarray | int,
-               rng: np.random.Generator) -> Selection:
+    def select(self, scores: np.ndarray, k: np.ndarray | int, rng: np.random.Generator) -> Selection:
         scores, k, valid = as_batch(scores, k)
         b = scores.shape[0]
         draws = _pivot_draws(self.params.pivot_seed)
@@ -103,11 +102,9 @@ class QuickSelect(TopKEngine):
             target[rows[go_low]] = t[go_low] - ng[go_low] - ne[go_low]
             active[rows[done]] = False
             step += 1
-        return Selection(exact_topk_mask(scores, k),
-                         [np.asarray(p, dtype=np.int32) for p in passes])
+        return Selection(exact_topk_mask(scores, k), [np.asarray(p, dtype=np.int32) for p in passes])
 
-    def passes_for_shape(self, n: np.ndarray, k: np.ndarray,
-                         rng: np.random.Generator) -> list[np.ndarray]:
+    def passes_for_shape(self, n: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         # With distinct values the pivot's rank is uniform over the candidates, so pass sizes
         # follow from rank arithmetic alone: candidates are ranks [lo, hi), target rank k-1.
         n = np.asarray(n, dtype=np.int64)

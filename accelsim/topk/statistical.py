@@ -109,14 +109,11 @@ class Statistical(TopKEngine):
             rhs = s1 * 2.0**f + z * np.sqrt(var)
         return valid & (lhs > rhs[:, None]) & (k > 0)[:, None]
 
-    def select(self, scores: np.ndarray, k: np.ndarray | int,
-               rng: np.random.Generator) -> Selection:
+    def select(self, scores: np.ndarray, k: np.ndarray | int, rng: np.random.Generator) -> Selection:
         scores, k, valid = as_batch(scores, k)
-        return Selection(self.threshold_mask(scores, k),
-                         [np.array([m], dtype=np.int32) for m in valid.sum(axis=1)])
+        return Selection(self.threshold_mask(scores, k), [np.array([m], dtype=np.int32) for m in valid.sum(axis=1)])
 
-    def passes_for_shape(self, n: np.ndarray, k: np.ndarray,
-                         rng: np.random.Generator) -> list[np.ndarray]:
+    def passes_for_shape(self, n: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         return [np.array([m], dtype=np.int32) for m in np.asarray(n)]
 
     @property

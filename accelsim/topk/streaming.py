@@ -50,16 +50,13 @@ class Streaming(TopKEngine):
     def _k(self, k: np.ndarray) -> np.ndarray:
         return np.minimum(np.asarray(k, dtype=np.int64), self.params.slots)
 
-    def select(self, scores: np.ndarray, k: np.ndarray | int,
-               rng: np.random.Generator) -> Selection:
+    def select(self, scores: np.ndarray, k: np.ndarray | int, rng: np.random.Generator) -> Selection:
         scores, k, valid = as_batch(scores, k)
         k = self._k(k)
         n_valid = valid.sum(axis=1)
-        return Selection(exact_topk_mask(scores, k),
-                         [np.array([m], dtype=np.int32) for m in n_valid])
+        return Selection(exact_topk_mask(scores, k), [np.array([m], dtype=np.int32) for m in n_valid])
 
-    def passes_for_shape(self, n: np.ndarray, k: np.ndarray,
-                         rng: np.random.Generator) -> list[np.ndarray]:
+    def passes_for_shape(self, n: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         return [np.array([m], dtype=np.int32) for m in np.asarray(n)]
 
     def input_cycles(self, n: np.ndarray) -> np.ndarray:

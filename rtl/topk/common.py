@@ -66,8 +66,7 @@ def build_component(engine: str, params: TopKParams) -> wiring.Component:
         cls = ENGINE_COMPONENTS[engine]
     except KeyError:
         raise KeyError(
-            f"top-k engine {engine!r} has no RTL; expected one of: "
-            f"{', '.join(sorted(ENGINE_COMPONENTS))}"
+            f"top-k engine {engine!r} has no RTL; expected one of: {', '.join(sorted(ENGINE_COMPONENTS))}"
         ) from None
     return cls(params)
 
@@ -97,8 +96,7 @@ def check_params(params: object, *, lanes: bool = True, narrow_input: bool = Tru
     if lanes and pin != p and pin & (pin - 1):
         errors.append(f"input_parallelism must be a power of two in RTL, not {pin!r}")
     if lanes and not narrow_input and pin != p:
-        errors.append(f"input_parallelism must equal parallelism = {p} in this engine's RTL, "
-                      f"not {pin!r}")
+        errors.append(f"input_parallelism must equal parallelism = {p} in this engine's RTL, not {pin!r}")
     if errors:
         raise ValueError("; ".join(errors))
     return params
@@ -137,14 +135,16 @@ class TopKComponent(wiring.Component):
         self._params = check_params(params, lanes=self.LANES, narrow_input=self.NARROW_INPUT)
         scores, items, extra = self.ports(self._params)
         iw = self._params.index_width
-        super().__init__({
-            "scores": In(scores),
-            "n": In(iw + 1),
-            "k": In(iw + 1),
-            **extra,
-            "items": Out(items),
-            "busy": Out(1),
-        })
+        super().__init__(
+            {
+                "scores": In(scores),
+                "n": In(iw + 1),
+                "k": In(iw + 1),
+                **extra,
+                "items": Out(items),
+                "busy": Out(1),
+            }
+        )
 
     @classmethod
     def ports(cls, params: TopKParams) -> tuple[object, object, dict[str, wiring.Member]]:
@@ -165,14 +165,15 @@ def lane_layout(params: TopKParams) -> data.ArrayLayout:
 def item_layout(params: TopKParams) -> data.StructLayout:
     """One output beat: up to ``input_parallelism`` (index, score) items, packed from lane 0."""
     p = params.input_parallelism
-    return data.StructLayout({
-        "index": data.ArrayLayout(unsigned(params.index_width), p),
-        "score": data.ArrayLayout(unsigned(params.width), p),
-        "count": range(p + 1),
-    })
+    return data.StructLayout(
+        {
+            "index": data.ArrayLayout(unsigned(params.index_width), p),
+            "score": data.ArrayLayout(unsigned(params.width), p),
+            "count": range(p + 1),
+        }
+    )
 
 
 def pair_layout(params: TopKParams) -> data.StructLayout:
     """One item: its index and score."""
-    return data.StructLayout({"index": unsigned(params.index_width),
-                              "score": unsigned(params.width)})
+    return data.StructLayout({"index": unsigned(params.index_width), "score": unsigned(params.width)})

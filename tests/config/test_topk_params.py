@@ -23,8 +23,9 @@ def test_the_engines_own_fields_are_filled_with_their_defaults(engine):
     hw = load_hardware("spatten", {"topk": {"engine": engine}})
     own = engine_fields(ENGINES[engine].params_type)
     assert hw.topk.model_extra == {k: f.default for k, f in own.items()}
-    assert topk_params(hw) == ENGINES[engine].params_type(**{**hw.topk.model_extra, "parallelism": 16,
-                                                             "input_parallelism": 8})
+    assert topk_params(hw) == ENGINES[engine].params_type(
+        **{**hw.topk.model_extra, "parallelism": 16, "input_parallelism": 8}
+    )
 
 
 def test_every_field_reaches_the_params():
@@ -43,21 +44,30 @@ def test_input_parallelism_is_derived_not_set():
         load_hardware("spatten", {"topk": {"input_parallelism": 4}})
 
 
-@pytest.mark.parametrize(("over", "pattern"), [
-    ({"pivot_seed": 0}, r"field 'topk\.pivot_seed': Input should be greater than or equal to 1, got 0$"),
-    ({"pivot_seed": 65536}, r"field 'topk\.pivot_seed': Input should be less than 65536, got 65536$"),
-    ({"pivot_seed": "7"}, r"field 'topk\.pivot_seed': Input should be a valid integer, got '7'$"),
-    ({"engine": "statistical", "z_frac_bits": 0},
-     r"field 'topk\.z_frac_bits': Input should be greater than or equal to 1, got 0$"),
-    ({"index_width": 25}, r"field 'topk\.index_width': Input should be less than or equal to 24, got 25$"),
-    ({"engine": "sorter", "pivot_seed": 7},
-     r"field 'topk\.pivot_seed': read only by the quickselect engine \(topk\.engine is 'sorter'\)"),
-    ({"z_frac_bits": 6},
-     r"field 'topk\.z_frac_bits': read only by the statistical engine \(topk\.engine is 'quickselect'\)"),
-    ({"max_k": 4}, r"field 'topk\.max_k': read only by the streaming engine \(topk\.engine is 'quickselect'\)"),
-    ({"bogus": 4}, r"field 'topk\.bogus': unknown field; expected one of: engine, .*, pivot_seed, got 4$"),
-    ({"engine": "bogus"}, r"field 'topk\.engine': unknown top-k engine 'bogus'; expected one of: "),
-])
+@pytest.mark.parametrize(
+    ("over", "pattern"),
+    [
+        ({"pivot_seed": 0}, r"field 'topk\.pivot_seed': Input should be greater than or equal to 1, got 0$"),
+        ({"pivot_seed": 65536}, r"field 'topk\.pivot_seed': Input should be less than 65536, got 65536$"),
+        ({"pivot_seed": "7"}, r"field 'topk\.pivot_seed': Input should be a valid integer, got '7'$"),
+        (
+            {"engine": "statistical", "z_frac_bits": 0},
+            r"field 'topk\.z_frac_bits': Input should be greater than or equal to 1, got 0$",
+        ),
+        ({"index_width": 25}, r"field 'topk\.index_width': Input should be less than or equal to 24, got 25$"),
+        (
+            {"engine": "sorter", "pivot_seed": 7},
+            r"field 'topk\.pivot_seed': read only by the quickselect engine \(topk\.engine is 'sorter'\)",
+        ),
+        (
+            {"z_frac_bits": 6},
+            r"field 'topk\.z_frac_bits': read only by the statistical engine \(topk\.engine is 'quickselect'\)",
+        ),
+        ({"max_k": 4}, r"field 'topk\.max_k': read only by the streaming engine \(topk\.engine is 'quickselect'\)"),
+        ({"bogus": 4}, r"field 'topk\.bogus': unknown field; expected one of: engine, .*, pivot_seed, got 4$"),
+        ({"engine": "bogus"}, r"field 'topk\.engine': unknown top-k engine 'bogus'; expected one of: "),
+    ],
+)
 def test_bad_values_name_the_field(over, pattern):
     with pytest.raises(InputError, match=pattern):
         load_hardware("spatten", {"topk": over})
@@ -68,8 +78,11 @@ def test_another_engines_fields_at_their_default_are_dropped():
     hw = load_hardware("spatten", {"topk": {"engine": "sorter", "pivot_seed": 0xACE1, "z_frac_bits": 8}})
     assert hw.topk.engine == "sorter" and hw.topk.model_extra == {}
     dumped = load_hardware("spatten").model_dump()
-    assert load_hardware(load_hardware("spatten"), {"topk": {"engine": "statistical"}}).topk.model_extra == {
-        "z_frac_bits": 8} and "pivot_seed" in dumped["topk"]
+    assert (
+        load_hardware(load_hardware("spatten"), {"topk": {"engine": "statistical"}}).topk.model_extra
+        == {"z_frac_bits": 8}
+        and "pivot_seed" in dumped["topk"]
+    )
 
 
 def test_json_round_trip_keeps_the_engines_fields():

@@ -39,7 +39,7 @@ def run_jobs(dut, jobs, *, ready=always, idle=always, vcd: str | None = None):
     async def bench(ctx):
         for scores, k in jobs:
             n = len(scores)
-            beats = [[int(v) for v in scores[b:b + lanes]] for b in range(0, n, lanes)]
+            beats = [[int(v) for v in scores[b : b + lanes]] for b in range(0, n, lanes)]
             ctx.set(dut.n, n)
             ctx.set(dut.k, k)
             if hasattr(dut, "z"):
@@ -58,8 +58,7 @@ def run_jobs(dut, jobs, *, ready=always, idle=always, vcd: str | None = None):
                     bi += 1
                 if ctx.get(dut.items.valid) and ctx.get(dut.items.ready):
                     item = ctx.get(dut.items.payload)
-                    out += [item.index] if streaming else [item.index[j]
-                                                           for j in range(item.count)]
+                    out += [item.index] if streaming else [item.index[j] for j in range(item.count)]
                 await ctx.tick()
                 t += 1
                 assert t < HANG_CYCLES, "busy stuck high"

@@ -46,13 +46,17 @@ def test_small(engine, workdir):
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(("p", "width", "index_width"), [(1, 4, 4), (2, 16, 5), (8, 12, 7)])
 def test_matrix(engine, p, width, index_width, workdir):
-    check(engine, params_for(engine, {"max_k": 12}, parallelism=p, width=width, index_width=index_width),
-          200, workdir, seed=p)
+    check(
+        engine,
+        params_for(engine, {"max_k": 12}, parallelism=p, width=width, index_width=index_width),
+        200,
+        workdir,
+        seed=p,
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 def test_ten_thousand_vectors(engine, workdir):
-    report = check(engine, params_for(engine, {"max_k": 16}, parallelism=4, index_width=6), 10_000, workdir,
-                   seed=10)
+    report = check(engine, params_for(engine, {"max_k": 16}, parallelism=4, index_width=6), 10_000, workdir, seed=10)
     assert report.vectors >= 10_000

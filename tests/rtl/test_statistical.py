@@ -26,8 +26,11 @@ def test_parallelism_power_of_two():
 
 
 def test_beats_are_parallelism_wide():
-    with pytest.raises(ValueError, match=r"^input_parallelism must equal parallelism = 4 in this "
-                                         r"engine's RTL, not 2$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^input_parallelism must equal parallelism = 4 in this "
+        r"engine's RTL, not 2$",
+    ):
         StatisticalTopK(TopKParams(parallelism=4, input_parallelism=2))
 
 
@@ -42,8 +45,7 @@ JOBS = [
 
 
 def test_items_and_cycles_match_models():
-    for (scores, k), (items, cycles) in zip(JOBS, run_jobs(StatisticalTopK(PARAMS), JOBS),
-                                            strict=True):
+    for (scores, k), (items, cycles) in zip(JOBS, run_jobs(StatisticalTopK(PARAMS), JOBS), strict=True):
         want, want_cycles = model(PARAMS, scores, k)
         assert items.tolist() == want.tolist(), (scores, k)
         assert cycles == want_cycles, (scores, k)
@@ -51,9 +53,7 @@ def test_items_and_cycles_match_models():
 
 def test_random_jobs_with_flow_control():
     rng = np.random.default_rng(5)
-    jobs = [(rng.integers(0, 256, n).tolist(), int(rng.integers(1, n + 1)))
-            for n in rng.integers(1, 33, 8)]
-    results = run_jobs(StatisticalTopK(PARAMS), jobs, ready=random_pattern(6),
-                       idle=pause_every_fourth)
+    jobs = [(rng.integers(0, 256, n).tolist(), int(rng.integers(1, n + 1))) for n in rng.integers(1, 33, 8)]
+    results = run_jobs(StatisticalTopK(PARAMS), jobs, ready=random_pattern(6), idle=pause_every_fourth)
     for (scores, k), (items, _) in zip(jobs, results, strict=True):
         assert items.tolist() == model(PARAMS, scores, k)[0].tolist()

@@ -38,8 +38,11 @@ class TestParams:
         assert TopKParams(parallelism=8).input_parallelism == 8  # default: the comparator width
         assert TopKParams(parallelism=8) == TopKParams(parallelism=8, input_parallelism=8)
         assert TopKParams(parallelism=16, input_parallelism=8).input_parallelism == 8
-        with pytest.raises(ValueError, match=r"^input_parallelism must not exceed parallelism = 4, "
-                                             r"not 8$"):
+        with pytest.raises(
+            ValueError,
+            match=r"^input_parallelism must not exceed parallelism = 4, "
+            r"not 8$",
+        ):
             TopKParams(parallelism=4, input_parallelism=8)
         with pytest.raises(ValueError, match=r"^input_parallelism must be a positive integer"):
             TopKParams(input_parallelism=0)
@@ -49,8 +52,11 @@ class TestParams:
             TopKParams(parallelism=True)
 
     def test_every_reason_reported(self):
-        with pytest.raises(ValueError, match=r"^parallelism .*not 0; width .*not 'x'; max_k .*"
-                                             r"not 0$"):
+        with pytest.raises(
+            ValueError,
+            match=r"^parallelism .*not 0; width .*not 'x'; max_k .*"
+            r"not 0$",
+        ):
             engine_params("streaming", parallelism=0, width="x", max_k=0)
 
     def test_upper_limits(self):
@@ -104,15 +110,18 @@ class TestEngineParams:
 class TestRegistry:
     def test_all_engines_registered(self):
         # every engine class defined in accelsim.topk's modules is registered under its name
-        defined = {cls for info in pkgutil.iter_modules(accelsim.topk.__path__)
-                   for _, cls in inspect.getmembers(importlib.import_module(f"accelsim.topk.{info.name}"),
-                                                    inspect.isclass)
-                   if issubclass(cls, TopKEngine) and cls is not TopKEngine}
+        defined = {
+            cls
+            for info in pkgutil.iter_modules(accelsim.topk.__path__)
+            for _, cls in inspect.getmembers(importlib.import_module(f"accelsim.topk.{info.name}"), inspect.isclass)
+            if issubclass(cls, TopKEngine) and cls is not TopKEngine
+        }
         assert defined and all(ENGINES.get(cls.name) is cls for cls in defined)
 
     def test_unknown_lists_names(self):
-        with pytest.raises(KeyError, match="unknown top-k engine 'bogus'; expected one of: "
-                                           + re.escape(", ".join(sorted(ENGINES)))):
+        with pytest.raises(
+            KeyError, match="unknown top-k engine 'bogus'; expected one of: " + re.escape(", ".join(sorted(ENGINES)))
+        ):
             get_engine("bogus")
 
     def test_engine_equality(self):
@@ -163,8 +172,7 @@ def test_total_cycles_is_input_plus_compute(name):
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
     flat = np.concatenate(sel.passes)
     compute = eng.cycles(np.full(3, 10), np.full(3, 3), flat, start, count)
-    assert (eng.total_cycles([10] * 3, [3] * 3, sel.passes)
-            == eng.input_cycles(np.full(3, 10)) + compute).all()
+    assert (eng.total_cycles([10] * 3, [3] * 3, sel.passes) == eng.input_cycles(np.full(3, 10)) + compute).all()
 
 
 # A value of each shared field away from its default, for the plan_fields check below (an engine's own
@@ -196,6 +204,7 @@ def test_plan_fields_are_what_the_functional_model_reads(name):
     base = _selection(get_engine(name))
     for field, info in fields.items():
         got = _selection(get_engine(name, engine_params(name, **{field: _changed(field, info)})))
-        same = all(np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
-                   for a, b in zip(got, base, strict=True))
+        same = all(
+            np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b for a, b in zip(got, base, strict=True)
+        )
         assert same == (field not in cls.plan_fields), (name, field)
