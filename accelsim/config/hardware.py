@@ -6,14 +6,13 @@ Table II); each field names its source.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ModelWrapValidatorHandler,
     PositiveFloat,
     PositiveInt,
     ValidationError,
@@ -92,12 +91,17 @@ class TopK(TopKShared, _Engine):
     QuickSelect core returns to its fill state once its registered response is taken, while the
     filter pass re-reads the job's scores from its own data FIFO)."""
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _engine_fields(cls, data: Any, handler: ModelWrapValidatorHandler[TopK]) -> TopK:
-        if isinstance(data, dict):
-            data = _with_engine_fields(data)
-        return handler(data)
+    @model_validator(mode="after")
+    def _engine_fields(self) -> TopK:
+        extra = self.__pydantic_extra__ or {}
+        items = tuple((k, type(v), v) for k, v in extra.items())  # by type too: 1 == True == 1.0
+        try:
+            own = _engine_extra(self.engine, items)
+        except TypeError:  # an unhashable value (a list, a mapping): checked without the cache, and refused
+            own = _engine_extra.__wrapped__(self.engine, items)
+        if own != extra:
+            object.__setattr__(self, "__pydantic_extra__", dict(own))
+        return self
 
     @classmethod
     def extra_field(cls, name: str) -> FieldInfo | None:
@@ -130,14 +134,14 @@ def _own_model(engine: str) -> type[BaseModel]:
     return create_model(f"{engine} fields", __config__=Strict.model_config, **fields)
 
 
-def _with_engine_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with the chosen engine's own fields checked and filled in, those of other engines at
-    their defaults dropped; ValidationError naming the field otherwise."""
-    engine = data.get("engine", "quickselect")
-    if not isinstance(engine, str):
-        return data  # the handler refuses it
-    extra = {k: v for k, v in data.items() if k not in _BLOCK_FIELDS}
+@lru_cache(maxsize=1024)
+def _engine_extra(engine: str, items: tuple[tuple[str, type, Any], ...]) -> dict[str, Any]:
+    """The fields beyond the block's own, ``items`` (name, type, value), as ``engine``'s own fields checked
+    and filled with their defaults, those of other engines at their defaults dropped; ValidationError
+    naming the field otherwise. Cached: a sweep's points share a few (a check costs a nested model's
+    validation)."""
     model = _own_model(engine)
+    extra = {k: v for k, _, v in items}
     foreign = extra.keys() - model.model_fields.keys()
     for name in sorted(foreign):
         users = _users(name)
@@ -145,10 +149,13 @@ def _with_engine_fields(data: dict[str, Any]) -> dict[str, Any]:
             expected = ", ".join([*TopK.model_fields, *model.model_fields])
             raise _refuse(name, extra[name], f"unknown field; expected one of: {expected}")
         if any(extra[name] != default for default in users.values()):
-            raise _refuse(name, extra[name], f"read only by the {' and '.join(users)} engine (topk.engine is "
-                          f"{engine!r}): leave it at its default or change the engine")
-    kept = {k: v for k, v in data.items() if k not in foreign}
-    return kept | model.model_validate({k: v for k, v in extra.items() if k not in foreign}).model_dump()
+            raise _refuse(
+                name,
+                extra[name],
+                f"read only by the {' and '.join(users)} engine (topk.engine is {engine!r}): leave it at its "
+                "default or change the engine",
+            )
+    return model.model_validate({k: v for k, v in extra.items() if k not in foreign}).model_dump()
 
 
 def _users(name: str) -> dict[str, object]:

@@ -14,6 +14,7 @@ This module imports pydantic only, so that the ``accelsim`` command's option def
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -127,8 +128,10 @@ SHARED_FIELDS = tuple(TopKShared.model_fields)
 """The fields of :class:`TopKShared`, in order (read once: a class's ``model_fields`` is slow to reach)."""
 
 
+@cache
 def engine_fields(params_type: type[TopKParams]) -> dict[str, FieldInfo]:
-    """The fields an engine's params model adds to :class:`TopKParams`: the engine's own.
+    """The fields an engine's params model adds to :class:`TopKParams`: the engine's own (cached: read
+    per design point; do not mutate).
 
     Raises
     ------
