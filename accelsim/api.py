@@ -94,15 +94,16 @@ def plan_key(hw: Hardware, replayed: bool) -> str:
     if cls is None:
         raise InputError(None, "hw.topk.engine", f"unknown top-k engine {name!r}; expected one of: "
                          f"{ENGINES.names()}")
+    values = {**hw.topk.__dict__, **hw.topk.model_extra}  # the engine's own fields are the block's extras
     if replayed:
         own = engine_fields(cls.params_type)
         for field in cls.select_only:
             default = own[field].default
-            if getattr(hw.topk, field) != default:
+            if values[field] != default:
                 raise InputError(None, f"hw.topk.{field}", f"changes nothing here: only {name}'s selection "
                                  "in phase 1 reads it and a request trace's passes are recorded (drawn from "
                                  f"--seed); leave it at {default}")
-    return json.dumps({"engine": name, **{f: getattr(hw.topk, f) for f in cls.plan_fields}}, sort_keys=True)
+    return json.dumps({"engine": name, **{f: values[f] for f in cls.plan_fields}}, sort_keys=True)
 
 
 def engine_from_key(key: str) -> TopKEngine:
