@@ -124,12 +124,16 @@ def _refuse(field: str, value: object, message: str) -> ValidationError:
 @cache
 def _own_model(engine: str) -> type[BaseModel]:
     """A strict model of ``engine``'s own fields (as the rest of the config: no coercion); ValidationError
-    at ``engine`` when no such engine is registered."""
+    at ``engine`` when no such engine is registered or its own fields clash with the block's."""
     from accelsim.topk import ENGINES
 
     if engine not in ENGINES:
         raise _refuse("engine", engine, f"unknown top-k engine {engine!r}; expected one of: {ENGINES.names()}")
     own = engine_fields(ENGINES[engine].params_type)
+    clash = sorted(own.keys() & TopK.model_fields.keys())
+    if clash:  # the block's own field would shadow the engine's: a plug-in's mistake, said at once
+        raise _refuse("engine", engine, f"the {engine} engine's params declare {', '.join(clash)}, a field of the "
+                      "topk block itself; the engine must rename it")
     fields: dict[str, Any] = {k: (f.annotation, f) for k, f in own.items()}
     return create_model(f"{engine} fields", __config__=Strict.model_config, **fields)
 

@@ -89,3 +89,24 @@ def test_json_round_trip_keeps_the_engines_fields():
     hw = load_hardware("spatten", {"topk": {"pivot_seed": 7}})
     again = type(hw).model_validate_json(hw.model_dump_json())
     assert again == hw and again.topk.pivot_seed == 7
+
+
+def test_an_engine_field_named_as_the_blocks_own_is_refused(monkeypatch):
+    from pydantic import Field
+
+    from accelsim.topk import TopKEngine, register
+
+    class CountParams(TopKParams):
+        count: int = Field(3, ge=1)
+        """Clashes with hw.topk.count."""
+
+    class Clash(TopKEngine):
+        name = "clash-test"
+        params_type = CountParams
+
+    for registry in ("_items", "_origin"):  # registered for this test only
+        monkeypatch.setattr(ENGINES, registry, dict(getattr(ENGINES, registry)))
+    register(Clash)
+    with pytest.raises(InputError, match=r"field 'topk\.engine': the clash-test engine's params declare count, a "
+                                         r"field of the topk block itself"):
+        load_hardware("spatten", {"topk": {"engine": "clash-test"}})
