@@ -7,6 +7,7 @@ how those intervals overlap.
 from __future__ import annotations
 
 from functools import lru_cache
+from operator import itemgetter
 
 import numpy as np
 
@@ -27,8 +28,11 @@ def topk_params(hw: Hardware) -> TopKParams:
     (SpAtten RTL SpAttenController.scala builds TopK with ``parallelism = numSoftMaxUnit``).
     """
     t = hw.topk
-    return _topk_params(t.engine, tuple(getattr(t, name) for name in SHARED_FIELDS), tuple(t.model_extra.items()),
+    return _topk_params(t.engine, _shared(t.__dict__), tuple(t.__pydantic_extra__.items()),
                         min(hw.softmax.parallelism, t.parallelism))
+
+
+_shared = itemgetter(*SHARED_FIELDS)  # the shared fields' values of a topk block's __dict__, in one call
 
 
 @lru_cache(maxsize=1024)
