@@ -31,10 +31,12 @@ Engine = Annotated[str, ENGINE_OPT]
 def _param_help(name: str) -> str:
     """An option's help: the shared parameter's own docstring (accelsim.topk.params) and where its default
     comes from."""
-    doc = " ".join((TopKParams.model_fields[name].description or name).split())
+    info = TopKParams.model_fields[name]
+    doc = " ".join((info.description or name).split())
+    build, verify = (table.get(name, info.default) for table in (TopKParams.rtl_build, TopKParams.rtl_verify))
     return (
-        f"{doc} Default: the engine's params model's (its rtl_build / rtl_verify, else its field default; "
-        f"TopKParams: build {TopKParams.rtl_build.get(name)}, verify {TopKParams.rtl_verify.get(name)})."
+        f"{doc} Default: the engine params model's for the command (rtl_build, rtl_verify; TopKParams: "
+        f"build {build}, verify {verify})."
     )
 
 
