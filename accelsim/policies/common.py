@@ -24,11 +24,20 @@ from accelsim.policies.quant import fake_quant
 from accelsim.topk import TopKEngine, get_engine
 from accelsim.topk.base import exact_topk_mask as exact_topk
 from accelsim.trace.format import Trace
-from accelsim.trace.stats import masked_softmax as softmax  # the one masked softmax (re-exported)
 from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, TopKJobs, WorkPlan, even_spread
 
 PHASES = ("prefill", "decode", "both")
 PREFILL_CHUNK = 256  # prefill queries per block when probabilities are materialized
+
+
+def softmax(s: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis restricted to ``valid`` entries (others get 0)."""
+    s = np.where(valid, s, -np.inf)
+    m = np.max(s, axis=-1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    e = np.exp(s - m) * valid
+    tot = e.sum(axis=-1, keepdims=True)
+    return e / np.where(tot > 0, tot, 1.0)
 
 
 def topk_recall(p: np.ndarray, keep: np.ndarray) -> np.ndarray:

@@ -14,16 +14,11 @@ import numpy as np
 from accelsim.trace.format import Trace
 
 
-def masked_softmax(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis restricted to the ``allowed`` entries (others 0; a row allowing none:
-    all 0), in the dtype of ``scores``; the one masked softmax of phase 1 and the trace statistics."""
-    s = np.where(allowed, scores, -np.inf)
-    m = s.max(axis=-1, keepdims=True)
-    s -= np.where(np.isfinite(m), m, 0)
-    np.exp(s, out=s)
-    total = s.sum(axis=-1, keepdims=True)
-    s /= np.where(total > 0, total, 1)
-    return s
+def _softmax(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    scores = np.where(allowed, scores, -np.inf)
+    scores -= scores.max(axis=-1, keepdims=True)
+    e = np.exp(scores)
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def prefill_allowed(trace: Trace, layer: int) -> np.ndarray:
@@ -49,7 +44,7 @@ def prefill_probs(trace: Trace, layer: int, head: int) -> np.ndarray:
     q, k, _ = trace.prefill(layer)
     d = trace.meta.head_dim
     scores = q[head].astype(np.float32) @ k[head // trace.meta.group].astype(np.float32).T
-    return masked_softmax(scores / np.float32(np.sqrt(d)), prefill_allowed(trace, layer))
+    return _softmax(scores / np.float32(np.sqrt(d)), prefill_allowed(trace, layer))
 
 
 def decode_probs(trace: Trace, layer: int, head: int) -> np.ndarray:
@@ -58,7 +53,7 @@ def decode_probs(trace: Trace, layer: int, head: int) -> np.ndarray:
     k, _ = trace.kv(layer)
     d = trace.meta.head_dim
     scores = q[:, head].astype(np.float32) @ k[head // trace.meta.group].astype(np.float32).T
-    return masked_softmax(scores / np.float32(np.sqrt(d)), decode_allowed(trace, layer))
+    return _softmax(scores / np.float32(np.sqrt(d)), decode_allowed(trace, layer))
 
 
 def keys_for_mass(probs: np.ndarray, allowed: np.ndarray, mass: float) -> np.ndarray:
