@@ -26,8 +26,8 @@ from accelsim.sim.dram_bank import bank_service, export_trace, peak_bytes_per_cy
 from accelsim.sim.engine import EventEngine, Timeline
 from accelsim.sim.items import build_items, job_cycles, topk_engine
 from accelsim.sim.result import LayerQuality, Quality, SimResult
-from accelsim.topk import ENGINES, TopKEngine, TopKParams, get_engine
-from accelsim.topk.params import FIELD_DEFAULTS, engines_using
+from accelsim.topk import ENGINES, TopKEngine, get_engine
+from accelsim.topk.params import engine_fields
 from accelsim.trace.format import Trace, read_trace
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
@@ -88,23 +88,25 @@ def plan_key(hw: Hardware, replayed: bool) -> str:
     Raises
     ------
     InputError
-        On an unknown engine; or where ``hw`` sets a field that only the engine's functional model
-        reads (``pivot_seed``, ``z_frac_bits``) away from its default on a request trace, where no
-        selection runs: the field would change nothing.
+        On an unknown engine; or where ``hw`` sets a field of the engine's own that only its functional
+        model reads (quickselect's ``pivot_seed``, statistical's ``z_frac_bits``) away from its default on
+        a request trace, where no selection runs: the field would change nothing.
     """
     name = hw.topk.engine
     cls = ENGINES.get(name)
     if cls is None:
         raise InputError(None, "hw.topk.engine", f"unknown top-k engine {name!r}; expected one of: "
                          f"{ENGINES.names()}")
+    values = {**hw.topk.__dict__, **hw.topk.model_extra}  # the engine's own fields are the block's extras
     if replayed:
-        for field in cls.plan_fields:
-            default = FIELD_DEFAULTS[field]
-            if engines_using(field) is not None and getattr(hw.topk, field) != default:
+        own = engine_fields(cls.params_type)
+        for field in cls.select_only:
+            default = own[field].default
+            if values[field] != default:
                 raise InputError(None, f"hw.topk.{field}", f"changes nothing here: only {name}'s selection "
                                  "in phase 1 reads it and a request trace's passes are recorded (drawn from "
                                  f"--seed); leave it at {default}")
-    return json.dumps({"engine": name, **{f: getattr(hw.topk, f) for f in cls.plan_fields}}, sort_keys=True)
+    return json.dumps({"engine": name, **{f: values[f] for f in cls.plan_fields}}, sort_keys=True)
 
 
 def engine_from_key(key: str) -> TopKEngine:
@@ -113,7 +115,7 @@ def engine_from_key(key: str) -> TopKEngine:
     fields = json.loads(key)
     name = fields.pop("engine")
     try:
-        return get_engine(name, TopKParams(**fields))
+        return get_engine(name, ENGINES[name].params_type(**fields))
     except ValueError as err:
         raise InputError(None, "hardware.topk", str(err)) from None
 
@@ -243,9 +245,11 @@ def _check_engine(hw: Hardware, wp: WorkPlan) -> None:
                                  f"passes were drawn with {field} = {value!r}: plan it with this hardware's "
                                  "engine (api.plan_engine)")
     else:
-        for field in topk_engine(hw).plan_fields:
-            default = FIELD_DEFAULTS[field]
-            if engines_using(field) is not None and getattr(hw.topk, field) != default:
+        engine = topk_engine(hw)
+        own = engine_fields(engine.params_type)
+        for field in engine.select_only:
+            default = own[field].default
+            if getattr(hw.topk, field) != default:
                 raise InputError(None, f"hw.topk.{field}", f"changes nothing here: only the {hw.topk.engine} "
                                  f"engine's selection reads it and policy {wp.meta.get('policy', '')!r} made no "
                                  f"top-k jobs; leave it at {default}")

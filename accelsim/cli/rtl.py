@@ -12,10 +12,9 @@ import typer
 
 from accelsim.cli._rtl_units import STREAM_UNITS, build_unit, stream_options, verify_unit
 from accelsim.errors import InputError
-from accelsim.topk.params import RTL_BUILD, RTL_VERIFY, TopKParams, engines_using
+from accelsim.topk.params import TopKParams
 
-rtl_app = typer.Typer(help="Generate, synthesize and verify RTL (Amaranth -> Verilog).",
-                      no_args_is_help=True)
+rtl_app = typer.Typer(help="Generate, synthesize and verify RTL (Amaranth -> Verilog).", no_args_is_help=True)
 
 
 CALIBRATION = Path(__file__).parents[1] / "hw" / "tables" / "synth_calibration.yaml"
@@ -23,67 +22,123 @@ UNITS = ("topk", "softmax", "requant")  # units that have RTL
 UnitArg = Annotated[str, typer.Argument(help="Unit: topk, softmax or requant.")]
 
 
-ENGINE_OPT = typer.Option("--engine", "-e", help="Top-k engine that has RTL (accelsim.rtl.topk; an "
-                          "unknown name lists them).")
+ENGINE_OPT = typer.Option(
+    "--engine", "-e", help="Top-k engine that has RTL (accelsim.rtl.topk; an unknown name lists them)."
+)
 Engine = Annotated[str, ENGINE_OPT]
 
 
 def _param_help(name: str) -> str:
-    """An option's help: the parameter's own docstring (accelsim.topk.params)."""
-    return " ".join((TopKParams.model_fields[name].description or name).split())
+    """An option's help: the shared parameter's own docstring (accelsim.topk.params) and where its default
+    comes from."""
+    info = TopKParams.model_fields[name]
+    doc = " ".join((info.description or name).split())
+    build, verify = (table.get(name, info.default) for table in (TopKParams.rtl_build, TopKParams.rtl_verify))
+    return (
+        f"{doc} Default: the engine params model's for the command (rtl_build, rtl_verify; TopKParams: "
+        f"build {build}, verify {verify})."
+    )
 
 
-# Option types of the engine parameters; their defaults are RTL_BUILD's and RTL_VERIFY's fields.
-Parallelism = Annotated[int, typer.Option(help=_param_help("parallelism") + " A power of two in RTL.")]
-Width = Annotated[int, typer.Option(help=_param_help("width"))]
-IndexWidth = Annotated[int, typer.Option(help=_param_help("index_width"))]
-MaxK = Annotated[int | None, typer.Option(help=_param_help("max_k"))]
+# Option types of the parameters every engine has (None: the engine model's default for the command); an
+# engine's own parameters are --param NAME=VALUE, checked against its params model.
+Parallelism = Annotated[int | None, typer.Option(help=_param_help("parallelism") + " A power of two in RTL.")]
+Width = Annotated[int | None, typer.Option(help=_param_help("width"))]
+IndexWidth = Annotated[int | None, typer.Option(help=_param_help("index_width"))]
 InputParallelism = Annotated[int | None, typer.Option(help=_param_help("input_parallelism") + " A power of two.")]
-PivotSeed = Annotated[int, typer.Option(help=_param_help("pivot_seed"))]
-ZFracBits = Annotated[int, typer.Option(help=_param_help("z_frac_bits"))]
-Hw = Annotated[str | None, typer.Option(
-    "--hw", help="Take the engine and all its parameters from this hardware preset or YAML file instead.")]
-OPTION_OF = {"pivot_seed": "--pivot-seed", "z_frac_bits": "--z-frac-bits"}
+Param = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        "-p",
+        help="A parameter of the engine's own, NAME=VALUE (value as YAML), repeatable: e.g. "
+        "pivot_seed=4660 (quickselect), max_k=8 (streaming), z_frac_bits=6 (statistical); its params model "
+        "(TopKEngine.params_type) declares them, and a wrong name lists them.",
+    ),
+]
+Hw = Annotated[
+    str | None,
+    typer.Option("--hw", help="Take the engine and all its parameters from this hardware preset or YAML file instead."),
+]
+SHARED_OPTIONS = ("parallelism", "width", "index_width", "input_parallelism")
 
 
-def _setup(unit: str, engine: str, **fields: int | None) -> TopKParams:
-    """The checked params of ``engine``'s RTL from the options ``fields`` (TopKParams fields); bad
-    input raises :class:`InputError`."""
-    from accelsim.topk.params import unused_fields
-
-    try:
-        params = TopKParams(**fields)
-    except ValueError as err:
-        raise InputError(None, None, f"bad top-k parameters: {err}") from None
-    params = _check(unit, engine, params, None)
-    for name in unused_fields(engine, params):
-        users = " and ".join(engines_using(name) or ())
-        raise InputError(None, OPTION_OF[name], f"read only by the {users} engine (--engine is "
-                         f"{engine!r}): leave it at its default or change the engine")
-    return params
+def _defaults(params_type: type[TopKParams], command: str) -> dict[str, int | None]:
+    """The fields of ``params_type`` at ``command``'s defaults (``rtl_build`` for build, ``rtl_verify`` for
+    verify and run), ``input_parallelism`` left to follow ``parallelism``."""
+    table = params_type.rtl_build if command == "build" else params_type.rtl_verify
+    fields = {k: f.default for k, f in params_type.model_fields.items() if k != "input_parallelism"}
+    return fields | dict(table)
 
 
-def _params(unit: str, engine: str, hw: str | None, **fields: int | None) -> tuple[str, TopKParams]:
-    """The engine and params of a command: from ``--hw`` if given, else from the options."""
+def _own(engine: str, params_type: type[TopKParams], given: list[str] | None) -> dict[str, object]:
+    """The ``--param NAME=VALUE`` options, by name; InputError for a malformed one or a name that is not
+    one of ``engine``'s own parameters."""
+    import yaml
+
+    from accelsim.inputs import BoundedLoader
+    from accelsim.topk import ENGINES
+    from accelsim.topk.params import engine_fields
+
+    own = engine_fields(params_type)
+    out: dict[str, object] = {}
+    for item in given or ():
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise InputError(None, "--param", f"expected NAME=VALUE, got {item!r}")
+        if name not in own:
+            users = [e for e, cls in sorted(ENGINES.items()) if name in engine_fields(cls.params_type)]
+            why = f"read only by the {' and '.join(users)} engine" if users else "not a parameter"
+            theirs = f"its own: {', '.join(own)}" if own else "it has none of its own"
+            raise InputError(None, f"--param {name}", f"{why} (--engine is {engine!r}; {theirs})")
+        try:
+            out[name] = yaml.load(raw, Loader=BoundedLoader)
+        except yaml.YAMLError:
+            raise InputError(None, f"--param {name}", f"value is not valid YAML: {raw!r}") from None
+    return out
+
+
+def _params(
+    unit: str, engine: str, hw: str | None, command: str, param: list[str] | None, **shared: int | None
+) -> tuple[str, TopKParams]:
+    """The engine and params of a command: from ``--hw`` if given, else from the engine's params model at
+    the command's defaults, the options ``shared`` (None: that default) and ``--param`` over them."""
     if hw is not None:
         return _from_hardware(unit, hw)
-    return engine, _setup(unit, engine, **fields)
+    from accelsim.topk import ENGINES
+
+    _component(unit, engine, None)
+    params_type = ENGINES[engine].params_type
+    fields = _defaults(params_type, command) | {k: v for k, v in shared.items() if v is not None}
+    try:
+        params = params_type(**fields | _own(engine, params_type, param))
+    except ValueError as err:
+        raise InputError(None, None, f"bad top-k parameters: {err}") from None
+    return engine, _check(unit, engine, params, None)
+
+
+def _component(unit: str, engine: str, source: str | None) -> type:
+    """The RTL component class of ``engine``; InputError for a unit or engine without RTL."""
+    from accelsim.rtl.topk import ENGINE_COMPONENTS
+
+    if unit not in UNITS:
+        raise InputError(None, "UNIT", f"no RTL for unit {unit!r}; expected one of: {', '.join(UNITS)}")
+    if engine not in ENGINE_COMPONENTS:
+        field = "--engine" if source is None else "topk.engine"
+        raise InputError(
+            source,
+            field,
+            f"no RTL for top-k engine {engine!r}; expected one of: {', '.join(sorted(ENGINE_COMPONENTS))}",
+        )
+    return ENGINE_COMPONENTS[engine]
 
 
 def _check(unit: str, engine: str, params: TopKParams, source: str | None) -> TopKParams:
     """``params`` if ``engine``'s RTL can be built with them; else :class:`InputError`."""
-    from accelsim.rtl.topk import ENGINE_COMPONENTS
     from accelsim.rtl.topk.common import check_params
 
-    if unit not in UNITS:
-        raise InputError(None, "UNIT", f"no RTL for unit {unit!r}; expected one of: "
-                         f"{', '.join(UNITS)}")
-    if engine not in ENGINE_COMPONENTS:
-        field = "--engine" if source is None else "topk.engine"
-        raise InputError(source, field, f"no RTL for top-k engine {engine!r}; expected one "
-                         f"of: {', '.join(sorted(ENGINE_COMPONENTS))}")
+    cls = _component(unit, engine, source)
     try:
-        cls = ENGINE_COMPONENTS[engine]
         return check_params(params, lanes=cls.LANES, narrow_input=cls.NARROW_INPUT)
     except ValueError as err:
         raise InputError(source, None, f"bad top-k parameters: {err}") from None
@@ -102,42 +157,52 @@ def _from_hardware(unit: str, ref: str) -> tuple[str, TopKParams]:
     return hw.topk.engine, _check(unit, hw.topk.engine, params, ref)
 
 
-BoardOpt = Annotated[str, typer.Option(
-    "--board", help="Board to build the bitstream for: ice40-hx8k-evn, ulx3s-85f, ulx3s-45f, ecp5-5g-evn "
-    "(amaranth-boards definitions).")]
-# the iCE40-HX8K breakout: RTL_BUILD's engine fits it. Named here as well as in accelsim.rtl.boards, which
-# imports amaranth: the CLI's --help does not (tests/cli/test_rtl.py checks that the two agree).
+BoardOpt = Annotated[
+    str,
+    typer.Option(
+        "--board",
+        help="Board to build the bitstream for: ice40-hx8k-evn, ulx3s-85f, ulx3s-45f, ecp5-5g-evn "
+        "(amaranth-boards definitions).",
+    ),
+]
+# the iCE40-HX8K breakout: the engines at their rtl_build parameters fit it. Named here as well as in
+# accelsim.rtl.boards, which imports amaranth: the CLI's --help does not (tests/cli/test_rtl.py checks that
+# the two agree).
 DEFAULT_BOARD = "ice40-hx8k-evn"
 # Longest measured step: the P = 16 ECP5 build's place and route took 3,228 s (58 min in all) on the loaded
 # 2-core machine (docs/fpga.md, Measured); two hours lets it finish with room to spare.
 STEP_TIMEOUT_S = 7200
-TimeoutOpt = Annotated[float, typer.Option(
-    "--timeout", help="Seconds each tool step (synthesis, place and route, bitstream) may run before it is "
-    "stopped (exit 1; the logs are kept).")]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        help="Seconds each tool step (synthesis, place and route, bitstream) may run before it is "
+        "stopped (exit 1; the logs are kept).",
+    ),
+]
 
 
 @rtl_app.command()
 def build(
     unit: UnitArg,
     engine: Engine = "quickselect",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Build directory (bitstream, logs, report).")]
-    = Path("out/rtl"),
-    parallelism: Parallelism = RTL_BUILD.parallelism,  # RTL_BUILD: fits the iCE40 HX8K
-    width: Width = RTL_BUILD.width,
-    index_width: IndexWidth = RTL_BUILD.index_width,
-    max_k: MaxK = RTL_BUILD.max_k,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Build directory (bitstream, logs, report).")] = Path(
+        "out/rtl"
+    ),
+    parallelism: Parallelism = None,
+    width: Width = None,
+    index_width: IndexWidth = None,
     input_parallelism: InputParallelism = None,  # None: parallelism
-    pivot_seed: PivotSeed = RTL_BUILD.pivot_seed,
-    z_frac_bits: ZFracBits = RTL_BUILD.z_frac_bits,
+    param: Param = None,
     board: BoardOpt = DEFAULT_BOARD,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    record: Annotated[Path | None, typer.Option(
-        help="Also record the measured cost into this YAML cost table.")] = None,
-    asic: Annotated[bool, typer.Option(
-        help="Instead: CMOS gate count and 40 nm area (yosys abc -g cmos; see `rtl calibrate`).")]
-    = False,
-    calibration: Annotated[Path, typer.Option(help="40 nm calibration table for --asic.")]
-    = CALIBRATION,
+    record: Annotated[
+        Path | None, typer.Option(help="Also record the measured cost into this YAML cost table.")
+    ] = None,
+    asic: Annotated[
+        bool, typer.Option(help="Instead: CMOS gate count and 40 nm area (yosys abc -g cmos; see `rtl calibrate`).")
+    ] = False,
+    calibration: Annotated[Path, typer.Option(help="40 nm calibration table for --asic.")] = CALIBRATION,
     hw: Hw = None,
     timeout: TimeoutOpt = STEP_TIMEOUT_S,
 ) -> None:
@@ -152,12 +217,25 @@ def build(
     """
     if unit in STREAM_UNITS:
         if board != DEFAULT_BOARD:
-            raise InputError(None, "--board", f"the {unit} unit builds alone for the iCE40 HX8K (its ports as pins, "
-                             f"no host top level); --board applies to topk")
-        return build_unit(unit, stream_options(RTL_BUILD, locals()), out, json_out, record, asic, calibration)
-    engine, params = _params(unit, engine, hw, parallelism=parallelism, width=width, index_width=index_width,
-                             max_k=max_k, input_parallelism=input_parallelism, pivot_seed=pivot_seed,
-                             z_frac_bits=z_frac_bits)
+            raise InputError(
+                None,
+                "--board",
+                f"the {unit} unit builds alone for the iCE40 HX8K (its ports as pins, "
+                f"no host top level); --board applies to topk",
+            )
+        options = stream_options(_defaults(TopKParams, "build"), locals())
+        return build_unit(unit, options, out, json_out, record, asic, calibration)
+    engine, params = _params(
+        unit,
+        engine,
+        hw,
+        "build",
+        param,
+        parallelism=parallelism,
+        width=width,
+        index_width=index_width,
+        input_parallelism=input_parallelism,
+    )
     if asic:
         _build_asic(engine, params, out, calibration, record, json_out)
         return
@@ -169,18 +247,22 @@ def build(
     if json_out:
         print(json.dumps(report, indent=2))
     else:
-        print(f"{engine} on {report['board']} ({report['device']}): {report['luts']} LUTs, {report['ffs']} FFs, "
-              f"{report['brams']} BRAMs, {report['dsps']} DSPs; fmax {report['fmax_mhz']} MHz "
-              f"(board clock {report['target_mhz']} MHz)")
+        print(
+            f"{engine} on {report['board']} ({report['device']}): {report['luts']} LUTs, {report['ffs']} FFs, "
+            f"{report['brams']} BRAMs, {report['dsps']} DSPs; fmax {report['fmax_mhz']} MHz "
+            f"(board clock {report['target_mhz']} MHz)"
+        )
         print(f"bitstream: {report['bitstream']}; report: {out / 'report.json'}")
     if report["fmax_mhz"] < report["target_mhz"]:
-        print(f"accelsim: error: misses timing on {report['board']}: fmax {report['fmax_mhz']} MHz below the "
-              f"{report['target_mhz']} MHz board clock", file=sys.stderr)
+        print(
+            f"accelsim: error: misses timing on {report['board']}: fmax {report['fmax_mhz']} MHz below the "
+            f"{report['target_mhz']} MHz board clock",
+            file=sys.stderr,
+        )
         raise typer.Exit(1)
 
 
-def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, timeout: float, *,
-                quiet: bool = False) -> dict:
+def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, timeout: float, *, quiet: bool = False) -> dict:
     """Build with a rich progress line per step, each bounded by ``timeout`` seconds; a missing tool or a
     design that does not fit is exit 2, a failing tool or a step past its limit exit 1."""
     from rich.console import Console
@@ -205,9 +287,15 @@ def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, timeout:
     except fpga.ToolMissing as err:
         raise InputError(None, None, str(err)) from None
     console = Console(stderr=True, quiet=quiet)
-    with Progress(SpinnerColumn(), TextColumn("{task.fields[step]:<16}"), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=console, transient=True,
-                  disable=not console.is_terminal) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.fields[step]:<16}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
         tasks: dict[str, int] = {}
 
         def progress(step: str, line: str) -> None:
@@ -234,8 +322,9 @@ def _brief(params: TopKParams) -> str:
     return f"P={params.parallelism}, n<={params.max_n}"
 
 
-def _build_asic(engine: str, params: TopKParams, out: Path, calibration: Path, record: Path | None,
-                json_out: bool) -> None:
+def _build_asic(
+    engine: str, params: TopKParams, out: Path, calibration: Path, record: Path | None, json_out: bool
+) -> None:
     """``build --asic``: gate count and 40 nm cost of ``engine``, printed and maybe recorded."""
     from accelsim.rtl.topk.harness import ToolMissing
     from accelsim.rtl.topk.synth import build_asic, record_asic
@@ -252,17 +341,20 @@ def _build_asic(engine: str, params: TopKParams, out: Path, calibration: Path, r
         print(json.dumps(report, indent=2))
         return
     mems = ", ".join(f"{n} x {shape}" for shape, n in report["memories"].items()) or "none"
-    print(f"{engine}: {report['transistors']} transistors, {report['ff_bits']} FF bits, memories "
-          f"{mems} ({report['mem_bits']} bits, SRAM macros); logic 40 nm {report['area_um2'] / 1e6:.4f} mm², "
-          f"leakage {report['leak_mw']:.3f} mW; yosys {report['wall_s']:.0f} s")
+    print(
+        f"{engine}: {report['transistors']} transistors, {report['ff_bits']} FF bits, memories "
+        f"{mems} ({report['mem_bits']} bits, SRAM macros); logic 40 nm {report['area_um2'] / 1e6:.4f} mm², "
+        f"leakage {report['leak_mw']:.3f} mW; yosys {report['wall_s']:.0f} s"
+    )
     print(f"report: {out / 'asic_report.json'}")
 
 
 @rtl_app.command()
 def calibrate(
     table: Annotated[Path, typer.Option(help="Calibration table to write.")] = CALIBRATION,
-    workdir: Annotated[Path, typer.Option(help="Build directory of the reference circuits.")]
-    = Path("out/rtl/calibration"),
+    workdir: Annotated[Path, typer.Option(help="Build directory of the reference circuits.")] = Path(
+        "out/rtl/calibration"
+    ),
 ) -> None:
     """Synthesize the reference circuits on the ASIC flow and fit the 40 nm constants to the
     Aladdin component areas; write them to ``table``."""
@@ -274,8 +366,10 @@ def calibrate(
     except ToolMissing as err:
         raise InputError(None, None, str(err)) from None
     for name, ref in data["references"].items():
-        print(f"{name}: Aladdin {ref['aladdin_area_um2']} um², fitted {ref['fitted_area_um2']} "
-              f"um² ({ref['area_error']:+.1%}){'' if ref['used_in_fit'] else ' (check)'}")
+        print(
+            f"{name}: Aladdin {ref['aladdin_area_um2']} um², fitted {ref['fitted_area_um2']} "
+            f"um² ({ref['area_error']:+.1%}){'' if ref['used_in_fit'] else ' (check)'}"
+        )
     print(f"{data['um2_per_logic_transistor']} um² per logic transistor; table: {table}")
 
 
@@ -283,18 +377,14 @@ def calibrate(
 def verify(
     unit: UnitArg,
     engine: Engine = "quickselect",
-    parallelism: Parallelism = RTL_VERIFY.parallelism,  # RTL_VERIFY: a check takes seconds
-    width: Width = RTL_VERIFY.width,
-    index_width: IndexWidth = RTL_VERIFY.index_width,
-    max_k: MaxK = RTL_VERIFY.max_k,
+    parallelism: Parallelism = None,
+    width: Width = None,
+    index_width: IndexWidth = None,
     input_parallelism: InputParallelism = None,  # None: parallelism
-    pivot_seed: PivotSeed = RTL_VERIFY.pivot_seed,
-    z_frac_bits: ZFracBits = RTL_VERIFY.z_frac_bits,
-    vectors: Annotated[int, typer.Option(help="Random vectors (edge cases are added).")]
-    = 200,
+    param: Param = None,
+    vectors: Annotated[int, typer.Option(help="Random vectors (edge cases are added).")] = 200,
     seed: Annotated[int, typer.Option(help="Seed of the vectors and flow-control patterns.")] = 0,
-    workdir: Annotated[Path, typer.Option(help="Build directory (cached per parameter set).")]
-    = Path("sim_build/topk"),
+    workdir: Annotated[Path, typer.Option(help="Build directory (cached per parameter set).")] = Path("sim_build/topk"),
     waves: Annotated[bool, typer.Option(help="Dump a VCD waveform.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     hw: Hw = None,
@@ -308,15 +398,23 @@ def verify(
     from accelsim.rtl.topk import harness
 
     if unit in STREAM_UNITS:
-        return verify_unit(unit, stream_options(RTL_VERIFY, locals()), vectors, seed, workdir, waves, json_out)
-    engine, params = _params(unit, engine, hw, parallelism=parallelism, width=width, index_width=index_width,
-                             max_k=max_k, input_parallelism=input_parallelism, pivot_seed=pivot_seed,
-                             z_frac_bits=z_frac_bits)
+        options = stream_options(_defaults(TopKParams, "verify"), locals())
+        return verify_unit(unit, options, vectors, seed, workdir, waves, json_out)
+    engine, params = _params(
+        unit,
+        engine,
+        hw,
+        "verify",
+        param,
+        parallelism=parallelism,
+        width=width,
+        index_width=index_width,
+        input_parallelism=input_parallelism,
+    )
     if vectors < 0:
         raise InputError(None, "--vectors", f"must be a non-negative integer, not {vectors}")
     rng = np.random.default_rng(seed)
-    vec = harness.concat(harness.edge_vectors(params, rng),
-                         harness.random_vectors(params, vectors, rng))
+    vec = harness.concat(harness.edge_vectors(params, rng), harness.random_vectors(params, vectors, rng))
     try:
         report = harness.verify(engine, params, vec, workdir.resolve(), seed=seed, waves=waves)
     except harness.ToolMissing as err:
@@ -324,10 +422,12 @@ def verify(
     if json_out:
         print(json.dumps(report.as_dict(), indent=2))
     else:
-        print(f"{engine}: {report.vectors} vectors, {report.mismatches} mismatches; cycles over "
-              f"{report.timed_vectors} free-flow vectors: RTL {report.rtl_cycles_mean:.1f}, "
-              f"model {report.model_cycles_mean:.1f}, relative error mean "
-              f"{report.cycle_error_mean:.4f} max {report.cycle_error_max:.4f}")
+        print(
+            f"{engine}: {report.vectors} vectors, {report.mismatches} mismatches; cycles over "
+            f"{report.timed_vectors} free-flow vectors: RTL {report.rtl_cycles_mean:.1f}, "
+            f"model {report.model_cycles_mean:.1f}, relative error mean "
+            f"{report.cycle_error_mean:.4f} max {report.cycle_error_max:.4f}"
+        )
         if report.first_mismatch:
             print(f"first mismatch: {report.first_mismatch}")
     if report.mismatches:
@@ -338,22 +438,25 @@ def verify(
 def run(
     unit: UnitArg,
     engine: Engine = "quickselect",
-    port: Annotated[str | None, typer.Option(
-        help="Serial port of a board running `rtl build`'s bitstream (pyserial); without it the same "
-        "jobs run on a cocotb simulation of the whole top level.")] = None,
+    port: Annotated[
+        str | None,
+        typer.Option(
+            help="Serial port of a board running `rtl build`'s bitstream (pyserial); without it the same "
+            "jobs run on a cocotb simulation of the whole top level."
+        ),
+    ] = None,
     baud: Annotated[int, typer.Option(help="UART rate of the board (accelsim.rtl.boards.BAUD).")] = 115_200,
     divisor: Annotated[int, typer.Option(help="Simulation only: clock cycles per UART bit.")] = 4,
-    parallelism: Parallelism = RTL_VERIFY.parallelism,  # RTL_VERIFY: a simulated run takes seconds
-    width: Width = RTL_VERIFY.width,
-    index_width: IndexWidth = RTL_VERIFY.index_width,
-    max_k: MaxK = RTL_VERIFY.max_k,
+    parallelism: Parallelism = None,
+    width: Width = None,
+    index_width: IndexWidth = None,
     input_parallelism: InputParallelism = None,  # None: parallelism
-    pivot_seed: PivotSeed = RTL_VERIFY.pivot_seed,
-    z_frac_bits: ZFracBits = RTL_VERIFY.z_frac_bits,
+    param: Param = None,
     jobs: Annotated[int, typer.Option(help="Random jobs (edge cases are added).")] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the jobs.")] = 0,
-    workdir: Annotated[Path, typer.Option(help="Simulation build directory (cached per parameter set).")]
-    = Path("sim_build/topk"),
+    workdir: Annotated[Path, typer.Option(help="Simulation build directory (cached per parameter set).")] = Path(
+        "sim_build/topk"
+    ),
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     hw: Hw = None,
 ) -> None:
@@ -367,12 +470,20 @@ def run(
 
     from accelsim.rtl.topk import harness
     from accelsim.rtl.topk.host import check_host_params
-    from accelsim.rtl.topk.host_sim import job_z, verify_host
+    from accelsim.rtl.topk.host_sim import verify_host
     from accelsim.rtl.uart import check_divisor
 
-    engine, params = _params(unit, engine, hw, parallelism=parallelism, width=width, index_width=index_width,
-                             max_k=max_k, input_parallelism=input_parallelism, pivot_seed=pivot_seed,
-                             z_frac_bits=z_frac_bits)
+    engine, params = _params(
+        unit,
+        engine,
+        hw,
+        "verify",
+        param,
+        parallelism=parallelism,
+        width=width,
+        index_width=index_width,
+        input_parallelism=input_parallelism,
+    )
     try:
         check_host_params(params)
         check_divisor(divisor)
@@ -387,16 +498,18 @@ def run(
         if port is None:
             report = verify_host(engine, params, vec, workdir.resolve(), divisor=divisor, seed=seed)
         else:
-            report = _run_board(engine, params, vec, port, baud, job_z(params, vec))
+            report = _run_board(engine, params, vec, port, baud, harness.job_z(params, vec))
     except harness.ToolMissing as err:
         raise InputError(None, None, str(err)) from None
     where = port or f"simulation (divisor {divisor})"
     if json_out:
         print(json.dumps({**report.as_dict(), "target": where}, indent=2))
     else:
-        print(f"{engine} via {where}: {report.vectors} jobs, {report.mismatches} mismatches; cycles RTL "
-              f"{report.rtl_cycles_mean:.1f}, model {report.model_cycles_mean:.1f}, relative error max "
-              f"{report.cycle_error_max:.4f}; {report.rtl_seconds:.1f} s")
+        print(
+            f"{engine} via {where}: {report.vectors} jobs, {report.mismatches} mismatches; cycles RTL "
+            f"{report.rtl_cycles_mean:.1f}, model {report.model_cycles_mean:.1f}, relative error max "
+            f"{report.cycle_error_max:.4f}; {report.rtl_seconds:.1f} s"
+        )
         if report.first_mismatch:
             print(f"first mismatch: {report.first_mismatch}")
     if report.mismatches:
@@ -410,8 +523,9 @@ def _run_board(engine: str, params: TopKParams, vec, port: str, baud: int, z):
     try:
         import serial
     except ImportError:
-        raise InputError(None, "--port", "pyserial is not installed; install it with: pip install "
-                         "'accelsim[fpga]'") from None
+        raise InputError(
+            None, "--port", "pyserial is not installed; install it with: pip install 'accelsim[fpga]'"
+        ) from None
 
     from accelsim.rtl.topk.harness import compare
     from accelsim.rtl.topk.protocol import SerialTransport, TopKClient, run_jobs
@@ -432,10 +546,13 @@ def _run_board(engine: str, params: TopKParams, vec, port: str, baud: int, z):
 def record_sweeps(
     sweeps: Annotated[list[Path], typer.Argument(help="Sweep files whose design points to build.")],
     board: BoardOpt = "ulx3s-85f",
-    table: Annotated[Path, typer.Option(help="FPGA cost table to record into.")]
-    = Path(__file__).parents[1] / "hw" / "tables" / "fpga_topk.yaml",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Build directories, one per design.")]
-    = Path("out/rtl/sweeps"),
+    table: Annotated[Path, typer.Option(help="FPGA cost table to record into.")] = Path(__file__).parents[1]
+    / "hw"
+    / "tables"
+    / "fpga_topk.yaml",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Build directories, one per design.")] = Path(
+        "out/rtl/sweeps"
+    ),
     dry_run: Annotated[bool, typer.Option(help="Only list the designs.")] = False,
     timeout: TimeoutOpt = STEP_TIMEOUT_S,
 ) -> None:
@@ -459,8 +576,11 @@ def record_sweeps(
             print(f"  skipped: {err}", flush=True)
             continue
         record_cost(report, table)
-        print(f"  {report['luts']} LUTs, {report['ffs']} FFs, {report['brams']} BRAMs, {report['dsps']} DSPs, "
-              f"fmax {report['fmax_mhz']} MHz; recorded in {table}", flush=True)
+        print(
+            f"  {report['luts']} LUTs, {report['ffs']} FFs, {report['brams']} BRAMs, {report['dsps']} DSPs, "
+            f"fmax {report['fmax_mhz']} MHz; recorded in {table}",
+            flush=True,
+        )
     if failed:
         raise typer.Exit(1)
 

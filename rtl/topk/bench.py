@@ -23,7 +23,7 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, FallingEdge, First, RisingEdge
 
 from accelsim.rtl.topk.common import ENGINE_COMPONENTS
-from accelsim.topk.base import TopKParams
+from accelsim.topk.base import TopKParams, engine_params
 
 MAX_JOB_CYCLES = 1 << 22  # a job that runs longer is a hang (largest job: ~max_n**2 / P cycles)
 PERIOD_NS = 10  # clock period; cycles are measured as sim time / period
@@ -94,7 +94,7 @@ class TB:
         beats = []
         for b in range(0, n, lanes):
             word = 0
-            for j, v in enumerate(scores[b:b + lanes].tolist()):
+            for j, v in enumerate(scores[b : b + lanes].tolist()):
                 word |= int(v) << (w * j)
             beats.append(word)
         dut.n.value = n
@@ -126,7 +126,8 @@ class TB:
                 await self.wake
             await self.edge
             assert t0 is None or now - t0 < MAX_JOB_CYCLES * PERIOD_NS, (
-                f"job of n={n}, k={k} did not finish: busy stuck high")
+                f"job of n={n}, k={k} did not finish: busy stuck high"
+            )
 
 
 @cocotb.test()
@@ -134,7 +135,7 @@ async def run_vectors(dut) -> None:
     """Play every vector of ``$TOPK_IO_DIR/vectors.npz``; write ``results.npz``."""
     io = Path(os.environ["TOPK_IO_DIR"])
     cfg = json.loads((io / "config.json").read_text())
-    params = TopKParams(**cfg["params"])
+    params = engine_params(cfg["engine"], **cfg["params"])
     vec = np.load(io / "vectors.npz")
     tb = TB(dut, cfg["engine"], params)
     await tb.reset()
@@ -151,5 +152,9 @@ async def run_vectors(dut) -> None:
         cycles.append(cyc)
     # every job ends with the sink empty: nothing left to send
     assert not int(dut.items__valid.value), "item stream not empty after the last job"
-    np.savez(io / "results.npz", emitted=np.asarray(emitted, dtype=np.int64),
-             counts=np.asarray(counts, dtype=np.int64), cycles=np.asarray(cycles, dtype=np.int64))
+    np.savez(
+        io / "results.npz",
+        emitted=np.asarray(emitted, dtype=np.int64),
+        counts=np.asarray(counts, dtype=np.int64),
+        cycles=np.asarray(cycles, dtype=np.int64),
+    )

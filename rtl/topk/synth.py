@@ -18,17 +18,41 @@ from accelsim.rtl.boards import DEFAULT_BOARD, UartBoardTop, get_board, uart_div
 from accelsim.rtl.fpga import build_bitstream
 from accelsim.rtl.topk.harness import TOPLEVEL, ToolMissing, export_verilog
 from accelsim.rtl.topk.host import TopKHost
-from accelsim.topk.base import TopKParams
+from accelsim.topk.base import TopKParams, engine_params
 
 # Columns per FPGA family: (source, cell types summed). "yosys": cells after synthesis
 # (stat -json); "nextpnr": cells placed, from its packer's utilisation.
 FAMILY_COLUMNS = {
-    "ice40": {"luts": ("yosys", ("SB_LUT4",)),
-              "ffs": ("yosys", ("SB_DFF", "SB_DFFE", "SB_DFFSR", "SB_DFFR", "SB_DFFS", "SB_DFFSS", "SB_DFFSE",
-                                "SB_DFFESR", "SB_DFFER", "SB_DFFES", "SB_DFFESS", "SB_DFFRE", "SB_DFFSRE", "SB_DFFN")),
-              "brams": ("nextpnr", ("ICESTORM_RAM",)), "dsps": ("nextpnr", ("ICESTORM_DSP",))},
-    "ecp5": {"luts": ("nextpnr", ("TRELLIS_COMB",)), "ffs": ("nextpnr", ("TRELLIS_FF",)),
-             "brams": ("nextpnr", ("DP16KD",)), "dsps": ("nextpnr", ("MULT18X18D",))},
+    "ice40": {
+        "luts": ("yosys", ("SB_LUT4",)),
+        "ffs": (
+            "yosys",
+            (
+                "SB_DFF",
+                "SB_DFFE",
+                "SB_DFFSR",
+                "SB_DFFR",
+                "SB_DFFS",
+                "SB_DFFSS",
+                "SB_DFFSE",
+                "SB_DFFESR",
+                "SB_DFFER",
+                "SB_DFFES",
+                "SB_DFFESS",
+                "SB_DFFRE",
+                "SB_DFFSRE",
+                "SB_DFFN",
+            ),
+        ),
+        "brams": ("nextpnr", ("ICESTORM_RAM",)),
+        "dsps": ("nextpnr", ("ICESTORM_DSP",)),
+    },
+    "ecp5": {
+        "luts": ("nextpnr", ("TRELLIS_COMB",)),
+        "ffs": ("nextpnr", ("TRELLIS_FF",)),
+        "brams": ("nextpnr", ("DP16KD",)),
+        "dsps": ("nextpnr", ("MULT18X18D",)),
+    },
 }
 
 
@@ -36,8 +60,15 @@ def _family(platform) -> str:
     return "ice40" if platform.device.lower().startswith("ice40") else "ecp5"
 
 
-def build(engine: str, params: TopKParams, outdir: Path, *, board: str = DEFAULT_BOARD,
-          progress: Callable[[str, str], None] = lambda step, line: None, timeout_s: float | None = None) -> dict:
+def build(
+    engine: str,
+    params: TopKParams,
+    outdir: Path,
+    *,
+    board: str = DEFAULT_BOARD,
+    progress: Callable[[str, str], None] = lambda step, line: None,
+    timeout_s: float | None = None,
+) -> dict:
     """Build the bitstream of ``engine`` behind the UART for ``board`` in ``outdir``, each tool step
     bounded by ``timeout_s``; return (and write as ``report.json``) the report.
 
@@ -49,10 +80,15 @@ def build(engine: str, params: TopKParams, outdir: Path, *, board: str = DEFAULT
     plat = get_board(board).load()
     top = UartBoardTop(TopKHost(engine, params, divisor=uart_divisor(plat)))
     res = build_bitstream(plat, top, TOPLEVEL, outdir, progress=progress, timeout_s=timeout_s)
-    report: dict = {"engine": engine, "params": params.as_dict(), "board": board,
-                    "device": f"{plat.device}-{plat.speed}{plat.package}" if _family(plat) == "ecp5"
-                    else f"{plat.device}-{plat.package}",
-                    "bitstream": str(res.bitstream)}
+    report: dict = {
+        "engine": engine,
+        "params": params.as_dict(),
+        "board": board,
+        "device": f"{plat.device}-{plat.speed}{plat.package}"
+        if _family(plat) == "ecp5"
+        else f"{plat.device}-{plat.package}",
+        "bitstream": str(res.bitstream),
+    }
     for col, (src, cells) in FAMILY_COLUMNS[_family(plat)].items():
         counts = res.yosys_cells if src == "yosys" else {k: u for k, (u, _) in res.utilisation.cells.items()}
         report[col] = int(sum(counts.get(c, 0) for c in cells))
@@ -88,8 +124,9 @@ def sweep_designs(sweeps: list[str]) -> list[tuple[str, TopKParams]]:
                 continue
             try:
                 cls = ENGINE_COMPONENTS[hw.topk.engine]
-                params = check_host_params(check_params(topk_params(hw), lanes=cls.LANES,
-                                                        narrow_input=cls.NARROW_INPUT))
+                params = check_host_params(
+                    check_params(topk_params(hw), lanes=cls.LANES, narrow_input=cls.NARROW_INPUT)
+                )
             except ValueError:
                 continue  # no RTL can be built at these parameters, so no cost is looked up either
             found.setdefault(record_key(hw.topk.engine, params), (hw.topk.engine, params))
@@ -110,9 +147,11 @@ def record(report: dict, table: Path) -> dict:
     """
     entry = {f: report[f] for f in FPGA_COLUMNS}
     entry["params"] = report["params"]
-    entry["source"] = (f"accelsim rtl build --board {report['board']} ({report['date']}): whole UART top level; "
-                       + ", ".join(report.get("tools", [])))
-    return _put(table, record_key(report["engine"], TopKParams(**report["params"])), entry)
+    entry["source"] = (
+        f"accelsim rtl build --board {report['board']} ({report['date']}): whole UART top level; "
+        + ", ".join(report.get("tools", []))
+    )
+    return _put(table, record_key(report["engine"], engine_params(report["engine"], **report["params"])), entry)
 
 
 def _put(table: Path, key: str, entry: dict) -> dict:
@@ -138,30 +177,51 @@ def build_asic(engine: str, params: TopKParams, outdir: Path, calibration: Path)
     calib = yaml.safe_load(calibration.read_text())
     src = export_verilog(engine, params, outdir / f"{TOPLEVEL}.v")
     count = synthesize(src, TOPLEVEL, outdir)
-    report = {"engine": engine, "params": params.as_dict(), "verilog": str(src),
-              "cells": count.cells, "transistors": count.transistors,
-              "logic_transistors": count.logic_transistors, "ff_bits": count.ff_bits,
-              "mem_bits": count.mem_bits, "memories": count.memories,
-              "area_um2": round(area_um2(count.logic_transistors, count.ff_bits, calib), 1),
-              "leak_mw": round(leak_mw(count.logic_transistors, count.ff_bits, calib), 4),
-              "yosys": count.yosys, "date": datetime.date.today().isoformat(),
-              "wall_s": count.seconds, "calibration": str(calibration)}
+    report = {
+        "engine": engine,
+        "params": params.as_dict(),
+        "verilog": str(src),
+        "cells": count.cells,
+        "transistors": count.transistors,
+        "logic_transistors": count.logic_transistors,
+        "ff_bits": count.ff_bits,
+        "mem_bits": count.mem_bits,
+        "memories": count.memories,
+        "area_um2": round(area_um2(count.logic_transistors, count.ff_bits, calib), 1),
+        "leak_mw": round(leak_mw(count.logic_transistors, count.ff_bits, calib), 4),
+        "yosys": count.yosys,
+        "date": datetime.date.today().isoformat(),
+        "wall_s": count.seconds,
+        "calibration": str(calibration),
+    }
     (outdir / "asic_report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
-ASIC_FIELDS = ("cells", "transistors", "logic_transistors", "ff_bits", "mem_bits", "memories", "area_um2",
-               "leak_mw", "yosys", "date", "wall_s")
+ASIC_FIELDS = (
+    "cells",
+    "transistors",
+    "logic_transistors",
+    "ff_bits",
+    "mem_bits",
+    "memories",
+    "area_um2",
+    "leak_mw",
+    "yosys",
+    "date",
+    "wall_s",
+)
 
 
 def record_asic(report: dict, table: Path) -> dict:
     """Add (or replace) an ASIC report's entry in the YAML ``table``, keyed like :func:`record`."""
     entry = {f: report[f] for f in ASIC_FIELDS}
     entry["params"] = report["params"]
-    entry["source"] = (f"accelsim rtl build --asic: {report['yosys']}, accelsim.rtl.asic flow, "
-                       f"40 nm from {Path(report['calibration']).name}")
-    return _put(table, record_key(report["engine"], TopKParams(**report["params"])), entry)
+    entry["source"] = (
+        f"accelsim rtl build --asic: {report['yosys']}, accelsim.rtl.asic flow, "
+        f"40 nm from {Path(report['calibration']).name}"
+    )
+    return _put(table, record_key(report["engine"], engine_params(report["engine"], **report["params"])), entry)
 
 
-__all__ = ["ToolMissing", "build", "build_asic", "record", "record_asic",
-           "record_key"]
+__all__ = ["ToolMissing", "build", "build_asic", "record", "record_asic", "record_key"]

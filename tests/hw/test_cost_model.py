@@ -87,13 +87,13 @@ def test_shipped_fit_is_loaded():
 def test_topk_from_synthesis_with_memories_as_macros():
     """An engine the synthesis table has: its logic area is the synthesized one and its memories
     are SRAM macros of their own shapes; without an entry the comparator model prices it."""
-    hw = load_hardware("spatten", {"topk": {"parallelism": 4, "index_width": 8, "max_k": 16},
+    hw = load_hardware("spatten", {"topk": {"parallelism": 4, "index_width": 8},
                                    "softmax": {"parallelism": 4}})
     synth = synth_cost(hw.topk.engine, topk_params(hw))
     assert synth is not None and synth.memories == {"64x12": 16}  # 4 buffers x 4 lanes of 64 scores
     _, buffers = Pricer.of(hw).macros(16 * hw.topk.count, 64, 12)
     assert unit_costs(hw)["topk"].area_mm2 == pytest.approx(hw.topk.count * synth.area_um2 * 1e-6 + buffers.area_mm2)
-    other = load_hardware("spatten", {"topk": {"parallelism": 4, "index_width": 9, "max_k": 16},
+    other = load_hardware("spatten", {"topk": {"parallelism": 4, "index_width": 9},
                                       "softmax": {"parallelism": 4}})
     assert synth_cost(other.topk.engine, topk_params(other)) is None
     assert unit_costs(other)["topk"].area_mm2 != unit_costs(hw)["topk"].area_mm2
