@@ -6,9 +6,19 @@ Table II); each field names its source.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from accelsim.config.base import Strict
 from accelsim.topk.params import FIELD_DEFAULTS, TopKFields, engines_using
@@ -161,7 +171,13 @@ class Dram(Strict):
 
 
 class Hardware(Strict):
-    """A complete accelerator design point."""
+    """A complete accelerator design point.
+
+    Besides the blocks below, a block named after a registered unit (``accelsim.units``) adds that unit
+    to the design, its fields validated by the unit's params model; any other key is refused.
+    """
+
+    model_config = ConfigDict(extra="allow")  # unit blocks only (_unit_blocks); the rest as Strict
 
     version: Literal[1] = 1
     """Schema version of this file."""
@@ -179,6 +195,39 @@ class Hardware(Strict):
     topk: TopK = TopK()
     sram: Sram = Sram()
     dram: Dram = Dram()
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unit_blocks(cls, data: Any, handler: Any) -> Hardware:
+        """Validate the blocks of registered units (``accelsim.units``) with their params models, as
+        the extras of the model; refuse other unknown keys."""
+        if not isinstance(data, dict) or data.keys() <= cls.model_fields.keys():
+            return handler(data)
+        from accelsim.units import UNITS  # the registry is discovered only when a config names a unit
+
+        errors: list[InitErrorDetails] = []
+        blocks = {}
+        for key, val in data.items():
+            if key in cls.model_fields:
+                continue
+            unit = UNITS.get(key) if isinstance(key, str) else None
+            if unit is None:
+                units = UNITS.names() or "none registered"
+                known = f"unknown field; expected one of: {', '.join(cls.model_fields)}, or a unit ({units})"
+                errors.append({"type": PydanticCustomError("unknown_unit", known), "loc": (key,), "input": val})
+                continue
+            try:
+                blocks[key] = val if isinstance(val, unit.params) else unit.params.model_validate(val)
+            except ValidationError as err:
+                errors.extend(_nested(err, key))
+        try:
+            hw = handler({k: v for k, v in data.items() if k in cls.model_fields})
+        except ValidationError as err:
+            errors = [*_nested(err), *errors]
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        hw.__pydantic_extra__.update(blocks)
+        return hw
 
     @model_validator(mode="after")
     def _check(self) -> Hardware:
@@ -200,3 +249,11 @@ class Hardware(Strict):
     def bytes_per_cycle(self) -> float:
         """DRAM peak bytes per core cycle."""
         return self.dram.peak_gbs / self.clock_ghz
+
+
+def _nested(err: ValidationError, *loc: str) -> list[InitErrorDetails]:
+    """The errors of ``err``, their locations under ``loc``."""
+    return [
+        {"type": e["type"], "loc": (*loc, *e["loc"]), "input": e["input"], **({"ctx": e["ctx"]} if "ctx" in e else {})}
+        for e in err.errors()
+    ]

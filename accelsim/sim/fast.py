@@ -35,7 +35,7 @@ GPT-2 traces and synthetic traces.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
@@ -59,6 +59,8 @@ from accelsim.sim.items import (
     topk_engine,
 )
 from accelsim.topk import TopKEngine
+from accelsim.units import PLACES, ItemWork, stages
+from accelsim.units.base import MAX_STAGES
 from accelsim.workplan import TOPK_KINDS, WorkPlan
 
 
@@ -108,6 +110,11 @@ class FastPoint:
     par: np.ndarray
     tables: int
     """Which generation of the model's tables ``sel`` points into (:attr:`FastModel.ROWS_KEPT`)."""
+    units: tuple[str, ...] = ()
+    """Its plug-in units (``accelsim.units``), in pipeline order."""
+    stages: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    """Per plug-in unit: its row of per-item cycles in the model's per-item columns, its latency, its
+    place (index in ``accelsim.units.PLACES``); the kernel's ``xpar``."""
 
 
 class FastModel:
@@ -150,6 +157,7 @@ class FastModel:
         self._lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._counts: dict[tuple, dict[str, float]] = {}
         self._engines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._work: ItemWork | None = None  # plug-in units' per-item work, built on a point that has one
 
     ROWS_KEPT = 1024
     """Per-item rows the tables keep between :meth:`run_many` calls (37 MB on the GPT-2 trace's 4608
@@ -282,7 +290,22 @@ class FastModel:
         par[K_LINES], par[V_LINES] = buffer_lines(sram.key_kb, qk), buffer_lines(sram.value_kb, pv)
         par[SHARED_IS_VALUE] = t.count <= 1
         par[COUNT] = count
-        return FastPoint(sel, par, self._tables)
+        units = stages(hw)
+        if not units:
+            return FastPoint(sel, par, self._tables)
+        if len(units) > MAX_STAGES:
+            raise InputError(None, "hardware", f"at most {MAX_STAGES} plug-in units, not {len(units)}")
+        if self._work is None:
+            self._work = ItemWork.of(self.plan, self.tiling)
+        rows = [
+            (
+                self._rows(("unit", u.name, p), lambda u=u, p=p: (u.cycles(p, self._work),)),
+                u.latency(p),
+                PLACES.index(u.follows),
+            )
+            for u, p in units
+        ]
+        return FastPoint(sel, par, self._tables, tuple(u.name for u, _ in units), np.array(rows, np.float64))
 
     def _dram(self, hw: Hardware) -> tuple[np.ndarray, ...]:
         """DRAM cycles of each item's key, LSB and value fetch; -1 where it fetches nothing."""
@@ -311,7 +334,11 @@ class FastModel:
         par = np.stack([p.par for p in points])
         n = len(self.owner)
         cycles = np.zeros(len(points))
-        busy = np.zeros((len(points), 3, 5))
+        nx = max(len(p.units) for p in points)
+        xpar = np.full((len(points), nx, 3), -1.0)  # a point with fewer units: the rest at no place
+        for i, p in enumerate(points):
+            xpar[i, : len(p.units)] = p.stages
+        busy = np.zeros((len(points), 3, len(BUSY_KEYS) + nx))
         _pipelines(
             self._cols.data,
             self._freed_rows.data,
@@ -319,6 +346,7 @@ class FastModel:
             self._job_engines.data,
             sel,
             par,
+            xpar,
             self.job_ptr,
             self.job_idx,
             self.gate_ptr,
@@ -332,8 +360,9 @@ class FastModel:
             busy,
         )
         out = []
-        for c, b in zip(cycles.tolist(), busy.tolist(), strict=True):
-            work, stall, blocked = (dict(zip(BUSY_KEYS, row, strict=True)) for row in b)
+        for c, b, p in zip(cycles.tolist(), busy.tolist(), points, strict=True):
+            keys = (*BUSY_KEYS, *p.units)
+            work, stall, blocked = (dict(zip(keys, row, strict=False)) for row in b)
             out.append(
                 FastTimeline(cycles=c, busy=work, stall=stall, blocked=blocked, dram_bytes_by=dict(self.dram_bytes_by))
             )
@@ -354,13 +383,17 @@ def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 # the last value top-k result was taken, the value side's next position; per buffer (key, value) its
 # lines, when the last item was granted it, the first position whose allocation may still hold lines,
 # the next position whose freed lines are not yet recycled and when those before it were; then per
-# top-k engine e, at ENG + 2e and ENG + 2e + 1, when its selection and output stages are next free
+# top-k engine e, at ENG + 2e and ENG + 2e + 1, when its selection and output stages are next free;
+# before them the plug-in units: their count (NX), then per unit x at XST + 4x its row of per-item
+# cycles, latency, place and when it is next free
 DRAM, QK, PV, END, VDONE, CURSOR = range(6)
-S_LINES, S_GRANT, S_HEAD, S_NEXT, S_RECYCLED, ENG = 6, 8, 10, 12, 14, 16
+S_LINES, S_GRANT, S_HEAD, S_NEXT, S_RECYCLED, NX, XST = 6, 8, 10, 12, 14, 16, 17
+ENG = XST + 4 * MAX_STAGES
 # rows of the per-item times ``times`` [3, items]: key lines freed, scored, value lines freed
 RELEASE, SCORED, VRELEASE = range(3)
-# busy [3, 5]: rows work, stalled on input, blocked on output; columns follow BUSY_KEYS
-SHARED, VTOP = 3, 4
+# busy [3, 5 + units]: rows work, stalled on input, blocked on output; columns follow BUSY_KEYS, then
+# the point's plug-in units
+SHARED, VTOP, N_BUSY = 3, 4, 5
 BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 # a point's ``sel``: its rows of the per-item ``cols`` (K_DRAM ... V_FREE), its first of four rows of
 # ``freed`` (FREED), its rows of the per-job selection and output cycles (J_SELECT, J_OUT) and engines
@@ -427,6 +460,23 @@ def _topk_job(eng: np.ndarray, e: int, t: float, fill: float, select: float, out
     selected = max(t, eng[2 * e] + fill) + select
     free = max(selected, eng[2 * e + 1]) if out > 0 else selected
     return free, free + out, free - selected
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _stages(st: np.ndarray, cols: np.ndarray, busy: np.ndarray, place: int, v: int, t: float, commit: bool) -> float:
+    """When position ``v``, arriving at ``t``, leaves the plug-in units at ``place`` (each taken in
+    order for its cycles, then left after its latency); ``commit``: the units are taken (their next
+    free time and work cycles updated), else only looked at; as ``EventEngine._through``."""
+    for x in range(int(st[NX])):
+        b = XST + 4 * x
+        if st[b + 2] == place:
+            c = cols[int(st[b]), v]
+            start = max(t, st[b + 3])
+            if commit:
+                st[b + 3] = start + c
+                busy[0, N_BUSY + x] += c
+            t = start + c + st[b + 1]
+    return t
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -534,7 +584,7 @@ def _value_side(
         v = int(st[CURSOR])
         vti, vtc, vto = cols[s[VTOPK_I], v], cols[s[VTOPK_C], v], cols[s[VTOPK_O], v]
         e = int(cols[s[VTOPK_E], v])
-        ready = free = times[SCORED, v]
+        ready = free = _stages(st, cols, busy, 0, v, times[SCORED, v], False)
         blocked = 0.0
         if vtc + vto > 0:
             free, ready, blocked = _topk_job(eng, e, ready, vti, vtc, vto)
@@ -544,6 +594,7 @@ def _value_side(
             return
         st[VDONE] = ready
         st[S_GRANT + 1] = acquire
+        _stages(st, cols, busy, 0, v, times[SCORED, v], True)
         if vtc + vto > 0:
             eng[2 * e] = free
             if vto > 0:
@@ -552,7 +603,7 @@ def _value_side(
             busy[2, VTOP] += blocked
         end = _consume(st, busy, PV, acquire, cols[s[V_DRAM], v], cols[s[PV_C], v], lat)
         times[VRELEASE, v] = end + pv_fill
-        st[END] = max(st[END], end + pv_fill)
+        st[END] = max(st[END], _stages(st, cols, busy, 1, v, end + pv_fill, True))
         if shared_is_value:
             _run_jobs(st, busy, jobs, engs, done, s, job_ptr, job_idx, v, times[SCORED, v])
         st[CURSOR] += 1
@@ -809,6 +860,7 @@ def _pipelines(
     engs: np.ndarray,
     sel: np.ndarray,
     par: np.ndarray,
+    xpar: np.ndarray,
     job_ptr: np.ndarray,
     job_idx: np.ndarray,
     gate_ptr: np.ndarray,
@@ -821,7 +873,7 @@ def _pipelines(
     cycles: np.ndarray,
     busy: np.ndarray,
 ) -> None:
-    """:func:`_pipeline` for each point i (``sel[i]``, ``par[i]``: see :class:`FastPoint`), into
+    """:func:`_pipeline` for each point i (``sel[i]``, ``par[i]``, ``xpar[i]``: see :class:`FastPoint`), into
     ``cycles[i]`` and ``busy[i]`` (zeros); ``times``, ``st`` (at least ENG + 2 x engines) and
     ``done`` are scratch space."""
     for i in range(sel.shape[0]):
@@ -830,6 +882,10 @@ def _pipelines(
         st[:] = 0.0
         st[S_LINES] = par[i, K_LINES]
         st[S_LINES + 1] = par[i, V_LINES]
+        st[NX] = xpar.shape[1]
+        for x in range(xpar.shape[1]):
+            for k in range(3):
+                st[XST + 4 * x + k] = xpar[i, x, k]
         done[:] = 0.0
         r = sel[i]  # as a tuple, kept in registers rather than re-read after each store: a fifth faster
         s = (
@@ -897,6 +953,7 @@ def warm() -> None:
         np.zeros((1, 0), np.int64),
         sel,
         np.zeros((1, N_PAR)),
+        np.zeros((1, 0, 3)),
         two,
         empty,
         two,
@@ -907,5 +964,5 @@ def warm() -> None:
         np.zeros(ENG + 2),
         np.zeros(0),
         np.zeros(1),
-        np.zeros((1, 3, 5)),
+        np.zeros((1, 3, N_BUSY)),
     )

@@ -24,6 +24,7 @@ from accelsim.hw.requant import RequantParams
 from accelsim.hw.softmax import SoftmaxParams
 from accelsim.hw.units import requant_params, softmax_params, topk_params
 from accelsim.topk import TopKParams
+from accelsim.units import stages
 
 KV_BANKS = 2  # SpAtten RTL Buffer: two banks (double buffering), 12 bit-planes each
 SOFTMAX_FP = {"fp32_mult": 8, "fp32_add": 6}
@@ -237,7 +238,8 @@ def _merge(logic: UnitCost, sram: UnitCost) -> UnitCost:
 
 @cache
 def unit_costs(hw: Hardware) -> dict[str, UnitCost]:
-    """Every on-chip unit of ``hw`` (DRAM is off chip and priced per access)."""
+    """Every on-chip unit of ``hw``, its plug-in units (``accelsim.units``) included (DRAM is off chip and
+    priced per access)."""
     p = Pricer.of(hw)
     lanes = hw.softmax.parallelism
     units = {
@@ -252,4 +254,6 @@ def unit_costs(hw: Hardware) -> dict[str, UnitCost]:
     }
     if hw.topk.count:
         units["topk"] = topk(p, hw.topk, topk_params(hw))
+    for unit, params in stages(hw):
+        units[unit.name] = unit.cost(params, p)
     return units
