@@ -102,7 +102,7 @@ class Unit(ABC):
     @abstractmethod
     def actions(self, p: Strict, counts: dict[str, float]) -> dict[str, float]:
         """Count of each action of :meth:`cost` over a run, from the plan's work
-        (``accelsim.hw.cost.actions.op_counts``: ``queries``, ``out_elems``, ``softmax_elems``, ...)."""
+        (``accelsim.hw.cost.actions.op_counts``: ``queries``, ``scores``, ``out_elems``, ...)."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, follows={self.follows!r})"

@@ -39,6 +39,7 @@ def op_counts(plan: WorkPlan, engine: TopKEngine | None) -> dict[str, float]:
         "value_write_bits": float((d * col["values"] * vbits).sum()),
         "comparisons": 0.0,
         "queries": float(r["queries"].sum()),
+        "scores": float(col["qk_rows"].sum()),  # probabilities after the requant decision
         "out_elems": float((d * r["queries"].to_numpy(np.float64)).sum()),  # attention output elements
     }
     t = plan.topk
