@@ -35,7 +35,7 @@ GPT-2 traces and synthetic traces.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -112,8 +112,8 @@ class FastPoint:
     """Which generation of the model's tables ``sel`` points into (:attr:`FastModel.ROWS_KEPT`)."""
     units: tuple[str, ...] = ()
     """Its plug-in units (``accelsim.units``), in pipeline order."""
-    stages: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
-    """Per plug-in unit: its row of per-item cycles in the model's per-item columns, its latency, its
+    stages: np.ndarray | None = None
+    """Per plug-in unit (None: none): its row of per-item cycles in the model's per-item columns, its latency, its
     place (index in ``accelsim.units.PLACES``); the kernel's ``xpar``."""
 
 
@@ -336,8 +336,10 @@ class FastModel:
         cycles = np.zeros(len(points))
         nx = max(len(p.units) for p in points)
         xpar = np.full((len(points), nx, 3), -1.0)  # a point with fewer units: the rest at no place
-        for i, p in enumerate(points):
-            xpar[i, : len(p.units)] = p.stages
+        if nx:
+            for i, p in enumerate(points):
+                if p.units:
+                    xpar[i, : len(p.units)] = p.stages
         busy = np.zeros((len(points), 3, len(BUSY_KEYS) + nx))
         _pipelines(
             self._cols.data,

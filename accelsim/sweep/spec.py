@@ -257,9 +257,15 @@ class Sweep(Strict):
 
 
 def _field_type(model: type[BaseModel], parts: list[str]) -> Any:
-    """The annotation of the field at ``parts`` inside ``model``; KeyError naming the bad part."""
+    """The annotation of the field at ``parts`` inside ``model`` (in a Hardware, a plug-in unit's block
+    is its params model); KeyError naming the bad part."""
+    from accelsim.units import UNITS  # numpy: on use only
+
     node: Any = model
     for i, part in enumerate(parts):
+        if node is Hardware and part not in Hardware.model_fields and part in UNITS:
+            node = UNITS[part].params
+            continue
         if not (isinstance(node, type) and issubclass(node, BaseModel)) or part not in node.model_fields:
             names = ", ".join(node.model_fields) if isinstance(node, type) and issubclass(node, BaseModel) else ""
             raise KeyError(f"no field {'.'.join(parts[: i + 1])!r}" + (f"; expected one of: {names}" if names else ""))
