@@ -363,7 +363,7 @@ class FastModel:
         )
         out = []
         for c, b, p in zip(cycles.tolist(), busy.tolist(), points, strict=True):
-            keys = (*BUSY_KEYS, *p.units)
+            keys = BUSY_KEYS + p.units
             work, stall, blocked = (dict(zip(keys, row, strict=False)) for row in b)
             out.append(
                 FastTimeline(cycles=c, busy=work, stall=stall, blocked=blocked, dram_bytes_by=dict(self.dram_bytes_by))
