@@ -33,8 +33,26 @@ top-k once the unit has passed them on (its key lines and request FIFO entry are
 ``pv``: after ProbxV: it takes each item's attention output (``queries x d`` elements) once ProbxV
 and its pipeline fill are done with it (the value lines are already freed); the run ends when the last
 item leaves it."""
-RESERVED = frozenset({"fetcher", "sram_fifo", "sram_key", "sram_value", "sram_requant", "topk_shared", "topk_value"})
-"""Names of the built-in units' cost and timing entries that are no ``hw`` block (those are reserved too)."""
+COST_KEYS = frozenset(["sram_fifo", "sram_key", "sram_value", "sram_requant", "topk_shared", "topk_value"])
+LAYER_COLUMNS = frozenset(
+    [
+        "group",
+        "layer_id",
+        "step",
+        "layer",
+        "heads",
+        "dram",
+        "fill",
+        "drain",
+        "topk",
+        "cycles",
+        "key_bytes",
+        "value_bytes",
+    ]
+)
+RESERVED = COST_KEYS | LAYER_COLUMNS
+"""Names a unit cannot take besides the ``hw`` blocks': the built-in units' cost and timing entries that
+are no block, and the behavioural model's per-layer columns (``accelsim.sim.behavioural``)."""
 MAX_STAGES = 8
 """Units a design may have (the fast path's kernel keeps their state in fixed slots)."""
 

@@ -76,9 +76,7 @@ def test_an_unknown_block_lists_fields_and_units(both):
     with pytest.raises(InputError) as err:
         load_hardware("spatten", {"outqant": {}})
     assert err.value.field == "outqant"
-    assert re.fullmatch(
-        r"unknown field; expected one of: version, .*, dram, or a unit \((.*)\)", err.value.message
-    )
+    assert re.fullmatch(r"unknown field; expected one of: version, .*, dram, or a unit \((.*)\)", err.value.message)
     assert {"outquant", "probquant"} <= set(re.search(r"unit \((.*)\)", err.value.message)[1].split(", "))
 
 
@@ -173,6 +171,7 @@ class _Bad(Unit):
     [
         ("qk", "pv", "unit name must be an identifier other than a built-in unit's, not 'qk'"),
         ("sram_key", "pv", "unit name must be an identifier other than a built-in unit's, not 'sram_key'"),
+        ("fill", "pv", "unit name must be an identifier other than a built-in unit's, not 'fill'"),
         ("out-quant", "pv", "unit name must be an identifier other than a built-in unit's, not 'out-quant'"),
         ("later", "dram", "unit 'later': follows must be one of qk, pv, not 'dram'"),
     ],
