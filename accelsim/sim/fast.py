@@ -23,6 +23,9 @@ items that applies the event engine's (``accelsim.sim.engine``) overlap rules:
   input hides under its scores' arrival only where its engine's selection stage was free by then,
   and the job holds that stage until its output stage is free, then runs its output pass there;
 - DRAM is one FIFO server; value fetches are merged into the key stream by request time;
+- plug-in units (``accelsim.units``) are FIFO servers at their place, taken in item order: after
+  scoring (the value top-k asks once they are done) or after ProbxV; the kernel gets each one's row
+  of per-item cycles, latency and place (``xpar``) and has no per-unit code;
 - token/head top-k jobs run on their engines (round-robin, input charged) once their request is
   scored; as in the event engine, only the first item of the next layer group waits for them, and
   it queues for the key buffer behind the items that never waited.
