@@ -219,7 +219,7 @@ class Hardware(Strict):
             try:
                 blocks[key] = val if isinstance(val, unit.params) else unit.params.model_validate(val)
             except ValidationError as err:
-                errors.extend(_nested(err, key))
+                errors.extend(_nested(err, key, fields=tuple(unit.params.model_fields)))
         try:
             hw = handler({k: v for k, v in data.items() if k in cls.model_fields})
         except ValidationError as err:
@@ -251,9 +251,13 @@ class Hardware(Strict):
         return self.dram.peak_gbs / self.clock_ghz
 
 
-def _nested(err: ValidationError, *loc: str) -> list[InitErrorDetails]:
-    """The errors of ``err``, their locations under ``loc``."""
-    return [
-        {"type": e["type"], "loc": (*loc, *e["loc"]), "input": e["input"], **({"ctx": e["ctx"]} if "ctx" in e else {})}
-        for e in err.errors()
-    ]
+def _nested(err: ValidationError, *loc: str, fields: tuple[str, ...] = ()) -> list[InitErrorDetails]:
+    """The errors of ``err``, their locations under ``loc``; an unknown key directly under it lists ``fields``."""
+    out: list[InitErrorDetails] = []
+    for e in err.errors():
+        kind = e["type"]
+        if fields and kind == "extra_forbidden" and len(e["loc"]) == 1:
+            kind = PydanticCustomError("unknown_field", f"unknown field; expected one of: {', '.join(fields)}")
+        ctx = {"ctx": e["ctx"]} if "ctx" in e else {}
+        out.append({"type": kind, "loc": (*loc, *e["loc"]), "input": e["input"], **ctx})
+    return out

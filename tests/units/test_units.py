@@ -61,7 +61,7 @@ def test_the_block_is_the_units_params(both):
     ("over", "field", "message"),
     [
         ({"outquant": {"lanes": 0}}, "outquant.lanes", "Input should be greater than 0, got 0"),
-        ({"outquant": {"lanez": 1}}, "outquant.lanez", "unknown field"),
+        ({"outquant": {"lanez": 1}}, "outquant.lanez", "unknown field; expected one of: lanes, bits, latency, got 1"),
         ({"outquant": {"bits": 8.5}}, "outquant.bits", "Input should be a valid integer, got 8.5"),
     ],
 )
