@@ -294,6 +294,7 @@ class FastModel:
         par[SHARED_IS_VALUE] = t.count <= 1
         par[COUNT] = count
         units = stages(hw)
+        sel[UNITS] = len(units)
         if not units:
             return FastPoint(sel, par, self._tables)
         if len(units) > MAX_STAGES:
@@ -389,10 +390,10 @@ def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 # lines, when the last item was granted it, the first position whose allocation may still hold lines,
 # the next position whose freed lines are not yet recycled and when those before it were; then per
 # top-k engine e, at ENG + 2e and ENG + 2e + 1, when its selection and output stages are next free;
-# before them the plug-in units: their count (NX), then per unit x at XST + 4x its row of per-item
-# cycles, latency, place and when it is next free
+# before them, per plug-in unit x at XST + 4x, its row of per-item cycles, latency, place and when it
+# is next free
 DRAM, QK, PV, END, VDONE, CURSOR = range(6)
-S_LINES, S_GRANT, S_HEAD, S_NEXT, S_RECYCLED, NX, XST = 6, 8, 10, 12, 14, 16, 17
+S_LINES, S_GRANT, S_HEAD, S_NEXT, S_RECYCLED, XST = 6, 8, 10, 12, 14, 16
 ENG = XST + 4 * MAX_STAGES
 # rows of the per-item times ``times`` [3, items]: key lines freed, scored, value lines freed
 RELEASE, SCORED, VRELEASE = range(3)
@@ -402,7 +403,7 @@ SHARED, VTOP, N_BUSY = 3, 4, 5
 BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 # a point's ``sel``: its rows of the per-item ``cols`` (K_DRAM ... V_FREE), its first of four rows of
 # ``freed`` (FREED), its rows of the per-job selection and output cycles (J_SELECT, J_OUT) and engines
-# (J_ENGINE)
+# (J_ENGINE), its count of plug-in units (UNITS)
 (
     K_DRAM,
     L_DRAM,
@@ -423,8 +424,9 @@ BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
     J_SELECT,
     J_OUT,
     J_ENGINE,
+    UNITS,
     N_SEL,
-) = range(20)
+) = range(21)
 # a point's ``par``: DRAM latency, QxK and ProbxV pipeline fill, key and value buffer lines, whether
 # one engine takes every job, engines
 LAT, QK_FILL, PV_FILL, K_LINES, V_LINES, SHARED_IS_VALUE, COUNT, N_PAR = range(8)
@@ -468,11 +470,13 @@ def _topk_job(eng: np.ndarray, e: int, t: float, fill: float, select: float, out
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _stages(st: np.ndarray, cols: np.ndarray, busy: np.ndarray, place: int, v: int, t: float, commit: bool) -> float:
+def _stages(
+    st: np.ndarray, cols: np.ndarray, busy: np.ndarray, s: tuple, place: int, v: int, t: float, commit: bool
+) -> float:
     """When position ``v``, arriving at ``t``, leaves the plug-in units at ``place`` (each taken in
     order for its cycles, then left after its latency); ``commit``: the units are taken (their next
     free time and work cycles updated), else only looked at; as ``EventEngine._through``."""
-    for x in range(int(st[NX])):
+    for x in range(s[UNITS]):
         b = XST + 4 * x
         if st[b + 2] == place:
             c = cols[int(st[b]), v]
@@ -589,7 +593,7 @@ def _value_side(
         v = int(st[CURSOR])
         vti, vtc, vto = cols[s[VTOPK_I], v], cols[s[VTOPK_C], v], cols[s[VTOPK_O], v]
         e = int(cols[s[VTOPK_E], v])
-        ready = free = _stages(st, cols, busy, 0, v, times[SCORED, v], False)
+        ready = free = _stages(st, cols, busy, s, 0, v, times[SCORED, v], False)
         blocked = 0.0
         if vtc + vto > 0:
             free, ready, blocked = _topk_job(eng, e, ready, vti, vtc, vto)
@@ -599,7 +603,7 @@ def _value_side(
             return
         st[VDONE] = ready
         st[S_GRANT + 1] = acquire
-        _stages(st, cols, busy, 0, v, times[SCORED, v], True)
+        _stages(st, cols, busy, s, 0, v, times[SCORED, v], True)
         if vtc + vto > 0:
             eng[2 * e] = free
             if vto > 0:
@@ -608,7 +612,7 @@ def _value_side(
             busy[2, VTOP] += blocked
         end = _consume(st, busy, PV, acquire, cols[s[V_DRAM], v], cols[s[PV_C], v], lat)
         times[VRELEASE, v] = end + pv_fill
-        st[END] = max(st[END], _stages(st, cols, busy, 1, v, end + pv_fill, True))
+        st[END] = max(st[END], _stages(st, cols, busy, s, 1, v, end + pv_fill, True))
         if shared_is_value:
             _run_jobs(st, busy, jobs, engs, done, s, job_ptr, job_idx, v, times[SCORED, v])
         st[CURSOR] += 1
@@ -887,7 +891,6 @@ def _pipelines(
         st[:] = 0.0
         st[S_LINES] = par[i, K_LINES]
         st[S_LINES + 1] = par[i, V_LINES]
-        st[NX] = xpar.shape[1]
         for x in range(xpar.shape[1]):
             for k in range(3):
                 st[XST + 4 * x + k] = xpar[i, x, k]
@@ -913,6 +916,7 @@ def _pipelines(
             r[16],
             r[17],
             r[18],
+            r[19],
         )
         cycles[i] = _pipeline(
             cols,
