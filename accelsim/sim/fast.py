@@ -593,7 +593,9 @@ def _value_side(
         v = int(st[CURSOR])
         vti, vtc, vto = cols[s[VTOPK_I], v], cols[s[VTOPK_C], v], cols[s[VTOPK_O], v]
         e = int(cols[s[VTOPK_E], v])
-        ready = free = _stages(st, cols, busy, s, 0, v, times[SCORED, v], False)
+        ready = free = times[SCORED, v]
+        if s[UNITS]:
+            ready = free = _stages(st, cols, busy, s, 0, v, ready, False)
         blocked = 0.0
         if vtc + vto > 0:
             free, ready, blocked = _topk_job(eng, e, ready, vti, vtc, vto)
@@ -603,7 +605,8 @@ def _value_side(
             return
         st[VDONE] = ready
         st[S_GRANT + 1] = acquire
-        _stages(st, cols, busy, s, 0, v, times[SCORED, v], True)
+        if s[UNITS]:
+            _stages(st, cols, busy, s, 0, v, times[SCORED, v], True)
         if vtc + vto > 0:
             eng[2 * e] = free
             if vto > 0:
@@ -612,7 +615,7 @@ def _value_side(
             busy[2, VTOP] += blocked
         end = _consume(st, busy, PV, acquire, cols[s[V_DRAM], v], cols[s[PV_C], v], lat)
         times[VRELEASE, v] = end + pv_fill
-        st[END] = max(st[END], _stages(st, cols, busy, s, 1, v, end + pv_fill, True))
+        st[END] = max(st[END], end + pv_fill)
         if shared_is_value:
             _run_jobs(st, busy, jobs, engs, done, s, job_ptr, job_idx, v, times[SCORED, v])
         st[CURSOR] += 1
@@ -856,6 +859,9 @@ def _pipeline(
         cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, np.inf, n, lat, pv_fill, shared_is_value
     )
     end = st[END]
+    if s[UNITS]:  # the units after ProbxV feed nothing back: one pass over the items' ProbxV ends
+        for v in range(n):
+            end = max(end, _stages(st, cols, busy, s, 1, v, times[VRELEASE, v], True))
     for j in range(done.shape[0]):
         end = max(end, done[j])
     return end
