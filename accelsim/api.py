@@ -31,6 +31,7 @@ from accelsim.topk.params import engine_fields
 from accelsim.trace.format import Trace, read_trace
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
+from accelsim.units import stages
 from accelsim.workplan import WorkPlan
 
 if TYPE_CHECKING:
@@ -204,11 +205,12 @@ def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tupl
     breakdown (``layer_breakdown``: dram, fill, drain, topk, cycles per bert.cpp layer).
     """
     _check(hw, wp)
-    layers = layer_breakdown(profiles_from_plan(wp), BehaviouralParams.from_hardware(hw))
+    units = stages(hw)
+    layers = layer_breakdown(profiles_from_plan(wp), BehaviouralParams.from_hardware(hw), units)
     by = {"key": float(layers["key_bytes"].sum()), "key_lsb": 0.0, "value": float(layers["value_bytes"].sum()),
           "side": 0.0}
     counts = op_counts(wp, topk_engine(hw) if hw.topk.count else None)
-    busy = {c: float(layers[c].sum()) for c in BREAKDOWN}
+    busy = {c: float(layers[c].sum()) for c in (*BREAKDOWN, *(unit.name for unit, _ in units))}
     result = _result(hw, wp, workload, float(layers["cycles"].sum()), (busy, {}, {}), by, counts, quality(wp), None)
     return result, layers
 

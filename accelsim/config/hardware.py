@@ -16,10 +16,13 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     ValidationError,
+    ValidationInfo,
     create_model,
+    field_validator,
     model_validator,
 )
 from pydantic.fields import FieldInfo
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from accelsim.config.base import Strict
 from accelsim.topk.params import TopKShared, engine_fields
@@ -242,7 +245,13 @@ class Dram(Strict):
 
 
 class Hardware(Strict):
-    """A complete accelerator design point."""
+    """A complete accelerator design point.
+
+    Besides the blocks below, a block named after a registered unit (``accelsim.units``) adds that unit
+    to the design, its fields validated by the unit's params model; any other key is refused.
+    """
+
+    model_config = ConfigDict(extra="allow")  # unit blocks only (_unit_blocks); the rest as Strict
 
     version: Literal[1] = 1
     """Schema version of this file."""
@@ -260,6 +269,39 @@ class Hardware(Strict):
     topk: TopK = Field(default_factory=TopK)  # built on use: validating it discovers the engines
     sram: Sram = Sram()
     dram: Dram = Dram()
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unit_blocks(cls, data: Any, handler: Any) -> Hardware:
+        """Validate the blocks of registered units (``accelsim.units``) with their params models, as
+        the extras of the model; refuse other unknown keys."""
+        if not isinstance(data, dict) or data.keys() <= cls.model_fields.keys():
+            return handler(data)
+        from accelsim.units import UNITS  # the registry is discovered only when a config names a unit
+
+        errors: list[InitErrorDetails] = []
+        blocks = {}
+        for key, val in data.items():
+            if key in cls.model_fields:
+                continue
+            unit = UNITS.get(key) if isinstance(key, str) else None
+            if unit is None:
+                units = UNITS.names() or "none registered"
+                known = f"unknown field; expected one of: {', '.join(cls.model_fields)}, or a unit ({units})"
+                errors.append({"type": PydanticCustomError("unknown_unit", known), "loc": (key,), "input": val})
+                continue
+            try:
+                blocks[key] = val if isinstance(val, unit.params) else unit.params.model_validate(val)
+            except ValidationError as err:
+                errors.extend(_nested(err, key, fields=tuple(unit.params.model_fields)))
+        try:
+            hw = handler({k: v for k, v in data.items() if k in cls.model_fields})
+        except ValidationError as err:
+            errors = [*_nested(err), *errors]
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        hw.__pydantic_extra__.update(blocks)
+        return hw
 
     @model_validator(mode="after")
     def _check(self) -> Hardware:
@@ -281,3 +323,15 @@ class Hardware(Strict):
     def bytes_per_cycle(self) -> float:
         """DRAM peak bytes per core cycle."""
         return self.dram.peak_gbs / self.clock_ghz
+
+
+def _nested(err: ValidationError, *loc: str, fields: tuple[str, ...] = ()) -> list[InitErrorDetails]:
+    """The errors of ``err``, their locations under ``loc``; an unknown key directly under it lists ``fields``."""
+    out: list[InitErrorDetails] = []
+    for e in err.errors():
+        kind = e["type"]
+        if fields and kind == "extra_forbidden" and len(e["loc"]) == 1:
+            kind = PydanticCustomError("unknown_field", f"unknown field; expected one of: {', '.join(fields)}")
+        ctx = {"ctx": e["ctx"]} if "ctx" in e else {}
+        out.append({"type": kind, "loc": (*loc, *e["loc"]), "input": e["input"], **ctx})
+    return out

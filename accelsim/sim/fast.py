@@ -23,6 +23,9 @@ items that applies the event engine's (``accelsim.sim.engine``) overlap rules:
   input hides under its scores' arrival only where its engine's selection stage was free by then,
   and the job holds that stage until its output stage is free, then runs its output pass there;
 - DRAM is one FIFO server; value fetches are merged into the key stream by request time;
+- plug-in units (``accelsim.units``) are FIFO servers at their place, taken in item order: after
+  scoring (the value top-k asks once they are done) or after ProbxV; the kernel gets each one's row
+  of per-item cycles, latency and place (``xpar``) and has no per-unit code;
 - token/head top-k jobs run on their engines (round-robin, input charged) once their request is
   scored; as in the event engine, only the first item of the next layer group waits for them, and
   it queues for the key buffer behind the items that never waited.
@@ -59,6 +62,8 @@ from accelsim.sim.items import (
     topk_engine,
 )
 from accelsim.topk import TopKEngine
+from accelsim.units import PLACES, ItemWork, stages
+from accelsim.units.base import MAX_STAGES
 from accelsim.workplan import TOPK_KINDS, WorkPlan
 
 
@@ -108,6 +113,11 @@ class FastPoint:
     par: list[float]
     tables: int
     """Which generation of the model's tables ``sel`` points into (:attr:`FastModel.ROWS_KEPT`)."""
+    units: tuple[str, ...] = ()
+    """Its plug-in units (``accelsim.units``), in pipeline order."""
+    stages: np.ndarray | None = None
+    """Per plug-in unit (None: none): its row of per-item cycles in the model's per-item columns, its latency, its
+    place (index in ``accelsim.units.PLACES``); the kernel's ``xpar``."""
 
 
 class FastModel:
@@ -150,6 +160,7 @@ class FastModel:
         self._lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._counts: dict[tuple, dict[str, float]] = {}
         self._engines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._work: ItemWork | None = None  # plug-in units' per-item work, built on a point that has one
 
     ROWS_KEPT = 1024
     """Per-item rows the tables keep between :meth:`run_many` calls (37 MB on the GPT-2 trace's 4608
@@ -283,7 +294,23 @@ class FastModel:
         par[K_LINES], par[V_LINES] = buffer_lines(sram.key_kb, qk), buffer_lines(sram.value_kb, pv)
         par[SHARED_IS_VALUE] = float(t.count <= 1)
         par[COUNT] = count
-        return FastPoint(sel, par, self._tables)
+        units = stages(hw)
+        sel[UNITS] = len(units)
+        if not units:
+            return FastPoint(sel, par, self._tables)
+        if len(units) > MAX_STAGES:
+            raise InputError(None, "hardware", f"at most {MAX_STAGES} plug-in units, not {len(units)}")
+        if self._work is None:
+            self._work = ItemWork.of(self.plan, self.tiling)
+        rows = [
+            (
+                self._rows(("unit", u.name, p), lambda u=u, p=p: (u.cycles(p, self._work),)),
+                u.latency(p),
+                PLACES.index(u.follows),
+            )
+            for u, p in units
+        ]
+        return FastPoint(sel, par, self._tables, tuple(u.name for u, _ in units), np.array(rows, np.float64))
 
     def _dram(self, hw: Hardware) -> tuple[np.ndarray, ...]:
         """DRAM cycles of each item's key, LSB and value fetch; -1 where it fetches nothing."""
@@ -312,7 +339,13 @@ class FastModel:
         par = np.array([p.par for p in points], np.float64)
         n = len(self.owner)
         cycles = np.zeros(len(points))
-        busy = np.zeros((len(points), 3, 5))
+        nx = max(len(p.units) for p in points)
+        xpar = np.full((len(points), nx, 3), -1.0)  # a point with fewer units: the rest at no place
+        if nx:
+            for i, p in enumerate(points):
+                if p.units:
+                    xpar[i, : len(p.units)] = p.stages
+        busy = np.zeros((len(points), 3, len(BUSY_KEYS) + nx))
         _pipelines(
             self._cols.data,
             self._freed_rows.data,
@@ -320,6 +353,7 @@ class FastModel:
             self._job_engines.data,
             sel,
             par,
+            xpar,
             self.job_ptr,
             self.job_idx,
             self.gate_ptr,
@@ -333,8 +367,9 @@ class FastModel:
             busy,
         )
         out = []
-        for c, b in zip(cycles.tolist(), busy.tolist(), strict=True):
-            work, stall, blocked = (dict(zip(BUSY_KEYS, row, strict=True)) for row in b)
+        for c, b, p in zip(cycles.tolist(), busy.tolist(), points, strict=True):
+            keys = BUSY_KEYS + p.units
+            work, stall, blocked = (dict(zip(keys, row, strict=False)) for row in b)
             out.append(
                 FastTimeline(cycles=c, busy=work, stall=stall, blocked=blocked, dram_bytes_by=dict(self.dram_bytes_by))
             )
@@ -356,19 +391,22 @@ def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 # lines, when the last item was granted it, the first position whose allocation may still hold lines,
 # the next position whose freed lines are not yet recycled and when those before it were; the value
 # side's next position once worked out (V_AT, -1 before) and its selection stage free, top-k result
-# ready, cycles blocked and value buffer grant (:func:`_value_side`); then per top-k engine e, at ENG +
-# 2e and ENG + 2e + 1, when its selection and output stages are next free
+# ready, cycles blocked and value buffer grant (:func:`_value_side`); per plug-in unit x at XST + 4x,
+# its row of per-item cycles, latency, place and when it is next free; then per top-k engine e, at
+# ENG + 2e and ENG + 2e + 1, when its selection and output stages are next free
 DRAM, QK, PV, END, VDONE, CURSOR = range(6)
 S_LINES, S_GRANT, S_HEAD, S_NEXT, S_RECYCLED = 6, 8, 10, 12, 14
-V_AT, V_FREE_AT, V_READY, V_BLOCKED, V_ACQUIRE, ENG = range(16, 22)
+V_AT, V_FREE_AT, V_READY, V_BLOCKED, V_ACQUIRE, XST = range(16, 22)
+ENG = XST + 4 * MAX_STAGES
 # rows of the per-item times ``times`` [3, items]: key lines freed, scored, value lines freed
 RELEASE, SCORED, VRELEASE = range(3)
-# busy [3, 5]: rows work, stalled on input, blocked on output; columns follow BUSY_KEYS
-SHARED, VTOP = 3, 4
+# busy [3, 5 + units]: rows work, stalled on input, blocked on output; columns follow BUSY_KEYS, then
+# the point's plug-in units
+SHARED, VTOP, N_BUSY = 3, 4, 5
 BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 # a point's ``sel``: its rows of the per-item ``cols`` (K_DRAM ... V_FREE), its first of four rows of
 # ``freed`` (FREED), its rows of the per-job selection and output cycles (J_SELECT, J_OUT) and engines
-# (J_ENGINE)
+# (J_ENGINE), its count of plug-in units (UNITS)
 (
     K_DRAM,
     L_DRAM,
@@ -389,8 +427,9 @@ BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
     J_SELECT,
     J_OUT,
     J_ENGINE,
+    UNITS,
     N_SEL,
-) = range(20)
+) = range(21)
 # a point's ``par``: DRAM latency, QxK and ProbxV pipeline fill, key and value buffer lines, whether
 # one engine takes every job, engines
 LAT, QK_FILL, PV_FILL, K_LINES, V_LINES, SHARED_IS_VALUE, COUNT, N_PAR = range(8)
@@ -432,6 +471,25 @@ def _topk_job(eng: np.ndarray, e: int, t: float, fill: float, select: float, out
     selected = max(t, eng[2 * e] + fill) + select
     free = max(selected, eng[2 * e + 1]) if out > 0 else selected
     return free, free + out, free - selected
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _stages(
+    st: np.ndarray, cols: np.ndarray, busy: np.ndarray, s: tuple, place: int, v: int, t: float, commit: bool
+) -> float:
+    """When position ``v``, arriving at ``t``, leaves the plug-in units at ``place`` (each taken in
+    order for its cycles, then left after its latency); ``commit``: the units are taken (their next
+    free time and work cycles updated), else only looked at; as ``EventEngine._through``."""
+    for x in range(s[UNITS]):
+        b = XST + 4 * x
+        if st[b + 2] == place:
+            c = cols[int(st[b]), v]
+            start = max(t, st[b + 3])
+            if commit:
+                st[b + 3] = start + c
+                busy[0, N_BUSY + x] += c
+            t = start + c + st[b + 1]
+    return t
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -521,7 +579,7 @@ def _value_side(
     """Advance the value side through the scored items whose value fetch is requested by ``until``
     (and through position ``stop`` regardless).
 
-    The next item's grant is worked out once and kept (``st[V_AT:ENG]``) until it is taken: what it
+    The next item's grant is worked out once and kept (``st[V_AT:XST]``) until it is taken: what it
     reads (its value engine, the value buffer, results taken before it) only the value side changes."""
     cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, lat, _, pv_fill, shared_is_value = ctx
     n = cols.shape[1]
@@ -534,6 +592,8 @@ def _value_side(
             free, ready, blocked, acquire = st[V_FREE_AT], st[V_READY], st[V_BLOCKED], st[V_ACQUIRE]
         else:
             ready = free = times[SCORED, v]
+            if s[UNITS]:  # looked at only: the units are taken once the item is (below)
+                ready = free = _stages(st, cols, busy, s, 0, v, ready, False)
             blocked = 0.0
             if vtc + vto > 0:
                 free, ready, blocked = _topk_job(eng, e, ready, vti, vtc, vto)
@@ -544,6 +604,8 @@ def _value_side(
             return
         st[VDONE] = ready
         st[S_GRANT + 1] = acquire
+        if s[UNITS]:
+            _stages(st, cols, busy, s, 0, v, times[SCORED, v], True)
         if vtc + vto > 0:
             eng[2 * e] = free
             if vto > 0:
@@ -672,6 +734,9 @@ def _pipeline(
         _recompute(ctx, pending, pending_t)
     _value_side(ctx, np.inf, n)
     end = st[END]
+    if s[UNITS]:  # the units after ProbxV feed nothing back: one pass over the items' ProbxV ends
+        for v in range(n):
+            end = max(end, _stages(st, cols, busy, s, 1, v, times[VRELEASE, v], True))
     for j in range(done.shape[0]):
         end = max(end, done[j])
     return end
@@ -685,6 +750,7 @@ def _pipelines(
     engs: np.ndarray,
     sel: np.ndarray,
     par: np.ndarray,
+    xpar: np.ndarray,
     job_ptr: np.ndarray,
     job_idx: np.ndarray,
     gate_ptr: np.ndarray,
@@ -697,7 +763,7 @@ def _pipelines(
     cycles: np.ndarray,
     busy: np.ndarray,
 ) -> None:
-    """:func:`_pipeline` for each point i (``sel[i]``, ``par[i]``: see :class:`FastPoint`), into
+    """:func:`_pipeline` for each point i (``sel[i]``, ``par[i]``, ``xpar[i]``: see :class:`FastPoint`), into
     ``cycles[i]`` and ``busy[i]`` (zeros); ``times``, ``st`` (at least ENG + 2 x engines) and
     ``done`` are scratch space."""
     for i in range(sel.shape[0]):
@@ -707,6 +773,9 @@ def _pipelines(
         st[V_AT] = -1.0
         st[S_LINES] = par[i, K_LINES]
         st[S_LINES + 1] = par[i, V_LINES]
+        for x in range(xpar.shape[1]):
+            for k in range(3):
+                st[XST + 4 * x + k] = xpar[i, x, k]
         done[:] = 0.0
         r = sel[i]  # as a tuple, kept in registers rather than re-read after each store: a fifth faster
         s = (
@@ -729,6 +798,7 @@ def _pipelines(
             r[16],
             r[17],
             r[18],
+            r[19],
         )
         cycles[i] = _pipeline(
             cols,
@@ -774,6 +844,7 @@ def warm() -> None:
         np.zeros((1, 0), np.int64),
         sel,
         np.zeros((1, N_PAR)),
+        np.zeros((1, 0, 3)),
         two,
         empty,
         two,
@@ -784,5 +855,5 @@ def warm() -> None:
         np.zeros(ENG + 2),
         np.zeros(0),
         np.zeros(1),
-        np.zeros((1, 3, 5)),
+        np.zeros((1, 3, N_BUSY)),
     )

@@ -27,6 +27,7 @@ from accelsim.config.flat import point_config, point_id
 from accelsim.config.policy import REMOVED
 from accelsim.errors import InputError
 from accelsim.sweep.spec import Sweep, check_field, sweep_fields
+from accelsim.units import UNITS
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,9 @@ def hardware(fields: tuple[tuple[str, Any], ...]) -> Hardware:
         if block is None:
             if len(_BLOCKS) >= _BLOCK_CACHE_SIZE:
                 _BLOCKS.pop(next(iter(_BLOCKS)))
-            block = _BLOCKS[key] = Hardware.model_fields[name].annotation.model_validate(dict(val))
+            info = Hardware.model_fields.get(name)
+            model = info.annotation if info is not None else UNITS[name].params  # a plug-in unit's block
+            block = _BLOCKS[key] = model.model_validate(dict(val))
         values[name] = block
     return Hardware.model_construct(**values)
 

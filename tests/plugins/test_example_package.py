@@ -96,3 +96,33 @@ def test_the_plugin_engines_field_is_refused_with_another_engine(example_site, s
     assert proc.returncode == 2
     assert "field 'topk.radix_bits': read only by the radix engine (topk.engine is 'quickselect')" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_accelsim_run_adds_the_installed_unit(example_site, small_trace_file):
+    # the unit's block comes from --set alone; both timers account for it alike
+    event = run_json("-w", small_trace_file, "--set", "hw.outquant.lanes=2", site=example_site)
+    fast = run_json("-w", small_trace_file, "--set", "hw.outquant.lanes=2", "--timing", "fast", site=example_site)
+    plain = run_json("-w", small_trace_file, site=example_site)
+    assert event["busy_by"]["outquant"] == fast["busy_by"]["outquant"] > 0 and "outquant" not in plain["busy_by"]
+    assert event["area_by"]["outquant"] > 0 and event["area_mm2"] > plain["area_mm2"]
+
+
+def test_a_sweep_varies_the_plugin_unit(example_site, small_trace_file, tmp_path):
+    spec = {
+        "version": 1,
+        "name": "unit",
+        "timing": "fast",
+        "base": {"hw": {"extends": "spatten", "outquant": {}}, "policy": "spatten", "workload": str(small_trace_file)},
+        "axes": {"hw.outquant.lanes": [1, 8], "hw.outquant.bits": [4, 8]},
+    }
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(spec))
+    proc = accelsim(
+        "-m", "accelsim.cli", "sweep", tmp_path / "s.yaml", "-o", tmp_path / "out", "-j", "1", site=example_site
+    )
+    assert proc.returncode == 0, proc.stderr
+    table = read_results(tmp_path / "out").set_index(["hw.outquant.lanes", "hw.outquant.bits"]).sort_index()
+    assert list(table["status"]) == ["ok"] * 4
+    # lanes set its cycles, bits its area
+    assert table.loc[(1, 8), "busy_by_outquant"] == 8 * table.loc[(8, 8), "busy_by_outquant"]
+    assert table.loc[(8, 4), "area_by_outquant"] < table.loc[(8, 8), "area_by_outquant"]
+    assert table.loc[(8, 4), "busy_by_outquant"] == table.loc[(8, 8), "busy_by_outquant"]
