@@ -22,7 +22,7 @@ from pydantic import Field
 
 from accelsim.config.policy import Bits, Budget, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import PlanBuilder, require_decode, window_mask
+from accelsim.policies.common import PlanBuilder, block_rows, qk_scores, require_decode, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -55,9 +55,10 @@ class A2ATSPolicy(PolicyConfig):
 
 
 def nearest(x: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Index of the nearest row of ``c`` [C, D] for each row of ``x`` [N, D]."""
-    dist = (c * c).sum(axis=1)[None, :] - 2.0 * x @ c.T
-    return np.argmin(dist, axis=1)
+    """Index of the nearest row of ``c`` [C, D] for each row of ``x`` [N, D], a block of rows at a time."""
+    norm = (c * c).sum(axis=1)[None, :]
+    rows = block_rows(len(c))
+    return np.concatenate([np.argmin(norm - 2.0 * x[i: i + rows] @ c.T, axis=1) for i in range(0, len(x), rows)])
 
 
 def kmeans(x: np.ndarray, entries: int, iters: int, rng: np.random.Generator) -> np.ndarray:
@@ -103,7 +104,7 @@ def plan_a2ats(cfg: A2ATSPolicy, workload: Trace | WorkPlan, phases: str = "both
             for g in range(m.kv_heads)])
         dl = ps.decode_layer(layer)
         steps, heads, n = dl.p.shape
-        est = np.einsum("shd,hnd->shn", dl.q, k_hat[ps.groups]) / np.sqrt(d)
+        est = qk_scores(dl.q.transpose(1, 0, 2), k_hat[ps.groups].astype(np.float32)).transpose(1, 0, 2)
         if cfg.budget is None:
             forced = window_mask(dl.context, n, cfg.sink, cfg.window)
             want = np.round(cfg.topk * dl.context)

@@ -27,17 +27,46 @@ from accelsim.trace.format import Trace
 from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, TopKJobs, WorkPlan, even_spread
 
 PHASES = ("prefill", "decode", "both")
-PREFILL_CHUNK = 256  # prefill queries per block when probabilities are materialized
+BLOCK_SCORES = 1 << 24
+"""Scores a block of queries holds at once (64 MiB of float32; with a softmax's temporaries a few hundred
+MiB): phase 1 walks long prompts a block of query rows at a time, so no [T, T] array is ever built
+(``tests/policies/test_long_context.py`` shrinks it to check the blocks add up to the whole)."""
+
+
+def block_rows(per_row: int) -> int:
+    """Query rows per block when each row holds ``per_row`` scores (at least one row)."""
+    return max(1, BLOCK_SCORES // max(per_row, 1))
 
 
 def softmax(s: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis restricted to ``valid`` entries (others get 0)."""
+    """Softmax over the last axis restricted to ``valid`` entries (others get 0), in ``s``'s precision."""
     s = np.where(valid, s, -np.inf)
     m = np.max(s, axis=-1, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    e = np.exp(s - m) * valid
+    s -= np.where(np.isfinite(m), m, 0)
+    e = np.exp(s, out=s)
+    e *= valid
     tot = e.sum(axis=-1, keepdims=True)
-    return e / np.where(tot > 0, tot, 1.0)
+    e /= np.where(tot > 0, tot, 1)
+    return e
+
+
+def qk_scores(q: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Scaled scores ``q . k / sqrt(D)`` [..., H, c, n] of queries [..., H, c, D] against keys [H, n, D]."""
+    return np.matmul(q, np.swapaxes(k, -1, -2)) * np.float32(1 / np.sqrt(q.shape[-1]))
+
+
+def per_head(p: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``p`` [..., H, n] times ``v`` [H, n, D]: [..., H, D], one matrix product per head."""
+    heads = np.moveaxis(p, -2, 0)
+    out = np.matmul(heads.reshape(len(v), -1, p.shape[-1]), v)
+    return np.moveaxis(out.reshape(*heads.shape[:-1], v.shape[-1]), 0, -2)
+
+
+def mass_recall(p: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``sum_{j in keep} p_j`` per row, in float64 and over the row's own total (float32
+    probabilities add up to 1 only within their rounding; this stays in [0, 1])."""
+    tot = p.sum(axis=-1, dtype=np.float64)
+    return (p * keep).sum(axis=-1, dtype=np.float64) / np.where(tot > 0, tot, 1)
 
 
 def topk_recall(p: np.ndarray, keep: np.ndarray) -> np.ndarray:
@@ -52,7 +81,7 @@ def output_error(p_used: np.ndarray, keep: np.ndarray, v_used: np.ndarray, o_ful
     renormalized on them; ``p_used``/``keep`` are [..., H, n], ``o_full`` [..., H, D]."""
     w = p_used * keep
     tot = w.sum(axis=-1, keepdims=True)
-    o_s = np.einsum("...hn,hnd->...hd", w / np.where(tot > 0, tot, 1.0), v_used)
+    o_s = per_head(w / np.where(tot > 0, tot, 1), v_used)
     return np.linalg.norm(o_s - o_full, axis=-1) / np.maximum(np.linalg.norm(o_full, axis=-1), 1e-30)
 
 
@@ -214,42 +243,49 @@ class PlanBuilder:
         self._kv: dict[int, tuple[np.ndarray, ...]] = {}
 
     def layer_kv(self, layer: int) -> tuple[np.ndarray, ...]:
-        """K, V [G, N, D] at full precision and as stored at ``bits``."""
+        """K, V [G, N, D] at full precision and as stored at ``bits``, in float32 (the trace's own
+        precision or finer; the codes are rounded in float64, as a float32 quotient would move some)."""
         if layer not in self._kv:
-            k, v = (x.astype(np.float64) for x in self.trace.kv(layer))
-            self._kv = {layer: (k, v, fake_quant(k, self.bits), fake_quant(v, self.bits))}
+            k, v = self.trace.kv(layer)
+            stored = (fake_quant(x.astype(np.float64), self.bits).astype(np.float32) for x in (k, v))
+            self._kv = {layer: (k.astype(np.float32), v.astype(np.float32), *stored)}
         return self._kv[layer]
 
-    def prefill_probs(self, layer: int, queries: np.ndarray | None = None,
-                      chunk: int = PREFILL_CHUNK) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Prefill probabilities by blocks of queries: (positions, p [H, c, T], visible [c, T])."""
+    def prefill_probs(self, layer: int, queries: np.ndarray | None = None
+                      ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Prefill probabilities by blocks of ascending ``queries`` (default: all), of
+        :func:`block_rows` each: (positions [c], p [H, c, w], visible [c, w]) over the first ``w``
+        prompt keys, those any query of the block may see (causal: up to its last query)."""
         m = self.m
-        q = self.trace.prefill(layer)[0].astype(np.float64)
-        k = self.layer_kv(layer)[0][:, : m.prompt_len]
+        t = m.prompt_len
+        q = self.trace.prefill(layer)[0]
+        k = self.layer_kv(layer)[0][self.groups, :t]
         mask = self.trace.prefill_mask(layer)
-        pos = np.arange(m.prompt_len) if queries is None else np.asarray(queries)
-        keys = np.arange(m.prompt_len)
-        for i in range(0, len(pos), chunk):
-            qp = pos[i: i + chunk]
-            vis = keys[None, :] <= qp[:, None] if m.causal else np.ones((len(qp), m.prompt_len), bool)
+        pos = np.arange(t) if queries is None else np.asarray(queries)
+        rows = block_rows(m.heads * t)
+        for i in range(0, len(pos), rows):
+            qp = pos[i: i + rows]
+            w = int(qp[-1]) + 1 if m.causal and mask is None else t
+            keys = np.arange(w)
+            vis = keys[None, :] <= qp[:, None] if m.causal else np.ones((len(qp), w), bool)
             if mask is not None:
                 vis = vis & mask[qp]
-            s = np.einsum("hcd,hnd->hcn", q[:, qp], k[self.groups]) / np.sqrt(m.head_dim)
-            yield qp, softmax(s, vis[None]), vis
+            yield qp, softmax(qk_scores(q[:, qp].astype(np.float32), k[:, :w]), vis[None]), vis
 
     def prefill_rows(self, layer: int) -> np.ndarray:
         """Dense prefill of ``layer`` at ``bits``: every prompt key and value; rows [H]."""
         m = self.m
-        t, d = m.prompt_len, m.head_dim
+        t = m.prompt_len
         _, v, kq, vq = self.layer_kv(layer)
-        q = self.trace.prefill(layer)[0].astype(np.float64)
+        q = self.trace.prefill(layer)[0]
+        kq, v, vq = kq[self.groups, :t], v[self.groups, :t], vq[self.groups, :t]
         err = np.zeros(m.heads)
         per_query = []
         for qp, p, vis in self.prefill_probs(layer):
-            sq = np.einsum("hcd,hnd->hcn", q[:, qp], kq[self.groups, :t]) / np.sqrt(d)
-            o = np.einsum("hcn,hnd->hcd", p, v[self.groups, :t])
-            err += output_error(softmax(sq, vis[None]).transpose(1, 0, 2), vis[:, None, :],
-                                vq[self.groups, :t], o.transpose(1, 0, 2)).sum(axis=0)
+            w = vis.shape[1]
+            p_q = softmax(qk_scores(q[:, qp].astype(np.float32), kq[:, :w]), vis[None]).transpose(1, 0, 2)
+            o = np.matmul(p, v[:, :w]).transpose(1, 0, 2)
+            err += output_error(p_q, vis[:, None, :], vq[:, :w], o).sum(axis=0)
             per_query.append(vis.sum(axis=1))
         per_query = np.concatenate(per_query)
         pairs = np.int64(per_query.sum())
@@ -285,14 +321,13 @@ class PlanBuilder:
     def decode_layer(self, layer: int) -> DecodeLayer:
         m = self.m
         k, v, kq, vq = self.layer_kv(layer)
-        q = self.trace.decode(layer)[0].astype(np.float64)
+        q = self.trace.decode(layer)[0].astype(np.float32)
         context = m.prompt_len + 1 + np.arange(m.decode_steps)
         valid = np.arange(k.shape[1])[None, :] < context[:, None]
-        scale = 1.0 / np.sqrt(m.head_dim)
-        p = softmax(np.einsum("shd,hnd->shn", q, k[self.groups]) * scale, valid[:, None, :])
-        p_q = softmax(np.einsum("shd,hnd->shn", q, kq[self.groups]) * scale, valid[:, None, :])
-        o_full = np.einsum("shn,hnd->shd", p, v[self.groups])
-        return DecodeLayer(q, p, p_q, vq[self.groups], o_full, valid, context)
+        heads_q = q.transpose(1, 0, 2)  # [H, S, D]
+        p = softmax(qk_scores(heads_q, k[self.groups]).transpose(1, 0, 2), valid[:, None, :])
+        p_q = softmax(qk_scores(heads_q, kq[self.groups]).transpose(1, 0, 2), valid[:, None, :])
+        return DecodeLayer(q, p, p_q, vq[self.groups], per_head(p, v[self.groups]), valid, context)
 
     def next_rows(self, steps: int) -> np.ndarray:
         """Indices [steps, H] the next :meth:`decode_rows` call will give its requests."""
@@ -354,7 +389,7 @@ class PlanBuilder:
             values=per_head(union if values is None else values, np.int64),
             value_bits=np.int32(value_bits or self.bits),
             qk_rows=(kept if qk_rows is None else qk_rows).reshape(-1), pv_rows=kept.reshape(-1),
-            mass_recall=(dl.p * keep).sum(axis=-1).reshape(-1),
+            mass_recall=mass_recall(dl.p, keep).reshape(-1),
             out_err=(output_error(p_used, keep, v_used, dl.o_full) if out_err is None else out_err).reshape(-1),
             topk_recall=topk_recall(dl.p, keep).reshape(-1),
             lo_keys=per_head(lo_keys, np.int64), lo_values=per_head(lo_values, np.int64),

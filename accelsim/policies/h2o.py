@@ -56,6 +56,14 @@ def _evict(ps: PlanBuilder, cache: np.ndarray, acc: np.ndarray, n: int, heavy: i
     return out
 
 
+def prompt_attention(ps: PlanBuilder, layer: int) -> np.ndarray:
+    """[H, T]: the attention each prompt row received from the prompt queries, summed block by block."""
+    acc = np.zeros((ps.m.heads, ps.m.prompt_len))
+    for _, p, vis in ps.prefill_probs(layer):
+        acc[:, : vis.shape[1]] += p.sum(axis=1)
+    return acc
+
+
 @register(H2OPolicy)
 def plan_h2o(cfg: H2OPolicy, workload: Trace | WorkPlan, phases: str = "both") -> WorkPlan:
     """Heavy hitters plus recent rows, one eviction per decode step; the prefill is dense."""
@@ -66,8 +74,7 @@ def plan_h2o(cfg: H2OPolicy, workload: Trace | WorkPlan, phases: str = "both") -
     t, n_all = m.prompt_len, m.prompt_len + m.decode_steps
     for layer, prefill in ps.layers():
         acc = np.zeros((m.heads, n_all))
-        for _, p, _ in ps.prefill_probs(layer):
-            acc[:, :t] += p.sum(axis=1)
+        acc[:, :t] = prompt_attention(ps, layer)
         cache = np.zeros((m.heads, n_all), bool)
         cache[:, :t] = True
         cache = _evict(ps, cache, acc, t, heavy, recent, prefill)  # the prefill's selection

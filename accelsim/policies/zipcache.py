@@ -24,7 +24,7 @@ from pydantic import Field, model_validator
 
 from accelsim.config.policy import Bits, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import PlanBuilder, output_error, require_decode, softmax
+from accelsim.policies.common import PlanBuilder, output_error, qk_scores, require_decode, softmax
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -98,7 +98,9 @@ def plan_zipcache(cfg: ZipCachePolicy, workload: Trace | WorkPlan, phases: str =
         k, v, kq, vq = ps.layer_kv(layer)
         n = k.shape[1]
         probes = probe_positions(t, cfg.probes, ps.rng)
-        got = sum(p.sum(axis=1) for _, p, _ in ps.prefill_probs(layer, probes))
+        got = np.zeros((m.heads, t))
+        for _, p, vis in ps.prefill_probs(layer, probes):
+            got[:, : vis.shape[1]] += p.sum(axis=1)
         score = got.reshape(g, m.group, t).sum(axis=1) / (t - np.arange(t))
         cls = np.full((g, n), RAW)
         keep_hi = ps.select(score, np.full(g, t - round(cfg.lo_ratio * t)),
@@ -121,7 +123,7 @@ def plan_zipcache(cfg: ZipCachePolicy, workload: Trace | WorkPlan, phases: str =
             classes[span] = cls
             ks, vs = stored(k, v, kq, vq, cls, cfg)
             valid = dl.valid[span][:, None, :]
-            s = np.einsum("shd,hnd->shn", dl.q[span], ks[ps.groups]) / np.sqrt(d)
+            s = qk_scores(dl.q[span].transpose(1, 0, 2), ks[ps.groups]).transpose(1, 0, 2)
             err[span] = output_error(softmax(s, valid), valid, vs[ps.groups], dl.o_full[span])
         live = dl.valid[:, None, :]
         lo = ((classes == LO) & live).sum(axis=-1)
