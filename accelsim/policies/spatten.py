@@ -22,7 +22,17 @@ from accelsim.config.base import Strict
 from accelsim.config.policy import Budget, PolicyConfig, Ratio
 from accelsim.errors import InputError
 from accelsim.policies.base import register
-from accelsim.policies.common import Rows, check_phases, phase_engine, softmax, topk_recall, trace_meta
+from accelsim.policies.common import (
+    Rows,
+    block_rows,
+    check_phases,
+    mass_recall,
+    phase_engine,
+    qk_scores,
+    softmax,
+    topk_recall,
+    trace_meta,
+)
 from accelsim.policies.quant import fake_quant, msb_lsb
 from accelsim.trace.format import Trace
 from accelsim.workplan import TopKJobs, WorkPlan
@@ -143,16 +153,16 @@ class SpAttenPlanBuilder:
         self.kv: dict[int, tuple[np.ndarray, ...]] = {}
 
     def _layer_kv(self, layer: int) -> tuple[np.ndarray, ...]:
-        """Full-precision K, V and their stored views (MSB-only K, full K, quantized V)."""
+        """Full-precision K, V and their stored views (MSB-only K, full K, quantized V), in float32
+        (codes rounded in float64)."""
         if layer not in self.kv:
-            k, v = self.trace.kv(layer)
-            k = k.astype(np.float64)
-            v = v.astype(np.float64)
+            k, v = (x.astype(np.float64) for x in self.trace.kv(layer))
             if self.s.lsb_bits:
                 k_msb, k_full = msb_lsb(k, self.s.key_bits, self.s.lsb_bits)
             else:
                 k_msb = k_full = fake_quant(k, self.s.key_bits)
-            self.kv = {layer: (k, v, k_msb, k_full, fake_quant(v, self.s.value_bits))}
+            views = (k, v, k_msb, k_full, fake_quant(v, self.s.value_bits))
+            self.kv = {layer: tuple(x.astype(np.float32) for x in views)}
         return self.kv[layer]
 
     def _prune(self, kind: str, scores: np.ndarray, cand: np.ndarray, keep: int,
@@ -179,15 +189,13 @@ class SpAttenPlanBuilder:
         emit_prefill = self.phases in ("prefill", "both")
         for layer in range(m.layers):
             q, _, _ = self.trace.prefill(layer)
-            self._layer(layer, 0, True, q.astype(np.float64), np.arange(m.prompt_len),
-                        m.prompt_len, emit_prefill)
+            self._layer(layer, 0, True, q, np.arange(m.prompt_len), m.prompt_len, emit_prefill)
         if self.phases != "prefill":
             for step in range(m.decode_steps):
                 n = m.prompt_len + step + 1
                 for layer in range(m.layers):
                     dq, _, _ = self.trace.decode(layer)
-                    self._layer(layer, step, False, dq[step][:, None, :].astype(np.float64),
-                                np.array([n - 1]), n, True)
+                    self._layer(layer, step, False, dq[step][:, None, :], np.array([n - 1]), n, True)
         topk, passes = self.jobs.frame()
         return WorkPlan(self.rows.frame(), topk, passes, trace_meta(self.trace, self.phases),
                         key_index=self.rows.index("keys"), value_index=self.rows.index("values"),
@@ -195,8 +203,10 @@ class SpAttenPlanBuilder:
 
     def _layer(self, layer: int, step: int, prefill: bool, q: np.ndarray, qpos: np.ndarray,
                n: int, emit: bool) -> None:
+        """Prune tokens and heads of ``layer``, then attend queries ``q`` [H, nq, D] at ``qpos`` to the
+        survivors among the first ``n`` keys, :func:`block_rows` queries at a time; records requests if
+        ``emit`` (else only the importance the next selections read is accumulated)."""
         m, s = self.trace.meta, self.s
-        d = m.head_dim
         # Cascade token pruning: candidates are alive at this layer (earlier steps) and at the
         # layer above (this step); the current decode token is always kept.
         cand = self.alive_tok[layer, :n].copy()
@@ -220,59 +230,11 @@ class SpAttenPlanBuilder:
         if prefill:  # pruned tokens' queries are gone too
             keepq = alive[qpos]
             q, qpos = q[:, keepq], qpos[keepq]
-        k, v, k_msb, k_full, v_q = self._layer_kv(layer)
         groups = heads // m.group
-        qh = q[heads]  # [Ha, nq, D]
-        visible = (idx[None, :] <= qpos[:, None]) if (m.causal or not prefill) else np.ones(
-            (len(qpos), len(idx)), bool)
-        mask = self.trace.prefill_mask(layer) if prefill else None
-        if mask is not None:
-            visible &= mask[np.ix_(qpos, idx)]
-        vis = np.broadcast_to(visible, (len(heads), *visible.shape))
-        scale = 1.0 / np.sqrt(d)
-        s_msb = np.einsum("hqd,hnd->hqn", qh, k_msb[groups][:, idx]) * scale
-        p = softmax(s_msb, vis)
-        need = np.zeros(p.shape[:2], bool)
-        if s.lsb_bits:
-            need = p.max(axis=-1) < s.threshold
-            if need.any():
-                s_full = np.einsum("hqd,hnd->hqn", qh, k_full[groups][:, idx]) * scale
-                p = np.where(need[..., None], softmax(s_full, vis), p)
-        self.imp[idx] += p.sum(axis=(0, 1))
-
-        # Local value pruning: per head and query, keep the rows with the largest probabilities.
-        nvis = vis.sum(axis=-1)
-        ratio = s.values if (s.values_in_prefill or not prefill) else 1.0
-        kv_keep = np.maximum(1, np.round(ratio * nvis)).astype(np.int64)
-        flat_p = np.where(vis, p, np.nan).reshape(-1, len(idx))
-        prune_v = (kv_keep < nvis).reshape(-1)
-        vmask = vis.reshape(-1, len(idx)).copy()
-        vpasses: list[np.ndarray] = []
-        if prune_v.any():
-            sel = self.engine.select(flat_p[prune_v], kv_keep.reshape(-1)[prune_v], self.rng)
-            vmask[prune_v] = sel.mask
-            vpasses = sel.passes
-        vmask = vmask.reshape(vis.shape)
-        pv = p * vmask
-        tot = pv.sum(axis=-1, keepdims=True)
-        o_s = np.einsum("hqn,hnd->hqd", pv / np.where(tot > 0, tot, 1.0), v_q[groups][:, idx])
-        self.head_score[heads] += np.abs(o_s).sum(axis=(1, 2))
-
-        # Quality proxies against full attention over every visible token at full precision.
-        allpos = np.arange(n)
-        fvis = (allpos[None, :] <= qpos[:, None]) if (m.causal or not prefill) else np.ones(
-            (len(qpos), n), bool)
-        if mask is not None:
-            fvis &= mask[np.ix_(qpos, allpos)]
-        p_full = softmax(np.einsum("hqd,hnd->hqn", qh, k[groups][:, :n]) * scale,
-                          np.broadcast_to(fvis, (len(heads), *fvis.shape)))
-        o_full = np.einsum("hqn,hnd->hqd", p_full, v[groups][:, :n])
-        recall = (p_full[..., idx] * vmask).sum(axis=-1)
-        kept = np.zeros(p_full.shape, bool)
-        kept[..., idx] = vmask
-        tk_recall = topk_recall(p_full, kept)
-        err = np.linalg.norm(o_s - o_full, axis=-1) / np.maximum(np.linalg.norm(o_full, axis=-1), 1e-30)
-
+        att = _Attention(self, layer, prefill, heads, qpos, idx, n, emit)
+        per_block = block_rows(len(heads) * len(idx))
+        for i in range(0, len(qpos), per_block):
+            att.block(q[heads, i: i + per_block].astype(np.float32), i)
         if not emit:
             return
         # DRAM traffic is per KV group: the first alive head of a group fetches the union.
@@ -286,24 +248,111 @@ class SpAttenPlanBuilder:
             hs = groups == g
             at = np.flatnonzero(hs & first)[0]
             keys[at] = len(idx)
-            lsb_keys[at] = len(idx) if need[hs].any() else 0
-            value_rows[at] = idx[vmask[hs].any(axis=(0, 1))]
+            lsb_keys[at] = len(idx) if att.need[hs].any() else 0
+            value_rows[at] = idx[att.used[hs].any(axis=0)]
             key_rows[at] = idx
             values[at] = len(value_rows[at])
+        nvis = np.broadcast_to(att.nvis, att.need.shape)
         rows = self.rows.add(
             key_rows=key_rows, value_rows=value_rows,
             prefill=np.bool_(prefill), step=np.int32(step), layer=np.int32(layer), head=heads,
-            d=np.int32(d), context=np.int32(n), queries=np.int32(len(qpos)), keys=keys,
+            d=np.int32(m.head_dim), context=np.int32(n), queries=np.int32(len(qpos)), keys=keys,
             key_bits=np.int32(s.key_bits), lsb_bits=np.int32(s.lsb_bits), lsb_keys=lsb_keys,
-            lsb_queries=need.sum(axis=1), requant_rows=(nvis * need).sum(axis=1),
+            lsb_queries=att.need.sum(axis=1), requant_rows=(nvis * att.need).sum(axis=1),
             values=values, value_bits=np.int32(s.value_bits), qk_rows=nvis.sum(axis=1),
-            pv_rows=vmask.sum(axis=(1, 2)), query_rows=list(nvis), mass_recall=recall.mean(axis=1),
-            out_err=err.mean(axis=1), topk_recall=tk_recall.mean(axis=1),
+            pv_rows=att.pv_rows, query_rows=list(nvis), mass_recall=att.recall.mean(axis=1),
+            out_err=att.err.mean(axis=1), topk_recall=att.tk_recall.mean(axis=1),
         )
-        if vpasses:
-            owner = np.repeat(rows, len(qpos))[prune_v]
-            self.jobs.add(owner, "value", nvis.reshape(-1)[prune_v], kv_keep.reshape(-1)[prune_v],
-                          vpasses)
+        if att.jobs:  # value jobs in (head, query) order
+            at, n_job, k_job, passes = (list(x) for x in zip(*sorted(att.jobs, key=lambda j: j[0]), strict=True))
+            self.jobs.add(rows[np.array(at) // len(qpos)], "value", np.array(n_job), np.array(k_job), passes)
+
+
+class _Attention:
+    """One layer's attention for a set of queries, run a block of queries at a time: accumulates
+    token importance and head scores on the builder and, when emitting, the per-(head, query)
+    facts and quality proxies of its requests."""
+
+    def __init__(self, b: SpAttenPlanBuilder, layer: int, prefill: bool, heads: np.ndarray, qpos: np.ndarray,
+                 idx: np.ndarray, n: int, emit: bool) -> None:
+        m, s = b.trace.meta, b.s
+        self.b, self.prefill, self.heads, self.qpos, self.idx, self.n, self.emit = b, prefill, heads, qpos, idx, n, emit
+        self.causal = m.causal or not prefill
+        self.mask = b.trace.prefill_mask(layer) if prefill else None
+        self.ratio = s.values if (s.values_in_prefill or not prefill) else 1.0
+        groups = heads // m.group
+        k, v, k_msb, k_full, v_q = b._layer_kv(layer)
+        self.k_msb, self.v_q = k_msb[groups][:, idx], v_q[groups][:, idx]
+        self.k_full = k_full[groups][:, idx] if s.lsb_bits else None
+        if emit:  # the proxies compare with full attention over every visible key
+            self.k, self.v = k[groups, :n], v[groups, :n]
+        shape = (len(heads), len(qpos))
+        self.need = np.zeros(shape, bool)
+        self.nvis = np.zeros(len(qpos), np.int64)
+        self.recall, self.err, self.tk_recall = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+        self.used = np.zeros((len(heads), len(idx)), bool)
+        self.pv_rows = np.zeros(len(heads), np.int64)
+        self.jobs: list[tuple[int, int, int, np.ndarray]] = []
+
+    def _width(self, last: int, keys: np.ndarray) -> int:
+        """Leading ``keys`` a block whose last query sits at ``last`` may see."""
+        return int(np.searchsorted(keys, last, "right")) if self.causal and self.mask is None else len(keys)
+
+    def _visible(self, qpos: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        vis = cols[None, :] <= qpos[:, None] if self.causal else np.ones((len(qpos), len(cols)), bool)
+        if self.mask is not None:
+            vis &= self.mask[np.ix_(qpos, cols)]
+        return vis
+
+    def block(self, q: np.ndarray, start: int) -> None:
+        """Queries ``q`` [Ha, c, D], those from ``start`` on."""
+        b, s = self.b, self.b.s
+        heads, c = len(self.heads), q.shape[1]
+        qpos = self.qpos[start: start + c]
+        w = self._width(qpos[-1], self.idx)
+        cols = self.idx[:w]
+        vis = self._visible(qpos, cols)[None]
+        p = softmax(qk_scores(q, self.k_msb[:, :w]), vis)
+        need = np.zeros((heads, c), bool)
+        if s.lsb_bits:  # flat rows re-fetch the LSBs and are recomputed on the full codes
+            need = p.max(axis=-1) < s.threshold
+            if need.any():
+                p = np.where(need[..., None], softmax(qk_scores(q, self.k_full[:, :w]), vis), p)
+        b.imp[cols] += p.sum(axis=(0, 1), dtype=np.float64)
+
+        # Local value pruning: per head and query, keep the rows with the largest probabilities.
+        nvis = vis[0].sum(axis=-1)
+        kv_keep = np.broadcast_to(np.maximum(1, np.round(self.ratio * nvis)).astype(np.int64), (heads, c))
+        prune = kv_keep < nvis
+        vmask = np.broadcast_to(vis, p.shape).copy()
+        if prune.any():
+            sel = b.engine.select(np.where(vis, p, np.nan)[prune], kv_keep[prune], b.rng)
+            vmask[prune] = sel.mask
+            where = np.flatnonzero(prune.reshape(-1))
+            at = where // c * len(self.qpos) + start + where % c  # (head, query) of the layer
+            self.jobs += zip(at.tolist(), np.broadcast_to(nvis, (heads, c))[prune].tolist(),
+                             kv_keep[prune].tolist(), sel.passes, strict=True)
+        pv = p * vmask
+        tot = pv.sum(axis=-1, keepdims=True)
+        o_s = np.matmul(pv / np.where(tot > 0, tot, 1), self.v_q[:, :w])
+        b.head_score[self.heads] += np.abs(o_s).sum(axis=(1, 2), dtype=np.float64)
+        if not self.emit:
+            return
+        span = slice(start, start + c)
+        self.need[:, span] = need
+        self.nvis[span] = nvis
+        self.used[:, :w] |= vmask.any(axis=1)
+        self.pv_rows += vmask.sum(axis=(1, 2))
+
+        # Quality proxies against full attention over every visible token at full precision.
+        wf = self._width(qpos[-1], np.arange(self.n))
+        p_full = softmax(qk_scores(q, self.k[:, :wf]), self._visible(qpos, np.arange(wf))[None])
+        o_full = np.matmul(p_full, self.v[:, :wf])
+        kept = np.zeros(p_full.shape, bool)
+        kept[..., cols] = vmask
+        self.recall[:, span] = mass_recall(p_full, kept)
+        self.tk_recall[:, span] = topk_recall(p_full, kept)
+        self.err[:, span] = np.linalg.norm(o_s - o_full, axis=-1) / np.maximum(np.linalg.norm(o_full, axis=-1), 1e-30)
 
 
 def budget_tokens(budget: float, tokens: list[float], heads: list[float], values: float) -> list[float]:
