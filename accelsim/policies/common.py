@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from accelsim.errors import InputError
-from accelsim.policies.quant import fake_quant
+from accelsim.policies.quant import stored_views
 from accelsim.topk import TopKEngine, get_engine
 from accelsim.topk.base import exact_topk_mask as exact_topk
 from accelsim.trace.format import Trace
@@ -50,15 +50,37 @@ def softmax(s: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return e
 
 
+def block_softmax(s: np.ndarray, vis: np.ndarray, first: int) -> np.ndarray:
+    """:func:`softmax` of a block's scores ``s`` [H, c, w], in place, where ``vis`` [c, w] may hide
+    only columns from ``first`` on (a causal block: past its first query's position): the columns
+    before are only read by the max, the exp and the sum, with no mask to apply."""
+    band = s[..., first:]
+    band[..., ~vis[:, first:]] = -np.inf
+    m = s.max(axis=-1, keepdims=True)
+    s -= np.where(np.isfinite(m), m, 0)
+    np.exp(s, out=s)
+    tot = s.sum(axis=-1, keepdims=True)
+    s /= np.where(tot > 0, tot, 1)
+    return s
+
+
+def causal_start(keys: np.ndarray, qpos: np.ndarray, causal: bool) -> int:
+    """First of ``keys`` (ascending) that a causal block of queries at ``qpos`` (ascending) may not all see."""
+    return int(np.searchsorted(keys, qpos[0], "right")) if causal else len(keys)
+
+
 def qk_scores(q: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Scaled scores ``q . k / sqrt(D)`` [..., H, c, n] of queries [..., H, c, D] against keys [H, n, D]."""
-    return np.matmul(q, np.swapaxes(k, -1, -2)) * np.float32(1 / np.sqrt(q.shape[-1]))
+    """Scaled scores ``q . k / sqrt(D)`` [H, c, n] of queries [H, c, D] against keys [H, n, D]."""
+    s = np.matmul(np.ascontiguousarray(q), np.swapaxes(k, -1, -2))  # a strided q drops matmul off BLAS
+    s *= np.float32(1 / np.sqrt(q.shape[-1]))
+    return s
 
 
 def per_head(p: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``p`` [..., H, n] times ``v`` [H, n, D]: [..., H, D], one matrix product per head."""
-    heads = np.moveaxis(p, -2, 0)
-    out = np.matmul(heads.reshape(len(v), -1, p.shape[-1]), v)
+    """``p`` [..., H, n] times ``v`` [H, n, D]: [..., H, D], one matrix product per head (on contiguous
+    operands: numpy's matmul leaves BLAS for strided ones)."""
+    heads = np.ascontiguousarray(np.moveaxis(p, -2, 0))
+    out = np.matmul(heads.reshape(len(v), -1, p.shape[-1]), np.ascontiguousarray(v))
     return np.moveaxis(out.reshape(*heads.shape[:-1], v.shape[-1]), 0, -2)
 
 
@@ -244,11 +266,12 @@ class PlanBuilder:
 
     def layer_kv(self, layer: int) -> tuple[np.ndarray, ...]:
         """K, V [G, N, D] at full precision and as stored at ``bits``, in float32 (the trace's own
-        precision or finer; the codes are rounded in float64, as a float32 quotient would move some)."""
+        precision or finer; :func:`stored_views` rounds the codes in float64)."""
         if layer not in self._kv:
+            self._kv = {}  # one layer at a time
             k, v = self.trace.kv(layer)
-            stored = (fake_quant(x.astype(np.float64), self.bits).astype(np.float32) for x in (k, v))
-            self._kv = {layer: (k.astype(np.float32), v.astype(np.float32), *stored)}
+            self._kv[layer] = (k.astype(np.float32), v.astype(np.float32), stored_views(k, self.bits)[1],
+                               stored_views(v, self.bits)[1])
         return self._kv[layer]
 
     def prefill_probs(self, layer: int, queries: np.ndarray | None = None
@@ -268,9 +291,10 @@ class PlanBuilder:
             w = int(qp[-1]) + 1 if m.causal and mask is None else t
             keys = np.arange(w)
             vis = keys[None, :] <= qp[:, None] if m.causal else np.ones((len(qp), w), bool)
+            first = causal_start(keys, qp, m.causal)
             if mask is not None:
-                vis = vis & mask[qp]
-            yield qp, softmax(qk_scores(q[:, qp].astype(np.float32), k[:, :w]), vis[None]), vis
+                vis, first = vis & mask[qp], 0
+            yield qp, block_softmax(qk_scores(q[:, qp].astype(np.float32), k[:, :w]), vis, first), vis
 
     def prefill_rows(self, layer: int) -> np.ndarray:
         """Dense prefill of ``layer`` at ``bits``: every prompt key and value; rows [H]."""
@@ -279,11 +303,13 @@ class PlanBuilder:
         _, v, kq, vq = self.layer_kv(layer)
         q = self.trace.prefill(layer)[0]
         kq, v, vq = kq[self.groups, :t], v[self.groups, :t], vq[self.groups, :t]
+        masked = self.trace.prefill_mask(layer) is not None
         err = np.zeros(m.heads)
         per_query = []
         for qp, p, vis in self.prefill_probs(layer):
             w = vis.shape[1]
-            p_q = softmax(qk_scores(q[:, qp].astype(np.float32), kq[:, :w]), vis[None]).transpose(1, 0, 2)
+            first = 0 if masked else causal_start(np.arange(w), qp, m.causal)
+            p_q = block_softmax(qk_scores(q[:, qp].astype(np.float32), kq[:, :w]), vis, first).transpose(1, 0, 2)
             o = np.matmul(p, v[:, :w]).transpose(1, 0, 2)
             err += output_error(p_q, vis[:, None, :], vq[:, :w], o).sum(axis=0)
             per_query.append(vis.sum(axis=1))

@@ -25,15 +25,16 @@ from accelsim.policies.base import register
 from accelsim.policies.common import (
     Rows,
     block_rows,
+    block_softmax,
+    causal_start,
     check_phases,
     mass_recall,
     phase_engine,
     qk_scores,
-    softmax,
     topk_recall,
     trace_meta,
 )
-from accelsim.policies.quant import fake_quant, msb_lsb
+from accelsim.policies.quant import stored_views
 from accelsim.trace.format import Trace
 from accelsim.workplan import TopKJobs, WorkPlan
 
@@ -156,13 +157,11 @@ class SpAttenPlanBuilder:
         """Full-precision K, V and their stored views (MSB-only K, full K, quantized V), in float32
         (codes rounded in float64)."""
         if layer not in self.kv:
-            k, v = (x.astype(np.float64) for x in self.trace.kv(layer))
-            if self.s.lsb_bits:
-                k_msb, k_full = msb_lsb(k, self.s.key_bits, self.s.lsb_bits)
-            else:
-                k_msb = k_full = fake_quant(k, self.s.key_bits)
-            views = (k, v, k_msb, k_full, fake_quant(v, self.s.value_bits))
-            self.kv = {layer: tuple(x.astype(np.float32) for x in views)}
+            self.kv = {}  # one layer at a time
+            k, v = self.trace.kv(layer)
+            k_msb, k_full = stored_views(k, self.s.key_bits, self.s.lsb_bits)
+            self.kv[layer] = (k.astype(np.float32), v.astype(np.float32), k_msb, k_full,
+                              stored_views(v, self.s.value_bits)[1])
         return self.kv[layer]
 
     def _prune(self, kind: str, scores: np.ndarray, cand: np.ndarray, keep: int,
@@ -298,6 +297,10 @@ class _Attention:
         """Leading ``keys`` a block whose last query sits at ``last`` may see."""
         return int(np.searchsorted(keys, last, "right")) if self.causal and self.mask is None else len(keys)
 
+    def _first(self, keys: np.ndarray, qpos: np.ndarray) -> int:
+        """First of ``keys`` a block's queries may not all see (0 with a mask: any)."""
+        return 0 if self.mask is not None else causal_start(keys, qpos, self.causal)
+
     def _visible(self, qpos: np.ndarray, cols: np.ndarray) -> np.ndarray:
         vis = cols[None, :] <= qpos[:, None] if self.causal else np.ones((len(qpos), len(cols)), bool)
         if self.mask is not None:
@@ -311,13 +314,15 @@ class _Attention:
         qpos = self.qpos[start: start + c]
         w = self._width(qpos[-1], self.idx)
         cols = self.idx[:w]
-        vis = self._visible(qpos, cols)[None]
-        p = softmax(qk_scores(q, self.k_msb[:, :w]), vis)
+        vis = self._visible(qpos, cols)
+        first = self._first(cols, qpos)
+        p = block_softmax(qk_scores(q, self.k_msb[:, :w]), vis, first)
+        vis = vis[None]
         need = np.zeros((heads, c), bool)
         if s.lsb_bits:  # flat rows re-fetch the LSBs and are recomputed on the full codes
             need = p.max(axis=-1) < s.threshold
             if need.any():
-                p = np.where(need[..., None], softmax(qk_scores(q, self.k_full[:, :w]), vis), p)
+                p = np.where(need[..., None], block_softmax(qk_scores(q, self.k_full[:, :w]), vis[0], first), p)
         b.imp[cols] += p.sum(axis=(0, 1), dtype=np.float64)
 
         # Local value pruning: per head and query, keep the rows with the largest probabilities.
@@ -346,7 +351,8 @@ class _Attention:
 
         # Quality proxies against full attention over every visible token at full precision.
         wf = self._width(qpos[-1], np.arange(self.n))
-        p_full = softmax(qk_scores(q, self.k[:, :wf]), self._visible(qpos, np.arange(wf))[None])
+        fcols = np.arange(wf)
+        p_full = block_softmax(qk_scores(q, self.k[:, :wf]), self._visible(qpos, fcols), self._first(fcols, qpos))
         o_full = np.matmul(p_full, self.v[:, :wf])
         kept = np.zeros(p_full.shape, bool)
         kept[..., cols] = vmask
