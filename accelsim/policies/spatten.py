@@ -281,8 +281,9 @@ class _Attention:
         self.ratio = s.values if (s.values_in_prefill or not prefill) else 1.0
         groups = heads // m.group
         k, v, k_msb, k_full, v_q = b._layer_kv(layer)
-        self.k_msb, self.v_q = k_msb[groups][:, idx], v_q[groups][:, idx]
-        self.k_full = k_full[groups][:, idx] if s.lsb_bits else None
+        rows = np.ix_(groups, idx)
+        self.k_msb, self.v_q = k_msb[rows], v_q[rows]
+        self.k_full = k_full[rows] if s.lsb_bits else None
         if emit:  # the proxies compare with full attention over every visible key
             self.k, self.v = k[groups, :n], v[groups, :n]
         shape = (len(heads), len(qpos))
@@ -322,24 +323,27 @@ class _Attention:
         if s.lsb_bits:  # flat rows re-fetch the LSBs and are recomputed on the full codes
             need = p.max(axis=-1) < s.threshold
             if need.any():
-                p = np.where(need[..., None], block_softmax(qk_scores(q, self.k_full[:, :w]), vis[0], first), p)
+                np.copyto(p, block_softmax(qk_scores(q, self.k_full[:, :w]), vis[0], first), where=need[..., None])
         b.imp[cols] += p.sum(axis=(0, 1), dtype=np.float64)
 
         # Local value pruning: per head and query, keep the rows with the largest probabilities.
         nvis = vis[0].sum(axis=-1)
         kv_keep = np.broadcast_to(np.maximum(1, np.round(self.ratio * nvis)).astype(np.int64), (heads, c))
         prune = kv_keep < nvis
-        vmask = np.broadcast_to(vis, p.shape).copy()
+        vmask = np.broadcast_to(vis, p.shape)
+        pv = p  # every visible row kept: p renormalized on them is p
         if prune.any():
             sel = b.engine.select(np.where(vis, p, np.nan)[prune], kv_keep[prune], b.rng)
+            vmask = vmask.copy()
             vmask[prune] = sel.mask
             where = np.flatnonzero(prune.reshape(-1))
             at = where // c * len(self.qpos) + start + where % c  # (head, query) of the layer
             self.jobs += zip(at.tolist(), np.broadcast_to(nvis, (heads, c))[prune].tolist(),
                              kv_keep[prune].tolist(), sel.passes, strict=True)
-        pv = p * vmask
-        tot = pv.sum(axis=-1, keepdims=True)
-        o_s = np.matmul(pv / np.where(tot > 0, tot, 1), self.v_q[:, :w])
+            pv = p * vmask
+            tot = pv.sum(axis=-1, keepdims=True)
+            pv /= np.where(tot > 0, tot, 1)
+        o_s = np.matmul(pv, self.v_q[:, :w])
         b.head_score[self.heads] += np.abs(o_s).sum(axis=(1, 2), dtype=np.float64)
         if not self.emit:
             return
