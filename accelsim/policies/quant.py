@@ -7,9 +7,13 @@ import numpy as np
 
 def quantize(x: np.ndarray, bits: int, axis: tuple[int, ...] = (-2, -1)) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes and scale of ``x`` at ``bits`` (symmetric, one scale per slice over ``axis``)."""
-    amax = np.max(np.abs(x), axis=axis, keepdims=True)
-    scale = np.where(amax > 0, amax / (2 ** (bits - 1) - 1), 1.0)
-    return np.round(x / scale), scale
+    step = scale(np.max(np.abs(x), axis=axis, keepdims=True), bits)
+    return np.round(x / step), step
+
+
+def scale(amax: np.ndarray, bits: int) -> np.ndarray:
+    """Symmetric quantization step at ``bits`` for slices whose largest magnitude is ``amax``."""
+    return np.where(amax > 0, amax / (2 ** (bits - 1) - 1), 1.0)
 
 
 def msb_lsb(x: np.ndarray, msb: int, lsb: int) -> tuple[np.ndarray, np.ndarray]:

@@ -34,7 +34,7 @@ from accelsim.policies.common import (
     topk_recall,
     trace_meta,
 )
-from accelsim.policies.quant import stored_views
+from accelsim.policies.quant import scale
 from accelsim.trace.format import Trace
 from accelsim.workplan import TopKJobs, WorkPlan
 
@@ -151,18 +151,7 @@ class SpAttenPlanBuilder:
         self.head_score = np.zeros(m.heads)
         self.rows = Rows()
         self.jobs = TopKJobs()
-        self.kv: dict[int, tuple[np.ndarray, ...]] = {}
-
-    def _layer_kv(self, layer: int) -> tuple[np.ndarray, ...]:
-        """Full-precision K, V and their stored views (MSB-only K, full K, quantized V), in float32
-        (codes rounded in float64)."""
-        if layer not in self.kv:
-            self.kv = {}  # one layer at a time
-            k, v = self.trace.kv(layer)
-            k_msb, k_full = stored_views(k, self.s.key_bits, self.s.lsb_bits)
-            self.kv[layer] = (k.astype(np.float32), v.astype(np.float32), k_msb, k_full,
-                              stored_views(v, self.s.value_bits)[1])
-        return self.kv[layer]
+        self.kv = [_LayerKV(trace, layer, settings) for layer in range(m.layers)]
 
     def _prune(self, kind: str, scores: np.ndarray, cand: np.ndarray, keep: int,
                forced: np.ndarray | None, emit: bool) -> np.ndarray:
@@ -267,6 +256,57 @@ class SpAttenPlanBuilder:
             self.jobs.add(rows[np.array(at) // len(qpos)], "value", np.array(n_job), np.array(k_job), passes)
 
 
+class _LayerKV:
+    """One layer's K and V, exact and as SpAtten stores them, for the rows a step reads: gathered
+    from the trace's prompt and decode rows and quantized with the layer's scales (one per KV head
+    over all its rows, as :func:`msb_lsb` and :func:`fake_quant` take them), codes rounded in
+    float64, views in float32; a decode step costs the rows it reads, not the layer."""
+
+    def __init__(self, trace: Trace, layer: int, s: _Settings) -> None:
+        m = trace.meta
+        self.t, self.lsb = m.prompt_len, s.lsb_bits
+        _, k, v = trace.prefill(layer)
+        self.parts = [(k, v)]
+        if m.decode_steps:
+            _, dk, dv = trace.decode(layer)
+            self.parts.append((dk.transpose(1, 0, 2), dv.transpose(1, 0, 2)))
+
+        def amax(i: int) -> np.ndarray:
+            return np.max([np.abs(part[i]).max(axis=(1, 2)) for part in self.parts], axis=0).astype(np.float64)
+
+        self.k_scale = scale(amax(0), s.key_bits + s.lsb_bits)
+        self.v_scale = scale(amax(1), s.value_bits)
+
+    def _rows(self, i: int, g: int, idx: np.ndarray) -> np.ndarray:
+        """Rows ``idx`` (ascending) of KV head ``g`` of K (``i`` 0) or V (1), in float64."""
+        cut = np.searchsorted(idx, self.t)
+        parts = [self.parts[0][i][g, idx[:cut]]] + ([self.parts[1][i][g, idx[cut:] - self.t]] if cut < len(idx) else [])
+        return np.concatenate(parts).astype(np.float64)
+
+    def stored(self, groups: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """K from its MSBs, K from all its bits and V, as stored, rows ``idx`` of each KV head in ``groups``."""
+        shape = (len(groups), len(idx), self.parts[0][0].shape[-1])
+        k_msb, k_full, v_q = (np.empty(shape, np.float32) for _ in range(3))
+        step = 2.0**self.lsb
+        for h, g in enumerate(groups):  # a head at a time: the float64 temporaries stay one head's size
+            codes = np.round(self._rows(0, g, idx) / self.k_scale[g])
+            k_full[h] = codes * self.k_scale[g]
+            k_msb[h] = np.floor(codes / step) * step * self.k_scale[g]
+            v_q[h] = np.round(self._rows(1, g, idx) / self.v_scale[g]) * self.v_scale[g]
+        return k_msb, k_full, v_q
+
+    def exact(self, groups: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """K and V of the first ``n`` rows of each KV head in ``groups``, in float32."""
+        out = []
+        for i in (0, 1):
+            x = np.empty((len(groups), n, self.parts[0][i].shape[-1]), np.float32)
+            x[:, : self.t] = self.parts[0][i][groups, :n]
+            if n > self.t:
+                x[:, self.t:] = self.parts[1][i][groups, : n - self.t]
+            out.append(x)
+        return out[0], out[1]
+
+
 class _Attention:
     """One layer's attention for a set of queries, run a block of queries at a time: accumulates
     token importance and head scores on the builder and, when emitting, the per-(head, query)
@@ -280,12 +320,9 @@ class _Attention:
         self.mask = b.trace.prefill_mask(layer) if prefill else None
         self.ratio = s.values if (s.values_in_prefill or not prefill) else 1.0
         groups = heads // m.group
-        k, v, k_msb, k_full, v_q = b._layer_kv(layer)
-        rows = np.ix_(groups, idx)
-        self.k_msb, self.v_q = k_msb[rows], v_q[rows]
-        self.k_full = k_full[rows] if s.lsb_bits else None
+        self.k_msb, self.k_full, self.v_q = b.kv[layer].stored(groups, idx)
         if emit:  # the proxies compare with full attention over every visible key
-            self.k, self.v = k[groups, :n], v[groups, :n]
+            self.k, self.v = b.kv[layer].exact(groups, n)
         shape = (len(heads), len(qpos))
         self.need = np.zeros(shape, bool)
         self.nvis = np.zeros(len(qpos), np.int64)
