@@ -24,30 +24,10 @@ from accelsim.policies.quant import stored_views
 from accelsim.topk import TopKEngine, get_engine
 from accelsim.topk.base import exact_topk_mask as exact_topk
 from accelsim.trace.format import Trace
+from accelsim.trace.stats import block_rows, softmax
 from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, TopKJobs, WorkPlan, even_spread
 
 PHASES = ("prefill", "decode", "both")
-BLOCK_SCORES = 1 << 24
-"""Scores a block of queries holds at once (64 MiB of float32; with a softmax's temporaries a few hundred
-MiB): phase 1 walks long prompts a block of query rows at a time, so no [T, T] array is ever built
-(``tests/policies/test_long_context.py`` shrinks it to check the blocks add up to the whole)."""
-
-
-def block_rows(per_row: int) -> int:
-    """Query rows per block when each row holds ``per_row`` scores (at least one row)."""
-    return max(1, BLOCK_SCORES // max(per_row, 1))
-
-
-def softmax(s: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis restricted to ``valid`` entries (others get 0), in ``s``'s precision."""
-    s = np.where(valid, s, -np.inf)
-    m = np.max(s, axis=-1, keepdims=True)
-    s -= np.where(np.isfinite(m), m, 0)
-    e = np.exp(s, out=s)
-    e *= valid
-    tot = e.sum(axis=-1, keepdims=True)
-    e /= np.where(tot > 0, tot, 1)
-    return e
 
 
 def block_softmax(s: np.ndarray, vis: np.ndarray, first: int) -> np.ndarray:

@@ -11,6 +11,7 @@ from accelsim.config import load_policy
 from accelsim.policies import common, make_plan
 from accelsim.policies.a3 import A3Policy
 from accelsim.policies.spatten import SpAttenPolicy
+from accelsim.trace import stats
 from accelsim.trace.format import Trace
 from accelsim.trace.synthetic import synthetic_trace
 
@@ -43,7 +44,7 @@ def test_blocks_of_one_query_plan_as_one_block(monkeypatch, phases):
     # query in one block, then one query per block; the plans agree to float32 rounding
     trace = synthetic_trace(layers=3, heads=4, kv_heads=2, head_dim=16, prompt_len=40, decode_steps=3, seed=7)
     whole = plans(trace, phases)
-    monkeypatch.setattr(common, "BLOCK_SCORES", 1)
+    monkeypatch.setattr(stats, "BLOCK_SCORES", 1)
     assert common.block_rows(4 * 40) == 1
     for name, plan in plans(trace, phases).items():
         assert_same_plan(whole[name], plan)
@@ -60,7 +61,7 @@ def test_masked_prefill_in_blocks(monkeypatch):
         tensors[f"layers.{layer}.decode.mask"] = (j <= t + np.arange(s)[:, None]).astype(np.uint8)
     masked = Trace(trace.meta.model_copy(update={"masked": True}), tensors)
     whole = {name: make_plan(load_policy(name), masked) for name in ("spatten", "dense", "mnnfast")}
-    monkeypatch.setattr(common, "BLOCK_SCORES", 5)
+    monkeypatch.setattr(stats, "BLOCK_SCORES", 5)
     for name, plan in whole.items():
         assert_same_plan(plan, make_plan(load_policy(name), masked))
     # the window shows: a prompt query scores at most `window` keys
@@ -74,7 +75,7 @@ def test_a_long_prompt_never_builds_a_prompt_square(monkeypatch, name):
     # scores stays far under a quarter of that
     t = 2048
     trace = synthetic_trace(layers=2, heads=2, head_dim=8, prompt_len=t, decode_steps=2, seed=1)
-    monkeypatch.setattr(common, "BLOCK_SCORES", 1 << 14)
+    monkeypatch.setattr(stats, "BLOCK_SCORES", 1 << 14)
     policy = load_policy(name)  # outside the count: reading a config file buffers up to 256 MiB
     tracemalloc.start()
     try:

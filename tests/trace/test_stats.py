@@ -96,3 +96,19 @@ def test_summary_of_a_sink() -> None:
 def test_summary_without_decode_has_prefill_columns_only() -> None:
     (row,) = stats.mass_summary(sink_trace(3, 0), masses=(0.5,))
     assert sorted(row) == ["layer", "prefill@0.5"]
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_summary_in_blocks_of_one_row_is_the_whole_matrix_mean(monkeypatch, causal: bool) -> None:
+    # the summary scores a block of query rows at a time; one row per block must give the mean of
+    # keys_for_mass over each head's whole [T, T] / [S, T + S] probabilities
+    trace = synthetic_trace(layers=2, heads=4, kv_heads=2, head_dim=8, prompt_len=12, decode_steps=3, causal=causal,
+                            dtype=np.float32)
+    monkeypatch.setattr(stats, "BLOCK_SCORES", 1)
+    assert stats.block_rows(15) == 1
+    for layer, row in enumerate(stats.mass_summary(trace, masses=(0.5, 0.9))):
+        for phase, probs, allowed in (("prefill", stats.prefill_probs, stats.prefill_allowed(trace, layer)),
+                                      ("decode", stats.decode_probs, stats.decode_allowed(trace, layer))):
+            for mass in (0.5, 0.9):
+                want = np.mean([stats.keys_for_mass(probs(trace, layer, h), allowed, mass).mean() for h in range(4)])
+                assert row[f"{phase}@{mass:g}"] == pytest.approx(want)
