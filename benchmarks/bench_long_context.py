@@ -40,8 +40,9 @@ def run_case(context: int, policy: str, layers: int, heads: int, head_dim: int, 
     from accelsim.policies import h2o, make_plan, spatten
     from accelsim.trace.synthetic import synthetic_trace
 
-    trace = synthetic_trace(layers=layers, heads=heads, head_dim=head_dim, prompt_len=context, decode_steps=steps,
-                            seed=0)
+    trace = synthetic_trace(
+        layers=layers, heads=heads, head_dim=head_dim, prompt_len=context, decode_steps=steps, seed=0
+    )
     trace_gb = _rss_gb()
     spent: dict[str, float] = defaultdict(float)
 
@@ -52,6 +53,7 @@ def run_case(context: int, policy: str, layers: int, heads: int, head_dim: int, 
                 return fn(*args, **kwargs)
             finally:
                 spent[phase(*args, **kwargs)] += time.perf_counter() - t0
+
         return wrapper
 
     builder = spatten.SpAttenPlanBuilder
@@ -61,9 +63,16 @@ def run_case(context: int, policy: str, layers: int, heads: int, head_dim: int, 
     plan = make_plan(load_policy(policy), trace, phases="decode")
     total = time.perf_counter() - t0
     prompt = spent["prompt"]
-    return {"context": context, "policy": policy, "requests": len(plan.requests), "total_s": total,
-            "prompt_s_per_layer": prompt / layers, "decode_s_per_step_layer": (total - prompt) / (steps * layers),
-            "trace_gb": trace_gb, "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9}
+    return {
+        "context": context,
+        "policy": policy,
+        "requests": len(plan.requests),
+        "total_s": total,
+        "prompt_s_per_layer": prompt / layers,
+        "decode_s_per_step_layer": (total - prompt) / (steps * layers),
+        "trace_gb": trace_gb,
+        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9,
+    }
 
 
 def main() -> None:
@@ -82,23 +91,43 @@ def main() -> None:
         print(json.dumps(run_case(int(args.case[0]), args.case[1], *shape)))
         return
     env = os.environ | {"OPENBLAS_NUM_THREADS": str(args.threads), "OMP_NUM_THREADS": str(args.threads)}
-    print(f"{args.layers} layers, {args.heads} heads, head dim {args.head_dim}, {args.steps} decode steps; "
-          f"decode-only plans; {args.threads} BLAS thread(s)")
-    print("| context | policy | prompt pass s/layer | decode s/step/layer | decode us/step/layer per 1k tokens "
-          "| peak RSS GB | trace GB |")
+    print(
+        f"{args.layers} layers, {args.heads} heads, head dim {args.head_dim}, {args.steps} decode steps; "
+        f"decode-only plans; {args.threads} BLAS thread(s)"
+    )
+    print(
+        "| context | policy | prompt pass s/layer | decode s/step/layer | decode us/step/layer per 1k tokens "
+        "| peak RSS GB | trace GB |"
+    )
     print("|---:|---|---:|---:|---:|---:|---:|")
     for context in args.contexts:
         for policy in args.policies:
-            cmd = [sys.executable, __file__, "--case", str(context), policy, "--layers", str(args.layers),
-                   "--heads", str(args.heads), "--head-dim", str(args.head_dim), "--steps", str(args.steps)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--case",
+                str(context),
+                policy,
+                "--layers",
+                str(args.layers),
+                "--heads",
+                str(args.heads),
+                "--head-dim",
+                str(args.head_dim),
+                "--steps",
+                str(args.steps),
+            ]
             out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
             if out.returncode:
                 print(f"| {context} | {policy} | failed: {out.stderr.strip().splitlines()[-1]} | | | | |", flush=True)
                 continue
             r = json.loads(out.stdout)
             per_k = r["decode_s_per_step_layer"] * 1e6 / (context / 1024)
-            print(f"| {context} | {policy} | {r['prompt_s_per_layer']:.3f} | {r['decode_s_per_step_layer']:.4f} | "
-                  f"{per_k:.0f} | {r['peak_rss_gb']:.2f} | {r['trace_gb']:.2f} |", flush=True)
+            print(
+                f"| {context} | {policy} | {r['prompt_s_per_layer']:.3f} | {r['decode_s_per_step_layer']:.4f} | "
+                f"{per_k:.0f} | {r['peak_rss_gb']:.2f} | {r['trace_gb']:.2f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

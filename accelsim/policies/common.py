@@ -105,13 +105,17 @@ class Rows:
 
     cols: dict[str, list[np.ndarray]] = field(default_factory=lambda: {c: [] for c in REQUEST_COLUMNS})
     count: int = 0
-    rows: dict[str, list[np.ndarray] | None] = field(
-        default_factory=lambda: {"keys": [], "values": [], "queries": []})
+    rows: dict[str, list[np.ndarray] | None] = field(default_factory=lambda: {"keys": [], "values": [], "queries": []})
     """Per request, the token positions of its fetched key / value rows (None once a call omits them)
     and the key rows each of its queries scores."""
 
-    def add(self, key_rows: list[np.ndarray] | None = None, value_rows: list[np.ndarray] | None = None,
-            query_rows: list[np.ndarray] | None = None, **cols: np.ndarray) -> np.ndarray:
+    def add(
+        self,
+        key_rows: list[np.ndarray] | None = None,
+        value_rows: list[np.ndarray] | None = None,
+        query_rows: list[np.ndarray] | None = None,
+        **cols: np.ndarray,
+    ) -> np.ndarray:
         """Append requests; ``key_rows`` / ``value_rows``: one array of token positions per request;
         ``query_rows``: one array of scored key rows per query, per request (omitted: ``qk_rows``
         spread evenly over ``queries``)."""
@@ -159,8 +163,12 @@ def window_mask(context: np.ndarray, n: int, sink: int, recent: int) -> np.ndarr
 def require_trace(workload: Trace | WorkPlan, policy: str) -> Trace:
     """The workload as a trace; request traces (CSV) hold decisions, not tensors to decide on."""
     if isinstance(workload, WorkPlan):
-        raise InputError(None, "policy.name", f"policy {policy!r} needs a tensor trace (.safetensors); "
-                         "a request trace only replays with spatten or dense")
+        raise InputError(
+            None,
+            "policy.name",
+            f"policy {policy!r} needs a tensor trace (.safetensors); "
+            "a request trace only replays with spatten or dense",
+        )
     return workload
 
 
@@ -169,10 +177,17 @@ def require_decode(workload: Trace | WorkPlan, policy: str, phases: str) -> Trac
     where none are planned it would plan a dense prefill, silently: an input error instead."""
     trace = require_trace(workload, policy)
     if phases == "prefill" or not trace.meta.decode_steps:
-        why = ("phases is 'prefill'" if phases == "prefill" else
-               f"the trace has no decode steps (an encoder-only model, {trace.meta.model})")
-        raise InputError(None, "policy.name", f"policy {policy!r} decides on decode steps only and {why}: it "
-                         "would run dense; use a policy that prunes the prefill (spatten, mnnfast, a3) or dense")
+        why = (
+            "phases is 'prefill'"
+            if phases == "prefill"
+            else f"the trace has no decode steps (an encoder-only model, {trace.meta.model})"
+        )
+        raise InputError(
+            None,
+            "policy.name",
+            f"policy {policy!r} decides on decode steps only and {why}: it "
+            "would run dense; use a policy that prunes the prefill (spatten, mnnfast, a3) or dense",
+        )
     return trace
 
 
@@ -207,9 +222,17 @@ def check_phases(trace: Trace, phases: str) -> None:
 
 def trace_meta(trace: Trace, phases: str) -> dict:
     m = trace.meta
-    return {"source": m.model, "kind": "trace", "layers": m.layers, "heads": m.heads,
-            "kv_heads": m.kv_heads, "head_dim": m.head_dim, "prompt_len": m.prompt_len,
-            "decode_steps": m.decode_steps, "phases": phases}
+    return {
+        "source": m.model,
+        "kind": "trace",
+        "layers": m.layers,
+        "heads": m.heads,
+        "kv_heads": m.kv_heads,
+        "head_dim": m.head_dim,
+        "prompt_len": m.prompt_len,
+        "decode_steps": m.decode_steps,
+        "phases": phases,
+    }
 
 
 @dataclass
@@ -250,12 +273,17 @@ class PlanBuilder:
         if layer not in self._kv:
             self._kv = {}  # one layer at a time
             k, v = self.trace.kv(layer)
-            self._kv[layer] = (k.astype(np.float32), v.astype(np.float32), stored_views(k, self.bits)[1],
-                               stored_views(v, self.bits)[1])
+            self._kv[layer] = (
+                k.astype(np.float32),
+                v.astype(np.float32),
+                stored_views(k, self.bits)[1],
+                stored_views(v, self.bits)[1],
+            )
         return self._kv[layer]
 
-    def prefill_probs(self, layer: int, queries: np.ndarray | None = None
-                      ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def prefill_probs(
+        self, layer: int, queries: np.ndarray | None = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Prefill probabilities by blocks of ascending ``queries`` (default: all), of
         :func:`block_rows` each: (positions [c], p [H, c, w], visible [c, w]) over the first ``w``
         prompt keys, those any query of the block may see (causal: up to its last query)."""
@@ -267,7 +295,7 @@ class PlanBuilder:
         pos = np.arange(t) if queries is None else np.asarray(queries)
         rows = block_rows(m.heads * t)
         for i in range(0, len(pos), rows):
-            qp = pos[i: i + rows]
+            qp = pos[i : i + rows]
             w = int(qp[-1]) + 1 if m.causal and mask is None else t
             keys = np.arange(w)
             vis = keys[None, :] <= qp[:, None] if m.causal else np.ones((len(qp), w), bool)
@@ -295,9 +323,15 @@ class PlanBuilder:
             per_query.append(vis.sum(axis=1))
         per_query = np.concatenate(per_query)
         pairs = np.int64(per_query.sum())
-        return self.whole_prefill_rows(layer, qk_rows=pairs, pv_rows=pairs, mass_recall=np.float64(1.0),
-                                       out_err=err / t, topk_recall=np.float64(1.0),
-                                       query_rows=[per_query] * m.heads)
+        return self.whole_prefill_rows(
+            layer,
+            qk_rows=pairs,
+            pv_rows=pairs,
+            mass_recall=np.float64(1.0),
+            out_err=err / t,
+            topk_recall=np.float64(1.0),
+            query_rows=[per_query] * m.heads,
+        )
 
     def whole_prefill_rows(self, layer: int, **work: np.ndarray) -> np.ndarray:
         """Record ``layer``'s prefill requests [H] for a policy that fetches every prompt key and value
@@ -308,12 +342,24 @@ class PlanBuilder:
         first = np.r_[True, self.groups[1:] != self.groups[:-1]]
         rows = [np.arange(t) if f else np.zeros(0, np.int64) for f in first]
         return self.rows.add(
-            key_rows=rows, value_rows=rows,
-            prefill=np.bool_(True), step=np.int32(0), layer=np.int32(layer), head=np.arange(m.heads),
-            d=np.int32(m.head_dim), context=np.int32(t), queries=np.int32(t), keys=np.where(first, t, 0),
-            key_bits=np.int32(self.bits), lsb_bits=np.int32(0), lsb_keys=np.int32(0),
-            lsb_queries=np.int32(0), requant_rows=np.int64(0), values=np.where(first, t, 0),
-            value_bits=np.int32(self.bits), **work,
+            key_rows=rows,
+            value_rows=rows,
+            prefill=np.bool_(True),
+            step=np.int32(0),
+            layer=np.int32(layer),
+            head=np.arange(m.heads),
+            d=np.int32(m.head_dim),
+            context=np.int32(t),
+            queries=np.int32(t),
+            keys=np.where(first, t, 0),
+            key_bits=np.int32(self.bits),
+            lsb_bits=np.int32(0),
+            lsb_keys=np.int32(0),
+            lsb_queries=np.int32(0),
+            requant_rows=np.int64(0),
+            values=np.where(first, t, 0),
+            value_bits=np.int32(self.bits),
+            **work,
         )
 
     def layers(self) -> Iterator[tuple[int, np.ndarray | None]]:
@@ -354,12 +400,25 @@ class PlanBuilder:
                 self.jobs.add(np.broadcast_to(owner, need.shape)[need], kind, cand[need], k[need], sel.passes)
         return mask
 
-    def decode_rows(self, layer: int, dl: DecodeLayer, keep: np.ndarray, *,
-                    keys: np.ndarray | None = None, values: np.ndarray | None = None, qk_rows: np.ndarray | None = None,
-                    out_err: np.ndarray | None = None, p_used: np.ndarray | None = None,
-                    v_used: np.ndarray | None = None, side_bytes: np.ndarray | float = 0.0,
-                    lo_keys: np.ndarray | int = 0, lo_values: np.ndarray | int = 0, lo_bits: int = 0,
-                    key_bits: int | None = None, value_bits: int | None = None) -> np.ndarray:
+    def decode_rows(
+        self,
+        layer: int,
+        dl: DecodeLayer,
+        keep: np.ndarray,
+        *,
+        keys: np.ndarray | None = None,
+        values: np.ndarray | None = None,
+        qk_rows: np.ndarray | None = None,
+        out_err: np.ndarray | None = None,
+        p_used: np.ndarray | None = None,
+        v_used: np.ndarray | None = None,
+        side_bytes: np.ndarray | float = 0.0,
+        lo_keys: np.ndarray | int = 0,
+        lo_values: np.ndarray | int = 0,
+        lo_bits: int = 0,
+        key_bits: int | None = None,
+        value_bits: int | None = None,
+    ) -> np.ndarray:
         """Record decode requests of ``layer``: each query head attends its ``keep`` rows [S, H, N].
 
         K and V rows are fetched per KV group as the union of its heads' rows, charged (with the
@@ -385,25 +444,35 @@ class PlanBuilder:
         p_used = dl.p_q if p_used is None else p_used
         v_used = dl.v_q if v_used is None else v_used
         return self.rows.add(
-            key_rows=key_rows, value_rows=value_rows,
-            prefill=np.bool_(False), step=np.repeat(np.arange(steps), heads), layer=np.int32(layer),
-            head=np.tile(np.arange(heads), steps), d=np.int32(m.head_dim),
-            context=np.repeat(dl.context, heads), queries=np.int32(1),
-            keys=per_head(union if keys is None else keys, np.int64), key_bits=np.int32(key_bits or self.bits),
+            key_rows=key_rows,
+            value_rows=value_rows,
+            prefill=np.bool_(False),
+            step=np.repeat(np.arange(steps), heads),
+            layer=np.int32(layer),
+            head=np.tile(np.arange(heads), steps),
+            d=np.int32(m.head_dim),
+            context=np.repeat(dl.context, heads),
+            queries=np.int32(1),
+            keys=per_head(union if keys is None else keys, np.int64),
+            key_bits=np.int32(key_bits or self.bits),
             lsb_bits=np.int32(0),
-            lsb_keys=np.int32(0), lsb_queries=np.int32(0), requant_rows=np.int64(0),
+            lsb_keys=np.int32(0),
+            lsb_queries=np.int32(0),
+            requant_rows=np.int64(0),
             values=per_head(union if values is None else values, np.int64),
             value_bits=np.int32(value_bits or self.bits),
-            qk_rows=(kept if qk_rows is None else qk_rows).reshape(-1), pv_rows=kept.reshape(-1),
+            qk_rows=(kept if qk_rows is None else qk_rows).reshape(-1),
+            pv_rows=kept.reshape(-1),
             mass_recall=mass_recall(dl.p, keep).reshape(-1),
             out_err=(output_error(p_used, keep, v_used, dl.o_full) if out_err is None else out_err).reshape(-1),
             topk_recall=topk_recall(dl.p, keep).reshape(-1),
-            lo_keys=per_head(lo_keys, np.int64), lo_values=per_head(lo_values, np.int64),
-            lo_bits=np.int32(lo_bits), side_bytes=per_head(side_bytes, np.float64),
+            lo_keys=per_head(lo_keys, np.int64),
+            lo_values=per_head(lo_values, np.int64),
+            lo_bits=np.int32(lo_bits),
+            side_bytes=per_head(side_bytes, np.float64),
         )
 
-    def _positions(self, union: np.ndarray, context: np.ndarray, count: np.ndarray | None
-                   ) -> list[np.ndarray] | None:
+    def _positions(self, union: np.ndarray, context: np.ndarray, count: np.ndarray | None) -> list[np.ndarray] | None:
         """Fetched token positions per decode request (step-major, query heads), on each group's
         first head: the union of the group's kept rows, or every visible row when the policy
         fetches the whole context; None when a policy fetches some other set."""
@@ -415,8 +484,11 @@ class PlanBuilder:
         else:
             return None
         none = np.zeros(0, np.int64)
-        return [per[s][h // self.m.group] if h % self.m.group == 0 else none
-                for s in range(steps) for h in range(self.m.heads)]
+        return [
+            per[s][h // self.m.group] if h % self.m.group == 0 else none
+            for s in range(steps)
+            for h in range(self.m.heads)
+        ]
 
     def finish(self, policy: str) -> WorkPlan:
         """The WorkPlan, requests ordered prefill first, then by step, layer and head."""
@@ -429,5 +501,12 @@ class PlanBuilder:
             topk["request"] = inverse[topk["request"].to_numpy()]
             topk = topk.iloc[np.argsort(topk["request"].to_numpy(), kind="stable")]
         meta = {**trace_meta(self.trace, self.phases), "policy": policy}
-        return WorkPlan(req.iloc[order], topk, passes, meta, key_index=self.rows.index("keys", order),
-                        value_index=self.rows.index("values", order), query_rows=self.rows.index("queries", order))
+        return WorkPlan(
+            req.iloc[order],
+            topk,
+            passes,
+            meta,
+            key_index=self.rows.index("keys", order),
+            value_index=self.rows.index("values", order),
+            query_rows=self.rows.index("queries", order),
+        )

@@ -67,8 +67,9 @@ def read_gates(path: str | Path, layers: int, kv_heads: int) -> np.ndarray:
     except (OSError, ValueError) as err:
         raise InputError(path, "policy.heads_file", f"cannot read gate values ({err})") from None
     if alpha.shape != (layers, kv_heads):
-        raise InputError(path, "policy.heads_file",
-                         f"expected {layers} lines of {kv_heads} values, got shape {alpha.shape}")
+        raise InputError(
+            path, "policy.heads_file", f"expected {layers} lines of {kv_heads} values, got shape {alpha.shape}"
+        )
     return alpha
 
 

@@ -43,11 +43,12 @@ def h2o_sizes(cfg: H2OPolicy, prompt_len: int) -> tuple[int, int]:
     return round(heavy * prompt_len), max(round(recent * prompt_len), 1)
 
 
-def _evict(ps: PlanBuilder, cache: np.ndarray, acc: np.ndarray, n: int, heavy: int, recent: int,
-           owner: np.ndarray | None) -> np.ndarray:
+def _evict(
+    ps: PlanBuilder, cache: np.ndarray, acc: np.ndarray, n: int, heavy: int, recent: int, owner: np.ndarray | None
+) -> np.ndarray:
     """Cache [H, N] after keeping the top-``heavy`` accumulated scores of rows ``< n - recent``."""
     old = cache.copy()
-    old[:, n - recent:] = False
+    old[:, n - recent :] = False
     if not (old.sum(axis=1) > heavy).any():
         return cache
     kept = ps.select(np.where(old, acc, np.nan), np.full(len(cache), heavy), owner, "token")

@@ -37,8 +37,14 @@ def _prefill(ps: PlanBuilder, layer: int, keep_fn: KeepFn) -> None:
         recall += topk_recall(p, keep).sum(axis=1)
         o = np.matmul(p, v[:, :w]).transpose(1, 0, 2)
         err += output_error(p.transpose(1, 0, 2), keep.transpose(1, 0, 2), vq[:, :w], o).sum(axis=0)
-    ps.whole_prefill_rows(layer, qk_rows=np.round(qk).astype(np.int64), pv_rows=pv.astype(np.int64),
-                          mass_recall=mass / t, out_err=err / t, topk_recall=recall / t)
+    ps.whole_prefill_rows(
+        layer,
+        qk_rows=np.round(qk).astype(np.int64),
+        pv_rows=pv.astype(np.int64),
+        mass_recall=mass / t,
+        out_err=err / t,
+        topk_recall=recall / t,
+    )
 
 
 def plan_skipping(trace: Trace, phases: str, bits: int, keep_fn: KeepFn, policy: str) -> WorkPlan:
@@ -55,6 +61,5 @@ def plan_skipping(trace: Trace, phases: str, bits: int, keep_fn: KeepFn, policy:
             keep, scored = keep_fn(dl.q.transpose(1, 0, 2), kq, dl.p.transpose(1, 0, 2), dl.valid)
             keep = keep.transpose(1, 0, 2) & dl.valid[:, None, :]
             every = np.repeat(dl.context[:, None], m.kv_heads, axis=1)
-            ps.decode_rows(layer, dl, keep, keys=every, values=every,
-                           qk_rows=np.round(scored.T).astype(np.int64))
+            ps.decode_rows(layer, dl, keep, keys=every, values=every, qk_rows=np.round(scored.T).astype(np.int64))
     return ps.finish(policy)

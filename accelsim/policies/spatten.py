@@ -153,8 +153,9 @@ class SpAttenPlanBuilder:
         self.jobs = TopKJobs()
         self.kv = [_LayerKV(trace, layer, settings) for layer in range(m.layers)]
 
-    def _prune(self, kind: str, scores: np.ndarray, cand: np.ndarray, keep: int,
-               forced: np.ndarray | None, emit: bool) -> np.ndarray:
+    def _prune(
+        self, kind: str, scores: np.ndarray, cand: np.ndarray, keep: int, forced: np.ndarray | None, emit: bool
+    ) -> np.ndarray:
         """Keep the ``keep`` best candidates (``forced`` always kept); records one top-k job if ``emit``."""
         free = cand & ~forced if forced is not None else cand.copy()
         want = keep - (int(forced.sum()) if forced is not None else 0)
@@ -163,8 +164,7 @@ class SpAttenPlanBuilder:
         sel = self.engine.select(np.where(free, scores, np.nan)[None, :], max(want, 0), self.rng)
         if emit:  # the job follows the last request issued so far
             after = max(self.rows.count - 1, 0)
-            self.jobs.add(np.array([after]), kind, np.array([free.sum()]), np.array([max(want, 0)]),
-                          sel.passes)
+            self.jobs.add(np.array([after]), kind, np.array([free.sum()]), np.array([max(want, 0)]), sel.passes)
         out = sel.mask[0]
         if forced is not None:
             out |= forced & cand
@@ -185,12 +185,17 @@ class SpAttenPlanBuilder:
                     dq, _, _ = self.trace.decode(layer)
                     self._layer(layer, step, False, dq[step][:, None, :], np.array([n - 1]), n, True)
         topk, passes = self.jobs.frame()
-        return WorkPlan(self.rows.frame(), topk, passes, trace_meta(self.trace, self.phases),
-                        key_index=self.rows.index("keys"), value_index=self.rows.index("values"),
-                        query_rows=self.rows.index("queries"))
+        return WorkPlan(
+            self.rows.frame(),
+            topk,
+            passes,
+            trace_meta(self.trace, self.phases),
+            key_index=self.rows.index("keys"),
+            value_index=self.rows.index("values"),
+            query_rows=self.rows.index("queries"),
+        )
 
-    def _layer(self, layer: int, step: int, prefill: bool, q: np.ndarray, qpos: np.ndarray,
-               n: int, emit: bool) -> None:
+    def _layer(self, layer: int, step: int, prefill: bool, q: np.ndarray, qpos: np.ndarray, n: int, emit: bool) -> None:
         """Prune tokens and heads of ``layer``, then attend queries ``q`` [H, nq, D] at ``qpos`` to the
         survivors among the first ``n`` keys, :func:`block_rows` queries at a time; records requests if
         ``emit`` (else only the importance the next selections read is accumulated)."""
@@ -222,7 +227,7 @@ class SpAttenPlanBuilder:
         att = _Attention(self, layer, prefill, heads, qpos, idx, n, emit)
         per_block = block_rows(len(heads) * len(idx))
         for i in range(0, len(qpos), per_block):
-            att.block(q[heads, i: i + per_block].astype(np.float32), i)
+            att.block(q[heads, i : i + per_block].astype(np.float32), i)
         if not emit:
             return
         # DRAM traffic is per KV group: the first alive head of a group fetches the union.
@@ -242,14 +247,29 @@ class SpAttenPlanBuilder:
             values[at] = len(value_rows[at])
         nvis = np.broadcast_to(att.nvis, att.need.shape)
         rows = self.rows.add(
-            key_rows=key_rows, value_rows=value_rows,
-            prefill=np.bool_(prefill), step=np.int32(step), layer=np.int32(layer), head=heads,
-            d=np.int32(m.head_dim), context=np.int32(n), queries=np.int32(len(qpos)), keys=keys,
-            key_bits=np.int32(s.key_bits), lsb_bits=np.int32(s.lsb_bits), lsb_keys=lsb_keys,
-            lsb_queries=att.need.sum(axis=1), requant_rows=(nvis * att.need).sum(axis=1),
-            values=values, value_bits=np.int32(s.value_bits), qk_rows=nvis.sum(axis=1),
-            pv_rows=att.pv_rows, query_rows=list(nvis), mass_recall=att.recall.mean(axis=1),
-            out_err=att.err.mean(axis=1), topk_recall=att.tk_recall.mean(axis=1),
+            key_rows=key_rows,
+            value_rows=value_rows,
+            prefill=np.bool_(prefill),
+            step=np.int32(step),
+            layer=np.int32(layer),
+            head=heads,
+            d=np.int32(m.head_dim),
+            context=np.int32(n),
+            queries=np.int32(len(qpos)),
+            keys=keys,
+            key_bits=np.int32(s.key_bits),
+            lsb_bits=np.int32(s.lsb_bits),
+            lsb_keys=lsb_keys,
+            lsb_queries=att.need.sum(axis=1),
+            requant_rows=(nvis * att.need).sum(axis=1),
+            values=values,
+            value_bits=np.int32(s.value_bits),
+            qk_rows=nvis.sum(axis=1),
+            pv_rows=att.pv_rows,
+            query_rows=list(nvis),
+            mass_recall=att.recall.mean(axis=1),
+            out_err=att.err.mean(axis=1),
+            topk_recall=att.tk_recall.mean(axis=1),
         )
         if att.jobs:  # value jobs in (head, query) order
             at, n_job, k_job, passes = (list(x) for x in zip(*sorted(att.jobs, key=lambda j: j[0]), strict=True))
@@ -302,7 +322,7 @@ class _LayerKV:
             x = np.empty((len(groups), n, self.parts[0][i].shape[-1]), np.float32)
             x[:, : self.t] = self.parts[0][i][groups, :n]
             if n > self.t:
-                x[:, self.t:] = self.parts[1][i][groups, : n - self.t]
+                x[:, self.t :] = self.parts[1][i][groups, : n - self.t]
             out.append(x)
         return out[0], out[1]
 
@@ -312,8 +332,17 @@ class _Attention:
     token importance and head scores on the builder and, when emitting, the per-(head, query)
     facts and quality proxies of its requests."""
 
-    def __init__(self, b: SpAttenPlanBuilder, layer: int, prefill: bool, heads: np.ndarray, qpos: np.ndarray,
-                 idx: np.ndarray, n: int, emit: bool) -> None:
+    def __init__(
+        self,
+        b: SpAttenPlanBuilder,
+        layer: int,
+        prefill: bool,
+        heads: np.ndarray,
+        qpos: np.ndarray,
+        idx: np.ndarray,
+        n: int,
+        emit: bool,
+    ) -> None:
         m, s = b.trace.meta, b.s
         self.b, self.prefill, self.heads, self.qpos, self.idx, self.n, self.emit = b, prefill, heads, qpos, idx, n, emit
         self.causal = m.causal or not prefill
@@ -349,7 +378,7 @@ class _Attention:
         """Queries ``q`` [Ha, c, D], those from ``start`` on."""
         b, s = self.b, self.b.s
         heads, c = len(self.heads), q.shape[1]
-        qpos = self.qpos[start: start + c]
+        qpos = self.qpos[start : start + c]
         w = self._width(qpos[-1], self.idx)
         cols = self.idx[:w]
         vis = self._visible(qpos, cols)
@@ -375,8 +404,13 @@ class _Attention:
             vmask[prune] = sel.mask
             where = np.flatnonzero(prune.reshape(-1))
             at = where // c * len(self.qpos) + start + where % c  # (head, query) of the layer
-            self.jobs += zip(at.tolist(), np.broadcast_to(nvis, (heads, c))[prune].tolist(),
-                             kv_keep[prune].tolist(), sel.passes, strict=True)
+            self.jobs += zip(
+                at.tolist(),
+                np.broadcast_to(nvis, (heads, c))[prune].tolist(),
+                kv_keep[prune].tolist(),
+                sel.passes,
+                strict=True,
+            )
             pv = p * vmask
             tot = pv.sum(axis=-1, keepdims=True)
             pv /= np.where(tot > 0, tot, 1)
@@ -413,14 +447,19 @@ def budget_tokens(budget: float, tokens: list[float], heads: list[float], values
     InputError
         If ``budget`` is more than the schedule reaches with every token kept.
     """
+
     def fraction(scale: float) -> float:
         return sum(h * min(1.0, scale * t) for h, t in zip(heads, tokens, strict=True)) / len(tokens) * (1 + values) / 2
 
     most = fraction(math.inf)
     if budget > most + 1e-12:
-        raise InputError(None, "policy.budget", f"{budget:g} is more than spatten fetches keeping every token with "
-                         f"values = {values:g} and its head schedule ({most:.4g}); raise policy.values or "
-                         "prune fewer heads (policy.heads)")
+        raise InputError(
+            None,
+            "policy.budget",
+            f"{budget:g} is more than spatten fetches keeping every token with "
+            f"values = {values:g} and its head schedule ({most:.4g}); raise policy.values or "
+            "prune fewer heads (policy.heads)",
+        )
     lo, hi = 0.0, 1.0 / min((t for t in tokens if t > 0), default=1.0)
     for _ in range(60):  # fraction is continuous and non-decreasing in the scale
         mid = (lo + hi) / 2
@@ -440,8 +479,9 @@ def _settings(cfg: SpAttenPolicy | DensePolicy, layers: int, heads: int) -> _Set
         tokens = budget_tokens(cfg.budget, tokens, kept, cfg.values)
     if cfg.quant.enabled:
         q = cfg.quant
-        return _Settings(q.msb_bits, q.lsb_bits, q.value_bits, q.threshold, cfg.values,
-                         cfg.values_in_prefill, tokens, head_ratios)
+        return _Settings(
+            q.msb_bits, q.lsb_bits, q.value_bits, q.threshold, cfg.values, cfg.values_in_prefill, tokens, head_ratios
+        )
     return _Settings(cfg.full_bits, 0, cfg.full_bits, 0.0, cfg.values, cfg.values_in_prefill, tokens, head_ratios)
 
 
@@ -450,12 +490,20 @@ def plan_spatten(cfg: SpAttenPolicy, workload: Trace | WorkPlan, phases: str = "
     """SpAtten on a trace; an imported request trace already holds the authors' decisions."""
     if isinstance(workload, WorkPlan):
         if cfg.budget is not None:
-            raise InputError(None, "policy.budget", "changes nothing here: a request trace replays the "
-                             "decisions it recorded; give a tensor trace (.safetensors) to plan a budget")
+            raise InputError(
+                None,
+                "policy.budget",
+                "changes nothing here: a request trace replays the "
+                "decisions it recorded; give a tensor trace (.safetensors) to plan a budget",
+            )
         return workload
     if cfg.budget is not None and (phases == "prefill" or not workload.meta.decode_steps):
-        raise InputError(None, "policy.budget", "sizes the decode steps' fetched KV fraction and none are planned "
-                         "(phases is 'prefill' or the trace has no decode steps); set policy.tokens instead")
+        raise InputError(
+            None,
+            "policy.budget",
+            "sizes the decode steps' fetched KV fraction and none are planned "
+            "(phases is 'prefill' or the trace has no decode steps); set policy.tokens instead",
+        )
     settings = _settings(cfg, workload.meta.layers, workload.meta.heads)
     plan = SpAttenPlanBuilder(workload, settings, cfg.seed, phases).run()
     plan.meta["policy"] = "spatten"

@@ -92,9 +92,9 @@ def _blocks(trace: Trace, layer: int, phase: str) -> Iterator[tuple[np.ndarray, 
     keys = np.arange(n)
     step = block_rows(n)
     for i in range(0, len(rows), step):
-        r = rows[i: i + step]
+        r = rows[i : i + step]
         if mask is not None:
-            allowed = mask[i: i + step]
+            allowed = mask[i : i + step]
         elif phase == "prefill" and not m.causal:
             allowed = np.ones((len(r), n), bool)
         else:

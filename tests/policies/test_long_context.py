@@ -17,8 +17,20 @@ from accelsim.trace.synthetic import synthetic_trace
 
 pytestmark = pytest.mark.smoke
 
-EVERY_POLICY = ["spatten", "dense", "h2o", "streaming", "snapkv", "duo", "recycled", "zipcache", "oracle", "a2ats",
-                "mnnfast", "a3"]
+EVERY_POLICY = [
+    "spatten",
+    "dense",
+    "h2o",
+    "streaming",
+    "snapkv",
+    "duo",
+    "recycled",
+    "zipcache",
+    "oracle",
+    "a2ats",
+    "mnnfast",
+    "a3",
+]
 
 
 def plans(trace: Trace, phases: str) -> dict[str, object]:
