@@ -281,6 +281,11 @@ class PlanBuilder:
             )
         return self._kv[layer]
 
+    def heads_of(self, x: np.ndarray) -> np.ndarray:
+        """``x`` [G, ...] per query head, [H, ...]: ``x`` itself when each KV head serves one query
+        head, else a gather (a copy)."""
+        return x if self.m.group == 1 else x[self.groups]
+
     def prefill_probs(
         self, layer: int, queries: np.ndarray | None = None
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -290,7 +295,7 @@ class PlanBuilder:
         m = self.m
         t = m.prompt_len
         q = self.trace.prefill(layer)[0]
-        k = self.layer_kv(layer)[0][self.groups, :t]
+        k = self.heads_of(self.layer_kv(layer)[0])[:, :t]
         mask = self.trace.prefill_mask(layer)
         pos = np.arange(t) if queries is None else np.asarray(queries)
         rows = block_rows(m.heads * t)
@@ -310,7 +315,7 @@ class PlanBuilder:
         t = m.prompt_len
         _, v, kq, vq = self.layer_kv(layer)
         q = self.trace.prefill(layer)[0]
-        kq, v, vq = kq[self.groups, :t], v[self.groups, :t], vq[self.groups, :t]
+        kq, v, vq = (self.heads_of(x)[:, :t] for x in (kq, v, vq))
         masked = self.trace.prefill_mask(layer) is not None
         err = np.zeros(m.heads)
         per_query = []
@@ -377,9 +382,9 @@ class PlanBuilder:
         context = m.prompt_len + 1 + np.arange(m.decode_steps)
         valid = np.arange(k.shape[1])[None, :] < context[:, None]
         heads_q = q.transpose(1, 0, 2)  # [H, S, D]
-        p = softmax(qk_scores(heads_q, k[self.groups]).transpose(1, 0, 2), valid[:, None, :])
-        p_q = softmax(qk_scores(heads_q, kq[self.groups]).transpose(1, 0, 2), valid[:, None, :])
-        return DecodeLayer(q, p, p_q, vq[self.groups], per_head(p, v[self.groups]), valid, context)
+        p = softmax(qk_scores(heads_q, self.heads_of(k)).transpose(1, 0, 2), valid[:, None, :])
+        p_q = softmax(qk_scores(heads_q, self.heads_of(kq)).transpose(1, 0, 2), valid[:, None, :])
+        return DecodeLayer(q, p, p_q, self.heads_of(vq), per_head(p, self.heads_of(v)), valid, context)
 
     def next_rows(self, steps: int) -> np.ndarray:
         """Indices [steps, H] the next :meth:`decode_rows` call will give its requests."""

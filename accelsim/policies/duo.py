@@ -81,7 +81,7 @@ def calibrate(ps: PlanBuilder, queries: int, sink: int, recent: int) -> np.ndarr
     score = np.zeros((m.layers, m.kv_heads))
     for layer in range(m.layers):
         _, v, _, _ = ps.layer_kv(layer)
-        vh = v[ps.groups, :t]
+        vh = ps.heads_of(v)[:, :t]
         err = np.zeros(m.heads)
         for qp, p, vis in ps.prefill_probs(layer, pos):
             w = vis.shape[1]

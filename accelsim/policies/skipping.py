@@ -21,7 +21,7 @@ def _prefill(ps: PlanBuilder, layer: int, keep_fn: KeepFn) -> None:
     t = m.prompt_len
     _, v, kq, vq = ps.layer_kv(layer)
     q = ps.trace.prefill(layer)[0]
-    v, kq, vq = v[ps.groups, :t], kq[ps.groups, :t], vq[ps.groups, :t]
+    v, kq, vq = (ps.heads_of(x)[:, :t] for x in (v, kq, vq))
     qk = np.zeros(m.heads)
     pv = np.zeros(m.heads)
     mass = np.zeros(m.heads)
@@ -57,7 +57,7 @@ def plan_skipping(trace: Trace, phases: str, bits: int, keep_fn: KeepFn, policy:
             _prefill(ps, layer, keep_fn)
         if ps.decode:
             dl = ps.decode_layer(layer)
-            kq = ps.layer_kv(layer)[2][ps.groups]
+            kq = ps.heads_of(ps.layer_kv(layer)[2])
             keep, scored = keep_fn(dl.q.transpose(1, 0, 2), kq, dl.p.transpose(1, 0, 2), dl.valid)
             keep = keep.transpose(1, 0, 2) & dl.valid[:, None, :]
             every = np.repeat(dl.context[:, None], m.kv_heads, axis=1)

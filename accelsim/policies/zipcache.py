@@ -127,8 +127,8 @@ def plan_zipcache(cfg: ZipCachePolicy, workload: Trace | WorkPlan, phases: str =
             classes[span] = cls
             ks, vs = stored(k, v, kq, vq, cls, cfg)
             valid = dl.valid[span][:, None, :]
-            s = qk_scores(dl.q[span].transpose(1, 0, 2), ks[ps.groups]).transpose(1, 0, 2)
-            err[span] = output_error(softmax(s, valid), valid, vs[ps.groups], dl.o_full[span])
+            s = qk_scores(dl.q[span].transpose(1, 0, 2), ps.heads_of(ks)).transpose(1, 0, 2)
+            err[span] = output_error(softmax(s, valid), valid, ps.heads_of(vs), dl.o_full[span])
         live = dl.valid[:, None, :]
         lo = ((classes == LO) & live).sum(axis=-1)
         raw = ((classes == RAW) & live).sum(axis=-1)
