@@ -22,7 +22,7 @@ from pydantic import Field
 
 from accelsim.config.policy import Bits, Budget, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import PlanBuilder, require_decode, window_mask
+from accelsim.policies.common import PlanBuilder, block_rows, qk_scores, require_decode, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -55,9 +55,10 @@ class A2ATSPolicy(PolicyConfig):
 
 
 def nearest(x: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Index of the nearest row of ``c`` [C, D] for each row of ``x`` [N, D]."""
-    dist = (c * c).sum(axis=1)[None, :] - 2.0 * x @ c.T
-    return np.argmin(dist, axis=1)
+    """Index of the nearest row of ``c`` [C, D] for each row of ``x`` [N, D], a block of rows at a time."""
+    norm = (c * c).sum(axis=1)[None, :]
+    rows = block_rows(len(c))
+    return np.concatenate([np.argmin(norm - 2.0 * x[i : i + rows] @ c.T, axis=1) for i in range(0, len(x), rows)])
 
 
 def kmeans(x: np.ndarray, entries: int, iters: int, rng: np.random.Generator) -> np.ndarray:
@@ -72,8 +73,9 @@ def kmeans(x: np.ndarray, entries: int, iters: int, rng: np.random.Generator) ->
     return c
 
 
-def estimated_keys(k: np.ndarray, prompt_len: int, q_prompt: np.ndarray, entries: int, iters: int,
-                   rng: np.random.Generator) -> np.ndarray:
+def estimated_keys(
+    k: np.ndarray, prompt_len: int, q_prompt: np.ndarray, entries: int, iters: int, rng: np.random.Generator
+) -> np.ndarray:
     """Keys [N, D] as the score estimate sees them: each replaced by its centroid. The codebook is
     fitted on the first ``prompt_len`` keys under the metric of the prompt queries ``q_prompt``."""
     d = k.shape[1]
@@ -97,29 +99,36 @@ def plan_a2ats(cfg: A2ATSPolicy, workload: Trace | WorkPlan, phases: str = "both
     for layer, _ in ps.layers():
         k = ps.layer_kv(layer)[0]
         qp = trace.prefill(layer)[0].astype(np.float64)
-        k_hat = np.stack([
-            estimated_keys(k[g], t, qp[g * m.group:(g + 1) * m.group].reshape(-1, d), entries,
-                           cfg.kmeans_iters, ps.rng)
-            for g in range(m.kv_heads)])
+        k_hat = np.stack(
+            [
+                estimated_keys(
+                    k[g], t, qp[g * m.group : (g + 1) * m.group].reshape(-1, d), entries, cfg.kmeans_iters, ps.rng
+                )
+                for g in range(m.kv_heads)
+            ]
+        )
         dl = ps.decode_layer(layer)
         steps, heads, n = dl.p.shape
-        est = np.einsum("shd,hnd->shn", dl.q, k_hat[ps.groups]) / np.sqrt(d)
+        est = qk_scores(dl.q.transpose(1, 0, 2), k_hat[ps.groups].astype(np.float32)).transpose(1, 0, 2)
         if cfg.budget is None:
             forced = window_mask(dl.context, n, cfg.sink, cfg.window)
             want = np.round(cfg.topk * dl.context)
         else:  # sink and window take at most 1/8 and 1/4 of each step's budget
             total = np.round(cfg.budget * dl.context).astype(np.int64)
             j, c = np.arange(n)[None, :], dl.context[:, None]
-            forced = (j < c) & ((j < np.minimum(cfg.sink, total // 8)[:, None])
-                                | (j >= c - np.minimum(cfg.window, total // 4)[:, None]))
+            forced = (j < c) & (
+                (j < np.minimum(cfg.sink, total // 8)[:, None]) | (j >= c - np.minimum(cfg.window, total // 4)[:, None])
+            )
             want = total - forced.sum(axis=-1)
         forced = forced[:, None, :]
         scores = np.where(dl.valid[:, None, :] & ~forced, est, np.nan).reshape(steps * heads, n)
-        chosen = ps.select(scores, np.repeat(np.maximum(want, 0).astype(np.int64), heads),
-                           ps.next_rows(steps).reshape(-1), "value").reshape(steps, heads, n)
+        chosen = ps.select(
+            scores, np.repeat(np.maximum(want, 0).astype(np.int64), heads), ps.next_rows(steps).reshape(-1), "value"
+        ).reshape(steps, heads, n)
         union = (chosen | forced).reshape(steps, m.kv_heads, m.group, n).any(axis=2)
         keep = union[:, ps.groups]
         side = dl.context[:, None] * id_bits / 8 + (0 if cfg.codebook_in_sram else entries * d * cfg.bits / 8)
-        ps.decode_rows(layer, dl, keep, qk_rows=keep.sum(axis=-1) + entries,
-                       side_bytes=np.repeat(side, m.kv_heads, axis=1))
+        ps.decode_rows(
+            layer, dl, keep, qk_rows=keep.sum(axis=-1) + entries, side_bytes=np.repeat(side, m.kv_heads, axis=1)
+        )
     return ps.finish("a2ats")

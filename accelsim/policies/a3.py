@@ -20,7 +20,7 @@ from pydantic import Field
 
 from accelsim.config.policy import Bits, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import require_trace
+from accelsim.policies.common import block_rows, require_trace
 from accelsim.policies.skipping import plan_skipping
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
@@ -43,12 +43,19 @@ class A3Policy(PolicyConfig):
     """K/V width (assumption: the same static 8 bits as accelsim's SpAtten BERT preset)."""
 
 
-def a3_candidates(q: np.ndarray, k: np.ndarray, vis: np.ndarray, iterations: float,
-                  threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def a3_candidates(
+    q: np.ndarray, k: np.ndarray, vis: np.ndarray, iterations: float, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Candidate masks [H, c, n] and scored key rows [H, c] (candidates plus the search's work) for
     queries ``q`` [H, c, D] over keys ``k`` [H, n, D] (``vis`` [c, n]: the keys each query sees)."""
     h, c, d = q.shape
     n = k.shape[1]
+    rows = block_rows(h * n * d)
+    if c > rows:  # the products below are [H, c, n, D]: a block of queries at a time
+        parts = [
+            a3_candidates(q[:, i : i + rows], k, vis[i : i + rows], iterations, threshold) for i in range(0, c, rows)
+        ]
+        return tuple(np.concatenate(x, axis=1) for x in zip(*parts, strict=True))
     prod = q[:, :, None, :] * k[:, None, :, :] / np.sqrt(d)  # [H, c, n, D]
     prod = np.where(vis[None, :, :, None], prod, 0.0)
     m = np.maximum(np.round(iterations * vis.sum(axis=1)).astype(np.int64), 1)  # [c]

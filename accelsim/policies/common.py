@@ -20,24 +20,55 @@ import numpy as np
 import pandas as pd
 
 from accelsim.errors import InputError
-from accelsim.policies.quant import fake_quant
+from accelsim.policies.quant import stored_views
 from accelsim.topk import TopKEngine, get_engine
 from accelsim.topk.base import exact_topk_mask as exact_topk
 from accelsim.trace.format import Trace
+from accelsim.trace.stats import block_rows, softmax
 from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, TopKJobs, WorkPlan, even_spread
 
 PHASES = ("prefill", "decode", "both")
-PREFILL_CHUNK = 256  # prefill queries per block when probabilities are materialized
 
 
-def softmax(s: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis restricted to ``valid`` entries (others get 0)."""
-    s = np.where(valid, s, -np.inf)
-    m = np.max(s, axis=-1, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    e = np.exp(s - m) * valid
-    tot = e.sum(axis=-1, keepdims=True)
-    return e / np.where(tot > 0, tot, 1.0)
+def block_softmax(s: np.ndarray, vis: np.ndarray, first: int) -> np.ndarray:
+    """:func:`softmax` of a block's scores ``s`` [H, c, w], in place, where ``vis`` [c, w] may hide
+    only columns from ``first`` on (a causal block: past its first query's position): the columns
+    before are only read by the max, the exp and the sum, with no mask to apply."""
+    band = s[..., first:]
+    band[..., ~vis[:, first:]] = -np.inf
+    m = s.max(axis=-1, keepdims=True)
+    s -= np.where(np.isfinite(m), m, 0)
+    np.exp(s, out=s)
+    tot = s.sum(axis=-1, keepdims=True)
+    s /= np.where(tot > 0, tot, 1)
+    return s
+
+
+def causal_start(keys: np.ndarray, qpos: np.ndarray, causal: bool) -> int:
+    """First of ``keys`` (ascending) that a causal block of queries at ``qpos`` (ascending) may not all see."""
+    return int(np.searchsorted(keys, qpos[0], "right")) if causal else len(keys)
+
+
+def qk_scores(q: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Scaled scores ``q . k / sqrt(D)`` [H, c, n] of queries [H, c, D] against keys [H, n, D]."""
+    s = np.matmul(np.ascontiguousarray(q), np.swapaxes(k, -1, -2))  # a strided q drops matmul off BLAS
+    s *= np.float32(1 / np.sqrt(q.shape[-1]))
+    return s
+
+
+def per_head(p: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``p`` [..., H, n] times ``v`` [H, n, D]: [..., H, D], one matrix product per head (on contiguous
+    operands: numpy's matmul leaves BLAS for strided ones)."""
+    heads = np.ascontiguousarray(np.moveaxis(p, -2, 0))
+    out = np.matmul(heads.reshape(len(v), -1, p.shape[-1]), np.ascontiguousarray(v))
+    return np.moveaxis(out.reshape(*heads.shape[:-1], v.shape[-1]), 0, -2)
+
+
+def mass_recall(p: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``sum_{j in keep} p_j`` per row, in float64 and over the row's own total (float32
+    probabilities add up to 1 only within their rounding; this stays in [0, 1])."""
+    tot = p.sum(axis=-1, dtype=np.float64)
+    return (p * keep).sum(axis=-1, dtype=np.float64) / np.where(tot > 0, tot, 1)
 
 
 def topk_recall(p: np.ndarray, keep: np.ndarray) -> np.ndarray:
@@ -52,7 +83,7 @@ def output_error(p_used: np.ndarray, keep: np.ndarray, v_used: np.ndarray, o_ful
     renormalized on them; ``p_used``/``keep`` are [..., H, n], ``o_full`` [..., H, D]."""
     w = p_used * keep
     tot = w.sum(axis=-1, keepdims=True)
-    o_s = np.einsum("...hn,hnd->...hd", w / np.where(tot > 0, tot, 1.0), v_used)
+    o_s = per_head(w / np.where(tot > 0, tot, 1), v_used)
     return np.linalg.norm(o_s - o_full, axis=-1) / np.maximum(np.linalg.norm(o_full, axis=-1), 1e-30)
 
 
@@ -74,13 +105,17 @@ class Rows:
 
     cols: dict[str, list[np.ndarray]] = field(default_factory=lambda: {c: [] for c in REQUEST_COLUMNS})
     count: int = 0
-    rows: dict[str, list[np.ndarray] | None] = field(
-        default_factory=lambda: {"keys": [], "values": [], "queries": []})
+    rows: dict[str, list[np.ndarray] | None] = field(default_factory=lambda: {"keys": [], "values": [], "queries": []})
     """Per request, the token positions of its fetched key / value rows (None once a call omits them)
     and the key rows each of its queries scores."""
 
-    def add(self, key_rows: list[np.ndarray] | None = None, value_rows: list[np.ndarray] | None = None,
-            query_rows: list[np.ndarray] | None = None, **cols: np.ndarray) -> np.ndarray:
+    def add(
+        self,
+        key_rows: list[np.ndarray] | None = None,
+        value_rows: list[np.ndarray] | None = None,
+        query_rows: list[np.ndarray] | None = None,
+        **cols: np.ndarray,
+    ) -> np.ndarray:
         """Append requests; ``key_rows`` / ``value_rows``: one array of token positions per request;
         ``query_rows``: one array of scored key rows per query, per request (omitted: ``qk_rows``
         spread evenly over ``queries``)."""
@@ -128,8 +163,12 @@ def window_mask(context: np.ndarray, n: int, sink: int, recent: int) -> np.ndarr
 def require_trace(workload: Trace | WorkPlan, policy: str) -> Trace:
     """The workload as a trace; request traces (CSV) hold decisions, not tensors to decide on."""
     if isinstance(workload, WorkPlan):
-        raise InputError(None, "policy.name", f"policy {policy!r} needs a tensor trace (.safetensors); "
-                         "a request trace only replays with spatten or dense")
+        raise InputError(
+            None,
+            "policy.name",
+            f"policy {policy!r} needs a tensor trace (.safetensors); "
+            "a request trace only replays with spatten or dense",
+        )
     return workload
 
 
@@ -138,10 +177,17 @@ def require_decode(workload: Trace | WorkPlan, policy: str, phases: str) -> Trac
     where none are planned it would plan a dense prefill, silently: an input error instead."""
     trace = require_trace(workload, policy)
     if phases == "prefill" or not trace.meta.decode_steps:
-        why = ("phases is 'prefill'" if phases == "prefill" else
-               f"the trace has no decode steps (an encoder-only model, {trace.meta.model})")
-        raise InputError(None, "policy.name", f"policy {policy!r} decides on decode steps only and {why}: it "
-                         "would run dense; use a policy that prunes the prefill (spatten, mnnfast, a3) or dense")
+        why = (
+            "phases is 'prefill'"
+            if phases == "prefill"
+            else f"the trace has no decode steps (an encoder-only model, {trace.meta.model})"
+        )
+        raise InputError(
+            None,
+            "policy.name",
+            f"policy {policy!r} decides on decode steps only and {why}: it "
+            "would run dense; use a policy that prunes the prefill (spatten, mnnfast, a3) or dense",
+        )
     return trace
 
 
@@ -176,9 +222,17 @@ def check_phases(trace: Trace, phases: str) -> None:
 
 def trace_meta(trace: Trace, phases: str) -> dict:
     m = trace.meta
-    return {"source": m.model, "kind": "trace", "layers": m.layers, "heads": m.heads,
-            "kv_heads": m.kv_heads, "head_dim": m.head_dim, "prompt_len": m.prompt_len,
-            "decode_steps": m.decode_steps, "phases": phases}
+    return {
+        "source": m.model,
+        "kind": "trace",
+        "layers": m.layers,
+        "heads": m.heads,
+        "kv_heads": m.kv_heads,
+        "head_dim": m.head_dim,
+        "prompt_len": m.prompt_len,
+        "decode_steps": m.decode_steps,
+        "phases": phases,
+    }
 
 
 @dataclass
@@ -214,48 +268,75 @@ class PlanBuilder:
         self._kv: dict[int, tuple[np.ndarray, ...]] = {}
 
     def layer_kv(self, layer: int) -> tuple[np.ndarray, ...]:
-        """K, V [G, N, D] at full precision and as stored at ``bits``."""
+        """K, V [G, N, D] at full precision and as stored at ``bits``, in float32 (the trace's own
+        precision or finer; :func:`stored_views` rounds the codes in float64)."""
         if layer not in self._kv:
-            k, v = (x.astype(np.float64) for x in self.trace.kv(layer))
-            self._kv = {layer: (k, v, fake_quant(k, self.bits), fake_quant(v, self.bits))}
+            self._kv = {}  # one layer at a time
+            k, v = self.trace.kv(layer)
+            self._kv[layer] = (
+                k.astype(np.float32),
+                v.astype(np.float32),
+                stored_views(k, self.bits)[1],
+                stored_views(v, self.bits)[1],
+            )
         return self._kv[layer]
 
-    def prefill_probs(self, layer: int, queries: np.ndarray | None = None,
-                      chunk: int = PREFILL_CHUNK) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Prefill probabilities by blocks of queries: (positions, p [H, c, T], visible [c, T])."""
+    def heads_of(self, x: np.ndarray) -> np.ndarray:
+        """``x`` [G, ...] per query head, [H, ...]: ``x`` itself when each KV head serves one query
+        head, else a gather (a copy)."""
+        return x if self.m.group == 1 else x[self.groups]
+
+    def prefill_probs(
+        self, layer: int, queries: np.ndarray | None = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Prefill probabilities by blocks of ascending ``queries`` (default: all), of
+        :func:`block_rows` each: (positions [c], p [H, c, w], visible [c, w]) over the first ``w``
+        prompt keys, those any query of the block may see (causal: up to its last query)."""
         m = self.m
-        q = self.trace.prefill(layer)[0].astype(np.float64)
-        k = self.layer_kv(layer)[0][:, : m.prompt_len]
+        t = m.prompt_len
+        q = self.trace.prefill(layer)[0]
+        k = self.heads_of(self.layer_kv(layer)[0])[:, :t]
         mask = self.trace.prefill_mask(layer)
-        pos = np.arange(m.prompt_len) if queries is None else np.asarray(queries)
-        keys = np.arange(m.prompt_len)
-        for i in range(0, len(pos), chunk):
-            qp = pos[i: i + chunk]
-            vis = keys[None, :] <= qp[:, None] if m.causal else np.ones((len(qp), m.prompt_len), bool)
+        pos = np.arange(t) if queries is None else np.asarray(queries)
+        rows = block_rows(m.heads * t)
+        for i in range(0, len(pos), rows):
+            qp = pos[i : i + rows]
+            w = int(qp[-1]) + 1 if m.causal and mask is None else t
+            keys = np.arange(w)
+            vis = keys[None, :] <= qp[:, None] if m.causal else np.ones((len(qp), w), bool)
+            first = causal_start(keys, qp, m.causal)
             if mask is not None:
-                vis = vis & mask[qp]
-            s = np.einsum("hcd,hnd->hcn", q[:, qp], k[self.groups]) / np.sqrt(m.head_dim)
-            yield qp, softmax(s, vis[None]), vis
+                vis, first = vis & mask[qp], 0
+            yield qp, block_softmax(qk_scores(q[:, qp].astype(np.float32), k[:, :w]), vis, first), vis
 
     def prefill_rows(self, layer: int) -> np.ndarray:
         """Dense prefill of ``layer`` at ``bits``: every prompt key and value; rows [H]."""
         m = self.m
-        t, d = m.prompt_len, m.head_dim
+        t = m.prompt_len
         _, v, kq, vq = self.layer_kv(layer)
-        q = self.trace.prefill(layer)[0].astype(np.float64)
+        q = self.trace.prefill(layer)[0]
+        kq, v, vq = (self.heads_of(x)[:, :t] for x in (kq, v, vq))
+        masked = self.trace.prefill_mask(layer) is not None
         err = np.zeros(m.heads)
         per_query = []
         for qp, p, vis in self.prefill_probs(layer):
-            sq = np.einsum("hcd,hnd->hcn", q[:, qp], kq[self.groups, :t]) / np.sqrt(d)
-            o = np.einsum("hcn,hnd->hcd", p, v[self.groups, :t])
-            err += output_error(softmax(sq, vis[None]).transpose(1, 0, 2), vis[:, None, :],
-                                vq[self.groups, :t], o.transpose(1, 0, 2)).sum(axis=0)
+            w = vis.shape[1]
+            first = 0 if masked else causal_start(np.arange(w), qp, m.causal)
+            p_q = block_softmax(qk_scores(q[:, qp].astype(np.float32), kq[:, :w]), vis, first).transpose(1, 0, 2)
+            o = np.matmul(p, v[:, :w]).transpose(1, 0, 2)
+            err += output_error(p_q, vis[:, None, :], vq[:, :w], o).sum(axis=0)
             per_query.append(vis.sum(axis=1))
         per_query = np.concatenate(per_query)
         pairs = np.int64(per_query.sum())
-        return self.whole_prefill_rows(layer, qk_rows=pairs, pv_rows=pairs, mass_recall=np.float64(1.0),
-                                       out_err=err / t, topk_recall=np.float64(1.0),
-                                       query_rows=[per_query] * m.heads)
+        return self.whole_prefill_rows(
+            layer,
+            qk_rows=pairs,
+            pv_rows=pairs,
+            mass_recall=np.float64(1.0),
+            out_err=err / t,
+            topk_recall=np.float64(1.0),
+            query_rows=[per_query] * m.heads,
+        )
 
     def whole_prefill_rows(self, layer: int, **work: np.ndarray) -> np.ndarray:
         """Record ``layer``'s prefill requests [H] for a policy that fetches every prompt key and value
@@ -266,12 +347,24 @@ class PlanBuilder:
         first = np.r_[True, self.groups[1:] != self.groups[:-1]]
         rows = [np.arange(t) if f else np.zeros(0, np.int64) for f in first]
         return self.rows.add(
-            key_rows=rows, value_rows=rows,
-            prefill=np.bool_(True), step=np.int32(0), layer=np.int32(layer), head=np.arange(m.heads),
-            d=np.int32(m.head_dim), context=np.int32(t), queries=np.int32(t), keys=np.where(first, t, 0),
-            key_bits=np.int32(self.bits), lsb_bits=np.int32(0), lsb_keys=np.int32(0),
-            lsb_queries=np.int32(0), requant_rows=np.int64(0), values=np.where(first, t, 0),
-            value_bits=np.int32(self.bits), **work,
+            key_rows=rows,
+            value_rows=rows,
+            prefill=np.bool_(True),
+            step=np.int32(0),
+            layer=np.int32(layer),
+            head=np.arange(m.heads),
+            d=np.int32(m.head_dim),
+            context=np.int32(t),
+            queries=np.int32(t),
+            keys=np.where(first, t, 0),
+            key_bits=np.int32(self.bits),
+            lsb_bits=np.int32(0),
+            lsb_keys=np.int32(0),
+            lsb_queries=np.int32(0),
+            requant_rows=np.int64(0),
+            values=np.where(first, t, 0),
+            value_bits=np.int32(self.bits),
+            **work,
         )
 
     def layers(self) -> Iterator[tuple[int, np.ndarray | None]]:
@@ -285,14 +378,13 @@ class PlanBuilder:
     def decode_layer(self, layer: int) -> DecodeLayer:
         m = self.m
         k, v, kq, vq = self.layer_kv(layer)
-        q = self.trace.decode(layer)[0].astype(np.float64)
+        q = self.trace.decode(layer)[0].astype(np.float32)
         context = m.prompt_len + 1 + np.arange(m.decode_steps)
         valid = np.arange(k.shape[1])[None, :] < context[:, None]
-        scale = 1.0 / np.sqrt(m.head_dim)
-        p = softmax(np.einsum("shd,hnd->shn", q, k[self.groups]) * scale, valid[:, None, :])
-        p_q = softmax(np.einsum("shd,hnd->shn", q, kq[self.groups]) * scale, valid[:, None, :])
-        o_full = np.einsum("shn,hnd->shd", p, v[self.groups])
-        return DecodeLayer(q, p, p_q, vq[self.groups], o_full, valid, context)
+        heads_q = q.transpose(1, 0, 2)  # [H, S, D]
+        p = softmax(qk_scores(heads_q, self.heads_of(k)).transpose(1, 0, 2), valid[:, None, :])
+        p_q = softmax(qk_scores(heads_q, self.heads_of(kq)).transpose(1, 0, 2), valid[:, None, :])
+        return DecodeLayer(q, p, p_q, self.heads_of(vq), per_head(p, self.heads_of(v)), valid, context)
 
     def next_rows(self, steps: int) -> np.ndarray:
         """Indices [steps, H] the next :meth:`decode_rows` call will give its requests."""
@@ -313,12 +405,25 @@ class PlanBuilder:
                 self.jobs.add(np.broadcast_to(owner, need.shape)[need], kind, cand[need], k[need], sel.passes)
         return mask
 
-    def decode_rows(self, layer: int, dl: DecodeLayer, keep: np.ndarray, *,
-                    keys: np.ndarray | None = None, values: np.ndarray | None = None, qk_rows: np.ndarray | None = None,
-                    out_err: np.ndarray | None = None, p_used: np.ndarray | None = None,
-                    v_used: np.ndarray | None = None, side_bytes: np.ndarray | float = 0.0,
-                    lo_keys: np.ndarray | int = 0, lo_values: np.ndarray | int = 0, lo_bits: int = 0,
-                    key_bits: int | None = None, value_bits: int | None = None) -> np.ndarray:
+    def decode_rows(
+        self,
+        layer: int,
+        dl: DecodeLayer,
+        keep: np.ndarray,
+        *,
+        keys: np.ndarray | None = None,
+        values: np.ndarray | None = None,
+        qk_rows: np.ndarray | None = None,
+        out_err: np.ndarray | None = None,
+        p_used: np.ndarray | None = None,
+        v_used: np.ndarray | None = None,
+        side_bytes: np.ndarray | float = 0.0,
+        lo_keys: np.ndarray | int = 0,
+        lo_values: np.ndarray | int = 0,
+        lo_bits: int = 0,
+        key_bits: int | None = None,
+        value_bits: int | None = None,
+    ) -> np.ndarray:
         """Record decode requests of ``layer``: each query head attends its ``keep`` rows [S, H, N].
 
         K and V rows are fetched per KV group as the union of its heads' rows, charged (with the
@@ -344,25 +449,35 @@ class PlanBuilder:
         p_used = dl.p_q if p_used is None else p_used
         v_used = dl.v_q if v_used is None else v_used
         return self.rows.add(
-            key_rows=key_rows, value_rows=value_rows,
-            prefill=np.bool_(False), step=np.repeat(np.arange(steps), heads), layer=np.int32(layer),
-            head=np.tile(np.arange(heads), steps), d=np.int32(m.head_dim),
-            context=np.repeat(dl.context, heads), queries=np.int32(1),
-            keys=per_head(union if keys is None else keys, np.int64), key_bits=np.int32(key_bits or self.bits),
+            key_rows=key_rows,
+            value_rows=value_rows,
+            prefill=np.bool_(False),
+            step=np.repeat(np.arange(steps), heads),
+            layer=np.int32(layer),
+            head=np.tile(np.arange(heads), steps),
+            d=np.int32(m.head_dim),
+            context=np.repeat(dl.context, heads),
+            queries=np.int32(1),
+            keys=per_head(union if keys is None else keys, np.int64),
+            key_bits=np.int32(key_bits or self.bits),
             lsb_bits=np.int32(0),
-            lsb_keys=np.int32(0), lsb_queries=np.int32(0), requant_rows=np.int64(0),
+            lsb_keys=np.int32(0),
+            lsb_queries=np.int32(0),
+            requant_rows=np.int64(0),
             values=per_head(union if values is None else values, np.int64),
             value_bits=np.int32(value_bits or self.bits),
-            qk_rows=(kept if qk_rows is None else qk_rows).reshape(-1), pv_rows=kept.reshape(-1),
-            mass_recall=(dl.p * keep).sum(axis=-1).reshape(-1),
+            qk_rows=(kept if qk_rows is None else qk_rows).reshape(-1),
+            pv_rows=kept.reshape(-1),
+            mass_recall=mass_recall(dl.p, keep).reshape(-1),
             out_err=(output_error(p_used, keep, v_used, dl.o_full) if out_err is None else out_err).reshape(-1),
             topk_recall=topk_recall(dl.p, keep).reshape(-1),
-            lo_keys=per_head(lo_keys, np.int64), lo_values=per_head(lo_values, np.int64),
-            lo_bits=np.int32(lo_bits), side_bytes=per_head(side_bytes, np.float64),
+            lo_keys=per_head(lo_keys, np.int64),
+            lo_values=per_head(lo_values, np.int64),
+            lo_bits=np.int32(lo_bits),
+            side_bytes=per_head(side_bytes, np.float64),
         )
 
-    def _positions(self, union: np.ndarray, context: np.ndarray, count: np.ndarray | None
-                   ) -> list[np.ndarray] | None:
+    def _positions(self, union: np.ndarray, context: np.ndarray, count: np.ndarray | None) -> list[np.ndarray] | None:
         """Fetched token positions per decode request (step-major, query heads), on each group's
         first head: the union of the group's kept rows, or every visible row when the policy
         fetches the whole context; None when a policy fetches some other set."""
@@ -374,8 +489,11 @@ class PlanBuilder:
         else:
             return None
         none = np.zeros(0, np.int64)
-        return [per[s][h // self.m.group] if h % self.m.group == 0 else none
-                for s in range(steps) for h in range(self.m.heads)]
+        return [
+            per[s][h // self.m.group] if h % self.m.group == 0 else none
+            for s in range(steps)
+            for h in range(self.m.heads)
+        ]
 
     def finish(self, policy: str) -> WorkPlan:
         """The WorkPlan, requests ordered prefill first, then by step, layer and head."""
@@ -388,5 +506,12 @@ class PlanBuilder:
             topk["request"] = inverse[topk["request"].to_numpy()]
             topk = topk.iloc[np.argsort(topk["request"].to_numpy(), kind="stable")]
         meta = {**trace_meta(self.trace, self.phases), "policy": policy}
-        return WorkPlan(req.iloc[order], topk, passes, meta, key_index=self.rows.index("keys", order),
-                        value_index=self.rows.index("values", order), query_rows=self.rows.index("queries", order))
+        return WorkPlan(
+            req.iloc[order],
+            topk,
+            passes,
+            meta,
+            key_index=self.rows.index("keys", order),
+            value_index=self.rows.index("values", order),
+            query_rows=self.rows.index("queries", order),
+        )

@@ -19,7 +19,7 @@ from pydantic import Field
 from accelsim.config.policy import Bits, Budget, PolicyConfig, Ratio
 from accelsim.errors import InputError
 from accelsim.policies.base import register
-from accelsim.policies.common import PlanBuilder, output_error, require_decode, window_mask
+from accelsim.policies.common import PlanBuilder, output_error, per_head, require_decode, window_mask
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -67,8 +67,9 @@ def read_gates(path: str | Path, layers: int, kv_heads: int) -> np.ndarray:
     except (OSError, ValueError) as err:
         raise InputError(path, "policy.heads_file", f"cannot read gate values ({err})") from None
     if alpha.shape != (layers, kv_heads):
-        raise InputError(path, "policy.heads_file",
-                         f"expected {layers} lines of {kv_heads} values, got shape {alpha.shape}")
+        raise InputError(
+            path, "policy.heads_file", f"expected {layers} lines of {kv_heads} values, got shape {alpha.shape}"
+        )
     return alpha
 
 
@@ -80,13 +81,13 @@ def calibrate(ps: PlanBuilder, queries: int, sink: int, recent: int) -> np.ndarr
     score = np.zeros((m.layers, m.kv_heads))
     for layer in range(m.layers):
         _, v, _, _ = ps.layer_kv(layer)
-        vh = v[ps.groups, :t]
+        vh = ps.heads_of(v)[:, :t]
         err = np.zeros(m.heads)
         for qp, p, vis in ps.prefill_probs(layer, pos):
-            stream = (window_mask(qp + 1, t, sink, recent) & vis)[:, None, :]
+            w = vis.shape[1]
+            stream = (window_mask(qp + 1, w, sink, recent) & vis)[:, None, :]
             pc = p.transpose(1, 0, 2)
-            o = np.einsum("chn,hnd->chd", pc, vh)
-            err += output_error(pc, stream, vh, o).sum(axis=0)
+            err += output_error(pc, stream, vh[:, :w], per_head(pc, vh[:, :w])).sum(axis=0)
         score[layer] = err.reshape(m.kv_heads, m.group).mean(axis=1)
     return score
 

@@ -43,17 +43,26 @@ def h2o_sizes(cfg: H2OPolicy, prompt_len: int) -> tuple[int, int]:
     return round(heavy * prompt_len), max(round(recent * prompt_len), 1)
 
 
-def _evict(ps: PlanBuilder, cache: np.ndarray, acc: np.ndarray, n: int, heavy: int, recent: int,
-           owner: np.ndarray | None) -> np.ndarray:
+def _evict(
+    ps: PlanBuilder, cache: np.ndarray, acc: np.ndarray, n: int, heavy: int, recent: int, owner: np.ndarray | None
+) -> np.ndarray:
     """Cache [H, N] after keeping the top-``heavy`` accumulated scores of rows ``< n - recent``."""
     old = cache.copy()
-    old[:, n - recent:] = False
+    old[:, n - recent :] = False
     if not (old.sum(axis=1) > heavy).any():
         return cache
     kept = ps.select(np.where(old, acc, np.nan), np.full(len(cache), heavy), owner, "token")
     out = cache.copy()
     out[:, : max(n - recent, 0)] = kept[:, : max(n - recent, 0)]
     return out
+
+
+def prompt_attention(ps: PlanBuilder, layer: int) -> np.ndarray:
+    """[H, T]: the attention each prompt row received from the prompt queries, summed block by block."""
+    acc = np.zeros((ps.m.heads, ps.m.prompt_len))
+    for _, p, vis in ps.prefill_probs(layer):
+        acc[:, : vis.shape[1]] += p.sum(axis=1)
+    return acc
 
 
 @register(H2OPolicy)
@@ -66,8 +75,7 @@ def plan_h2o(cfg: H2OPolicy, workload: Trace | WorkPlan, phases: str = "both") -
     t, n_all = m.prompt_len, m.prompt_len + m.decode_steps
     for layer, prefill in ps.layers():
         acc = np.zeros((m.heads, n_all))
-        for _, p, _ in ps.prefill_probs(layer):
-            acc[:, :t] += p.sum(axis=1)
+        acc[:, :t] = prompt_attention(ps, layer)
         cache = np.zeros((m.heads, n_all), bool)
         cache[:, :t] = True
         cache = _evict(ps, cache, acc, t, heavy, recent, prefill)  # the prefill's selection

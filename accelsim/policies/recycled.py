@@ -82,9 +82,9 @@ def plan_recycled(cfg: RecycledPolicy, workload: Trace | WorkPlan, phases: str =
     t, n_all = m.prompt_len, m.prompt_len + m.decode_steps
     first = np.arange(m.heads) % m.group == 0
     for layer, prefill in ps.layers():
-        (_, p_last, _), = ps.prefill_probs(layer, np.array([t - 1]))
+        ((_, p_last, vis),) = ps.prefill_probs(layer, np.array([t - 1]))
         p0 = np.zeros((m.heads, n_all))
-        p0[:, :t] = p_last[:, 0]
+        p0[:, : vis.shape[1]] = p_last[:, 0]
         cset = _refresh(ps, p0, t, cfg.budget, cfg.pool, None if prefill is None else prefill[first])
         q_full = trace.prefill(layer)[0][:, t - 1].astype(np.float64).mean(axis=0)
         dl = ps.decode_layer(layer)

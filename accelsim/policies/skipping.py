@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from accelsim.policies.common import PlanBuilder, output_error, topk_recall
+from accelsim.policies.common import PlanBuilder, mass_recall, output_error, topk_recall
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -20,24 +20,31 @@ def _prefill(ps: PlanBuilder, layer: int, keep_fn: KeepFn) -> None:
     m = ps.m
     t = m.prompt_len
     _, v, kq, vq = ps.layer_kv(layer)
-    q = ps.trace.prefill(layer)[0].astype(np.float64)
+    q = ps.trace.prefill(layer)[0]
+    v, kq, vq = (ps.heads_of(x)[:, :t] for x in (v, kq, vq))
     qk = np.zeros(m.heads)
     pv = np.zeros(m.heads)
     mass = np.zeros(m.heads)
     err = np.zeros(m.heads)
     recall = np.zeros(m.heads)
     for qp, p, vis in ps.prefill_probs(layer):
-        keep, scored = keep_fn(q[:, qp], kq[ps.groups, :t], p, vis)
+        w = vis.shape[1]
+        keep, scored = keep_fn(q[:, qp].astype(np.float32), kq[:, :w], p, vis)
         keep &= vis[None]
         qk += scored.sum(axis=1)
         pv += keep.sum(axis=(1, 2))
-        mass += (p * keep).sum(axis=(1, 2))
+        mass += mass_recall(p, keep).sum(axis=1)
         recall += topk_recall(p, keep).sum(axis=1)
-        o = np.einsum("hcn,hnd->hcd", p, v[ps.groups, :t])
-        err += output_error(p.transpose(1, 0, 2), keep.transpose(1, 0, 2), vq[ps.groups, :t],
-                            o.transpose(1, 0, 2)).sum(axis=0)
-    ps.whole_prefill_rows(layer, qk_rows=np.round(qk).astype(np.int64), pv_rows=pv.astype(np.int64),
-                          mass_recall=mass / t, out_err=err / t, topk_recall=recall / t)
+        o = np.matmul(p, v[:, :w]).transpose(1, 0, 2)
+        err += output_error(p.transpose(1, 0, 2), keep.transpose(1, 0, 2), vq[:, :w], o).sum(axis=0)
+    ps.whole_prefill_rows(
+        layer,
+        qk_rows=np.round(qk).astype(np.int64),
+        pv_rows=pv.astype(np.int64),
+        mass_recall=mass / t,
+        out_err=err / t,
+        topk_recall=recall / t,
+    )
 
 
 def plan_skipping(trace: Trace, phases: str, bits: int, keep_fn: KeepFn, policy: str) -> WorkPlan:
@@ -50,10 +57,9 @@ def plan_skipping(trace: Trace, phases: str, bits: int, keep_fn: KeepFn, policy:
             _prefill(ps, layer, keep_fn)
         if ps.decode:
             dl = ps.decode_layer(layer)
-            kq = ps.layer_kv(layer)[2][ps.groups]
+            kq = ps.heads_of(ps.layer_kv(layer)[2])
             keep, scored = keep_fn(dl.q.transpose(1, 0, 2), kq, dl.p.transpose(1, 0, 2), dl.valid)
             keep = keep.transpose(1, 0, 2) & dl.valid[:, None, :]
             every = np.repeat(dl.context[:, None], m.kv_heads, axis=1)
-            ps.decode_rows(layer, dl, keep, keys=every, values=every,
-                           qk_rows=np.round(scored.T).astype(np.int64))
+            ps.decode_rows(layer, dl, keep, keys=every, values=every, qk_rows=np.round(scored.T).astype(np.int64))
     return ps.finish(policy)

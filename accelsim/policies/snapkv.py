@@ -56,8 +56,9 @@ def snapkv_prompt_keep(ps: PlanBuilder, layer: int, cfg: SnapKVPolicy, owner: np
     keep = np.ones((ps.m.heads, t), bool)
     if capacity >= t:
         return keep
-    votes = sum(p[:, :, : t - window].sum(axis=1)
-                for _, p, _ in ps.prefill_probs(layer, np.arange(t - window, t)))
+    votes = np.zeros((ps.m.heads, t - window))
+    for _, p, _ in ps.prefill_probs(layer, np.arange(t - window, t)):
+        votes += p[:, :, : t - window].sum(axis=1)
     pooled = pool1d(votes, cfg.kernel, cfg.pooling)
     keep[:, : t - window] = ps.select(pooled, np.full(ps.m.heads, max(capacity - window, 0)), owner, "token")
     return keep

@@ -22,8 +22,19 @@ from accelsim.config.base import Strict
 from accelsim.config.policy import Budget, PolicyConfig, Ratio
 from accelsim.errors import InputError
 from accelsim.policies.base import register
-from accelsim.policies.common import Rows, check_phases, phase_engine, softmax, topk_recall, trace_meta
-from accelsim.policies.quant import fake_quant, msb_lsb
+from accelsim.policies.common import (
+    Rows,
+    block_rows,
+    block_softmax,
+    causal_start,
+    check_phases,
+    mass_recall,
+    phase_engine,
+    qk_scores,
+    topk_recall,
+    trace_meta,
+)
+from accelsim.policies.quant import scale
 from accelsim.trace.format import Trace
 from accelsim.workplan import TopKJobs, WorkPlan
 
@@ -140,23 +151,11 @@ class SpAttenPlanBuilder:
         self.head_score = np.zeros(m.heads)
         self.rows = Rows()
         self.jobs = TopKJobs()
-        self.kv: dict[int, tuple[np.ndarray, ...]] = {}
+        self.kv = [_LayerKV(trace, layer, settings) for layer in range(m.layers)]
 
-    def _layer_kv(self, layer: int) -> tuple[np.ndarray, ...]:
-        """Full-precision K, V and their stored views (MSB-only K, full K, quantized V)."""
-        if layer not in self.kv:
-            k, v = self.trace.kv(layer)
-            k = k.astype(np.float64)
-            v = v.astype(np.float64)
-            if self.s.lsb_bits:
-                k_msb, k_full = msb_lsb(k, self.s.key_bits, self.s.lsb_bits)
-            else:
-                k_msb = k_full = fake_quant(k, self.s.key_bits)
-            self.kv = {layer: (k, v, k_msb, k_full, fake_quant(v, self.s.value_bits))}
-        return self.kv[layer]
-
-    def _prune(self, kind: str, scores: np.ndarray, cand: np.ndarray, keep: int,
-               forced: np.ndarray | None, emit: bool) -> np.ndarray:
+    def _prune(
+        self, kind: str, scores: np.ndarray, cand: np.ndarray, keep: int, forced: np.ndarray | None, emit: bool
+    ) -> np.ndarray:
         """Keep the ``keep`` best candidates (``forced`` always kept); records one top-k job if ``emit``."""
         free = cand & ~forced if forced is not None else cand.copy()
         want = keep - (int(forced.sum()) if forced is not None else 0)
@@ -165,8 +164,7 @@ class SpAttenPlanBuilder:
         sel = self.engine.select(np.where(free, scores, np.nan)[None, :], max(want, 0), self.rng)
         if emit:  # the job follows the last request issued so far
             after = max(self.rows.count - 1, 0)
-            self.jobs.add(np.array([after]), kind, np.array([free.sum()]), np.array([max(want, 0)]),
-                          sel.passes)
+            self.jobs.add(np.array([after]), kind, np.array([free.sum()]), np.array([max(want, 0)]), sel.passes)
         out = sel.mask[0]
         if forced is not None:
             out |= forced & cand
@@ -179,24 +177,29 @@ class SpAttenPlanBuilder:
         emit_prefill = self.phases in ("prefill", "both")
         for layer in range(m.layers):
             q, _, _ = self.trace.prefill(layer)
-            self._layer(layer, 0, True, q.astype(np.float64), np.arange(m.prompt_len),
-                        m.prompt_len, emit_prefill)
+            self._layer(layer, 0, True, q, np.arange(m.prompt_len), m.prompt_len, emit_prefill)
         if self.phases != "prefill":
             for step in range(m.decode_steps):
                 n = m.prompt_len + step + 1
                 for layer in range(m.layers):
                     dq, _, _ = self.trace.decode(layer)
-                    self._layer(layer, step, False, dq[step][:, None, :].astype(np.float64),
-                                np.array([n - 1]), n, True)
+                    self._layer(layer, step, False, dq[step][:, None, :], np.array([n - 1]), n, True)
         topk, passes = self.jobs.frame()
-        return WorkPlan(self.rows.frame(), topk, passes, trace_meta(self.trace, self.phases),
-                        key_index=self.rows.index("keys"), value_index=self.rows.index("values"),
-                        query_rows=self.rows.index("queries"))
+        return WorkPlan(
+            self.rows.frame(),
+            topk,
+            passes,
+            trace_meta(self.trace, self.phases),
+            key_index=self.rows.index("keys"),
+            value_index=self.rows.index("values"),
+            query_rows=self.rows.index("queries"),
+        )
 
-    def _layer(self, layer: int, step: int, prefill: bool, q: np.ndarray, qpos: np.ndarray,
-               n: int, emit: bool) -> None:
+    def _layer(self, layer: int, step: int, prefill: bool, q: np.ndarray, qpos: np.ndarray, n: int, emit: bool) -> None:
+        """Prune tokens and heads of ``layer``, then attend queries ``q`` [H, nq, D] at ``qpos`` to the
+        survivors among the first ``n`` keys, :func:`block_rows` queries at a time; records requests if
+        ``emit`` (else only the importance the next selections read is accumulated)."""
         m, s = self.trace.meta, self.s
-        d = m.head_dim
         # Cascade token pruning: candidates are alive at this layer (earlier steps) and at the
         # layer above (this step); the current decode token is always kept.
         cand = self.alive_tok[layer, :n].copy()
@@ -220,59 +223,11 @@ class SpAttenPlanBuilder:
         if prefill:  # pruned tokens' queries are gone too
             keepq = alive[qpos]
             q, qpos = q[:, keepq], qpos[keepq]
-        k, v, k_msb, k_full, v_q = self._layer_kv(layer)
         groups = heads // m.group
-        qh = q[heads]  # [Ha, nq, D]
-        visible = (idx[None, :] <= qpos[:, None]) if (m.causal or not prefill) else np.ones(
-            (len(qpos), len(idx)), bool)
-        mask = self.trace.prefill_mask(layer) if prefill else None
-        if mask is not None:
-            visible &= mask[np.ix_(qpos, idx)]
-        vis = np.broadcast_to(visible, (len(heads), *visible.shape))
-        scale = 1.0 / np.sqrt(d)
-        s_msb = np.einsum("hqd,hnd->hqn", qh, k_msb[groups][:, idx]) * scale
-        p = softmax(s_msb, vis)
-        need = np.zeros(p.shape[:2], bool)
-        if s.lsb_bits:
-            need = p.max(axis=-1) < s.threshold
-            if need.any():
-                s_full = np.einsum("hqd,hnd->hqn", qh, k_full[groups][:, idx]) * scale
-                p = np.where(need[..., None], softmax(s_full, vis), p)
-        self.imp[idx] += p.sum(axis=(0, 1))
-
-        # Local value pruning: per head and query, keep the rows with the largest probabilities.
-        nvis = vis.sum(axis=-1)
-        ratio = s.values if (s.values_in_prefill or not prefill) else 1.0
-        kv_keep = np.maximum(1, np.round(ratio * nvis)).astype(np.int64)
-        flat_p = np.where(vis, p, np.nan).reshape(-1, len(idx))
-        prune_v = (kv_keep < nvis).reshape(-1)
-        vmask = vis.reshape(-1, len(idx)).copy()
-        vpasses: list[np.ndarray] = []
-        if prune_v.any():
-            sel = self.engine.select(flat_p[prune_v], kv_keep.reshape(-1)[prune_v], self.rng)
-            vmask[prune_v] = sel.mask
-            vpasses = sel.passes
-        vmask = vmask.reshape(vis.shape)
-        pv = p * vmask
-        tot = pv.sum(axis=-1, keepdims=True)
-        o_s = np.einsum("hqn,hnd->hqd", pv / np.where(tot > 0, tot, 1.0), v_q[groups][:, idx])
-        self.head_score[heads] += np.abs(o_s).sum(axis=(1, 2))
-
-        # Quality proxies against full attention over every visible token at full precision.
-        allpos = np.arange(n)
-        fvis = (allpos[None, :] <= qpos[:, None]) if (m.causal or not prefill) else np.ones(
-            (len(qpos), n), bool)
-        if mask is not None:
-            fvis &= mask[np.ix_(qpos, allpos)]
-        p_full = softmax(np.einsum("hqd,hnd->hqn", qh, k[groups][:, :n]) * scale,
-                          np.broadcast_to(fvis, (len(heads), *fvis.shape)))
-        o_full = np.einsum("hqn,hnd->hqd", p_full, v[groups][:, :n])
-        recall = (p_full[..., idx] * vmask).sum(axis=-1)
-        kept = np.zeros(p_full.shape, bool)
-        kept[..., idx] = vmask
-        tk_recall = topk_recall(p_full, kept)
-        err = np.linalg.norm(o_s - o_full, axis=-1) / np.maximum(np.linalg.norm(o_full, axis=-1), 1e-30)
-
+        att = _Attention(self, layer, prefill, heads, qpos, idx, n, emit)
+        per_block = block_rows(len(heads) * len(idx))
+        for i in range(0, len(qpos), per_block):
+            att.block(q[heads, i : i + per_block].astype(np.float32), i)
         if not emit:
             return
         # DRAM traffic is per KV group: the first alive head of a group fetches the union.
@@ -286,24 +241,199 @@ class SpAttenPlanBuilder:
             hs = groups == g
             at = np.flatnonzero(hs & first)[0]
             keys[at] = len(idx)
-            lsb_keys[at] = len(idx) if need[hs].any() else 0
-            value_rows[at] = idx[vmask[hs].any(axis=(0, 1))]
+            lsb_keys[at] = len(idx) if att.need[hs].any() else 0
+            value_rows[at] = idx[att.used[hs].any(axis=0)]
             key_rows[at] = idx
             values[at] = len(value_rows[at])
+        nvis = np.broadcast_to(att.nvis, att.need.shape)
         rows = self.rows.add(
-            key_rows=key_rows, value_rows=value_rows,
-            prefill=np.bool_(prefill), step=np.int32(step), layer=np.int32(layer), head=heads,
-            d=np.int32(d), context=np.int32(n), queries=np.int32(len(qpos)), keys=keys,
-            key_bits=np.int32(s.key_bits), lsb_bits=np.int32(s.lsb_bits), lsb_keys=lsb_keys,
-            lsb_queries=need.sum(axis=1), requant_rows=(nvis * need).sum(axis=1),
-            values=values, value_bits=np.int32(s.value_bits), qk_rows=nvis.sum(axis=1),
-            pv_rows=vmask.sum(axis=(1, 2)), query_rows=list(nvis), mass_recall=recall.mean(axis=1),
-            out_err=err.mean(axis=1), topk_recall=tk_recall.mean(axis=1),
+            key_rows=key_rows,
+            value_rows=value_rows,
+            prefill=np.bool_(prefill),
+            step=np.int32(step),
+            layer=np.int32(layer),
+            head=heads,
+            d=np.int32(m.head_dim),
+            context=np.int32(n),
+            queries=np.int32(len(qpos)),
+            keys=keys,
+            key_bits=np.int32(s.key_bits),
+            lsb_bits=np.int32(s.lsb_bits),
+            lsb_keys=lsb_keys,
+            lsb_queries=att.need.sum(axis=1),
+            requant_rows=(nvis * att.need).sum(axis=1),
+            values=values,
+            value_bits=np.int32(s.value_bits),
+            qk_rows=nvis.sum(axis=1),
+            pv_rows=att.pv_rows,
+            query_rows=list(nvis),
+            mass_recall=att.recall.mean(axis=1),
+            out_err=att.err.mean(axis=1),
+            topk_recall=att.tk_recall.mean(axis=1),
         )
-        if vpasses:
-            owner = np.repeat(rows, len(qpos))[prune_v]
-            self.jobs.add(owner, "value", nvis.reshape(-1)[prune_v], kv_keep.reshape(-1)[prune_v],
-                          vpasses)
+        if att.jobs:  # value jobs in (head, query) order
+            at, n_job, k_job, passes = (list(x) for x in zip(*sorted(att.jobs, key=lambda j: j[0]), strict=True))
+            self.jobs.add(rows[np.array(at) // len(qpos)], "value", np.array(n_job), np.array(k_job), passes)
+
+
+class _LayerKV:
+    """One layer's K and V, exact and as SpAtten stores them, for the rows a step reads: gathered
+    from the trace's prompt and decode rows and quantized with the layer's scales (one per KV head
+    over all its rows, as :func:`msb_lsb` and :func:`fake_quant` take them), codes rounded in
+    float64, views in float32; a decode step costs the rows it reads, not the layer."""
+
+    def __init__(self, trace: Trace, layer: int, s: _Settings) -> None:
+        m = trace.meta
+        self.t, self.lsb = m.prompt_len, s.lsb_bits
+        _, k, v = trace.prefill(layer)
+        self.parts = [(k, v)]
+        if m.decode_steps:
+            _, dk, dv = trace.decode(layer)
+            self.parts.append((dk.transpose(1, 0, 2), dv.transpose(1, 0, 2)))
+
+        def amax(i: int) -> np.ndarray:
+            return np.max([np.abs(part[i]).max(axis=(1, 2)) for part in self.parts], axis=0).astype(np.float64)
+
+        self.k_scale = scale(amax(0), s.key_bits + s.lsb_bits)
+        self.v_scale = scale(amax(1), s.value_bits)
+
+    def _rows(self, i: int, g: int, idx: np.ndarray) -> np.ndarray:
+        """Rows ``idx`` (ascending) of KV head ``g`` of K (``i`` 0) or V (1), in float64."""
+        cut = np.searchsorted(idx, self.t)
+        parts = [self.parts[0][i][g, idx[:cut]]] + ([self.parts[1][i][g, idx[cut:] - self.t]] if cut < len(idx) else [])
+        return np.concatenate(parts).astype(np.float64)
+
+    def stored(self, groups: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """K from its MSBs, K from all its bits and V, as stored, rows ``idx`` of each KV head in ``groups``."""
+        shape = (len(groups), len(idx), self.parts[0][0].shape[-1])
+        k_msb, k_full, v_q = (np.empty(shape, np.float32) for _ in range(3))
+        step = 2.0**self.lsb
+        for h, g in enumerate(groups):  # a head at a time: the float64 temporaries stay one head's size
+            codes = np.round(self._rows(0, g, idx) / self.k_scale[g])
+            k_full[h] = codes * self.k_scale[g]
+            k_msb[h] = np.floor(codes / step) * step * self.k_scale[g]
+            v_q[h] = np.round(self._rows(1, g, idx) / self.v_scale[g]) * self.v_scale[g]
+        return k_msb, k_full, v_q
+
+    def exact(self, groups: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """K and V of the first ``n`` rows of each KV head in ``groups``, in float32."""
+        out = []
+        for i in (0, 1):
+            x = np.empty((len(groups), n, self.parts[0][i].shape[-1]), np.float32)
+            x[:, : self.t] = self.parts[0][i][groups, :n]
+            if n > self.t:
+                x[:, self.t :] = self.parts[1][i][groups, : n - self.t]
+            out.append(x)
+        return out[0], out[1]
+
+
+class _Attention:
+    """One layer's attention for a set of queries, run a block of queries at a time: accumulates
+    token importance and head scores on the builder and, when emitting, the per-(head, query)
+    facts and quality proxies of its requests."""
+
+    def __init__(
+        self,
+        b: SpAttenPlanBuilder,
+        layer: int,
+        prefill: bool,
+        heads: np.ndarray,
+        qpos: np.ndarray,
+        idx: np.ndarray,
+        n: int,
+        emit: bool,
+    ) -> None:
+        m, s = b.trace.meta, b.s
+        self.b, self.prefill, self.heads, self.qpos, self.idx, self.n, self.emit = b, prefill, heads, qpos, idx, n, emit
+        self.causal = m.causal or not prefill
+        self.mask = b.trace.prefill_mask(layer) if prefill else None
+        self.ratio = s.values if (s.values_in_prefill or not prefill) else 1.0
+        groups = heads // m.group
+        self.k_msb, self.k_full, self.v_q = b.kv[layer].stored(groups, idx)
+        if emit:  # the proxies compare with full attention over every visible key
+            self.k, self.v = b.kv[layer].exact(groups, n)
+        shape = (len(heads), len(qpos))
+        self.need = np.zeros(shape, bool)
+        self.nvis = np.zeros(len(qpos), np.int64)
+        self.recall, self.err, self.tk_recall = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+        self.used = np.zeros((len(heads), len(idx)), bool)
+        self.pv_rows = np.zeros(len(heads), np.int64)
+        self.jobs: list[tuple[int, int, int, np.ndarray]] = []
+
+    def _width(self, last: int, keys: np.ndarray) -> int:
+        """Leading ``keys`` a block whose last query sits at ``last`` may see."""
+        return int(np.searchsorted(keys, last, "right")) if self.causal and self.mask is None else len(keys)
+
+    def _first(self, keys: np.ndarray, qpos: np.ndarray) -> int:
+        """First of ``keys`` a block's queries may not all see (0 with a mask: any)."""
+        return 0 if self.mask is not None else causal_start(keys, qpos, self.causal)
+
+    def _visible(self, qpos: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        vis = cols[None, :] <= qpos[:, None] if self.causal else np.ones((len(qpos), len(cols)), bool)
+        if self.mask is not None:
+            vis &= self.mask[np.ix_(qpos, cols)]
+        return vis
+
+    def block(self, q: np.ndarray, start: int) -> None:
+        """Queries ``q`` [Ha, c, D], those from ``start`` on."""
+        b, s = self.b, self.b.s
+        heads, c = len(self.heads), q.shape[1]
+        qpos = self.qpos[start : start + c]
+        w = self._width(qpos[-1], self.idx)
+        cols = self.idx[:w]
+        vis = self._visible(qpos, cols)
+        first = self._first(cols, qpos)
+        p = block_softmax(qk_scores(q, self.k_msb[:, :w]), vis, first)
+        vis = vis[None]
+        need = np.zeros((heads, c), bool)
+        if s.lsb_bits:  # flat rows re-fetch the LSBs and are recomputed on the full codes
+            need = p.max(axis=-1) < s.threshold
+            if need.any():
+                np.copyto(p, block_softmax(qk_scores(q, self.k_full[:, :w]), vis[0], first), where=need[..., None])
+        b.imp[cols] += p.sum(axis=(0, 1), dtype=np.float64)
+
+        # Local value pruning: per head and query, keep the rows with the largest probabilities.
+        nvis = vis[0].sum(axis=-1)
+        kv_keep = np.broadcast_to(np.maximum(1, np.round(self.ratio * nvis)).astype(np.int64), (heads, c))
+        prune = kv_keep < nvis
+        vmask = np.broadcast_to(vis, p.shape)
+        pv = p  # every visible row kept: p renormalized on them is p
+        if prune.any():
+            sel = b.engine.select(np.where(vis, p, np.nan)[prune], kv_keep[prune], b.rng)
+            vmask = vmask.copy()
+            vmask[prune] = sel.mask
+            where = np.flatnonzero(prune.reshape(-1))
+            at = where // c * len(self.qpos) + start + where % c  # (head, query) of the layer
+            self.jobs += zip(
+                at.tolist(),
+                np.broadcast_to(nvis, (heads, c))[prune].tolist(),
+                kv_keep[prune].tolist(),
+                sel.passes,
+                strict=True,
+            )
+            pv = p * vmask
+            tot = pv.sum(axis=-1, keepdims=True)
+            pv /= np.where(tot > 0, tot, 1)
+        o_s = np.matmul(pv, self.v_q[:, :w])
+        b.head_score[self.heads] += np.abs(o_s).sum(axis=(1, 2), dtype=np.float64)
+        if not self.emit:
+            return
+        span = slice(start, start + c)
+        self.need[:, span] = need
+        self.nvis[span] = nvis
+        self.used[:, :w] |= vmask.any(axis=1)
+        self.pv_rows += vmask.sum(axis=(1, 2))
+
+        # Quality proxies against full attention over every visible token at full precision.
+        wf = self._width(qpos[-1], np.arange(self.n))
+        fcols = np.arange(wf)
+        p_full = block_softmax(qk_scores(q, self.k[:, :wf]), self._visible(qpos, fcols), self._first(fcols, qpos))
+        o_full = np.matmul(p_full, self.v[:, :wf])
+        kept = np.zeros(p_full.shape, bool)
+        kept[..., cols] = vmask
+        self.recall[:, span] = mass_recall(p_full, kept)
+        self.tk_recall[:, span] = topk_recall(p_full, kept)
+        self.err[:, span] = np.linalg.norm(o_s - o_full, axis=-1) / np.maximum(np.linalg.norm(o_full, axis=-1), 1e-30)
 
 
 def budget_tokens(budget: float, tokens: list[float], heads: list[float], values: float) -> list[float]:
@@ -317,14 +447,19 @@ def budget_tokens(budget: float, tokens: list[float], heads: list[float], values
     InputError
         If ``budget`` is more than the schedule reaches with every token kept.
     """
+
     def fraction(scale: float) -> float:
         return sum(h * min(1.0, scale * t) for h, t in zip(heads, tokens, strict=True)) / len(tokens) * (1 + values) / 2
 
     most = fraction(math.inf)
     if budget > most + 1e-12:
-        raise InputError(None, "policy.budget", f"{budget:g} is more than spatten fetches keeping every token with "
-                         f"values = {values:g} and its head schedule ({most:.4g}); raise policy.values or "
-                         "prune fewer heads (policy.heads)")
+        raise InputError(
+            None,
+            "policy.budget",
+            f"{budget:g} is more than spatten fetches keeping every token with "
+            f"values = {values:g} and its head schedule ({most:.4g}); raise policy.values or "
+            "prune fewer heads (policy.heads)",
+        )
     lo, hi = 0.0, 1.0 / min((t for t in tokens if t > 0), default=1.0)
     for _ in range(60):  # fraction is continuous and non-decreasing in the scale
         mid = (lo + hi) / 2
@@ -344,8 +479,9 @@ def _settings(cfg: SpAttenPolicy | DensePolicy, layers: int, heads: int) -> _Set
         tokens = budget_tokens(cfg.budget, tokens, kept, cfg.values)
     if cfg.quant.enabled:
         q = cfg.quant
-        return _Settings(q.msb_bits, q.lsb_bits, q.value_bits, q.threshold, cfg.values,
-                         cfg.values_in_prefill, tokens, head_ratios)
+        return _Settings(
+            q.msb_bits, q.lsb_bits, q.value_bits, q.threshold, cfg.values, cfg.values_in_prefill, tokens, head_ratios
+        )
     return _Settings(cfg.full_bits, 0, cfg.full_bits, 0.0, cfg.values, cfg.values_in_prefill, tokens, head_ratios)
 
 
@@ -354,12 +490,20 @@ def plan_spatten(cfg: SpAttenPolicy, workload: Trace | WorkPlan, phases: str = "
     """SpAtten on a trace; an imported request trace already holds the authors' decisions."""
     if isinstance(workload, WorkPlan):
         if cfg.budget is not None:
-            raise InputError(None, "policy.budget", "changes nothing here: a request trace replays the "
-                             "decisions it recorded; give a tensor trace (.safetensors) to plan a budget")
+            raise InputError(
+                None,
+                "policy.budget",
+                "changes nothing here: a request trace replays the "
+                "decisions it recorded; give a tensor trace (.safetensors) to plan a budget",
+            )
         return workload
     if cfg.budget is not None and (phases == "prefill" or not workload.meta.decode_steps):
-        raise InputError(None, "policy.budget", "sizes the decode steps' fetched KV fraction and none are planned "
-                         "(phases is 'prefill' or the trace has no decode steps); set policy.tokens instead")
+        raise InputError(
+            None,
+            "policy.budget",
+            "sizes the decode steps' fetched KV fraction and none are planned "
+            "(phases is 'prefill' or the trace has no decode steps); set policy.tokens instead",
+        )
     settings = _settings(cfg, workload.meta.layers, workload.meta.heads)
     plan = SpAttenPlanBuilder(workload, settings, cfg.seed, phases).run()
     plan.meta["policy"] = "spatten"

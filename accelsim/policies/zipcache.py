@@ -24,7 +24,7 @@ from pydantic import Field, model_validator
 
 from accelsim.config.policy import Bits, PolicyConfig, Ratio
 from accelsim.policies.base import register
-from accelsim.policies.common import PlanBuilder, output_error, require_decode, softmax
+from accelsim.policies.common import PlanBuilder, output_error, qk_scores, require_decode, softmax
 from accelsim.trace.format import Trace
 from accelsim.workplan import WorkPlan
 
@@ -55,6 +55,7 @@ class ZipCachePolicy(PolicyConfig):
             raise ValueError(f"lo_bits ({self.lo_bits}) must not exceed hi_bits ({self.hi_bits})")
         return self
 
+
 SCALE_BYTES = 4  # fp16 scale + fp16 zero point
 HI, LO, RAW = 0, 1, 2
 
@@ -75,8 +76,9 @@ def probe_positions(t: int, share: float, rng: np.random.Generator) -> np.ndarra
     return np.sort(np.r_[earlier, np.arange(t - count, t)])
 
 
-def stored(k: np.ndarray, v: np.ndarray, kq: np.ndarray, vq: np.ndarray, cls: np.ndarray,
-           cfg: ZipCachePolicy) -> tuple[np.ndarray, np.ndarray]:
+def stored(
+    k: np.ndarray, v: np.ndarray, kq: np.ndarray, vq: np.ndarray, cls: np.ndarray, cfg: ZipCachePolicy
+) -> tuple[np.ndarray, np.ndarray]:
     """K, V [G, N, D] as stored for row classes ``cls`` [G, N]."""
     ks, vs = kq.copy(), vq.copy()
     for c, bits in ((HI, cfg.hi_bits), (LO, cfg.lo_bits)):
@@ -98,11 +100,14 @@ def plan_zipcache(cfg: ZipCachePolicy, workload: Trace | WorkPlan, phases: str =
         k, v, kq, vq = ps.layer_kv(layer)
         n = k.shape[1]
         probes = probe_positions(t, cfg.probes, ps.rng)
-        got = sum(p.sum(axis=1) for _, p, _ in ps.prefill_probs(layer, probes))
+        got = np.zeros((m.heads, t))
+        for _, p, vis in ps.prefill_probs(layer, probes):
+            got[:, : vis.shape[1]] += p.sum(axis=1)
         score = got.reshape(g, m.group, t).sum(axis=1) / (t - np.arange(t))
         cls = np.full((g, n), RAW)
-        keep_hi = ps.select(score, np.full(g, t - round(cfg.lo_ratio * t)),
-                            None if prefill is None else prefill[first], "token")
+        keep_hi = ps.select(
+            score, np.full(g, t - round(cfg.lo_ratio * t)), None if prefill is None else prefill[first], "token"
+        )
         cls[:, :t] = np.where(keep_hi, HI, LO)
         dl = ps.decode_layer(layer)
         steps = len(dl.context)
@@ -114,21 +119,31 @@ def plan_zipcache(cfg: ZipCachePolicy, workload: Trace | WorkPlan, phases: str =
             if start:  # the batch generated in the last ``refresh`` steps is compressed now
                 batch = slice(t + start - cfg.refresh, t + start)
                 sums = raw_sum[start - 1][:, batch]
-                hi = ps.select(sums, np.full(g, cfg.refresh - round(cfg.lo_ratio * cfg.refresh)),
-                               owner[start - 1], "token")
+                hi = ps.select(
+                    sums, np.full(g, cfg.refresh - round(cfg.lo_ratio * cfg.refresh)), owner[start - 1], "token"
+                )
                 cls[:, batch] = np.where(hi, HI, LO)
             span = slice(start, min(start + cfg.refresh, steps))
             classes[span] = cls
             ks, vs = stored(k, v, kq, vq, cls, cfg)
             valid = dl.valid[span][:, None, :]
-            s = np.einsum("shd,hnd->shn", dl.q[span], ks[ps.groups]) / np.sqrt(d)
-            err[span] = output_error(softmax(s, valid), valid, vs[ps.groups], dl.o_full[span])
+            s = qk_scores(dl.q[span].transpose(1, 0, 2), ps.heads_of(ks)).transpose(1, 0, 2)
+            err[span] = output_error(softmax(s, valid), valid, ps.heads_of(vs), dl.o_full[span])
         live = dl.valid[:, None, :]
         lo = ((classes == LO) & live).sum(axis=-1)
         raw = ((classes == RAW) & live).sum(axis=-1)
         compressed = dl.context[:, None] - raw
-        side = (compressed * SCALE_BYTES + 2 * d * SCALE_BYTES + raw * 2 * d * (cfg.bits - cfg.hi_bits) / 8)
-        ps.decode_rows(layer, dl, np.broadcast_to(live, dl.p.shape), out_err=err, side_bytes=side,
-                       lo_keys=lo, lo_values=lo, lo_bits=cfg.lo_bits, key_bits=cfg.hi_bits,
-                       value_bits=cfg.hi_bits)
+        side = compressed * SCALE_BYTES + 2 * d * SCALE_BYTES + raw * 2 * d * (cfg.bits - cfg.hi_bits) / 8
+        ps.decode_rows(
+            layer,
+            dl,
+            np.broadcast_to(live, dl.p.shape),
+            out_err=err,
+            side_bytes=side,
+            lo_keys=lo,
+            lo_values=lo,
+            lo_bits=cfg.lo_bits,
+            key_bits=cfg.hi_bits,
+            value_bits=cfg.hi_bits,
+        )
     return ps.finish("zipcache")

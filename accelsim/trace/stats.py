@@ -7,18 +7,33 @@ full, or the stored masks); GQA query head h reads KV head ``h // (H / G)``, as 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from accelsim.trace.format import Trace
 
+BLOCK_SCORES = 1 << 24
+"""Scores a block of query rows holds at once (64 MiB of float32; with a softmax's temporaries a few hundred
+MiB): long prompts are scored a block of rows at a time, so no [T, T] array is built (phase 1,
+``accelsim.policies``, does the same; ``tests/policies/test_long_context.py`` shrinks it)."""
 
-def _softmax(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    scores = np.where(allowed, scores, -np.inf)
-    scores -= scores.max(axis=-1, keepdims=True)
-    e = np.exp(scores)
-    return e / e.sum(axis=-1, keepdims=True)
+
+def block_rows(per_row: int) -> int:
+    """Query rows per block when each row holds ``per_row`` scores (at least one row)."""
+    return max(1, BLOCK_SCORES // max(per_row, 1))
+
+
+def softmax(s: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis restricted to ``valid`` entries (others get 0), in ``s``'s precision."""
+    s = np.where(valid, s, -np.inf)
+    m = np.max(s, axis=-1, keepdims=True)
+    s -= np.where(np.isfinite(m), m, 0)
+    e = np.exp(s, out=s)
+    e *= valid
+    tot = e.sum(axis=-1, keepdims=True)
+    e /= np.where(tot > 0, tot, 1)
+    return e
 
 
 def prefill_allowed(trace: Trace, layer: int) -> np.ndarray:
@@ -44,7 +59,7 @@ def prefill_probs(trace: Trace, layer: int, head: int) -> np.ndarray:
     q, k, _ = trace.prefill(layer)
     d = trace.meta.head_dim
     scores = q[head].astype(np.float32) @ k[head // trace.meta.group].astype(np.float32).T
-    return _softmax(scores / np.float32(np.sqrt(d)), prefill_allowed(trace, layer))
+    return softmax(scores / np.float32(np.sqrt(d)), prefill_allowed(trace, layer))
 
 
 def decode_probs(trace: Trace, layer: int, head: int) -> np.ndarray:
@@ -53,7 +68,7 @@ def decode_probs(trace: Trace, layer: int, head: int) -> np.ndarray:
     k, _ = trace.kv(layer)
     d = trace.meta.head_dim
     scores = q[:, head].astype(np.float32) @ k[head // trace.meta.group].astype(np.float32).T
-    return _softmax(scores / np.float32(np.sqrt(d)), decode_allowed(trace, layer))
+    return softmax(scores / np.float32(np.sqrt(d)), decode_allowed(trace, layer))
 
 
 def keys_for_mass(probs: np.ndarray, allowed: np.ndarray, mass: float) -> np.ndarray:
@@ -64,21 +79,51 @@ def keys_for_mass(probs: np.ndarray, allowed: np.ndarray, mass: float) -> np.nda
     return np.minimum(needed, allowed.sum(axis=-1)) / allowed.sum(axis=-1)
 
 
+def _blocks(trace: Trace, layer: int, phase: str) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(query rows, their keys [c, D], may-attend [c, n]) of ``phase``, :func:`block_rows` rows at a time."""
+    m = trace.meta
+    t, s = m.prompt_len, m.decode_steps
+    if phase == "prefill":
+        q, n, mask = trace.prefill(layer)[0], t, trace.prefill_mask(layer)
+        rows = np.arange(t)
+    else:
+        q, n, mask = trace.decode(layer)[0].transpose(1, 0, 2), t + s, trace.decode_mask(layer)
+        rows = t + np.arange(s)  # step s sees keys [0, T + s]
+    keys = np.arange(n)
+    step = block_rows(n)
+    for i in range(0, len(rows), step):
+        r = rows[i : i + step]
+        if mask is not None:
+            allowed = mask[i : i + step]
+        elif phase == "prefill" and not m.causal:
+            allowed = np.ones((len(r), n), bool)
+        else:
+            allowed = keys[None, :] <= r[:, None]
+        yield slice(i, i + len(r)), q, allowed
+
+
 def mass_summary(trace: Trace, masses: Sequence[float] = (0.9, 0.99)) -> list[dict[str, float]]:
     """Per layer: mean over heads and query rows of :func:`keys_for_mass` for each mass, for the
-    prompt (``prefill@0.9`` ...) and, with decode steps, the decode queries (``decode@0.9`` ...)."""
+    prompt (``prefill@0.9`` ...) and, with decode steps, the decode queries (``decode@0.9`` ...);
+    each head's probabilities are scored a block of query rows at a time."""
+    m = trace.meta
+    scale = np.float32(1 / np.sqrt(m.head_dim))
     rows = []
-    for layer in range(trace.meta.layers):
+    for layer in range(m.layers):
         row: dict[str, float] = {"layer": layer}
-        phases = [("prefill", prefill_probs, prefill_allowed(trace, layer))]
-        if trace.meta.decode_steps:
-            phases.append(("decode", decode_probs, decode_allowed(trace, layer)))
-        for phase, probs_of, allowed in phases:
+        k = trace.kv(layer)[0]
+        phases = ["prefill"] + (["decode"] if m.decode_steps else [])
+        for phase in phases:
             sums = np.zeros(len(masses))
-            for head in range(trace.meta.heads):
-                probs = probs_of(trace, layer, head)
-                sums += [keys_for_mass(probs, allowed, m).mean() for m in masses]
-            for m, total in zip(masses, sums, strict=True):
-                row[f"{phase}@{m:g}"] = float(total / trace.meta.heads)
+            count = 0
+            for head in range(m.heads):
+                kh = k[head // m.group].astype(np.float32)
+                for span, q, allowed in _blocks(trace, layer, phase):
+                    n = allowed.shape[1]
+                    probs = softmax(q[head, span].astype(np.float32) @ kh[:n].T * scale, allowed)
+                    sums += [keys_for_mass(probs, allowed, mass).sum() for mass in masses]
+                    count += len(probs)
+            for mass, total in zip(masses, sums, strict=True):
+                row[f"{phase}@{mass:g}"] = float(total / count)
         rows.append(row)
     return rows

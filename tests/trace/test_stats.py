@@ -46,8 +46,9 @@ class TestKeysForMass:
 class TestProbs:
     @pytest.fixture(scope="class")
     def trace(self) -> Trace:
-        return synthetic_trace(layers=2, heads=4, kv_heads=2, head_dim=8, prompt_len=9,
-                               decode_steps=3, dtype=np.float32)
+        return synthetic_trace(
+            layers=2, heads=4, kv_heads=2, head_dim=8, prompt_len=9, decode_steps=3, dtype=np.float32
+        )
 
     def test_prefill_matches_naive_gqa(self, trace: Trace) -> None:
         q, k, _ = trace.prefill(1)
@@ -63,24 +64,24 @@ class TestProbs:
             np.testing.assert_allclose(stats.decode_probs(trace, 0, head), want, atol=1e-6)
 
     def test_encoder_sees_every_key(self) -> None:
-        trace = synthetic_trace(layers=1, heads=2, head_dim=4, prompt_len=5, decode_steps=0,
-                                causal=False)
+        trace = synthetic_trace(layers=1, heads=2, head_dim=4, prompt_len=5, decode_steps=0, causal=False)
         assert stats.prefill_allowed(trace, 0).all()
 
 
 def sink_trace(t: int, s: int) -> Trace:
     """Every query attends (almost) only to token 0: one head, d = 4."""
-    meta = TraceMeta(model="sink", layers=1, heads=1, kv_heads=1, head_dim=4, prompt_len=t,
-                     decode_steps=s)
+    meta = TraceMeta(model="sink", layers=1, heads=1, kv_heads=1, head_dim=4, prompt_len=t, decode_steps=s)
     k = np.zeros((1, t, 4), np.float32)
     k[0, 0, 0] = 100.0
     q = np.zeros((1, t, 4), np.float32)
     q[0, :, 0] = 10.0
     tensors = {"layers.0.prefill.q": q, "layers.0.prefill.k": k, "layers.0.prefill.v": k.copy()}
     if s:
-        tensors |= {"layers.0.decode.q": np.repeat(q[:, :1].transpose(1, 0, 2), s, axis=0),
-                    "layers.0.decode.k": np.zeros((s, 1, 4), np.float32),
-                    "layers.0.decode.v": np.zeros((s, 1, 4), np.float32)}
+        tensors |= {
+            "layers.0.decode.q": np.repeat(q[:, :1].transpose(1, 0, 2), s, axis=0),
+            "layers.0.decode.k": np.zeros((s, 1, 4), np.float32),
+            "layers.0.decode.v": np.zeros((s, 1, 4), np.float32),
+        }
     return Trace(meta, tensors)
 
 
@@ -96,3 +97,22 @@ def test_summary_of_a_sink() -> None:
 def test_summary_without_decode_has_prefill_columns_only() -> None:
     (row,) = stats.mass_summary(sink_trace(3, 0), masses=(0.5,))
     assert sorted(row) == ["layer", "prefill@0.5"]
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_summary_in_blocks_of_one_row_is_the_whole_matrix_mean(monkeypatch, causal: bool) -> None:
+    # the summary scores a block of query rows at a time; one row per block must give the mean of
+    # keys_for_mass over each head's whole [T, T] / [S, T + S] probabilities
+    trace = synthetic_trace(
+        layers=2, heads=4, kv_heads=2, head_dim=8, prompt_len=12, decode_steps=3, causal=causal, dtype=np.float32
+    )
+    monkeypatch.setattr(stats, "BLOCK_SCORES", 1)
+    assert stats.block_rows(15) == 1
+    for layer, row in enumerate(stats.mass_summary(trace, masses=(0.5, 0.9))):
+        for phase, probs, allowed in (
+            ("prefill", stats.prefill_probs, stats.prefill_allowed(trace, layer)),
+            ("decode", stats.decode_probs, stats.decode_allowed(trace, layer)),
+        ):
+            for mass in (0.5, 0.9):
+                want = np.mean([stats.keys_for_mass(probs(trace, layer, h), allowed, mass).mean() for h in range(4)])
+                assert row[f"{phase}@{mass:g}"] == pytest.approx(want)
