@@ -1,6 +1,7 @@
 """The bitstream flow: tools resolved, nextpnr's utilisation read, a design over capacity stopped
 before placement (with stand-in tools, so this runs in a second)."""
 
+import json
 import stat
 import time
 from pathlib import Path
@@ -179,6 +180,21 @@ def test_step_within_its_limit_is_not_affected(monkeypatch, tmp_path):
     assert res.fmax_mhz == {"clk": 40.0} and set(res.seconds) == {"synthesis", "place and route", "bitstream"}
     assert (build / "top.tim").read_text() == "Info: routing\nInfo: routed\n"
     assert (build / "pack.log").read_text() == "packed\n"
+
+
+def test_more_nextpnr_options_follow_the_flow_s(monkeypatch, tmp_path):
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name, path in stand_in_flow(tools, "").items():
+        monkeypatch.setenv(name, path)
+    build = tmp_path / "build"
+    fpga.build_bitstream(
+        get_board("ice40-hx8k-evn").load(), UartBoardTop(Loopback()), "top", build, nextpnr_opts=("--router", "router2")
+    )
+    (pnr,) = [c for c in json.loads((build / "build_top.json").read_text())["commands"] if c[0].startswith("nextpnr")]
+    flow = len(fpga.FLOW_NEXTPNR_OPTS)
+    at = pnr.index(fpga.FLOW_NEXTPNR_OPTS[0])
+    assert pnr[at : at + flow + 2] == [*fpga.FLOW_NEXTPNR_OPTS, "--router", "router2"]
 
 
 def test_ctrl_c_stops_the_tool_too(monkeypatch, tmp_path):
