@@ -14,8 +14,7 @@ from accelsim.cli._rtl_units import STREAM_UNITS, build_unit, stream_options, ve
 from accelsim.errors import InputError
 from accelsim.topk.params import RTL_BUILD, RTL_VERIFY, TopKParams, engines_using
 
-rtl_app = typer.Typer(help="Generate, synthesize and verify RTL (Amaranth -> Verilog).",
-                      no_args_is_help=True)
+rtl_app = typer.Typer(help="Generate, synthesize and verify RTL (Amaranth -> Verilog).", no_args_is_help=True)
 
 
 CALIBRATION = Path(__file__).parents[1] / "hw" / "tables" / "synth_calibration.yaml"
@@ -23,8 +22,9 @@ UNITS = ("topk", "softmax", "requant")  # units that have RTL
 UnitArg = Annotated[str, typer.Argument(help="Unit: topk, softmax or requant.")]
 
 
-ENGINE_OPT = typer.Option("--engine", "-e", help="Top-k engine that has RTL (accelsim.rtl.topk; an "
-                          "unknown name lists them).")
+ENGINE_OPT = typer.Option(
+    "--engine", "-e", help="Top-k engine that has RTL (accelsim.rtl.topk; an unknown name lists them)."
+)
 Engine = Annotated[str, ENGINE_OPT]
 
 
@@ -41,8 +41,10 @@ MaxK = Annotated[int | None, typer.Option(help=_param_help("max_k"))]
 InputParallelism = Annotated[int | None, typer.Option(help=_param_help("input_parallelism") + " A power of two.")]
 PivotSeed = Annotated[int, typer.Option(help=_param_help("pivot_seed"))]
 ZFracBits = Annotated[int, typer.Option(help=_param_help("z_frac_bits"))]
-Hw = Annotated[str | None, typer.Option(
-    "--hw", help="Take the engine and all its parameters from this hardware preset or YAML file instead.")]
+Hw = Annotated[
+    str | None,
+    typer.Option("--hw", help="Take the engine and all its parameters from this hardware preset or YAML file instead."),
+]
 OPTION_OF = {"pivot_seed": "--pivot-seed", "z_frac_bits": "--z-frac-bits"}
 
 
@@ -58,8 +60,11 @@ def _setup(unit: str, engine: str, **fields: int | None) -> TopKParams:
     params = _check(unit, engine, params, None)
     for name in unused_fields(engine, params):
         users = " and ".join(engines_using(name) or ())
-        raise InputError(None, OPTION_OF[name], f"read only by the {users} engine (--engine is "
-                         f"{engine!r}): leave it at its default or change the engine")
+        raise InputError(
+            None,
+            OPTION_OF[name],
+            f"read only by the {users} engine (--engine is {engine!r}): leave it at its default or change the engine",
+        )
     return params
 
 
@@ -76,12 +81,14 @@ def _check(unit: str, engine: str, params: TopKParams, source: str | None) -> To
     from accelsim.rtl.topk.common import check_params
 
     if unit not in UNITS:
-        raise InputError(None, "UNIT", f"no RTL for unit {unit!r}; expected one of: "
-                         f"{', '.join(UNITS)}")
+        raise InputError(None, "UNIT", f"no RTL for unit {unit!r}; expected one of: {', '.join(UNITS)}")
     if engine not in ENGINE_COMPONENTS:
         field = "--engine" if source is None else "topk.engine"
-        raise InputError(source, field, f"no RTL for top-k engine {engine!r}; expected one "
-                         f"of: {', '.join(sorted(ENGINE_COMPONENTS))}")
+        raise InputError(
+            source,
+            field,
+            f"no RTL for top-k engine {engine!r}; expected one of: {', '.join(sorted(ENGINE_COMPONENTS))}",
+        )
     try:
         cls = ENGINE_COMPONENTS[engine]
         return check_params(params, lanes=cls.LANES, narrow_input=cls.NARROW_INPUT)
@@ -102,29 +109,45 @@ def _from_hardware(unit: str, ref: str) -> tuple[str, TopKParams]:
     return hw.topk.engine, _check(unit, hw.topk.engine, params, ref)
 
 
-BoardOpt = Annotated[str, typer.Option(
-    "--board", help="Board to build the bitstream for: ice40-hx8k-evn, ulx3s-85f, ulx3s-45f, ecp5-5g-evn "
-    "(amaranth-boards definitions).")]
+BoardOpt = Annotated[
+    str,
+    typer.Option(
+        "--board",
+        help="Board to build the bitstream for: ice40-hx8k-evn, ulx3s-85f, ulx3s-45f, ecp5-5g-evn "
+        "(amaranth-boards definitions).",
+    ),
+]
 # the iCE40-HX8K breakout: RTL_BUILD's engine fits it. Named here as well as in accelsim.rtl.boards, which
 # imports amaranth: the CLI's --help does not (tests/cli/test_rtl.py checks that the two agree).
 DEFAULT_BOARD = "ice40-hx8k-evn"
 # Longest measured step: the P = 16 ECP5 build's place and route took 3,228 s (58 min in all) on the loaded
 # 2-core machine (docs/fpga.md, Measured); two hours lets it finish with room to spare.
 STEP_TIMEOUT_S = 7200
-TimeoutOpt = Annotated[float, typer.Option(
-    "--timeout", help="Seconds each tool step (synthesis, place and route, bitstream) may run before it is "
-    "stopped (exit 1; the logs are kept).")]
-NextpnrOpts = Annotated[str, typer.Option(
-    "--nextpnr-opts", help="More nextpnr options, after the flow's own, e.g. '--router router2' (nextpnr's "
-    "default is router1; router2 routes large ECP5 designs far sooner); the recorded entry names them.")]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        help="Seconds each tool step (synthesis, place and route, bitstream) may run before it is "
+        "stopped (exit 1; the logs are kept).",
+    ),
+]
+NextpnrOpts = Annotated[
+    str,
+    typer.Option(
+        "--nextpnr-opts",
+        help="More nextpnr options, after the flow's own, e.g. '--router router2' (nextpnr's "
+        "default is router1; router2 routes large ECP5 designs far sooner); the recorded entry names them.",
+    ),
+]
 
 
 @rtl_app.command()
 def build(
     unit: UnitArg,
     engine: Engine = "quickselect",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Build directory (bitstream, logs, report).")]
-    = Path("out/rtl"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Build directory (bitstream, logs, report).")] = Path(
+        "out/rtl"
+    ),
     parallelism: Parallelism = RTL_BUILD.parallelism,  # RTL_BUILD: fits the iCE40 HX8K
     width: Width = RTL_BUILD.width,
     index_width: IndexWidth = RTL_BUILD.index_width,
@@ -134,13 +157,13 @@ def build(
     z_frac_bits: ZFracBits = RTL_BUILD.z_frac_bits,
     board: BoardOpt = DEFAULT_BOARD,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    record: Annotated[Path | None, typer.Option(
-        help="Also record the measured cost into this YAML cost table.")] = None,
-    asic: Annotated[bool, typer.Option(
-        help="Instead: CMOS gate count and 40 nm area (yosys abc -g cmos; see `rtl calibrate`).")]
-    = False,
-    calibration: Annotated[Path, typer.Option(help="40 nm calibration table for --asic.")]
-    = CALIBRATION,
+    record: Annotated[
+        Path | None, typer.Option(help="Also record the measured cost into this YAML cost table.")
+    ] = None,
+    asic: Annotated[
+        bool, typer.Option(help="Instead: CMOS gate count and 40 nm area (yosys abc -g cmos; see `rtl calibrate`).")
+    ] = False,
+    calibration: Annotated[Path, typer.Option(help="40 nm calibration table for --asic.")] = CALIBRATION,
     hw: Hw = None,
     timeout: TimeoutOpt = STEP_TIMEOUT_S,
     nextpnr_opts: NextpnrOpts = "",
@@ -157,12 +180,25 @@ def build(
     if unit in STREAM_UNITS:
         for name, value in (("--board", board != DEFAULT_BOARD), ("--nextpnr-opts", nextpnr_opts)):
             if value:
-                raise InputError(None, name, f"the {unit} unit builds alone for the iCE40 HX8K (its ports as pins, "
-                                 f"no host top level); {name} applies to topk")
+                raise InputError(
+                    None,
+                    name,
+                    f"the {unit} unit builds alone for the iCE40 HX8K (its ports as pins, "
+                    f"no host top level); {name} applies to topk",
+                )
         return build_unit(unit, stream_options(RTL_BUILD, locals()), out, json_out, record, asic, calibration)
-    engine, params = _params(unit, engine, hw, parallelism=parallelism, width=width, index_width=index_width,
-                             max_k=max_k, input_parallelism=input_parallelism, pivot_seed=pivot_seed,
-                             z_frac_bits=z_frac_bits)
+    engine, params = _params(
+        unit,
+        engine,
+        hw,
+        parallelism=parallelism,
+        width=width,
+        index_width=index_width,
+        max_k=max_k,
+        input_parallelism=input_parallelism,
+        pivot_seed=pivot_seed,
+        z_frac_bits=z_frac_bits,
+    )
     if asic:
         _build_asic(engine, params, out, calibration, record, json_out)
         return
@@ -174,13 +210,18 @@ def build(
     if json_out:
         print(json.dumps(report, indent=2))
     else:
-        print(f"{engine} on {report['board']} ({report['device']}): {report['luts']} LUTs, {report['ffs']} FFs, "
-              f"{report['brams']} BRAMs, {report['dsps']} DSPs; fmax {report['fmax_mhz']} MHz "
-              f"(board clock {report['target_mhz']} MHz)")
+        print(
+            f"{engine} on {report['board']} ({report['device']}): {report['luts']} LUTs, {report['ffs']} FFs, "
+            f"{report['brams']} BRAMs, {report['dsps']} DSPs; fmax {report['fmax_mhz']} MHz "
+            f"(board clock {report['target_mhz']} MHz)"
+        )
         print(f"bitstream: {report['bitstream']}; report: {out / 'report.json'}")
     if report["fmax_mhz"] < report["target_mhz"]:
-        print(f"accelsim: error: misses timing on {report['board']}: fmax {report['fmax_mhz']} MHz below the "
-              f"{report['target_mhz']} MHz board clock", file=sys.stderr)
+        print(
+            f"accelsim: error: misses timing on {report['board']}: fmax {report['fmax_mhz']} MHz below the "
+            f"{report['target_mhz']} MHz board clock",
+            file=sys.stderr,
+        )
         raise typer.Exit(1)
 
 
@@ -201,8 +242,16 @@ def _nextpnr_words(text: str) -> tuple[str, ...]:
     return words
 
 
-def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, timeout: float,
-                nextpnr_opts: tuple[str, ...] = (), *, quiet: bool = False) -> dict:
+def _build_fpga(
+    engine: str,
+    params: TopKParams,
+    board: str,
+    out: Path,
+    timeout: float,
+    nextpnr_opts: tuple[str, ...] = (),
+    *,
+    quiet: bool = False,
+) -> dict:
     """Build with a rich progress line per step, each bounded by ``timeout`` seconds, nextpnr given
     ``nextpnr_opts`` too; a missing tool or a design that does not fit is exit 2, a failing tool or a
     step past its limit exit 1."""
@@ -228,9 +277,15 @@ def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, timeout:
     except fpga.ToolMissing as err:
         raise InputError(None, None, str(err)) from None
     console = Console(stderr=True, quiet=quiet)
-    with Progress(SpinnerColumn(), TextColumn("{task.fields[step]:<16}"), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=console, transient=True,
-                  disable=not console.is_terminal) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.fields[step]:<16}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
         tasks: dict[str, int] = {}
 
         def progress(step: str, line: str) -> None:
@@ -245,8 +300,9 @@ def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, timeout:
                 bar.update(tasks[step], description=text[:70])
 
         try:
-            return run_build(engine, params, out, board=board, progress=progress, timeout_s=timeout,
-                             nextpnr_opts=nextpnr_opts)
+            return run_build(
+                engine, params, out, board=board, progress=progress, timeout_s=timeout, nextpnr_opts=nextpnr_opts
+            )
         except fpga.DoesNotFit as err:
             raise InputError(None, "--board", f"{engine} with {_brief(params)} {err}") from None
         except fpga.ToolFailed as err:
@@ -258,8 +314,9 @@ def _brief(params: TopKParams) -> str:
     return f"P={params.parallelism}, n<={params.max_n}"
 
 
-def _build_asic(engine: str, params: TopKParams, out: Path, calibration: Path, record: Path | None,
-                json_out: bool) -> None:
+def _build_asic(
+    engine: str, params: TopKParams, out: Path, calibration: Path, record: Path | None, json_out: bool
+) -> None:
     """``build --asic``: gate count and 40 nm cost of ``engine``, printed and maybe recorded."""
     from accelsim.rtl.topk.harness import ToolMissing
     from accelsim.rtl.topk.synth import build_asic, record_asic
@@ -276,17 +333,20 @@ def _build_asic(engine: str, params: TopKParams, out: Path, calibration: Path, r
         print(json.dumps(report, indent=2))
         return
     mems = ", ".join(f"{n} x {shape}" for shape, n in report["memories"].items()) or "none"
-    print(f"{engine}: {report['transistors']} transistors, {report['ff_bits']} FF bits, memories "
-          f"{mems} ({report['mem_bits']} bits, SRAM macros); logic 40 nm {report['area_um2'] / 1e6:.4f} mm², "
-          f"leakage {report['leak_mw']:.3f} mW; yosys {report['wall_s']:.0f} s")
+    print(
+        f"{engine}: {report['transistors']} transistors, {report['ff_bits']} FF bits, memories "
+        f"{mems} ({report['mem_bits']} bits, SRAM macros); logic 40 nm {report['area_um2'] / 1e6:.4f} mm², "
+        f"leakage {report['leak_mw']:.3f} mW; yosys {report['wall_s']:.0f} s"
+    )
     print(f"report: {out / 'asic_report.json'}")
 
 
 @rtl_app.command()
 def calibrate(
     table: Annotated[Path, typer.Option(help="Calibration table to write.")] = CALIBRATION,
-    workdir: Annotated[Path, typer.Option(help="Build directory of the reference circuits.")]
-    = Path("out/rtl/calibration"),
+    workdir: Annotated[Path, typer.Option(help="Build directory of the reference circuits.")] = Path(
+        "out/rtl/calibration"
+    ),
 ) -> None:
     """Synthesize the reference circuits on the ASIC flow and fit the 40 nm constants to the
     Aladdin component areas; write them to ``table``."""
@@ -298,8 +358,10 @@ def calibrate(
     except ToolMissing as err:
         raise InputError(None, None, str(err)) from None
     for name, ref in data["references"].items():
-        print(f"{name}: Aladdin {ref['aladdin_area_um2']} um², fitted {ref['fitted_area_um2']} "
-              f"um² ({ref['area_error']:+.1%}){'' if ref['used_in_fit'] else ' (check)'}")
+        print(
+            f"{name}: Aladdin {ref['aladdin_area_um2']} um², fitted {ref['fitted_area_um2']} "
+            f"um² ({ref['area_error']:+.1%}){'' if ref['used_in_fit'] else ' (check)'}"
+        )
     print(f"{data['um2_per_logic_transistor']} um² per logic transistor; table: {table}")
 
 
@@ -314,11 +376,9 @@ def verify(
     input_parallelism: InputParallelism = None,  # None: parallelism
     pivot_seed: PivotSeed = RTL_VERIFY.pivot_seed,
     z_frac_bits: ZFracBits = RTL_VERIFY.z_frac_bits,
-    vectors: Annotated[int, typer.Option(help="Random vectors (edge cases are added).")]
-    = 200,
+    vectors: Annotated[int, typer.Option(help="Random vectors (edge cases are added).")] = 200,
     seed: Annotated[int, typer.Option(help="Seed of the vectors and flow-control patterns.")] = 0,
-    workdir: Annotated[Path, typer.Option(help="Build directory (cached per parameter set).")]
-    = Path("sim_build/topk"),
+    workdir: Annotated[Path, typer.Option(help="Build directory (cached per parameter set).")] = Path("sim_build/topk"),
     waves: Annotated[bool, typer.Option(help="Dump a VCD waveform.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     hw: Hw = None,
@@ -333,14 +393,22 @@ def verify(
 
     if unit in STREAM_UNITS:
         return verify_unit(unit, stream_options(RTL_VERIFY, locals()), vectors, seed, workdir, waves, json_out)
-    engine, params = _params(unit, engine, hw, parallelism=parallelism, width=width, index_width=index_width,
-                             max_k=max_k, input_parallelism=input_parallelism, pivot_seed=pivot_seed,
-                             z_frac_bits=z_frac_bits)
+    engine, params = _params(
+        unit,
+        engine,
+        hw,
+        parallelism=parallelism,
+        width=width,
+        index_width=index_width,
+        max_k=max_k,
+        input_parallelism=input_parallelism,
+        pivot_seed=pivot_seed,
+        z_frac_bits=z_frac_bits,
+    )
     if vectors < 0:
         raise InputError(None, "--vectors", f"must be a non-negative integer, not {vectors}")
     rng = np.random.default_rng(seed)
-    vec = harness.concat(harness.edge_vectors(params, rng),
-                         harness.random_vectors(params, vectors, rng))
+    vec = harness.concat(harness.edge_vectors(params, rng), harness.random_vectors(params, vectors, rng))
     try:
         report = harness.verify(engine, params, vec, workdir.resolve(), seed=seed, waves=waves)
     except harness.ToolMissing as err:
@@ -348,10 +416,12 @@ def verify(
     if json_out:
         print(json.dumps(report.as_dict(), indent=2))
     else:
-        print(f"{engine}: {report.vectors} vectors, {report.mismatches} mismatches; cycles over "
-              f"{report.timed_vectors} free-flow vectors: RTL {report.rtl_cycles_mean:.1f}, "
-              f"model {report.model_cycles_mean:.1f}, relative error mean "
-              f"{report.cycle_error_mean:.4f} max {report.cycle_error_max:.4f}")
+        print(
+            f"{engine}: {report.vectors} vectors, {report.mismatches} mismatches; cycles over "
+            f"{report.timed_vectors} free-flow vectors: RTL {report.rtl_cycles_mean:.1f}, "
+            f"model {report.model_cycles_mean:.1f}, relative error mean "
+            f"{report.cycle_error_mean:.4f} max {report.cycle_error_max:.4f}"
+        )
         if report.first_mismatch:
             print(f"first mismatch: {report.first_mismatch}")
     if report.mismatches:
@@ -362,9 +432,13 @@ def verify(
 def run(
     unit: UnitArg,
     engine: Engine = "quickselect",
-    port: Annotated[str | None, typer.Option(
-        help="Serial port of a board running `rtl build`'s bitstream (pyserial); without it the same "
-        "jobs run on a cocotb simulation of the whole top level.")] = None,
+    port: Annotated[
+        str | None,
+        typer.Option(
+            help="Serial port of a board running `rtl build`'s bitstream (pyserial); without it the same "
+            "jobs run on a cocotb simulation of the whole top level."
+        ),
+    ] = None,
     baud: Annotated[int, typer.Option(help="UART rate of the board (accelsim.rtl.boards.BAUD).")] = 115_200,
     divisor: Annotated[int, typer.Option(help="Simulation only: clock cycles per UART bit.")] = 4,
     parallelism: Parallelism = RTL_VERIFY.parallelism,  # RTL_VERIFY: a simulated run takes seconds
@@ -376,8 +450,9 @@ def run(
     z_frac_bits: ZFracBits = RTL_VERIFY.z_frac_bits,
     jobs: Annotated[int, typer.Option(help="Random jobs (edge cases are added).")] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the jobs.")] = 0,
-    workdir: Annotated[Path, typer.Option(help="Simulation build directory (cached per parameter set).")]
-    = Path("sim_build/topk"),
+    workdir: Annotated[Path, typer.Option(help="Simulation build directory (cached per parameter set).")] = Path(
+        "sim_build/topk"
+    ),
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     hw: Hw = None,
 ) -> None:
@@ -394,9 +469,18 @@ def run(
     from accelsim.rtl.topk.host_sim import job_z, verify_host
     from accelsim.rtl.uart import check_divisor
 
-    engine, params = _params(unit, engine, hw, parallelism=parallelism, width=width, index_width=index_width,
-                             max_k=max_k, input_parallelism=input_parallelism, pivot_seed=pivot_seed,
-                             z_frac_bits=z_frac_bits)
+    engine, params = _params(
+        unit,
+        engine,
+        hw,
+        parallelism=parallelism,
+        width=width,
+        index_width=index_width,
+        max_k=max_k,
+        input_parallelism=input_parallelism,
+        pivot_seed=pivot_seed,
+        z_frac_bits=z_frac_bits,
+    )
     try:
         check_host_params(params)
         check_divisor(divisor)
@@ -418,9 +502,11 @@ def run(
     if json_out:
         print(json.dumps({**report.as_dict(), "target": where}, indent=2))
     else:
-        print(f"{engine} via {where}: {report.vectors} jobs, {report.mismatches} mismatches; cycles RTL "
-              f"{report.rtl_cycles_mean:.1f}, model {report.model_cycles_mean:.1f}, relative error max "
-              f"{report.cycle_error_max:.4f}; {report.rtl_seconds:.1f} s")
+        print(
+            f"{engine} via {where}: {report.vectors} jobs, {report.mismatches} mismatches; cycles RTL "
+            f"{report.rtl_cycles_mean:.1f}, model {report.model_cycles_mean:.1f}, relative error max "
+            f"{report.cycle_error_max:.4f}; {report.rtl_seconds:.1f} s"
+        )
         if report.first_mismatch:
             print(f"first mismatch: {report.first_mismatch}")
     if report.mismatches:
@@ -434,8 +520,9 @@ def _run_board(engine: str, params: TopKParams, vec, port: str, baud: int, z):
     try:
         import serial
     except ImportError:
-        raise InputError(None, "--port", "pyserial is not installed; install it with: pip install "
-                         "'accelsim[fpga]'") from None
+        raise InputError(
+            None, "--port", "pyserial is not installed; install it with: pip install 'accelsim[fpga]'"
+        ) from None
 
     from accelsim.rtl.topk.harness import compare
     from accelsim.rtl.topk.protocol import SerialTransport, TopKClient, run_jobs
@@ -456,10 +543,13 @@ def _run_board(engine: str, params: TopKParams, vec, port: str, baud: int, z):
 def record_sweeps(
     sweeps: Annotated[list[Path], typer.Argument(help="Sweep files whose design points to build.")],
     board: BoardOpt = "ulx3s-85f",
-    table: Annotated[Path, typer.Option(help="FPGA cost table to record into.")]
-    = Path(__file__).parents[1] / "hw" / "tables" / "fpga_topk.yaml",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Build directories, one per design.")]
-    = Path("out/rtl/sweeps"),
+    table: Annotated[Path, typer.Option(help="FPGA cost table to record into.")] = Path(__file__).parents[1]
+    / "hw"
+    / "tables"
+    / "fpga_topk.yaml",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Build directories, one per design.")] = Path(
+        "out/rtl/sweeps"
+    ),
     dry_run: Annotated[bool, typer.Option(help="Only list the designs.")] = False,
     timeout: TimeoutOpt = STEP_TIMEOUT_S,
     nextpnr_opts: NextpnrOpts = "",
@@ -485,8 +575,11 @@ def record_sweeps(
             print(f"  skipped: {err}", flush=True)
             continue
         record_cost(report, table)
-        print(f"  {report['luts']} LUTs, {report['ffs']} FFs, {report['brams']} BRAMs, {report['dsps']} DSPs, "
-              f"fmax {report['fmax_mhz']} MHz; recorded in {table}", flush=True)
+        print(
+            f"  {report['luts']} LUTs, {report['ffs']} FFs, {report['brams']} BRAMs, {report['dsps']} DSPs, "
+            f"fmax {report['fmax_mhz']} MHz; recorded in {table}",
+            flush=True,
+        )
     if failed:
         raise typer.Exit(1)
 

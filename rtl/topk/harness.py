@@ -90,11 +90,18 @@ def edge_vectors(params: TopKParams, rng: np.random.Generator) -> Vectors:
     maximum n, and flow control on both streams."""
     mx, p, w = params.max_n, params.parallelism, params.width
     cases = [  # (n, k, kind, mode)
-        (1, 1, "uniform", 0), (1, 0, "uniform", 0), (mx, 1, "uniform", 0),
-        (mx, mx, "uniform", 0), (mx, mx // 8 or 1, "uniform", 0), (mx, mx // 2, "equal", 0),
-        (min(mx, p + 1), 2, "ties", 0), (min(mx, 2 * p - 1 if p > 1 else 3), 1, "ties", 0),
-        (max(1, mx - 1), max(1, mx // 3), "ties", 0), (mx, mx // 2 or 1, "uniform", 1),
-        (max(1, mx - 3), mx // 4 or 1, "ties", 2), (mx, mx, "equal", 2),
+        (1, 1, "uniform", 0),
+        (1, 0, "uniform", 0),
+        (mx, 1, "uniform", 0),
+        (mx, mx, "uniform", 0),
+        (mx, mx // 8 or 1, "uniform", 0),
+        (mx, mx // 2, "equal", 0),
+        (min(mx, p + 1), 2, "ties", 0),
+        (min(mx, 2 * p - 1 if p > 1 else 3), 1, "ties", 0),
+        (max(1, mx - 1), max(1, mx // 3), "ties", 0),
+        (mx, mx // 2 or 1, "uniform", 1),
+        (max(1, mx - 3), mx // 4 or 1, "ties", 2),
+        (mx, mx, "equal", 2),
         (min(mx, 3 * p + 1), min(mx, 3 * p + 1), "uniform", 1),
     ]
     if params.slots < mx:
@@ -121,8 +128,9 @@ def random_vectors(params: TopKParams, count: int, rng: np.random.Generator) -> 
     return Vectors(scores, n, k, mode)
 
 
-def grid_vectors(params: TopKParams, per_case: int, rng: np.random.Generator,
-                 sizes: tuple[int, ...] = (64, 256, 1024)) -> Vectors:
+def grid_vectors(
+    params: TopKParams, per_case: int, rng: np.random.Generator, sizes: tuple[int, ...] = (64, 256, 1024)
+) -> Vectors:
     """Calibration grid: uniform random scores, n in ``sizes`` (up to max_n), k in {n/8, n/2}."""
     ns, ks = [], []
     for n in sizes:
@@ -138,8 +146,7 @@ def grid_vectors(params: TopKParams, per_case: int, rng: np.random.Generator,
 
 def concat(*parts: Vectors) -> Vectors:
     """Vectors of all parts, in order."""
-    return Vectors(*(np.concatenate([getattr(p, f.name) for p in parts])
-                     for f in dataclasses.fields(Vectors)))
+    return Vectors(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Vectors)))
 
 
 @dataclass
@@ -211,13 +218,21 @@ def build_sim(toplevel: str, src: Path, export: Callable[[Path], object], waves:
         export(src)
     runner = get_runner("icarus")
     # -g2005: under cocotb's default -g2012, Amaranth's always @* blocks may not run at time 0
-    runner.build(sources=[src], hdl_toplevel=toplevel, build_dir=src.parent, build_args=["-g2005"],
-                 waves=waves, timescale=("1ns", "1ps"), log_file=src.parent / "build.log")
+    runner.build(
+        sources=[src],
+        hdl_toplevel=toplevel,
+        build_dir=src.parent,
+        build_args=["-g2005"],
+        waves=waves,
+        timescale=("1ns", "1ps"),
+        log_file=src.parent / "build.log",
+    )
     return runner, Path(tempfile.mkdtemp(prefix="io-", dir=src.parent))
 
 
-def run_bench(runner, test_module: str, toplevel: str, io: Path, io_var: str, seed: int,
-              waves: bool = False) -> tuple[dict[str, np.ndarray], float]:
+def run_bench(
+    runner, test_module: str, toplevel: str, io: Path, io_var: str, seed: int, waves: bool = False
+) -> tuple[dict[str, np.ndarray], float]:
     """Run the cocotb ``test_module`` on a ``runner`` of :func:`build_sim` with its vectors in ``io`` (its
     folder, named to the bench by the environment variable ``io_var``); the bench's ``results.npz`` and
     the simulation's seconds.
@@ -226,8 +241,16 @@ def run_bench(runner, test_module: str, toplevel: str, io: Path, io_var: str, se
 
     env = {io_var: str(io), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     start = time.perf_counter()
-    results_xml = runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=io.parent, test_dir=io,
-                              extra_env=env, waves=waves, seed=seed, log_file=io / "sim.log")
+    results_xml = runner.test(
+        test_module=test_module,
+        hdl_toplevel=toplevel,
+        build_dir=io.parent,
+        test_dir=io,
+        extra_env=env,
+        waves=waves,
+        seed=seed,
+        log_file=io / "sim.log",
+    )
     seconds = time.perf_counter() - start
     _, failed = get_results(results_xml)
     if failed or not (io / "results.npz").exists():
@@ -243,43 +266,53 @@ def emitted_items(res: dict[str, np.ndarray]) -> list[np.ndarray]:
     return np.split(res["emitted"], bounds[1:-1])
 
 
-def run_rtl(engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: int,
-            waves: bool = False) -> tuple[list[np.ndarray], np.ndarray, float]:
+def run_rtl(
+    engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: int, waves: bool = False
+) -> tuple[list[np.ndarray], np.ndarray, float]:
     """Simulate ``vec`` on the RTL; return emitted indices, cycles and simulation seconds."""
     build = workdir / f"{engine}-{params_key(engine, params)}"
     runner, io = build_sim(TOPLEVEL, build / "topk.v", lambda src: export_verilog(engine, params, src), waves)
     z = z_coefficient(np.maximum(vec.n, 1), vec.k, params.z_frac_bits)
     np.savez(io / "vectors.npz", scores=vec.scores, n=vec.n, k=vec.k, z=z, mode=vec.mode)
-    (io / "config.json").write_text(json.dumps(
-        {"engine": engine, "params": params.as_dict(), "seed": seed}))
+    (io / "config.json").write_text(json.dumps({"engine": engine, "params": params.as_dict(), "seed": seed}))
     res, seconds = run_bench(runner, "accelsim.rtl.topk.bench", TOPLEVEL, io, "TOPK_IO_DIR", seed, waves)
     return emitted_items(res), res["cycles"], seconds
 
 
-def verify(engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: int = 0,
-           waves: bool = False) -> VerifyReport:
+def verify(
+    engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: int = 0, waves: bool = False
+) -> VerifyReport:
     """Run ``vec`` on the RTL and compare with the engine's functional and cycle models."""
     got, rtl_cycles, seconds = run_rtl(engine, params, vec, workdir, seed, waves)
     return compare(engine, params, vec, got, rtl_cycles, seconds)
 
 
-def compare(engine: str, params: TopKParams, vec: Vectors, got: list[np.ndarray], rtl_cycles: np.ndarray,
-            seconds: float) -> VerifyReport:
+def compare(
+    engine: str, params: TopKParams, vec: Vectors, got: list[np.ndarray], rtl_cycles: np.ndarray, seconds: float
+) -> VerifyReport:
     """Compare the items and cycles the RTL gave for ``vec`` with the engine's models."""
     exp = expected(engine, params, vec)
     bad = [i for i in range(len(vec)) if not np.array_equal(got[i], exp.items[i])]
     first = None
     if bad:
         i = bad[0]
-        first = (f"vector {i} (n={vec.n[i]}, k={vec.k[i]}): RTL emitted {got[i][:8].tolist()}..., "
-                 f"model {exp.items[i][:8].tolist()}...")
+        first = (
+            f"vector {i} (n={vec.n[i]}, k={vec.k[i]}): RTL emitted {got[i][:8].tolist()}..., "
+            f"model {exp.items[i][:8].tolist()}..."
+        )
     timed = vec.mode == 0
     rc, mc = rtl_cycles[timed].astype(float), exp.cycles[timed].astype(float)
     err = np.abs(mc - rc) / np.maximum(rc, 1)
     return VerifyReport(
-        engine=engine, params=params, vectors=len(vec), mismatches=len(bad),
+        engine=engine,
+        params=params,
+        vectors=len(vec),
+        mismatches=len(bad),
         rtl_cycles_mean=float(rc.mean()) if len(rc) else float("nan"),
         model_cycles_mean=float(mc.mean()) if len(mc) else float("nan"),
         cycle_error_mean=float(err.mean()) if len(err) else float("nan"),
         cycle_error_max=float(err.max()) if len(err) else float("nan"),
-        timed_vectors=int(timed.sum()), first_mismatch=first, rtl_seconds=seconds)
+        timed_vectors=int(timed.sum()),
+        first_mismatch=first,
+        rtl_seconds=seconds,
+    )

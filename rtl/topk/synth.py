@@ -24,12 +24,36 @@ from accelsim.topk.base import TopKParams
 # Columns per FPGA family: (source, cell types summed). "yosys": cells after synthesis
 # (stat -json); "nextpnr": cells placed, from its packer's utilisation.
 FAMILY_COLUMNS = {
-    "ice40": {"luts": ("yosys", ("SB_LUT4",)),
-              "ffs": ("yosys", ("SB_DFF", "SB_DFFE", "SB_DFFSR", "SB_DFFR", "SB_DFFS", "SB_DFFSS", "SB_DFFSE",
-                                "SB_DFFESR", "SB_DFFER", "SB_DFFES", "SB_DFFESS", "SB_DFFRE", "SB_DFFSRE", "SB_DFFN")),
-              "brams": ("nextpnr", ("ICESTORM_RAM",)), "dsps": ("nextpnr", ("ICESTORM_DSP",))},
-    "ecp5": {"luts": ("nextpnr", ("TRELLIS_COMB",)), "ffs": ("nextpnr", ("TRELLIS_FF",)),
-             "brams": ("nextpnr", ("DP16KD",)), "dsps": ("nextpnr", ("MULT18X18D",))},
+    "ice40": {
+        "luts": ("yosys", ("SB_LUT4",)),
+        "ffs": (
+            "yosys",
+            (
+                "SB_DFF",
+                "SB_DFFE",
+                "SB_DFFSR",
+                "SB_DFFR",
+                "SB_DFFS",
+                "SB_DFFSS",
+                "SB_DFFSE",
+                "SB_DFFESR",
+                "SB_DFFER",
+                "SB_DFFES",
+                "SB_DFFESS",
+                "SB_DFFRE",
+                "SB_DFFSRE",
+                "SB_DFFN",
+            ),
+        ),
+        "brams": ("nextpnr", ("ICESTORM_RAM",)),
+        "dsps": ("nextpnr", ("ICESTORM_DSP",)),
+    },
+    "ecp5": {
+        "luts": ("nextpnr", ("TRELLIS_COMB",)),
+        "ffs": ("nextpnr", ("TRELLIS_FF",)),
+        "brams": ("nextpnr", ("DP16KD",)),
+        "dsps": ("nextpnr", ("MULT18X18D",)),
+    },
 }
 
 
@@ -37,9 +61,16 @@ def _family(platform) -> str:
     return "ice40" if platform.device.lower().startswith("ice40") else "ecp5"
 
 
-def build(engine: str, params: TopKParams, outdir: Path, *, board: str = DEFAULT_BOARD,
-          progress: Callable[[str, str], None] = lambda step, line: None, timeout_s: float | None = None,
-          nextpnr_opts: tuple[str, ...] = ()) -> dict:
+def build(
+    engine: str,
+    params: TopKParams,
+    outdir: Path,
+    *,
+    board: str = DEFAULT_BOARD,
+    progress: Callable[[str, str], None] = lambda step, line: None,
+    timeout_s: float | None = None,
+    nextpnr_opts: tuple[str, ...] = (),
+) -> dict:
     """Build the bitstream of ``engine`` behind the UART for ``board`` in ``outdir``, each tool step
     bounded by ``timeout_s``, nextpnr given ``nextpnr_opts`` too; return (and write as ``report.json``)
     the report.
@@ -51,12 +82,18 @@ def build(engine: str, params: TopKParams, outdir: Path, *, board: str = DEFAULT
     """
     plat = get_board(board).load()
     top = UartBoardTop(TopKHost(engine, params, divisor=uart_divisor(plat)))
-    res = build_bitstream(plat, top, TOPLEVEL, outdir, progress=progress, timeout_s=timeout_s,
-                          nextpnr_opts=nextpnr_opts)
-    report: dict = {"engine": engine, "params": params.as_dict(), "board": board,
-                    "device": f"{plat.device}-{plat.speed}{plat.package}" if _family(plat) == "ecp5"
-                    else f"{plat.device}-{plat.package}",
-                    "bitstream": str(res.bitstream)}
+    res = build_bitstream(
+        plat, top, TOPLEVEL, outdir, progress=progress, timeout_s=timeout_s, nextpnr_opts=nextpnr_opts
+    )
+    report: dict = {
+        "engine": engine,
+        "params": params.as_dict(),
+        "board": board,
+        "device": f"{plat.device}-{plat.speed}{plat.package}"
+        if _family(plat) == "ecp5"
+        else f"{plat.device}-{plat.package}",
+        "bitstream": str(res.bitstream),
+    }
     for col, (src, cells) in FAMILY_COLUMNS[_family(plat)].items():
         counts = res.yosys_cells if src == "yosys" else {k: u for k, (u, _) in res.utilisation.cells.items()}
         report[col] = int(sum(counts.get(c, 0) for c in cells))
@@ -94,8 +131,9 @@ def sweep_designs(sweeps: list[str]) -> list[tuple[str, TopKParams]]:
                 continue
             try:
                 cls = ENGINE_COMPONENTS[hw.topk.engine]
-                params = check_host_params(check_params(topk_params(hw), lanes=cls.LANES,
-                                                        narrow_input=cls.NARROW_INPUT))
+                params = check_host_params(
+                    check_params(topk_params(hw), lanes=cls.LANES, narrow_input=cls.NARROW_INPUT)
+                )
             except ValueError:
                 continue  # no RTL can be built at these parameters, so no cost is looked up either
             found.setdefault(record_key(hw.topk.engine, params), (hw.topk.engine, params))
@@ -146,30 +184,51 @@ def build_asic(engine: str, params: TopKParams, outdir: Path, calibration: Path)
     calib = yaml.safe_load(calibration.read_text())
     src = export_verilog(engine, params, outdir / f"{TOPLEVEL}.v")
     count = synthesize(src, TOPLEVEL, outdir)
-    report = {"engine": engine, "params": params.as_dict(), "verilog": str(src),
-              "cells": count.cells, "transistors": count.transistors,
-              "logic_transistors": count.logic_transistors, "ff_bits": count.ff_bits,
-              "mem_bits": count.mem_bits, "memories": count.memories,
-              "area_um2": round(area_um2(count.logic_transistors, count.ff_bits, calib), 1),
-              "leak_mw": round(leak_mw(count.logic_transistors, count.ff_bits, calib), 4),
-              "yosys": count.yosys, "date": datetime.date.today().isoformat(),
-              "wall_s": count.seconds, "calibration": str(calibration)}
+    report = {
+        "engine": engine,
+        "params": params.as_dict(),
+        "verilog": str(src),
+        "cells": count.cells,
+        "transistors": count.transistors,
+        "logic_transistors": count.logic_transistors,
+        "ff_bits": count.ff_bits,
+        "mem_bits": count.mem_bits,
+        "memories": count.memories,
+        "area_um2": round(area_um2(count.logic_transistors, count.ff_bits, calib), 1),
+        "leak_mw": round(leak_mw(count.logic_transistors, count.ff_bits, calib), 4),
+        "yosys": count.yosys,
+        "date": datetime.date.today().isoformat(),
+        "wall_s": count.seconds,
+        "calibration": str(calibration),
+    }
     (outdir / "asic_report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
-ASIC_FIELDS = ("cells", "transistors", "logic_transistors", "ff_bits", "mem_bits", "memories", "area_um2",
-               "leak_mw", "yosys", "date", "wall_s")
+ASIC_FIELDS = (
+    "cells",
+    "transistors",
+    "logic_transistors",
+    "ff_bits",
+    "mem_bits",
+    "memories",
+    "area_um2",
+    "leak_mw",
+    "yosys",
+    "date",
+    "wall_s",
+)
 
 
 def record_asic(report: dict, table: Path) -> dict:
     """Add (or replace) an ASIC report's entry in the YAML ``table``, keyed like :func:`record`."""
     entry = {f: report[f] for f in ASIC_FIELDS}
     entry["params"] = report["params"]
-    entry["source"] = (f"accelsim rtl build --asic: {report['yosys']}, accelsim.rtl.asic flow, "
-                       f"40 nm from {Path(report['calibration']).name}")
+    entry["source"] = (
+        f"accelsim rtl build --asic: {report['yosys']}, accelsim.rtl.asic flow, "
+        f"40 nm from {Path(report['calibration']).name}"
+    )
     return _put(table, record_key(report["engine"], TopKParams(**report["params"])), entry)
 
 
-__all__ = ["ToolMissing", "build", "build_asic", "record", "record_asic",
-           "record_key"]
+__all__ = ["ToolMissing", "build", "build_asic", "record", "record_asic", "record_key"]

@@ -15,16 +15,22 @@ def run(args, capsys):
     return exc.value.code, out.out, out.err
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["rtl", "verify", "dram"], f"field 'UNIT': no RTL for unit 'dram'; expected one of: {', '.join(UNITS)}"),
-    (["rtl", "verify", "topk", "--engine", "bogus"],
-     "field '--engine': no RTL for top-k engine 'bogus'; expected one of: "
-     + ", ".join(sorted(ENGINE_COMPONENTS))),
-    (["rtl", "build", "topk", "--parallelism", "0"],
-     "bad top-k parameters: parallelism must be a positive integer, not 0"),
-    (["rtl", "verify", "topk", "--vectors", "-1"],
-     "field '--vectors': must be a non-negative integer, not -1"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["rtl", "verify", "dram"], f"field 'UNIT': no RTL for unit 'dram'; expected one of: {', '.join(UNITS)}"),
+        (
+            ["rtl", "verify", "topk", "--engine", "bogus"],
+            "field '--engine': no RTL for top-k engine 'bogus'; expected one of: "
+            + ", ".join(sorted(ENGINE_COMPONENTS)),
+        ),
+        (
+            ["rtl", "build", "topk", "--parallelism", "0"],
+            "bad top-k parameters: parallelism must be a positive integer, not 0",
+        ),
+        (["rtl", "verify", "topk", "--vectors", "-1"], "field '--vectors': must be a non-negative integer, not -1"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(args, message, capsys):
     code, _, err = run(args, capsys)
     assert code == 2
@@ -48,24 +54,64 @@ def test_missing_fpga_tool_names_the_extra(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(harness.shutil, "which", lambda _: None)
     code, _, err = run(["rtl", "build", "topk", "-o", str(tmp_path)], capsys)
     assert code == 2
-    assert err == ("accelsim: error: yosys not found; install the FPGA tools with: pip install 'accelsim[fpga]' "
-                   "(YoWASP builds), or point $YOSYS at a binary\n")
+    assert err == (
+        "accelsim: error: yosys not found; install the FPGA tools with: pip install 'accelsim[fpga]' "
+        "(YoWASP builds), or point $YOSYS at a binary\n"
+    )
 
 
 def test_verify_json(capsys, tmp_path):
-    main(["rtl", "verify", "topk", "--engine", "streaming", "--index-width", "4", "--max-k", "4",
-          "--vectors", "6", "--seed", "3", "--json", "--workdir", str(tmp_path)])
+    main(
+        [
+            "rtl",
+            "verify",
+            "topk",
+            "--engine",
+            "streaming",
+            "--index-width",
+            "4",
+            "--max-k",
+            "4",
+            "--vectors",
+            "6",
+            "--seed",
+            "3",
+            "--json",
+            "--workdir",
+            str(tmp_path),
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
-    assert {"vectors", "mismatches", "rtl_cycles_mean", "model_cycles_mean", "cycle_error_mean",
-            "cycle_error_max"} <= set(report)
+    assert {
+        "vectors",
+        "mismatches",
+        "rtl_cycles_mean",
+        "model_cycles_mean",
+        "cycle_error_mean",
+        "cycle_error_max",
+    } <= set(report)
     assert report["mismatches"] == 0 and report["vectors"] >= 6 + 10
 
 
 @pytest.mark.slow
 def test_build_report(capsys, tmp_path):
     """A real bitstream: the streaming engine with 4 slots on the iCE40 breakout (minutes)."""
-    main(["rtl", "build", "topk", "--engine", "streaming", "--index-width", "4", "--max-k", "4",
-          "-o", str(tmp_path), "--json"])
+    main(
+        [
+            "rtl",
+            "build",
+            "topk",
+            "--engine",
+            "streaming",
+            "--index-width",
+            "4",
+            "--max-k",
+            "4",
+            "-o",
+            str(tmp_path),
+            "--json",
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["luts"] > 0 and report["ffs"] > 0 and report["fmax_mhz"] > report["target_mhz"] == 12.0
     assert (tmp_path / "topk.bin").stat().st_size > 0 and (tmp_path / "nextpnr.log").exists()
@@ -73,9 +119,20 @@ def test_build_report(capsys, tmp_path):
 
 
 def fake_report(**over):
-    return {"engine": "quickselect", "params": {}, "board": "ice40-hx8k-evn", "device": "iCE40HX8K-CT256",
-            "bitstream": "topk.bin", "luts": 1, "ffs": 1, "brams": 0, "dsps": 0, "fmax_mhz": 50.0,
-            "target_mhz": 12.0, **over}
+    return {
+        "engine": "quickselect",
+        "params": {},
+        "board": "ice40-hx8k-evn",
+        "device": "iCE40HX8K-CT256",
+        "bitstream": "topk.bin",
+        "luts": 1,
+        "ffs": 1,
+        "brams": 0,
+        "dsps": 0,
+        "fmax_mhz": 50.0,
+        "target_mhz": 12.0,
+        **over,
+    }
 
 
 def test_board_option_agrees_with_the_board_registry():
@@ -92,8 +149,10 @@ def test_board_option_agrees_with_the_board_registry():
 
 def test_unknown_board_is_exit_2(capsys, tmp_path):
     code, _, err = run(["rtl", "build", "topk", "--board", "de0", "-o", str(tmp_path)], capsys)
-    assert code == 2 and err == ("accelsim: error: field '--board': unknown board 'de0'; expected one of: "
-                                 "ice40-hx8k-evn, ulx3s-85f, ulx3s-45f, ecp5-5g-evn\n")
+    assert code == 2 and err == (
+        "accelsim: error: field '--board': unknown board 'de0'; expected one of: "
+        "ice40-hx8k-evn, ulx3s-85f, ulx3s-45f, ecp5-5g-evn\n"
+    )
 
 
 def test_design_that_does_not_fit_is_exit_2_with_the_resource(monkeypatch, capsys, tmp_path):
@@ -105,8 +164,10 @@ def test_design_that_does_not_fit_is_exit_2_with_the_resource(monkeypatch, capsy
 
     monkeypatch.setattr(synth, "build", no_fit)
     code, _, err = run(["rtl", "build", "topk", "--parallelism", "16", "-o", str(tmp_path)], capsys)
-    assert code == 2 and err == ("accelsim: error: field '--board': quickselect with P=16, n<=256 does not fit the "
-                                 "iCE40HX8K-CT256: ICESTORM_LC 9321 of 7680 (nextpnr packer; log nextpnr.log)\n")
+    assert code == 2 and err == (
+        "accelsim: error: field '--board': quickselect with P=16, n<=256 does not fit the "
+        "iCE40HX8K-CT256: ICESTORM_LC 9321 of 7680 (nextpnr packer; log nextpnr.log)\n"
+    )
 
 
 def test_missed_timing_is_exit_1(monkeypatch, capsys, tmp_path):
@@ -115,13 +176,28 @@ def test_missed_timing_is_exit_1(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(synth, "build", lambda engine, params, out, **kw: fake_report(fmax_mhz=9.5))
     code, out, err = run(["rtl", "build", "topk", "-o", str(tmp_path)], capsys)
     assert code == 1 and "fmax 9.5 MHz (board clock 12.0 MHz)" in out
-    assert err == ("accelsim: error: misses timing on ice40-hx8k-evn: fmax 9.5 MHz below the 12.0 MHz "
-                   "board clock\n")
+    assert err == ("accelsim: error: misses timing on ice40-hx8k-evn: fmax 9.5 MHz below the 12.0 MHz board clock\n")
 
 
 def test_run_simulated_board(capsys, tmp_path):
-    main(["rtl", "run", "topk", "--engine", "streaming", "--index-width", "3", "--max-k", "2", "--jobs", "2",
-          "--workdir", str(tmp_path), "--json"])
+    main(
+        [
+            "rtl",
+            "run",
+            "topk",
+            "--engine",
+            "streaming",
+            "--index-width",
+            "3",
+            "--max-k",
+            "2",
+            "--jobs",
+            "2",
+            "--workdir",
+            str(tmp_path),
+            "--json",
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["mismatches"] == 0 and report["vectors"] >= 2 and report["target"] == "simulation (divisor 4)"
 
@@ -148,18 +224,29 @@ def test_option_defaults_come_from_the_params_model(command, declared):
         assert opt.help.startswith(" ".join(type(expect).model_fields[name].description.split())), name
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["rtl", "build", "topk", "--pivot-seed", "0"],
-     "bad top-k parameters: pivot_seed must be a positive integer, not 0"),
-    (["rtl", "verify", "topk", "--pivot-seed", "65536"],
-     "bad top-k parameters: pivot_seed must be below 65536, not 65536"),
-    (["rtl", "verify", "topk", "--engine", "streaming", "--pivot-seed", "7"],
-     "field '--pivot-seed': read only by the quickselect engine (--engine is 'streaming'): leave it at its "
-     "default or change the engine"),
-    (["rtl", "build", "topk", "--z-frac-bits", "6"],
-     "field '--z-frac-bits': read only by the statistical engine (--engine is 'quickselect'): leave it at its "
-     "default or change the engine"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["rtl", "build", "topk", "--pivot-seed", "0"],
+            "bad top-k parameters: pivot_seed must be a positive integer, not 0",
+        ),
+        (
+            ["rtl", "verify", "topk", "--pivot-seed", "65536"],
+            "bad top-k parameters: pivot_seed must be below 65536, not 65536",
+        ),
+        (
+            ["rtl", "verify", "topk", "--engine", "streaming", "--pivot-seed", "7"],
+            "field '--pivot-seed': read only by the quickselect engine (--engine is 'streaming'): leave it at its "
+            "default or change the engine",
+        ),
+        (
+            ["rtl", "build", "topk", "--z-frac-bits", "6"],
+            "field '--z-frac-bits': read only by the statistical engine (--engine is 'quickselect'): leave it at its "
+            "default or change the engine",
+        ),
+    ],
+)
 def test_engine_params_checked_by_field(args, message, capsys):
     code, _, err = run(args, capsys)
     assert code == 2 and err == f"accelsim: error: {message}\n"
@@ -191,10 +278,13 @@ def test_timeout_must_be_positive(capsys, tmp_path):
     assert code == 2 and err == "accelsim: error: field '--timeout': must be a positive number of seconds, not 0\n"
 
 
-@pytest.mark.parametrize(("opts", "message"), [
-    ("--router 'router2", "expected nextpnr options as shell words: No closing quotation"),
-    ("--report r.json", "the flow sets --report itself; leave it out"),
-])
+@pytest.mark.parametrize(
+    ("opts", "message"),
+    [
+        ("--router 'router2", "expected nextpnr options as shell words: No closing quotation"),
+        ("--report r.json", "the flow sets --report itself; leave it out"),
+    ],
+)
 def test_bad_nextpnr_options_are_exit_2(opts, message, capsys, tmp_path):
     for cmd in (["build", "topk", "-o", str(tmp_path)], ["record", "s.yaml", "--dry-run"]):
         code, _, err = run(["rtl", *cmd, "--nextpnr-opts", opts], capsys)
@@ -220,8 +310,20 @@ def test_record_passes_its_nextpnr_options(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(synth, "sweep_designs", lambda sweeps: [("quickselect", RTL_BUILD)])
     monkeypatch.setattr(synth, "build", fails)
     monkeypatch.setattr(fpga, "resolve_tool", lambda name: name)  # the tools need not be installed
-    code, _, _ = run(["rtl", "record", "s.yaml", "--nextpnr-opts", "--router router2 --seed 3",
-                      "--table", str(tmp_path / "t.yaml"), "-o", str(tmp_path)], capsys)
+    code, _, _ = run(
+        [
+            "rtl",
+            "record",
+            "s.yaml",
+            "--nextpnr-opts",
+            "--router router2 --seed 3",
+            "--table",
+            str(tmp_path / "t.yaml"),
+            "-o",
+            str(tmp_path),
+        ],
+        capsys,
+    )
     assert code == 1 and seen == [("--router", "router2", "--seed", "3")]
 
 
@@ -234,11 +336,28 @@ def test_step_past_timeout_is_exit_1_naming_step_limit_and_log(monkeypatch, caps
     monkeypatch.setenv("NEXTPNR_ICE40", str(fake_tool(tmp_path, "nextpnr", nextpnr)))
     monkeypatch.setenv("ICEPACK", str(fake_tool(tmp_path, "icepack", "echo packed")))
     out = tmp_path / "out"
-    code, _, err = run(["rtl", "build", "topk", "--engine", "streaming", "--index-width", "4", "--max-k", "4",
-                        "--timeout", "2", "-o", str(out)], capsys)
+    code, _, err = run(
+        [
+            "rtl",
+            "build",
+            "topk",
+            "--engine",
+            "streaming",
+            "--index-width",
+            "4",
+            "--max-k",
+            "4",
+            "--timeout",
+            "2",
+            "-o",
+            str(out),
+        ],
+        capsys,
+    )
     assert code == 1
-    assert err.splitlines()[-1] == (f"accelsim: error: place and route (nextpnr) stopped at its 2 s limit "
-                                    f"(--timeout); log {out / 'topk.tim'}")
+    assert err.splitlines()[-1] == (
+        f"accelsim: error: place and route (nextpnr) stopped at its 2 s limit (--timeout); log {out / 'topk.tim'}"
+    )
     assert sum("error" in line for line in err.splitlines()) == 1
     assert (out / "topk.tim").read_text() == "routing\n" and (out / "yosys.log").read_text() == "synthesized\n"
 
@@ -258,7 +377,8 @@ def test_record_passes_its_timeout_and_skips_a_design_past_it(monkeypatch, capsy
     monkeypatch.setattr(synth, "build", too_slow)
     monkeypatch.setattr(fpga, "resolve_tool", lambda name: name)  # the tools need not be installed
     table = tmp_path / "table.yaml"
-    code, out, err = run(["rtl", "record", "s.yaml", "--timeout", "5", "--table", str(table), "-o", str(tmp_path)],
-                         capsys)
+    code, out, err = run(
+        ["rtl", "record", "s.yaml", "--timeout", "5", "--table", str(table), "-o", str(tmp_path)], capsys
+    )
     assert code == 1 and limits == [5.0] and "skipped" in out and not table.exists()
     assert err.splitlines()[-1].startswith("accelsim: error: place and route (nextpnr-ecp5) stopped at its 5 s limit")
