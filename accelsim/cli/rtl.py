@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from accelsim.cli._rtl_units import STREAM_UNITS, build_unit, stream_options, verify_unit
+from accelsim.cli._rtl_units import ENGINE_FIELDS, STREAM_UNITS, build_unit, stream_options, verify_unit
 from accelsim.errors import InputError
 from accelsim.topk.params import RTL_BUILD, RTL_VERIFY, TopKParams, engines_using
 
@@ -68,11 +68,12 @@ def _setup(unit: str, engine: str, **fields: int | None) -> TopKParams:
     return params
 
 
-def _params(unit: str, engine: str, hw: str | None, **fields: int | None) -> tuple[str, TopKParams]:
-    """The engine and params of a command: from ``--hw`` if given, else from the options."""
-    if hw is not None:
-        return _from_hardware(unit, hw)
-    return engine, _setup(unit, engine, **fields)
+def _params(unit: str, options: dict) -> tuple[str, TopKParams]:
+    """The engine and params of a command (``options``: its arguments): from ``--hw`` if given, else from
+    its ``--engine`` and engine options."""
+    if options["hw"] is not None:
+        return _from_hardware(unit, options["hw"])
+    return options["engine"], _setup(unit, options["engine"], **{name: options[name] for name in ENGINE_FIELDS})
 
 
 def _check(unit: str, engine: str, params: TopKParams, source: str | None) -> TopKParams:
@@ -187,18 +188,7 @@ def build(
                     f"no host top level); {name} applies to topk",
                 )
         return build_unit(unit, stream_options(RTL_BUILD, locals()), out, json_out, record, asic, calibration)
-    engine, params = _params(
-        unit,
-        engine,
-        hw,
-        parallelism=parallelism,
-        width=width,
-        index_width=index_width,
-        max_k=max_k,
-        input_parallelism=input_parallelism,
-        pivot_seed=pivot_seed,
-        z_frac_bits=z_frac_bits,
-    )
+    engine, params = _params(unit, locals())
     if asic:
         _build_asic(engine, params, out, calibration, record, json_out)
         return
@@ -393,18 +383,7 @@ def verify(
 
     if unit in STREAM_UNITS:
         return verify_unit(unit, stream_options(RTL_VERIFY, locals()), vectors, seed, workdir, waves, json_out)
-    engine, params = _params(
-        unit,
-        engine,
-        hw,
-        parallelism=parallelism,
-        width=width,
-        index_width=index_width,
-        max_k=max_k,
-        input_parallelism=input_parallelism,
-        pivot_seed=pivot_seed,
-        z_frac_bits=z_frac_bits,
-    )
+    engine, params = _params(unit, locals())
     if vectors < 0:
         raise InputError(None, "--vectors", f"must be a non-negative integer, not {vectors}")
     rng = np.random.default_rng(seed)
@@ -469,18 +448,7 @@ def run(
     from accelsim.rtl.topk.host_sim import job_z, verify_host
     from accelsim.rtl.uart import check_divisor
 
-    engine, params = _params(
-        unit,
-        engine,
-        hw,
-        parallelism=parallelism,
-        width=width,
-        index_width=index_width,
-        max_k=max_k,
-        input_parallelism=input_parallelism,
-        pivot_seed=pivot_seed,
-        z_frac_bits=z_frac_bits,
-    )
+    engine, params = _params(unit, locals())
     try:
         check_host_params(params)
         check_divisor(divisor)
