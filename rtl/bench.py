@@ -22,8 +22,7 @@ SETTLE_NS = 1  # after the falling edge: inputs applied, outputs settled
 
 def cycle_pause():
     """Flow-control pattern of taxi's benches: on three cycles of four."""
-    while True:
-        yield from (1, 1, 1, 0)
+    return itertools.cycle((1, 1, 1, 0))
 
 
 def random_pause(rng: random.Random, p_on: float):
