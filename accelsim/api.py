@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,15 +24,18 @@ from accelsim.sim.behavioural import BREAKDOWN, BehaviouralParams, layer_breakdo
 from accelsim.sim.bertcpp_profiles import profiles_from_plan
 from accelsim.sim.dram_bank import bank_service, export_trace, peak_bytes_per_cycle
 from accelsim.sim.engine import EventEngine, Timeline
-from accelsim.sim.fast import FastModel
 from accelsim.sim.items import build_items, job_cycles, topk_engine
 from accelsim.sim.result import LayerQuality, Quality, SimResult
-from accelsim.topk import ENGINES, TopKEngine, TopKParams, get_engine
-from accelsim.topk.params import FIELD_DEFAULTS, engines_using
+from accelsim.topk import ENGINES, TopKEngine, get_engine
+from accelsim.topk.params import engine_fields
 from accelsim.trace.format import Trace, read_trace
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.trace.synthetic import synthetic_trace
+from accelsim.units import stages
 from accelsim.workplan import WorkPlan
+
+if TYPE_CHECKING:
+    from accelsim.sim.fast import FastModel  # numba: imported by whoever builds one
 
 WORKLOAD_SUFFIXES = {".csv": "SpAtten request trace", ".safetensors": "accelsim trace",
                      ".yaml": "synthetic workload spec"}
@@ -85,23 +89,25 @@ def plan_key(hw: Hardware, replayed: bool) -> str:
     Raises
     ------
     InputError
-        On an unknown engine; or where ``hw`` sets a field that only the engine's functional model
-        reads (``pivot_seed``, ``z_frac_bits``) away from its default on a request trace, where no
-        selection runs: the field would change nothing.
+        On an unknown engine; or where ``hw`` sets a field of the engine's own that only its functional
+        model reads (quickselect's ``pivot_seed``, statistical's ``z_frac_bits``) away from its default on
+        a request trace, where no selection runs: the field would change nothing.
     """
     name = hw.topk.engine
     cls = ENGINES.get(name)
     if cls is None:
         raise InputError(None, "hw.topk.engine", f"unknown top-k engine {name!r}; expected one of: "
                          f"{ENGINES.names()}")
+    values = {**hw.topk.__dict__, **hw.topk.model_extra}  # the engine's own fields are the block's extras
     if replayed:
-        for field in cls.plan_fields:
-            default = FIELD_DEFAULTS[field]
-            if engines_using(field) is not None and getattr(hw.topk, field) != default:
+        own = engine_fields(cls.params_type)
+        for field in cls.select_only:
+            default = own[field].default
+            if values[field] != default:
                 raise InputError(None, f"hw.topk.{field}", f"changes nothing here: only {name}'s selection "
                                  "in phase 1 reads it and a request trace's passes are recorded (drawn from "
                                  f"--seed); leave it at {default}")
-    return json.dumps({"engine": name, **{f: getattr(hw.topk, f) for f in cls.plan_fields}}, sort_keys=True)
+    return json.dumps({"engine": name, **{f: values[f] for f in cls.plan_fields}}, sort_keys=True)
 
 
 def engine_from_key(key: str) -> TopKEngine:
@@ -110,7 +116,7 @@ def engine_from_key(key: str) -> TopKEngine:
     fields = json.loads(key)
     name = fields.pop("engine")
     try:
-        return get_engine(name, TopKParams(**fields))
+        return get_engine(name, ENGINES[name].params_type(**fields))
     except ValueError as err:
         raise InputError(None, "hardware.topk", str(err)) from None
 
@@ -172,9 +178,13 @@ def simulate_fast_many(hws: Sequence[Hardware], model: FastModel, workload: str 
     wp = model.plan
     out: list[SimResult | InputError | None] = [None] * len(hws)
     ready = []
+    checked = set()  # top-k blocks whose engine check passed: the check reads only hw.topk and the plan
     for i, hw in enumerate(hws):
         try:
-            _check(hw, wp)
+            check_timing(hw)
+            if hw.topk not in checked:
+                _check_engine(hw, wp)
+                checked.add(hw.topk)
             engine = topk_engine(hw)
             ready.append((i, hw, engine, model.prepare(hw, engine)))
         except InputError as err:
@@ -183,7 +193,7 @@ def simulate_fast_many(hws: Sequence[Hardware], model: FastModel, workload: str 
     for (i, hw, engine, _), t in zip(ready, model.run_many([r[3] for r in ready]), strict=True):
         counts = model.op_counts(engine if hw.topk.count else None)
         out[i] = _result(hw, wp, workload, t.cycles, (t.busy, t.stall, t.blocked), t.dram_bytes_by, counts, qual,
-                         None)
+                         None, validate=False)
     return out
 
 
@@ -195,11 +205,12 @@ def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tupl
     breakdown (``layer_breakdown``: dram, fill, drain, topk, cycles per bert.cpp layer).
     """
     _check(hw, wp)
-    layers = layer_breakdown(profiles_from_plan(wp), BehaviouralParams.from_hardware(hw))
+    units = stages(hw)
+    layers = layer_breakdown(profiles_from_plan(wp), BehaviouralParams.from_hardware(hw), units)
     by = {"key": float(layers["key_bytes"].sum()), "key_lsb": 0.0, "value": float(layers["value_bytes"].sum()),
           "side": 0.0}
     counts = op_counts(wp, topk_engine(hw) if hw.topk.count else None)
-    busy = {c: float(layers[c].sum()) for c in BREAKDOWN}
+    busy = {c: float(layers[c].sum()) for c in (*BREAKDOWN, *(unit.name for unit, _ in units))}
     result = _result(hw, wp, workload, float(layers["cycles"].sum()), (busy, {}, {}), by, counts, quality(wp), None)
     return result, layers
 
@@ -210,6 +221,12 @@ def _check(hw: Hardware, wp: WorkPlan) -> None:
     :func:`plan_engine` of ``hw``), a field only phase 1's selection reads set on a plan without
     selections, or SRAMs that miss the clock."""
     check_timing(hw)
+    _check_engine(hw, wp)
+
+
+def _check_engine(hw: Hardware, wp: WorkPlan) -> None:
+    """:func:`_check` but the clock: the top-k engine against the plan (reads ``hw.topk``, and
+    ``hw.name`` for the message)."""
     jobs = len(wp.topk)
     if hw.topk.count == 0 and jobs:
         raise InputError(None, "hardware.topk.count",
@@ -230,18 +247,22 @@ def _check(hw: Hardware, wp: WorkPlan) -> None:
                                  f"passes were drawn with {field} = {value!r}: plan it with this hardware's "
                                  "engine (api.plan_engine)")
     else:
-        for field in topk_engine(hw).plan_fields:
-            default = FIELD_DEFAULTS[field]
-            if engines_using(field) is not None and getattr(hw.topk, field) != default:
+        engine = topk_engine(hw)
+        own = engine_fields(engine.params_type)
+        for field in engine.select_only:
+            default = own[field].default
+            if getattr(hw.topk, field) != default:
                 raise InputError(None, f"hw.topk.{field}", f"changes nothing here: only the {hw.topk.engine} "
                                  f"engine's selection reads it and policy {wp.meta.get('policy', '')!r} made no "
                                  f"top-k jobs; leave it at {default}")
 
 
 def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, units: tuple[dict[str, float], ...],
-            by: dict[str, float], counts: dict[str, float], qual: Quality | None, dram_stats) -> SimResult:
+            by: dict[str, float], counts: dict[str, float], qual: Quality | None, dram_stats,
+            validate: bool = True) -> SimResult:
     """Assemble a SimResult; ``units``: (work, stall, blocked) cycles per unit; ``dram_stats``: the bank
-    model's statistics (None for the bandwidth model)."""
+    model's statistics (None for the bandwidth model). ``validate=False`` where every input is already
+    a plain value of its field's type (the fast path's Python floats): built without checking them again."""
     dram = sum(by.values())
     c = costs(hw, counts, dram, cycles, None if dram_stats is None else dram_stats.energy_pj)
     ebys = c.energy_by
@@ -249,7 +270,7 @@ def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, units: tup
     ops = 2.0 * (counts["qk_macs"] + counts["pv_macs"])
     energy = sum(ebys.values())
     static = sum(c.static_by.values())
-    return SimResult(
+    return (SimResult if validate else SimResult.model_construct)(
         hardware=hw.name, policy=str(wp.meta.get("policy", "")), workload=workload,
         cycles=cycles, seconds=seconds, ops=ops, gops=ops / seconds / 1e9 if seconds else 0.0,
         dram_bytes=dram, dram_bytes_by=by, bandwidth_bound_cycles=dram / peak_bytes_per_cycle(hw),

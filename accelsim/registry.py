@@ -1,4 +1,4 @@
-"""Registries of plug-ins (policies, top-k engines, timers), filled on first lookup.
+"""Registries of plug-ins (policies, top-k engines, timers, hardware units), filled on first lookup.
 
 A registry holds what its implementations register with a one-line decorator. On the first lookup
 of any name it imports, once, every module of its in-repo package (``pkgutil``) and every module
@@ -24,7 +24,12 @@ from accelsim.errors import InputError
 
 T = TypeVar("T")
 
-GROUPS = {"policy": "accelsim.policies", "top-k engine": "accelsim.topk", "timer": "accelsim.timers"}
+GROUPS = {
+    "policy": "accelsim.policies",
+    "top-k engine": "accelsim.topk",
+    "timer": "accelsim.timers",
+    "unit": "accelsim.units",
+}
 """Entry-point group of each kind of plug-in: a distribution declares ``name = "package.module"``."""
 
 

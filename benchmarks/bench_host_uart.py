@@ -22,13 +22,13 @@ import numpy as np
 
 from accelsim.rtl.topk import harness
 from accelsim.rtl.topk.host_sim import SIM_DIVISOR, verify_host
-from accelsim.topk import TopKParams
+from accelsim.topk import engine_params
 
 RANDOM_SEED = 2021  # SpAtten's year; any fixed seed
 PARAMS = {  # small P and n (n <= 16): a job is a few thousand cycles at the simulation's UART divisor
-    "quickselect": TopKParams(parallelism=4, index_width=4, input_parallelism=2),
-    "streaming": TopKParams(parallelism=1, index_width=4, max_k=8),
-    "statistical": TopKParams(parallelism=4, index_width=4),
+    "quickselect": engine_params("quickselect", parallelism=4, index_width=4, input_parallelism=2),
+    "streaming": engine_params("streaming", parallelism=1, index_width=4, max_k=8),
+    "statistical": engine_params("statistical", parallelism=4, index_width=4),
 }
 
 

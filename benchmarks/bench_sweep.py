@@ -8,7 +8,10 @@ Prints, for local processes and for a Dask LocalCluster of the same number of wo
 - steady state: points / time between the first and the last completed chunk;
 - the driver's CPU seconds (resolving points, adding their config columns, writing the store: the
   part a busy machine's load does not inflate much), and the results' Parquet bytes and columns
-  (every row holds the whole resolved config).
+  (every row holds the whole resolved config);
+- CPU microseconds per point of the driver and of the workers (their processes' CPU time, read once
+  they have exited), and the rate those allow on ``--workers`` otherwise idle cores: on a loaded
+  machine the wall-clock rates fall with the load, these move far less.
 Also the single-core rates of ``api.simulate_fast`` (a point per call) and ``api.simulate_fast_many`` (the
 same points in one call), for reference.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -42,16 +46,22 @@ def sweep_file(tmp: Path) -> Path:
     return path
 
 
-def timed(path: Path, out: Path, make) -> tuple[int, float, float, float, int, int]:
+def children_cpu() -> float:
+    """CPU seconds of this process's children that have exited."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(path: Path, out: Path, make) -> tuple[int, float, float, float, float, int, int]:
     stamps: list[tuple[float, int]] = []
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, w0 = time.perf_counter(), time.process_time(), children_cpu()
     with make() as ex:
         res = run_sweep(path, out, executor=ex, progress=lambda n, total: stamps.append((time.perf_counter(), n)))
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    wall, cpu, workers = time.perf_counter() - t0, time.process_time() - c0, children_cpu() - w0
     done = [(t, n) for t, n in stamps if n > 0]
     (t1, n1), (t2, n2) = done[0], done[-1]
     size = sum(p.stat().st_size for p in (out / "results").glob("*.parquet"))
-    return res.ran, res.ran / wall, (n2 - n1) / (t2 - t1), cpu, size, len(res.table.columns)
+    return res.ran, res.ran / wall, (n2 - n1) / (t2 - t1), cpu, workers, size, len(res.table.columns)
 
 
 def main() -> None:
@@ -81,10 +91,12 @@ def main() -> None:
         if not args.skip_dask:
             runs.append(("Dask LocalCluster", lambda: get_executor("dask", workers=args.workers)))
         for i, (label, make) in enumerate(runs):
-            n, e2e, steady, cpu, size, cols = timed(path, tmp / f"out{i}", make)
+            n, e2e, steady, cpu, workers, size, cols = timed(path, tmp / f"out{i}", make)
             print(f"{label}, {args.workers} workers: {n} points, end to end {e2e:,.0f} points/s, "
                   f"steady state {steady:,.0f} points/s; driver {cpu:.2f} CPU s; results {size / 1e3:,.0f} kB "
                   f"Parquet, {cols} columns")
+            print(f"  CPU per point: driver {cpu / n * 1e6:,.0f} us, workers {workers / n * 1e6:,.0f} us; "
+                  f"on {args.workers} idle cores: {args.workers * n / (cpu + workers):,.0f} points/s")
 
 
 if __name__ == "__main__":

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from accelsim.rtl.topk import harness
-from accelsim.topk import TopKParams, get_engine
+from accelsim.topk import TopKParams, engine_params, get_engine
 
 RANDOM_SEED = 2021  # SpAtten's year; any fixed seed
 ENGINES = ("quickselect", "streaming", "statistical")
-VERIFY_PARAMS = TopKParams(parallelism=4, index_width=4, max_k=8)  # n <= 16: fast Icarus runs
+VERIFY_PARAMS = TopKParams(parallelism=4, index_width=4)  # n <= 16: fast Icarus runs (streaming: 8 slots)
 GRID_PARAMS = TopKParams(parallelism=4, index_width=10)  # n up to 1024 for the calibration grid
 TRACE = Path("/work/shared/reference/spatten-traces/summary-gpt2-small-wikitext2-per8.csv")
 SWEEP_P = (1, 2, 4, 8, 16, 32)  # SpAtten Fig. 20 parallelism axis
@@ -36,15 +36,16 @@ SWEEP_P = (1, 2, 4, 8, 16, 32)  # SpAtten Fig. 20 parallelism axis
 def verify_many(engine: str, count: int, workdir: Path) -> dict:
     """``count`` random vectors plus the edge cases, at ``VERIFY_PARAMS``."""
     rng = np.random.default_rng(RANDOM_SEED)
-    vec = harness.concat(harness.edge_vectors(VERIFY_PARAMS, rng),
-                         harness.random_vectors(VERIFY_PARAMS, count, rng))
-    return harness.verify(engine, VERIFY_PARAMS, vec, workdir, seed=RANDOM_SEED).as_dict()
+    own = {"max_k": 8} if engine == "streaming" else {}
+    params = engine_params(engine, **VERIFY_PARAMS.as_dict(), **own)
+    vec = harness.concat(harness.edge_vectors(params, rng), harness.random_vectors(params, count, rng))
+    return harness.verify(engine, params, vec, workdir, seed=RANDOM_SEED).as_dict()
 
 
 def calibrate(engine: str, per_case: int, workdir: Path) -> dict:
     """Calibration grid at ``GRID_PARAMS``; also times the model on the same jobs."""
-    params = GRID_PARAMS if engine != "streaming" else TopKParams(parallelism=4, index_width=10,
-                                                                  max_k=512)
+    own = {"max_k": 512} if engine == "streaming" else {}
+    params = engine_params(engine, **GRID_PARAMS.as_dict(), **own)
     vec = harness.grid_vectors(params, per_case, np.random.default_rng(RANDOM_SEED))
     got, rtl_cycles, rtl_s = harness.run_rtl(engine, params, vec, workdir, RANDOM_SEED)
     start = time.perf_counter()

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from accelsim.rtl.topk import harness
-from accelsim.topk import TopKParams
+from accelsim.topk import TopKParams, engine_params
 
 RANDOM_SEED = 2021  # SpAtten's year; chunk c of a case uses RANDOM_SEED + c
 ENGINES = ("quickselect", "streaming", "statistical")
@@ -39,8 +39,8 @@ MAX_CHUNK = 250
 
 def case_params(engine: str, n: int, k: int) -> TopKParams:
     """The design that runs jobs of ``n`` items: index width log2(n), streaming slots k."""
-    return TopKParams(parallelism=PARALLELISM, index_width=n.bit_length() - 1,
-                      max_k=k if engine == "streaming" else None)
+    own = {"max_k": k} if engine == "streaming" else {}
+    return engine_params(engine, parallelism=PARALLELISM, index_width=n.bit_length() - 1, **own)
 
 
 def progress(log: Path) -> dict[tuple[str, int, int], list[int | float]]:

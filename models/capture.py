@@ -16,7 +16,9 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +27,7 @@ from transformers import AttentionInterface, AttentionMaskInterface, DynamicCach
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.masking_utils import sdpa_mask
 
-from accelsim.trace.format import Trace, TraceMeta
+from accelsim.trace.format import Trace, TraceMeta, TraceWriter, read_trace
 
 ATTN_NAME = "accelsim_capture"
 """Name of the capturing attention implementation (``config._attn_implementation``)."""
@@ -42,10 +44,12 @@ class CaptureError(Exception):
 
 @dataclass
 class _Layer:
-    """What one layer's attention kernel received."""
+    """What one layer's attention kernel received (its tensors go to the sink as they arrive)."""
 
-    prefill: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-    prefill_mask: np.ndarray | None = None  # [T, T] bool
+    first_k: np.ndarray | None = None  # [G, D]: the first prompt key, to check the cache
+    last_k: np.ndarray | None = None  # [G, D]: the newest key, ditto
+    window: int = 0  # prefill mask: causal sliding window of this many keys (0: none)
+    prefill_mask: np.ndarray | None = None  # [T, T] bool, kept only when no window describes it
     causal: bool = True
     decode_q: list[np.ndarray] = field(default_factory=list)  # [H, D] per step
     decode_k: list[np.ndarray] = field(default_factory=list)  # [G, D] per step
@@ -56,13 +60,16 @@ class _Layer:
 class _Recorder:
     """Collects attention inputs per layer, one forward pass (prefill or decode step) at a time."""
 
-    def __init__(self, dtype: np.dtype, on_layer: Callable[[], None] | None) -> None:
+    def __init__(self, dtype: np.dtype, on_layer: Callable[[], None] | None,
+                 sink: Callable[[str, np.ndarray], None]) -> None:
         self.dtype = dtype
+        self.sink = sink
         self.on_layer = on_layer
         self.layers: list[_Layer] = []
         self.call = 0  # attention calls so far in the current forward pass
         self.step = -1  # -1: prefill; s >= 0: decode step s
         self.prompt_len = 0
+        self.heads = self.kv_heads = self.head_dim = 0
         self.scale_fold: float | None = None
 
     def begin(self, step: int) -> None:
@@ -106,11 +113,18 @@ class _Recorder:
         if key.shape[2] != t:
             raise CaptureError(f"prefill saw {key.shape[2]} keys for {t} queries")
         self.prompt_len = t
-        layer = _Layer(prefill=(self._np(query[0]), self._np(key[0]), self._np(value[0])))
+        self.heads, self.kv_heads, self.head_dim = query.shape[1], key.shape[1], query.shape[-1]
+        p = f"layers.{len(self.layers)}.prefill."
+        k = self._np(key[0])
+        layer = _Layer(first_k=k[:, 0].copy(), last_k=k[:, -1].copy())
+        for name, arr in (("q", self._np(query[0])), ("k", k), ("v", self._np(value[0]))):
+            self.sink(p + name, arr)
         if allowed is None:  # sdpa then applies is_causal (kwarg, else the module's flag)
             layer.causal = bool(kwargs.get("is_causal", getattr(module, "is_causal", True)))
         else:
-            layer.prefill_mask = allowed.numpy()
+            layer.window = _window_of(allowed)
+            if not layer.window:
+                layer.prefill_mask = allowed.numpy()
         return layer
 
     def _decode(self, layer: _Layer, query: torch.Tensor, key: torch.Tensor,
@@ -121,9 +135,8 @@ class _Recorder:
                                f"{key.shape[2]} keys, expected 1 and {n}")
         # A trace stores each key once, so the cache must hand back the keys it was given: check
         # the first key and the previous step's new one (a quantized or re-rotating cache fails).
-        assert layer.prefill is not None
-        previous = layer.decode_k[-1] if layer.decode_k else layer.prefill[1][:, -1]
-        if not (np.array_equal(self._np(key[0, :, 0]), layer.prefill[1][:, 0])
+        previous = layer.decode_k[-1] if layer.decode_k else layer.last_k
+        if not (np.array_equal(self._np(key[0, :, 0]), layer.first_k)
                 and np.array_equal(self._np(key[0, :, -2]), previous)):
             raise CaptureError(f"decode step {self.step}: the KV cache changed keys it stored "
                                "earlier; a trace stores each key once")
@@ -131,6 +144,15 @@ class _Recorder:
         layer.decode_k.append(self._np(key[0, :, -1]))
         layer.decode_v.append(self._np(value[0, :, -1]))
         layer.decode_mask.append(np.ones(n, bool) if allowed is None else allowed.numpy()[0])
+
+
+def _window_of(allowed: torch.Tensor) -> int:
+    """The causal sliding window (keys per query, itself included) that ``allowed`` [T, T] is, or 0
+    when it is none (plain causal masks are a window of T)."""
+    t = allowed.shape[0]
+    w = int(allowed[-1].sum())
+    diff = torch.arange(t)[:, None] - torch.arange(t)[None, :]
+    return w if torch.equal(allowed, (diff >= 0) & (diff < w)) else 0
 
 
 def _allowed(mask: torch.Tensor | None) -> torch.Tensor | None:
@@ -177,7 +199,7 @@ class Capture:
 def capture(model: Any, input_ids: torch.Tensor | list[int], *, decode_steps: int = 0,
             dtype: type = np.float16, model_name: str = "",
             provenance: dict[str, Any] | None = None,
-            on_layer: Callable[[], None] | None = None) -> Capture:
+            on_layer: Callable[[], None] | None = None, out: Path | None = None) -> Capture:
     """Run ``model`` on a prompt (prefill), then ``decode_steps`` greedy steps, recording attention.
 
     Parameters
@@ -194,6 +216,10 @@ def capture(model: Any, input_ids: torch.Tensor | list[int], *, decode_steps: in
         Storage dtype of the trace tensors, ``np.float16`` or ``np.float32``.
     on_layer
         Called after each recorded attention call (``layers * (1 + S)`` calls in all).
+    out
+        Write the trace there as the model runs (each layer's prefill tensors as its attention runs,
+        through :class:`~accelsim.trace.format.TraceWriter`) and return it read back lazily;
+        without it the trace is held in memory.
 
     Raises
     ------
@@ -202,7 +228,6 @@ def capture(model: Any, input_ids: torch.Tensor | list[int], *, decode_steps: in
     ValueError
         If ``decode_steps`` > 0 for a model without an LM head.
     """
-    global _ACTIVE
     ids = torch.as_tensor(input_ids, dtype=torch.long)
     if ids.ndim != 1:
         raise ValueError(f"input_ids must be one sequence, got shape {list(ids.shape)}")
@@ -212,7 +237,34 @@ def capture(model: Any, input_ids: torch.Tensor | list[int], *, decode_steps: in
         raise ValueError(f"{type(model).__name__} has no LM head: it cannot decode")
     if np.dtype(dtype) not in _TORCH_DTYPES:
         raise ValueError(f"dtype must be float16 or float32, not {np.dtype(dtype)}")
-    rec = _Recorder(np.dtype(dtype), on_layer)
+    with ExitStack() as stack:
+        if out is None:
+            tensors: dict[str, np.ndarray] = {}
+            sink = tensors.__setitem__
+        else:
+            writer = stack.enter_context(TraceWriter(out))
+            sink = writer.add
+        rec = _Recorder(np.dtype(dtype), on_layer, sink)
+        outputs, generated = _run(model, rec, ids, decode_steps, is_lm)
+        prov = dict(provenance or {})
+        if generated:
+            prov["generated_tokens"] = generated
+        if rec.scale_fold is not None:
+            prov["q_scaled_by"] = rec.scale_fold
+        name = model_name or model.config.name_or_path or type(model).__name__
+        meta = _assemble(rec, decode_steps, name, prov)
+        if out is None:
+            trace = Trace(meta, tensors)
+        else:
+            writer.finish(meta)
+            trace = read_trace(out)
+    return Capture(trace, torch.stack(outputs) if is_lm else outputs[0], generated)
+
+
+def _run(model: Any, rec: _Recorder, ids: torch.Tensor, decode_steps: int,
+         is_lm: bool) -> tuple[list[torch.Tensor], list[int]]:
+    """Prefill and greedy decode under the capturing attention; the outputs and generated tokens."""
+    global _ACTIVE
     previous = model.config._attn_implementation
     model.set_attn_implementation(ATTN_NAME)
     _ACTIVE = rec
@@ -240,52 +292,70 @@ def capture(model: Any, input_ids: torch.Tensor | list[int], *, decode_steps: in
     finally:
         _ACTIVE = None
         model.set_attn_implementation(previous)
-    prov = dict(provenance or {})
-    if generated:
-        prov["generated_tokens"] = generated
-    if rec.scale_fold is not None:
-        prov["q_scaled_by"] = rec.scale_fold
-    name = model_name or model.config.name_or_path or type(model).__name__
-    trace = _assemble(rec, decode_steps, name, prov)
-    return Capture(trace, torch.stack(outputs) if is_lm else outputs[0], generated)
+    return outputs, generated
 
 
-def _assemble(rec: _Recorder, steps: int, name: str, provenance: dict[str, Any]) -> Trace:
-    """Turn the recorder's per-layer lists into trace tensors and metadata."""
-    first = rec.layers[0]
-    assert first.prefill is not None
-    q, k, _ = first.prefill
+def _assemble(rec: _Recorder, steps: int, name: str, provenance: dict[str, Any]) -> TraceMeta:
+    """Send the decode tensors, and masks if needed, to the recorder's sink; return the metadata.
+
+    Causal layers whose masks are sliding windows become ``meta.windows`` (numbers, no tensors);
+    any other mask, or a mix of causal and full layers, stores every layer's masks."""
     t = rec.prompt_len
-    causal_tri = np.tril(np.ones((t, t), bool))
-    full = np.ones((t, t), bool)
-
-    def prefill_mask(layer: _Layer) -> np.ndarray:
-        if layer.prefill_mask is not None:
-            return layer.prefill_mask
-        return causal_tri if layer.causal else full
-
-    masks = [prefill_mask(layer) for layer in rec.layers]
-    causal = not any(np.triu(m, 1).any() for m in masks)  # no query sees a later key
-    reference = causal_tri if causal else full
-    masked = any(not (m == reference).all() for m in masks) or any(
-        not m.all() for layer in rec.layers for m in layer.decode_mask)
-    meta = TraceMeta(model=name, layers=len(rec.layers), heads=q.shape[0], kv_heads=k.shape[0],
-                     head_dim=q.shape[-1], prompt_len=t, decode_steps=steps, causal=causal,
-                     masked=masked, provenance=provenance)
-    tensors: dict[str, np.ndarray] = {}
+    windows = [_layer_window(layer, t) for layer in rec.layers]
+    causal = [layer.causal for layer in rec.layers]
+    plain = None not in windows and (all(causal) or (not any(causal) and not any(windows)))
+    sees_later = False
     for i, layer in enumerate(rec.layers):
-        assert layer.prefill is not None
         p = f"layers.{i}."
-        tensors[p + "prefill.q"], tensors[p + "prefill.k"], tensors[p + "prefill.v"] = layer.prefill
-        if masked:
-            tensors[p + "prefill.mask"] = masks[i].astype(np.uint8)
+        if not plain:
+            mask = _prefill_mask(layer, windows[i], t)
+            sees_later = sees_later or bool(np.triu(mask, 1).any())
+            rec.sink(p + "prefill.mask", mask.astype(np.uint8))
         if steps:
-            tensors[p + "decode.q"] = np.stack(layer.decode_q)
-            tensors[p + "decode.k"] = np.stack(layer.decode_k)
-            tensors[p + "decode.v"] = np.stack(layer.decode_v)
-            if masked:
+            rec.sink(p + "decode.q", np.stack(layer.decode_q))
+            rec.sink(p + "decode.k", np.stack(layer.decode_k))
+            rec.sink(p + "decode.v", np.stack(layer.decode_v))
+            if not plain:
                 dm = np.zeros((steps, t + steps), np.uint8)
                 for s, row in enumerate(layer.decode_mask):
                     dm[s, : row.size] = row
-                tensors[p + "decode.mask"] = dm
-    return Trace(meta, tensors)
+                rec.sink(p + "decode.mask", dm)
+    return TraceMeta(model=name, layers=len(rec.layers), heads=rec.heads, kv_heads=rec.kv_heads,
+                     head_dim=rec.head_dim, prompt_len=t, decode_steps=steps,
+                     causal=all(causal) if plain else not sees_later, masked=not plain,
+                     windows=windows if plain and any(windows) else None, provenance=provenance)
+
+
+def _layer_window(layer: _Layer, t: int) -> int | None:
+    """The causal sliding window (keys, itself included) that a layer's prefill and decode masks
+    follow: 0 for the plain causal (or full) mask, None when no window describes them."""
+    if layer.prefill_mask is not None:
+        return None
+    if not layer.causal:
+        return 0 if all(row.all() for row in layer.decode_mask) else None
+    bites = 0 < layer.window < t  # a window of t keys is the plain causal mask
+    exact = {layer.window} if bites else set()
+    least = 0 if bites else t  # the window is at least this wide
+    for row in layer.decode_mask:
+        c = int(row.sum())
+        if not row[row.size - c:].all():
+            return None
+        if c < row.size:
+            exact.add(c)
+        else:
+            least = max(least, row.size)
+    if not exact:
+        return 0
+    w = exact.pop()
+    return w if not exact and w >= least else None
+
+
+def _prefill_mask(layer: _Layer, window: int | None, t: int) -> np.ndarray:
+    """[T, T] bool prefill mask of a layer: stored, its window, causal or full."""
+    if layer.prefill_mask is not None:
+        return layer.prefill_mask
+    i = np.arange(t)
+    diff = i[:, None] - i[None, :]
+    if window:
+        return (diff >= 0) & (diff < window)
+    return diff >= 0 if layer.causal else np.ones((t, t), bool)

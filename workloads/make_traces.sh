@@ -14,3 +14,6 @@ accelsim trace capture --model smollm2 --text pydoc:assignment --prompt-tokens 9
 # The same in float32, for checks that need the unrounded tensors (~118 MB).
 accelsim trace capture --model smollm2 --text pydoc:assignment --prompt-tokens 992 \
     --decode-steps 32 --fp32 -o "$dir/smollm2-pydoc-992-32-fp32.safetensors"
+# SmolLM2 at its full 8,192 positions, streamed to disk layer by layer (~472 MB float16; docs/traces.md).
+accelsim trace capture --model smollm2 --text pydoc:assignment --prompt-tokens 8192 \
+    -o "$dir/smollm2-pydoc-8192.safetensors"

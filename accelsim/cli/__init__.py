@@ -1,18 +1,57 @@
-"""The ``accelsim`` command. Each module of this package adds one command group via ``register``."""
+"""The ``accelsim`` command. Each module of this package adds one command or command group via
+``register``; :class:`Commands` names them, so that each is imported only when used (``_lazy``)."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import sys
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import typer
 
+from accelsim.cli._lazy import Lazy, LazyGroup
 from accelsim.errors import InputError
+
+
+class Commands(LazyGroup):
+    """The root group: ``accelsim --help`` lists these with the first paragraph of their help, which
+    ``tests/cli/test_startup.py`` checks against the commands themselves."""
+
+    lazy: ClassVar[dict[str, Lazy]] = {
+        "bertcpp": Lazy(
+            "accelsim.cli.bertcpp",
+            "Cycles of each layer of PROFILES as bert.cpp counts them (DRAM + fill + drain + top-k).",
+        ),
+        "describe": Lazy("accelsim.cli.describe", "Print each result column's unit and description."),
+        "pareto": Lazy(
+            "accelsim.cli.pareto", "Print the Pareto front of a sweep and write it as Parquet and CSV in DIR."
+        ),
+        "presets": Lazy(
+            "accelsim.cli.presets",
+            "List the shipped presets: what --hw, --policy, --dram, -w and the roofline rows take by name.",
+        ),
+        "report": Lazy(
+            "accelsim.cli.report", "Write a self-contained HTML report (Plotly figures, no network needed to view it)."
+        ),
+        "run": Lazy("accelsim.cli.run", "Simulate WORKLOAD under a policy on a hardware config."),
+        "show": Lazy(
+            "accelsim.cli.show", "Print a preset or file as YAML with `extends:` applied and every default filled in."
+        ),
+        "sweep": Lazy(
+            "accelsim.cli.sweep", "Run a design-space sweep; finished points in the output directory are skipped."
+        ),
+        "validate": Lazy(
+            "accelsim.cli.validate",
+            "Print quantity, the paper's value, accelsim's value, their ratio and pass/fail per row.",
+        ),
+        "dram": Lazy("accelsim.cli.dram", "Bank-aware DRAM model: replay request traces."),
+        "rtl": Lazy("accelsim.cli.rtl", "Generate, synthesize and verify RTL (Amaranth -> Verilog)."),
+        "trace": Lazy("accelsim.cli.trace", "Capture attention traces from models; describe trace files."),
+    }
+
 
 app = typer.Typer(
     name="accelsim",
+    cls=Commands,
     help="Simulate and explore sparse-attention accelerators (SpAtten and successors).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -30,15 +69,11 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Simulate and explore sparse-attention accelerators (SpAtten and successors)."""
-
-
-for _mod in pkgutil.iter_modules(__path__):
-    if not _mod.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_mod.name}").register(app)
 
 
 def fail(message: str) -> None:

@@ -108,12 +108,14 @@ def verify_unit(unit: str, options: dict, vectors: int, seed: int, workdir: Path
         raise typer.Exit(1)
 
 
-ENGINE_FIELDS = ("parallelism", "width", "index_width", "max_k", "input_parallelism", "pivot_seed", "z_frac_bits")
-"""The top-k engine options of the ``rtl`` commands (``TopKParams`` fields)."""
-
-
-def stream_options(defaults, given: dict) -> dict[str, tuple[object, object]]:
-    """(value, default) of each top-k option of an ``rtl`` command (``given``: its arguments), against the
-    command's top-k defaults ``defaults`` (a ``TopKParams``); ``--engine`` and ``--hw`` included."""
-    out = {n: (given[n], None if n == "input_parallelism" else getattr(defaults, n)) for n in ENGINE_FIELDS}
-    return out | {"engine": (given["engine"], "quickselect"), "hw": (given["hw"], None)}
+def stream_options(defaults: dict, given: dict) -> dict[str, tuple[object, object]]:
+    """(value, default) of each top-k option of an ``rtl`` command (``given``: its arguments; None: the
+    default), against the command's top-k defaults ``defaults`` (field -> value); ``--param``,
+    ``--engine`` and ``--hw`` included."""
+    fields = ("parallelism", "width", "index_width", "input_parallelism")
+    out = {name: (defaults.get(name) if given[name] is None else given[name], defaults.get(name)) for name in fields}
+    return out | {
+        "param": (tuple(given["param"] or ()), ()),
+        "engine": (given["engine"], "quickselect"),
+        "hw": (given["hw"], None),
+    }

@@ -15,15 +15,15 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.measure import Measurement
-from rich.table import Table
 
 from accelsim.errors import InputError
+
+if TYPE_CHECKING:  # rich: imported when a table is printed (not for --json, csv or md)
+    from rich.console import Console
+    from rich.table import Table
 
 
 class Format(StrEnum):
@@ -115,6 +115,10 @@ def _rich(sheet: Sheet, console: Console) -> tuple[Table, int]:
     than the console, columns of single words (numbers, names, paths) keep their widest cell and the rest
     wrap; wider than the console even so, the table
     is printed whole at its own width (a terminal wraps the lines) rather than cropped."""
+    from rich.markup import escape
+    from rich.measure import Measurement
+    from rich.table import Table
+
     terminal = console.is_terminal
     keep = [i for i, c in enumerate(sheet.columns) if not (terminal and c in sheet.hidden)]
     cells = [
@@ -184,6 +188,8 @@ def emit(sheets: Sheet | Sequence[Sheet], fmt: Format, console: Console | None =
             for row in s.rows:
                 print("| " + " | ".join(_text(v).replace("|", r"\|") for v in row) + " |")
         return
+    from rich.console import Console
+
     console = console or Console()
     for s in sheets:
         t, width = _rich(s, console)
@@ -195,6 +201,8 @@ def emit(sheets: Sheet | Sequence[Sheet], fmt: Format, console: Console | None =
 
 def note(text: str, fmt: Format) -> None:
     """A line around the tables: on stdout under ``table``, on stderr otherwise (stdout stays data)."""
+    from rich.console import Console
+
     (Console() if fmt == Format.table else Console(stderr=True)).print(text, soft_wrap=True)
 
 

@@ -26,18 +26,20 @@ def bertcpp(
     from accelsim.config import load_hardware
     from accelsim.sim.behavioural import BREAKDOWN, BehaviouralParams, layer_breakdown
     from accelsim.sim.bertcpp_profiles import read_input_csv
+    from accelsim.units import stages
 
     one_of(as_json, fmt)
     hw_over, pol_over = parse_sets(sets or [])
     if pol_over:
         raise InputError(None, "--set", "bertcpp takes hardware overrides (hw.PATH=VALUE) only")
-    params = BehaviouralParams.from_hardware(load_hardware(hw, hw_over))
-    layers = layer_breakdown(read_input_csv(profiles), params)
+    design = load_hardware(hw, hw_over)
+    params, units = BehaviouralParams.from_hardware(design), stages(design)
+    layers = layer_breakdown(read_input_csv(profiles), params, units)
     if as_json:
         print(json.dumps({"params": vars(params), "cycles": int(layers["cycles"].sum()),
                           "layers": layers.to_dict(orient="records")}))
         return
-    cols = ["layer_id", *BREAKDOWN, "cycles"]
+    cols = ["layer_id", *BREAKDOWN, *(u.name for u, _ in units), "cycles"]
     t = Sheet("layers", f"{profiles.name}: channels {params.channels}, multipliers {params.multipliers} x 2, "
               f"sizeZE {params.size_ze}", cols)
     t.rows = [[int(getattr(row, c)) for c in cols] for row in layers.itertuples(index=False)]

@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
-from accelsim.cli._rtl_units import ENGINE_FIELDS, STREAM_UNITS, build_unit, stream_options, verify_unit
+from accelsim.cli._rtl_units import STREAM_UNITS, build_unit, stream_options, verify_unit
 from accelsim.errors import InputError
-from accelsim.topk.params import RTL_BUILD, RTL_VERIFY, TopKParams, engines_using
+from accelsim.topk.params import TopKParams
 
 rtl_app = typer.Typer(help="Generate, synthesize and verify RTL (Amaranth -> Verilog).", no_args_is_help=True)
 
@@ -29,57 +29,97 @@ Engine = Annotated[str, ENGINE_OPT]
 
 
 def _param_help(name: str) -> str:
-    """An option's help: the parameter's own docstring (accelsim.topk.params)."""
-    return " ".join((TopKParams.model_fields[name].description or name).split())
+    """An option's help: the shared parameter's own docstring (accelsim.topk.params) and where its default
+    comes from."""
+    info = TopKParams.model_fields[name]
+    doc = " ".join((info.description or name).split())
+    build, verify = (table.get(name, info.default) for table in (TopKParams.rtl_build, TopKParams.rtl_verify))
+    return (
+        f"{doc} Default: the engine params model's for the command (rtl_build, rtl_verify; TopKParams: "
+        f"build {build}, verify {verify})."
+    )
 
 
-# Option types of the engine parameters; their defaults are RTL_BUILD's and RTL_VERIFY's fields.
-Parallelism = Annotated[int, typer.Option(help=_param_help("parallelism") + " A power of two in RTL.")]
-Width = Annotated[int, typer.Option(help=_param_help("width"))]
-IndexWidth = Annotated[int, typer.Option(help=_param_help("index_width"))]
-MaxK = Annotated[int | None, typer.Option(help=_param_help("max_k"))]
+# Option types of the parameters every engine has (None: the engine model's default for the command); an
+# engine's own parameters are --param NAME=VALUE, checked against its params model.
+Parallelism = Annotated[int | None, typer.Option(help=_param_help("parallelism") + " A power of two in RTL.")]
+Width = Annotated[int | None, typer.Option(help=_param_help("width"))]
+IndexWidth = Annotated[int | None, typer.Option(help=_param_help("index_width"))]
 InputParallelism = Annotated[int | None, typer.Option(help=_param_help("input_parallelism") + " A power of two.")]
-PivotSeed = Annotated[int, typer.Option(help=_param_help("pivot_seed"))]
-ZFracBits = Annotated[int, typer.Option(help=_param_help("z_frac_bits"))]
+Param = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        "-p",
+        help="A parameter of the engine's own, NAME=VALUE (value as YAML), repeatable: e.g. "
+        "pivot_seed=4660 (quickselect), max_k=8 (streaming), z_frac_bits=6 (statistical); its params model "
+        "(TopKEngine.params_type) declares them, and a wrong name lists them.",
+    ),
+]
 Hw = Annotated[
     str | None,
     typer.Option("--hw", help="Take the engine and all its parameters from this hardware preset or YAML file instead."),
 ]
-OPTION_OF = {"pivot_seed": "--pivot-seed", "z_frac_bits": "--z-frac-bits"}
+SHARED_OPTIONS = ("parallelism", "width", "index_width", "input_parallelism")
 
 
-def _setup(unit: str, engine: str, **fields: int | None) -> TopKParams:
-    """The checked params of ``engine``'s RTL from the options ``fields`` (TopKParams fields); bad
-    input raises :class:`InputError`."""
-    from accelsim.topk.params import unused_fields
+def _defaults(params_type: type[TopKParams], command: str) -> dict[str, int | None]:
+    """The fields of ``params_type`` at ``command``'s defaults (``rtl_build`` for build, ``rtl_verify`` for
+    verify and run), ``input_parallelism`` left to follow ``parallelism``."""
+    table = params_type.rtl_build if command == "build" else params_type.rtl_verify
+    fields = {k: f.default for k, f in params_type.model_fields.items() if k != "input_parallelism"}
+    return fields | dict(table)
 
+
+def _own(engine: str, params_type: type[TopKParams], given: list[str] | None) -> dict[str, object]:
+    """The ``--param NAME=VALUE`` options, by name; InputError for a malformed one or a name that is not
+    one of ``engine``'s own parameters."""
+    import yaml
+
+    from accelsim.inputs import BoundedLoader
+    from accelsim.topk import ENGINES
+    from accelsim.topk.params import engine_fields
+
+    own = engine_fields(params_type)
+    out: dict[str, object] = {}
+    for item in given or ():
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise InputError(None, "--param", f"expected NAME=VALUE, got {item!r}")
+        if name not in own:
+            users = [e for e, cls in sorted(ENGINES.items()) if name in engine_fields(cls.params_type)]
+            why = f"read only by the {' and '.join(users)} engine" if users else "not a parameter"
+            theirs = f"its own: {', '.join(own)}" if own else "it has none of its own"
+            raise InputError(None, f"--param {name}", f"{why} (--engine is {engine!r}; {theirs})")
+        try:
+            out[name] = yaml.load(raw, Loader=BoundedLoader)
+        except yaml.YAMLError:
+            raise InputError(None, f"--param {name}", f"value is not valid YAML: {raw!r}") from None
+    return out
+
+
+def _params(
+    unit: str, engine: str, hw: str | None, command: str, param: list[str] | None, **shared: int | None
+) -> tuple[str, TopKParams]:
+    """The engine and params of a command: from ``--hw`` if given, else from the engine's params model at
+    the command's defaults, the options ``shared`` (None: that default) and ``--param`` over them."""
+    if hw is not None:
+        return _from_hardware(unit, hw)
+    from accelsim.topk import ENGINES
+
+    _component(unit, engine, None)
+    params_type = ENGINES[engine].params_type
+    fields = _defaults(params_type, command) | {k: v for k, v in shared.items() if v is not None}
     try:
-        params = TopKParams(**fields)
+        params = params_type(**fields | _own(engine, params_type, param))
     except ValueError as err:
         raise InputError(None, None, f"bad top-k parameters: {err}") from None
-    params = _check(unit, engine, params, None)
-    for name in unused_fields(engine, params):
-        users = " and ".join(engines_using(name) or ())
-        raise InputError(
-            None,
-            OPTION_OF[name],
-            f"read only by the {users} engine (--engine is {engine!r}): leave it at its default or change the engine",
-        )
-    return params
+    return engine, _check(unit, engine, params, None)
 
 
-def _params(unit: str, options: dict) -> tuple[str, TopKParams]:
-    """The engine and params of a command (``options``: its arguments): from ``--hw`` if given, else from
-    its ``--engine`` and engine options."""
-    if options["hw"] is not None:
-        return _from_hardware(unit, options["hw"])
-    return options["engine"], _setup(unit, options["engine"], **{name: options[name] for name in ENGINE_FIELDS})
-
-
-def _check(unit: str, engine: str, params: TopKParams, source: str | None) -> TopKParams:
-    """``params`` if ``engine``'s RTL can be built with them; else :class:`InputError`."""
+def _component(unit: str, engine: str, source: str | None) -> type:
+    """The RTL component class of ``engine``; InputError for a unit or engine without RTL."""
     from accelsim.rtl.topk import ENGINE_COMPONENTS
-    from accelsim.rtl.topk.common import check_params
 
     if unit not in UNITS:
         raise InputError(None, "UNIT", f"no RTL for unit {unit!r}; expected one of: {', '.join(UNITS)}")
@@ -90,8 +130,15 @@ def _check(unit: str, engine: str, params: TopKParams, source: str | None) -> To
             field,
             f"no RTL for top-k engine {engine!r}; expected one of: {', '.join(sorted(ENGINE_COMPONENTS))}",
         )
+    return ENGINE_COMPONENTS[engine]
+
+
+def _check(unit: str, engine: str, params: TopKParams, source: str | None) -> TopKParams:
+    """``params`` if ``engine``'s RTL can be built with them; else :class:`InputError`."""
+    from accelsim.rtl.topk.common import check_params
+
+    cls = _component(unit, engine, source)
     try:
-        cls = ENGINE_COMPONENTS[engine]
         return check_params(params, lanes=cls.LANES, narrow_input=cls.NARROW_INPUT)
     except ValueError as err:
         raise InputError(source, None, f"bad top-k parameters: {err}") from None
@@ -118,8 +165,9 @@ BoardOpt = Annotated[
         "(amaranth-boards definitions).",
     ),
 ]
-# the iCE40-HX8K breakout: RTL_BUILD's engine fits it. Named here as well as in accelsim.rtl.boards, which
-# imports amaranth: the CLI's --help does not (tests/cli/test_rtl.py checks that the two agree).
+# the iCE40-HX8K breakout: the engines at their rtl_build parameters fit it. Named here as well as in
+# accelsim.rtl.boards, which imports amaranth: the CLI's --help does not (tests/cli/test_rtl.py checks that
+# the two agree).
 DEFAULT_BOARD = "ice40-hx8k-evn"
 # Longest measured step: the P = 16 ECP5 build's place and route took 3,228 s (58 min in all) on the loaded
 # 2-core machine (docs/fpga.md, Measured); two hours lets it finish with room to spare.
@@ -149,13 +197,11 @@ def build(
     out: Annotated[Path, typer.Option("--out", "-o", help="Build directory (bitstream, logs, report).")] = Path(
         "out/rtl"
     ),
-    parallelism: Parallelism = RTL_BUILD.parallelism,  # RTL_BUILD: fits the iCE40 HX8K
-    width: Width = RTL_BUILD.width,
-    index_width: IndexWidth = RTL_BUILD.index_width,
-    max_k: MaxK = RTL_BUILD.max_k,
+    parallelism: Parallelism = None,
+    width: Width = None,
+    index_width: IndexWidth = None,
     input_parallelism: InputParallelism = None,  # None: parallelism
-    pivot_seed: PivotSeed = RTL_BUILD.pivot_seed,
-    z_frac_bits: ZFracBits = RTL_BUILD.z_frac_bits,
+    param: Param = None,
     board: BoardOpt = DEFAULT_BOARD,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     record: Annotated[
@@ -179,16 +225,27 @@ def build(
     them at 40 nm instead.
     """
     if unit in STREAM_UNITS:
-        for name, value in (("--board", board != DEFAULT_BOARD), ("--nextpnr-opts", nextpnr_opts)):
-            if value:
+        for name, given in (("--board", board != DEFAULT_BOARD), ("--nextpnr-opts", nextpnr_opts)):
+            if given:
                 raise InputError(
                     None,
                     name,
                     f"the {unit} unit builds alone for the iCE40 HX8K (its ports as pins, "
                     f"no host top level); {name} applies to topk",
                 )
-        return build_unit(unit, stream_options(RTL_BUILD, locals()), out, json_out, record, asic, calibration)
-    engine, params = _params(unit, locals())
+        options = stream_options(_defaults(TopKParams, "build"), locals())
+        return build_unit(unit, options, out, json_out, record, asic, calibration)
+    engine, params = _params(
+        unit,
+        engine,
+        hw,
+        "build",
+        param,
+        parallelism=parallelism,
+        width=width,
+        index_width=index_width,
+        input_parallelism=input_parallelism,
+    )
     if asic:
         _build_asic(engine, params, out, calibration, record, json_out)
         return
@@ -359,13 +416,11 @@ def calibrate(
 def verify(
     unit: UnitArg,
     engine: Engine = "quickselect",
-    parallelism: Parallelism = RTL_VERIFY.parallelism,  # RTL_VERIFY: a check takes seconds
-    width: Width = RTL_VERIFY.width,
-    index_width: IndexWidth = RTL_VERIFY.index_width,
-    max_k: MaxK = RTL_VERIFY.max_k,
+    parallelism: Parallelism = None,
+    width: Width = None,
+    index_width: IndexWidth = None,
     input_parallelism: InputParallelism = None,  # None: parallelism
-    pivot_seed: PivotSeed = RTL_VERIFY.pivot_seed,
-    z_frac_bits: ZFracBits = RTL_VERIFY.z_frac_bits,
+    param: Param = None,
     vectors: Annotated[int, typer.Option(help="Random vectors (edge cases are added).")] = 200,
     seed: Annotated[int, typer.Option(help="Seed of the vectors and flow-control patterns.")] = 0,
     workdir: Annotated[Path, typer.Option(help="Build directory (cached per parameter set).")] = Path("sim_build/topk"),
@@ -382,8 +437,19 @@ def verify(
     from accelsim.rtl.topk import harness
 
     if unit in STREAM_UNITS:
-        return verify_unit(unit, stream_options(RTL_VERIFY, locals()), vectors, seed, workdir, waves, json_out)
-    engine, params = _params(unit, locals())
+        options = stream_options(_defaults(TopKParams, "verify"), locals())
+        return verify_unit(unit, options, vectors, seed, workdir, waves, json_out)
+    engine, params = _params(
+        unit,
+        engine,
+        hw,
+        "verify",
+        param,
+        parallelism=parallelism,
+        width=width,
+        index_width=index_width,
+        input_parallelism=input_parallelism,
+    )
     if vectors < 0:
         raise InputError(None, "--vectors", f"must be a non-negative integer, not {vectors}")
     rng = np.random.default_rng(seed)
@@ -420,13 +486,11 @@ def run(
     ] = None,
     baud: Annotated[int, typer.Option(help="UART rate of the board (accelsim.rtl.boards.BAUD).")] = 115_200,
     divisor: Annotated[int, typer.Option(help="Simulation only: clock cycles per UART bit.")] = 4,
-    parallelism: Parallelism = RTL_VERIFY.parallelism,  # RTL_VERIFY: a simulated run takes seconds
-    width: Width = RTL_VERIFY.width,
-    index_width: IndexWidth = RTL_VERIFY.index_width,
-    max_k: MaxK = RTL_VERIFY.max_k,
+    parallelism: Parallelism = None,
+    width: Width = None,
+    index_width: IndexWidth = None,
     input_parallelism: InputParallelism = None,  # None: parallelism
-    pivot_seed: PivotSeed = RTL_VERIFY.pivot_seed,
-    z_frac_bits: ZFracBits = RTL_VERIFY.z_frac_bits,
+    param: Param = None,
     jobs: Annotated[int, typer.Option(help="Random jobs (edge cases are added).")] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the jobs.")] = 0,
     workdir: Annotated[Path, typer.Option(help="Simulation build directory (cached per parameter set).")] = Path(
@@ -445,10 +509,20 @@ def run(
 
     from accelsim.rtl.topk import harness
     from accelsim.rtl.topk.host import check_host_params
-    from accelsim.rtl.topk.host_sim import job_z, verify_host
+    from accelsim.rtl.topk.host_sim import verify_host
     from accelsim.rtl.uart import check_divisor
 
-    engine, params = _params(unit, locals())
+    engine, params = _params(
+        unit,
+        engine,
+        hw,
+        "verify",
+        param,
+        parallelism=parallelism,
+        width=width,
+        index_width=index_width,
+        input_parallelism=input_parallelism,
+    )
     try:
         check_host_params(params)
         check_divisor(divisor)
@@ -463,7 +537,7 @@ def run(
         if port is None:
             report = verify_host(engine, params, vec, workdir.resolve(), divisor=divisor, seed=seed)
         else:
-            report = _run_board(engine, params, vec, port, baud, job_z(params, vec))
+            report = _run_board(engine, params, vec, port, baud, harness.job_z(params, vec))
     except harness.ToolMissing as err:
         raise InputError(None, None, str(err)) from None
     where = port or f"simulation (divisor {divisor})"

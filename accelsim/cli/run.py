@@ -77,13 +77,14 @@ def sheets(result) -> list[Sheet]:
 
 
 def breakdown_sheet(layers: pd.DataFrame) -> Sheet:
-    """Cycles of the behavioural timing by component, summed over layers."""
+    """Cycles of the behavioural timing by component (plug-in units included), summed over layers."""
     from accelsim.sim.behavioural import BREAKDOWN
+    from accelsim.units.base import LAYER_COLUMNS
 
     t = Sheet("breakdown", f"spatten-behavioural cycles by component ({len(layers)} layers, added serially)",
               ["component", "cycles", "share"], formats={"share": ".1%"})
     total = float(layers["cycles"].sum())
-    for c in BREAKDOWN:
+    for c in [*BREAKDOWN, *(c for c in layers.columns if c not in LAYER_COLUMNS)]:
         v = int(layers[c].sum())
         t.add(c, v, v / total if total else None)
     return t

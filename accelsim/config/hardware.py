@@ -6,12 +6,26 @@ Table II); each field names its source.
 
 from __future__ import annotations
 
-from typing import Literal
+from functools import cache, lru_cache
+from typing import Any, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from accelsim.config.base import Strict
-from accelsim.topk.params import FIELD_DEFAULTS, TopKFields, engines_using
+from accelsim.topk.params import TopKShared, engine_fields
 
 
 class Fetcher(Strict):
@@ -52,18 +66,21 @@ class _Engine(Strict):
     """Engine name in the top-k registry (SpAtten Sec. IV-D: random-pivot quick-select)."""
 
 
-class TopK(TopKFields, _Engine):
+class TopK(TopKShared, _Engine):
     """Top-k engines (the shared token/head engine and the local-value engine).
 
-    ``engine``, ``count`` and ``jobs_in_flight`` are the design's; every other field is a
-    parameter of the engines themselves, declared once in :class:`accelsim.topk.params.TopKFields`
-    (defaults, bounds, sources) and passed on whole to their models and RTL
-    (``accelsim.hw.units.topk_params``). Scores enter, and the filter pass reads them, at
-    ``min(softmax.parallelism, parallelism)`` per cycle (SpAtten RTL SpAttenController.scala: TopK
-    built with ``numSoftMaxUnit``): that input rate is derived, not set here. A parameter only
-    one engine reads (``pivot_seed``: quickselect, ``z_frac_bits``: statistical) may differ from
-    its default only with that engine.
+    ``engine``, ``count`` and ``jobs_in_flight`` are the design's; the fields every engine has are
+    declared once in :class:`accelsim.topk.params.TopKShared` (defaults, bounds, sources), and the block
+    also takes the chosen engine's own fields, declared by its params model
+    (``TopKEngine.params_type``, e.g. ``pivot_seed`` of quickselect), each filled with its default when
+    absent; all are passed on whole to the engine's models and RTL (``accelsim.hw.units.topk_params``).
+    A field of another engine is refused, naming the engines that read it, unless it is at their
+    default. Scores enter, and the filter pass reads them, at ``min(softmax.parallelism, parallelism)``
+    per cycle (SpAtten RTL SpAttenController.scala: TopK built with ``numSoftMaxUnit``): that input rate
+    is derived, not set here.
     """
+
+    model_config = ConfigDict(extra="allow")
 
     count: int = Field(2, ge=0, le=64)
     """Number of engines, at most 64 (a bound on the simulator's per-engine state, 32x SpAtten's); 0 means
@@ -77,15 +94,82 @@ class TopK(TopKFields, _Engine):
     QuickSelect core returns to its fill state once its registered response is taken, while the
     filter pass re-reads the job's scores from its own data FIFO)."""
 
-    @field_validator("*")
+    @model_validator(mode="after")
+    def _engine_fields(self) -> TopK:
+        extra = self.__pydantic_extra__ or {}
+        items = tuple((k, type(v), v) for k, v in extra.items())  # by type too: 1 == True == 1.0
+        try:
+            own = _engine_extra(self.engine, items)
+        except TypeError:  # an unhashable value (a list, a mapping): checked without the cache, and refused
+            own = _engine_extra.__wrapped__(self.engine, items)
+        if own != extra:
+            object.__setattr__(self, "__pydantic_extra__", dict(own))
+        return self
+
     @classmethod
-    def _read_by_engine(cls, val: object, info: ValidationInfo) -> object:
-        users = engines_using(info.field_name) if info.field_name in FIELD_DEFAULTS else None
-        engine = info.data.get("engine")
-        if users and engine not in users and val != FIELD_DEFAULTS[info.field_name]:
-            raise ValueError(f"read only by the {' and '.join(users)} engine (topk.engine is {engine!r}): "
-                             "leave it at its default or change the engine")
-        return val
+    def extra_field(cls, name: str) -> FieldInfo | None:
+        """The field ``name`` of some engine's own params model (the block accepts it with that engine),
+        or None; for the sweep's axis checks, which do not know the engine yet."""
+        from accelsim.topk import ENGINES
+
+        return next((f[name] for e in ENGINES.values() if name in (f := engine_fields(e.params_type))), None)
+
+
+_BLOCK_FIELDS = frozenset(TopK.model_fields)
+
+
+def _refuse(field: str, value: object, message: str) -> ValidationError:
+    return ValidationError.from_exception_data(
+        "TopK", [{"type": "value_error", "loc": (field,), "input": value, "ctx": {"error": ValueError(message)}}]
+    )
+
+
+@cache
+def _own_model(engine: str) -> type[BaseModel]:
+    """A strict model of ``engine``'s own fields (as the rest of the config: no coercion); ValidationError
+    at ``engine`` when no such engine is registered or its own fields clash with the block's."""
+    from accelsim.topk import ENGINES
+
+    if engine not in ENGINES:
+        raise _refuse("engine", engine, f"unknown top-k engine {engine!r}; expected one of: {ENGINES.names()}")
+    own = engine_fields(ENGINES[engine].params_type)
+    clash = sorted(own.keys() & TopK.model_fields.keys())
+    if clash:  # the block's own field would shadow the engine's: a plug-in's mistake, said at once
+        raise _refuse("engine", engine, f"the {engine} engine's params declare {', '.join(clash)}, a field of the "
+                      "topk block itself; the engine must rename it")
+    fields: dict[str, Any] = {k: (f.annotation, f) for k, f in own.items()}
+    return create_model(f"{engine} fields", __config__=Strict.model_config, **fields)
+
+
+@lru_cache(maxsize=1024)
+def _engine_extra(engine: str, items: tuple[tuple[str, type, Any], ...]) -> dict[str, Any]:
+    """The fields beyond the block's own, ``items`` (name, type, value), as ``engine``'s own fields checked
+    and filled with their defaults, those of other engines at their defaults dropped; ValidationError
+    naming the field otherwise. Cached: a sweep's points share a few (a check costs a nested model's
+    validation)."""
+    model = _own_model(engine)
+    extra = {k: v for k, _, v in items}
+    foreign = extra.keys() - model.model_fields.keys()
+    for name in sorted(foreign):
+        users = _users(name)
+        if not users:
+            expected = ", ".join([*TopK.model_fields, *model.model_fields])
+            raise _refuse(name, extra[name], f"unknown field; expected one of: {expected}")
+        if any(extra[name] != default for default in users.values()):
+            raise _refuse(
+                name,
+                extra[name],
+                f"read only by the {' and '.join(users)} engine (topk.engine is {engine!r}): leave it at its "
+                "default or change the engine",
+            )
+    return model.model_validate({k: v for k, v in extra.items() if k not in foreign}).model_dump()
+
+
+def _users(name: str) -> dict[str, object]:
+    """The default of field ``name`` in each engine whose own params declare it."""
+    from accelsim.topk import ENGINES
+
+    return {e: f[name].default for e, cls in sorted(ENGINES.items()) if name in (f := engine_fields(cls.params_type))}
 
 
 class Sram(Strict):
@@ -161,7 +245,13 @@ class Dram(Strict):
 
 
 class Hardware(Strict):
-    """A complete accelerator design point."""
+    """A complete accelerator design point.
+
+    Besides the blocks below, a block named after a registered unit (``accelsim.units``) adds that unit
+    to the design, its fields validated by the unit's params model; any other key is refused.
+    """
+
+    model_config = ConfigDict(extra="allow")  # unit blocks only (_unit_blocks); the rest as Strict
 
     version: Literal[1] = 1
     """Schema version of this file."""
@@ -176,9 +266,42 @@ class Hardware(Strict):
     qk: MulArray = MulArray()
     softmax: Softmax = Softmax()
     pv: MulArray = MulArray()
-    topk: TopK = TopK()
+    topk: TopK = Field(default_factory=TopK)  # built on use: validating it discovers the engines
     sram: Sram = Sram()
     dram: Dram = Dram()
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unit_blocks(cls, data: Any, handler: Any) -> Hardware:
+        """Validate the blocks of registered units (``accelsim.units``) with their params models, as
+        the extras of the model; refuse other unknown keys."""
+        if not isinstance(data, dict) or data.keys() <= cls.model_fields.keys():
+            return handler(data)
+        from accelsim.units import UNITS  # the registry is discovered only when a config names a unit
+
+        errors: list[InitErrorDetails] = []
+        blocks = {}
+        for key, val in data.items():
+            if key in cls.model_fields:
+                continue
+            unit = UNITS.get(key) if isinstance(key, str) else None
+            if unit is None:
+                units = UNITS.names() or "none registered"
+                known = f"unknown field; expected one of: {', '.join(cls.model_fields)}, or a unit ({units})"
+                errors.append({"type": PydanticCustomError("unknown_unit", known), "loc": (key,), "input": val})
+                continue
+            try:
+                blocks[key] = val if isinstance(val, unit.params) else unit.params.model_validate(val)
+            except ValidationError as err:
+                errors.extend(_nested(err, key, fields=tuple(unit.params.model_fields)))
+        try:
+            hw = handler({k: v for k, v in data.items() if k in cls.model_fields})
+        except ValidationError as err:
+            errors = [*_nested(err), *errors]
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        hw.__pydantic_extra__.update(blocks)
+        return hw
 
     @model_validator(mode="after")
     def _check(self) -> Hardware:
@@ -200,3 +323,15 @@ class Hardware(Strict):
     def bytes_per_cycle(self) -> float:
         """DRAM peak bytes per core cycle."""
         return self.dram.peak_gbs / self.clock_ghz
+
+
+def _nested(err: ValidationError, *loc: str, fields: tuple[str, ...] = ()) -> list[InitErrorDetails]:
+    """The errors of ``err``, their locations under ``loc``; an unknown key directly under it lists ``fields``."""
+    out: list[InitErrorDetails] = []
+    for e in err.errors():
+        kind = e["type"]
+        if fields and kind == "extra_forbidden" and len(e["loc"]) == 1:
+            kind = PydanticCustomError("unknown_field", f"unknown field; expected one of: {', '.join(fields)}")
+        ctx = {"ctx": e["ctx"]} if "ctx" in e else {}
+        out.append({"type": kind, "loc": (*loc, *e["loc"]), "input": e["input"], **ctx})
+    return out

@@ -74,5 +74,5 @@ def topk_fpga_cost(hw: Hardware, path: Path = FPGA_TOPK_TABLE) -> FpgaCost | Non
 def _lookup(path: Path, engine: str, params: TopKParams) -> FpgaCost | None:
     """:func:`topk_fpga_cost` by engine and params, cached as the table is (``load_rtl_table``): a
     sweep's points share a few, and searching the table costs more than timing a point."""
-    found = find_entry(load_table(path).topk, engine, params.as_dict())
+    found = find_entry(load_table(path).topk, engine, params)
     return None if found is None else found[1]

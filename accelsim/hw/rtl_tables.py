@@ -10,11 +10,14 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel
 
 from accelsim.config.base import read_yaml, validate
-from accelsim.topk.params import RESET_VALUES
 
 
 class Entry(Protocol):
     params: dict[str, int | None]
+
+
+class Params(Protocol):
+    def as_dict(self) -> dict[str, int | None]: ...
 
 
 T = TypeVar("T", bound=BaseModel)
@@ -30,12 +33,13 @@ def load_rtl_table(model: type[T], path: Path) -> T:
     return validate(model, read_yaml(path) or {}, path)
 
 
-def find_entry(entries: dict[str, E], engine: str, params: dict[str, int | None]) -> tuple[str, E] | None:
-    """The (name, entry) recorded for ``engine`` at ``params``, or None; fields that only set a reset
-    value (``RESET_VALUES``) may differ."""
-    want = {k: v for k, v in params.items() if k not in RESET_VALUES}
+def find_entry(entries: dict[str, E], engine: str, params: Params) -> tuple[str, E] | None:
+    """The (name, entry) recorded for ``engine`` at ``params``, or None: the entry's value of each of
+    ``params``' fields equal, except those that only set a reset value (``params.reset_fields``); an
+    entry's fields that ``params`` lacks (another engine's, recorded by older builds) are not compared."""
+    skip = getattr(params, "reset_fields", frozenset())
+    want = {k: v for k, v in params.as_dict().items() if k not in skip}
     for name, entry in entries.items():
-        if name.split("-", 1)[0] == engine and \
-                {k: v for k, v in entry.params.items() if k not in RESET_VALUES} == want:
+        if name.split("-", 1)[0] == engine and {k: entry.params.get(k) for k in want} == want:
             return name, entry
     return None

@@ -7,34 +7,41 @@ how those intervals overlap.
 from __future__ import annotations
 
 from functools import lru_cache
+from operator import itemgetter
 
 import numpy as np
 
 from accelsim.config.hardware import Dram, Hardware, MulArray
 from accelsim.hw.requant import RequantParams
 from accelsim.hw.softmax import SoftmaxParams
-from accelsim.topk import TopKParams
-from accelsim.topk.params import FIELD_DEFAULTS
+from accelsim.topk import ENGINES, TopKParams
+from accelsim.topk.params import SHARED_FIELDS
 
 FIFO_PORT_BYTES = 16  # SpAtten Sec. IV-A: 32 data FIFOs of 64 x 16 B
 
 
 def topk_params(hw: Hardware) -> TopKParams:
-    """The params object of ``hw``'s top-k engines (shared with their RTL); ValueError if out of range.
+    """The params object of ``hw``'s top-k engines (of the engine's ``params_type``, shared with its RTL);
+    ValueError if out of range.
 
     The input rate is derived: softmax's scores per cycle, capped by the engine's comparators
     (SpAtten RTL SpAttenController.scala builds TopK with ``parallelism = numSoftMaxUnit``).
     """
     t = hw.topk
-    return _topk_params(tuple(getattr(t, name) for name in FIELD_DEFAULTS),
+    return _topk_params(t.engine, _shared(t.__dict__), tuple(t.__pydantic_extra__.items()),
                         min(hw.softmax.parallelism, t.parallelism))
 
 
+_shared = itemgetter(*SHARED_FIELDS)  # the shared fields' values of a topk block's __dict__, in one call
+
+
 @lru_cache(maxsize=1024)
-def _topk_params(values: tuple, input_parallelism: int) -> TopKParams:
-    """:func:`topk_params` by its fields' values, cached: a sweep's points share a few, and checking
-    one costs more than timing a point on the fast path."""
-    return TopKParams(**dict(zip(FIELD_DEFAULTS, values, strict=True)), input_parallelism=input_parallelism)
+def _topk_params(engine: str, shared: tuple, own: tuple, input_parallelism: int) -> TopKParams:
+    """:func:`topk_params` by the engine and its fields' values (``own``: the engine's own, as pairs),
+    cached: a sweep's points share a few, and checking one costs more than timing a point on the fast
+    path."""
+    fields = dict(zip(SHARED_FIELDS, shared, strict=True)) | dict(own)
+    return ENGINES[engine].params_type(**fields, input_parallelism=input_parallelism)
 
 
 def softmax_params(hw: Hardware) -> SoftmaxParams | None:

@@ -95,11 +95,11 @@ def energy_breakdown(points: pd.DataFrame, swept: list[str]) -> go.Figure:
     for col in sorted(cols, key=lambda c: list(GROUP_COLORS).index(energy_group(c[10:]))):
         name = col[10:]
         group = energy_group(name)
-        shade = shades[group] = shades.get(group, -1) + 1
+        shade = shades[group] = shades.get(group, -1) + 1  # cycles past 4 components (plug-in units)
         static = points.get(f"energy_static_by_{name}", pd.Series(np.nan, index=points.index))
         share = np.column_stack([points[col] / points["energy_j"], static / points[col]])
         fig.add_bar(x=x, y=points[col] * scale, name=f"{group}: {name}", legendgroup=group,
-                    marker={"color": GROUP_COLORS[group], "opacity": 1.0 - 0.22 * shade,
+                    marker={"color": GROUP_COLORS[group], "opacity": 1.0 - 0.22 * (shade % 4),
                             "line": {"color": "white", "width": 0.5}},
                     customdata=share, hovertemplate=f"{name}: %{{y:.4g}} {unit} (%{{customdata[0]:.1%}} of the "
                     "total, %{customdata[1]:.0%} static)<extra></extra>")

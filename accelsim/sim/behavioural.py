@@ -27,13 +27,16 @@ selection never draws the out-of-bounds index (docs/behavioural.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from accelsim.config.base import Strict
 from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
+from accelsim.units import ItemWork, Unit
 
 TRANSACTION_BYTES = 32  # bert.cpp simDRAM: "/ 8 / 32", one 32-byte transaction per channel per cycle
 DRAIN_FIXED = 11 + (7 + 21 + 23 + 29 + 7) + 1 + 1 + 3  # bert.cpp simDrainPipeline: 103 + batch
@@ -82,10 +85,17 @@ class BehaviouralParams:
         return cls(channels=hw.dram.channels, multipliers=hw.qk.multipliers, size_ze=hw.topk.parallelism)
 
 
-def layer_breakdown(profiles: pd.DataFrame, params: BehaviouralParams) -> pd.DataFrame:
+def layer_breakdown(
+    profiles: pd.DataFrame, params: BehaviouralParams, units: Sequence[tuple[Unit, Strict]] = ()
+) -> pd.DataFrame:
     """Cycles of each bert.cpp layer: ``group`` (0, 1, ...), ``layer_id``, ``step``, ``layer``,
-    ``heads``, then ``dram``, ``fill``, ``drain``, ``topk`` and their sum ``cycles``; plus the
-    bytes of the key and value transactions, ``key_bytes`` and ``value_bytes``."""
+    ``heads``, then ``dram``, ``fill``, ``drain``, ``topk``, a column per plug-in unit of ``units``
+    and their sum ``cycles``; plus the bytes of the key and value transactions, ``key_bytes`` and
+    ``value_bytes``.
+
+    A plug-in unit (``accelsim.units``, not in bert.cpp) is added serially as bert.cpp adds its
+    stages: its cycles on each head (a head one work item: ``length`` queries scoring and
+    multiplying ``fetch`` rows) and its latency once per layer, with the drain."""
     p = profiles
     d = p["d"].to_numpy(np.int64)
     if (d > params.multipliers).any():
@@ -110,12 +120,17 @@ def layer_breakdown(profiles: pd.DataFrame, params: BehaviouralParams) -> pd.Dat
         "drain": np.where(last, DRAIN_FIXED + batch, 0), "topk": topk,
         "key_bytes": key_t * TRANSACTION_BYTES, "value_bytes": val_t * TRANSACTION_BYTES,
     })
+    if units:
+        length = p["length"].to_numpy(np.float64)
+        work = ItemWork(queries=length, d=d.astype(np.float64), scores=length * fetch, pv_rows=length * fetch)
+        for unit, up in units:
+            per[unit.name] = unit.cycles(up, work) + np.where(last, unit.latency(up), 0.0)
     out = per.groupby("group", sort=True).sum()
     firsts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(p) else np.zeros(0, np.int64)
     out.insert(0, "heads", np.bincount(group, minlength=len(firsts)) if len(p) else [])
     for col in ("layer", "step", "layer_id"):
         out.insert(0, col, p[col].to_numpy(np.int64)[firsts])
-    out["cycles"] = out[BREAKDOWN].sum(axis=1)
+    out["cycles"] = out[[*BREAKDOWN, *(unit.name for unit, _ in units)]].sum(axis=1)
     return out.reset_index()
 
 

@@ -11,15 +11,19 @@ Kept-row indices come from the plan when known; otherwise a seeded choice per re
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
-from accelsim.hw.dram import DramModel, DramSpec, DramStats, load_dram, write_dram_trace
+from accelsim.hw.dram.spec import DramSpec, load_dram
 from accelsim.hw.kv_layout import KVLayout
 from accelsim.workplan import WorkPlan
+
+if TYPE_CHECKING:
+    from accelsim.hw.dram.model import DramStats
 
 FETCHES = (("k", "key_msb", "keys"), ("lsb", "key_lsb", "lsb_keys"), ("v", "value", "values"))
 SEED = 0x5EA7  # of the kept-row choice for plans that record only counts (request traces)
@@ -121,6 +125,8 @@ def peak_bytes_per_cycle(hw: Hardware) -> float:
 def bank_service(plan: WorkPlan, items: pd.DataFrame, hw: Hardware
                  ) -> tuple[dict[str, np.ndarray], DramStats]:
     """Core-cycle service time of each item's K, LSB and V fetch, and the DRAM totals."""
+    from accelsim.hw.dram.model import DramModel  # numba: on use only
+
     spec = dram_spec(hw)
     model = DramModel(spec, issue=hw.dram.issue, outstanding=hw.dram.outstanding)
     addr, lengths, slots = fetch_addresses(plan, items, spec.organisation.access_bytes)
@@ -142,6 +148,8 @@ def export_trace(path: Path, fmt: str, plan: WorkPlan, items: pd.DataFrame, hw: 
 
     Each access carries the memory cycle its fetch started in the event engine.
     """
+    from accelsim.hw.dram.trace import write_dram_trace
+
     spec = dram_spec(hw)
     addr, lengths, slots = fetch_addresses(plan, items, spec.organisation.access_bytes)
     to_mem = 1.0 / (hw.clock_ghz * spec.timing.tCK_ns)

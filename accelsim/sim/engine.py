@@ -39,12 +39,17 @@ engine's input rate (all their input cycles are charged: nothing produces it whi
 the next layer's key fetch waits for them (its keep list depends on them), and so do the items
 behind it: requests enter the key buffer in order.
 
+A plug-in unit (``accelsim.units``) is a resource at its place: after scoring, before the value
+top-k (``qk``), or after ProbxV (``pv``); items take it in request order, each for its cycles, and
+go on after its latency (``accelsim.units.base``).
+
 ``accelsim.sim.rules.RULES`` lists these rules with the design points where each binds; the fast
 path restates them, and ``tests/sim/test_fast.py`` checks both at those points.
 """
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +59,7 @@ import simpy
 from accelsim.config.hardware import Hardware
 from accelsim.hw.units import dram_latency
 from accelsim.sim.items import MAX_ALLOCATIONS, REQ_IN_FLIGHT, buffer_lines, engine_roles, round_robin
+from accelsim.units import PLACES, stages
 from accelsim.workplan import TOPK_KINDS, WorkPlan
 
 
@@ -95,8 +101,9 @@ UNITS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 
 @dataclass
 class Timeline:
-    """What the engine observed: per unit (``UNITS``) the cycles it worked, was stalled on input
-    and was blocked on output (their sum: the time it was held), and the DRAM transfer log."""
+    """What the engine observed: per unit (``UNITS``, then the design's plug-in units) the cycles it
+    worked, was stalled on input and was blocked on output (their sum: the time it was held), and the
+    DRAM transfer log."""
 
     cycles: float = 0.0
     busy: dict[str, float] = field(default_factory=lambda: dict.fromkeys(UNITS, 0.0))
@@ -131,6 +138,12 @@ class EventEngine:
         self.qk_fill = hw.qk.latency + hw.softmax.latency + hw.fetcher.latency
         self.pv_fill = hw.pv.latency + hw.fetcher.latency
         self.t = Timeline()
+        self.stages: dict[str, list[tuple[str, simpy.Resource, np.ndarray, float]]] = {p: [] for p in PLACES}
+        for unit, params in stages(hw):  # plug-in units (accelsim.units), in pipeline order
+            cycles = items[f"unit_{unit.name}"].to_numpy(np.float64)
+            self.stages[unit.follows].append((unit.name, simpy.Resource(env, 1), cycles, unit.latency(params)))
+            for held in (self.t.busy, self.t.stall, self.t.blocked):
+                held[unit.name] = 0.0
 
     def _fetch(self, cycles: float, nbytes: float, kind: str, item: int, span: list[float]):
         """Stream ``nbytes`` over the channels; ``span`` receives [start, end] of the transfer."""
@@ -188,6 +201,22 @@ class EventEngine:
         self.t.busy[key] += fill + select  # the selection stage; output passes overlap the next job
         self.t.blocked[key] += self.released[engine] - selected
 
+    def _through(self, i: int, place: str, entered: simpy.Event | None = None):
+        """Item ``i`` through the plug-in units at ``place``, in order: each held for the item's cycles,
+        then its latency; ``entered`` succeeds once the item is queued for the first one (now, if none)."""
+        for name, unit, cycles, latency in self.stages[place]:
+            req = unit.request()
+            if entered is not None:
+                entered.succeed()
+                entered = None
+            yield req
+            yield self.env.timeout(cycles[i])
+            unit.release(req)
+            self.t.busy[name] += cycles[i]
+            yield self.env.timeout(latency)
+        if entered is not None:
+            entered.succeed()
+
     def _item(self, i: int, row: tuple, prev: simpy.Event | None, gate: simpy.Event | None,
               queued: simpy.Event, scored: simpy.Event, order: tuple[simpy.Event, ...]):
         """Item ``i``; ``queued``: it has its key lines; ``order``: (previous item asked for value
@@ -215,7 +244,7 @@ class EventEngine:
         scored.succeed()
         prev_topk, prev_vbuf, my_topk, my_vbuf = order
         yield prev_topk
-        my_topk.succeed()
+        yield from self._through(i, "qk", my_topk)  # queued in request order, as the value top-k
         if row.vtopk + row.vtopk_out > 0:
             yield from self._topk(int(row.vengine), row.vtopk_in, row.vtopk, row.vtopk_out,
                                   "topk_value")
@@ -228,6 +257,7 @@ class EventEngine:
         yield env.timeout(self.pv_fill)
         if row.v_by >= 0:
             self.vbuf.free(int(row.v_by))
+        yield from self._through(i, "pv")
 
     def _job(self, after: simpy.Event, engine: int, select: float, out: float, done: simpy.Event):
         yield after
@@ -274,6 +304,12 @@ class EventEngine:
                      asked[2 * i], asked[2 * i + 1])
             env.process(self._item(i, row, queued[i - 1] if i else None, gate, queued[i], scored[i],
                                    order))
-        env.run()
+        collecting = gc.isenabled()
+        gc.disable()  # the run makes ~10^5 short-lived events; cyclic collections rescanned the heap: 10-15%
+        try:
+            env.run()
+        finally:
+            if collecting:
+                gc.enable()
         self.t.cycles = env.now
         return self.t

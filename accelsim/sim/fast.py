@@ -23,6 +23,9 @@ items that applies the event engine's (``accelsim.sim.engine``) overlap rules:
   input hides under its scores' arrival only where its engine's selection stage was free by then,
   and the job holds that stage until its output stage is free, then runs its output pass there;
 - DRAM is one FIFO server; value fetches are merged into the key stream by request time;
+- plug-in units (``accelsim.units``) are FIFO servers at their place, taken in item order: after
+  scoring (the value top-k asks once they are done) or after ProbxV; the kernel gets each one's row
+  of per-item cycles, latency and place (``xpar``) and has no per-unit code;
 - token/head top-k jobs run on their engines (round-robin, input charged) once their request is
   scored; as in the event engine, only the first item of the next layer group waits for them, and
   it queues for the key buffer behind the items that never waited.
@@ -59,6 +62,8 @@ from accelsim.sim.items import (
     topk_engine,
 )
 from accelsim.topk import TopKEngine
+from accelsim.units import PLACES, ItemWork, stages
+from accelsim.units.base import MAX_STAGES
 from accelsim.workplan import TOPK_KINDS, WorkPlan
 
 
@@ -104,10 +109,15 @@ class FastPoint:
     """One hardware point, ready for the kernel: where its per-item columns lie in the model's tables
     (``sel``, indexed by the column constants below) and its scalars (``par``, by LAT ... COUNT)."""
 
-    sel: np.ndarray
-    par: np.ndarray
+    sel: list[int]
+    par: list[float]
     tables: int
     """Which generation of the model's tables ``sel`` points into (:attr:`FastModel.ROWS_KEPT`)."""
+    units: tuple[str, ...] = ()
+    """Its plug-in units (``accelsim.units``), in pipeline order."""
+    stages: np.ndarray | None = None
+    """Per plug-in unit (None: none): its row of per-item cycles in the model's per-item columns, its latency, its
+    place (index in ``accelsim.units.PLACES``); the kernel's ``xpar``."""
 
 
 class FastModel:
@@ -150,6 +160,7 @@ class FastModel:
         self._lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._counts: dict[tuple, dict[str, float]] = {}
         self._engines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._work: ItemWork | None = None  # plug-in units' per-item work, built on a point that has one
 
     ROWS_KEPT = 1024
     """Per-item rows the tables keep between :meth:`run_many` calls (37 MB on the GPT-2 trace's 4608
@@ -228,9 +239,10 @@ class FastModel:
     def _rows(self, key: tuple, make: Callable[[], tuple[np.ndarray, ...]], table: _Table | None = None) -> int:
         """Index of the first of the rows ``make()`` builds for ``key`` in ``table`` (default: the
         per-item columns), built and added once per key."""
-        if key not in self._at:
-            self._at[key] = (self._cols if table is None else table).add(*make())
-        return self._at[key]
+        at = self._at.get(key)
+        if at is None:
+            at = self._at[key] = (self._cols if table is None else table).add(*make())
+        return at
 
     def prepare(self, hw: Hardware, engine: TopKEngine | None = None) -> FastPoint:
         """Where ``hw``'s per-item service times lie in the model's tables (each computed once per
@@ -244,7 +256,7 @@ class FastModel:
             )
         t, dram, qk, pv, sram = hw.topk, hw.dram, hw.qk, hw.pv, hw.sram
         count = max(t.count, 1)
-        sel = np.empty(N_SEL, np.int64)
+        sel = [0] * N_SEL
         buf_key = (sram.key_kb, sram.value_kb, qk.multipliers, qk.bits, pv.multipliers, pv.bits)
         if buf_key not in self._buffers:
             buf = Buffers.of(self.plan, hw, self.tiling)  # raises when a request does not fit
@@ -253,7 +265,7 @@ class FastModel:
                 self._freed_rows.add(*_freed(buf)),
             )
         sel[K_ALLOC], sel[FREED] = self._buffers[buf_key]
-        sel[K_FREE : V_FREE + 1] = sel[K_ALLOC] + np.arange(1, 4)
+        sel[K_FREE], sel[V_ALLOC], sel[V_FREE] = sel[K_ALLOC] + 1, sel[K_ALLOC] + 2, sel[K_ALLOC] + 3
         if t.count:
             engine = engine or topk_engine(hw)
             jkey = ("jobs", type(engine), engine.params, t.jobs_in_flight)
@@ -275,14 +287,30 @@ class FastModel:
         )
         sel[RQ_C], sel[HAS_RQ] = sel[QK_C] + 1, sel[QK_C] + 2
         sel[PV_C] = self._rows(("pv", pv.multipliers), lambda: (array_cycles(self.pv_rows, self.d, pv),))
-        par = np.empty(N_PAR)
+        par = [0.0] * N_PAR
         par[LAT] = dram_latency(hw)
         par[QK_FILL] = qk.latency + hw.softmax.latency + hw.fetcher.latency
         par[PV_FILL] = pv.latency + hw.fetcher.latency
         par[K_LINES], par[V_LINES] = buffer_lines(sram.key_kb, qk), buffer_lines(sram.value_kb, pv)
-        par[SHARED_IS_VALUE] = t.count <= 1
+        par[SHARED_IS_VALUE] = float(t.count <= 1)
         par[COUNT] = count
-        return FastPoint(sel, par, self._tables)
+        units = stages(hw)
+        sel[UNITS] = len(units)
+        if not units:
+            return FastPoint(sel, par, self._tables)
+        if len(units) > MAX_STAGES:
+            raise InputError(None, "hardware", f"at most {MAX_STAGES} plug-in units, not {len(units)}")
+        if self._work is None:
+            self._work = ItemWork.of(self.plan, self.tiling)
+        rows = [
+            (
+                self._rows(("unit", u.name, p), lambda u=u, p=p: (u.cycles(p, self._work),)),
+                u.latency(p),
+                PLACES.index(u.follows),
+            )
+            for u, p in units
+        ]
+        return FastPoint(sel, par, self._tables, tuple(u.name for u, _ in units), np.array(rows, np.float64))
 
     def _dram(self, hw: Hardware) -> tuple[np.ndarray, ...]:
         """DRAM cycles of each item's key, LSB and value fetch; -1 where it fetches nothing."""
@@ -307,11 +335,17 @@ class FastModel:
             return []
         if any(p.tables != self._tables for p in points):
             raise ValueError("a point was prepared before the model's tables started afresh; prepare it again")
-        sel = np.stack([p.sel for p in points])
-        par = np.stack([p.par for p in points])
+        sel = np.array([p.sel for p in points], np.int64)
+        par = np.array([p.par for p in points], np.float64)
         n = len(self.owner)
         cycles = np.zeros(len(points))
-        busy = np.zeros((len(points), 3, 5))
+        nx = max(len(p.units) for p in points)
+        xpar = np.full((len(points), nx, 3), -1.0)  # a point with fewer units: the rest at no place
+        if nx:
+            for i, p in enumerate(points):
+                if p.units:
+                    xpar[i, : len(p.units)] = p.stages
+        busy = np.zeros((len(points), 3, len(BUSY_KEYS) + nx))
         _pipelines(
             self._cols.data,
             self._freed_rows.data,
@@ -319,6 +353,7 @@ class FastModel:
             self._job_engines.data,
             sel,
             par,
+            xpar,
             self.job_ptr,
             self.job_idx,
             self.gate_ptr,
@@ -332,8 +367,9 @@ class FastModel:
             busy,
         )
         out = []
-        for c, b in zip(cycles.tolist(), busy.tolist(), strict=True):
-            work, stall, blocked = (dict(zip(BUSY_KEYS, row, strict=True)) for row in b)
+        for c, b, p in zip(cycles.tolist(), busy.tolist(), points, strict=True):
+            keys = BUSY_KEYS + p.units
+            work, stall, blocked = (dict(zip(keys, row, strict=False)) for row in b)
             out.append(
                 FastTimeline(cycles=c, busy=work, stall=stall, blocked=blocked, dram_bytes_by=dict(self.dram_bytes_by))
             )
@@ -353,18 +389,24 @@ def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 # slots of the kernel's state ``st``: when DRAM, QxK and ProbxV are next free, the latest finish, when
 # the last value top-k result was taken, the value side's next position; per buffer (key, value) its
 # lines, when the last item was granted it, the first position whose allocation may still hold lines,
-# the next position whose freed lines are not yet recycled and when those before it were; then per
-# top-k engine e, at ENG + 2e and ENG + 2e + 1, when its selection and output stages are next free
+# the next position whose freed lines are not yet recycled and when those before it were; the value
+# side's next position once worked out (V_AT, -1 before) and its selection stage free, top-k result
+# ready, cycles blocked and value buffer grant (:func:`_value_side`); per plug-in unit x at XST + 4x,
+# its row of per-item cycles, latency, place and when it is next free; then per top-k engine e, at
+# ENG + 2e and ENG + 2e + 1, when its selection and output stages are next free
 DRAM, QK, PV, END, VDONE, CURSOR = range(6)
-S_LINES, S_GRANT, S_HEAD, S_NEXT, S_RECYCLED, ENG = 6, 8, 10, 12, 14, 16
+S_LINES, S_GRANT, S_HEAD, S_NEXT, S_RECYCLED = 6, 8, 10, 12, 14
+V_AT, V_FREE_AT, V_READY, V_BLOCKED, V_ACQUIRE, XST = range(16, 22)
+ENG = XST + 4 * MAX_STAGES
 # rows of the per-item times ``times`` [3, items]: key lines freed, scored, value lines freed
 RELEASE, SCORED, VRELEASE = range(3)
-# busy [3, 5]: rows work, stalled on input, blocked on output; columns follow BUSY_KEYS
-SHARED, VTOP = 3, 4
+# busy [3, 5 + units]: rows work, stalled on input, blocked on output; columns follow BUSY_KEYS, then
+# the point's plug-in units
+SHARED, VTOP, N_BUSY = 3, 4, 5
 BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 # a point's ``sel``: its rows of the per-item ``cols`` (K_DRAM ... V_FREE), its first of four rows of
 # ``freed`` (FREED), its rows of the per-job selection and output cycles (J_SELECT, J_OUT) and engines
-# (J_ENGINE)
+# (J_ENGINE), its count of plug-in units (UNITS)
 (
     K_DRAM,
     L_DRAM,
@@ -385,17 +427,19 @@ BUSY_KEYS = ("dram", "qk", "pv", "topk_shared", "topk_value")
     J_SELECT,
     J_OUT,
     J_ENGINE,
+    UNITS,
     N_SEL,
-) = range(20)
+) = range(21)
 # a point's ``par``: DRAM latency, QxK and ProbxV pipeline fill, key and value buffer lines, whether
 # one engine takes every job, engines
 LAT, QK_FILL, PV_FILL, K_LINES, V_LINES, SHARED_IS_VALUE, COUNT, N_PAR = range(8)
 
-# The kernel allocates nothing (the caller passes every array) and passes no tuples of arrays, so it
-# runs without numba's reference counting (``_nrt=False``), as ``accelsim.hw.dram.controller.run``,
-# and its helpers are inlined: with reference counting every helper call paid atomic updates per
-# array argument (GPT-2 trace: 3 ms a point, 0.1 ms without; inlining the value side and the
-# recompute pass too took another quarter off, for twice the compile time, paid once: ``cache=True``).
+# The kernel allocates nothing (the caller passes every array), so it runs without numba's reference
+# counting (``_nrt=False``), as ``accelsim.hw.dram.controller.run``, and its helpers are inlined: with
+# reference counting every helper call paid atomic updates per array argument (GPT-2 trace: 3 ms a
+# point, 0.1 ms without; inlining the value side and the recompute pass too took another quarter off,
+# for twice the compile time, paid once: ``cache=True``). Those two take what they read as one tuple
+# (``ctx``), which inlining unpacks at compile time: no slower than passing its 15 members (measured).
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -427,6 +471,25 @@ def _topk_job(eng: np.ndarray, e: int, t: float, fill: float, select: float, out
     selected = max(t, eng[2 * e] + fill) + select
     free = max(selected, eng[2 * e + 1]) if out > 0 else selected
     return free, free + out, free - selected
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _stages(
+    st: np.ndarray, cols: np.ndarray, busy: np.ndarray, s: tuple, place: int, v: int, t: float, commit: bool
+) -> float:
+    """When position ``v``, arriving at ``t``, leaves the plug-in units at ``place`` (each taken in
+    order for its cycles, then left after its latency); ``commit``: the units are taken (their next
+    free time and work cycles updated), else only looked at; as ``EventEngine._through``."""
+    for x in range(s[UNITS]):
+        b = XST + 4 * x
+        if st[b + 2] == place:
+            c = cols[int(st[b]), v]
+            start = max(t, st[b + 3])
+            if commit:
+                st[b + 3] = start + c
+                busy[0, N_BUSY + x] += c
+            t = start + c + st[b + 1]
+    return t
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -509,41 +572,40 @@ def _run_jobs(
 
 @njit(cache=True, _nrt=False, inline="always")
 def _value_side(
-    cols: np.ndarray,
-    s: tuple,
-    times: np.ndarray,
-    st: np.ndarray,
-    busy: np.ndarray,
-    freed: np.ndarray,
-    jobs: np.ndarray,
-    engs: np.ndarray,
-    done: np.ndarray,
-    job_ptr: np.ndarray,
-    job_idx: np.ndarray,
+    ctx: tuple,
     until: float,
     stop: int,
-    lat: float,
-    pv_fill: float,
-    shared_is_value: bool,
 ) -> None:
     """Advance the value side through the scored items whose value fetch is requested by ``until``
-    (and through position ``stop`` regardless)."""
+    (and through position ``stop`` regardless).
+
+    The next item's grant is worked out once and kept (``st[V_AT:XST]``) until it is taken: what it
+    reads (its value engine, the value buffer, results taken before it) only the value side changes."""
+    cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, lat, _, pv_fill, shared_is_value = ctx
     n = cols.shape[1]
     eng = st[ENG:]
     while int(st[CURSOR]) < n and times[SCORED, int(st[CURSOR])] < np.inf:
         v = int(st[CURSOR])
         vti, vtc, vto = cols[s[VTOPK_I], v], cols[s[VTOPK_C], v], cols[s[VTOPK_O], v]
         e = int(cols[s[VTOPK_E], v])
-        ready = free = times[SCORED, v]
-        blocked = 0.0
-        if vtc + vto > 0:
-            free, ready, blocked = _topk_job(eng, e, ready, vti, vtc, vto)
-        ready = max(ready, st[VDONE])  # results are taken in order
-        acquire = _granted(st, freed, cols, s, times, v, ready, 1)
+        if st[V_AT] == v:
+            free, ready, blocked, acquire = st[V_FREE_AT], st[V_READY], st[V_BLOCKED], st[V_ACQUIRE]
+        else:
+            ready = free = times[SCORED, v]
+            if s[UNITS]:  # looked at only: the units are taken once the item is (below)
+                ready = free = _stages(st, cols, busy, s, 0, v, ready, False)
+            blocked = 0.0
+            if vtc + vto > 0:
+                free, ready, blocked = _topk_job(eng, e, ready, vti, vtc, vto)
+            ready = max(ready, st[VDONE])  # results are taken in order
+            acquire = _granted(st, freed, cols, s, times, v, ready, 1)
+            st[V_AT], st[V_FREE_AT], st[V_READY], st[V_BLOCKED], st[V_ACQUIRE] = v, free, ready, blocked, acquire
         if acquire > until and v >= stop:
             return
         st[VDONE] = ready
         st[S_GRANT + 1] = acquire
+        if s[UNITS]:
+            _stages(st, cols, busy, s, 0, v, times[SCORED, v], True)
         if vtc + vto > 0:
             eng[2 * e] = free
             if vto > 0:
@@ -583,28 +645,13 @@ def _score(
 
 @njit(cache=True, _nrt=False, inline="always")
 def _recompute(
-    cols: np.ndarray,
-    s: tuple,
-    times: np.ndarray,
-    st: np.ndarray,
-    busy: np.ndarray,
-    freed: np.ndarray,
-    jobs: np.ndarray,
-    engs: np.ndarray,
-    done: np.ndarray,
-    job_ptr: np.ndarray,
-    job_idx: np.ndarray,
+    ctx: tuple,
     p: int,
     t: float,
-    lat: float,
-    qk_fill: float,
-    pv_fill: float,
-    shared_is_value: bool,
 ) -> None:
     """The LSB re-fetch and recompute pass of position ``p``, requested at ``t``."""
-    _value_side(
-        cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, t, 0, lat, pv_fill, shared_is_value
-    )
+    cols, s, times, st, busy, _, jobs, engs, done, job_ptr, job_idx, lat, qk_fill, _, shared_is_value = ctx
+    _value_side(ctx, t, 0)
     e = _consume(st, busy, QK, t, cols[s[L_DRAM], p], cols[s[RQ_C], p], lat)
     _score(times, st, busy, jobs, engs, done, s, job_ptr, job_idx, p, e, qk_fill, shared_is_value)
 
@@ -645,6 +692,8 @@ def _pipeline(
     buffer grant and being scored (:func:`_slot_free`; at least 3).
     """
     n = cols.shape[1]
+    # what the value side and the recompute pass read, passed on as one
+    ctx = (cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, lat, qk_fill, pv_fill, shared_is_value)
     pending = -1  # position whose recompute pass is still queued for QxK
     pending_t = 0.0
     req = 0.0  # when the item may ask for the key buffer (its gate jobs are done)
@@ -652,120 +701,29 @@ def _pipeline(
         if gate_ptr[p + 1] > gate_ptr[p]:
             # the jobs it waits for follow items that must be scored first
             if pending >= 0:
-                _recompute(
-                    cols,
-                    s,
-                    times,
-                    st,
-                    busy,
-                    freed,
-                    jobs,
-                    engs,
-                    done,
-                    job_ptr,
-                    job_idx,
-                    pending,
-                    pending_t,
-                    lat,
-                    qk_fill,
-                    pv_fill,
-                    shared_is_value,
-                )
+                _recompute(ctx, pending, pending_t)
                 pending = -1
             if shared_is_value:
                 stop = 0
                 for q in range(gate_ptr[p], gate_ptr[p + 1]):
                     stop = max(stop, job_pos[gate_idx[q]] + 1)
-                _value_side(
-                    cols,
-                    s,
-                    times,
-                    st,
-                    busy,
-                    freed,
-                    jobs,
-                    engs,
-                    done,
-                    job_ptr,
-                    job_idx,
-                    -np.inf,
-                    stop,
-                    lat,
-                    pv_fill,
-                    shared_is_value,
-                )
+                _value_side(ctx, -np.inf, stop)
             for q in range(gate_ptr[p], gate_ptr[p + 1]):
                 req = max(req, done[gate_idx[q]])
         if pending >= 0 and cols[s[K_FREE], pending] > 0 and _head(st, freed, cols, s, p, 0) > pending:  # its lines
-            _recompute(
-                cols,
-                s,
-                times,
-                st,
-                busy,
-                freed,
-                jobs,
-                engs,
-                done,
-                job_ptr,
-                job_idx,
-                pending,
-                pending_t,
-                lat,
-                qk_fill,
-                pv_fill,
-                shared_is_value,
-            )
+            _recompute(ctx, pending, pending_t)
             pending = -1
         k = _granted(st, freed, cols, s, times, p, req, 0)
         if p >= slots:
             k = max(k, _slot_free(times, p - slots))
         st[S_GRANT] = k
         if pending >= 0 and pending_t <= k:  # the previous item's recompute asked for QxK first
-            _recompute(
-                cols,
-                s,
-                times,
-                st,
-                busy,
-                freed,
-                jobs,
-                engs,
-                done,
-                job_ptr,
-                job_idx,
-                pending,
-                pending_t,
-                lat,
-                qk_fill,
-                pv_fill,
-                shared_is_value,
-            )
+            _recompute(ctx, pending, pending_t)
             pending = -1
-        _value_side(
-            cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, k, 0, lat, pv_fill, shared_is_value
-        )
+        _value_side(ctx, k, 0)
         e1 = _consume(st, busy, QK, k, cols[s[K_DRAM], p], cols[s[QK_C], p], lat)
         if pending >= 0:
-            _recompute(
-                cols,
-                s,
-                times,
-                st,
-                busy,
-                freed,
-                jobs,
-                engs,
-                done,
-                job_ptr,
-                job_idx,
-                pending,
-                pending_t,
-                lat,
-                qk_fill,
-                pv_fill,
-                shared_is_value,
-            )
+            _recompute(ctx, pending, pending_t)
             pending = -1
         if cols[s[HAS_RQ], p] > 0:
             pending = p
@@ -773,29 +731,12 @@ def _pipeline(
         else:
             _score(times, st, busy, jobs, engs, done, s, job_ptr, job_idx, p, e1, qk_fill, shared_is_value)
     if pending >= 0:
-        _recompute(
-            cols,
-            s,
-            times,
-            st,
-            busy,
-            freed,
-            jobs,
-            engs,
-            done,
-            job_ptr,
-            job_idx,
-            pending,
-            pending_t,
-            lat,
-            qk_fill,
-            pv_fill,
-            shared_is_value,
-        )
-    _value_side(
-        cols, s, times, st, busy, freed, jobs, engs, done, job_ptr, job_idx, np.inf, n, lat, pv_fill, shared_is_value
-    )
+        _recompute(ctx, pending, pending_t)
+    _value_side(ctx, np.inf, n)
     end = st[END]
+    if s[UNITS]:  # the units after ProbxV feed nothing back: one pass over the items' ProbxV ends
+        for v in range(n):
+            end = max(end, _stages(st, cols, busy, s, 1, v, times[VRELEASE, v], True))
     for j in range(done.shape[0]):
         end = max(end, done[j])
     return end
@@ -809,6 +750,7 @@ def _pipelines(
     engs: np.ndarray,
     sel: np.ndarray,
     par: np.ndarray,
+    xpar: np.ndarray,
     job_ptr: np.ndarray,
     job_idx: np.ndarray,
     gate_ptr: np.ndarray,
@@ -821,15 +763,19 @@ def _pipelines(
     cycles: np.ndarray,
     busy: np.ndarray,
 ) -> None:
-    """:func:`_pipeline` for each point i (``sel[i]``, ``par[i]``: see :class:`FastPoint`), into
+    """:func:`_pipeline` for each point i (``sel[i]``, ``par[i]``, ``xpar[i]``: see :class:`FastPoint`), into
     ``cycles[i]`` and ``busy[i]`` (zeros); ``times``, ``st`` (at least ENG + 2 x engines) and
     ``done`` are scratch space."""
     for i in range(sel.shape[0]):
         times[:] = 0.0
         times[SCORED] = np.inf
         st[:] = 0.0
+        st[V_AT] = -1.0
         st[S_LINES] = par[i, K_LINES]
         st[S_LINES + 1] = par[i, V_LINES]
+        for x in range(xpar.shape[1]):
+            for k in range(3):
+                st[XST + 4 * x + k] = xpar[i, x, k]
         done[:] = 0.0
         r = sel[i]  # as a tuple, kept in registers rather than re-read after each store: a fifth faster
         s = (
@@ -852,6 +798,7 @@ def _pipelines(
             r[16],
             r[17],
             r[18],
+            r[19],
         )
         cycles[i] = _pipeline(
             cols,
@@ -897,6 +844,7 @@ def warm() -> None:
         np.zeros((1, 0), np.int64),
         sel,
         np.zeros((1, N_PAR)),
+        np.zeros((1, 0, 3)),
         two,
         empty,
         two,
@@ -907,5 +855,5 @@ def warm() -> None:
         np.zeros(ENG + 2),
         np.zeros(0),
         np.zeros(1),
-        np.zeros((1, 3, 5)),
+        np.zeros((1, 3, N_BUSY)),
     )

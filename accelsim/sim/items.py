@@ -13,6 +13,7 @@ from accelsim.errors import InputError
 from accelsim.hw.softmax import occupancy
 from accelsim.hw.units import array_cycles, dram_cycles, softmax_params, topk_params
 from accelsim.topk import TopKEngine, get_engine
+from accelsim.units import ItemWork, stages
 from accelsim.workplan import TOPK_KINDS, WorkPlan, request_bytes
 
 TILE_QUERIES = 16  # prefill queries per work item: fine enough to pipeline, coarse enough to be fast
@@ -223,7 +224,8 @@ def fetched_bytes(plan: WorkPlan, tiling: Tiling) -> dict[str, np.ndarray]:
 
 
 def build_items(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, ...]) -> pd.DataFrame:
-    """One row per work item with its bytes and per-unit cycles (column names as used by the engine)."""
+    """One row per work item with its bytes and per-unit cycles (column names as used by the engine;
+    a plug-in unit's ``unit_<name>``)."""
     r = plan.requests
     n = len(r)
     d = r["d"].to_numpy(np.float64)
@@ -247,4 +249,8 @@ def build_items(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, ...]) -> p
         vt = np.zeros(n)
         np.add.at(vt, t["request"].to_numpy()[is_v], cycles[is_v])
         items[col] = vt[owner] * share
+    if units := stages(hw):
+        work = ItemWork.of(plan, tiling)
+        for unit, params in units:
+            items[f"unit_{unit.name}"] = unit.cycles(params, work)
     return items

@@ -91,18 +91,30 @@ class SimResult(BaseModel):
     def flat(self) -> dict[str, Any]:
         """One table row: scalars, with dict fields spread as ``<field>_<key>`` columns."""
         row: dict[str, Any] = {}
-        for key in type(self).model_fields:  # the fields as they are: model_dump would copy every dict first
-            val = getattr(self, key)
-            if val is None or key in ("quality", "topk_fpga"):
+        values = self.__dict__  # the fields as they are: model_dump would copy every dict first
+        for key in _SCALARS:
+            val = values[key]
+            if val is None:
                 continue
-            if isinstance(val, dict):
-                row.update({f"{key}_{k}": v for k, v in val.items()})
+            if type(val) is dict:
+                names = _SPREAD.get((key, *val))
+                if names is None:
+                    names = _SPREAD[(key, *val)] = tuple(f"{key}_{k}" for k in val)
+                row.update(zip(names, val.values(), strict=True))
             else:
                 row[key] = val
-        for col in FPGA_COLUMNS:  # always present, so a table says where no cost was measured
-            row[f"topk_fpga_{col}"] = None if self.topk_fpga is None else getattr(self.topk_fpga, col)
+        fpga = self.topk_fpga
+        for col, name in _FPGA:  # always present, so a table says where no cost was measured
+            row[name] = None if fpga is None else getattr(fpga, col)
         if self.quality is not None:
             row["quality_mass_recall"] = self.quality.mass_recall
             row["quality_out_err"] = self.quality.out_err
             row["quality_topk_recall"] = self.quality.topk_recall
         return row
+
+
+_SCALARS = tuple(k for k in SimResult.model_fields if k not in ("quality", "topk_fpga"))
+"""The fields :meth:`SimResult.flat` spreads or copies, in order."""
+_FPGA = tuple((col, f"topk_fpga_{col}") for col in FPGA_COLUMNS)
+_SPREAD: dict[tuple[str, ...], tuple[str, ...]] = {}
+"""Column names of a dict field by (field, its keys): results share a few key sets."""

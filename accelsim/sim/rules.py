@@ -12,9 +12,13 @@ request FIFO (``items.REQ_IN_FLIGHT``) binds only on short requests; its case is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 Point = tuple[str, dict[str, Any] | None]
+
+OUTQUANT = str(Path(__file__).resolve().parents[2] / "examples/accelsim-example-plugins/outquant-hw.yaml")
+"""SpAtten with the example plug-in unit after ProbxV (a source checkout's example package, loaded by path)."""
 
 
 @dataclass(frozen=True)
@@ -75,5 +79,15 @@ RULES: tuple[Rule, ...] = (
             ("spatten", {"sram": {"value_kb": 20}, "dram": {"channels": 4}}),  # 204 values take 26 of 26 lines
         ),
         request_trace_only=True,
+    ),
+    Rule(
+        "unit-stages",
+        "a plug-in unit (accelsim.units) is a server at its place, after scoring (before the value top-k) "
+        "or after ProbxV: items take it in request order for their cycles and go on after its latency",
+        (
+            (OUTQUANT, None),
+            (OUTQUANT, {"outquant": {"lanes": 1}}),  # busy 54 % of the GPT-2 run: its queue moves the end
+            (OUTQUANT, {"outquant": {"lanes": 1, "latency": 500}}),
+        ),
     ),
 )

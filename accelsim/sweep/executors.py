@@ -9,6 +9,7 @@ results as chunks finish, in any order; the driver writes them to the store as t
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -19,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, ClassVar
 
 from accelsim.errors import InputError
+from accelsim.sweep import evaluate
 
 EXECUTORS: dict[str, type[Executor]] = {}
 
@@ -44,7 +46,10 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 def _die_with(parent: int) -> None:
     """Worker initializer: the kernel kills this worker when the driver dies (Linux ``PR_SET_PDEATHSIG``),
-    even by SIGKILL; a driver already gone ends it at once."""
+    even by SIGKILL; a driver already gone ends it at once. What the worker inherits (the driver's
+    WorkPlans among it) is frozen out of the cyclic collector's walks (``gc.freeze``)."""
+    gc.freeze()
+    evaluate.IN_WORKER = True
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:

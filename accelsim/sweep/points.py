@@ -8,6 +8,7 @@ store keys finished work on.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from accelsim import api
 from accelsim.api import file_sha
@@ -26,6 +27,7 @@ from accelsim.config.flat import point_config, point_id
 from accelsim.config.policy import REMOVED
 from accelsim.errors import InputError
 from accelsim.sweep.spec import Sweep, check_field, sweep_fields
+from accelsim.units import UNITS
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,9 @@ class Point:
     values: dict[str, Any]
     """Axis path -> value."""
     point_id: str = ""
-    hw: str = ""
-    """Validated hardware config as JSON, empty when ``error`` is set."""
+    hw: tuple[tuple[str, Any], ...] = ()
+    """Validated hardware config as (field, value) pairs, a unit block's value its own pairs (what a
+    worker builds the design from, :func:`accelsim.sweep.evaluate.hardware`); empty when ``error`` is set."""
     plan: PlanKey | None = None
     error: str = ""
     """Why the point cannot be simulated (its configuration fails validation)."""
@@ -61,6 +64,37 @@ class Point:
     config: dict[str, Any] = field(default_factory=dict)
     """The whole resolved config as table columns (``accelsim.config.flat.point_config``); the driver
     adds them to the point's row, so workers are sent points without them."""
+
+
+_BLOCKS: dict[tuple[str, tuple[tuple[str, Any], ...]], BaseModel] = {}
+_BLOCK_CACHE_SIZE = 4096  # distinct unit blocks a process keeps; a grid's axes give a few per unit
+
+
+def pairs(dump: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A validated config's ``model_dump()`` as (name, value) pairs, a block's value its own pairs: what
+    a worker needs to rebuild it, cheaper to send and to read than its JSON."""
+    return tuple([(k, tuple(v.items()) if type(v) is dict else v) for k, v in dump.items()])
+
+
+def hardware(fields: tuple[tuple[str, Any], ...]) -> Hardware:
+    """A point's hardware from its (field, value) pairs (``Point.hw``, which the driver validated whole; :func:`pairs`):
+    each unit block validated once per process and shared by the points that have it, the design built
+    around them without validating again (``model_construct``); equal to validating it whole."""
+    values: dict[str, Any] = {}
+    for name, val in fields:
+        if type(val) is not tuple:
+            values[name] = val
+            continue
+        key = (name, val)
+        block = _BLOCKS.get(key)
+        if block is None:
+            if len(_BLOCKS) >= _BLOCK_CACHE_SIZE:
+                _BLOCKS.pop(next(iter(_BLOCKS)))
+            info = Hardware.model_fields.get(name)
+            model = info.annotation if info is not None else UNITS[name].params  # a plug-in unit's block
+            block = _BLOCKS[key] = model.model_validate(dict(val))
+        values[name] = block
+    return Hardware.model_construct(**values)
 
 
 def grid_size(groups: list[dict[str, list[Any]]]) -> int:
@@ -223,7 +257,8 @@ class Resolver:
         errors = []
         try:
             hw_model = Hardware.model_validate(hw)
-            point.hw = hw_model.model_dump_json()
+            hw_dump = hw_model.model_dump()
+            point.hw = pairs(hw_dump)
         except ValidationError as err:
             loc, msg = describe_validation_error(err, Hardware)
             errors.append(f"hardware {loc}: {msg}" if loc else f"hardware: {msg}")
@@ -239,7 +274,7 @@ class Resolver:
                 errors.append(f"{err.field}: {err.message}")
         workload = {"path": wl_path, "sha256": wl_sha, "phases": b.phases, "seed": b.seed, "timing": self.sweep.timing}
         model = self._models.get(pol_json)
-        point.config = point_config(hw_model.model_dump() if hw_model else hw,
+        point.config = point_config(hw_dump if hw_model else hw,
                                     model.model_dump() if model is not None else pol, workload)
         point.point_id = point_id(point.config)
         point.labels = {"hardware": hw_model.name if hw_model else str(hw.get("name", "")),
@@ -272,7 +307,15 @@ class Resolver:
         return self._policies[raw]
 
     def resolve_all(self, points: list[dict[str, Any]], start: int = 0) -> list[Point]:
-        return [self.resolve(start + i, v) for i, v in enumerate(points)]
+        """:meth:`resolve` of each, the cyclic garbage collector paused meanwhile: the points are built to
+        last, and collections triggered by building them would walk the ones built before again and again."""
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return [self.resolve(start + i, v) for i, v in enumerate(points)]
+        finally:
+            if was:
+                gc.enable()
 
 
 def resolve_listed(sweep: Sweep, resolver: Resolver) -> list[Point] | None:

@@ -257,13 +257,21 @@ class Sweep(Strict):
 
 
 def _field_type(model: type[BaseModel], parts: list[str]) -> Any:
-    """The annotation of the field at ``parts`` inside ``model``; KeyError naming the bad part."""
+    """The annotation of the field at ``parts`` inside ``model`` (in a Hardware, a plug-in unit's block
+    is its params model); KeyError naming the bad part."""
+    from accelsim.units import UNITS  # numpy: on use only
+
     node: Any = model
     for i, part in enumerate(parts):
-        if not (isinstance(node, type) and issubclass(node, BaseModel)) or part not in node.model_fields:
-            names = ", ".join(node.model_fields) if isinstance(node, type) and issubclass(node, BaseModel) else ""
+        if node is Hardware and part not in Hardware.model_fields and part in UNITS:
+            node = UNITS[part].params
+            continue
+        is_model = isinstance(node, type) and issubclass(node, BaseModel)
+        # a model taking fields beyond its own (hw.topk: the engines') says of which type with extra_field
+        info = (node.model_fields.get(part) or getattr(node, "extra_field", lambda _: None)(part)) if is_model else None
+        if info is None:
+            names = ", ".join(node.model_fields) if is_model else ""
             raise KeyError(f"no field {'.'.join(parts[: i + 1])!r}" + (f"; expected one of: {names}" if names else ""))
-        info = node.model_fields[part]
         node = info.annotation
         if i == len(parts) - 1:
             return Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from accelsim import api
 from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
-from accelsim.sim.fast import FastModel
 from accelsim.timers.base import Timed, Timer, register
 from accelsim.workplan import WorkPlan
+
+if TYPE_CHECKING:
+    from accelsim.sim.fast import FastModel
 
 
 @register
@@ -21,6 +24,8 @@ class FastTimer(Timer):
     name = "fast"
 
     def prepare(self, plan: WorkPlan) -> FastModel:
+        from accelsim.sim.fast import FastModel  # numba: on use only
+
         return FastModel(plan)
 
     def time(

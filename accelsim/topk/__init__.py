@@ -18,13 +18,22 @@ if TYPE_CHECKING:
         Selection,
         TopKEngine,
         TopKParams,
+        engine_params,
         exact_topk_mask,
         get_engine,
         register,
     )
 
-__all__ = ["ENGINES", "Selection", "TopKEngine", "TopKParams", "exact_topk_mask", "get_engine",
-           "register"]
+__all__ = [
+    "ENGINES",
+    "Selection",
+    "TopKEngine",
+    "TopKParams",
+    "engine_params",
+    "exact_topk_mask",
+    "get_engine",
+    "register",
+]
 
 
 def __getattr__(name: str) -> Any:

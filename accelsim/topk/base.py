@@ -9,7 +9,8 @@ Cycle convention, shared with the RTL in ``accelsim.rtl.topk``: a job occupies t
 upstream rate: softmax's for value jobs), and then ``cycles(...)`` more until its last selected
 item has left. Passes inside the engine run at ``parallelism``.
 
-The parameters are declared once, in :mod:`accelsim.topk.params`.
+The shared parameters are declared in :mod:`accelsim.topk.params`; an engine that reads more declares
+its own params model beside it (``params_type``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from accelsim.registry import Registry
-from accelsim.topk.params import TopKParams
+from accelsim.topk.params import TopKParams, engine_fields
 
 
 @dataclass
@@ -36,13 +37,30 @@ class TopKEngine(ABC):
     """Base of all top-k engines; subclasses register with :func:`register`."""
 
     name: ClassVar[str]
+    params_type: ClassVar[type[TopKParams]] = TopKParams
+    """The engine's params model: :class:`TopKParams`, or a subclass declaring the fields only this
+    engine reads (each with its default, bounds and a docstring citing its source)."""
     plan_fields: ClassVar[tuple[str, ...]] = ()
-    """The :class:`TopKParams` fields the functional model (``select``, ``passes_for_shape``) reads:
+    """The ``params_type`` fields the functional model (``select``, ``passes_for_shape``) reads:
     what phase 1's WorkPlan depends on besides the scores, so a sweep re-plans only when one of them
     changes (``tests/topk`` checks that no other field changes a selection)."""
+    rtl: ClassVar[str | None] = None
+    """The module of the engine's Amaranth component (registered there with
+    ``accelsim.rtl.topk.common.register_component``), imported when the RTL is first looked up; None: the
+    engine has no RTL."""
+    select_only: ClassVar[tuple[str, ...]] = ()
+    """The engine's own ``plan_fields`` that nothing but its selection reads (not its cycles nor its
+    cost): where no selection runs (a request trace, a plan without top-k jobs), setting one away from
+    its default changes nothing and is refused (``accelsim.api.plan_key``)."""
 
     def __init__(self, params: TopKParams | None = None) -> None:
-        self.params = params or TopKParams()
+        """``params``: of ``params_type``; a :class:`TopKParams` of another model is converted (ValueError
+        naming any field this engine's model lacks)."""
+        if params is None:
+            params = self.params_type()
+        elif type(params) is not self.params_type:
+            params = self.params_type(**params.as_dict())
+        self.params = params
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params!r})"
@@ -54,23 +72,23 @@ class TopKEngine(ABC):
         return hash((type(self), self.params))
 
     @abstractmethod
-    def select(self, scores: np.ndarray, k: np.ndarray | int,
-               rng: np.random.Generator) -> Selection:
+    def select(self, scores: np.ndarray, k: np.ndarray | int, rng: np.random.Generator) -> Selection:
         """Select the top ``k`` of each row of ``scores`` [B, n] (NaN marks absent items)."""
 
     @abstractmethod
-    def passes_for_shape(self, n: np.ndarray, k: np.ndarray,
-                         rng: np.random.Generator) -> list[np.ndarray]:
+    def passes_for_shape(self, n: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         """Pass sizes of jobs known only by (n, k), e.g. from a request trace."""
 
     @abstractmethod
-    def cycles(self, n: np.ndarray, k: np.ndarray, pass_sizes: np.ndarray,
-               pass_start: np.ndarray, pass_count: np.ndarray) -> np.ndarray:
+    def cycles(
+        self, n: np.ndarray, k: np.ndarray, pass_sizes: np.ndarray, pass_start: np.ndarray, pass_count: np.ndarray
+    ) -> np.ndarray:
         """Cycles of each job after its last score arrived, from its recorded passes."""
 
     @abstractmethod
-    def comparisons(self, n: np.ndarray, pass_sizes: np.ndarray, pass_start: np.ndarray,
-                    pass_count: np.ndarray) -> np.ndarray:
+    def comparisons(
+        self, n: np.ndarray, pass_sizes: np.ndarray, pass_start: np.ndarray, pass_count: np.ndarray
+    ) -> np.ndarray:
         """Comparator operations of each job (for energy)."""
 
     def output_cycles(self, n: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -88,8 +106,7 @@ class TopKEngine(ABC):
         start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
         flat = np.concatenate(passes).astype(np.int64) if len(passes) else np.zeros(0, np.int64)
         n = np.asarray(n, dtype=np.int64)
-        return self.input_cycles(n) + self.cycles(n, np.asarray(k, dtype=np.int64), flat, start,
-                                                  count)
+        return self.input_cycles(n) + self.cycles(n, np.asarray(k, dtype=np.int64), flat, start, count)
 
 
 ENGINES: Registry[type[TopKEngine]] = Registry("top-k engine", "accelsim.topk")
@@ -97,7 +114,22 @@ ENGINES: Registry[type[TopKEngine]] = Registry("top-k engine", "accelsim.topk")
 
 
 def register(cls: type[TopKEngine]) -> type[TopKEngine]:
-    """Class decorator: make an engine selectable by its ``name``."""
+    """Class decorator: make an engine selectable by its ``name``.
+
+    Raises
+    ------
+    TypeError
+        Its ``params_type`` is no :class:`TopKParams`, ``plan_fields`` names a field it lacks, or
+        ``select_only`` a field not its own among them.
+    """
+    own = engine_fields(cls.params_type)
+    missing = sorted(set(cls.plan_fields) - set(cls.params_type.model_fields))
+    if missing:
+        raise TypeError(
+            f"{cls.__name__}.plan_fields names {', '.join(missing)}, not a field of {cls.params_type.__name__}"
+        )
+    if not set(cls.select_only) <= set(cls.plan_fields) & own.keys():
+        raise TypeError(f"{cls.__name__}.select_only must name fields of its own among its plan_fields")
     ENGINES.add(cls.name, cls, cls.__module__)
     return cls
 
@@ -109,6 +141,16 @@ def get_engine(name: str, params: TopKParams | None = None) -> TopKEngine:
     except KeyError:
         raise KeyError(f"unknown top-k engine {name!r}; expected one of: {ENGINES.names()}") from None
     return cls(params)
+
+
+def engine_params(name: str, **fields: object) -> TopKParams:
+    """The params model of the registered engine ``name`` with ``fields`` (its ``params_type``); KeyError
+    for an unknown name, ValueError for a field out of range or not the engine's."""
+    try:
+        cls = ENGINES[name]
+    except KeyError:
+        raise KeyError(f"unknown top-k engine {name!r}; expected one of: {ENGINES.names()}") from None
+    return cls.params_type(**fields)
 
 
 def ceil_div(a: np.ndarray | int, b: int) -> np.ndarray:

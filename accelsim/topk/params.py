@@ -1,28 +1,30 @@
-"""The top-k engines' parameters, declared once.
+"""The top-k engines' shared parameters; each engine's own live in its module.
 
-:class:`TopKFields` declares every parameter a design sets, with its default, bounds and source;
-:class:`TopKParams` (the engines' models and their RTL) adds the derived ``input_parallelism``,
-and the hardware config's ``topk`` block (``accelsim.config.hardware.TopK``) adds the
-engine-independent fields. ``accelsim rtl build|verify`` take their option defaults and help from
-here too (``RTL_BUILD``, ``RTL_VERIFY``).
+:class:`TopKShared` declares the fields every engine has (comparators, widths, FIFO depth), with their
+defaults, bounds and sources; :class:`TopKParams` (the engines' models and their RTL) adds the derived
+``input_parallelism``. An engine that reads more declares a subclass of :class:`TopKParams` beside its
+models (``QuickSelectParams.pivot_seed`` in ``accelsim/topk/quickselect.py``) and names it as its
+``TopKEngine.params_type``. The hardware config's ``topk`` block (``accelsim.config.hardware.TopK``) is
+the shared fields, the design's, and the chosen engine's own (:func:`engine_fields`); ``accelsim rtl
+build|verify`` take their defaults from the engine's model too (``rtl_build``, ``rtl_verify``).
+
+This module imports pydantic only, so that the ``accelsim`` command's option definitions stay cheap.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from functools import cache
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field
-
-LFSR_SEED = 0xACE1  # 16-bit Galois LFSR start state (Wikipedia "Linear-feedback shift register")
-
-
-def _used_by(*engines: str) -> dict[str, Any]:
-    return {"engines": list(engines)}
+from pydantic.fields import FieldInfo
 
 
-class TopKFields(BaseModel):
-    """The parameters of a top-k engine that a design sets (all but the derived input rate)."""
+class TopKShared(BaseModel):
+    """The parameters every top-k engine has and a design sets."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
@@ -38,39 +40,6 @@ class TopKFields(BaseModel):
     fifo_depth: int = Field(64, ge=1)
     """Entries of FIFO_L / FIFO_R (SpAtten Sec. IV-D: depth 64); the RTL's partition buffers hold
     ``max_n`` items instead, so this only sizes the area model."""
-    max_k: int | None = Field(None, ge=1)
-    """Slots of the ``streaming`` engine, the largest k it returns (None: ``2**index_width``)."""
-    pivot_seed: int = Field(LFSR_SEED, ge=1, lt=1 << 16, json_schema_extra=_used_by("quickselect"))
-    """Start state of the ``quickselect`` engine's pivot LFSR, reset at each job: nonzero, 16 bits
-    (x^16+x^14+x^13+x^11+1; 0xACE1 = 44257, the textbook seed)."""
-    z_frac_bits: int = Field(8, ge=1, json_schema_extra=_used_by("statistical"))
-    """Fraction bits of the ``statistical`` engine's Φ⁻¹ coefficient z (design choice: z in
-    [-8, 8) to 1/256; |Φ⁻¹(1/1024)| = 3.1 fits)."""
-
-
-FIELD_DEFAULTS: dict[str, Any] = {name: info.default for name, info in TopKFields.model_fields.items()}
-"""Each :class:`TopKFields` field's default, read once (a class's ``model_fields`` is slow to reach, and
-``hardware.TopK`` checks every field of every design point against it)."""
-_USERS: dict[str, tuple[str, ...] | None] = {
-    name: tuple(info.json_schema_extra["engines"]) if isinstance(info.json_schema_extra, dict) else None
-    for name, info in TopKFields.model_fields.items()
-}
-
-
-def engines_using(name: str) -> list[str] | None:
-    """Engines whose outputs a field changes; None: every engine's."""
-    users = _USERS[name]
-    return None if users is None else list(users)
-
-
-def unused_fields(engine: str, fields: TopKFields) -> list[str]:
-    """Fields of ``fields`` set away from their default although ``engine`` never reads them."""
-    out = []
-    for name, info in TopKFields.model_fields.items():
-        users = engines_using(name)
-        if users is not None and engine not in users and getattr(fields, name) != info.default:
-            out.append(name)
-    return out
 
 
 def _bound(info: Any, kind: type) -> Any:
@@ -81,7 +50,7 @@ def _is_int(val: object) -> bool:
     return isinstance(val, int) and not isinstance(val, bool)
 
 
-def field_errors(name: str, info: Any, val: object) -> list[str]:
+def field_errors(name: str, info: FieldInfo, val: object) -> list[str]:
     """Why ``val`` is not a value of the field ``name``, from its declared bounds (empty: it is)."""
     if val is None and info.default is None:
         return []
@@ -95,33 +64,42 @@ def field_errors(name: str, info: Any, val: object) -> list[str]:
     return []
 
 
-class TopKParams(TopKFields):
-    """Parameters of one top-k engine, shared by its models and its RTL.
+class TopKParams(TopKShared):
+    """Parameters of one top-k engine, shared by its models and its RTL; an engine that reads more
+    subclasses it (its ``TopKEngine.params_type``).
 
-    The fields of :class:`TopKFields` plus ``input_parallelism``: scores per input beat, the
+    The fields of :class:`TopKShared` plus ``input_parallelism``: scores per input beat, the
     upstream rate; also the filter pass's rate and the output beat width (SpAtten RTL: 8,
     ``numSoftMaxUnit``). None: ``parallelism``; at most ``parallelism``. A design derives it from
     ``softmax.parallelism`` (``accelsim.hw.units.topk_params``).
 
-    Keyword arguments only; equal when every field is equal, hashable.
+    Keyword arguments only; equal when every field and the class are equal, hashable.
 
     Raises
     ------
     ValueError
-        One line listing every field that is out of range.
+        One line listing every field that is out of range or unknown to this engine's model.
     """
 
     input_parallelism: int | None = Field(None, ge=1)
     """Scores per input beat (SpAtten RTL SpAttenController: TopK(numSoftMaxUnit)); None:
     ``parallelism``."""
 
+    reset_fields: ClassVar[frozenset[str]] = frozenset()
+    """Fields that only set a register's reset value: the same circuit at every value, so a cost measured
+    at one value (``accelsim/hw/tables/*_topk.yaml``) holds for all."""
+    rtl_build: ClassVar[Mapping[str, int | None]] = MappingProxyType({"parallelism": 4, "index_width": 8})
+    """``accelsim rtl build``'s defaults: behind its UART, quick-select at P = 4, n <= 256 fits the
+    iCE40-HX8K breakout (3,272 of 7,680 logic cells, 24 of 32 block RAMs;
+    accelsim/hw/tables/fpga_topk.yaml)."""
+    rtl_verify: ClassVar[Mapping[str, int | None]] = MappingProxyType({"parallelism": 4, "index_width": 6})
+    """``accelsim rtl verify`` and ``run``'s defaults: small so that a check takes seconds (n <= 64: fast
+    Icarus runs)."""
+
     def __init__(self, **data: Any) -> None:
-        errors = []
-        for name, info in type(self).model_fields.items():
-            if name in data:
-                errors += field_errors(name, info, data[name])
-        unknown = sorted(set(data) - set(type(self).model_fields))
-        errors += [f"{name} is not a top-k parameter" for name in unknown]
+        fields = type(self).model_fields
+        errors = [e for name, info in fields.items() if name in data for e in field_errors(name, info, data[name])]
+        errors += [f"{name} is not a parameter of {type(self).__name__}" for name in sorted(set(data) - set(fields))]
         p, pin = data.get("parallelism", 16), data.get("input_parallelism")
         if _is_int(p) and _is_int(pin) and pin > p:
             errors.append(f"input_parallelism must not exceed parallelism = {p}, not {pin!r}")
@@ -145,19 +123,21 @@ class TopKParams(TopKFields):
         """Largest job size: ``2**index_width``."""
         return 1 << self.index_width
 
-    @property
-    def slots(self) -> int:
-        """Slots of the streaming engine: ``max_k`` or ``max_n``."""
-        return self.max_k if self.max_k is not None else self.max_n
+
+SHARED_FIELDS = tuple(TopKShared.model_fields)
+"""The fields of :class:`TopKShared`, in order (read once: a class's ``model_fields`` is slow to reach)."""
 
 
-# The `accelsim rtl` defaults (the option defaults of `build` and `verify`, declared here once).
-RESET_VALUES = frozenset({"pivot_seed"})
-"""Fields that only set a register's reset value: the same circuit at every value, so a cost measured
-at one value (``accelsim/hw/tables/*_topk.yaml``) holds for all."""
-RTL_BUILD = TopKParams(parallelism=4, index_width=8, max_k=16)
-"""``accelsim rtl build``: behind its UART, quick-select at P = 4, n <= 256 fits the iCE40-HX8K breakout
-(3,272 of 7,680 logic cells, 24 of 32 block RAMs; accelsim/hw/tables/fpga_topk.yaml); 16 streaming slots
-(design choice)."""
-RTL_VERIFY = TopKParams(parallelism=4, index_width=6)
-"""``accelsim rtl verify``: small so that a check takes seconds (n <= 64: fast Icarus runs)."""
+@cache
+def engine_fields(params_type: type[TopKParams]) -> dict[str, FieldInfo]:
+    """The fields an engine's params model adds to :class:`TopKParams`: the engine's own (cached: read
+    per design point; do not mutate).
+
+    Raises
+    ------
+    TypeError
+        ``params_type`` is not a subclass of :class:`TopKParams`.
+    """
+    if not (isinstance(params_type, type) and issubclass(params_type, TopKParams)):
+        raise TypeError(f"an engine's params_type must subclass accelsim.topk.params.TopKParams, not {params_type!r}")
+    return {k: v for k, v in params_type.model_fields.items() if k not in TopKParams.model_fields}

@@ -17,8 +17,10 @@ value, and the filter keeps items above it plus the earliest-indexed items equal
 from __future__ import annotations
 
 from functools import cache
+from typing import ClassVar
 
 import numpy as np
+from pydantic import Field
 
 from accelsim.topk.base import (
     Selection,
@@ -30,10 +32,22 @@ from accelsim.topk.base import (
     register,
     segment_sum,
 )
+from accelsim.topk.params import TopKParams
 
 PASS_OVERHEAD = 3  # cycles per pass beyond streaming (TopKLatencyModel.scala; RTL: same 3)
 FILTER_OVERHEAD = 1  # cycle to start the filter's buffer read (rtl/topk/quickselect.py)
 LFSR_PERIOD = 65535  # maximal-length 16-bit LFSR
+LFSR_SEED = 0xACE1  # 16-bit Galois LFSR start state (Wikipedia "Linear-feedback shift register")
+
+
+class QuickSelectParams(TopKParams):
+    """:class:`TopKParams` plus the pivot LFSR's start state."""
+
+    pivot_seed: int = Field(LFSR_SEED, ge=1, lt=1 << 16)
+    """Start state of the pivot LFSR, reset at each job: nonzero, 16 bits (x^16+x^14+x^13+x^11+1;
+    0xACE1 = 44257, the textbook seed)."""
+
+    reset_fields: ClassVar[frozenset[str]] = frozenset({"pivot_seed"})
 
 
 @cache
@@ -51,10 +65,13 @@ class QuickSelect(TopKEngine):
     """
 
     name = "quickselect"
+    rtl = "accelsim.rtl.topk.quickselect"
+    params_type = QuickSelectParams
+    params: QuickSelectParams
     plan_fields = ("pivot_seed",)  # the LFSR pivots shape select's passes
+    select_only = ("pivot_seed",)
 
-    def select(self, scores: np.ndarray, k: np.ndarray | int,
-               rng: np.random.Generator) -> Selection:
+    def select(self, scores: np.ndarray, k: np.ndarray | int, rng: np.random.Generator) -> Selection:
         scores, k, valid = as_batch(scores, k)
         b = scores.shape[0]
         draws = _pivot_draws(self.params.pivot_seed)
@@ -85,11 +102,9 @@ class QuickSelect(TopKEngine):
             target[rows[go_low]] = t[go_low] - ng[go_low] - ne[go_low]
             active[rows[done]] = False
             step += 1
-        return Selection(exact_topk_mask(scores, k),
-                         [np.asarray(p, dtype=np.int32) for p in passes])
+        return Selection(exact_topk_mask(scores, k), [np.asarray(p, dtype=np.int32) for p in passes])
 
-    def passes_for_shape(self, n: np.ndarray, k: np.ndarray,
-                         rng: np.random.Generator) -> list[np.ndarray]:
+    def passes_for_shape(self, n: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         # With distinct values the pivot's rank is uniform over the candidates, so pass sizes
         # follow from rank arithmetic alone: candidates are ranks [lo, hi), target rank k-1.
         n = np.asarray(n, dtype=np.int64)

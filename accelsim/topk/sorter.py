@@ -56,6 +56,7 @@ class Sorter(TopKEngine):
     """
 
     name = "sorter"
+    rtl = "accelsim.rtl.topk.sorter"
 
     def select(self, scores: np.ndarray, k: np.ndarray | int, rng: np.random.Generator) -> Selection:
         scores, k, valid = as_batch(scores, k)

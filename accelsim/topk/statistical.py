@@ -16,6 +16,7 @@ from __future__ import annotations
 from statistics import NormalDist
 
 import numpy as np
+from pydantic import Field
 
 from accelsim.topk.base import (
     Selection,
@@ -25,9 +26,18 @@ from accelsim.topk.base import (
     exact_topk_mask,
     register,
 )
+from accelsim.topk.params import TopKParams
 
 Z_INT_BITS = 4  # signed integer bits of z: range [-8, 8) (|Φ⁻¹(1/2**24)| = 5.3 fits)
 THETA_OVERHEAD = 3  # cycles: variance, threshold product, filter start (rtl/topk/statistical.py)
+
+
+class StatisticalParams(TopKParams):
+    """:class:`TopKParams` plus the precision of the threshold's coefficient."""
+
+    z_frac_bits: int = Field(8, ge=1)
+    """Fraction bits of the Φ⁻¹ coefficient z (design choice: z in [-8, 8) to 1/256; |Φ⁻¹(1/1024)| = 3.1
+    fits)."""
 
 
 def z_coefficient(n: np.ndarray, k: np.ndarray, frac_bits: int) -> np.ndarray:
@@ -72,7 +82,11 @@ class Statistical(TopKEngine):
     """Gaussian threshold from the mean and std of the scores; one compare pass."""
 
     name = "statistical"
+    rtl = "accelsim.rtl.topk.statistical"
+    params_type = StatisticalParams
+    params: StatisticalParams
     plan_fields = ("z_frac_bits",)  # z's rounding moves the threshold
+    select_only = ("z_frac_bits",)
 
     def threshold_mask(self, scores: np.ndarray, k: np.ndarray | int) -> np.ndarray:
         """The items above θ, per row of ``scores`` [B, n] (NaN items absent)."""
@@ -95,14 +109,11 @@ class Statistical(TopKEngine):
             rhs = s1 * 2.0**f + z * np.sqrt(var)
         return valid & (lhs > rhs[:, None]) & (k > 0)[:, None]
 
-    def select(self, scores: np.ndarray, k: np.ndarray | int,
-               rng: np.random.Generator) -> Selection:
+    def select(self, scores: np.ndarray, k: np.ndarray | int, rng: np.random.Generator) -> Selection:
         scores, k, valid = as_batch(scores, k)
-        return Selection(self.threshold_mask(scores, k),
-                         [np.array([m], dtype=np.int32) for m in valid.sum(axis=1)])
+        return Selection(self.threshold_mask(scores, k), [np.array([m], dtype=np.int32) for m in valid.sum(axis=1)])
 
-    def passes_for_shape(self, n: np.ndarray, k: np.ndarray,
-                         rng: np.random.Generator) -> list[np.ndarray]:
+    def passes_for_shape(self, n: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         return [np.array([m], dtype=np.int32) for m in np.asarray(n)]
 
     @property

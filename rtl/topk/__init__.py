@@ -1,11 +1,10 @@
-"""Amaranth RTL of the top-k engines, built from the same :class:`~accelsim.topk.TopKParams`."""
+"""Amaranth RTL of the top-k engines, built from their models' params (``TopKEngine.params_type``).
+
+An engine's component is found through its model: ``TopKEngine.rtl`` names the module holding it, which
+registers it with ``@register_component`` (:data:`ENGINE_COMPONENTS` imports those modules on its first
+lookup), so an engine with RTL is two files and no list to edit.
+"""
 
 from accelsim.rtl.topk.common import ENGINE_COMPONENTS, build_component
-from accelsim.rtl.topk.quickselect import QuickSelectTopK
-from accelsim.rtl.topk.sorter import SorterTopK
-from accelsim.rtl.topk.statistical import StatisticalTopK
-from accelsim.rtl.topk.streaming import StreamingTopK
-from accelsim.rtl.topk.zero_eliminator import ZeroEliminator
 
-__all__ = ["ENGINE_COMPONENTS", "QuickSelectTopK", "SorterTopK", "StatisticalTopK", "StreamingTopK",
-           "ZeroEliminator", "build_component"]
+__all__ = ["ENGINE_COMPONENTS", "build_component"]

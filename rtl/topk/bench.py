@@ -22,7 +22,7 @@ from cocotb.triggers import FallingEdge, First, RisingEdge
 
 from accelsim.rtl.bench import PERIOD_NS, StreamTB
 from accelsim.rtl.topk.common import ENGINE_COMPONENTS
-from accelsim.topk.base import TopKParams
+from accelsim.topk.base import TopKParams, engine_params
 
 MAX_JOB_CYCLES = 1 << 22  # a job that runs longer is a hang (largest job: ~max_n**2 / P cycles)
 
@@ -96,7 +96,7 @@ async def run_vectors(dut) -> None:
     """Play every vector of ``$TOPK_IO_DIR/vectors.npz``; write ``results.npz``."""
     io = Path(os.environ["TOPK_IO_DIR"])
     cfg = json.loads((io / "config.json").read_text())
-    params = TopKParams(**cfg["params"])
+    params = engine_params(cfg["engine"], **cfg["params"])
     vec = np.load(io / "vectors.npz")
     tb = TB(dut, cfg["engine"], params)
     await tb.reset()

@@ -2,20 +2,59 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, Mapping
+
 from amaranth import unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from accelsim.topk.base import TopKParams
+from accelsim.topk.base import ENGINES, TopKParams
 
-ENGINE_COMPONENTS: dict[str, type[wiring.Component]] = {}
+
+class Components(Mapping[str, type[wiring.Component]]):
+    """Engine name -> its RTL component class, for every registered engine that names an RTL module
+    (``TopKEngine.rtl``): the modules are imported on the first lookup, and their ``@register_component``
+    fill this mapping. No list of engines is kept here: an engine with RTL is its model's module and its
+    RTL module."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, type[wiring.Component]] = {}
+        self._seen: set[str] = set()
+
+    def _discover(self) -> None:
+        for name, engine in ENGINES.items():
+            if engine.rtl is not None and name not in self._seen:
+                self._seen.add(name)
+                importlib.import_module(engine.rtl)
+
+    def add(self, name: str, cls: type[wiring.Component]) -> None:
+        self._items[name] = cls
+
+    def __getitem__(self, name: str) -> type[wiring.Component]:
+        if name not in self._items:
+            self._discover()
+        return self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        self._discover()
+        return iter(dict(self._items))
+
+    def __len__(self) -> int:
+        self._discover()
+        return len(self._items)
+
+
+ENGINE_COMPONENTS = Components()
+"""The RTL component of each engine that has one (found through ``TopKEngine.rtl``)."""
 
 
 def register_component(name: str):
     """Class decorator: the RTL component of the top-k engine called ``name``."""
 
     def wrap(cls: type[wiring.Component]) -> type[wiring.Component]:
-        ENGINE_COMPONENTS[name] = cls
+        cls.ENGINE = name
+        ENGINE_COMPONENTS.add(name, cls)
         return cls
 
     return wrap
@@ -27,8 +66,7 @@ def build_component(engine: str, params: TopKParams) -> wiring.Component:
         cls = ENGINE_COMPONENTS[engine]
     except KeyError:
         raise KeyError(
-            f"top-k engine {engine!r} has no RTL; expected one of: "
-            f"{', '.join(sorted(ENGINE_COMPONENTS))}"
+            f"top-k engine {engine!r} has no RTL; expected one of: {', '.join(sorted(ENGINE_COMPONENTS))}"
         ) from None
     return cls(params)
 
@@ -58,8 +96,7 @@ def check_params(params: object, *, lanes: bool = True, narrow_input: bool = Tru
     if lanes and pin != p and pin & (pin - 1):
         errors.append(f"input_parallelism must be a power of two in RTL, not {pin!r}")
     if lanes and not narrow_input and pin != p:
-        errors.append(f"input_parallelism must equal parallelism = {p} in this engine's RTL, "
-                      f"not {pin!r}")
+        errors.append(f"input_parallelism must equal parallelism = {p} in this engine's RTL, not {pin!r}")
     if errors:
         raise ValueError("; ".join(errors))
     return params
@@ -88,19 +125,26 @@ class TopKComponent(wiring.Component):
     LANES = True
     NARROW_INPUT = True
     RANKED = False
+    ENGINE: str
+    """The engine whose RTL this is (set by :func:`register_component`)."""
 
     def __init__(self, params: TopKParams) -> None:
+        model = ENGINES[self.ENGINE].params_type
+        if isinstance(params, TopKParams) and type(params) is not model:
+            params = model(**params.as_dict())  # a base TopKParams: the engine's own fields at their defaults
         self._params = check_params(params, lanes=self.LANES, narrow_input=self.NARROW_INPUT)
         scores, items, extra = self.ports(self._params)
         iw = self._params.index_width
-        super().__init__({
-            "scores": In(scores),
-            "n": In(iw + 1),
-            "k": In(iw + 1),
-            **extra,
-            "items": Out(items),
-            "busy": Out(1),
-        })
+        super().__init__(
+            {
+                "scores": In(scores),
+                "n": In(iw + 1),
+                "k": In(iw + 1),
+                **extra,
+                "items": Out(items),
+                "busy": Out(1),
+            }
+        )
 
     @classmethod
     def ports(cls, params: TopKParams) -> tuple[object, object, dict[str, wiring.Member]]:
@@ -121,14 +165,15 @@ def lane_layout(params: TopKParams) -> data.ArrayLayout:
 def item_layout(params: TopKParams) -> data.StructLayout:
     """One output beat: up to ``input_parallelism`` (index, score) items, packed from lane 0."""
     p = params.input_parallelism
-    return data.StructLayout({
-        "index": data.ArrayLayout(unsigned(params.index_width), p),
-        "score": data.ArrayLayout(unsigned(params.width), p),
-        "count": range(p + 1),
-    })
+    return data.StructLayout(
+        {
+            "index": data.ArrayLayout(unsigned(params.index_width), p),
+            "score": data.ArrayLayout(unsigned(params.width), p),
+            "count": range(p + 1),
+        }
+    )
 
 
 def pair_layout(params: TopKParams) -> data.StructLayout:
     """One item: its index and score."""
-    return data.StructLayout({"index": unsigned(params.index_width),
-                              "score": unsigned(params.width)})
+    return data.StructLayout({"index": unsigned(params.index_width), "score": unsigned(params.width)})

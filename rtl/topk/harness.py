@@ -25,7 +25,7 @@ import numpy as np
 from accelsim.rtl.topk.common import ENGINE_COMPONENTS
 from accelsim.topk import get_engine
 from accelsim.topk.base import TopKParams
-from accelsim.topk.statistical import z_coefficient
+from accelsim.topk.statistical import StatisticalParams, z_coefficient
 
 TOPLEVEL = "topk"
 BACKPRESSURE_SHARE = 8  # one random vector in 8 runs under flow control (modes 1 and 2)
@@ -104,8 +104,9 @@ def edge_vectors(params: TopKParams, rng: np.random.Generator) -> Vectors:
         (mx, mx, "equal", 2),
         (min(mx, 3 * p + 1), min(mx, 3 * p + 1), "uniform", 1),
     ]
-    if params.slots < mx:
-        cases.append((mx, params.slots + 1, "uniform", 0))
+    slots = getattr(params, "slots", mx)  # the streaming engine's k cap
+    if slots < mx:
+        cases.append((mx, slots + 1, "uniform", 0))
     rows = np.zeros((len(cases), mx), dtype=np.int64)
     for i, (n, _, kind, _) in enumerate(cases):
         if kind == "equal":
@@ -266,13 +267,21 @@ def emitted_items(res: dict[str, np.ndarray]) -> list[np.ndarray]:
     return np.split(res["emitted"], bounds[1:-1])
 
 
+def job_z(params: TopKParams, vec: Vectors) -> np.ndarray:
+    """Each vector's fixed-point Φ⁻¹(1 − k/n), the statistical engine's coefficient input; zeros for
+    engines whose params have no ``z_frac_bits`` (no such input)."""
+    if not isinstance(params, StatisticalParams):
+        return np.zeros(len(vec.n), dtype=np.int64)
+    return z_coefficient(np.maximum(vec.n, 1), vec.k, params.z_frac_bits)
+
+
 def run_rtl(
     engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: int, waves: bool = False
 ) -> tuple[list[np.ndarray], np.ndarray, float]:
     """Simulate ``vec`` on the RTL; return emitted indices, cycles and simulation seconds."""
     build = workdir / f"{engine}-{params_key(engine, params)}"
     runner, io = build_sim(TOPLEVEL, build / "topk.v", lambda src: export_verilog(engine, params, src), waves)
-    z = z_coefficient(np.maximum(vec.n, 1), vec.k, params.z_frac_bits)
+    z = job_z(params, vec)
     np.savez(io / "vectors.npz", scores=vec.scores, n=vec.n, k=vec.k, z=z, mode=vec.mode)
     (io / "config.json").write_text(json.dumps({"engine": engine, "params": params.as_dict(), "seed": seed}))
     res, seconds = run_bench(runner, "accelsim.rtl.topk.bench", TOPLEVEL, io, "TOPK_IO_DIR", seed, waves)

@@ -14,7 +14,7 @@ from accelsim.rtl.topk.common import build_component
 from accelsim.rtl.topk.protocol import FIELD_BITS, NAK, OP_CYCLES, OP_K, OP_LOAD, OP_READ, OP_START, REPLY, SYNC
 from accelsim.rtl.uart import UartRx, UartTx, check_divisor
 from accelsim.topk.base import TopKParams
-from accelsim.topk.statistical import Z_INT_BITS
+from accelsim.topk.statistical import Z_INT_BITS, StatisticalParams
 
 CYCLE_BITS = 32  # cycle counter width (the largest job, ~max_n**2 / P cycles, stays far below)
 
@@ -26,7 +26,7 @@ def check_host_params(params: TopKParams) -> TopKParams:
         errors.append(f"index_width must be at most {FIELD_BITS - 1} behind the UART, not {params.index_width!r}")
     if params.width > FIELD_BITS:
         errors.append(f"width must be at most {FIELD_BITS} behind the UART, not {params.width!r}")
-    if Z_INT_BITS + params.z_frac_bits > FIELD_BITS:
+    if isinstance(params, StatisticalParams) and Z_INT_BITS + params.z_frac_bits > FIELD_BITS:
         errors.append(
             f"z_frac_bits must be at most {FIELD_BITS - Z_INT_BITS} behind the UART, not {params.z_frac_bits!r}"
         )

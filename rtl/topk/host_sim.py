@@ -15,11 +15,11 @@ from accelsim.rtl.topk.harness import (
     build_sim,
     compare,
     emitted_items,
+    job_z,
     params_key,
     run_bench,
 )
 from accelsim.topk.base import TopKParams
-from accelsim.topk.statistical import z_coefficient
 
 SIM_DIVISOR = 4  # clock cycles per UART bit in simulation: the fastest the receiver's half-bit wait allows
 HOST_TOPLEVEL = "host"
@@ -34,11 +34,6 @@ def export_host_verilog(engine: str, params: TopKParams, divisor: int, path: Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(verilog.convert(TopKHost(engine, params, divisor=divisor), name=HOST_TOPLEVEL))
     return path
-
-
-def job_z(params: TopKParams, vec: Vectors) -> np.ndarray:
-    """Each job's fixed-point z for the statistical engine (sent with k; others ignore it)."""
-    return z_coefficient(np.maximum(vec.n, 1), vec.k, params.z_frac_bits)
 
 
 def run_host_rtl(

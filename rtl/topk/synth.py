@@ -19,7 +19,7 @@ from accelsim.rtl.boards import DEFAULT_BOARD, UartBoardTop, get_board, uart_div
 from accelsim.rtl.fpga import build_bitstream
 from accelsim.rtl.topk.harness import TOPLEVEL, ToolMissing, export_verilog
 from accelsim.rtl.topk.host import TopKHost
-from accelsim.topk.base import TopKParams
+from accelsim.topk.base import TopKParams, engine_params
 
 # Columns per FPGA family: (source, cell types summed). "yosys": cells after synthesis
 # (stat -json); "nextpnr": cells placed, from its packer's utilisation.
@@ -112,11 +112,10 @@ def sweep_designs(sweeps: list[str]) -> list[tuple[str, TopKParams]]:
     """The distinct (engine, params) of the top-k hardware in the points of the sweep files
     ``sweeps`` that the UART top level can build, in order of first appearance (the designs whose
     ``topk_fpga_*`` columns a recorded table fills)."""
-    from accelsim.config import Hardware
     from accelsim.hw.units import topk_params
     from accelsim.rtl.topk.common import ENGINE_COMPONENTS, check_params
     from accelsim.rtl.topk.host import check_host_params
-    from accelsim.sweep.points import Resolver, expand
+    from accelsim.sweep.points import Resolver, expand, hardware
     from accelsim.sweep.spec import load_sweep
 
     found: dict[str, tuple[str, TopKParams]] = {}
@@ -126,7 +125,7 @@ def sweep_designs(sweeps: list[str]) -> list[tuple[str, TopKParams]]:
         for point in resolver.resolve_all(expand(sweep)):
             if not point.hw:
                 continue
-            hw = Hardware.model_validate_json(point.hw)
+            hw = hardware(point.hw)
             if hw.topk.count == 0 or hw.topk.engine not in ENGINE_COMPONENTS:
                 continue
             try:
@@ -158,7 +157,7 @@ def record(report: dict, table: Path) -> dict:
     if report.get("nextpnr_opts"):
         cmd += f" --nextpnr-opts {shlex.quote(' '.join(report['nextpnr_opts']))}"
     entry["source"] = f"{cmd} ({report['date']}): whole UART top level; " + ", ".join(report.get("tools", []))
-    return _put(table, record_key(report["engine"], TopKParams(**report["params"])), entry)
+    return _put(table, record_key(report["engine"], engine_params(report["engine"], **report["params"])), entry)
 
 
 def _put(table: Path, key: str, entry: dict) -> dict:
@@ -228,7 +227,7 @@ def record_asic(report: dict, table: Path) -> dict:
         f"accelsim rtl build --asic: {report['yosys']}, accelsim.rtl.asic flow, "
         f"40 nm from {Path(report['calibration']).name}"
     )
-    return _put(table, record_key(report["engine"], TopKParams(**report["params"])), entry)
+    return _put(table, record_key(report["engine"], engine_params(report["engine"], **report["params"])), entry)
 
 
 __all__ = ["ToolMissing", "build", "build_asic", "record", "record_asic", "record_key"]

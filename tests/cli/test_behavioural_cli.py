@@ -27,9 +27,8 @@ def test_run_behavioural_json(tmp_path):
     assert json.loads(q.stdout)["cycles"] == res["cycles"]
 
 
-def test_run_default_timing_is_event():
-    p = run_cli("run", "-w", CSV_PRUNED, "--json")
-    res = json.loads(p.stdout)
+def test_run_default_timing_is_event(gpt2_run):
+    res = gpt2_run[0]
     assert "breakdown" not in res and "timing" not in res
     assert set(res["busy_by"]) >= {"qk", "pv"}
 

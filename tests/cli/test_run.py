@@ -12,11 +12,8 @@ KEYS = {"cycles", "seconds", "ops", "gops", "dram_bytes", "dram_bytes_by", "ener
         "area_mm2", "requests", "quality"}
 
 
-def test_run_json_csv(tmp_path):
-    out = tmp_path / "r.json"
-    p = run_cli("run", "--hw", "spatten", "--policy", "spatten", "--workload", CSV_PRUNED, "--json", "-o", out)
-    assert p.returncode == 0, p.stderr
-    res = json.loads(p.stdout)
+def test_run_json_csv(gpt2_run):
+    res, out = gpt2_run
     assert set(res) >= KEYS
     assert {"key", "value"} <= set(res["dram_bytes_by"])
     assert res["requests"] == 4608 and res["quality"] is None
@@ -119,11 +116,11 @@ def test_dram_trace_export(small_trace_file, tmp_path, fmt, line):
         assert cycles == sorted(cycles) and cycles[-1] <= res["cycles"]
 
 
-def test_format_json_is_full_precision():
+def test_format_json_is_full_precision(gpt2_run):
     # the tables' numbers are the result's own, unrounded (--json is the result object itself)
     p = run_cli("run", "-w", CSV_PRUNED, "--format", "json")
     assert p.returncode == 0, p.stderr
     summary = {r["metric"]: r["value"] for r in json.loads(p.stdout)["summary"]}
-    res = json.loads(run_cli("run", "-w", CSV_PRUNED, "--json").stdout)
+    res = gpt2_run[0]
     assert summary["energy"] == res["energy_j"] and summary["time"] == res["seconds"]
     assert summary["cycles"] == res["cycles"] and summary["DRAM traffic"] == res["dram_bytes"]

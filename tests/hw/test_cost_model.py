@@ -87,13 +87,13 @@ def test_shipped_fit_is_loaded():
 def test_topk_from_synthesis_with_memories_as_macros():
     """An engine the synthesis table has: its logic area is the synthesized one and its memories
     are SRAM macros of their own shapes; without an entry the comparator model prices it."""
-    hw = load_hardware("spatten", {"topk": {"parallelism": 4, "index_width": 8, "max_k": 16},
+    hw = load_hardware("spatten", {"topk": {"parallelism": 4, "index_width": 8},
                                    "softmax": {"parallelism": 4}})
     synth = synth_cost(hw.topk.engine, topk_params(hw))
     assert synth is not None and synth.memories == {"64x12": 16}  # 4 buffers x 4 lanes of 64 scores
     _, buffers = Pricer.of(hw).macros(16 * hw.topk.count, 64, 12)
     assert unit_costs(hw)["topk"].area_mm2 == pytest.approx(hw.topk.count * synth.area_um2 * 1e-6 + buffers.area_mm2)
-    other = load_hardware("spatten", {"topk": {"parallelism": 4, "index_width": 9, "max_k": 16},
+    other = load_hardware("spatten", {"topk": {"parallelism": 4, "index_width": 9},
                                       "softmax": {"parallelism": 4}})
     assert synth_cost(other.topk.engine, topk_params(other)) is None
     assert unit_costs(other)["topk"].area_mm2 != unit_costs(hw)["topk"].area_mm2
@@ -129,3 +129,18 @@ def test_a_reset_value_is_the_same_circuit():
     base, other = (load_hardware("spatten", {"topk": {"pivot_seed": s}}) for s in (0xACE1, 1))
     assert synth_cost(other.topk.engine, topk_params(other)) == synth_cost(base.topk.engine, topk_params(base))
     assert unit_costs(other)["topk"] == unit_costs(base)["topk"]
+
+
+def test_unit_costs_are_shared_per_side():
+    """Designs that differ only in DRAM channels price their compute units once (the same objects),
+    and designs that differ only in compute share the fetcher's; every unit is priced as before."""
+    a, b = load_hardware("spatten", {"dram": {"channels": 4}}), load_hardware("spatten", {"dram": {"channels": 8}})
+    ua, ub = unit_costs(a), unit_costs(b)
+    names = ["fetcher", "sram_fifo", "qk", "softmax", "pv", "sram_key", "sram_value", "sram_requant", "topk"]
+    assert list(ua) == list(ub) == names
+    assert all(ua[k] is ub[k] for k in ua if k != "fetcher") and ua["fetcher"] != ub["fetcher"]
+    c = load_hardware("spatten", {"dram": {"channels": 4}, "qk": {"multipliers": 256}})
+    uc = unit_costs(c)
+    assert uc["fetcher"] is ua["fetcher"] and uc["qk"] != ua["qk"]
+    p = Pricer.of(c)
+    assert uc["pv"] == mul_array(p, c.pv) and "topk" not in unit_costs(load_hardware("dense"))

@@ -12,15 +12,14 @@ from accelsim.errors import InputError
 from accelsim.hw.cost.components import TABLES
 from accelsim.hw.cost.synth import SYNTH_TOPK_TABLE, load_table, synth_cost
 from accelsim.hw.units import topk_params
-from accelsim.topk.base import TopKParams
-from accelsim.topk.params import RTL_BUILD
+from accelsim.topk.base import ENGINES, TopKParams, engine_params
 from tests.conftest import run_cli
 
 CALIBRATION = TABLES / "synth_calibration.yaml"
 # Each reference's fitted area is within this relative error of Aladdin's (one fitted constant
 # for an adder, a comparator and a multiplier: -41 %, +67 %, +1 % with yosys 0.23).
 REFERENCE_TOLERANCE = 0.70
-TINY = TopKParams(parallelism=1, index_width=3, max_k=4)  # a streaming engine yosys maps in ~1 s
+TINY = TopKParams(parallelism=1, index_width=3)  # an engine yosys maps in ~1 s
 
 
 def fake_report(engine, params, **over):
@@ -40,7 +39,7 @@ def test_hit_and_miss(tmp_path):
     assert cost is not None and cost.area_um2 == 1234.5 and cost.ff_bits == 10
     assert cost.date == "2026-01-01" and cost.source.startswith("accelsim rtl build --asic")
     assert synth_cost("streaming", TINY, table) is None  # another engine, same parameters
-    assert synth_cost("quickselect", TINY.replace(max_k=8), table) is None
+    assert synth_cost("quickselect", TINY.replace(index_width=4), table) is None
     assert synth_cost("quickselect", TINY, tmp_path / "absent.yaml") is None
 
 
@@ -59,7 +58,8 @@ def test_shipped_table_has_the_presets_engines():
     assert synth_cost("quickselect", spatten) is not None
     rtl = pytest.importorskip("accelsim.rtl.topk")  # the engines that have RTL (needs the rtl extra)
     for engine in sorted(rtl.ENGINE_COMPONENTS):  # at `accelsim rtl build`'s defaults
-        assert synth_cost(engine, RTL_BUILD, SYNTH_TOPK_TABLE) is not None, engine
+        params = engine_params(engine, **ENGINES[engine].params_type.rtl_build)
+        assert synth_cost(engine, params, SYNTH_TOPK_TABLE) is not None, engine
 
 
 def test_calibration_reproduces_the_references():
@@ -86,7 +86,7 @@ def test_tiny_engine_end_to_end(tmp_path):
     from accelsim.rtl.asic import FF_CELL, synthesize
 
     proc = run_cli("rtl", "build", "topk", "--asic", "--engine", "streaming", "--parallelism", 1,
-                   "--index-width", 3, "--max-k", 4, "--out", tmp_path / "build", "--record",
+                   "--index-width", 3, "--param", "max_k=4", "--out", tmp_path / "build", "--record",
                    tmp_path / "t.yaml", "--json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from accelsim.errors import InputError
-from accelsim.hw.dram import read_dram_trace, trace, write_dram_trace
+from accelsim.hw.dram import read_dram_trace, trace, trace_scan, write_dram_trace
 from accelsim.hw.dram.trace import _read_lines
 
 pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
@@ -161,3 +161,49 @@ def test_write_edges(tmp_path):
     assert path.read_text() == "0x7fffffffffffffff READ 0\n0x0 READ 1000000000000000000\n"
     assert write_dram_trace(path, np.zeros(0, np.int64)) == 0
     assert path.read_text() == ""
+
+
+def _scan(data: bytes, fmt: str) -> tuple[list, list, list] | int:
+    """The compiled pass's requests, or its count where it hands the file over (-1, or 0: none)."""
+    b = np.frombuffer(data, np.uint8)
+    read, write = (trace_scan.word_code(k) for k in trace._KINDS[fmt])
+    addr, wr, cyc, count = trace_scan.scan(b, data.count(b"\n") + 1, fmt == "ramulator2", read, write)
+    return (addr[:count].tolist(), wr[:count].tolist(), cyc[:count].tolist()) if count > 0 else count
+
+
+@pytest.mark.parametrize("fmt", ["dramsim3", "ramulator2"])
+def test_compiled_scan_reads_plain_traces_as_the_token_parse(tmp_path, fmt):
+    addr, cyc, wr = random_requests(3000, seed=3)
+    path = tmp_path / "t.trace"
+    write_dram_trace(path, addr, cyc, is_write=wr, fmt=fmt)
+    plain = path.read_bytes()
+    lines = plain.decode().splitlines()
+    # the spellings tools may write: CR-LF, tabs and runs of spaces, lower case, decimal addresses,
+    # blank lines, no newline at the end
+    decimal = [" ".join(str(int(w, 16) >> 8) if w.startswith("0x") else w for w in ln.split()) for ln in lines[1000:]]
+    varied = "\r\n".join(ln.lower().replace(" ", "\t  ") for ln in lines[:1000]) + "\r\n\n" + "\n".join(decimal)
+    for data in (plain, varied.encode()):
+        want = trace._parse(trace._tokens(data), fmt)
+        assert _scan(data, fmt) == (want.addr.tolist(), want.is_write.tolist(), want.cycle.tolist())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# a comment\n0x1 READ 1\n",
+        "0x1 READ 1 # a comment\n",
+        "0x1 READ\n",
+        "0x1 READ 1 2\n",
+        "0x1 READ 0x5\n",  # a hex cycle
+        "0x1_0 READ 1\n",  # Python's int takes it
+        "0x1000000000000000 READ 1\n",  # 16 hex digits: maybe past int64
+        "0x1 READ 1\r",  # a bare CR
+        "0x1\x0bREAD 1\n",  # whitespace to Python, not to the plain form
+        "0x1 RE\u00c4D 1\n",
+        "0x1 FETCH 1\n",
+        "0x1 \x00READ 1\n",  # NUL upper-cases to itself
+        "",
+    ],
+)
+def test_compiled_scan_hands_over_what_is_not_plain(tmp_path, text):
+    assert _scan(text.encode(), "dramsim3") in (-1, 0)

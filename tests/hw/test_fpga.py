@@ -10,11 +10,11 @@ from accelsim.errors import InputError
 from accelsim.hw.fpga import FPGA_COLUMNS, FPGA_TOPK_TABLE, load_table, topk_fpga_cost
 from accelsim.hw.units import topk_params
 from accelsim.policies.spatten import SpAttenPolicy
-from accelsim.topk.params import RTL_BUILD
+from accelsim.topk.params import TopKParams
 from accelsim.trace.synthetic import synthetic_trace
 
 # the design point `accelsim rtl build topk` synthesizes by default (its input rate is softmax's 8 capped at 4)
-FPGA_BUILD = {"topk": RTL_BUILD.model_dump(exclude={"input_parallelism"})}
+FPGA_BUILD = {"topk": dict(TopKParams.rtl_build)}
 
 
 def write_table(path, engine, hw, **cost):
@@ -38,7 +38,7 @@ def test_matching_entry_is_returned(tmp_path):
 @pytest.mark.parametrize("over", [
     {"topk": {"parallelism": 8}},  # another parallelism
     {"topk": {"engine": "streaming"}},  # another engine, same parameters
-    {"topk": {"max_k": 32}},
+    {"topk": {"pivot_seed": 7, "index_width": 9}},  # another circuit (the seed alone would not be)
     {"topk": {"count": 0}},  # no top-k hardware at all
 ])
 def test_no_entry_means_none(tmp_path, over):
@@ -83,6 +83,6 @@ def test_results_carry_the_shipped_measurement(trace):
 
 
 def test_results_without_measurement_say_none(plan):
-    row = api.simulate(load_hardware("spatten", {"topk": {"max_k": 5}}), plan)[0].flat()  # never built
+    row = api.simulate(load_hardware("spatten", {"topk": {"fifo_depth": 5}}), plan)[0].flat()  # never built
     assert {k: v for k, v in row.items() if k.startswith("topk_fpga_")} == {
         f"topk_fpga_{c}": None for c in FPGA_COLUMNS}

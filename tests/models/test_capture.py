@@ -8,6 +8,8 @@ The reference for probabilities is each model's own ``eager`` attention with
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -27,7 +29,7 @@ from transformers import (  # noqa: E402 (after importorskip)
 
 from accelsim.models.capture import CaptureError, _allowed, capture  # noqa: E402
 from accelsim.trace import stats  # noqa: E402
-from accelsim.trace.format import check_tensors  # noqa: E402
+from accelsim.trace.format import StoredTensors, check_tensors, expected_shapes  # noqa: E402
 
 PROMPT = 21  # not a power of two, longer than the sliding window
 STEPS = 5
@@ -115,17 +117,30 @@ class TestDecoder:
         assert trace.tensors["layers.0.prefill.q"].dtype == np.float16
         check_tensors(trace.meta, trace.tensors, "captured")
 
+    def test_streamed_to_file_equals_held_in_memory(self, kind: str, tmp_path: Path) -> None:
+        model, ids = DECODERS[kind](), prompt_ids()
+        held = capture(model, ids, decode_steps=STEPS).trace
+        streamed = capture(model, ids, decode_steps=STEPS, out=tmp_path / "t.safetensors").trace
+        assert isinstance(streamed.tensors, StoredTensors)  # read back lazily from the file
+        assert streamed.meta == held.meta
+        assert list(streamed.tensors) == list(expected_shapes(held.meta))
+        for name, arr in held.tensors.items():
+            np.testing.assert_array_equal(streamed.tensors[name], arr, err_msg=name)
+
 
 def test_sliding_window_masks() -> None:
     trace = capture(tiny_sliding(), prompt_ids(), decode_steps=STEPS).trace
-    assert trace.meta.masked
+    # Layer 0's window and layer 1's causal mask are stored as numbers, not [T, T] tensors.
+    assert trace.meta.windows == [WINDOW, 0] and not trace.meta.masked
+    assert not any(name.endswith("mask") for name in trace.tensors)
     n = PROMPT + STEPS
     i, j = np.arange(n)[:, None], np.arange(n)[None, :]
     window = (j <= i) & (i - j < WINDOW)  # Qwen2/Mistral: a query sees itself and WINDOW-1 before
     np.testing.assert_array_equal(trace.prefill_mask(0), window[:PROMPT, :PROMPT])
     np.testing.assert_array_equal(trace.decode_mask(0), window[PROMPT:])
-    np.testing.assert_array_equal(trace.prefill_mask(1), (j <= i)[:PROMPT, :PROMPT])
-    np.testing.assert_array_equal(trace.decode_mask(1), (j <= i)[PROMPT:])
+    assert trace.prefill_mask(1) is None and trace.decode_mask(1) is None  # plain causal
+    np.testing.assert_array_equal(stats.prefill_allowed(trace, 1), (j <= i)[:PROMPT, :PROMPT])
+    np.testing.assert_array_equal(stats.decode_allowed(trace, 1), (j <= i)[PROMPT:])
 
 
 def test_window_wider_than_prompt_stores_no_mask() -> None:
@@ -175,7 +190,7 @@ def test_other_softmax_scale_is_folded_into_q() -> None:
     ids = prompt_ids()
     trace = capture(model, ids, decode_steps=STEPS, dtype=np.float32).trace
     assert trace.meta.provenance["q_scaled_by"] == pytest.approx(0.5)
-    assert trace.meta.masked
+    assert trace.meta.windows == [WINDOW, 0]
     full = torch.cat([ids, torch.tensor(trace.meta.provenance["generated_tokens"][:STEPS])])
     model.set_attn_implementation("eager")
     with torch.inference_mode():

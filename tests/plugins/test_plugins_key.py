@@ -85,12 +85,12 @@ import json, sys
 from accelsim import api
 from accelsim.config import load_hardware
 from accelsim.sweep.evaluate import Job, run_job
-from accelsim.sweep.points import PlanKey, Point, file_sha
+from accelsim.sweep.points import PlanKey, Point, file_sha, pairs
 
 trace, plugin = sys.argv[1:]
 hw = load_hardware("spatten")
 key = PlanKey(trace, file_sha(trace), json.dumps({"name": "sinktopk"}), "both", 0, api.plan_key(hw, False))
-point = Point(0, {}, "p0", hw.model_dump_json(), key,
+point = Point(0, {}, "p0", pairs(hw.model_dump()), key,
               labels={"hardware": "spatten", "policy": "sinktopk", "workload": "small"})
 rows = run_job(Job(key, "event", (), (point,), (plugin,)))
 print(json.dumps([(r["status"], r["error"]) for r in rows]))

@@ -12,6 +12,15 @@ from accelsim.topk.statistical import z_coefficient
 HANG_CYCLES = 100_000  # a job running longer than this is stuck
 
 
+def params_for(engine: str, own: dict | None = None, **shared):
+    """``engine``'s params with the shared fields ``shared`` and those of ``own`` (engine-specific fields,
+    e.g. streaming's ``max_k``) that its model declares: one call for every engine of a parametrized test."""
+    from accelsim.topk import ENGINES, engine_params
+
+    fields = ENGINES[engine].params_type.model_fields
+    return engine_params(engine, **shared, **{k: v for k, v in (own or {}).items() if k in fields})
+
+
 def always():
     return itertools.repeat(1)
 
@@ -30,7 +39,7 @@ def run_jobs(dut, jobs, *, ready=always, idle=always, vcd: str | None = None):
     async def bench(ctx):
         for scores, k in jobs:
             n = len(scores)
-            beats = [[int(v) for v in scores[b:b + lanes]] for b in range(0, n, lanes)]
+            beats = [[int(v) for v in scores[b : b + lanes]] for b in range(0, n, lanes)]
             ctx.set(dut.n, n)
             ctx.set(dut.k, k)
             if hasattr(dut, "z"):
@@ -49,8 +58,7 @@ def run_jobs(dut, jobs, *, ready=always, idle=always, vcd: str | None = None):
                     bi += 1
                 if ctx.get(dut.items.valid) and ctx.get(dut.items.ready):
                     item = ctx.get(dut.items.payload)
-                    out += [item.index] if streaming else [item.index[j]
-                                                           for j in range(item.count)]
+                    out += [item.index] if streaming else [item.index[j] for j in range(item.count)]
                 await ctx.tick()
                 t += 1
                 assert t < HANG_CYCLES, "busy stuck high"

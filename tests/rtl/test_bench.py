@@ -15,7 +15,7 @@ from accelsim.rtl.topk.harness import (
     require_tool,
     verify,
 )
-from accelsim.topk import TopKParams
+from tests.rtl.sim import params_for
 
 ENGINES = sorted(ENGINE_COMPONENTS)  # the engines that have RTL
 
@@ -39,20 +39,24 @@ def check(engine, params, random, workdir, seed=0):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_small(engine, workdir):
-    check(engine, TopKParams(parallelism=4, index_width=5, width=8, max_k=8), 24, workdir)
+    check(engine, params_for(engine, {"max_k": 8}, parallelism=4, index_width=5, width=8), 24, workdir)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(("p", "width", "index_width"), [(1, 4, 4), (2, 16, 5), (8, 12, 7)])
 def test_matrix(engine, p, width, index_width, workdir):
-    check(engine, TopKParams(parallelism=p, width=width, index_width=index_width, max_k=12),
-          200, workdir, seed=p)
+    check(
+        engine,
+        params_for(engine, {"max_k": 12}, parallelism=p, width=width, index_width=index_width),
+        200,
+        workdir,
+        seed=p,
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 def test_ten_thousand_vectors(engine, workdir):
-    report = check(engine, TopKParams(parallelism=4, index_width=6, max_k=16), 10_000, workdir,
-                   seed=10)
+    report = check(engine, params_for(engine, {"max_k": 16}, parallelism=4, index_width=6), 10_000, workdir, seed=10)
     assert report.vectors >= 10_000

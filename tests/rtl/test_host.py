@@ -10,27 +10,28 @@ import pytest
 from accelsim.rtl.topk import ENGINE_COMPONENTS, harness
 from accelsim.rtl.topk.host import TopKHost, check_host_params
 from accelsim.rtl.topk.host_sim import verify_host
-from accelsim.topk import TopKParams
+from accelsim.topk import engine_params
+from tests.rtl.sim import params_for
 
 pytest.importorskip("cocotb")
 
-SMALL = {  # small P and n keep a job to a few thousand cycles at the simulation's UART divisor
-    "quickselect": (TopKParams(parallelism=4, index_width=4, input_parallelism=2), 24),
-    "streaming": (TopKParams(parallelism=1, index_width=4, max_k=4), 8),
-    "statistical": (TopKParams(parallelism=4, index_width=4), 8),
-    "sorter": (TopKParams(parallelism=4, index_width=4, input_parallelism=2), 16),
-}
+JOBS = 12  # random jobs per engine, besides the edge cases
 
 
-def test_every_engine_with_rtl_is_covered():
-    assert set(SMALL) == set(ENGINE_COMPONENTS)
+def small(engine: str):
+    """Small P and n keep a job to a few thousand cycles at the simulation's UART divisor: P = 4 (1 for an
+    engine taking one score a beat), input beats of 2 where its RTL takes narrower ones, n <= 16, 4 slots
+    where the engine has slots."""
+    cls = ENGINE_COMPONENTS[engine]
+    pin = 2 if cls.LANES and cls.NARROW_INPUT else None
+    return params_for(engine, {"max_k": 4}, parallelism=4 if cls.LANES else 1, index_width=4, input_parallelism=pin)
 
 
-@pytest.mark.parametrize("engine", sorted(SMALL))
+@pytest.mark.parametrize("engine", sorted(ENGINE_COMPONENTS))
 def test_jobs_through_the_serial_pins_match_the_models(engine, tmp_path):
-    params, jobs = SMALL[engine]
+    params = small(engine)
     rng = np.random.default_rng(7)
-    vec = harness.concat(harness.edge_vectors(params, rng), harness.random_vectors(params, jobs, rng))
+    vec = harness.concat(harness.edge_vectors(params, rng), harness.random_vectors(params, JOBS, rng))
     report = verify_host(engine, params, vec, tmp_path)
     assert report.vectors == len(vec) and report.mismatches == 0, report.first_mismatch
     assert report.cycle_error_max == 0.0  # the host never stalls the engine: cycles as the free-flow model
@@ -45,8 +46,8 @@ def test_jobs_through_the_serial_pins_match_the_models(engine, tmp_path):
     ],
 )
 def test_fields_wider_than_the_protocol_are_refused(field, value, message):
-    params = TopKParams(parallelism=4, index_width=4).replace(**{field: value})
+    params = engine_params("statistical", parallelism=4, index_width=4).replace(**{field: value})
     with pytest.raises(ValueError, match=f"^{message}$"):
         check_host_params(params)
     with pytest.raises(ValueError, match=f"^{message}$"):
-        TopKHost("quickselect", params, divisor=4)
+        TopKHost("statistical", params, divisor=4)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from accelsim.rtl.topk import QuickSelectTopK
+from accelsim.rtl.topk.quickselect import QuickSelectTopK
 from accelsim.topk import TopKParams, get_engine
 from tests.rtl.sim import pause_every_fourth, random_pattern, run_jobs
 
@@ -35,8 +35,7 @@ class TestConstruction:
         assert dut.n.shape().width == 6
 
     def test_narrow_input_sets_the_beats(self):
-        dut = QuickSelectTopK(TopKParams(parallelism=4, input_parallelism=2, index_width=5,
-                                         width=8))
+        dut = QuickSelectTopK(TopKParams(parallelism=4, input_parallelism=2, index_width=5, width=8))
         assert dut.scores.payload.shape().size == 2 * 8
         assert dut.items.payload.shape().size == 2 * 5 + 2 * 8 + 2
 
@@ -59,18 +58,15 @@ class TestJobs:
     )
 
     def test_items_and_cycles_match_models(self):
-        for (scores, k), (items, cycles) in zip(self.JOBS, run_jobs(QuickSelectTopK(PARAMS),
-                                                                    self.JOBS), strict=True):
+        for (scores, k), (items, cycles) in zip(self.JOBS, run_jobs(QuickSelectTopK(PARAMS), self.JOBS), strict=True):
             want, want_cycles = model(PARAMS, scores, k)
             assert items.tolist() == want.tolist(), (scores, k)
             assert cycles == want_cycles, (scores, k)
 
     def test_random_jobs_with_back_pressure(self):
         rng = np.random.default_rng(1)
-        jobs = [(rng.integers(0, 256, n).tolist(), int(rng.integers(1, n + 1)))
-                for n in rng.integers(1, 33, 12)]
-        results = run_jobs(QuickSelectTopK(PARAMS), jobs, ready=random_pattern(2),
-                           idle=pause_every_fourth)
+        jobs = [(rng.integers(0, 256, n).tolist(), int(rng.integers(1, n + 1))) for n in rng.integers(1, 33, 12)]
+        results = run_jobs(QuickSelectTopK(PARAMS), jobs, ready=random_pattern(2), idle=pause_every_fourth)
         for (scores, k), (items, _) in zip(jobs, results, strict=True):
             assert items.tolist() == model(PARAMS, scores, k)[0].tolist()
 
@@ -79,9 +75,6 @@ class TestJobs:
         # pin < p: beats of pin scores fill rows of p (the authors' 8 into 16), the filter reads pin
         params = TopKParams(parallelism=p, input_parallelism=pin, index_width=4, width=6)
         rng = np.random.default_rng(p)
-        jobs = [(rng.integers(0, 64, n).tolist(), int(rng.integers(1, n + 1)))
-                for n in (1, 7, 16, 9)]
-        for (scores, k), (items, cycles) in zip(jobs, run_jobs(QuickSelectTopK(params), jobs),
-                                                strict=True):
-            assert (items.tolist(), cycles) == (lambda m: (m[0].tolist(), m[1]))(
-                model(params, scores, k))
+        jobs = [(rng.integers(0, 64, n).tolist(), int(rng.integers(1, n + 1))) for n in (1, 7, 16, 9)]
+        for (scores, k), (items, cycles) in zip(jobs, run_jobs(QuickSelectTopK(params), jobs), strict=True):
+            assert (items.tolist(), cycles) == (lambda m: (m[0].tolist(), m[1]))(model(params, scores, k))

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from accelsim.rtl.topk import StatisticalTopK
-from accelsim.topk import TopKParams, get_engine
+from accelsim.rtl.topk.statistical import StatisticalTopK
+from accelsim.topk import TopKParams, engine_params, get_engine
 from tests.rtl.sim import pause_every_fourth, random_pattern, run_jobs
 
 PARAMS = TopKParams(parallelism=4, index_width=5, width=8)
@@ -16,7 +16,7 @@ def model(params, scores, k):
 
 
 def test_signature_from_params():
-    dut = StatisticalTopK(TopKParams(parallelism=4, index_width=5, width=8, z_frac_bits=6))
+    dut = StatisticalTopK(engine_params("statistical", parallelism=4, index_width=5, width=8, z_frac_bits=6))
     assert dut.z.shape().width == 4 + 6 and dut.z.shape().signed
 
 
@@ -26,8 +26,11 @@ def test_parallelism_power_of_two():
 
 
 def test_beats_are_parallelism_wide():
-    with pytest.raises(ValueError, match=r"^input_parallelism must equal parallelism = 4 in this "
-                                         r"engine's RTL, not 2$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^input_parallelism must equal parallelism = 4 in this "
+        r"engine's RTL, not 2$",
+    ):
         StatisticalTopK(TopKParams(parallelism=4, input_parallelism=2))
 
 
@@ -42,8 +45,7 @@ JOBS = [
 
 
 def test_items_and_cycles_match_models():
-    for (scores, k), (items, cycles) in zip(JOBS, run_jobs(StatisticalTopK(PARAMS), JOBS),
-                                            strict=True):
+    for (scores, k), (items, cycles) in zip(JOBS, run_jobs(StatisticalTopK(PARAMS), JOBS), strict=True):
         want, want_cycles = model(PARAMS, scores, k)
         assert items.tolist() == want.tolist(), (scores, k)
         assert cycles == want_cycles, (scores, k)
@@ -51,9 +53,7 @@ def test_items_and_cycles_match_models():
 
 def test_random_jobs_with_flow_control():
     rng = np.random.default_rng(5)
-    jobs = [(rng.integers(0, 256, n).tolist(), int(rng.integers(1, n + 1)))
-            for n in rng.integers(1, 33, 8)]
-    results = run_jobs(StatisticalTopK(PARAMS), jobs, ready=random_pattern(6),
-                       idle=pause_every_fourth)
+    jobs = [(rng.integers(0, 256, n).tolist(), int(rng.integers(1, n + 1))) for n in rng.integers(1, 33, 8)]
+    results = run_jobs(StatisticalTopK(PARAMS), jobs, ready=random_pattern(6), idle=pause_every_fourth)
     for (scores, k), (items, _) in zip(jobs, results, strict=True):
         assert items.tolist() == model(PARAMS, scores, k)[0].tolist()

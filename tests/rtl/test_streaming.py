@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from accelsim.rtl.topk import StreamingTopK
-from accelsim.topk import TopKParams, get_engine
+from accelsim.rtl.topk.streaming import StreamingTopK
+from accelsim.topk import engine_params, get_engine
 from tests.rtl.sim import random_pattern, run_jobs
 
-PARAMS = TopKParams(parallelism=4, index_width=5, width=8, max_k=6)
+PARAMS = engine_params("streaming", parallelism=4, index_width=5, width=8, max_k=6)
 
 
 def model(params, scores, k):
@@ -41,8 +41,7 @@ JOBS = [
 
 
 def test_items_and_cycles_match_models():
-    for (scores, k), (items, cycles) in zip(JOBS, run_jobs(StreamingTopK(PARAMS), JOBS),
-                                            strict=True):
+    for (scores, k), (items, cycles) in zip(JOBS, run_jobs(StreamingTopK(PARAMS), JOBS), strict=True):
         want, want_cycles = model(PARAMS, scores, k)
         assert items.tolist() == want.tolist(), (scores, k)
         assert cycles == want_cycles, (scores, k)
@@ -51,6 +50,7 @@ def test_items_and_cycles_match_models():
 def test_back_pressure():
     rng = np.random.default_rng(3)
     jobs = [(rng.integers(0, 8, n).tolist(), int(rng.integers(1, 7))) for n in (5, 30, 17)]
-    for (scores, k), (items, _) in zip(jobs, run_jobs(StreamingTopK(PARAMS), jobs,
-                                                      ready=random_pattern(4)), strict=True):
+    for (scores, k), (items, _) in zip(
+        jobs, run_jobs(StreamingTopK(PARAMS), jobs, ready=random_pattern(4)), strict=True
+    ):
         assert items.tolist() == model(PARAMS, scores, k)[0].tolist()

@@ -7,9 +7,9 @@ import yaml
 from accelsim.hw.fpga import FPGA_COLUMNS, load_table
 from accelsim.hw.rtl_tables import find_entry
 from accelsim.rtl.topk import synth
-from accelsim.topk import TopKParams
+from accelsim.topk import engine_params
 
-PARAMS = TopKParams(parallelism=4, index_width=8)
+PARAMS = engine_params("quickselect", parallelism=4, index_width=8)
 SWEEPS = sorted(str(p) for p in (Path(__file__).parents[2] / "sweeps").glob("*.yaml"))
 
 
@@ -51,14 +51,14 @@ def test_record_names_more_nextpnr_options(tmp_path):
 
 
 def test_record_key_names_every_parameter():
-    key = synth.record_key("streaming", TopKParams(max_k=3))
+    key = synth.record_key("streaming", engine_params("streaming", max_k=3))
     assert key.startswith("streaming-") and "-max_k=3" in key and "-parallelism=16" in key
 
 
 def test_sweep_designs_are_the_shipped_presets_points():
     designs = synth.sweep_designs(SWEEPS)
     # the spatten preset (P = 16, n <= 1024, softmax's 8 scores a beat) is swept in every file
-    spatten = TopKParams(parallelism=16, index_width=10, input_parallelism=8)
+    spatten = engine_params("quickselect", parallelism=16, index_width=10, input_parallelism=8)
     assert ("quickselect", spatten) in designs
     # topk_parallelism.yaml: 1 to 32 comparators, the input rate capped at P
     assert {p.parallelism for e, p in designs if e == "quickselect"} == {1, 2, 4, 8, 16, 32}
@@ -69,9 +69,7 @@ def test_every_shipped_sweep_design_has_a_measured_fpga_cost():
     # the topk_fpga_* columns of every shipped sweep's rows are filled (issue 17); build a missing one
     # with `accelsim rtl record sweeps/<file>.yaml --board ulx3s-85f`
     recorded = load_table().topk
-    missing = [
-        synth.record_key(e, p) for e, p in synth.sweep_designs(SWEEPS) if find_entry(recorded, e, p.as_dict()) is None
-    ]
+    missing = [synth.record_key(e, p) for e, p in synth.sweep_designs(SWEEPS) if find_entry(recorded, e, p) is None]
     assert missing == []
 
 

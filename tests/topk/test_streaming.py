@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from accelsim.topk import TopKParams, get_engine
+from accelsim.topk import TopKParams, engine_params, get_engine
 from accelsim.topk.base import exact_topk_mask
 
 RNG = np.random.default_rng(0)
@@ -9,7 +9,7 @@ RNG = np.random.default_rng(0)
 
 @pytest.fixture
 def eng():
-    return get_engine("streaming", TopKParams(parallelism=16, max_k=8))
+    return get_engine("streaming", engine_params("streaming", parallelism=16, max_k=8))
 
 
 def test_selects_exact_topk_up_to_slots(eng):
@@ -19,16 +19,14 @@ def test_selects_exact_topk_up_to_slots(eng):
 
 
 def test_ties_keep_earliest_index(eng):
-    assert eng.select(np.array([[1.0, 2.0, 2.0, 2.0]]), 2, RNG).mask.tolist() == [
-        [False, True, True, False]]
+    assert eng.select(np.array([[1.0, 2.0, 2.0, 2.0]]), 2, RNG).mask.tolist() == [[False, True, True, False]]
 
 
 def test_one_item_per_cycle_in(eng):
     assert eng.input_cycles(np.array([1, 17])).tolist() == [1, 17]
 
 
-@pytest.mark.parametrize(("n", "k", "drain"), [(1, 1, 1), (20, 5, 5), (20, 9, 8), (3, 8, 3),
-                                               (20, 0, 0)])
+@pytest.mark.parametrize(("n", "k", "drain"), [(1, 1, 1), (20, 5, 5), (20, 9, 8), (3, 8, 3), (20, 0, 0)])
 def test_drain_is_one_item_per_cycle(eng, n, k, drain):
     sel = eng.select(np.random.default_rng(2).random((1, n)), k, RNG)
     assert eng.total_cycles([n], [k], sel.passes).tolist() == [n + drain]
@@ -39,5 +37,4 @@ def test_default_slots_are_max_n():
 
 
 def test_comparisons_every_slot_every_item(eng):
-    assert eng.comparisons(np.array([10]), np.array([10]), np.array([0]),
-                           np.array([1])).tolist() == [80]
+    assert eng.comparisons(np.array([10]), np.array([10]), np.array([0]), np.array([1])).tolist() == [80]

@@ -8,6 +8,7 @@ import numpy as np
 from accelsim.config.hardware import Hardware
 from accelsim.hw.units import FIFO_PORT_BYTES
 from accelsim.topk import TopKEngine
+from accelsim.units import stages
 from accelsim.workplan import WorkPlan
 
 FIFO_PORT_BITS = 8 * FIFO_PORT_BYTES  # a fetcher data FIFO entry (the timing model's port width)
@@ -37,6 +38,9 @@ def op_counts(plan: WorkPlan, engine: TopKEngine | None) -> dict[str, float]:
         "value_read_bits": float((d * col["pv_rows"] * vbits).sum()),
         "value_write_bits": float((d * col["values"] * vbits).sum()),
         "comparisons": 0.0,
+        "queries": float(r["queries"].sum()),
+        "scores": float(col["qk_rows"].sum()),  # probabilities after the requant decision
+        "out_elems": float((d * r["queries"].to_numpy(np.float64)).sum()),  # attention output elements
     }
     t = plan.topk
     if engine is not None and len(t):
@@ -52,11 +56,11 @@ def actions(counts: dict[str, float], dram_bytes: float, hw: Hardware) -> dict[s
     SRAM actions are line accesses of one bit-plane macro (``hw.qk.multipliers`` bits wide for
     keys, ``hw.pv.multipliers`` for values); fetcher actions are 16-byte data beats and
     ``hw.dram.transaction_bytes`` address transactions; a top-k item visit is one comparison with
-    one read and one write of the engine's buffers.
+    one read and one write of the engine's buffers. Plug-in units (``accelsim.units``) count their own.
     """
     beats = dram_bytes * 8 / FIFO_PORT_BITS
     txns = dram_bytes / hw.dram.transaction_bytes
-    return {
+    out = {
         "qk_mac": counts["qk_macs"],
         "pv_mac": counts["pv_macs"],
         "softmax_elem": counts["softmax_elems"],
@@ -72,3 +76,6 @@ def actions(counts: dict[str, float], dram_bytes: float, hw: Hardware) -> dict[s
         "fetcher_txn": txns,
         "dram_burst": txns,
     }
+    for unit, params in stages(hw):
+        out.update({f"{unit.name}_{a}": n for a, n in unit.actions(params, counts).items()})
+    return out

@@ -54,7 +54,7 @@ def load_table(path: Path = SYNTH_TOPK_TABLE) -> SynthTable:
 
 def synth_cost(engine: str, params: TopKParams, path: Path = SYNTH_TOPK_TABLE) -> SynthEntry | None:
     """The recorded cost of one ``engine`` at exactly ``params``, or None when there is no entry."""
-    found = find_entry(load_table(path).topk, engine, params.as_dict())
+    found = find_entry(load_table(path).topk, engine, params)
     return None if found is None else found[1]
 
 
@@ -72,5 +72,5 @@ class UnitSynthTable(BaseModel):
 
 def unit_synth_cost(unit: str, params: BaseModel, path: Path = SYNTH_UNITS_TABLE) -> SynthEntry | None:
     """The recorded cost of ``unit`` (``softmax`` or ``requant``) at exactly ``params``, or None."""
-    found = find_entry(getattr(load_rtl_table(UnitSynthTable, path), unit), unit, params.as_dict())
+    found = find_entry(getattr(load_rtl_table(UnitSynthTable, path), unit), unit, params)
     return None if found is None else found[1]

@@ -24,6 +24,7 @@ from accelsim.hw.requant import RequantParams
 from accelsim.hw.softmax import SoftmaxParams
 from accelsim.hw.units import requant_params, softmax_params, topk_params
 from accelsim.topk import TopKParams
+from accelsim.units import stages
 
 KV_BANKS = 2  # SpAtten RTL Buffer: two banks (double buffering), 12 bit-planes each
 SOFTMAX_FP = {"fp32_mult": 8, "fp32_add": 6}
@@ -235,14 +236,38 @@ def _merge(logic: UnitCost, sram: UnitCost) -> UnitCost:
                     logic.action_pj, max(logic.cycle_ns, sram.cycle_ns))
 
 
-@cache
+_MEMORY: dict[tuple, dict[str, UnitCost]] = {}
+_COMPUTE: dict[tuple, dict[str, UnitCost]] = {}
+
+
 def unit_costs(hw: Hardware) -> dict[str, UnitCost]:
-    """Every on-chip unit of ``hw`` (DRAM is off chip and priced per access)."""
+    """Every on-chip unit of ``hw``, its plug-in units (``accelsim.units``) included (DRAM is off chip and
+    priced per access). Cached per side on the blocks it reads: the fetcher's units on the fetcher and the
+    DRAM channels, the rest on the compute, buffer and unit blocks, so designs that differ only in DRAM
+    (or only in compute) share the other side."""
+    memory = (hw.tech_nm, hw.sram.cell, hw.fetcher, hw.dram.channels)
+    compute = (hw.tech_nm, hw.sram, hw.qk, hw.softmax, hw.pv, hw.topk, stages(hw))
+    mem = _MEMORY.get(memory)
+    if mem is None:
+        mem = _MEMORY[memory] = _memory_units(hw)
+    comp = _COMPUTE.get(compute)
+    if comp is None:
+        comp = _COMPUTE[compute] = _compute_units(hw)
+    return {**mem, **comp}
+
+
+def _memory_units(hw: Hardware) -> dict[str, UnitCost]:
+    p = Pricer.of(hw)
+    return {
+        "fetcher": fetcher_crossbars(p, hw.fetcher.ports, hw.dram.channels),
+        "sram_fifo": fetcher_fifos(p, hw.fetcher),
+    }
+
+
+def _compute_units(hw: Hardware) -> dict[str, UnitCost]:
     p = Pricer.of(hw)
     lanes = hw.softmax.parallelism
     units = {
-        "fetcher": fetcher_crossbars(p, hw.fetcher.ports, hw.dram.channels),
-        "sram_fifo": fetcher_fifos(p, hw.fetcher),
         "qk": _merge(mul_array(p, hw.qk), query_fifo(p, hw.qk, lanes, hw.sram.query_kb)),
         "softmax": softmax(p, hw.softmax, softmax_params(hw), requant_params(hw)),
         "pv": mul_array(p, hw.pv),
@@ -252,4 +277,6 @@ def unit_costs(hw: Hardware) -> dict[str, UnitCost]:
     }
     if hw.topk.count:
         units["topk"] = topk(p, hw.topk, topk_params(hw))
+    for unit, params in stages(hw):
+        units[unit.name] = unit.cost(params, p)
     return units

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from numba import njit
 
 from accelsim.hw.dram import controller as kernel
 from accelsim.hw.dram.spec import DramSpec, load_dram
@@ -56,6 +57,21 @@ def decode(spec: DramSpec, addr: np.ndarray) -> Decoded:
     rank = ch * o.ranks + ra
     bank = (rank * o.bankgroups + bg) * o.banks_per_group + ba
     return Decoded(ch, rank, bg, bank, f("ro"))
+
+
+@njit(cache=True, nogil=True)
+def _channel_queue_row(addr, shift, mask, ranks, bankgroups, banks_per_group, queues):
+    """:func:`decode`'s channel and row, and the bank queue within the channel, in one pass (numpy's
+    temporaries, 3 M requests: 0.3 s, mostly page faults)."""
+    n = len(addr)
+    ch, q, row = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    for i in range(n):
+        a = addr[i]
+        c = (a >> shift[0]) & mask[0]
+        rank = c * ranks + ((a >> shift[1]) & mask[1])
+        bank = (rank * bankgroups + ((a >> shift[2]) & mask[2])) * banks_per_group + ((a >> shift[3]) & mask[3])
+        ch[i], q[i], row[i] = c, bank % queues, (a >> shift[4]) & mask[4]
+    return ch, q, row
 
 
 @dataclass
@@ -178,8 +194,9 @@ class DramModel:
         entering the transaction queue until their data returns; None: no limit.
     """
 
-    def __init__(self, spec: DramSpec | str, *, issue: IssueMode = "per-channel",
-                 outstanding: int | None = None) -> None:
+    def __init__(
+        self, spec: DramSpec | str, *, issue: IssueMode = "per-channel", outstanding: int | None = None
+    ) -> None:
         if issue not in ISSUE_MODES:
             raise ValueError(f"issue must be one of {ISSUE_MODES}, not {issue!r}")
         if outstanding is not None and outstanding < 1:
@@ -230,8 +247,7 @@ class DramModel:
         n = len(addr)
         if n and addr.min() < 0:
             raise ValueError("addresses must be non-negative")
-        arr = (np.full(n, st.end, dtype=np.int64) if arrival is None
-               else np.asarray(arrival))
+        arr = np.full(n, st.end, dtype=np.int64) if arrival is None else np.asarray(arrival)
         if len(arr) != n:
             raise ValueError(f"arrival has {len(arr)} entries for {n} addresses")
         wr = np.zeros(n, bool) if is_write is None else np.asarray(is_write, dtype=bool)
@@ -241,28 +257,61 @@ class DramModel:
             raise ValueError(f"arrival cycles must be in 0..{_MAX_TIME}")
         arr = (np.ceil(arr) if arr.dtype.kind == "f" else arr).astype(np.int64, copy=False)
         o = spec.organisation
-        d = decode(spec, addr)
-        q = d.bank % (o.ranks * o.banks)  # bank queue within the channel
+        bits = [spec.field_bits[f] for f in ("ch", "ra", "bg", "ba", "ro")]
+        channel, q, row = _channel_queue_row(  # q: the bank queue within the channel
+            addr,
+            np.array([s for s, _ in bits]),
+            np.array([(1 << w) - 1 for _, w in bits]),
+            o.ranks,
+            o.bankgroups,
+            o.banks_per_group,
+            o.ranks * o.banks,
+        )
         # each channel's requests by arrival, then trace order (numpy sorts 16-bit keys by radix)
         if n < 2 or (arr[1:] >= arr[:-1]).all():
-            key = d.channel.astype(np.int16 if o.channels <= 1 << 15 else np.int64)
+            key = channel.astype(np.int16 if o.channels <= 1 << 15 else np.int64)
             fifo = np.argsort(key, kind="stable")
         else:
-            fifo = np.lexsort((arr, d.channel))
+            fifo = np.lexsort((arr, channel))
         fstart = np.zeros(o.channels + 1, dtype=np.int64)
-        np.cumsum(np.bincount(d.channel, minlength=o.channels), out=fstart[1:])
+        np.cumsum(np.bincount(channel, minlength=o.channels), out=fstart[1:])
         issue_cyc = np.zeros(n, dtype=np.int64)
         outcome = np.zeros(n, dtype=np.int8)
         done0 = int(st.cnt[kernel.N_DONE])
         st.clk, st.entry_last = kernel.run(
-            mode == "in-order", st.clk, st.entry_last, self._params, self._qmap, d.channel, q,
-            d.row, arr, fifo, fstart, fstart[:-1].copy(), np.full(o.channels, st.clk), issue_cyc,
-            outcome, st.rq, st.cq, st.qs, st.qr, st.bank, st.grp, st.rank, st.ctl, st.cnt, st.ret,
-            st.flight)
+            mode == "in-order",
+            st.clk,
+            st.entry_last,
+            self._params,
+            self._qmap,
+            channel,
+            q,
+            row,
+            arr,
+            fifo,
+            fstart,
+            fstart[:-1].copy(),
+            np.full(o.channels, st.clk),
+            issue_cyc,
+            outcome,
+            st.rq,
+            st.cq,
+            st.qs,
+            st.qr,
+            st.bank,
+            st.grp,
+            st.rank,
+            st.ctl,
+            st.cnt,
+            st.ret,
+            st.flight,
+        )
         if st.cnt[kernel.N_DONE] - done0 != n:  # a controller bug, not a user error
             raise RuntimeError("DRAM controller stopped with requests outstanding")
         t = spec.timing
-        completion = issue_cyc + np.where(wr, t.CWL, t.CL) + spec.burst_cycles
+        completion = np.where(wr, t.CWL, t.CL)  # in place below: no temporaries (3 M requests: 48 MB)
+        completion += issue_cyc
+        completion += spec.burst_cycles
         if n:
             st.end = max(st.end, int(completion.max()))
         nw = int(wr.sum())
@@ -281,8 +330,7 @@ class DramModel:
         scale = p.VDD * o.devices_per_rank * t.tCK_ns  # mA x cycles -> pJ
         rs = st.rank
         open_now = rs[:, :, kernel.R_OPEN] > 0
-        active = rs[:, :, kernel.R_ACTIVE] + np.where(
-            open_now, np.maximum(0, cycles - rs[:, :, kernel.R_SINCE]), 0)
+        active = rs[:, :, kernel.R_ACTIVE] + np.where(open_now, np.maximum(0, cycles - rs[:, :, kernel.R_SINCE]), 0)
         active = np.minimum(active, cycles).sum()
         idle = cycles * o.channels * o.ranks - active
         cnt = st.cnt
@@ -296,8 +344,13 @@ class DramModel:
         }
         n = st.reads + st.writes
         return DramStats(
-            cycles=cycles, tck_ns=t.tCK_ns, requests=n, bytes=n * o.access_bytes,
-            row_hits=st.row_hits, row_misses=st.row_misses, row_conflicts=st.row_conflicts,
+            cycles=cycles,
+            tck_ns=t.tCK_ns,
+            requests=n,
+            bytes=n * o.access_bytes,
+            row_hits=st.row_hits,
+            row_misses=st.row_misses,
+            row_conflicts=st.row_conflicts,
             energy_pj=energy,
         )
 
@@ -313,8 +366,7 @@ def replay(
 ) -> DramStats:
     """Run one trace through a fresh :class:`DramModel` and return its totals."""
     model = DramModel(spec, issue=issue, outstanding=outstanding)
-    model.simulate(addr, np.zeros(len(addr), dtype=np.int64) if arrival is None else arrival,
-                   is_write=is_write)
+    model.simulate(addr, np.zeros(len(addr), dtype=np.int64) if arrival is None else arrival, is_write=is_write)
     return model.stats()
 
 

@@ -3,8 +3,9 @@
 DRAMsim3 (``dramsim3main CONFIG -t TRACE``): one request per line, ``0xADDR READ|WRITE CYCLE``.
 Ramulator2 (``LoadStoreTrace`` frontend): ``LD 0xADDR`` or ``ST 0xADDR``, no cycle.
 
-Both directions work on whole arrays: a file is read as bytes and split into tokens with numpy,
-and written by laying every line out in a byte matrix. Only when that parse finds something it does
+Both directions work on whole arrays. A plain file (what tools write) is read in one compiled pass
+(:mod:`accelsim.hw.dram.trace_scan`); any other is read as bytes and split into tokens with numpy.
+Writing lays every line out in a byte matrix. Only when the token parse finds something it does
 not take (a malformed line, or a spelling such as ``1_000`` that Python's ``int`` would) are the
 lines read one by one, which names the first bad line.
 """
@@ -57,6 +58,9 @@ def read_dram_trace(path: str | Path, fmt: TraceFormat | None = None) -> DramTra
     """
     path = Path(path)
     data = read_bytes(path)
+    trace = _scan(data, fmt)
+    if trace is not None:
+        return trace
     tokens = _tokens(data)
     if tokens is not None:
         b, start, end, _ = tokens
@@ -69,6 +73,19 @@ def read_dram_trace(path: str | Path, fmt: TraceFormat | None = None) -> DramTra
     if not len(trace):
         raise InputError(path, None, "trace holds no requests")
     return trace
+
+
+def _scan(data: bytes, fmt: TraceFormat | None) -> DramTrace | None:
+    """The requests of a plain trace in one compiled pass (:mod:`accelsim.hw.dram.trace_scan`); None
+    where the file is not plain or holds none."""
+    from accelsim.hw.dram.trace_scan import scan, word_code  # numba: on use only
+
+    first = re.match(rb"[ \t\r\n]*([^ \t\r\n]*)", data).group(1)
+    fmt = fmt or _detect(first)
+    read, write = (word_code(k) for k in _KINDS[fmt])
+    b = np.frombuffer(data, np.uint8)
+    addr, wr, cyc, count = scan(b, data.count(b"\n") + 1, fmt == "ramulator2", read, write)
+    return DramTrace(addr[:count], wr[:count], cyc[:count]) if count > 0 else None
 
 
 def _tokens(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
