@@ -32,6 +32,8 @@ from amaranth._toolchain import tool_env_var
 
 UTIL_LINE = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%")
 POLL_S = 0.2  # how often the running tool's log is read
+# nextpnr options the flow relies on: the report it reads fmax from, and a bitstream even below the clock
+FLOW_NEXTPNR_OPTS = ("--report", "nextpnr_report.json", "--timing-allow-fail")
 STEP_OF_TOOL = {
     "yosys": "synthesis",
     "nextpnr-ice40": "place and route",
@@ -207,6 +209,7 @@ def build_bitstream(
     *,
     progress: Callable[[str, str], None] = lambda step, line: None,
     timeout_s: float | None = None,
+    nextpnr_opts: tuple[str, ...] = (),
 ) -> BitstreamBuild:
     """Elaborate ``top`` on ``platform`` (an ``amaranth-boards`` platform instance), synthesize,
     place, route and pack it in ``builddir``. Kept there: the tools' own logs (yosys ``{name}.rpt``,
@@ -214,7 +217,7 @@ def build_bitstream(
     the cell counts (``stat.json``) and nextpnr's report (``nextpnr_report.json``).
 
     ``progress(step, line)`` sees every output line of every step; ``timeout_s`` bounds each step
-    (None: unbounded).
+    (None: unbounded); ``nextpnr_opts`` go to nextpnr after the flow's own (``FLOW_NEXTPNR_OPTS``).
 
     Raises
     ------
@@ -234,7 +237,7 @@ def build_bitstream(
         build_dir=str(builddir),
         do_build=False,
         script_after_synth="tee -q -o stat.json stat -json",
-        nextpnr_opts="--report nextpnr_report.json --timing-allow-fail",
+        nextpnr_opts=[*FLOW_NEXTPNR_OPTS, *nextpnr_opts],
     )
     plan.extract(str(builddir))
     commands = json.loads((builddir / f"build_{name}.json").read_text())["commands"]

@@ -19,12 +19,21 @@ def check_divisor(divisor: object) -> int:
     return divisor
 
 
-class UartTx(wiring.Component):
-    """UART transmitter.
+class _Uart(wiring.Component):
+    """One end of the line; its ports are the subclass's annotations.
 
     Parameters
     ----------
     divisor : clock cycles per bit (clock frequency / baud rate), at least 2.
+    """
+
+    def __init__(self, *, divisor: int) -> None:
+        self._divisor = check_divisor(divisor)
+        super().__init__()
+
+
+class UartTx(_Uart):
+    """UART transmitter (``divisor`` as :class:`_Uart`).
 
     Members
     -------
@@ -34,10 +43,6 @@ class UartTx(wiring.Component):
 
     data: In(stream.Signature(8))
     tx: Out(1, init=1)
-
-    def __init__(self, *, divisor: int) -> None:
-        self._divisor = check_divisor(divisor)
-        super().__init__()
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -54,12 +59,8 @@ class UartTx(wiring.Component):
         return m
 
 
-class UartRx(wiring.Component):
-    """UART receiver.
-
-    Parameters
-    ----------
-    divisor : clock cycles per bit (clock frequency / baud rate), at least 2.
+class UartRx(_Uart):
+    """UART receiver (``divisor`` as :class:`_Uart`).
 
     Members
     -------
@@ -71,10 +72,6 @@ class UartRx(wiring.Component):
     rx: In(1, init=1)
     data: Out(stream.Signature(8))
     overrun: Out(1)
-
-    def __init__(self, *, divisor: int) -> None:
-        self._divisor = check_divisor(divisor)
-        super().__init__()
 
     def elaborate(self, platform) -> Module:
         m = Module()

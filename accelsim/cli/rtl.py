@@ -180,6 +180,14 @@ TimeoutOpt = Annotated[
         "stopped (exit 1; the logs are kept).",
     ),
 ]
+NextpnrOpts = Annotated[
+    str,
+    typer.Option(
+        "--nextpnr-opts",
+        help="More nextpnr options, after the flow's own, e.g. '--router router2' (nextpnr's default is "
+        "router1; router2 routed the P = 32 ECP5 design in 17 min, docs/fpga.md); the recorded entry names them.",
+    ),
+]
 
 
 @rtl_app.command()
@@ -205,6 +213,7 @@ def build(
     calibration: Annotated[Path, typer.Option(help="40 nm calibration table for --asic.")] = CALIBRATION,
     hw: Hw = None,
     timeout: TimeoutOpt = STEP_TIMEOUT_S,
+    nextpnr_opts: NextpnrOpts = "",
 ) -> None:
     """Build a bitstream of the engine behind its UART host interface for a board (Amaranth platform
     flow: yosys, nextpnr, icepack / ecppack; logs in the build directory).
@@ -216,13 +225,14 @@ def build(
     them at 40 nm instead.
     """
     if unit in STREAM_UNITS:
-        if board != DEFAULT_BOARD:
-            raise InputError(
-                None,
-                "--board",
-                f"the {unit} unit builds alone for the iCE40 HX8K (its ports as pins, "
-                f"no host top level); --board applies to topk",
-            )
+        for name, given in (("--board", board != DEFAULT_BOARD), ("--nextpnr-opts", nextpnr_opts)):
+            if given:
+                raise InputError(
+                    None,
+                    name,
+                    f"the {unit} unit builds alone for the iCE40 HX8K (its ports as pins, "
+                    f"no host top level); {name} applies to topk",
+                )
         options = stream_options(_defaults(TopKParams, "build"), locals())
         return build_unit(unit, options, out, json_out, record, asic, calibration)
     engine, params = _params(
@@ -239,7 +249,7 @@ def build(
     if asic:
         _build_asic(engine, params, out, calibration, record, json_out)
         return
-    report = _build_fpga(engine, params, board, out, timeout, quiet=json_out)
+    report = _build_fpga(engine, params, board, out, timeout, _nextpnr_words(nextpnr_opts), quiet=json_out)
     if record is not None:
         from accelsim.rtl.topk.synth import record as record_cost
 
@@ -262,9 +272,36 @@ def build(
         raise typer.Exit(1)
 
 
-def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, timeout: float, *, quiet: bool = False) -> dict:
-    """Build with a rich progress line per step, each bounded by ``timeout`` seconds; a missing tool or a
-    design that does not fit is exit 2, a failing tool or a step past its limit exit 1."""
+def _nextpnr_words(text: str) -> tuple[str, ...]:
+    """The options of ``--nextpnr-opts`` (shell words); :class:`InputError` for bad quoting or one the flow
+    sets itself."""
+    import shlex
+
+    from accelsim.rtl.fpga import FLOW_NEXTPNR_OPTS
+
+    try:
+        words = tuple(shlex.split(text))
+    except ValueError as err:
+        raise InputError(None, "--nextpnr-opts", f"expected nextpnr options as shell words: {err}") from None
+    for word in words:
+        if word.startswith("--") and word in FLOW_NEXTPNR_OPTS:
+            raise InputError(None, "--nextpnr-opts", f"the flow sets {word} itself; leave it out")
+    return words
+
+
+def _build_fpga(
+    engine: str,
+    params: TopKParams,
+    board: str,
+    out: Path,
+    timeout: float,
+    nextpnr_opts: tuple[str, ...] = (),
+    *,
+    quiet: bool = False,
+) -> dict:
+    """Build with a rich progress line per step, each bounded by ``timeout`` seconds, nextpnr given
+    ``nextpnr_opts`` too; a missing tool or a design that does not fit is exit 2, a failing tool or a
+    step past its limit exit 1."""
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -310,7 +347,9 @@ def _build_fpga(engine: str, params: TopKParams, board: str, out: Path, timeout:
                 bar.update(tasks[step], description=text[:70])
 
         try:
-            return run_build(engine, params, out, board=board, progress=progress, timeout_s=timeout)
+            return run_build(
+                engine, params, out, board=board, progress=progress, timeout_s=timeout, nextpnr_opts=nextpnr_opts
+            )
         except fpga.DoesNotFit as err:
             raise InputError(None, "--board", f"{engine} with {_brief(params)} {err}") from None
         except fpga.ToolFailed as err:
@@ -555,6 +594,7 @@ def record_sweeps(
     ),
     dry_run: Annotated[bool, typer.Option(help="Only list the designs.")] = False,
     timeout: TimeoutOpt = STEP_TIMEOUT_S,
+    nextpnr_opts: NextpnrOpts = "",
 ) -> None:
     """Build every distinct top-k design of the sweeps' points on ``--board`` and record each measured
     cost in the table (``topk_fpga_*`` columns); a design that does not fit, fails or runs past
@@ -562,6 +602,7 @@ def record_sweeps(
     from accelsim.rtl.topk.synth import record as record_cost
     from accelsim.rtl.topk.synth import record_key, sweep_designs
 
+    extra = _nextpnr_words(nextpnr_opts)
     designs = sweep_designs([str(p) for p in sweeps])
     failed = 0
     for i, (engine, params) in enumerate(designs):
@@ -570,7 +611,7 @@ def record_sweeps(
         if dry_run:
             continue
         try:
-            report = _build_fpga(engine, params, board, out / key, timeout)
+            report = _build_fpga(engine, params, board, out / key, timeout, extra)
         except (InputError, typer.Exit) as err:
             failed += 1
             print(f"  skipped: {err}", flush=True)

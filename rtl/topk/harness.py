@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,11 +209,34 @@ class VerifyReport:
         }
 
 
+def build_sim(toplevel: str, src: Path, export: Callable[[Path], object], waves: bool = False) -> tuple[object, Path]:
+    """The Icarus runner of the Verilog ``src`` (written by ``export(src)`` if missing; its folder is the
+    build directory, compiled once) and a fresh folder there for one bench run's vectors and results."""
+    from cocotb_tools.runner import get_runner
+
+    require_tool("iverilog", "iverilog")
+    if not src.exists():
+        export(src)
+    runner = get_runner("icarus")
+    # -g2005: under cocotb's default -g2012, Amaranth's always @* blocks may not run at time 0
+    runner.build(
+        sources=[src],
+        hdl_toplevel=toplevel,
+        build_dir=src.parent,
+        build_args=["-g2005"],
+        waves=waves,
+        timescale=("1ns", "1ps"),
+        log_file=src.parent / "build.log",
+    )
+    return runner, Path(tempfile.mkdtemp(prefix="io-", dir=src.parent))
+
+
 def run_bench(
-    runner, test_module: str, toplevel: str, build: Path, io: Path, io_var: str, seed: int, waves: bool = False
+    runner, test_module: str, toplevel: str, io: Path, io_var: str, seed: int, waves: bool = False
 ) -> tuple[dict[str, np.ndarray], float]:
-    """Run the cocotb ``test_module`` on a built ``runner`` with its vectors in ``io`` (named to the bench
-    by the environment variable ``io_var``); the bench's ``results.npz`` and the simulation's seconds.
+    """Run the cocotb ``test_module`` on a ``runner`` of :func:`build_sim` with its vectors in ``io`` (its
+    folder, named to the bench by the environment variable ``io_var``); the bench's ``results.npz`` and
+    the simulation's seconds.
     ``io`` is removed after; RuntimeError naming the log if the bench failed."""
     from cocotb_tools.runner import get_results
 
@@ -221,7 +245,7 @@ def run_bench(
     results_xml = runner.test(
         test_module=test_module,
         hdl_toplevel=toplevel,
-        build_dir=build,
+        build_dir=io.parent,
         test_dir=io,
         extra_env=env,
         waves=waves,
@@ -255,29 +279,12 @@ def run_rtl(
     engine: str, params: TopKParams, vec: Vectors, workdir: Path, seed: int, waves: bool = False
 ) -> tuple[list[np.ndarray], np.ndarray, float]:
     """Simulate ``vec`` on the RTL; return emitted indices, cycles and simulation seconds."""
-    from cocotb_tools.runner import get_runner
-
-    require_tool("iverilog", "iverilog")
     build = workdir / f"{engine}-{params_key(engine, params)}"
-    src = build / "topk.v"
-    if not src.exists():
-        export_verilog(engine, params, src)
-    runner = get_runner("icarus")
-    # -g2005: under cocotb's default -g2012, Amaranth's always @* blocks may not run at time 0
-    runner.build(
-        sources=[src],
-        hdl_toplevel=TOPLEVEL,
-        build_dir=build,
-        build_args=["-g2005"],
-        waves=waves,
-        timescale=("1ns", "1ps"),
-        log_file=build / "build.log",
-    )
-    io = Path(tempfile.mkdtemp(prefix="io-", dir=build))
+    runner, io = build_sim(TOPLEVEL, build / "topk.v", lambda src: export_verilog(engine, params, src), waves)
     z = job_z(params, vec)
     np.savez(io / "vectors.npz", scores=vec.scores, n=vec.n, k=vec.k, z=z, mode=vec.mode)
     (io / "config.json").write_text(json.dumps({"engine": engine, "params": params.as_dict(), "seed": seed}))
-    res, seconds = run_bench(runner, "accelsim.rtl.topk.bench", TOPLEVEL, build, io, "TOPK_IO_DIR", seed, waves)
+    res, seconds = run_bench(runner, "accelsim.rtl.topk.bench", TOPLEVEL, io, "TOPK_IO_DIR", seed, waves)
     return emitted_items(res), res["cycles"], seconds
 
 

@@ -20,9 +20,9 @@ from cocotb.queue import Queue
 from cocotb.task import bridge, resume
 from cocotb.triggers import ClockCycles, FallingEdge, SimTimeoutError, Timer, with_timeout
 
+from accelsim.rtl.bench import PERIOD_NS
 from accelsim.rtl.topk.protocol import TopKClient, run_jobs
 
-PERIOD_NS = 10
 REPLY_TIMEOUT_CYCLES = 1 << 22  # no reply for this long: the top level hangs (largest job ~max_n**2/P)
 
 

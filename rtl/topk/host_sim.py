@@ -5,7 +5,6 @@ the answers with the numpy models as :func:`accelsim.rtl.topk.harness.verify` do
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +12,11 @@ import numpy as np
 from accelsim.rtl.topk.harness import (
     Vectors,
     VerifyReport,
+    build_sim,
     compare,
     emitted_items,
     job_z,
     params_key,
-    require_tool,
     run_bench,
 )
 from accelsim.topk.base import TopKParams
@@ -41,26 +40,11 @@ def run_host_rtl(
     engine: str, params: TopKParams, vec: Vectors, workdir: Path, *, divisor: int = SIM_DIVISOR, seed: int = 0
 ) -> tuple[list[np.ndarray], np.ndarray, float]:
     """Simulate ``vec`` through the top level's serial pins; emitted indices, cycles, seconds."""
-    from cocotb_tools.runner import get_runner
-
-    require_tool("iverilog", "iverilog")
-    build = workdir / f"host-{engine}-{divisor}-{params_key(engine, params)}"
-    src = build / f"{HOST_TOPLEVEL}.v"
-    if not src.exists():
-        export_host_verilog(engine, params, divisor, src)
-    runner = get_runner("icarus")
-    runner.build(
-        sources=[src],
-        hdl_toplevel=HOST_TOPLEVEL,
-        build_dir=build,
-        build_args=["-g2005"],
-        timescale=("1ns", "1ps"),
-        log_file=build / "build.log",
-    )
-    io = Path(tempfile.mkdtemp(prefix="io-", dir=build))
+    src = workdir / f"host-{engine}-{divisor}-{params_key(engine, params)}" / f"{HOST_TOPLEVEL}.v"
+    runner, io = build_sim(HOST_TOPLEVEL, src, lambda src: export_host_verilog(engine, params, divisor, src))
     np.savez(io / "vectors.npz", scores=vec.scores, n=vec.n, k=vec.k, z=job_z(params, vec))
     (io / "config.json").write_text(json.dumps({"divisor": divisor}))
-    res, seconds = run_bench(runner, "accelsim.rtl.topk.host_bench", HOST_TOPLEVEL, build, io, "TOPK_IO_DIR", seed)
+    res, seconds = run_bench(runner, "accelsim.rtl.topk.host_bench", HOST_TOPLEVEL, io, "TOPK_IO_DIR", seed)
     return emitted_items(res), res["cycles"], seconds
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
@@ -68,9 +69,11 @@ def build(
     board: str = DEFAULT_BOARD,
     progress: Callable[[str, str], None] = lambda step, line: None,
     timeout_s: float | None = None,
+    nextpnr_opts: tuple[str, ...] = (),
 ) -> dict:
     """Build the bitstream of ``engine`` behind the UART for ``board`` in ``outdir``, each tool step
-    bounded by ``timeout_s``; return (and write as ``report.json``) the report.
+    bounded by ``timeout_s``, nextpnr given ``nextpnr_opts`` too; return (and write as ``report.json``)
+    the report.
 
     Raises
     ------
@@ -79,7 +82,9 @@ def build(
     """
     plat = get_board(board).load()
     top = UartBoardTop(TopKHost(engine, params, divisor=uart_divisor(plat)))
-    res = build_bitstream(plat, top, TOPLEVEL, outdir, progress=progress, timeout_s=timeout_s)
+    res = build_bitstream(
+        plat, top, TOPLEVEL, outdir, progress=progress, timeout_s=timeout_s, nextpnr_opts=nextpnr_opts
+    )
     report: dict = {
         "engine": engine,
         "params": params.as_dict(),
@@ -97,6 +102,7 @@ def build(
     report["utilisation"] = {k: {"used": u, "available": a} for k, (u, a) in res.utilisation.cells.items()}
     report["seconds"] = res.seconds
     report["tools"] = res.tools
+    report["nextpnr_opts"] = list(nextpnr_opts)
     report["date"] = datetime.date.today().isoformat()
     (outdir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
@@ -147,10 +153,10 @@ def record(report: dict, table: Path) -> dict:
     """
     entry = {f: report[f] for f in FPGA_COLUMNS}
     entry["params"] = report["params"]
-    entry["source"] = (
-        f"accelsim rtl build --board {report['board']} ({report['date']}): whole UART top level; "
-        + ", ".join(report.get("tools", []))
-    )
+    cmd = f"accelsim rtl build --board {report['board']}"
+    if report.get("nextpnr_opts"):
+        cmd += f" --nextpnr-opts {shlex.quote(' '.join(report['nextpnr_opts']))}"
+    entry["source"] = f"{cmd} ({report['date']}): whole UART top level; " + ", ".join(report.get("tools", []))
     return _put(table, record_key(report["engine"], engine_params(report["engine"], **report["params"])), entry)
 
 

@@ -7,8 +7,7 @@ flow-control mode) into ``$UNIT_IO_DIR``. The bench plays every job, collects th
 fields into ``results.npz`` and, per job, the cycles from its first accepted beat to its last output
 beat (inclusive).
 
-Inputs are driven at the falling clock edge and the handshakes sampled 1 ns later, after the
-combinational logic has settled (a ready may follow the sink's ready in the same cycle).
+Streams are driven and sampled as :mod:`accelsim.rtl.bench` says.
 """
 
 from __future__ import annotations
@@ -20,13 +19,10 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import ClockCycles, FallingEdge, Timer
 
-from accelsim.rtl.topk.bench import PERIOD_NS, cycle_pause, random_pause
+from accelsim.rtl.bench import PERIOD_NS, StreamTB
 
-SETTLE_NS = 1  # after the falling edge: inputs applied, outputs settled
 MAX_JOB_CYCLES = 1 << 20  # a job that runs longer is a hang
 
 
@@ -49,66 +45,36 @@ def unpack(fields: list[list], word: int) -> list[list[int]]:
     return out
 
 
-class TB:
-    """Drives one streaming unit: clock, reset, a beat source and a sink with flow control."""
+class TB(StreamTB):
+    """Drives one streaming unit: the stream named ``input`` in, ``output`` out, side ports per beat."""
 
     def __init__(self, dut, cfg: dict) -> None:
-        self.dut = dut
-        self.src = cfg["input"]
-        self.sink = cfg["output"]
+        super().__init__(dut, cfg["input"], cfg["output"])
         self.in_fields = cfg["in_fields"]
         self.out_fields = cfg["out_fields"]
         self.side = cfg["side"]
         # read the interface back from the HDL: it must match the layouts we were given
-        assert len(self._sig(self.src, "payload")) == sum(b * n for _, b, n in self.in_fields), "input width"
-        assert len(self._sig(self.sink, "payload")) == sum(b * n for _, b, n in self.out_fields), "output width"
-        self.idle = iter(lambda: 1, None)
-        self.backpressure = iter(lambda: 1, None)
-        cocotb.start_soon(Clock(dut.clk, PERIOD_NS, unit="ns").start())
-
-    def _sig(self, stream: str, part: str):
-        return getattr(self.dut, f"{stream}__{part}")
-
-    def set_idle_generator(self, gen) -> None:
-        """Source valid pattern (1: offer a beat this cycle)."""
-        self.idle = gen if gen is not None else iter(lambda: 1, None)
-
-    def set_backpressure_generator(self, gen) -> None:
-        """Sink ready pattern (1: accept a beat this cycle)."""
-        self.backpressure = gen if gen is not None else iter(lambda: 1, None)
-
-    async def reset(self) -> None:
-        self.dut.rst.value = 1
-        self._sig(self.src, "valid").value = 0
-        self._sig(self.sink, "ready").value = 0
-        await ClockCycles(self.dut.clk, 2)
-        self.dut.rst.value = 0
-        await FallingEdge(self.dut.clk)
+        assert len(self.source_payload) == sum(b * n for _, b, n in self.in_fields), "input width"
+        assert len(self.sink_payload) == sum(b * n for _, b, n in self.out_fields), "output width"
 
     async def run_job(self, words: list[int], side: dict[str, list[int]], outputs: int) -> tuple[list[int], int]:
         """Play one job's input ``words``; return its ``outputs`` output payloads and its cycles."""
-        dut = self.dut
         got: list[int] = []
         bi, t0, t1 = 0, None, 0
         while len(got) < outputs:
-            offer = bi < len(words) and next(self.idle)
-            self._sig(self.src, "valid").value = int(offer)
-            if offer:
-                self._sig(self.src, "payload").value = words[bi]
-                for name, vals in side.items():
-                    getattr(dut, name).value = vals[bi]
-            self._sig(self.sink, "ready").value = int(next(self.backpressure))
-            await Timer(SETTLE_NS, "ns")
             now = get_sim_time("ns")
-            if offer and int(self._sig(self.src, "ready").value):
+            more = bi < len(words)
+            sent, out = await self.cycle(
+                words[bi] if more else None, {name: vals[bi] for name, vals in side.items()} if more else None
+            )
+            if sent:
                 t0 = now if t0 is None else t0
                 bi += 1
-            if int(self._sig(self.sink, "valid").value) and int(self._sig(self.sink, "ready").value):
-                got.append(int(self._sig(self.sink, "payload").value))
+            if out is not None:
+                got.append(out)
                 t1 = now
-            await FallingEdge(dut.clk)
             assert t0 is None or now - t0 < MAX_JOB_CYCLES * PERIOD_NS, "job did not finish"
-        self._sig(self.src, "valid").value = 0
+        self.end_job()
         return got, round((t1 - t0) / PERIOD_NS) + 1
 
 
@@ -130,17 +96,14 @@ async def run_vectors(dut) -> None:
     for beats, outputs, mode in zip(
         vec["job_beats"].tolist(), vec["job_outputs"].tolist(), vec["job_mode"].tolist(), strict=True
     ):
-        # 0: free flow, 1: sink back-pressure, 2: source idles + back-pressure
-        tb.set_backpressure_generator(random_pause(rng, 0.5) if mode else None)
-        tb.set_idle_generator(cycle_pause() if mode == 2 else None)
+        tb.flow_control(mode, rng)
         got, cyc = await tb.run_job(
             words[start : start + beats], {k: v[start : start + beats] for k, v in side.items()}, outputs
         )
         start += beats
         outs.extend(got)
         cycles.append(cyc)
-    # every job ends with the sink empty: nothing more to emit
-    assert not int(tb._sig(tb.sink, "valid").value), "output stream not empty after the last job"
+    tb.check_sink_empty()
     fields = [unpack(tb.out_fields, w) for w in outs]
     result = {
         f"out_{name}": np.asarray([f[i] for f in fields], dtype=np.int64).reshape(len(outs), lanes)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from accelsim.rtl.topk.harness import require_tool, run_bench
+from accelsim.rtl.topk.harness import build_sim, run_bench
 from accelsim.rtl.units.cases import CASES, Case, Rows, concat
 
 TOPLEVEL = "unit"
@@ -57,25 +56,8 @@ def run_rtl(
     case: Case, rows: Rows, workdir: Path, seed: int, waves: bool = False
 ) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
     """Simulate ``rows`` on the RTL; return the output fields per beat, cycles per job and seconds."""
-    from cocotb_tools.runner import get_runner
-
-    require_tool("iverilog", "iverilog")
-    build = workdir / f"{case.name}-{params_key(case)}"
-    src = build / f"{TOPLEVEL}.v"
-    if not src.exists():
-        export_verilog(case, src)
-    runner = get_runner("icarus")
-    # -g2005: under cocotb's default -g2012, Amaranth's always @* blocks may not run at time 0
-    runner.build(
-        sources=[src],
-        hdl_toplevel=TOPLEVEL,
-        build_dir=build,
-        build_args=["-g2005"],
-        waves=waves,
-        timescale=("1ns", "1ps"),
-        log_file=build / "build.log",
-    )
-    io = Path(tempfile.mkdtemp(prefix="io-", dir=build))
+    src = workdir / f"{case.name}-{params_key(case)}" / f"{TOPLEVEL}.v"
+    runner, io = build_sim(TOPLEVEL, src, lambda src: export_verilog(case, src), waves)
     fields, side = case.encode(rows)
     jobs = len(rows.mode)
     job_beats = np.bincount(rows.job, weights=case.in_beats(rows), minlength=jobs).astype(np.int64)
@@ -100,7 +82,7 @@ def run_rtl(
             }
         )
     )
-    res, seconds = run_bench(runner, "accelsim.rtl.units.bench", TOPLEVEL, build, io, "UNIT_IO_DIR", seed, waves)
+    res, seconds = run_bench(runner, "accelsim.rtl.units.bench", TOPLEVEL, io, "UNIT_IO_DIR", seed, waves)
     cycles = res.pop("cycles")
     return {k.removeprefix("out_"): v for k, v in res.items()}, cycles, seconds
 

@@ -317,6 +317,43 @@ def test_timeout_must_be_positive(capsys, tmp_path):
     assert code == 2 and err == "accelsim: error: field '--timeout': must be a positive number of seconds, not 0\n"
 
 
+@pytest.mark.parametrize(
+    ("opts", "message"),
+    [
+        ("--router 'router2", "expected nextpnr options as shell words: No closing quotation"),
+        ("--report r.json", "the flow sets --report itself; leave it out"),
+    ],
+)
+def test_bad_nextpnr_options_are_exit_2(opts, message, capsys, tmp_path):
+    for cmd in (["build", "topk", "-o", str(tmp_path)], ["record", "s.yaml", "--dry-run"]):
+        code, _, err = run(["rtl", *cmd, "--nextpnr-opts", opts], capsys)
+        assert code == 2 and err == f"accelsim: error: field '--nextpnr-opts': {message}\n"
+
+
+def test_stream_unit_refuses_nextpnr_options(capsys, tmp_path):
+    code, _, err = run(["rtl", "build", "softmax", "--nextpnr-opts", "--router router2", "-o", str(tmp_path)], capsys)
+    assert code == 2 and err.startswith("accelsim: error: field '--nextpnr-opts': the softmax unit builds alone")
+
+
+def test_record_passes_its_nextpnr_options(monkeypatch, capsys, tmp_path):
+    from accelsim.rtl import fpga
+    from accelsim.rtl.topk import synth
+    from accelsim.topk import engine_params
+
+    seen = []
+
+    def fails(engine, params, out, *, nextpnr_opts, **kw):
+        seen.append(nextpnr_opts)
+        raise fpga.ToolFailed("nextpnr-ecp5 failed (exit 1)")
+
+    monkeypatch.setattr(synth, "sweep_designs", lambda sweeps: [("quickselect", engine_params("quickselect"))])
+    monkeypatch.setattr(synth, "build", fails)
+    monkeypatch.setattr(fpga, "resolve_tool", lambda name: name)  # the tools need not be installed
+    args = ["--nextpnr-opts", "--router router2 --seed 3", "--table", str(tmp_path / "t.yaml"), "-o", str(tmp_path)]
+    code, _, _ = run(["rtl", "record", "s.yaml", *args], capsys)
+    assert code == 1 and seen == [("--router", "router2", "--seed", "3")]
+
+
 def test_step_past_timeout_is_exit_1_naming_step_limit_and_log(monkeypatch, capsys, tmp_path):
     """Stand-in tools: yosys finishes, nextpnr's router never does."""
     from tests.rtl.test_fpga import fake_tool

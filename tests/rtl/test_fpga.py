@@ -1,6 +1,7 @@
 """The bitstream flow: tools resolved, nextpnr's utilisation read, a design over capacity stopped
 before placement (with stand-in tools, so this runs in a second)."""
 
+import json
 import stat
 import time
 from pathlib import Path
@@ -129,8 +130,11 @@ def running(pid: int) -> bool:
     return state not in "ZX"
 
 
-def stand_in_flow(tools, nextpnr_body):
-    """Stand-ins for the iCE40 flow whose nextpnr runs ``nextpnr_body`` after writing its log and report."""
+def use_stand_in_flow(monkeypatch, tmp_path, nextpnr_body):
+    """Stand-ins (in ``tmp_path/tools``) for the iCE40 flow whose nextpnr runs ``nextpnr_body`` after writing its
+    log and report."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
     env = {
         "YOSYS": fake_tool(tools, "yosys", 'echo synthesized; echo \'{"modules": {"top": {}}}\' > stat.json'),
         "NEXTPNR_ICE40": fake_tool(
@@ -142,16 +146,14 @@ def stand_in_flow(tools, nextpnr_body):
         ),
         "ICEPACK": fake_tool(tools, "icepack", "echo packed"),
     }
-    return {k: str(v) for k, v in env.items()}
+    for name, path in env.items():
+        monkeypatch.setenv(name, str(path))
 
 
 def test_step_past_its_limit_is_stopped_with_its_logs(monkeypatch, tmp_path):
-    tools = tmp_path / "tools"
-    tools.mkdir()
     # a router that never converges, with a child of its own: both must be stopped
     body = f"sleep 600 & echo $! > {tmp_path}/child.pid\nwait"
-    for name, path in stand_in_flow(tools, body).items():
-        monkeypatch.setenv(name, path)
+    use_stand_in_flow(monkeypatch, tmp_path, body)
     build = tmp_path / "build"
     with pytest.raises(
         fpga.StepTimedOut, match=r"^place and route \(nextpnr\) stopped at its 2 s limit \(--timeout\); log .*top\.tim$"
@@ -170,10 +172,7 @@ def test_step_past_its_limit_is_stopped_with_its_logs(monkeypatch, tmp_path):
 
 
 def test_step_within_its_limit_is_not_affected(monkeypatch, tmp_path):
-    tools = tmp_path / "tools"
-    tools.mkdir()
-    for name, path in stand_in_flow(tools, "sleep 1\necho 'Info: routed' >> $LOG").items():
-        monkeypatch.setenv(name, path)
+    use_stand_in_flow(monkeypatch, tmp_path, "sleep 1\necho 'Info: routed' >> $LOG")
     build = tmp_path / "build"
     res = fpga.build_bitstream(get_board("ice40-hx8k-evn").load(), UartBoardTop(Loopback()), "top", build, timeout_s=60)
     assert res.fmax_mhz == {"clk": 40.0} and set(res.seconds) == {"synthesis", "place and route", "bitstream"}
@@ -181,12 +180,21 @@ def test_step_within_its_limit_is_not_affected(monkeypatch, tmp_path):
     assert (build / "pack.log").read_text() == "packed\n"
 
 
+def test_more_nextpnr_options_follow_the_flow_s(monkeypatch, tmp_path):
+    use_stand_in_flow(monkeypatch, tmp_path, "")
+    build = tmp_path / "build"
+    fpga.build_bitstream(
+        get_board("ice40-hx8k-evn").load(), UartBoardTop(Loopback()), "top", build, nextpnr_opts=("--router", "router2")
+    )
+    (pnr,) = [c for c in json.loads((build / "build_top.json").read_text())["commands"] if c[0].startswith("nextpnr")]
+    flow = len(fpga.FLOW_NEXTPNR_OPTS)
+    at = pnr.index(fpga.FLOW_NEXTPNR_OPTS[0])
+    assert pnr[at : at + flow + 2] == [*fpga.FLOW_NEXTPNR_OPTS, "--router", "router2"]
+
+
 def test_ctrl_c_stops_the_tool_too(monkeypatch, tmp_path):
     """The tool runs in its own process group, which a terminal's Ctrl-C does not reach: the flow kills it."""
-    tools = tmp_path / "tools"
-    tools.mkdir()
-    for name, path in stand_in_flow(tools, f"sleep 600 & echo $! > {tmp_path}/child.pid\nwait").items():
-        monkeypatch.setenv(name, path)
+    use_stand_in_flow(monkeypatch, tmp_path, f"sleep 600 & echo $! > {tmp_path}/child.pid\nwait")
 
     def interrupt(step, line):
         if line == "Info: routing":

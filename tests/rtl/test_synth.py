@@ -4,7 +4,8 @@ from pathlib import Path
 
 import yaml
 
-from accelsim.hw.fpga import FPGA_COLUMNS
+from accelsim.hw.fpga import FPGA_COLUMNS, load_table
+from accelsim.hw.rtl_tables import find_entry
 from accelsim.rtl.topk import synth
 from accelsim.topk import engine_params
 
@@ -42,6 +43,13 @@ def test_record_adds_and_replaces(tmp_path):
     assert entry["source"].startswith("accelsim rtl build --board ice40-hx8k-evn (2026-12-04)")
 
 
+def test_record_names_more_nextpnr_options(tmp_path):
+    table = tmp_path / "fpga.yaml"
+    synth.record({**fake_report(100), "nextpnr_opts": ["--router", "router2"]}, table)
+    (entry,) = yaml.safe_load(table.read_text())["topk"].values()
+    assert entry["source"].startswith("accelsim rtl build --board ice40-hx8k-evn --nextpnr-opts '--router router2' (")
+
+
 def test_record_key_names_every_parameter():
     key = synth.record_key("streaming", engine_params("streaming", max_k=3))
     assert key.startswith("streaming-") and "-max_k=3" in key and "-parallelism=16" in key
@@ -55,6 +63,14 @@ def test_sweep_designs_are_the_shipped_presets_points():
     # topk_parallelism.yaml: 1 to 32 comparators, the input rate capped at P
     assert {p.parallelism for e, p in designs if e == "quickselect"} == {1, 2, 4, 8, 16, 32}
     assert len(designs) == len(set(designs))
+
+
+def test_every_shipped_sweep_design_has_a_measured_fpga_cost():
+    # the topk_fpga_* columns of every shipped sweep's rows are filled (issue 17); build a missing one
+    # with `accelsim rtl record sweeps/<file>.yaml --board ulx3s-85f`
+    recorded = load_table().topk
+    missing = [synth.record_key(e, p) for e, p in synth.sweep_designs(SWEEPS) if find_entry(recorded, e, p) is None]
+    assert missing == []
 
 
 def test_sweep_without_topk_hardware_has_no_designs(tmp_path):
