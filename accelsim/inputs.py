@@ -54,7 +54,12 @@ def read_bytes(path: str | Path, limit: int = MAX_TEXT_BYTES) -> bytes:
     require_file(path, limit)
     try:
         with open(path, "rb") as f:
-            data = f.read(limit + 1)
+            # at most limit + 1 bytes, in a first buffer no larger than the file says it is: its size
+            # only sizes that buffer (a pipe says 0, a growing file more than it said: read on)
+            size = min(limit, os.fstat(f.fileno()).st_size) + 1
+            data = f.read(size)
+            if len(data) == size:
+                data += f.read(limit + 1 - size)
     except OSError as err:
         raise InputError(path, None, f"cannot read file ({err.strerror})") from None
     if len(data) > limit:

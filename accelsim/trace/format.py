@@ -45,6 +45,10 @@ FORMAT = "accelsim-trace"
 VERSION = "1"
 WINDOWS_VERSION = "2"
 """Format version of traces whose meta declares sliding ``windows``."""
+BLOCK_SCORES = 1 << 24
+"""Scores a block of query rows holds at once (64 MiB of float32; with a softmax's temporaries a few hundred
+MiB): long prompts are scored a block of rows at a time, so no [T, T] array is built (``accelsim.trace.stats``
+and phase 1, ``accelsim.policies``; ``tests/policies/test_long_context.py`` shrinks it)."""
 _ST_DTYPES = {
     "F16": "float16",
     "F32": "float32",
@@ -207,13 +211,17 @@ def tensor_count(meta: TraceMeta) -> int:
 
 def footprint_bytes(meta: TraceMeta, itemsize: int = 4, layers: int | None = None) -> int:
     """Memory to hold ``layers`` layers (default all) of a trace with ``meta`` (``itemsize`` bytes per
-    element) and to score it: the tensors, and one head's float32 scores and probabilities over the
-    whole context (``accelsim.trace.stats``)."""
+    element) and to score it: the tensors, and one block of float32 scores and probabilities
+    (:data:`BLOCK_SCORES`)."""
     h, g, t, s, d = meta.heads, meta.kv_heads, meta.prompt_len, meta.decode_steps, meta.head_dim
     n = meta.layers if layers is None else min(layers, meta.layers)
     tensors = n * (h + 2 * g) * (t + s) * d * itemsize
     masks = n * (t * t + s * (t + s)) if meta.masked else 0
-    return tensors + masks + 2 * 4 * (t + s) ** 2
+    return tensors + masks + _scoring_bytes(meta)
+
+
+def _scoring_bytes(meta: TraceMeta) -> int:
+    return 2 * 4 * min((meta.prompt_len + meta.decode_steps) ** 2, BLOCK_SCORES)
 
 
 def write_trace(path: str | Path, trace: Trace) -> None:
@@ -450,7 +458,7 @@ def _open(path: str | Path, layers_held: int | None = 1) -> tuple[TraceMeta, Any
     if tensor_count(meta) > len(names):  # the first missing one is among the first len(names) + 1 declared
         missing = next(name for name, _ in _expected(meta) if name not in names)
         raise InputError(src, missing, f"missing tensor (the header declares {meta.layers:,} layers)")
-    least = footprint_bytes(meta, itemsize=2) - 2 * 4 * (meta.prompt_len + meta.decode_steps) ** 2
+    least = footprint_bytes(meta, itemsize=2) - _scoring_bytes(meta)
     if least > path.stat().st_size:
         raise InputError(
             src,

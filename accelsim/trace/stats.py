@@ -11,12 +11,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from accelsim.trace.format import Trace
-
-BLOCK_SCORES = 1 << 24
-"""Scores a block of query rows holds at once (64 MiB of float32; with a softmax's temporaries a few hundred
-MiB): long prompts are scored a block of rows at a time, so no [T, T] array is built (phase 1,
-``accelsim.policies``, does the same; ``tests/policies/test_long_context.py`` shrinks it)."""
+from accelsim.trace.format import BLOCK_SCORES, Trace
 
 
 def block_rows(per_row: int) -> int:
