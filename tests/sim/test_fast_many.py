@@ -82,6 +82,8 @@ def test_batch_matches_main(models, name):
     for over, want, row in zip(GRID, stored, got, strict=True):
         assert row.keys() == want.keys(), over
         wrong = {k: (row[k], want[k]) for k in want if not same(row[k], want[k])}
+        # the quality proxies are phase 1's, computed in float32 blocks since they were stored (within 1e-6)
+        wrong = {k: v for k, v in wrong.items() if not (k.startswith("quality_") and math.isclose(*v, rel_tol=1e-6))}
         assert not wrong, (over, wrong)
 
 
