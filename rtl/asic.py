@@ -132,6 +132,35 @@ def leak_mw(logic_transistors: int, ff_bits: int, calib: dict) -> float:
     return logic_mm2 * calib["logic_leak_mw_per_mm2"] + ff_bits * calib["ff_leak_mw_per_bit"]
 
 
+def asic_report(verilog: Path, top: str, outdir: Path, calibration: Path, **head: object) -> dict:
+    """Synthesize ``verilog`` (:func:`synthesize`), price it at 40 nm with the ``calibration`` table's
+    constants and write ``outdir/asic_report.json``: ``head`` (what was built), then the counts and prices."""
+    import datetime
+
+    import yaml
+
+    calib = yaml.safe_load(calibration.read_text())
+    count = synthesize(verilog, top, outdir)
+    report = {
+        **head,
+        "verilog": str(verilog),
+        "cells": count.cells,
+        "transistors": count.transistors,
+        "logic_transistors": count.logic_transistors,
+        "ff_bits": count.ff_bits,
+        "mem_bits": count.mem_bits,
+        "memories": count.memories,
+        "area_um2": round(area_um2(count.logic_transistors, count.ff_bits, calib), 1),
+        "leak_mw": round(leak_mw(count.logic_transistors, count.ff_bits, calib), 4),
+        "yosys": count.yosys,
+        "date": datetime.date.today().isoformat(),
+        "wall_s": count.seconds,
+        "calibration": str(calibration),
+    }
+    (outdir / "asic_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
 def calibrate(workdir: Path) -> dict:
     """Synthesize the reference circuits and fit the 40 nm constants; return the table's data."""
     refs = {}

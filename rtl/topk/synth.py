@@ -176,32 +176,10 @@ def _put(table: Path, key: str, entry: dict) -> dict:
 def build_asic(engine: str, params: TopKParams, outdir: Path, calibration: Path) -> dict:
     """Write Verilog, run the ASIC gate-count flow (:mod:`accelsim.rtl.asic`) and price it at
     40 nm with the constants in the ``calibration`` table; return (and write) the JSON report."""
-    import yaml
+    from accelsim.rtl.asic import asic_report
 
-    from accelsim.rtl.asic import area_um2, leak_mw, synthesize
-
-    calib = yaml.safe_load(calibration.read_text())
     src = export_verilog(engine, params, outdir / f"{TOPLEVEL}.v")
-    count = synthesize(src, TOPLEVEL, outdir)
-    report = {
-        "engine": engine,
-        "params": params.as_dict(),
-        "verilog": str(src),
-        "cells": count.cells,
-        "transistors": count.transistors,
-        "logic_transistors": count.logic_transistors,
-        "ff_bits": count.ff_bits,
-        "mem_bits": count.mem_bits,
-        "memories": count.memories,
-        "area_um2": round(area_um2(count.logic_transistors, count.ff_bits, calib), 1),
-        "leak_mw": round(leak_mw(count.logic_transistors, count.ff_bits, calib), 4),
-        "yosys": count.yosys,
-        "date": datetime.date.today().isoformat(),
-        "wall_s": count.seconds,
-        "calibration": str(calibration),
-    }
-    (outdir / "asic_report.json").write_text(json.dumps(report, indent=2) + "\n")
-    return report
+    return asic_report(src, TOPLEVEL, outdir, calibration, engine=engine, params=params.as_dict())
 
 
 ASIC_FIELDS = (

@@ -9,7 +9,6 @@ under the unit's name in the table.
 
 from __future__ import annotations
 
-import datetime
 import json
 import subprocess
 from pathlib import Path
@@ -115,32 +114,10 @@ def build(case: Case, outdir: Path, *, freq_mhz: float = DEFAULT_FREQ_MHZ, pnr: 
 
 def build_asic(case: Case, outdir: Path, calibration: Path) -> dict:
     """Write Verilog, run the ASIC gate-count flow and price it at 40 nm; return (and write) the report."""
-    import yaml
+    from accelsim.rtl.asic import asic_report
 
-    from accelsim.rtl.asic import area_um2, leak_mw, synthesize
-
-    calib = yaml.safe_load(calibration.read_text())
     src = export_verilog(case, outdir / f"{TOPLEVEL}.v")
-    count = synthesize(src, TOPLEVEL, outdir)
-    report = {
-        "unit": case.name,
-        "params": case.params.as_dict(),
-        "verilog": str(src),
-        "cells": count.cells,
-        "transistors": count.transistors,
-        "logic_transistors": count.logic_transistors,
-        "ff_bits": count.ff_bits,
-        "mem_bits": count.mem_bits,
-        "memories": count.memories,
-        "area_um2": round(area_um2(count.logic_transistors, count.ff_bits, calib), 1),
-        "leak_mw": round(leak_mw(count.logic_transistors, count.ff_bits, calib), 4),
-        "yosys": count.yosys,
-        "date": datetime.date.today().isoformat(),
-        "wall_s": count.seconds,
-        "calibration": str(calibration),
-    }
-    (outdir / "asic_report.json").write_text(json.dumps(report, indent=2) + "\n")
-    return report
+    return asic_report(src, TOPLEVEL, outdir, calibration, unit=case.name, params=case.params.as_dict())
 
 
 def record_key(unit: str, params: dict) -> str:
