@@ -19,8 +19,8 @@ from plotly.offline import get_plotlyjs
 from accelsim import __version__
 from accelsim.outputs import write_text
 from accelsim.report import figures as F
+from accelsim.report.panels import Panel, in_order
 from accelsim.report.results import Results
-from accelsim.report.sections import Panel, in_order
 from accelsim.report.view import View, choose_view
 from accelsim.sim.stats import direction
 
@@ -43,7 +43,7 @@ def default_view(results: Results) -> View:
 
 def sections(results: Results, view: View | None = None) -> tuple[list[Section], list[str]]:
     """The figures these results support, and a note for each one left out: every registered figure
-    (``accelsim.report.sections``), in order. ``view`` (default: the objectives the results were swept
+    (``accelsim.report.panels``), in order. ``view`` (default: the objectives the results were swept
     for, ``choose_view``'s axes) decides the trade-off figures."""
     view = view or default_view(results)
     out: list[Section] = []

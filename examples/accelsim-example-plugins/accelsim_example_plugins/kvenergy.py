@@ -12,8 +12,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from accelsim.report import figures as F
+from accelsim.report.panels import Panel, config_columns, register
 from accelsim.report.results import Results
-from accelsim.report.sections import Panel, config_columns, register
 from accelsim.report.view import View
 
 KV_BYTES = ("dram_bytes_by_key", "dram_bytes_by_key_lsb", "dram_bytes_by_value")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from accelsim.report import figures as F
+from accelsim.report.panels.base import Panel, bar_points, register
 from accelsim.report.results import Results
-from accelsim.report.sections.base import Panel, bar_points, register
 from accelsim.report.view import View
 
 

@@ -49,7 +49,7 @@ class Figure:
     draw: Draw
 
 
-FIGURES: Registry[Figure] = Registry("figure", "accelsim.report.sections")
+FIGURES: Registry[Figure] = Registry("figure", "accelsim.report.panels")
 
 
 def register(name: str, title: str, order: float) -> Callable[[Draw], Draw]:

@@ -5,6 +5,6 @@ takes the results and the report's :class:`~accelsim.report.view.View` and retur
 (caption and Plotly figure), or a note saying why the results cannot support it.
 """
 
-from accelsim.report.sections.base import FIGURES, Draw, Figure, Panel, bar_points, config_columns, in_order, register
+from accelsim.report.panels.base import FIGURES, Draw, Figure, Panel, bar_points, config_columns, in_order, register
 
 __all__ = ["FIGURES", "Draw", "Figure", "Panel", "bar_points", "config_columns", "in_order", "register"]
