@@ -1,4 +1,4 @@
-"""Registries of plug-ins (policies, top-k engines, timers, hardware units), filled on first lookup.
+"""Registries of plug-ins (policies, top-k engines, timers, hardware units, report figures), filled on first lookup.
 
 A registry holds what its implementations register with a one-line decorator. On the first lookup
 of any name it imports, once, every module of its in-repo package (``pkgutil``) and every module
@@ -29,6 +29,7 @@ GROUPS = {
     "top-k engine": "accelsim.topk",
     "timer": "accelsim.timers",
     "unit": "accelsim.units",
+    "figure": "accelsim.figures",
 }
 """Entry-point group of each kind of plug-in: a distribution declares ``name = "package.module"``."""
 

@@ -19,6 +19,7 @@ from plotly.offline import get_plotlyjs
 from accelsim import __version__
 from accelsim.outputs import write_text
 from accelsim.report import figures as F
+from accelsim.report.panels import Panel, in_order
 from accelsim.report.results import Results
 from accelsim.report.view import View, choose_view
 from accelsim.sim.stats import direction
@@ -35,73 +36,24 @@ class Section:
     figure: go.Figure
 
 
-FRONT = "the Pareto front (no other point is as good in every objective and better in one)"
-
-
 def default_view(results: Results) -> View:
     """The objectives the results were swept for (else the default ones), with ``choose_view``'s axes."""
     return choose_view(results.points, results.objectives) if len(results.points) > 1 else View()
 
 
 def sections(results: Results, view: View | None = None) -> tuple[list[Section], list[str]]:
-    """The figures these results support, and a note for each one left out; ``view`` (default: the
-    objectives the results were swept for, ``choose_view``'s axes) decides the trade-off figures."""
-    p, swept = results.points, results.swept
+    """The figures these results support, and a note for each one left out: every registered figure
+    (``accelsim.report.panels``), in order. ``view`` (default: the objectives the results were swept
+    for, ``choose_view``'s axes) decides the trade-off figures."""
     view = view or default_view(results)
-    config = [*swept, "point_id"]
-    bars = F.bar_points(p, view.objectives)
-    which = "each design point" if len(bars) == len(p) else f"{len(bars)} points of the Pareto front"
     out: list[Section] = []
     omitted: list[str] = []
-    if len(p) > 1:
-        objs = ", ".join(view.label(o) for o in view.objectives)
-        if view.axes is None:
-            out.append(Section("pareto", f"Pareto front of {objs}",
-                               f"{len(p)} design points, each pair of objectives; ringed: {FRONT}; colour = "
-                               f"{view.colour}; hover a point for its config.", F.front_matrix(p, view, config)))
-        else:
-            x, y = view.axes
-            plotted = "" if len(view.objectives) == 2 and set(view.axes) == set(view.objectives) else f": {x} vs {y}"
-            out.append(Section("pareto", f"Pareto front of {objs}{plotted}",
-                               f"{len(p)} design points; ringed: {FRONT}; colour = {view.colour}; hover a "
-                               "point for its config.",
-                               F.front_plot(p, view, config)))
-        if swept:
-            out.append(Section("parallel", "Swept axes and objectives",
-                               f"Parallel coordinates: one line per point, coloured by {view.colour}; the Pareto "
-                               "points in red (hover for their config).", F.parallel_axes(p, swept, view)))
-        else:
-            omitted.append("parallel coordinates: no config column differs between the points")
-    out.append(Section("energy", "Energy by component",
-                       f"Stacked by component for {which}; DRAM, SRAM, compute and top-k in separate hues.",
-                       F.energy_breakdown(bars, swept)))
-    out.append(Section("latency", "Where the cycles went",
-                       f"Per unit for {which}: cycles of work, with the cycles it was held stalled on input "
-                       "(waiting for DRAM data) and blocked on output (waiting for its next stage) stacked "
-                       "on them, hatched; against the total and the DRAM-bandwidth bound. The unit with the "
-                       "most work (utilization printed) is the critical path.",
-                       F.latency_breakdown(bars, swept)))
-    if results.requests is not None and len(results.requests):
-        out.append(Section("heads", "Per layer and head",
-                           "Fraction of context tokens (keys) and values fetched, of requests with LSB refetches, "
-                           "and of steps in which the head was pruned.", F.head_heatmaps(results.requests)))
-    else:
-        omitted.append("per-head heatmaps and DRAM timeline: the results hold no per-request tables "
-                       "(written by accelsim run --report for one run)")
-    if results.dram is not None and len(results.dram):
-        out.append(Section("dram", "DRAM bandwidth over time",
-                           "Achieved bandwidth by transfer kind, from the event engine's transfer log.",
-                           F.dram_timeline(results.dram, p.iloc[0])))
-    roofs = ("bandwidth and compute roofs" if "compute" in F.roofs(p) else
-             "bandwidth roofs (compute roofs need the hw.qk.multipliers and hw.pv.multipliers columns)")
-    out.append(Section("roofline", "Roofline",
-                       f"Achieved GOP/s against ops per DRAM byte; dashed: the configs' {roofs}.",
-                       F.roofline(p, config)))
-    if "quality_mass_recall" in p.columns and p["quality_mass_recall"].notna().any():
-        out.append(Section("quality", "Quality vs cost", "Quality proxies against full attention, per policy.",
-                           F.quality_cost(p, config)))
-    else:
-        omitted.append("quality vs cost: no quality proxies (request traces carry none; tensor traces do)")
+    for fig in in_order():
+        drawn = fig.draw(results, view)
+        if isinstance(drawn, Panel):
+            out.append(Section(fig.name, drawn.title or fig.title, drawn.caption, drawn.figure))
+        elif drawn is not None:
+            omitted.append(drawn)
     return out, omitted
 
 
@@ -112,10 +64,17 @@ def _num(v: float) -> str:
 def summary(results: Results) -> pd.DataFrame:
     """Headline metrics: the one point of a run, or the best point per metric of a sweep."""
     p = results.points
-    rows = {"cycles": ("cycles", 1), "time (ms)": ("seconds", 1e3), "throughput (GOP/s)": ("gops", 1),
-            "DRAM traffic (MB)": ("dram_bytes", 1e-6), "energy (mJ)": ("energy_j", 1e3), "power (W)": ("power_w", 1),
-            "area (mm²)": ("area_mm2", 1), "attention-mass recall": ("quality_mass_recall", 1),
-            "DRAM row-buffer hit rate": ("dram_row_hit_rate", 1)}
+    rows = {
+        "cycles": ("cycles", 1),
+        "time (ms)": ("seconds", 1e3),
+        "throughput (GOP/s)": ("gops", 1),
+        "DRAM traffic (MB)": ("dram_bytes", 1e-6),
+        "energy (mJ)": ("energy_j", 1e3),
+        "power (W)": ("power_w", 1),
+        "area (mm²)": ("area_mm2", 1),
+        "attention-mass recall": ("quality_mass_recall", 1),
+        "DRAM row-buffer hit rate": ("dram_row_hit_rate", 1),
+    }
     out = []
     for label, (col, scale) in rows.items():
         if col not in p.columns or p[col].isna().all():
@@ -153,8 +112,11 @@ def render(results: Results, title: str | None = None, view: View | None = None)
     """The report page, and the names of its figures (``view``: as ``sections``)."""
     p = results.points
     if title is None:
-        title = (f"accelsim: {p['workload'][0]} on {p['hardware'][0]} ({p['policy'][0]})" if len(p) == 1
-                 else f"accelsim sweep: {len(p)} design points")
+        title = (
+            f"accelsim: {p['workload'][0]} on {p['hardware'][0]} ({p['policy'][0]})"
+            if len(p) == 1
+            else f"accelsim sweep: {len(p)} design points"
+        )
     view = view or default_view(results)
     secs, omitted = sections(results, view)
     meta = f"{len(p)} finished point{'s' * (len(p) != 1)}"
@@ -164,9 +126,11 @@ def render(results: Results, title: str | None = None, view: View | None = None)
         meta += "; swept: " + ", ".join(results.swept)
     if len(p) > 1:
         meta += "; objectives: " + ", ".join(view.label(o) for o in view.objectives)
-    body = [f"<h1>{html.escape(title)}</h1>",
-            f"<p class='meta'>{html.escape(meta)}. Source: {html.escape(results.source)}; accelsim {__version__}.</p>",
-            summary(results).to_html(index=False, border=0)]
+    body = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='meta'>{html.escape(meta)}. Source: {html.escape(results.source)}; accelsim {__version__}.</p>",
+        summary(results).to_html(index=False, border=0),
+    ]
     if len(results.failed):
         cols = [*results.swept, "error"] if "error" in results.failed else results.swept
         body += ["<h2>Failed points</h2>", results.failed[cols].head(20).to_html(index=False, border=0)]
@@ -174,27 +138,35 @@ def render(results: Results, title: str | None = None, view: View | None = None)
     fixed = [c for c in results.config_columns if c not in results.varying]
     if fixed:
         table = pd.DataFrame({"field": fixed, "value": [str(p[c].iloc[0]) for c in fixed]})
-        body.append(f"<details><summary>Configuration shared by all points ({len(fixed)} fields)</summary>"
-                    f"{table.to_html(index=False, border=0)}</details>")
+        body.append(
+            f"<details><summary>Configuration shared by all points ({len(fixed)} fields)</summary>"
+            f"{table.to_html(index=False, border=0)}</details>"
+        )
     if omitted:
-        body.append("<h2>Not shown</h2><ul class='omitted'>"
-                    + "".join(f"<li>{html.escape(o)}</li>" for o in omitted) + "</ul>")
+        body.append(
+            "<h2>Not shown</h2><ul class='omitted'>" + "".join(f"<li>{html.escape(o)}</li>" for o in omitted) + "</ul>"
+        )
     return page(title, body), [s.name for s in secs]
 
 
 def figure_section(name: str, title: str, caption: str, figure: go.Figure) -> str:
     """A titled figure: an empty div that SCRIPT draws from the figure's embedded JSON."""
     spec = figure.to_json().replace("</", "<\\/")
-    return (f"<section><h2>{html.escape(title)}</h2><p class='caption'>{html.escape(caption)}</p>"
-            f"<div class='plot' id='fig-{name}' style='height: {figure.layout.height or 460}px'></div>"
-            f"<script type='application/json' id='data-fig-{name}'>{spec}</script></section>")
+    return (
+        f"<section><h2>{html.escape(title)}</h2><p class='caption'>{html.escape(caption)}</p>"
+        f"<div class='plot' id='fig-{name}' style='height: {figure.layout.height or 460}px'></div>"
+        f"<script type='application/json' id='data-fig-{name}'>{spec}</script></section>"
+    )
 
 
 def page(title: str, body: list[str]) -> str:
     """The single-file page around ``body``: style, plotly.js inlined, the drawing script."""
-    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style><script>{get_plotlyjs()}</script></head>\n<body>\n" + "\n".join(body)
-            + f"\n<script>{SCRIPT}</script>\n</body></html>\n")
+    return (
+        f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{STYLE}</style><script>{get_plotlyjs()}</script></head>\n<body>\n"
+        + "\n".join(body)
+        + f"\n<script>{SCRIPT}</script>\n</body></html>\n"
+    )
 
 
 def write_report(results: Results, path: str | Path, title: str | None = None, view: View | None = None) -> list[str]:

@@ -93,6 +93,8 @@ def run_sweep(spec: str | Path | dict[str, Any], out: str | Path | None = None, 
         sweep = load_sweep(spec)
         resolver = Resolver(sweep, spec)
         text = read_text(spec)
+        if sweep.plugins:  # recorded resolved, so that reading the output directory (a report) loads them
+            text = yaml.safe_dump({**yaml.safe_load(text), "plugins": list(sweep.plugins)}, sort_keys=False)
     resolver.check()
     listed = resolve_listed(sweep, resolver)
     out = Path(out) if out is not None else Path("results") / sweep.name

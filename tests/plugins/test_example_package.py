@@ -1,5 +1,6 @@
 """The example plug-in package, installed as a user would: its policy and top-k engine run from
-``accelsim run``, a sweep YAML and the Python API, found through its entry points alone."""
+``accelsim run``, a sweep YAML and the Python API, and its figure is drawn by ``accelsim report``, found
+through its entry points alone."""
 
 from __future__ import annotations
 
@@ -126,3 +127,23 @@ def test_a_sweep_varies_the_plugin_unit(example_site, small_trace_file, tmp_path
     assert table.loc[(1, 8), "busy_by_outquant"] == 8 * table.loc[(8, 8), "busy_by_outquant"]
     assert table.loc[(8, 4), "area_by_outquant"] < table.loc[(8, 8), "area_by_outquant"]
     assert table.loc[(8, 4), "busy_by_outquant"] == table.loc[(8, 8), "busy_by_outquant"]
+
+
+def test_accelsim_report_draws_the_installed_figure(example_site, small_trace_file, tmp_path):
+    spec = {
+        "version": 1,
+        "name": "figure",
+        "timing": "fast",
+        "base": {"hw": "spatten", "policy": "spatten", "workload": str(small_trace_file)},
+        "axes": {"hw.dram.channels": [2, 16]},
+    }
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(spec))
+    proc = accelsim("-m", "accelsim.cli", "sweep", tmp_path / "s.yaml", "-o", tmp_path / "out", "-j", "1")
+    assert proc.returncode == 0, proc.stderr
+    for site in (example_site, None):
+        page = tmp_path / f"{site is not None}.html"
+        proc = accelsim("-m", "accelsim.cli", "report", tmp_path / "out", "-o", page, site=site)
+        assert proc.returncode == 0, proc.stderr
+        # the figure's section comes from the entry point alone: without the package the page lacks it
+        assert ("id='fig-kv_energy'" in page.read_text()) is (site is not None)
+        assert ("kv_energy" in proc.stdout) is (site is not None)

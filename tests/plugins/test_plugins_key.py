@@ -19,7 +19,7 @@ FILES = EXAMPLE / "accelsim_example_plugins"
 
 @pytest.fixture
 def configs(tmp_path):
-    """A folder with the example's two files under plugins/ and YAMLs beside it that load them."""
+    """A folder with the example's files under plugins/ and YAMLs beside it that load them."""
     shutil.copytree(FILES, tmp_path / "plugins")
     (tmp_path / "policy.yaml").write_text(yaml.safe_dump({"plugins": ["plugins/sinktopk.py"], "name": "sinktopk"}))
     (tmp_path / "hw.yaml").write_text(
@@ -47,7 +47,7 @@ def test_a_sweep_yaml_loads_its_plugins(configs, small_trace_file):
         "version": 1,
         "name": "p",
         "timing": "event",
-        "plugins": ["plugins/sinktopk.py", "plugins/radix.py"],
+        "plugins": ["plugins/sinktopk.py", "plugins/radix.py", "plugins/kvenergy.py"],
         "base": {
             "hw": {"extends": "spatten", "topk": {"engine": "radix"}},
             "policy": {"name": "sinktopk"},
@@ -60,6 +60,10 @@ def test_a_sweep_yaml_loads_its_plugins(configs, small_trace_file):
     assert proc.returncode == 0, proc.stderr
     table = read_results(configs / "out").sort_values("policy.budget")
     assert list(table["status"]) == ["ok", "ok"] and table["dram_bytes"].is_monotonic_increasing
+    # the sweep's recorded YAML loads the figure file again for its report
+    proc = accelsim("-m", "accelsim.cli", "report", configs / "out", "-o", configs / "r.html")
+    assert proc.returncode == 0, proc.stderr
+    assert "id='fig-kv_energy'" in (configs / "r.html").read_text()
 
 
 @pytest.mark.parametrize(
