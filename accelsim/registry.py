@@ -108,6 +108,11 @@ class Registry(Mapping[str, T], Generic[T]):
         self.discover()
         return len(self._items)
 
+    def origin(self, name: str) -> str:
+        """The module that registered ``name``."""
+        self[name]
+        return self._origin[name]
+
     def names(self) -> str:
         """The registered names, sorted and comma-separated (for error messages)."""
         return ", ".join(sorted(self))

@@ -15,6 +15,7 @@ import yaml
 
 from accelsim import api
 from accelsim.config import load_hardware, load_policy
+from accelsim.report.panels import FIGURES
 from accelsim.report.results import run_row
 
 AXES = {"qk.multipliers": [128, 512], "topk.parallelism": [4, 16], "dram.channels": [2, 16]}
@@ -93,6 +94,11 @@ def synthetic_sweep(base: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
 THREE = {"cycles": "min", "energy_j": "min", "quality_mass_recall": "max"}
 """Three objectives, one maximised: their front differs from the cycles-energy one and from the front
 with recall minimised."""
+
+
+def shipped(names: list[str]) -> list[str]:
+    """``names`` without the figures of plug-ins (an installed plug-in package may add some to any report)."""
+    return [n for n in names if n not in FIGURES or FIGURES.origin(n).startswith("accelsim.report.panels.")]
 
 
 def figure(page: str, name: str) -> dict:
