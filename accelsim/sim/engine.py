@@ -58,7 +58,14 @@ import simpy
 
 from accelsim.config.hardware import Hardware
 from accelsim.hw.units import dram_latency
-from accelsim.sim.items import MAX_ALLOCATIONS, REQ_IN_FLIGHT, buffer_lines, engine_roles, round_robin
+from accelsim.sim.items import (
+    MAX_ALLOCATIONS,
+    REQ_IN_FLIGHT,
+    buffer_lines,
+    engine_roles,
+    layer_gates,
+    round_robin,
+)
 from accelsim.units import PLACES, stages
 from accelsim.workplan import TOPK_KINDS, WorkPlan
 
@@ -274,25 +281,17 @@ class EventEngine:
         gates: dict[int, list[simpy.Event]] = {}
         t = self.plan.topk
         if len(t):
-            # item index of each request's last item; the next layer group's first item waits
-            req_of_item = items["request"].to_numpy()
-            last_item = np.searchsorted(req_of_item, np.arange(len(self.plan)), side="right") - 1
-            r = self.plan.requests
-            group = (r["step"].to_numpy().astype(np.int64) << 32) + r["layer"].to_numpy() * 2 + \
-                r["prefill"].to_numpy()
-            starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+            # a token/head job reads its request's last item's scores; the next layer group's first item waits
+            after, gated = layer_gates(self.plan, items["request"].to_numpy())
             shared = t["kind"].to_numpy() != TOPK_KINDS.index("value")
             engine = round_robin(shared, self.shared)
             for job in np.flatnonzero(shared):
-                owner = int(t["request"].iat[job])
-                nxt = starts[np.searchsorted(starts, owner, side="right")] if \
-                    np.searchsorted(starts, owner, side="right") < len(starts) else None
                 done = env.event()
                 select = float(self.jobs[0][job] + self.jobs[1][job])  # input read after scoring
-                env.process(self._job(scored[last_item[owner]], int(engine[job]), select,
+                env.process(self._job(scored[after[job]], int(engine[job]), select,
                                       float(self.jobs[2][job]), done))
-                if nxt is not None:
-                    gates.setdefault(int(np.searchsorted(req_of_item, nxt)), []).append(done)
+                if gated[job] >= 0:
+                    gates.setdefault(int(gated[job]), []).append(done)
         queued = [env.event() for _ in range(n)]
         start = env.event()
         start.succeed()

@@ -56,6 +56,7 @@ from accelsim.sim.items import (
     engine_roles,
     fetched_bytes,
     job_cycles,
+    layer_gates,
     qk_lines,
     round_robin,
     softmax_lines,
@@ -145,7 +146,7 @@ class FastModel:
         self.value_req = t["request"].to_numpy()[self.is_value_job]
         self.has_value_job = np.bincount(self.value_req, minlength=n)[owner] > 0
         self.has_quality = plan.has_quality
-        self._gates(n)
+        self._gates()
         b = self.bytes
         side = float(b["side"].sum())
         self.dram_bytes_by = {
@@ -176,24 +177,11 @@ class FastModel:
         self._at: dict[tuple, int] = {}  # what a table's rows are for -> index of the first
         self._buffers: dict[tuple, tuple[int, int]] = {}  # buffer shape -> its rows in _cols, _freed_rows
 
-    def _gates(self, n: int) -> None:
+    def _gates(self) -> None:
         """The event engine's gate structure: items ask for the key SRAM in index order, a gated
         one (and so every one behind it) only once its gate jobs are done."""
         items = len(self.owner)
-        t = self.plan.topk
-        after = np.full(len(t), -1, np.int64)  # item each shared-engine job follows
-        gated_by = np.full(len(t), -1, np.int64)  # item that waits for each job (-1: none)
-        jobs = np.flatnonzero(~self.is_value_job)
-        if len(jobs):
-            last_item = np.searchsorted(self.owner, np.arange(n), side="right") - 1
-            r = self.plan.requests
-            group = (r["step"].to_numpy().astype(np.int64) << 32) + r["layer"].to_numpy() * 2 + r["prefill"].to_numpy()
-            starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-            owners = t["request"].to_numpy()[jobs]
-            after[jobs] = last_item[owners]
-            nxt = np.searchsorted(starts, owners, side="right")
-            has = nxt < len(starts)
-            gated_by[jobs[has]] = np.searchsorted(self.owner, starts[nxt[has]])
+        after, gated_by = layer_gates(self.plan, self.owner)
         self.job_pos = after
         self.job_ptr, self.job_idx = _csr(after, items)
         self.gate_ptr, self.gate_idx = _csr(gated_by, items)

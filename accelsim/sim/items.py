@@ -82,6 +82,28 @@ def job_cycles(plan: WorkPlan, engine: TopKEngine,
     return fill, total - out, out
 
 
+def layer_gates(plan: WorkPlan, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each token/head top-k job (on a shared engine) sits between the items (``owner``: each
+    item's request, ascending): the item it follows (its request's last item, whose scores it reads) and
+    the item it gates (the first of the next layer group, which waits for it: the next layer's pruning
+    needs this one's), -1 for value jobs and for jobs of the last group; the same for both timers."""
+    t = plan.topk
+    after = np.full(len(t), -1, np.int64)
+    gated = np.full(len(t), -1, np.int64)
+    jobs = np.flatnonzero(t["kind"].to_numpy() != TOPK_KINDS.index("value"))
+    if len(jobs):
+        last_item = np.searchsorted(owner, np.arange(len(plan)), side="right") - 1
+        r = plan.requests
+        group = (r["step"].to_numpy().astype(np.int64) << 32) + r["layer"].to_numpy() * 2 + r["prefill"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        owners = t["request"].to_numpy()[jobs]
+        after[jobs] = last_item[owners]
+        nxt = np.searchsorted(starts, owners, side="right")
+        has = nxt < len(starts)
+        gated[jobs[has]] = np.searchsorted(owner, starts[nxt[has]])
+    return after, gated
+
+
 def buffer_lines(kb: float, unit: MulArray) -> int:
     """Lines of a K or V buffer of ``kb`` KB: each holds ``unit.multipliers`` elements of ``unit.bits``
     bits (SpAtten RTL SpAttenController.scala: ``Buffer`` of ``numBufferLines`` lines of
