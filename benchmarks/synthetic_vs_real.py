@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from policy_table import markdown  # benchmarks/ is on the path when run as a script
 
 from accelsim import api
 from accelsim.config import load_policy
@@ -33,12 +34,6 @@ def quality(name: str, budget: float, trace) -> dict:
     plan = api.plan(load_policy(name, {"budget": budget}), trace, phases="decode")
     r = plan.requests
     return {"mass_recall": r["mass_recall"].mean(), "out_err": r["out_err"].mean()}
-
-
-def markdown(df: pd.DataFrame) -> str:
-    cells = [[f"{v:.4g}" if isinstance(v, float) else str(v) for v in rec] for rec in df.itertuples(index=False)]
-    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
-    return "\n".join(lines + ["| " + " | ".join(c) + " |" for c in cells])
 
 
 def main() -> None:
