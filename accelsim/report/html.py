@@ -19,10 +19,13 @@ from plotly.offline import get_plotlyjs
 from accelsim import __version__
 from accelsim.outputs import write_text
 from accelsim.report import figures as F
-from accelsim.report.panels import Panel, in_order
+from accelsim.report.panels import FIGURES, Panel, in_order
 from accelsim.report.results import Results
 from accelsim.report.view import View, choose_view
 from accelsim.sim.stats import direction
+
+SHIPPED = "accelsim.report.panels."
+"""Module prefix of the figures accelsim ships (a plug-in's figure is any other)."""
 
 
 @dataclass
@@ -49,7 +52,13 @@ def sections(results: Results, view: View | None = None) -> tuple[list[Section],
     out: list[Section] = []
     omitted: list[str] = []
     for fig in in_order():
-        drawn = fig.draw(results, view)
+        try:
+            drawn = fig.draw(results, view)
+        except Exception as err:  # a plug-in's bug costs its figure, not the report (ours: a bug to see)
+            origin = FIGURES.origin(fig.name)
+            if origin.startswith(SHIPPED):
+                raise
+            drawn = f"{fig.name}: the figure of plug-in {origin} failed ({type(err).__name__}: {err})"
         if isinstance(drawn, Panel):
             out.append(Section(fig.name, drawn.title or fig.title, drawn.caption, drawn.figure))
         elif drawn is not None:

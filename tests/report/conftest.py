@@ -15,6 +15,7 @@ import yaml
 
 from accelsim import api
 from accelsim.config import load_hardware, load_policy
+from accelsim.report.html import SHIPPED
 from accelsim.report.panels import FIGURES
 from accelsim.report.results import run_row
 
@@ -98,7 +99,7 @@ with recall minimised."""
 
 def shipped(names: list[str]) -> list[str]:
     """``names`` without the figures of plug-ins (an installed plug-in package may add some to any report)."""
-    return [n for n in names if n not in FIGURES or FIGURES.origin(n).startswith("accelsim.report.panels.")]
+    return [n for n in names if n not in FIGURES or FIGURES.origin(n).startswith(SHIPPED)]
 
 
 def figure(page: str, name: str) -> dict:

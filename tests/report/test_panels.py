@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -77,3 +78,26 @@ def test_a_name_taken_by_another_module_is_refused():
     taken = next(iter(FIGURES))
     with pytest.raises(ValueError, match=f"^figure {taken!r} of {__name__} clashes with the one of "):
         register(taken, "t", 0)(lambda results, view: None)
+
+
+def test_a_failing_plugin_figure_costs_only_itself(sweep_dir, monkeypatch):
+    monkeypatch.setattr(FIGURES, "_items", dict(FIGURES._items))
+    monkeypatch.setattr(FIGURES, "_origin", dict(FIGURES._origin))
+
+    @register("broken_plugin", "Broken", order=0)
+    def broken(results, view):
+        return 1 / 0
+
+    page, names = render(load_results(sweep_dir))
+    assert "broken_plugin" not in names and names  # the other figures are drawn
+    assert (
+        f"<li>broken_plugin: the figure of plug-in {__name__} failed (ZeroDivisionError: division by zero)</li>"
+        in page
+    )
+
+
+def test_a_failing_shipped_figure_is_a_bug_that_shows(sweep_dir, monkeypatch):
+    shipped = next(iter(in_order()))
+    monkeypatch.setattr(FIGURES, "_items", {**FIGURES._items, shipped.name: replace(shipped, draw=lambda r, v: 1 / 0)})
+    with pytest.raises(ZeroDivisionError):
+        render(load_results(sweep_dir))
