@@ -60,18 +60,16 @@ def decode(spec: DramSpec, addr: np.ndarray) -> Decoded:
 
 
 @njit(cache=True, nogil=True)
-def _channel_queue_row(addr, shift, mask, ranks, bankgroups, banks_per_group, queues):
-    """:func:`decode`'s channel and row, and the bank queue within the channel, in one pass (numpy's
-    temporaries, 3 M requests: 0.3 s, mostly page faults)."""
-    n = len(addr)
-    ch, q, row = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
-    for i in range(n):
+def _channel_queue_row(addr, shift, mask, ranks, bankgroups, banks_per_group, queues, ch, q, row):
+    """:func:`decode`'s channel and row, and the bank queue within the channel, in one pass into
+    ``ch``, ``q`` and ``row``. The caller allocates them, so numpy's allocator asks for transparent
+    huge pages (3 M requests, 72 MB: 17,000 page faults fewer)."""
+    for i in range(len(addr)):
         a = addr[i]
         c = (a >> shift[0]) & mask[0]
         rank = c * ranks + ((a >> shift[1]) & mask[1])
         bank = (rank * bankgroups + ((a >> shift[2]) & mask[2])) * banks_per_group + ((a >> shift[3]) & mask[3])
         ch[i], q[i], row[i] = c, bank % queues, (a >> shift[4]) & mask[4]
-    return ch, q, row
 
 
 @dataclass
@@ -258,7 +256,8 @@ class DramModel:
         arr = (np.ceil(arr) if arr.dtype.kind == "f" else arr).astype(np.int64, copy=False)
         o = spec.organisation
         bits = [spec.field_bits[f] for f in ("ch", "ra", "bg", "ba", "ro")]
-        channel, q, row = _channel_queue_row(  # q: the bank queue within the channel
+        channel, q, row = (np.empty(n, np.int64) for _ in range(3))  # q: the bank queue within the channel
+        _channel_queue_row(
             addr,
             np.array([s for s, _ in bits]),
             np.array([(1 << w) - 1 for _, w in bits]),
@@ -266,9 +265,15 @@ class DramModel:
             o.bankgroups,
             o.banks_per_group,
             o.ranks * o.banks,
+            channel,
+            q,
+            row,
         )
-        # each channel's requests by arrival, then trace order (numpy sorts 16-bit keys by radix)
-        if n < 2 or (arr[1:] >= arr[:-1]).all():
+        # per-channel issue: each channel's requests by arrival, then trace order (numpy sorts
+        # 16-bit keys by radix); in-order issue takes them in trace order
+        if mode == "in-order":
+            fifo = np.zeros(0, dtype=np.int64)
+        elif n < 2 or (arr[1:] >= arr[:-1]).all():
             key = channel.astype(np.int16 if o.channels <= 1 << 15 else np.int64)
             fifo = np.argsort(key, kind="stable")
         else:
