@@ -16,25 +16,32 @@ app = typer.Typer(help="Bank-aware DRAM model: replay request traces.", no_args_
 
 @app.command()
 def replay(
-    trace: Annotated[Path, typer.Argument(help="DRAMsim3 ('0xADDR READ|WRITE CYCLE' lines) or Ramulator2 "
-                                                 "('LD|ST 0xADDR' lines, cycle 0) trace.")],
-    dram: Annotated[str, typer.Option(
-        help="Preset name, DRAM YAML or DRAMsim3 .ini file.")] = "hbm2-spatten",
-    issue: Annotated[str, typer.Option(
-        help="in-order: one request per cycle in trace order (dramsim3main -t); "
-             "per-channel: each channel's requests queue on their own.")] = "in-order",
+    trace: Annotated[
+        Path,
+        typer.Argument(
+            help="DRAMsim3 ('0xADDR READ|WRITE CYCLE' lines) or Ramulator2 ('LD|ST 0xADDR' lines, cycle 0) trace."
+        ),
+    ],
+    dram: Annotated[str, typer.Option(help="Preset name, DRAM YAML or DRAMsim3 .ini file.")] = "hbm2-spatten",
+    issue: Annotated[
+        str,
+        typer.Option(
+            help="in-order: one request per cycle in trace order (dramsim3main -t); "
+            "per-channel: each channel's requests queue on their own."
+        ),
+    ] = "in-order",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Replay TRACE and print cycles (memory clock, until the last data returns), seconds,
     achieved GB/s, row-buffer hit rate and energy."""
-    from accelsim.hw.dram import ISSUE_MODES, DramModel, load_dram, read_dram_trace  # numba: on use only
+    from accelsim.hw.dram import ISSUE_MODES, DramModel, load_dram, numba_target, read_dram_trace  # numba: on use only
 
     one_of(as_json, fmt)
     if issue not in ISSUE_MODES:
-        raise InputError(None, "--issue", f"must be one of {', '.join(ISSUE_MODES)}, "
-                         f"not {issue!r}")
+        raise InputError(None, "--issue", f"must be one of {', '.join(ISSUE_MODES)}, not {issue!r}")
     spec = load_dram(dram)
+    numba_target.load()
     reqs = read_dram_trace(trace)
     model = DramModel(spec, issue=issue)
     model.simulate(reqs.addr, reqs.cycle, is_write=reqs.is_write)
@@ -43,8 +50,13 @@ def replay(
     if as_json:
         print(json.dumps(out))
         return
-    t = Sheet("replay", f"{spec.name} ({spec.standard}), {issue} issue, {stats.requests} requests",
-              ["metric", "value", "unit"], show_header=False, hidden=["unit"])
+    t = Sheet(
+        "replay",
+        f"{spec.name} ({spec.standard}), {issue} issue, {stats.requests} requests",
+        ["metric", "value", "unit"],
+        show_header=False,
+        hidden=["unit"],
+    )
     t.add("cycles", Cell(stats.cycles, f"{stats.cycles:,} (tCK {spec.timing.tCK_ns} ns)"), "memory cycles")
     t.add("seconds", Cell(stats.seconds, f"{stats.seconds:.6g} s"), "s")
     t.add("bandwidth", Cell(stats.gbps, f"{stats.gbps:.3f} GB/s of {spec.peak_gbs:.1f} GB/s peak"), "GB/s")
