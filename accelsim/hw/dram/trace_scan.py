@@ -20,28 +20,29 @@ _DIGIT[np.frombuffer(b"abcdef", np.uint8)] = _DIGIT[np.frombuffer(b"ABCDEF", np.
 
 
 @njit(cache=True, inline="always")
-def _word_end(b: np.ndarray, i: int) -> int:
-    """Index after the word starting at ``i`` (it ends at a space, tab, CR, LF or the end)."""
-    n = len(b)
-    while i < n and b[i] != 32 and b[i] != 9 and b[i] != 10 and b[i] != 13:
+def _digits(b: np.ndarray, i: int, base: int, limit: int) -> tuple[int, int]:
+    """(value, end) of the digits in ``base`` at ``i``; value -1 if there are none, more than ``limit``,
+    or a byte other than a space, tab, CR or LF follows them. Inlined where ``base`` is a constant, so
+    that the compiler turns the multiplication into shifts and adds (a third of the pass's time)."""
+    n, value, start = len(b), 0, i
+    while i < n:
+        d = _DIGIT[b[i]]
+        if d >= base:
+            break
+        value = value * base + d
         i += 1
-    return i
+    if i == start or i - start > limit or (i < n and b[i] != 32 and b[i] != 9 and b[i] != 10 and b[i] != 13):
+        return -1, i
+    return value, i
 
 
 @njit(cache=True, inline="always")
 def _number(b: np.ndarray, i: int, hex_ok: bool) -> tuple[int, int]:
     """(value, end) of the non-negative integer at ``i`` (decimal, or ``0x`` hex where ``hex_ok``);
     value -1 if the word there is not one the general parse reads alike."""
-    n, base, limit = len(b), 10, _MAX_DIGITS_DEC
-    if hex_ok and i + 2 < n and b[i] == 48 and (b[i + 1] | 0x20) == 120 and _DIGIT[b[i + 2]] < 16:
-        base, limit, i = 16, _MAX_DIGITS_HEX, i + 2
-    value, start = 0, i
-    while i < n and _DIGIT[b[i]] < base:
-        value = value * base + _DIGIT[b[i]]
-        i += 1
-    if i == start or i - start > limit or (i < n and b[i] != 32 and b[i] != 9 and b[i] != 10 and b[i] != 13):
-        return -1, i
-    return value, i
+    if hex_ok and i + 2 < len(b) and b[i] == 48 and (b[i + 1] | 0x20) == 120 and _DIGIT[b[i + 2]] < 16:
+        return _digits(b, i + 2, 16, _MAX_DIGITS_HEX)
+    return _digits(b, i, 10, _MAX_DIGITS_DEC)
 
 
 def word_code(word: str) -> int:
@@ -54,14 +55,17 @@ def word_code(word: str) -> int:
 
 
 @njit(cache=True, inline="always")
-def _kind(b: np.ndarray, i: int, j: int, read: int, write: int) -> int:
-    """0 for the read word, 1 for the write word (codes of :func:`word_code`), -1 otherwise."""
+def _kind(b: np.ndarray, i: int, read: int, write: int) -> tuple[int, int]:
+    """(kind, end) of the word at ``i`` (it ends at a space, tab, CR, LF or the end): kind 0 for the read
+    word, 1 for the write word (codes of :func:`word_code`), -1 otherwise."""
+    n, j, code = len(b), i, 0
+    while j < n and b[j] != 32 and b[j] != 9 and b[j] != 10 and b[j] != 13:
+        code = code << 8 | (b[j] & 0xDF)  # upper case, for letters
+        j += 1
     if j - i > 7:
-        return -1
-    code = j - i
-    for m in range(i, j):
-        code = code << 8 | (b[m] & 0xDF)  # upper case, for letters
-    return 0 if code == read else 1 if code == write else -1
+        return -1, j
+    code |= (j - i) << (8 * (j - i))
+    return (0 if code == read else 1 if code == write else -1), j
 
 
 @njit(cache=True, inline="always")
@@ -103,8 +107,7 @@ def scan(
         if k == lines:
             return -1
         if ramulator:  # LD|ST 0xADDR
-            j = _word_end(b, i)
-            kind = _kind(b, i, j, read, write)
+            kind, j = _kind(b, i, read, write)
             i = _gap(b, j)
             if kind < 0 or i < 0:
                 return -1
@@ -115,8 +118,7 @@ def scan(
             i = _gap(b, j)
             if a < 0 or i < 0:
                 return -1
-            j = _word_end(b, i)
-            kind = _kind(b, i, j, read, write)
+            kind, j = _kind(b, i, read, write)
             i = _gap(b, j)
             if kind < 0 or i < 0:
                 return -1
