@@ -18,7 +18,9 @@ times devices per rank and ``tCK``.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -375,6 +377,13 @@ def replay(
 
 
 def warm() -> None:
-    """Compile (or load from numba's on-disk cache) the controller on a tiny stream, so that processes
-    started afterwards find it cached instead of each compiling it (``scripts/setup.sh`` runs this)."""
-    replay("hbm2-spatten", np.arange(64, dtype=np.int64) * 32)
+    """Compile (or load from numba's on-disk cache) the trace scan and the controller on a tiny trace,
+    so that processes started afterwards find them cached instead of each compiling them
+    (``scripts/setup.sh`` runs this)."""
+    from accelsim.hw.dram.trace import read_dram_trace, write_dram_trace
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "warm.trace"
+        write_dram_trace(path, np.arange(64, dtype=np.int64) * 32)
+        trace = read_dram_trace(path)
+    replay("hbm2-spatten", trace.addr, trace.cycle, is_write=trace.is_write)
