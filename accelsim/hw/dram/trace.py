@@ -3,8 +3,9 @@
 DRAMsim3 (``dramsim3main CONFIG -t TRACE``): one request per line, ``0xADDR READ|WRITE CYCLE``.
 Ramulator2 (``LoadStoreTrace`` frontend): ``LD 0xADDR`` or ``ST 0xADDR``, no cycle.
 
-Both directions work on whole arrays. A plain file (what tools write) is read in one compiled pass
-(:mod:`accelsim.hw.dram.trace_scan`); any other is read as bytes and split into tokens with numpy.
+Both directions work on whole arrays. A plain file (what tools write) is mapped into memory and read
+in one compiled pass (:mod:`accelsim.hw.dram.trace_scan`); any other is read as bytes and split into
+tokens with numpy.
 Writing lays every line out in a byte matrix. Only when the token parse finds something it does
 not take (a malformed line, or a spelling such as ``1_000`` that Python's ``int`` would) are the
 lines read one by one, which names the first bad line.

@@ -4,8 +4,8 @@ It takes the traces tools write (``accelsim run --dram-trace``, DRAMsim3's and R
 ASCII words separated by spaces or tabs, lines ending in LF or CR-LF, blank lines, no comments.
 At the first byte it does not expect it gives up, and the caller parses the file the general way,
 which accepts more and names the first bad line; what it does take it reads as that parse does
-(``tests/hw/test_dram_trace.py`` checks both agree). 2.97 M requests: 0.1 s where the general
-parse takes 1 s (``benchmarks/bench_dram_trace.py``).
+(``tests/hw/test_dram_trace.py`` checks both agree). 2.97 M requests: 0.17 s of CPU (min of 5, shared
+machine at load average 5) where the general parse takes 1 s (``benchmarks/bench_dram_trace.py``).
 """
 
 from __future__ import annotations
