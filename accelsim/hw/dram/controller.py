@@ -390,8 +390,7 @@ def run(in_order, clk0, entry_last, p, qmap, ch, q, row, arrival, fifo, fstart, 
     ``in_order``: at most one request enters per cycle, in trace order, no earlier than
     ``entry_last + 1``, and a full transaction queue stalls the rest. Otherwise each channel
     takes its requests (``fifo[fstart[c]:fstart[c + 1]]``, in arrival order) as soon as they
-    arrive and its queue has room; ``fptr`` (start: ``fstart[:-1]``) marks the next one (``fifo``
-    is read in this mode only).
+    arrive and its queue has room; ``fptr`` (start: ``fstart[:-1]``) marks the next one.
     ``next_evt`` (start: ``clk0``) holds each channel's next busy cycle. Fills ``issue``
     (column command cycle) and ``outcome`` (0 hit, 1 miss, 2 conflict); returns (first cycle
     not simulated, last entry cycle). With ``p[P_LIMIT]`` set, ``flight`` counts each channel

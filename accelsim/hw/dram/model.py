@@ -271,7 +271,8 @@ class DramModel:
             row,
         )
         # per-channel issue: each channel's requests by arrival, then trace order (numpy sorts
-        # 16-bit keys by radix); in-order issue takes them in trace order
+        # 16-bit keys by radix); in-order issue takes them in trace order (the kernel reads fifo
+        # only for per-channel issue)
         if mode == "in-order":
             fifo = np.zeros(0, dtype=np.int64)
         elif n < 2 or (arr[1:] >= arr[:-1]).all():
