@@ -53,8 +53,9 @@ def replay(
     if issue not in ISSUE_MODES:
         raise InputError(None, "--issue", f"must be one of {', '.join(ISSUE_MODES)}, not {issue!r}")
     spec = load_dram(dram)
-    # 4 KiB pages for the replay's arrays (200 MB for 3 M requests): on the 2-core VM the first touch
-    # of numpy's transparent huge pages cost 0.1-1.6 s of system time where 4 KiB pages cost 0.05 s
+    # 4 KiB pages for the replay's arrays (200 MB for 3 M requests): on the shared 2-core VM the first
+    # touch of 144 MB in numpy's transparent huge pages cost 0.02-1.6 s of system time (median 0.14 s)
+    # where 4 KiB pages cost 0.05 s (docs/dram.md "Speed against DRAMsim3")
     np._core.multiarray._set_madvise_hugepage(False)
     reqs = read_dram_trace(trace)
     model = DramModel(spec, issue=issue)
