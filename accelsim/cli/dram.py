@@ -56,7 +56,8 @@ def replay(
     # 4 KiB pages for the replay's arrays (200 MB for 3 M requests): on the shared 2-core VM the first
     # touch of 144 MB in numpy's transparent huge pages cost 0.02-1.6 s of system time (median 0.14 s)
     # where 4 KiB pages cost 0.05 s (docs/dram.md "Speed against DRAMsim3")
-    np._core.multiarray._set_madvise_hugepage(False)
+    multiarray = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray  # numpy 2 / 1.26
+    multiarray._set_madvise_hugepage(False)
     reqs = read_dram_trace(trace)
     model = DramModel(spec, issue=issue)
     model.simulate(reqs.addr, reqs.cycle, is_write=reqs.is_write)
