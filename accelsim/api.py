@@ -152,11 +152,14 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
     timeline = EventEngine(hw, wp, items, jobs).run()
     if dram_trace is not None:
         keys = {"key": "k", "key_lsb": "lsb", "value": "v"}
-        starts = {(keys[kind], item): start for start, _, _, kind, item in timeline.dram_log}
+        starts = {(keys[kind], item): start for start, _, _, kind, item in timeline.dram_log if kind in keys}
         export_trace(Path(dram_trace[0]), dram_trace[1], wp, items, hw, starts)
     side = float(items["side_bytes"].sum())
     by = {"key": float(items["k_bytes"].sum()) - side, "key_lsb": float(items["lsb_bytes"].sum()),
           "value": float(items["v_bytes"].sum()), "side": side}
+    for unit, _ in stages(hw):  # plug-in units' DRAM requests (accelsim.units.Unit.dram)
+        if f"unit_{unit.name}_bytes" in items:
+            by[unit.name] = float(items[f"unit_{unit.name}_bytes"].sum())
     counts = op_counts(wp, engine if hw.topk.count else None)
     result = _result(hw, wp, workload, timeline.cycles, (timeline.busy, timeline.stall, timeline.blocked), by,
                      counts, quality(wp), dram_stats)
@@ -209,6 +212,8 @@ def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tupl
     layers = layer_breakdown(profiles_from_plan(wp), BehaviouralParams.from_hardware(hw), units)
     by = {"key": float(layers["key_bytes"].sum()), "key_lsb": 0.0, "value": float(layers["value_bytes"].sum()),
           "side": 0.0}
+    by.update({unit.name: float(layers[f"{unit.name}_bytes"].sum()) for unit, _ in units
+               if f"{unit.name}_bytes" in layers})
     counts = op_counts(wp, topk_engine(hw) if hw.topk.count else None)
     busy = {c: float(layers[c].sum()) for c in (*BREAKDOWN, *(unit.name for unit, _ in units))}
     result = _result(hw, wp, workload, float(layers["cycles"].sum()), (busy, {}, {}), by, counts, quality(wp), None)

@@ -41,7 +41,11 @@ behind it: requests enter the key buffer in order.
 
 A plug-in unit (``accelsim.units``) is a resource at its place: after scoring, before the value
 top-k (``qk``), or after ProbxV (``pv``); items take it in request order, each for its cycles, and
-go on after its latency (``accelsim.units.base``).
+go on after its latency (``accelsim.units.base``). A ``pv`` unit may issue a DRAM transfer as an item
+enters it (through ``_issue``, logged with the unit's name as kind), holding the item until it is
+done if it reads (writes are posted), and may have an input queue of ``queue`` items (a resource of
+that many slots): the stage before it keeps its item, held and blocked on output, until it gets a
+slot, freed as the item enters the unit.
 
 ``accelsim.sim.rules.RULES`` lists these rules with the design points where each binds; the fast
 path restates them, and ``tests/sim/test_fast.py`` checks both at those points.
@@ -106,6 +110,22 @@ class LineBuffer:
 UNITS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 
 
+@dataclass(frozen=True)
+class _Stage:
+    """A plug-in unit as the engine runs it: per-item cycles, latency, DRAM cycles and bytes (None: no
+    DRAM requests), whether it reads (waits for its transfers), and its input queue's slots (None:
+    unbounded)."""
+
+    name: str
+    unit: simpy.Resource
+    cycles: np.ndarray
+    latency: float
+    dram: np.ndarray | None
+    nbytes: np.ndarray | None
+    reads: bool
+    slots: simpy.Resource | None
+
+
 @dataclass
 class Timeline:
     """What the engine observed: per unit (``UNITS``, then the design's plug-in units) the cycles it
@@ -145,12 +165,22 @@ class EventEngine:
         self.qk_fill = hw.qk.latency + hw.softmax.latency + hw.fetcher.latency
         self.pv_fill = hw.pv.latency + hw.fetcher.latency
         self.t = Timeline()
-        self.stages: dict[str, list[tuple[str, simpy.Resource, np.ndarray, float]]] = {p: [] for p in PLACES}
+        self.stages: dict[str, list[_Stage]] = {p: [] for p in PLACES}
         for unit, params in stages(hw):  # plug-in units (accelsim.units), in pipeline order
-            cycles = items[f"unit_{unit.name}"].to_numpy(np.float64)
-            self.stages[unit.follows].append((unit.name, simpy.Resource(env, 1), cycles, unit.latency(params)))
+            name = unit.name
+            dram = items.get(f"unit_{name}_dram")
+            queue = unit.queue(params)
+            self.stages[unit.follows].append(_Stage(
+                name, simpy.Resource(env, 1), items[f"unit_{name}"].to_numpy(np.float64), unit.latency(params),
+                None if dram is None else dram.to_numpy(np.float64),
+                None if dram is None else items[f"unit_{name}_bytes"].to_numpy(np.float64),
+                items.attrs.get(f"unit_{name}_reads", False),
+                simpy.Resource(env, queue) if queue else None,
+            ))
             for held in (self.t.busy, self.t.stall, self.t.blocked):
-                held[unit.name] = 0.0
+                held[name] = 0.0
+        pv = self.stages["pv"]
+        self.pv_slots = pv[0].slots if pv else None  # the first unit after ProbxV back-pressures it
 
     def _fetch(self, cycles: float, nbytes: float, kind: str, item: int, span: list[float]):
         """Stream ``nbytes`` over the channels; ``span`` receives [start, end] of the transfer."""
@@ -169,9 +199,11 @@ class EventEngine:
         span: list[float] = []
         return self.env.process(self._fetch(cycles, nbytes, kind, item, span)), span
 
-    def _consume(self, unit: simpy.Resource, fetch, span: list[float], compute: float, key: str):
+    def _consume(self, unit: simpy.Resource, fetch, span: list[float], compute: float, key: str,
+                 slots: simpy.Resource | None = None):
         """Hold ``unit`` while it computes on data streaming in from ``fetch``: ``compute`` cycles of
-        work, the rest of the time held stalled on input."""
+        work, the rest of the time held stalled on input; then, if the next stage has input ``slots``,
+        until the item has one (blocked on output). Returns the slot's request (None without slots)."""
         with unit.request() as req:
             yield req
             t0 = self.env.now
@@ -184,6 +216,18 @@ class EventEngine:
             yield self.env.timeout(max(end - self.env.now, 0.0))
             self.t.busy[key] += compute
             self.t.stall[key] += self.env.now - t0 - compute
+            return (yield from self._hand_over(slots, key))
+
+    def _hand_over(self, slots: simpy.Resource | None, key: str):
+        """Wait, holding the current stage (``key``: blocked on output), for a slot of the next stage's
+        input queue; the slot's request, or None when that stage has no queue."""
+        if slots is None:
+            return None
+        done = self.env.now
+        slot = slots.request()
+        yield slot
+        self.t.blocked[key] += self.env.now - done
+        return slot
 
     def _topk(self, engine: int, fill: float, select: float, out: float, key: str):
         """One job on top-k engine ``engine``, asked for when its last score is ready: ``fill``
@@ -208,19 +252,32 @@ class EventEngine:
         self.t.busy[key] += fill + select  # the selection stage; output passes overlap the next job
         self.t.blocked[key] += self.released[engine] - selected
 
-    def _through(self, i: int, place: str, entered: simpy.Event | None = None):
-        """Item ``i`` through the plug-in units at ``place``, in order: each held for the item's cycles,
-        then its latency; ``entered`` succeeds once the item is queued for the first one (now, if none)."""
-        for name, unit, cycles, latency in self.stages[place]:
-            req = unit.request()
+    def _through(self, i: int, place: str, entered: simpy.Event | None = None, slot=None):
+        """Item ``i`` through the plug-in units at ``place``, in order: each held for the item's cycles
+        (and, if it reads, its DRAM transfer, issued as the item enters it; writes are posted), then
+        until the next one has an input slot for it, then its latency; ``entered`` succeeds once the item
+        is queued for the first one (now, if none); ``slot``: its slot in the first one's input queue."""
+        units = self.stages[place]
+        for k, x in enumerate(units):
+            req = x.unit.request()
             if entered is not None:
                 entered.succeed()
                 entered = None
             yield req
-            yield self.env.timeout(cycles[i])
-            unit.release(req)
-            self.t.busy[name] += cycles[i]
-            yield self.env.timeout(latency)
+            if slot is not None:  # it leaves the unit's input queue
+                x.slots.release(slot)
+            t0, c = self.env.now, x.cycles[i]
+            fetch, span = (None, []) if x.dram is None else self._issue(x.dram[i], x.nbytes[i], x.name, i)
+            if fetch is None or not x.reads:  # writes are posted
+                yield self.env.timeout(c)
+            else:
+                yield fetch
+                yield self.env.timeout(max(t0 + c, span[1] + self.lat) - self.env.now)
+                self.t.stall[x.name] += self.env.now - t0 - c
+            self.t.busy[x.name] += c
+            slot = yield from self._hand_over(units[k + 1].slots if k + 1 < len(units) else None, x.name)
+            x.unit.release(req)
+            yield self.env.timeout(x.latency)
         if entered is not None:
             entered.succeed()
 
@@ -260,11 +317,11 @@ class EventEngine:
             yield from self.vbuf.alloc(i, row.v_alloc)
         my_vbuf.succeed()
         fetch, span = self._issue(row.v_dram, row.v_bytes, "value", i)
-        yield from self._consume(self.pv, fetch, span, row.pv, "pv")
+        slot = yield from self._consume(self.pv, fetch, span, row.pv, "pv", self.pv_slots)
         yield env.timeout(self.pv_fill)
         if row.v_by >= 0:
             self.vbuf.free(int(row.v_by))
-        yield from self._through(i, "pv")
+        yield from self._through(i, "pv", slot=slot)
 
     def _job(self, after: simpy.Event, engine: int, select: float, out: float, done: simpy.Event):
         yield after

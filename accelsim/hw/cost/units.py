@@ -279,4 +279,8 @@ def _compute_units(hw: Hardware) -> dict[str, UnitCost]:
         units["topk"] = topk(p, hw.topk, topk_params(hw))
     for unit, params in stages(hw):
         units[unit.name] = unit.cost(params, p)
+        lines, width = unit.buffer(params)
+        if lines:  # its storage (Unit.buffer): one macro, read and written a line at a time
+            m, cost = p.macros(1, lines, width)
+            units[f"{unit.name}_buffer"] = replace(cost, action_pj={"read": m.read_pj, "write": m.write_pj})
     return units
