@@ -1,0 +1,175 @@
+"""The unit hooks beyond a pipelined stage (``accelsim.units.base``): on-chip storage priced as an SRAM
+macro, DRAM requests through the DRAM server, and an input queue that back-pressures ProbxV.
+
+The unit is the example package's ``kvwrite`` (a KV write-back unit after ProbxV with all three), loaded
+from ``kvwrite-hw.yaml``'s ``plugins:``; the rules' table holds its points where the queue and the DRAM
+writes bind (``unit-queue``, ``unit-dram``), which ``tests/sim/test_fast.py`` checks event == fast on.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from accelsim import api
+from accelsim.config import load_hardware
+from accelsim.errors import InputError
+from accelsim.sim.bertcpp_profiles import profiles_from_plan
+from accelsim.sim.fast import FastModel
+from accelsim.sim.rules import KVWRITE
+from accelsim.trace.spatten_csv import read_spatten_csv
+from accelsim.units import UNITS, Unit, register
+from tests.conftest import CSV_PRUNED
+from tests.sim.test_fast import agree
+
+
+@pytest.fixture(scope="module")
+def plans(small_trace):
+    from accelsim.policies.spatten import SpAttenPolicy
+
+    return {"pruned": read_spatten_csv(CSV_PRUNED), "small": api.plan(SpAttenPolicy(), small_trace)}
+
+
+def written(plan, bits: int) -> float:
+    """Bytes of the new key and value rows of every request of ``plan`` at ``bits`` bits."""
+    r = plan.requests
+    return float((2 * r["queries"] * r["d"]).sum() * bits / 8)
+
+
+@pytest.mark.smoke
+def test_the_queue_holds_lines_over_an_entrys_lines():
+    # an entry: one decode item's key and value rows, 2 x 64 elements; at 12 bits, 192 B = 6 lines of 32 B
+    hw = load_hardware(KVWRITE)
+    unit, p = UNITS["kvwrite"], hw.model_extra["kvwrite"]
+    assert (p.lines, p.bits, unit.queue(p), unit.buffer(p)) == (64, 12, 10, (64, 256))
+    for lines, bits, queue in ((6, 12, 1), (11, 12, 1), (12, 12, 2), (4, 8, 1), (8, 16, 1)):
+        assert (
+            unit.queue(load_hardware(KVWRITE, {"kvwrite": {"lines": lines, "bits": bits}}).model_extra["kvwrite"])
+            == queue
+        )
+    with pytest.raises(InputError) as err:
+        load_hardware(KVWRITE, {"kvwrite": {"lines": 5}})
+    assert err.value.field == "kvwrite"
+    assert "lines must hold one decode step's rows (6 lines at 12 bits), not 5" in err.value.message
+
+
+def test_the_queue_back_pressures_probxv(plans):
+    # one element a cycle: the unit works 2 x 64 cycles per decode item, longer than ProbxV takes one
+    for lines, blocked_at_least in ((64, 5e5), (6, 5e5)):
+        ref, fast = agree(plans["pruned"], load_hardware(KVWRITE, {"kvwrite": {"lanes": 1, "lines": lines}}))
+        assert ref.blocked_by["pv"] == fast.blocked_by["pv"] > blocked_at_least
+        assert ref.busy_by["kvwrite"] == 2 * 64 * 4608  # 4608 decode items of d = 64, one element a cycle
+    # a shorter queue blocks ProbxV sooner; an unbounded one (the plain stage) never
+    blocked = [
+        api.simulate(load_hardware(KVWRITE, {"kvwrite": {"lanes": 2, "lines": n}}), plans["pruned"])[0].blocked_by["pv"]
+        for n in (6, 12, 64, 6000)
+    ]
+    assert blocked == sorted(blocked, reverse=True) and blocked[0] > blocked[2] > 0
+    plain = api.simulate(load_hardware("spatten"), plans["pruned"])[0]
+    assert plain.blocked_by["pv"] == 0
+
+
+def test_dram_writes_go_through_the_dram_server(plans):
+    plan = plans["pruned"]
+    ref, timeline = api.simulate(load_hardware(KVWRITE), plan)
+    fast = api.simulate_fast(load_hardware(KVWRITE), FastModel(plan))
+    plain = api.simulate(load_hardware("spatten"), plan)[0]
+    assert ref.dram_bytes_by["kvwrite"] == fast.dram_bytes_by["kvwrite"] == written(plan, 12) == 884736
+    assert ref.dram_bytes == plain.dram_bytes + written(plan, 12)
+    hw = load_hardware(KVWRITE)
+    assert ref.energy_by["dram"] - plain.energy_by["dram"] == pytest.approx(
+        written(plan, 12) * 8 * hw.dram.pj_per_bit * 1e-12
+        + (ref.energy_static_by["dram"] - plain.energy_static_by["dram"])
+    )
+    log = timeline.dram_frame()
+    writes = log[log["kind"] == "kvwrite"]
+    assert len(writes) == len(plan) and writes["bytes"].sum() == written(plan, 12)
+    assert ref.busy_by["dram"] > plain.busy_by["dram"]
+    # DRAM-bound, the writes' bandwidth moves the end; wider rows move it further
+    narrow = load_hardware("spatten", {"dram": {"channels": 2}})
+    designs = [narrow] + [
+        load_hardware(KVWRITE, {"dram": {"channels": 2}, "kvwrite": {"bits": b, "lines": 8}}) for b in (8, 16)
+    ]
+    ends = [api.simulate(hw, plan)[0].cycles for hw in designs]
+    assert ends == sorted(ends) and ends[2] > ends[0] * 1.005
+
+
+def test_the_write_buffer_is_an_sram_macro(plans):
+    model = FastModel(plans["small"])
+    small, big = (api.simulate_fast(load_hardware(KVWRITE, {"kvwrite": {"lines": n}}), model) for n in (16, 256))
+    assert 0 < small.area_by["kvwrite_buffer"] < big.area_by["kvwrite_buffer"]
+    assert small.energy_by["kvwrite_buffer"] > 0 and small.energy_static_by["kvwrite_buffer"] > 0
+    lines = written(plans["small"], 12) / 32
+    assert small.actions_by["kvwrite_buffer_write"] == small.actions_by["kvwrite_buffer_read"] == lines
+    assert small.area_mm2 == pytest.approx(sum(small.area_by.values()))
+
+
+def test_the_behavioural_model_adds_the_writes_serially(plans):
+    plan = plans["pruned"]
+    res, layers = api.simulate_behavioural(load_hardware(KVWRITE), plan)
+    plain, _ = api.simulate_behavioural(load_hardware("spatten"), plan)
+    assert res.cycles == plain.cycles + res.busy_by["kvwrite"]
+    # per head (a head one item of ``length`` queries): its rows, 8 elements a cycle, then bert.cpp's DRAM:
+    # 32-byte transactions spread over the 16 channels; the unit's latency once per layer
+    heads = profiles_from_plan(plan)
+    elems = 2 * heads["length"] * heads["d"]
+    txn = np.ceil(elems * 12 / 8 / 32)
+    per_layer = (np.ceil(elems / 8) + np.ceil(txn / 16)).groupby(heads["layer_id"], sort=False).sum()
+    assert layers["kvwrite"].tolist() == (per_layer + 3).tolist()
+    assert res.dram_bytes_by["kvwrite"] == layers["kvwrite_bytes"].sum() == 32 * txn.sum()
+
+
+def test_the_bank_model_refuses_unit_dram_requests(plans):
+    with pytest.raises(InputError) as err:
+        api.simulate(load_hardware(KVWRITE, {"dram": {"model": "bank"}}), plans["small"])
+    assert err.value.field == "hardware.dram.model"
+    assert err.value.message == (
+        "unit 'kvwrite' issues DRAM requests, which only the bandwidth DRAM model times; use model: bandwidth, "
+        "not 'bank'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "moved"),
+    [
+        ("lanes", 1, ["busy_by_kvwrite", "cycles", "blocked_by_pv"]),
+        ("bits", 16, ["dram_bytes_by_kvwrite", "area_by_kvwrite", "energy_by_dram"]),
+        ("lines", 6, ["area_by_kvwrite_buffer", "blocked_by_pv"]),
+        ("latency", 400, ["cycles"]),
+    ],
+)
+def test_every_knob_changes_an_output(plans, field, value, moved):
+    model = FastModel(plans["small"])
+    base = api.simulate_fast(load_hardware(KVWRITE), model).flat()
+    row = api.simulate_fast(load_hardware(KVWRITE, {"kvwrite": {field: value}}), model).flat()
+    assert [c for c in moved if row[c] != base[c]] == moved
+
+
+class _Stage(Unit):
+    """A unit after scoring whose hooks each case sets."""
+
+    name = "scoring_stage"
+    follows = "qk"
+
+    def cycles(self, p, work):
+        return work.queries
+
+    def latency(self, p):
+        return 0
+
+    def cost(self, p, pricer):
+        raise NotImplementedError
+
+    def actions(self, p, counts):
+        return {}
+
+
+@pytest.mark.parametrize("hook", ["dram", "queue"])
+def test_a_unit_after_scoring_may_not_issue_dram_requests_or_back_pressure(hook):
+    cls = type("Bad", (_Stage,), {hook: lambda self, p, *a: 1})
+    message = "unit 'scoring_stage': only a unit after ProbxV (pv) may issue DRAM requests or back-pressure"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        register(cls)
+    assert "scoring_stage" not in UNITS
