@@ -153,7 +153,11 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
     if dram_trace is not None:
         keys = {"key": "k", "key_lsb": "lsb", "value": "v"}
         starts = {(keys[kind], item): start for start, _, _, kind, item in timeline.dram_log if kind in keys}
-        export_trace(Path(dram_trace[0]), dram_trace[1], wp, items, hw, starts)
+        log = timeline.dram_frame()
+        moves = log[~log["kind"].isin(list(keys))]  # plug-in units' transfers: writes unless the unit reads
+        writes = ~moves["kind"].map(lambda k: items.attrs[f"unit_{k}_reads"]).to_numpy(bool)
+        export_trace(Path(dram_trace[0]), dram_trace[1], wp, items, hw, starts,
+                     (moves["start"].to_numpy(), moves["bytes"].to_numpy(), writes))
     side = float(items["side_bytes"].sum())
     by = {"key": float(items["k_bytes"].sum()) - side, "key_lsb": float(items["lsb_bytes"].sum()),
           "value": float(items["v_bytes"].sum()), "side": side}

@@ -173,3 +173,19 @@ def test_a_unit_after_scoring_may_not_issue_dram_requests_or_back_pressure(hook)
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         register(cls)
     assert "scoring_stage" not in UNITS
+
+
+def test_the_dram_trace_has_the_units_writes(plans, tmp_path):
+    # d = 32: 96 B of new rows at 12 bits per query, 3 writes of 32 B, laid out above the KV cache, at
+    # their start cycle
+    plan = plans["small"]
+    api.simulate(load_hardware(KVWRITE), plan, dram_trace=(tmp_path / "with.trace", "dramsim3"))
+    api.simulate(load_hardware("spatten"), plan, dram_trace=(tmp_path / "plain.trace", "dramsim3"))
+    lines = (tmp_path / "with.trace").read_text().splitlines()
+    writes = [line.split() for line in lines if " WRITE " in line]
+    reads = [line for line in lines if " READ " in line]
+    plain = (tmp_path / "plain.trace").read_text().splitlines()
+    assert len(writes) == 3 * plan.requests["queries"].sum() and len(reads) == len(plain)
+    top = max(int(line.split()[0], 16) for line in reads)
+    assert sorted(int(a, 16) for a, _, _ in writes) == list(range(top + 32, top + 32 * (len(writes) + 1), 32))
+    assert [int(c) for *_, c in (line.split() for line in lines)] == sorted(int(line.split()[2]) for line in lines)
