@@ -9,6 +9,7 @@ writes bind (``unit-queue``, ``unit-dram``), which ``tests/sim/test_fast.py`` ch
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -189,3 +190,35 @@ def test_the_dram_trace_has_the_units_writes(plans, tmp_path):
     top = max(int(line.split()[0], 16) for line in reads)
     assert sorted(int(a, 16) for a, _, _ in writes) == list(range(top + 32, top + 32 * (len(writes) + 1), 32))
     assert [int(c) for *_, c in (line.split() for line in lines)] == sorted(int(line.split()[2]) for line in lines)
+
+
+def test_a_sweep_over_every_knob_moves_its_columns(small_trace_file, tmp_path):
+    import accelsim
+
+    axes = {
+        "hw.kvwrite.lanes": [1, 8],
+        "hw.kvwrite.bits": [8, 16],
+        "hw.kvwrite.lines": [8, 64],
+        "hw.kvwrite.latency": [3, 400],
+    }
+    spec = {
+        "version": 1,
+        "name": "kvwrite",
+        "timing": "fast",
+        "plugins": [str(Path(KVWRITE).parent / "accelsim_example_plugins" / "kvwrite.py")],
+        "base": {"hw": {"extends": "spatten", "kvwrite": {}}, "policy": "spatten", "workload": str(small_trace_file)},
+        "axes": axes,
+    }
+    table = accelsim.sweep(spec, tmp_path / "out", jobs=1)
+    assert list(table["status"]) == ["ok"] * 16
+    table = table.set_index(list(axes)).sort_index()
+    base = tuple(values[1] for values in axes.values())
+    moved = {  # what each knob moves, from its second value to its first
+        "hw.kvwrite.lanes": ("busy_by_kvwrite", "blocked_by_pv", "cycles"),
+        "hw.kvwrite.bits": ("dram_bytes_by_kvwrite", "area_by_kvwrite", "energy_by_dram"),
+        "hw.kvwrite.lines": ("area_by_kvwrite_buffer", "energy_by_kvwrite_buffer"),
+        "hw.kvwrite.latency": ("cycles",),
+    }
+    for i, (knob, columns) in enumerate(moved.items()):
+        other = tuple(axes[knob][0] if j == i else v for j, v in enumerate(base))
+        assert all(table.loc[other, c] != table.loc[base, c] for c in columns), knob
