@@ -241,7 +241,8 @@ _COMPUTE: dict[tuple, dict[str, UnitCost]] = {}
 
 
 def unit_costs(hw: Hardware) -> dict[str, UnitCost]:
-    """Every on-chip unit of ``hw``, its plug-in units (``accelsim.units``) included (DRAM is off chip and
+    """Every on-chip unit of ``hw``, its plug-in units (``accelsim.units``) and their storage (``<name>_buffer``,
+    ``Unit.buffer``) included (DRAM is off chip and
     priced per access). Cached per side on the blocks it reads: the fetcher's units on the fetcher and the
     DRAM channels, the rest on the compute, buffer and unit blocks, so designs that differ only in DRAM
     (or only in compute) share the other side."""
