@@ -216,13 +216,13 @@ class EventEngine:
             yield self.env.timeout(max(end - self.env.now, 0.0))
             self.t.busy[key] += compute
             self.t.stall[key] += self.env.now - t0 - compute
-            return (yield from self._hand_over(slots, key))
+            if slots is not None:
+                return (yield from self._hand_over(slots, key))
+        return None
 
-    def _hand_over(self, slots: simpy.Resource | None, key: str):
+    def _hand_over(self, slots: simpy.Resource, key: str):
         """Wait, holding the current stage (``key``: blocked on output), for a slot of the next stage's
-        input queue; the slot's request, or None when that stage has no queue."""
-        if slots is None:
-            return None
+        input queue; the slot's request."""
         done = self.env.now
         slot = slots.request()
         yield slot
@@ -275,7 +275,8 @@ class EventEngine:
                 yield self.env.timeout(max(t0 + c, span[1] + self.lat) - self.env.now)
                 self.t.stall[x.name] += self.env.now - t0 - c
             self.t.busy[x.name] += c
-            slot = yield from self._hand_over(units[k + 1].slots if k + 1 < len(units) else None, x.name)
+            slots = units[k + 1].slots if k + 1 < len(units) else None
+            slot = None if slots is None else (yield from self._hand_over(slots, x.name))
             x.unit.release(req)
             yield self.env.timeout(x.latency)
         if entered is not None:

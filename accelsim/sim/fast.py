@@ -251,7 +251,7 @@ class FastModel:
                 f"the fast timing model supports only the bandwidth DRAM model, not "
                 f"{hw.dram.model!r}; use timing: event",
             )
-        t, qk, pv, sram = hw.topk, hw.qk, hw.pv, hw.sram
+        t, dram, qk, pv, sram = hw.topk, hw.dram, hw.qk, hw.pv, hw.sram
         count = max(t.count, 1)
         sel = [0] * N_SEL
         buf_key = (sram.key_kb, sram.value_kb, qk.multipliers, qk.bits, pv.multipliers, pv.bits)
@@ -275,7 +275,9 @@ class FastModel:
         sel[VTOPK_C], sel[VTOPK_O] = sel[VTOPK_I] + 1, sel[VTOPK_I] + 2
         sel[J_ENGINE] = self._rows(("job engines", count), lambda: self.engines(count)[:1], self._job_engines)
         sel[VTOPK_E] = self._rows(("item engines", count), lambda: self.engines(count)[1:])
-        sel[K_DRAM] = self._rows(("dram", *self._dram_key(hw)), lambda: self._dram(hw))
+        sel[K_DRAM] = self._rows(
+            ("dram", dram.transaction_bytes, dram.sustained_gbs, hw.clock_ghz, hw.fetcher.ports), lambda: self._dram(hw)
+        )
         sel[L_DRAM], sel[V_DRAM] = sel[K_DRAM] + 1, sel[K_DRAM] + 2
         sel[QK_C] = self._rows(
             ("qk", qk.multipliers, hw.softmax.parallelism, hw.softmax.fifo_depth), lambda: self._qk(hw)
@@ -305,17 +307,13 @@ class FastModel:
             dram_row, reads = -1, False
             if (found := self._unit_bytes[u.name, p]) is not None:
                 b, reads = found
-                key = ("unit dram", u.name, p, *self._dram_key(hw))
+                key = ("unit dram", u.name, p, dram.transaction_bytes, dram.sustained_gbs, hw.clock_ghz)
+                key += (hw.fetcher.ports,)
                 dram_row = self._rows(key, lambda b=b: (self._dram_cycles(hw, b),))
                 moved.append((u.name, float(b.sum())))
             rows.append((at, u.latency(p), PLACES.index(u.follows), dram_row, u.queue(p), reads))
         names = tuple(u.name for u, _ in units)
         return FastPoint(sel, par, self._tables, names, np.array(rows, np.float64), tuple(moved))
-
-    @staticmethod
-    def _dram_key(hw: Hardware) -> tuple:
-        """What DRAM cycles depend on."""
-        return hw.dram.transaction_bytes, hw.dram.sustained_gbs, hw.clock_ghz, hw.fetcher.ports
 
     @staticmethod
     def _dram_cycles(hw: Hardware, nbytes: np.ndarray) -> np.ndarray:
@@ -400,9 +398,8 @@ def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 # ready, cycles blocked and value buffer grant (:func:`_value_side`); the first position whose DRAM
 # writes from the units after ProbxV are not yet on the DRAM server (:func:`_pv_writes`); per plug-in
 # unit x at XST + 7x, its row of per-item cycles, latency, place, row of per-item DRAM cycles, input
-# queue, whether it reads and when it is next free; then per top-k engine e, at ENG + 2e and ENG + 2e
-# + 1, when its selection and output
-# stages are next free
+# queue, whether it reads and when it is next free; then per top-k engine e, at ENG + 2e and
+# ENG + 2e + 1, when its selection and output stages are next free
 DRAM, QK, PV, END, VDONE, CURSOR = range(6)
 S_LINES, S_GRANT, S_HEAD, S_NEXT, S_RECYCLED = 6, 8, 10, 12, 14
 V_AT, V_FREE_AT, V_READY, V_BLOCKED, V_ACQUIRE, UCURSOR, XST = range(16, 23)
