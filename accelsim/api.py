@@ -154,16 +154,17 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
         keys = {"key": "k", "key_lsb": "lsb", "value": "v"}
         starts = {(keys[kind], item): start for start, _, _, kind, item in timeline.dram_log if kind in keys}
         log = timeline.dram_frame()
-        moves = log[~log["kind"].isin(list(keys))]  # plug-in units' transfers: writes unless the unit reads
-        writes = ~moves["kind"].map(lambda k: items.attrs[f"unit_{k}_reads"]).to_numpy(bool)
+        moves = log[~log["kind"].isin(list(keys))]  # plug-in units' transfers: <unit> writes, <unit>_read reads
+        writes = ~moves["kind"].isin([f"{unit.name}_read" for unit, _ in stages(hw)]).to_numpy(bool)
         export_trace(Path(dram_trace[0]), dram_trace[1], wp, items, hw, starts,
                      (moves["start"].to_numpy(), moves["bytes"].to_numpy(), writes))
     side = float(items["side_bytes"].sum())
     by = {"key": float(items["k_bytes"].sum()) - side, "key_lsb": float(items["lsb_bytes"].sum()),
           "value": float(items["v_bytes"].sum()), "side": side}
     for unit, _ in stages(hw):  # plug-in units' DRAM requests (accelsim.units.Unit.dram)
-        if f"unit_{unit.name}_bytes" in items:
-            by[unit.name] = float(items[f"unit_{unit.name}_bytes"].sum())
+        moved = [items[c].sum() for c in (f"unit_{unit.name}_{w}_bytes" for w in ("read", "write")) if c in items]
+        if moved:
+            by[unit.name] = float(sum(moved))
     counts = op_counts(wp, engine if hw.topk.count else None)
     result = _result(hw, wp, workload, timeline.cycles, (timeline.busy, timeline.stall, timeline.blocked), by,
                      counts, quality(wp), dram_stats)

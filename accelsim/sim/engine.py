@@ -41,11 +41,11 @@ behind it: requests enter the key buffer in order.
 
 A plug-in unit (``accelsim.units``) is a resource at its place: after scoring, before the value
 top-k (``qk``), or after ProbxV (``pv``); items take it in request order, each for its cycles, and
-go on after its latency (``accelsim.units.base``). A ``pv`` unit may issue a DRAM transfer as an item
-enters it (through ``_issue``, logged with the unit's name as kind), holding the item until it is
-done if it reads (writes are posted), and may have an input queue of ``queue`` items (a resource of
-that many slots): the stage before it keeps its item, held and blocked on output, until it gets a
-slot, freed as the item enters the unit.
+go on after its latency (``accelsim.units.base``). A ``pv`` unit may read DRAM (issued through
+``_issue`` right behind the item's value fetch, logged as ``<unit>_read``; the unit holds the item
+until the data is in) and write it (posted as the item enters the unit, logged as ``<unit>``), and may
+have an input queue of ``queue`` items (a resource of that many slots): the stage before it keeps its
+item, held and blocked on output, until it gets a slot, freed as the item enters the unit.
 
 ``accelsim.sim.rules.RULES`` lists these rules with the design points where each binds; the fast
 path restates them, and ``tests/sim/test_fast.py`` checks both at those points.
@@ -112,17 +112,15 @@ UNITS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 
 @dataclass(frozen=True)
 class _Stage:
-    """A plug-in unit as the engine runs it: per-item cycles, latency, DRAM cycles and bytes (None: no
-    DRAM requests), whether it reads (waits for its transfers), and its input queue's slots (None:
-    unbounded)."""
+    """A plug-in unit as the engine runs it: per-item cycles, latency, DRAM read and write cycles and
+    bytes (None: none), and its input queue's slots (None: unbounded)."""
 
     name: str
     unit: simpy.Resource
     cycles: np.ndarray
     latency: float
-    dram: np.ndarray | None
-    nbytes: np.ndarray | None
-    reads: bool
+    read: tuple[np.ndarray, np.ndarray] | None
+    write: tuple[np.ndarray, np.ndarray] | None
     slots: simpy.Resource | None
 
 
@@ -168,19 +166,21 @@ class EventEngine:
         self.stages: dict[str, list[_Stage]] = {p: [] for p in PLACES}
         for unit, params in stages(hw):  # plug-in units (accelsim.units), in pipeline order
             name = unit.name
-            dram = items.get(f"unit_{name}_dram")
+            read, write = (
+                tuple(items[f"unit_{name}_{way}{c}"].to_numpy(np.float64) for c in ("", "_bytes"))
+                if f"unit_{name}_{way}" in items else None
+                for way in ("read", "write")
+            )
             queue = unit.queue(params)
             self.stages[unit.follows].append(_Stage(
                 name, simpy.Resource(env, 1), items[f"unit_{name}"].to_numpy(np.float64), unit.latency(params),
-                None if dram is None else dram.to_numpy(np.float64),
-                None if dram is None else items[f"unit_{name}_bytes"].to_numpy(np.float64),
-                items.attrs.get(f"unit_{name}_reads", False),
-                simpy.Resource(env, queue) if queue else None,
+                read, write, simpy.Resource(env, queue) if queue else None,
             ))
             for held in (self.t.busy, self.t.stall, self.t.blocked):
                 held[name] = 0.0
         pv = self.stages["pv"]
         self.pv_slots = pv[0].slots if pv else None  # the first unit after ProbxV back-pressures it
+        self.pv_reads = any(x.read is not None for x in pv)
 
     def _fetch(self, cycles: float, nbytes: float, kind: str, item: int, span: list[float]):
         """Stream ``nbytes`` over the channels; ``span`` receives [start, end] of the transfer."""
@@ -252,11 +252,12 @@ class EventEngine:
         self.t.busy[key] += fill + select  # the selection stage; output passes overlap the next job
         self.t.blocked[key] += self.released[engine] - selected
 
-    def _through(self, i: int, place: str, entered: simpy.Event | None = None, slot=None):
+    def _through(self, i: int, place: str, entered: simpy.Event | None = None, slot=None, reads=None):
         """Item ``i`` through the plug-in units at ``place``, in order: each held for the item's cycles
-        (and, if it reads, its DRAM transfer, issued as the item enters it; writes are posted), then
-        until the next one has an input slot for it, then its latency; ``entered`` succeeds once the item
-        is queued for the first one (now, if none); ``slot``: its slot in the first one's input queue."""
+        (and until the DRAM read it issued with the item's value fetch is in, ``reads[k]``; a write is
+        posted as the item enters it), then until the next one has an input slot for it, then its
+        latency; ``entered`` succeeds once the item is queued for the first one (now, if none);
+        ``slot``: its slot in the first one's input queue."""
         units = self.stages[place]
         for k, x in enumerate(units):
             req = x.unit.request()
@@ -267,8 +268,10 @@ class EventEngine:
             if slot is not None:  # it leaves the unit's input queue
                 x.slots.release(slot)
             t0, c = self.env.now, x.cycles[i]
-            fetch, span = (None, []) if x.dram is None else self._issue(x.dram[i], x.nbytes[i], x.name, i)
-            if fetch is None or not x.reads:  # writes are posted
+            if x.write is not None:  # posted
+                self._issue(x.write[0][i], x.write[1][i], x.name, i)
+            fetch, span = reads[k] if reads is not None else (None, [])
+            if fetch is None:
                 yield self.env.timeout(c)
             else:
                 yield fetch
@@ -318,11 +321,15 @@ class EventEngine:
             yield from self.vbuf.alloc(i, row.v_alloc)
         my_vbuf.succeed()
         fetch, span = self._issue(row.v_dram, row.v_bytes, "value", i)
+        reads = None
+        if self.pv_reads:  # the units' reads, right behind the value fetch
+            reads = [(None, []) if x.read is None else self._issue(x.read[0][i], x.read[1][i], f"{x.name}_read", i)
+                     for x in self.stages["pv"]]
         slot = yield from self._consume(self.pv, fetch, span, row.pv, "pv", self.pv_slots)
         yield env.timeout(self.pv_fill)
         if row.v_by >= 0:
             self.vbuf.free(int(row.v_by))
-        yield from self._through(i, "pv", slot=slot)
+        yield from self._through(i, "pv", slot=slot, reads=reads)
 
     def _job(self, after: simpy.Event, engine: int, select: float, out: float, done: simpy.Event):
         yield after

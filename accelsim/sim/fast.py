@@ -26,10 +26,11 @@ items that applies the event engine's (``accelsim.sim.engine``) overlap rules:
 - plug-in units (``accelsim.units``) are FIFO servers at their place, taken in item order: after
   scoring (the value top-k asks once they are done) or after ProbxV, where an item goes through them
   as ProbxV lets go of it: ProbxV (or the unit before) holds it until the item ``queue`` places ahead
-  has entered the unit, a unit that reads waits for its DRAM transfer, and posted writes join the DRAM
-  server later, by request time (:func:`_pv_units`, :func:`_pv_writes`); the kernel gets each one's
-  rows of per-item cycles and DRAM cycles, latency, place, queue and whether it reads (``xpar``) and
-  has no per-unit code;
+  has entered the unit, a unit's DRAM reads go right behind the item's value fetch and it waits for
+  them, and its posted writes join the DRAM server by request time, as it enters the unit
+  (:func:`_pv_reads`, :func:`_pv_units`, :func:`_pv_writes`); the kernel gets each one's rows of
+  per-item cycles and DRAM read and write cycles, latency, place and queue (``xpar``) and has no
+  per-unit code;
 - token/head top-k jobs run on their engines (round-robin, input charged) once their request is
   scored; as in the event engine, only the first item of the next layer group waits for them, and
   it queues for the key buffer behind the items that never waited.
@@ -123,8 +124,8 @@ class FastPoint:
     """Its plug-in units (``accelsim.units``), in pipeline order."""
     stages: np.ndarray | None = None
     """Per plug-in unit (None: none): its row of per-item cycles in the model's per-item columns, its latency, its
-    place (index in ``accelsim.units.PLACES``), its row of per-item DRAM cycles (-1: none), its input queue (0:
-    unbounded), whether it reads (waits for its DRAM transfers); the kernel's ``xpar``."""
+    place (index in ``accelsim.units.PLACES``), its rows of per-item DRAM read and write cycles (-1: none), its
+    input queue (0: unbounded); the kernel's ``xpar``."""
     unit_bytes: tuple[tuple[str, float], ...] = ()
     """DRAM bytes of each plug-in unit that issues DRAM requests."""
 
@@ -170,7 +171,7 @@ class FastModel:
         self._counts: dict[tuple, dict[str, float]] = {}
         self._engines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._work: ItemWork | None = None  # plug-in units' per-item work, built on a point that has one
-        self._unit_bytes: dict[tuple, tuple[np.ndarray, bool] | None] = {}  # plug-in units' DRAM bytes, reads
+        self._unit_bytes: dict[tuple, tuple[np.ndarray | None, ...]] = {}  # plug-in units' DRAM read, write bytes
 
     ROWS_KEPT = 1024
     """Per-item rows the tables keep between :meth:`run_many` calls (37 MB on the GPT-2 trace's 4608
@@ -304,14 +305,15 @@ class FastModel:
             at = self._rows(("unit", u.name, p), lambda u=u, p=p: (u.cycles(p, self._work),))
             if (u.name, p) not in self._unit_bytes:
                 self._unit_bytes[u.name, p] = unit_dram_bytes(hw, u, p, self._work)
-            dram_row, reads = -1, False
-            if (found := self._unit_bytes[u.name, p]) is not None:
-                b, reads = found
-                key = ("unit dram", u.name, p, dram.transaction_bytes, dram.sustained_gbs, hw.clock_ghz)
-                key += (hw.fetcher.ports,)
-                dram_row = self._rows(key, lambda b=b: (self._dram_cycles(hw, b),))
-                moved.append((u.name, float(b.sum())))
-            rows.append((at, u.latency(p), PLACES.index(u.follows), dram_row, u.queue(p), reads))
+            dram_rows, total = [-1, -1], 0.0
+            for way, b in enumerate(self._unit_bytes[u.name, p]):  # read, write
+                if b is not None:
+                    key = ("unit dram", way, u.name, p, dram.transaction_bytes, dram.sustained_gbs, hw.clock_ghz)
+                    dram_rows[way] = self._rows((*key, hw.fetcher.ports), lambda b=b: (self._dram_cycles(hw, b),))
+                    total += float(b.sum())
+            if dram_rows != [-1, -1]:
+                moved.append((u.name, total))
+            rows.append((at, u.latency(p), PLACES.index(u.follows), *dram_rows, u.queue(p)))
         names = tuple(u.name for u, _ in units)
         return FastPoint(sel, par, self._tables, names, np.array(rows, np.float64), tuple(moved))
 
@@ -365,7 +367,7 @@ class FastModel:
             self.gate_idx,
             self.job_pos,
             REQ_IN_FLIGHT,
-            np.zeros((UNIT_T + nx, n)),
+            np.zeros((UNIT_T + 2 * nx, n)),
             np.zeros(ENG + 2 * int(par[:, COUNT].max())),
             np.zeros(len(self.plan.topk)),
             cycles,
@@ -397,15 +399,15 @@ def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 # side's next position once worked out (V_AT, -1 before) and its selection stage free, top-k result
 # ready, cycles blocked and value buffer grant (:func:`_value_side`); the first position whose DRAM
 # writes from the units after ProbxV are not yet on the DRAM server (:func:`_pv_writes`); per plug-in
-# unit x at XST + 7x, its row of per-item cycles, latency, place, row of per-item DRAM cycles, input
-# queue, whether it reads and when it is next free; then per top-k engine e, at ENG + 2e and
+# unit x at XST + 7x, its row of per-item cycles, latency, place, rows of per-item DRAM read and write
+# cycles, input queue and when it is next free; then per top-k engine e, at ENG + 2e and
 # ENG + 2e + 1, when its selection and output stages are next free
 DRAM, QK, PV, END, VDONE, CURSOR = range(6)
 S_LINES, S_GRANT, S_HEAD, S_NEXT, S_RECYCLED = 6, 8, 10, 12, 14
 V_AT, V_FREE_AT, V_READY, V_BLOCKED, V_ACQUIRE, UCURSOR, XST = range(16, 23)
 ENG = XST + 7 * MAX_STAGES
-# rows of the per-item times ``times`` [3 + units, items]: key lines freed, scored, value lines freed, then
-# per plug-in unit x (row UNIT_T + x) when the item entered it
+# rows of the per-item times ``times`` [3 + 2 x units, items]: key lines freed, scored, value lines freed,
+# then per plug-in unit x when the item entered it (row UNIT_T + 2x) and when its DRAM read ended (+ 1)
 RELEASE, SCORED, VRELEASE, UNIT_T = range(4)
 # busy [3, 5 + units]: rows work, stalled on input, blocked on output; columns follow BUSY_KEYS, then
 # the point's plug-in units
@@ -500,6 +502,22 @@ def _stages(
 
 
 @njit(cache=True, _nrt=False, inline="always")
+def _pv_reads(
+    st: np.ndarray, cols: np.ndarray, busy: np.ndarray, times: np.ndarray, s: tuple, v: int, t: float
+) -> None:
+    """Put position ``v``'s DRAM reads for the units after ProbxV on the DRAM server, asked for at ``t``
+    right behind its value fetch; when each ends in ``times[UNIT_T + 2x + 1]``."""
+    for x in range(s[UNITS]):
+        b = XST + 7 * x
+        r = int(st[b + 3])
+        if st[b + 2] == 1 and r >= 0 and cols[r, v] >= 0:
+            fe = max(t, st[DRAM]) + cols[r, v]
+            st[DRAM] = fe
+            busy[0, DRAM] += cols[r, v]
+            times[UNIT_T + 2 * x + 1, v] = fe
+
+
+@njit(cache=True, _nrt=False, inline="always")
 def _pv_units(
     st: np.ndarray,
     cols: np.ndarray,
@@ -514,12 +532,11 @@ def _pv_units(
     """(when ProbxV lets go of position ``v``, when ``v`` leaves the last unit after ProbxV) for ``v``
     ending ProbxV's compute at ``end``, its pipeline ``fill`` cycles; the units take it in order, as
     ``EventEngine._consume`` handing over to ``EventEngine._through``. A unit with an input queue of q
-    positions (st[b + 4] > 0) takes a position from the stage before it only once the position q places
-    ahead has entered it (``times[UNIT_T + x]``); until then that stage holds it, blocked on output. It
-    holds a position from ``t0 = max(arrival, free)`` for its cycles, or if it reads (st[b + 5] > 0)
-    until ``max(t0 + cycles, transfer end + lat)``, its transfer issued at t0 (a write is posted: it
-    joins the DRAM server later, by request time, :func:`_pv_writes`); then passes it on after its
-    latency. The units after ProbxV are the last of ``s[UNITS]`` (pipeline order)."""
+    positions (st[b + 5] > 0) takes a position from the stage before it only once the position q places
+    ahead has entered it (``times[UNIT_T + 2x]``); until then that stage holds it, blocked on output. It
+    holds a position from ``t0 = max(arrival, free)`` for its cycles, and if it reads, until the read
+    (:func:`_pv_reads`) ended ``lat`` cycles ago; a write is posted (:func:`_pv_writes`); then passes it
+    on after its latency. The units after ProbxV are the last of ``s[UNITS]`` (pipeline order)."""
     h = end
     t = end + fill
     first = True
@@ -528,28 +545,25 @@ def _pv_units(
         if st[b + 2] != 1:
             continue
         if first:
-            q = int(st[b + 4])
+            q = int(st[b + 5])
             if q > 0 and v >= q:
-                h = max(end, times[UNIT_T + x, v - q])
+                h = max(end, times[UNIT_T + 2 * x, v - q])
             t = h + fill
             first = False
         c = cols[int(st[b]), v]
         t0 = max(t, st[b + 6])
-        times[UNIT_T + x, v] = t0
+        times[UNIT_T + 2 * x, v] = t0
         e = t0 + c
-        dr = int(st[b + 3])
-        if st[b + 5] > 0 and cols[dr, v] >= 0:
-            fe = max(t0, st[DRAM]) + cols[dr, v]
-            st[DRAM] = fe
-            busy[0, DRAM] += cols[dr, v]
-            e = max(e, fe + lat)
+        r = int(st[b + 3])
+        if r >= 0 and cols[r, v] >= 0:
+            e = max(e, times[UNIT_T + 2 * x + 1, v] + lat)
         busy[0, N_BUSY + x] += c
         busy[1, N_BUSY + x] += e - t0 - c
         out = e
         if x + 1 < s[UNITS]:
-            q = int(st[b + 11])  # the next unit's queue
+            q = int(st[b + 12])  # the next unit's queue
             if q > 0 and v >= q:
-                out = max(e, times[UNIT_T + x + 1, v - q])
+                out = max(e, times[UNIT_T + 2 * x + 2, v - q])
         busy[2, N_BUSY + x] += out - e
         st[b + 6] = out
         t = out + st[b + 1]
@@ -569,13 +583,13 @@ def _pv_writes(st: np.ndarray, cols: np.ndarray, busy: np.ndarray, times: np.nda
             if st[b + 2] != 1:
                 continue
             if not waited:
-                if times[UNIT_T + x, u] > until:
+                if times[UNIT_T + 2 * x, u] > until:
                     return
                 waited = True
-            dr = int(st[b + 3])
-            if dr >= 0 and st[b + 5] <= 0 and cols[dr, u] >= 0:
-                st[DRAM] = max(times[UNIT_T + x, u], st[DRAM]) + cols[dr, u]
-                busy[0, DRAM] += cols[dr, u]
+            w = int(st[b + 4])
+            if w >= 0 and cols[w, u] >= 0:
+                st[DRAM] = max(times[UNIT_T + 2 * x, u], st[DRAM]) + cols[w, u]
+                busy[0, DRAM] += cols[w, u]
         st[UCURSOR] += 1
 
 
@@ -704,6 +718,7 @@ def _value_side(
         end = _consume(st, busy, PV, acquire, cols[s[V_DRAM], v], cols[s[PV_C], v], lat)
         left = end + pv_fill  # when it leaves the datapath
         if s[UNITS]:
+            _pv_reads(st, cols, busy, times, s, v, acquire)
             held, left = _pv_units(st, cols, busy, times, s, v, end, pv_fill, lat)
             st[PV] = held
             busy[2, PV] += held - end

@@ -276,23 +276,23 @@ def build_items(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, ...]) -> p
         work = ItemWork.of(plan, tiling)
         for unit, params in units:
             items[f"unit_{unit.name}"] = unit.cycles(params, work)
-            moved = unit_dram_bytes(hw, unit, params, work)
-            if moved is not None:
-                items[f"unit_{unit.name}_bytes"] = moved[0]
-                items[f"unit_{unit.name}_dram"] = dram_cycles(moved[0], hw.dram, hw.clock_ghz, hw.fetcher.ports)
-                items.attrs[f"unit_{unit.name}_reads"] = moved[1]
+            for way, moved in zip(("read", "write"), unit_dram_bytes(hw, unit, params, work), strict=True):
+                if moved is not None:
+                    items[f"unit_{unit.name}_{way}_bytes"] = moved
+                    items[f"unit_{unit.name}_{way}"] = dram_cycles(moved, hw.dram, hw.clock_ghz, hw.fetcher.ports)
     return items
 
 
-def unit_dram_bytes(hw: Hardware, unit: Unit, params: Strict, work: ItemWork) -> tuple[np.ndarray, bool] | None:
-    """Bytes each item of a plug-in unit moves in DRAM, reads and writes together (``Unit.dram``), and
-    whether it reads (then the unit waits for the transfer); None if it issues no DRAM requests.
-    InputError on the bank DRAM model, which times key and value fetches only."""
+def unit_dram_bytes(
+    hw: Hardware, unit: Unit, params: Strict, work: ItemWork
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Bytes each item of a plug-in unit reads and writes in DRAM (``Unit.dram``); None for a way it
+    never uses. InputError on the bank DRAM model, which times key and value fetches only."""
     moved = unit.dram(params, work)
     if moved is None:
-        return None
+        return None, None
     if hw.dram.model != "bandwidth":
         raise InputError(None, "hardware.dram.model", f"unit {unit.name!r} issues DRAM requests, which only the "
                          f"bandwidth DRAM model times; use model: bandwidth, not {hw.dram.model!r}")
-    reads = np.asarray(moved[0], np.float64)
-    return reads + np.asarray(moved[1], np.float64), bool((reads > 0).any())
+    read, write = (np.asarray(m, np.float64) for m in moved)
+    return (read if (read > 0).any() else None), (write if (write > 0).any() else None)

@@ -104,8 +104,9 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "unit-dram",
-        "a plug-in unit's DRAM transfer is issued as an item enters it and joins the key and value fetches "
-        "on the DRAM FIFO server by request time; a write is posted (the unit does not wait for it)",
+        "a plug-in unit's DRAM transfers share the DRAM FIFO server with the key and value fetches: a write is "
+        "posted as the item enters the unit and joins them by request time; a read goes right behind the "
+        "item's value fetch and the unit waits for it (reads: tests/units/test_hooks.py's vscale unit)",
         (
             (KVWRITE, None),
             (KVWRITE, {"dram": {"channels": 2}}),  # DRAM-bound: the writes add 1.1 % to the GPT-2 run

@@ -10,11 +10,12 @@ after ProbxV (``pv``) be more than a pipelined stage:
 - :meth:`Unit.buffer`: on-chip storage it holds, priced by the cost model as an SRAM macro (entry
   ``<name>_buffer`` in ``area_by`` and ``energy_by``, actions ``<name>_buffer_read`` and ``_write``,
   counted by :meth:`Unit.actions` as ``buffer_read`` and ``buffer_write``); any place;
-- :meth:`Unit.dram`: bytes each item reads and writes in DRAM, one transfer issued when the item enters
-  the unit, served by the DRAM FIFO server with the key and value fetches (taking its bandwidth from
-  them); writes are posted, while a unit that reads holds the item until ``max(entered + cycles,
-  transfer end + DRAM latency)`` (the rest counted as stalled); in ``dram_bytes_by[<name>]``, DRAM
-  energy and the event engine's DRAM log (kind ``<name>``);
+- :meth:`Unit.dram`: bytes each item reads and writes in DRAM, served by the DRAM FIFO server with the
+  key and value fetches (taking their bandwidth): a read is issued right behind the item's value fetch
+  (the fetcher knows its addresses then) and the unit holds the item until ``max(entered + cycles,
+  read end + DRAM latency)`` (the rest counted as stalled); a write is posted as the item enters the
+  unit. In ``dram_bytes_by[<name>]``, DRAM energy, ``--dram-trace`` and the event engine's DRAM log
+  (kinds ``<name>_read`` and ``<name>``);
 - :meth:`Unit.queue`: items its input holds; when full, the stage before it (ProbxV or the unit
   before it) keeps the item and stays held, blocked on output, until the item ``queue`` places ahead
   enters the unit (blocking after service: a credit returns when an item leaves the queue).

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from accelsim import api
 from accelsim.config import load_hardware
@@ -222,3 +223,35 @@ def test_a_sweep_over_every_knob_moves_its_columns(small_trace_file, tmp_path):
     for i, (knob, columns) in enumerate(moved.items()):
         other = tuple(axes[knob][0] if j == i else v for j, v in enumerate(base))
         assert all(table.loc[other, c] != table.loc[base, c] for c in columns), knob
+
+
+@pytest.fixture(scope="module")
+def vscale(tmp_path_factory) -> Path:
+    """SpAtten with the test unit ``vscale`` (DRAM reads) after ProbxV."""
+    path = tmp_path_factory.mktemp("vscale") / "vscale.yaml"
+    spec = {"extends": "spatten", "plugins": [str(Path(__file__).with_name("vscale.py"))], "vscale": {}}
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+@pytest.mark.parametrize("plan", ["pruned", "small"])
+@pytest.mark.parametrize(
+    "over",
+    [
+        None,
+        {"vscale": {"copies": 64}},  # 8 KB a decode item: its reads stall the unit
+        {"vscale": {"copies": 64, "queue": 1}, "dram": {"channels": 4}},
+        {"vscale": {"lanes": 1, "queue": 2}},
+    ],
+)
+def test_dram_reads_go_behind_the_value_fetch(plans, vscale, plan, over):
+    # agree: cycles within 2 %, stalled and blocked cycles within 10 % of each unit's held time
+    ref, fast = agree(plans[plan], load_hardware(vscale, over))
+    assert ref.dram_bytes_by["vscale"] == fast.dram_bytes_by["vscale"] > 0
+
+
+def test_a_unit_waits_for_its_reads(plans, vscale):
+    plan = plans["small"]
+    few, many = (api.simulate(load_hardware(vscale, {"vscale": {"copies": n}}), plan)[0] for n in (1, 64))
+    assert many.stall_by["vscale"] > few.stall_by["vscale"] and many.cycles > few.cycles
+    assert many.dram_bytes_by["vscale"] == 64 * few.dram_bytes_by["vscale"] > 0
