@@ -4,8 +4,8 @@ The SpAtten datapath (fetcher, QxK, softmax, top-k, ProbxV, buffers) is written 
 engines; a unit added here is a stage inserted at one of :data:`PLACES`, timed from what it declares,
 by the same rules in both (``accelsim.sim.rules``, rows ``unit-stages``, ``unit-dram`` and
 ``unit-queue``): an item holds the unit for its :meth:`Unit.cycles` (items in request order, one at a
-time), then leaves it :meth:`Unit.latency` cycles later. Three hooks, each off by default, let a unit
-after ProbxV (``pv``) be more than a pipelined stage:
+time), then leaves it :meth:`Unit.latency` cycles later. Three hooks, each off by default, make it more
+than a pipelined stage (the last two only after ProbxV, ``pv``):
 
 - :meth:`Unit.buffer`: on-chip storage it holds, priced by the cost model as an SRAM macro (entry
   ``<name>_buffer`` in ``area_by`` and ``energy_by``, actions ``<name>_buffer_read`` and ``_write``,
@@ -15,13 +15,15 @@ after ProbxV (``pv``) be more than a pipelined stage:
   (the fetcher knows its addresses then) and the unit holds the item until ``max(entered + cycles,
   read end + DRAM latency)`` (the rest counted as stalled); a write is posted as the item enters the
   unit. In ``dram_bytes_by[<name>]``, DRAM energy, ``--dram-trace`` and the event engine's DRAM log
-  (kinds ``<name>_read`` and ``<name>``);
+  (kinds ``<name>_read`` and ``<name>``); the bank DRAM model refuses them;
 - :meth:`Unit.queue`: items its input holds; when full, the stage before it (ProbxV or the unit
   before it) keeps the item and stays held, blocked on output, until the item ``queue`` places ahead
   enters the unit (blocking after service: a credit returns when an item leaves the queue).
 
 A unit after scoring (``qk``) is fed from on-chip results and passes on to an output register, so
-it may not declare DRAM requests or a queue (:func:`register` refuses them).
+it may not declare DRAM requests or a queue (:func:`register` refuses them). The behavioural model
+(``accelsim.sim.behavioural``) adds a unit's cycles and DRAM transactions serially, where a queue
+never binds.
 """
 
 from __future__ import annotations
