@@ -24,6 +24,7 @@ from accelsim.errors import InputError
 from accelsim.registry import load_plugins
 from accelsim.sweep.points import PlanKey, Point, hardware
 from accelsim.sweep.spec import REFS
+from accelsim.sweep.store import Rows
 from accelsim.timers import Timed, get_timer
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
@@ -87,18 +88,18 @@ def infeasible_row(p: Point, reason: str, wall_s: float = 0.0) -> dict[str, Any]
             "accelsim_version": accelsim.__version__}
 
 
-def run_job(job: Job) -> list[dict[str, Any]]:
+def run_job(job: Job) -> Rows:
     """Simulate every point of ``job``; a point that cannot run becomes an infeasible row. The timer
     takes the chunk's points together (``Timer.time_many``: the fast path times them in one call)."""
     load_plugins(job.plugins, Path(), None)
     model = plan_for(job.plan, job.timing)
     if isinstance(model, InputError):
-        return [infeasible_row(p, model.message) for p in job.points]
+        return Rows.of([infeasible_row(p, model.message) for p in job.points])
     t0 = time.perf_counter()
     hws = [hardware(p.hw) for p in job.points]
     timed = get_timer(job.timing).time_many(hws, model, workload=job.points[0].labels["workload"])
     wall = (time.perf_counter() - t0) / len(job.points)  # the chunk's time, shared out
-    return [_row(job, p, t, wall) for p, t in zip(job.points, timed, strict=True)]
+    return Rows.of([_row(job, p, t, wall) for p, t in zip(job.points, timed, strict=True)])
 
 
 def _row(job: Job, p: Point, timed: Timed | InputError, wall_s: float) -> dict[str, Any]:
