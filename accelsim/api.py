@@ -35,7 +35,7 @@ from accelsim.units import stages
 from accelsim.workplan import WorkPlan
 
 if TYPE_CHECKING:
-    from accelsim.sim.fast import FastModel  # numba: imported by whoever builds one
+    from accelsim.sim.fast import FastModel, FastPoint  # numba: imported by whoever builds one
 
 WORKLOAD_SUFFIXES = {".csv": "SpAtten request trace", ".safetensors": "accelsim trace",
                      ".yaml": "synthetic workload spec"}
@@ -177,24 +177,33 @@ def simulate_fast_many(hws: Sequence[Hardware], model: FastModel, workload: str 
     has its InputError in its place."""
     wp = model.plan
     out: list[SimResult | InputError | None] = [None] * len(hws)
-    ready = []
-    checked = set()  # top-k blocks whose engine check passed: the check reads only hw.topk and the plan
-    for i, hw in enumerate(hws):
-        try:
-            check_timing(hw)
-            if hw.topk not in checked:
-                _check_engine(hw, wp)
-                checked.add(hw.topk)
-            engine = topk_engine(hw)
-            ready.append((i, hw, engine, model.prepare(hw, engine)))
-        except InputError as err:
-            out[i] = err
+    ready = prepare_fast(hws, model, out)
     qual = quality(wp) if model.has_quality else None
     for (i, hw, engine, _), t in zip(ready, model.run_many([r[3] for r in ready]), strict=True):
         counts = model.op_counts(engine if hw.topk.count else None)
         out[i] = _result(hw, wp, workload, t.cycles, (t.busy, t.stall, t.blocked), t.dram_bytes_by, counts, qual,
                          None, validate=False)
     return out
+
+
+def prepare_fast(hws: Sequence[Hardware], model: FastModel,
+                 errors: list[SimResult | InputError | None]) -> list[tuple[int, Hardware, TopKEngine, FastPoint]]:
+    """Check each of ``hws`` and prepare it for ``model``'s kernel (``FastModel.prepare``), building the
+    tables and unit costs it reads; (index, hardware, top-k engine, prepared point) of those that can
+    run, the InputError of each that cannot put in its place in ``errors``."""
+    ready = []
+    checked = set()  # top-k blocks whose engine check passed: the check reads only hw.topk and the plan
+    for i, hw in enumerate(hws):
+        try:
+            check_timing(hw)
+            if hw.topk not in checked:
+                _check_engine(hw, model.plan)
+                checked.add(hw.topk)
+            engine = topk_engine(hw)
+            ready.append((i, hw, engine, model.prepare(hw, engine)))
+        except InputError as err:
+            errors[i] = err
+    return ready
 
 
 def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult, pd.DataFrame]:

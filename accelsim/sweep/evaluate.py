@@ -102,6 +102,14 @@ def run_job(job: Job) -> Rows:
     return Rows.of([_row(job, p, t, wall) for p, t in zip(job.points, timed, strict=True)])
 
 
+def warm_job(job: Job) -> None:
+    """Build what timing ``job``'s points reads and keeps (``Timer.warm``), timing none of them."""
+    load_plugins(job.plugins, Path(), None)
+    model = plan_for(job.plan, job.timing)
+    if not isinstance(model, InputError):
+        get_timer(job.timing).warm([hardware(p.hw) for p in job.points], model)
+
+
 def _row(job: Job, p: Point, timed: Timed | InputError, wall_s: float) -> dict[str, Any]:
     """The table row of point ``p``: its metrics, checked against the constraints, or why it could not run."""
     if isinstance(timed, InputError):

@@ -51,6 +51,12 @@ class Timer(ABC):
     ) -> Timed:
         """Time ``prepared`` (from :meth:`prepare`) on ``hw``; ``workload`` labels the result."""
 
+    def warm(self, hws: Sequence[Hardware], prepared: Any) -> None:
+        """Build what timing ``hws`` on ``prepared`` reads and keeps (tables, unit costs), without
+        timing them: a local sweep's driver does it for all its points before its workers fork, so
+        that they share it. Default: nothing."""
+        return None
+
     def time_many(self, hws: Sequence[Hardware], prepared: Any, workload: str = "") -> list[Timed | InputError]:
         """:meth:`time` on each of ``hws`` (a sweep's chunk), a point that cannot run having its
         InputError in its place; a timer that does better on many points at once overrides it."""

@@ -33,6 +33,10 @@ class FastTimer(Timer):
     ) -> Timed:
         return Timed(api.simulate_fast(hw, prepared, workload=workload))
 
+    def warm(self, hws: Sequence[Hardware], prepared: FastModel) -> None:
+        """Each point checked and prepared (``api.prepare_fast``): the model's tables and the unit costs."""
+        api.prepare_fast(hws, prepared, [None] * len(hws))
+
     def time_many(self, hws: Sequence[Hardware], prepared: FastModel, workload: str = "") -> list[Timed | InputError]:
         """Every point in one kernel call (``api.simulate_fast_many``)."""
         return [r if isinstance(r, InputError) else Timed(r) for r in api.simulate_fast_many(hws, prepared, workload)]
