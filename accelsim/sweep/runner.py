@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -106,10 +107,14 @@ def run_sweep(spec: str | Path | dict[str, Any], out: str | Path | None = None, 
     t0 = time.perf_counter()
     if sweep.timing == "fast":
         warm()
+    # the resolved points and their configs live through the sweep: out of the cyclic collector's walks
+    # meanwhile, which the driver's allocations would otherwise trigger over and over
+    gc.freeze()
     try:
         search = SEARCHES[sweep.search.method]
         asked, points, ran = search(sweep, resolver, store, done, ex, progress, listed)
     finally:
+        gc.unfreeze()
         store.flush()
         if own:
             ex.close()

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,9 @@ class Rows:
             return parts[0]
         cols = tuple(dict.fromkeys(c for p in parts for c in p.columns))
         by = [dict(zip(p.columns, p.values, strict=True)) for p in parts]
-        values = tuple(tuple(v for p, b in zip(parts, by, strict=True) for v in b.get(c, (math.nan,) * p.size))
-                       for c in cols)
+        values = tuple(
+            tuple(chain.from_iterable(b.get(c) or (math.nan,) * p.size for p, b in zip(parts, by, strict=True)))
+            for c in cols)
         return cls(cols, values, sum(p.size for p in parts))
 
     def beside(self, other: Rows) -> Rows:
