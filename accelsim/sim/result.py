@@ -90,27 +90,33 @@ class SimResult(BaseModel):
 
     def flat(self) -> dict[str, Any]:
         """One table row: scalars, with dict fields spread as ``<field>_<key>`` columns."""
-        row: dict[str, Any] = {}
-        values = self.__dict__  # the fields as they are: model_dump would copy every dict first
-        for key in _SCALARS:
-            val = values[key]
-            if val is None:
-                continue
-            if type(val) is dict:
-                names = _SPREAD.get((key, *val))
-                if names is None:
-                    names = _SPREAD[(key, *val)] = tuple(f"{key}_{k}" for k in val)
-                row.update(zip(names, val.values(), strict=True))
-            else:
-                row[key] = val
-        fpga = self.topk_fpga
-        for col, name in _FPGA:  # always present, so a table says where no cost was measured
-            row[name] = None if fpga is None else getattr(fpga, col)
-        if self.quality is not None:
-            row["quality_mass_recall"] = self.quality.mass_recall
-            row["quality_out_err"] = self.quality.out_err
-            row["quality_topk_recall"] = self.quality.topk_recall
-        return row
+        return flat_row(self.__dict__)  # the fields as they are: model_dump would copy every dict first
+
+
+def flat_row(values: dict[str, Any]) -> dict[str, Any]:
+    """:meth:`SimResult.flat` of the result whose fields are ``values`` (each one, as they would be
+    held), without building the result."""
+    row: dict[str, Any] = {}
+    for key in _SCALARS:
+        val = values[key]
+        if val is None:
+            continue
+        if type(val) is dict:
+            names = _SPREAD.get((key, *val))
+            if names is None:
+                names = _SPREAD[(key, *val)] = tuple(f"{key}_{k}" for k in val)
+            row.update(zip(names, val.values(), strict=True))
+        else:
+            row[key] = val
+    fpga = values["topk_fpga"]
+    for col, name in _FPGA:  # always present, so a table says where no cost was measured
+        row[name] = None if fpga is None else getattr(fpga, col)
+    quality = values["quality"]
+    if quality is not None:
+        row["quality_mass_recall"] = quality.mass_recall
+        row["quality_out_err"] = quality.out_err
+        row["quality_topk_recall"] = quality.topk_recall
+    return row
 
 
 _SCALARS = tuple(k for k in SimResult.model_fields if k not in ("quality", "topk_fpga"))

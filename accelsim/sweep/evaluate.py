@@ -25,7 +25,7 @@ from accelsim.registry import load_plugins
 from accelsim.sweep.points import PlanKey, Point, hardware
 from accelsim.sweep.spec import REFS
 from accelsim.sweep.store import Rows
-from accelsim.timers import Timed, get_timer
+from accelsim.timers import get_timer
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 _PLANS: dict[tuple[PlanKey, str], Any] = {}
@@ -97,9 +97,9 @@ def run_job(job: Job) -> Rows:
         return Rows.of([infeasible_row(p, model.message) for p in job.points])
     t0 = time.perf_counter()
     hws = [hardware(p.hw) for p in job.points]
-    timed = get_timer(job.timing).time_many(hws, model, workload=job.points[0].labels["workload"])
+    rows = get_timer(job.timing).rows_many(hws, model, workload=job.points[0].labels["workload"])
     wall = (time.perf_counter() - t0) / len(job.points)  # the chunk's time, shared out
-    return Rows.of([_row(job, p, t, wall) for p, t in zip(job.points, timed, strict=True)])
+    return Rows.of([_row(job, p, r, wall) for p, r in zip(job.points, rows, strict=True)])
 
 
 def warm_job(job: Job) -> None:
@@ -110,11 +110,12 @@ def warm_job(job: Job) -> None:
         get_timer(job.timing).warm([hardware(p.hw) for p in job.points], model)
 
 
-def _row(job: Job, p: Point, timed: Timed | InputError, wall_s: float) -> dict[str, Any]:
-    """The table row of point ``p``: its metrics, checked against the constraints, or why it could not run."""
-    if isinstance(timed, InputError):
-        return infeasible_row(p, f"{timed.field}: {timed.message}" if timed.field else timed.message, wall_s)
-    metrics = timed.result.flat()
+def _row(job: Job, p: Point, flat: dict[str, Any] | InputError, wall_s: float) -> dict[str, Any]:
+    """The table row of point ``p`` from its result's (``SimResult.flat``): its metrics, checked against
+    the constraints, or why it could not run."""
+    if isinstance(flat, InputError):
+        return infeasible_row(p, f"{flat.field}: {flat.message}" if flat.field else flat.message, wall_s)
+    metrics = flat
     for k in ("hardware", "policy", "workload"):
         metrics.pop(k)
     broken = [f"{m} = {metrics.get(m, math.nan):.6g} violates {m} {op} {v:g}"

@@ -57,6 +57,13 @@ class Timer(ABC):
         that they share it. Default: nothing."""
         return None
 
+    def rows_many(
+        self, hws: Sequence[Hardware], prepared: Any, workload: str = ""
+    ) -> list[dict[str, Any] | InputError]:
+        """:meth:`time_many` as table rows (``SimResult.flat``); a timer that can skip building the
+        results overrides it."""
+        return [t if isinstance(t, InputError) else t.result.flat() for t in self.time_many(hws, prepared, workload)]
+
     def time_many(self, hws: Sequence[Hardware], prepared: Any, workload: str = "") -> list[Timed | InputError]:
         """:meth:`time` on each of ``hws`` (a sweep's chunk), a point that cannot run having its
         InputError in its place; a timer that does better on many points at once overrides it."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from accelsim import api
 from accelsim.config.hardware import Hardware
@@ -40,3 +40,9 @@ class FastTimer(Timer):
     def time_many(self, hws: Sequence[Hardware], prepared: FastModel, workload: str = "") -> list[Timed | InputError]:
         """Every point in one kernel call (``api.simulate_fast_many``)."""
         return [r if isinstance(r, InputError) else Timed(r) for r in api.simulate_fast_many(hws, prepared, workload)]
+
+    def rows_many(
+        self, hws: Sequence[Hardware], prepared: FastModel, workload: str = ""
+    ) -> list[dict[str, Any] | InputError]:
+        """Every point in one kernel call, as rows (``api.simulate_fast_rows``: no SimResult built)."""
+        return api.simulate_fast_rows(hws, prepared, workload)
