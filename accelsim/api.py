@@ -25,7 +25,7 @@ from accelsim.sim.bertcpp_profiles import profiles_from_plan
 from accelsim.sim.dram_bank import bank_service, export_trace, peak_bytes_per_cycle
 from accelsim.sim.engine import EventEngine, Timeline
 from accelsim.sim.items import build_items, job_cycles, topk_engine
-from accelsim.sim.result import LayerQuality, Quality, SimResult, flat_row
+from accelsim.sim.result import FlatRows, LayerQuality, Quality, SimResult
 from accelsim.topk import ENGINES, TopKEngine, get_engine
 from accelsim.topk.params import engine_fields
 from accelsim.trace.format import Trace, read_trace
@@ -179,10 +179,10 @@ def simulate_fast_many(hws: Sequence[Hardware], model: FastModel, workload: str 
     return [f if isinstance(f, InputError) else SimResult.model_construct(**f) for f in fields]
 
 
-def simulate_fast_rows(hws: Sequence[Hardware], model: FastModel,
-                       workload: str = "") -> list[dict[str, Any] | InputError]:
-    """:func:`simulate_fast_many`'s results as table rows (``SimResult.flat``), without building them."""
-    return [f if isinstance(f, InputError) else flat_row(f) for f in _fast_fields(hws, model, workload)]
+def simulate_fast_flat(hws: Sequence[Hardware], model: FastModel, workload: str = "") -> FlatRows:
+    """:func:`simulate_fast_many`'s results as table rows (``SimResult.flat``; columns where they can
+    be), without building the results."""
+    return FlatRows.of(_fast_fields(hws, model, workload))
 
 
 def _fast_fields(hws: Sequence[Hardware], model: FastModel, workload: str) -> list[dict[str, Any] | InputError]:

@@ -22,6 +22,7 @@ from accelsim import api
 from accelsim.config import policy_adapter
 from accelsim.errors import InputError
 from accelsim.registry import load_plugins
+from accelsim.sim.result import FlatRows
 from accelsim.sweep.points import PlanKey, Point, hardware
 from accelsim.sweep.spec import REFS
 from accelsim.sweep.store import Rows
@@ -97,9 +98,11 @@ def run_job(job: Job) -> Rows:
         return Rows.of([infeasible_row(p, model.message) for p in job.points])
     t0 = time.perf_counter()
     hws = [hardware(p.hw) for p in job.points]
-    rows = get_timer(job.timing).rows_many(hws, model, workload=job.points[0].labels["workload"])
+    flat = get_timer(job.timing).flat_many(hws, model, workload=job.points[0].labels["workload"])
     wall = (time.perf_counter() - t0) / len(job.points)  # the chunk's time, shared out
-    return Rows.of([_row(job, p, r, wall) for p, r in zip(job.points, rows, strict=True)])
+    if flat.rows is not None:
+        return Rows.of([_row(job, p, r, wall) for p, r in zip(job.points, flat.rows, strict=True)])
+    return _columns(job, flat, wall)
 
 
 def warm_job(job: Job) -> None:
@@ -108,6 +111,24 @@ def warm_job(job: Job) -> None:
     model = plan_for(job.plan, job.timing)
     if not isinstance(model, InputError):
         get_timer(job.timing).warm([hardware(p.hw) for p in job.points], model)
+
+
+def _columns(job: Job, flat: FlatRows, wall_s: float) -> Rows:
+    """:func:`_row` of every point of ``job``, each of which ran (``flat`` holds their results' rows as
+    columns): the chunk's rows built column by column. (Points of one sweep have the same base columns.)"""
+    base = Rows.of([base_row(p) for p in job.points])
+    labels = ("hardware", "policy", "workload")
+    metrics = {c: v for c, v in zip(flat.columns, flat.values, strict=True) if c not in labels}
+    n = len(job.points)
+    broken: list[list[str]] = [[] for _ in range(n)]
+    for m, op, v in job.constraints:
+        for i, x in enumerate(metrics.get(m, (math.nan,) * n)):
+            if not _OPS[op](x, v):
+                broken[i].append(f"{m} = {x:.6g} violates {m} {op} {v:g}")
+    tail = {"status": tuple("infeasible" if b else "ok" for b in broken), "error": tuple("; ".join(b) for b in broken),
+            "wall_s": (wall_s,) * n, "accelsim_version": (accelsim.__version__,) * n}
+    rows = base.beside(Rows(tuple(metrics), tuple(metrics.values()), n))
+    return rows.beside(Rows(tuple(tail), tuple(tail.values()), n))
 
 
 def _row(job: Job, p: Point, flat: dict[str, Any] | InputError, wall_s: float) -> dict[str, Any]:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from accelsim.config.hardware import Hardware
-    from accelsim.sim.result import SimResult
+    from accelsim.sim.result import FlatRows, SimResult
     from accelsim.workplan import WorkPlan
 
 
@@ -57,12 +57,13 @@ class Timer(ABC):
         that they share it. Default: nothing."""
         return None
 
-    def rows_many(
-        self, hws: Sequence[Hardware], prepared: Any, workload: str = ""
-    ) -> list[dict[str, Any] | InputError]:
+    def flat_many(self, hws: Sequence[Hardware], prepared: Any, workload: str = "") -> FlatRows:
         """:meth:`time_many` as table rows (``SimResult.flat``); a timer that can skip building the
         results overrides it."""
-        return [t if isinstance(t, InputError) else t.result.flat() for t in self.time_many(hws, prepared, workload)]
+        from accelsim.sim.result import FlatRows
+
+        timed = self.time_many(hws, prepared, workload)
+        return FlatRows([t if isinstance(t, InputError) else t.result.flat() for t in timed])
 
     def time_many(self, hws: Sequence[Hardware], prepared: Any, workload: str = "") -> list[Timed | InputError]:
         """:meth:`time` on each of ``hws`` (a sweep's chunk), a point that cannot run having its

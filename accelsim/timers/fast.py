@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from accelsim import api
 from accelsim.config.hardware import Hardware
@@ -14,6 +14,7 @@ from accelsim.workplan import WorkPlan
 
 if TYPE_CHECKING:
     from accelsim.sim.fast import FastModel
+    from accelsim.sim.result import FlatRows
 
 
 @register
@@ -41,8 +42,6 @@ class FastTimer(Timer):
         """Every point in one kernel call (``api.simulate_fast_many``)."""
         return [r if isinstance(r, InputError) else Timed(r) for r in api.simulate_fast_many(hws, prepared, workload)]
 
-    def rows_many(
-        self, hws: Sequence[Hardware], prepared: FastModel, workload: str = ""
-    ) -> list[dict[str, Any] | InputError]:
-        """Every point in one kernel call, as rows (``api.simulate_fast_rows``: no SimResult built)."""
-        return api.simulate_fast_rows(hws, prepared, workload)
+    def flat_many(self, hws: Sequence[Hardware], prepared: FastModel, workload: str = "") -> FlatRows:
+        """Every point in one kernel call, as rows (``api.simulate_fast_flat``: no SimResult built)."""
+        return api.simulate_fast_flat(hws, prepared, workload)
