@@ -204,13 +204,17 @@ def prepare_fast(hws: Sequence[Hardware], model: FastModel,
     run, the InputError of each that cannot put in its place in ``errors``."""
     ready = []
     checked = set()  # top-k blocks whose engine check passed: the check reads only hw.topk and the plan
+    engines: dict[tuple[int, int], TopKEngine] = {}  # by the identity of the blocks it is built from
     for i, hw in enumerate(hws):
         try:
             check_timing(hw)
             if hw.topk not in checked:
                 _check_engine(hw, model.plan)
                 checked.add(hw.topk)
-            engine = topk_engine(hw)
+            key = (id(hw.topk), id(hw.softmax))  # alive in hws meanwhile: ids not reused
+            engine = engines.get(key)
+            if engine is None:
+                engine = engines[key] = topk_engine(hw)  # reads only hw.topk and hw.softmax
             ready.append((i, hw, engine, model.prepare(hw, engine)))
         except InputError as err:
             errors[i] = err
