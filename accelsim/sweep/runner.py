@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import math
+import pickle
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ from accelsim.errors import InputError
 from accelsim.inputs import read_text
 from accelsim.outputs import check_output, write_text
 from accelsim.sim.fast import warm
-from accelsim.sweep.evaluate import Job, infeasible_row, plan_for, run_job, warm_job
+from accelsim.sweep.evaluate import Job, infeasible_row, plan_for, run_job, run_pickled, warm_job
 from accelsim.sweep.executors import Executor, get_executor
 from accelsim.sweep.pareto import pareto_front, save_front
 from accelsim.sweep.points import Point, Resolver, chunks, resolve_listed
@@ -145,8 +146,10 @@ def _evaluate(sweep: Sweep, points: list[Point], store: ResultStore, ex: Executo
     groups = chunks(todo, chunk)
     jobs = [Job(c[0].plan, sweep.timing, cons, tuple(replace(p, config={}) for p in c), tuple(sweep.plugins))
             for c in groups]
-    # the config columns, added here: workers need not carry them
-    configs = {id(j): Rows.of([p.config for p in c]) for j, c in zip(jobs, groups, strict=True)}
+    # the config columns, added here: workers need not carry them; the jobs as they travel, pickled once here
+    configs = [Rows.of([p.config for p in c]) for c in groups]
+    tasks = [pickle.dumps(j, pickle.HIGHEST_PROTOCOL) for j in jobs]
+    at = {id(t): i for i, t in enumerate(tasks)}
     if ex.inherits_driver:  # phase 1 here, once, before the workers fork
         for key in dict.fromkeys(j.plan for j in jobs):
             plan_for(key, sweep.timing)
@@ -157,8 +160,8 @@ def _evaluate(sweep: Sweep, points: list[Point], store: ResultStore, ex: Executo
     finished += len(points) - len(todo)
     if progress:
         progress(finished, total)
-    for job, done in ex.imap(run_job, jobs):
-        rows = configs.pop(id(job)).beside(done)
+    for task, done in ex.imap(run_pickled, tasks):
+        rows = configs[at[id(task)]].beside(done)
         store.add(rows)
         finished += rows.size
         if progress:

@@ -128,6 +128,8 @@ class ResultStore:
         return ids
 
     def add(self, rows: Rows) -> None:
+        if not self._rows:  # the oldest buffered row's age decides (not the time since the last part)
+            self._last = time.monotonic()
         self._buf.append(rows)
         self._rows += rows.size
         if self._rows >= self.flush_rows or time.monotonic() - self._last >= FLUSH_SECONDS:
