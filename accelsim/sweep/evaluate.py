@@ -92,7 +92,8 @@ def infeasible_row(p: Point, reason: str, wall_s: float = 0.0) -> dict[str, Any]
 
 def run_job(job: Job) -> Rows:
     """Simulate every point of ``job``; a point that cannot run becomes an infeasible row. The timer
-    takes the chunk's points together (``Timer.time_many``: the fast path times them in one call)."""
+    takes the chunk's points together (``Timer.flat_many``: the fast path times them in one call and
+    returns their rows as columns); the chunk's rows come back as columns."""
     load_plugins(job.plugins, Path(), None)
     model = plan_for(job.plan, job.timing)
     if isinstance(model, InputError):
