@@ -174,6 +174,7 @@ class DaskExecutor(Executor):
             # CommClosedError traceback on stderr
             self._cluster.sync(_close_nannies, list(self._cluster.workers.values()))
             self._cluster.close()
+            self._cluster = None  # closed: a second close() has nothing left to do
 
 
 WORKER_EXIT_S = 60.0
