@@ -1,4 +1,4 @@
-"""FPGA build and ASIC gate count of a streaming unit (softmax, requant), as
+"""FPGA build and ASIC gate count of a streaming unit (softmax, requant, a plug-in unit's), as
 :mod:`accelsim.rtl.topk.synth` does for the top-k engines, and their cost-table entries.
 
 The FPGA flow is Debian yosys ``synth -flatten`` (generic cells) and ``synth_ice40`` with
@@ -55,7 +55,7 @@ def build(case: Case, outdir: Path, *, freq_mhz: float = DEFAULT_FREQ_MHZ, pnr: 
     src = export_verilog(case, outdir / f"{TOPLEVEL}.v")
     report: dict = {
         "unit": case.name,
-        "params": case.params.as_dict(),
+        "params": case.params.model_dump(),
         "verilog": str(src),
         "device": "iCE40HX8K-CT256",
     }
@@ -117,7 +117,7 @@ def build_asic(case: Case, outdir: Path, calibration: Path) -> dict:
     from accelsim.rtl.asic import asic_report
 
     src = export_verilog(case, outdir / f"{TOPLEVEL}.v")
-    return asic_report(src, TOPLEVEL, outdir, calibration, unit=case.name, params=case.params.as_dict())
+    return asic_report(src, TOPLEVEL, outdir, calibration, unit=case.name, params=case.params.model_dump())
 
 
 def record_key(unit: str, params: dict) -> str:
