@@ -336,4 +336,3 @@ class RequantCase(Case):
     def cycles(self, rows: Rows) -> np.ndarray:
         beats = self.in_beats(rows)
         return np.array([requant.job_cycles(beats[rows.job == j]) for j in range(len(rows.mode))], dtype=np.int64)
-

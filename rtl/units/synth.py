@@ -20,8 +20,22 @@ from accelsim.rtl.units.harness import TOPLEVEL, export_verilog
 
 DEVICE = ("--hx8k", "--package", "ct256")  # iCE40HX8K-CT256: 206 user I/Os (Lattice DS1040)
 DEFAULT_FREQ_MHZ = 12.0  # nextpnr-ice40's own default target; fmax is reported regardless
-FF_CELLS = ("SB_DFF", "SB_DFFE", "SB_DFFSR", "SB_DFFR", "SB_DFFS", "SB_DFFSS", "SB_DFFSE",
-            "SB_DFFESR", "SB_DFFER", "SB_DFFES", "SB_DFFESS", "SB_DFFRE", "SB_DFFSRE", "SB_DFFN")
+FF_CELLS = (
+    "SB_DFF",
+    "SB_DFFE",
+    "SB_DFFSR",
+    "SB_DFFR",
+    "SB_DFFS",
+    "SB_DFFSS",
+    "SB_DFFSE",
+    "SB_DFFESR",
+    "SB_DFFER",
+    "SB_DFFES",
+    "SB_DFFESS",
+    "SB_DFFRE",
+    "SB_DFFSRE",
+    "SB_DFFN",
+)
 FPGA_FIELDS = ("luts", "ffs", "carries", "brams", "generic_cells", "fmax_mhz", "device")
 """What ``record`` keeps of a unit's iCE40 report (the unit alone, no host top level: its ports are pins)."""
 

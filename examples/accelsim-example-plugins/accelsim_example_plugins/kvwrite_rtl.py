@@ -135,10 +135,10 @@ class KvWriteCase(Case):
     def _rows(self, rows: list[np.ndarray], scale: list[int], job: np.ndarray, mode: np.ndarray) -> Rows:
         """Rows of items' elements, zero-padded to whole beats."""
         beat = self.params.lanes
-        out = np.zeros((len(rows), -(-max(len(r) for r in rows) // beat) * beat), np.int64)
+        out = np.zeros((len(rows), -(-max((len(r) for r in rows), default=0) // beat) * beat), np.int64)
         for i, r in enumerate(rows):
             out[i, : len(r)] = r
-        return Rows(out, np.array([len(r) for r in rows]), np.asarray(scale, np.int64), job, mode)
+        return Rows(out, np.array([len(r) for r in rows], np.int64), np.asarray(scale, np.int64), job, mode)
 
     def edge_rows(self, rng: np.random.Generator) -> Rows:
         """Items of d = 1 and around one and two beats (partial last beats); the extreme inputs at the
@@ -169,7 +169,9 @@ class KvWriteCase(Case):
         lo, hi = -(1 << (IN_BITS - 1)), (1 << (IN_BITS - 1)) - 1
         d = rng.integers(1, 65, count)
         spread = 2.0 ** rng.uniform(4, 15, count)
-        rows = [np.clip(np.rint(rng.normal(0, s, 2 * k)), lo, hi).astype(np.int64) for k, s in zip(d, spread)]
+        rows = [
+            np.clip(np.rint(rng.normal(0, s, 2 * k)), lo, hi).astype(np.int64) for k, s in zip(d, spread, strict=True)
+        ]
         scale = np.minimum(np.rint(2.0 ** rng.uniform(-4, 4, count) * (1 << SCALE_FRAC)), (1 << SCALE_BITS) - 1)
         job, mode = group(count, rng)
         return self._rows(rows, scale.astype(np.int64).tolist(), job, mode)
