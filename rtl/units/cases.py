@@ -143,12 +143,20 @@ class Cases(Mapping[str, type[Case]]):
         self._seen: set[str] = set()
 
     def _discover(self) -> None:
+        """Import the RTL module of each registered unit that names one (once); :class:`InputError` naming
+        the unit's module when that fails."""
+        from accelsim.errors import InputError
         from accelsim.units import UNITS
 
         for name, unit in UNITS.items():
             if unit.rtl is not None and name not in self._seen:
                 self._seen.add(name)
-                importlib.import_module(unit.rtl)
+                try:
+                    importlib.import_module(unit.rtl)
+                except Exception as err:  # a plug-in's failure, reported on one line
+                    raise InputError(
+                        UNITS.origin(name), f"{name}.rtl", f"importing {unit.rtl!r} failed: {type(err).__name__}: {err}"
+                    ) from None
 
     def add(self, cls: type[Case]) -> None:
         self._items[cls.name] = cls
