@@ -24,6 +24,52 @@ CSV_PRUNED = SPATTEN / "summary-gpt2-small-wikitext2-per8.csv"
 CSV_DENSE = SPATTEN / "summary-gpt2-small-wikitext2-per8-step1+dedic.csv"
 
 
+# Scheduling under xdist (pyproject's addopts: --dist loadgroup). Tests that share a built_once fixture
+# form one group, run by one worker, so that no other worker sits waiting on its lock; groups start first.
+# Then modules go longest test first, by the durations of the last run (pytest's cache), so that the run
+# does not end on one worker busy with a long test while the others idle.
+SHARED = {"fast": "tests/validation", "example_site": "tests/plugins"}
+"""Fixtures built with built_once whose tests are grouped: fixture name -> where it is defined."""
+LONGEST = "accelsim/longest-test-s"
+"""The cache key: test module -> its longest test's seconds (set-up, call and tear-down) last run."""
+_seconds: dict[str, float] = {}
+"""This run's seconds per test, as reports reach the main process."""
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.partition("::")[0]
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's, which reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for name in sorted(SHARED.keys() & set(getattr(item, "fixturenames", ()))):
+            defs = item._fixtureinfo.name2fixturedefs.get(name, ())
+            if defs and defs[-1].baseid.startswith(SHARED[name]):
+                item.add_marker(pytest.mark.xdist_group(name))
+    cache = getattr(config, "cache", None)
+    if "PYTEST_XDIST_WORKER" in os.environ and cache is not None:
+        longest = cache.get(LONGEST, {})
+        items.sort(key=lambda item: -longest.get(_module(item.nodeid), 0.0))  # stable: modules stay whole
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        _seconds[report.nodeid] = _seconds.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    cache = getattr(session.config, "cache", None)
+    if "PYTEST_XDIST_WORKER" in os.environ or cache is None or not _seconds:
+        return
+    longest = cache.get(LONGEST, {})
+    for module in {_module(nodeid) for nodeid in _seconds}:
+        longest[module] = 0.0
+    for nodeid, seconds in _seconds.items():
+        longest[_module(nodeid)] = max(longest[_module(nodeid)], round(seconds, 2))
+    cache.set(LONGEST, longest)
+
+
 @pytest.fixture(scope="session")
 def small_trace():
     """A tiny decoder trace: 4 layers, 4 heads, 96-token prompt, 6 decode steps."""
