@@ -15,8 +15,14 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from accelsim.trace.format import write_trace
-from accelsim.trace.synthetic import synthetic_trace
+# One BLAS / OpenMP thread per process, set before numpy or torch load (and inherited by the CLI, notebook
+# and simulator subprocesses): xdist already runs a worker per core, and the idle threads of a
+# multi-threaded BLAS spin on a loaded machine (validate --fast: 19 CPU-s with OpenBLAS's threads, 7 with one).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from accelsim.trace.format import write_trace  # noqa: E402
+from accelsim.trace.synthetic import synthetic_trace  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SPATTEN = ROOT / "workloads" / "spatten"
