@@ -18,17 +18,17 @@ from accelsim.errors import InputError
 from accelsim.sim.result import SimResult
 from accelsim.sweep import read_results
 from accelsim.timers import TIMERS
-from tests.conftest import CSV_PRUNED, ROOT, run_cli
+from tests.conftest import CSV_PRUNED, ROOT, cli
 
 
 def cli_json(*args) -> dict:
-    p = run_cli("run", "--json", *args)
+    p = cli("run", "--json", *args)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
 
 
 def cli_error(*args) -> str:
-    p = run_cli(*args)
+    p = cli(*args)
     assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
     return p.stderr.strip().removeprefix("accelsim: error: ")
 
@@ -128,7 +128,7 @@ def test_bad_argument_types(small_trace_file, kwargs, pattern):
 
 
 def test_run_report_like_cli(small_trace_file, tmp_path):
-    assert run_cli("run", "-w", small_trace_file, "--report", tmp_path / "cli.html").returncode == 0
+    assert cli("run", "-w", small_trace_file, "--report", tmp_path / "cli.html").returncode == 0
     result = accelsim.run(small_trace_file)
     assert accelsim.report(result, tmp_path / "api.html") == tmp_path / "api.html"
     assert (tmp_path / "api.data" / "requests.parquet").is_file()
@@ -144,7 +144,7 @@ def test_sweep_dict_and_path_equal_cli(small_trace_file, tmp_path, monkeypatch):
             "axes": {"hw.topk.parallelism": [4, 8]}, "timing": "event"}
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(spec))
-    assert run_cli("sweep", path, "-o", tmp_path / "cli", "-j", "1").returncode == 0
+    assert cli("sweep", path, "-o", tmp_path / "cli", "-j", "1").returncode == 0
     cols = ["point_id", "status", "hw.topk.parallelism", "cycles", "energy_j", "dram_bytes", "area_mm2"]
     want = read_results(tmp_path / "cli").sort_values("point_id")[cols].reset_index(drop=True)
     monkeypatch.chdir(small_trace_file.parent)  # a dict's relative paths start from the working directory
@@ -154,7 +154,7 @@ def test_sweep_dict_and_path_equal_cli(small_trace_file, tmp_path, monkeypatch):
         assert got.sort_values("point_id")[cols].reset_index(drop=True).equals(want), name
         assert (tmp_path / name / "pareto.parquet").is_file() and (tmp_path / name / "sweep.yaml").is_file()
     assert accelsim.sweep(path, tmp_path / "path", jobs=1)[cols].equals(got[cols])  # finished points are skipped
-    assert run_cli("report", tmp_path / "cli", "-o", tmp_path / "cli.html").returncode == 0
+    assert cli("report", tmp_path / "cli", "-o", tmp_path / "cli.html").returncode == 0
     accelsim.report(got, tmp_path / "table.html")
     accelsim.report(tmp_path / "path", tmp_path / "dir.html")
     assert figures(tmp_path / "table.html") == figures(tmp_path / "dir.html") == figures(tmp_path / "cli.html")

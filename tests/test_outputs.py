@@ -11,7 +11,7 @@ import pytest
 from accelsim import outputs
 from accelsim.errors import InputError
 from accelsim.outputs import atomic_dir, check_output, write_text
-from tests.conftest import CSV_PRUNED, run_cli
+from tests.conftest import CSV_PRUNED, cli
 
 pytestmark = pytest.mark.smoke  # part of the quick check: pytest -m smoke
 
@@ -55,7 +55,7 @@ def test_a_failed_directory_leaves_nothing(tmp_path):
 def test_run_refuses_bad_outputs_before_work(tmp_path):
     (tmp_path / "adir").mkdir()
     for flag in ("-o", "--report", "--dram-trace"):
-        r = run_cli("run", "-w", CSV_PRUNED, flag, tmp_path / "adir", "--json")
+        r = cli("run", "-w", CSV_PRUNED, flag, tmp_path / "adir", "--json")
         assert r.returncode == 2 and r.stdout == ""
         assert r.stderr.splitlines() == [
             f"accelsim: error: {tmp_path / 'adir'}: field "

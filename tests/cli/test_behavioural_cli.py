@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 
 from accelsim.timers import TIMERS
-from tests.conftest import CSV_PRUNED, run_cli
+from tests.conftest import CSV_PRUNED, cli
 
 GOLDEN = Path(__file__).parents[1] / "sim" / "data" / "bertcpp"
 
 
 def test_run_behavioural_json(tmp_path):
-    p = run_cli("run", "-w", CSV_PRUNED, "--timing", "spatten-behavioural", "--json",
-                "--bertcpp-input", tmp_path / "input.csv")
+    p = cli("run", "-w", CSV_PRUNED, "--timing", "spatten-behavioural", "--json",
+            "--bertcpp-input", tmp_path / "input.csv")
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
     assert res["timing"] == "spatten-behavioural"
@@ -22,7 +22,7 @@ def test_run_behavioural_json(tmp_path):
     assert res["cycles"] == sum(total.values()) == sum(layer["cycles"] for layer in layers)
     assert res["busy_by"] == total and res["energy_j"] > 0 and res["gops"] > 0
     # the exported input.csv gives the same cycles through `accelsim bertcpp`
-    q = run_cli("bertcpp", tmp_path / "input.csv", "--json")
+    q = cli("bertcpp", tmp_path / "input.csv", "--json")
     assert q.returncode == 0, q.stderr
     assert json.loads(q.stdout)["cycles"] == res["cycles"]
 
@@ -34,7 +34,7 @@ def test_run_default_timing_is_event(gpt2_run):
 
 
 def test_bertcpp_table_matches_golden():
-    p = run_cli("bertcpp", GOLDEN / "bert-L128-k6v6.csv", "--set", "hw.topk.parallelism=4", "--format", "csv")
+    p = cli("bertcpp", GOLDEN / "bert-L128-k6v6.csv", "--set", "hw.topk.parallelism=4", "--format", "csv")
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines()[-1].endswith(",132198")  # the binary printed "SUM 132198" for this file at 16/512/4
 
@@ -58,6 +58,6 @@ def bad_csv(tmp_path_factory) -> Path:
      "field 'hardware.dram': the spatten-behavioural timing moves one 32-byte transaction"),
 ])
 def test_bad_input_one_line_exit_2(bad_csv, args, pattern):
-    p = run_cli(*(a.format(bad=bad_csv, golden=GOLDEN / "bert-L64-dense12.csv") for a in args))
+    p = cli(*(a.format(bad=bad_csv, golden=GOLDEN / "bert-L64-dense12.csv") for a in args))
     assert p.returncode == 2
     assert pattern in p.stderr and len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ import yaml
 
 from accelsim.cli import main
 from accelsim.hw.dram import load_dram, write_dram_trace
+from tests.conftest import cli
 
 
 @pytest.fixture
@@ -38,15 +37,10 @@ def test_text_output(trace, capsys):
     assert "row hits" in out
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "accelsim.cli", *args], capture_output=True,
-                          text=True, check=False)
-
-
 def test_bad_trace_line(tmp_path):
     path = tmp_path / "bad.trace"
     path.write_text("0x0 READ 0\n0x40 READ soon\n")
-    r = run("dram", "replay", str(path))
+    r = cli("dram", "replay", str(path))
     assert r.returncode == 2
     assert r.stderr.strip().endswith(
         "bad.trace: field 'line 2': cycle must be a non-negative integer, not 'soon'")
@@ -56,7 +50,7 @@ def test_bad_trace_line(tmp_path):
 def test_bad_dram_yaml(trace, tmp_path):
     path = tmp_path / "dram.yaml"
     path.write_text("name: x\nstandard: DDR4\nsource: test\n")
-    r = run("dram", "replay", str(trace), "--dram", str(path))
+    r = cli("dram", "replay", str(trace), "--dram", str(path))
     assert r.returncode == 2
     assert "dram.yaml: field 'organisation': Field required" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
@@ -75,13 +69,13 @@ def test_bad_dram_table_names_file_and_field(trace, tmp_path, edit, message):
     edit(data)
     path = tmp_path / "part.yaml"
     path.write_text(yaml.safe_dump(data))
-    r = run("dram", "replay", str(trace), "--dram", str(path))
+    r = cli("dram", "replay", str(trace), "--dram", str(path))
     assert r.returncode == 2
     assert f"part.yaml: {message}" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
 
 
 def test_bad_issue_mode(trace):
-    r = run("dram", "replay", str(trace), "--issue", "random")
+    r = cli("dram", "replay", str(trace), "--issue", "random")
     assert r.returncode == 2
     assert "must be one of in-order, per-channel" in r.stderr

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from accelsim.config import preset_names
-from tests.conftest import CSV_PRUNED, run_cli
+from tests.conftest import CSV_PRUNED, cli
 
 KEYS = {"cycles", "seconds", "ops", "gops", "dram_bytes", "dram_bytes_by", "energy_j", "energy_by",
         "area_mm2", "requests", "quality"}
@@ -22,22 +22,22 @@ def test_run_json_csv(gpt2_run):
 
 @pytest.mark.smoke
 def test_run_trace_table(small_trace_file):
-    p = run_cli("run", "-w", small_trace_file, "--set", "hw.topk.parallelism=8")
+    p = cli("run", "-w", small_trace_file, "--set", "hw.topk.parallelism=8")
     assert p.returncode == 0, p.stderr
     assert "attention-mass recall" in p.stdout and "energy by component" in p.stdout
     assert "quality by layer" in p.stdout
 
 
 def test_run_trace_json_quality(small_trace_file):
-    p = run_cli("run", "-w", small_trace_file, "--json", "--phases", "decode")
+    p = cli("run", "-w", small_trace_file, "--json", "--phases", "decode")
     q = json.loads(p.stdout)["quality"]
     assert 0 < q["mass_recall"] <= 1 and q["out_err"] >= 0 and len(q["per_layer"]) == 4
 
 
 @pytest.mark.parametrize("policy", ["h2o", "a2ats"])
 def test_run_other_policies(small_trace_file, policy):
-    p = run_cli("run", "-w", small_trace_file, "--policy", policy, "--set", "policy.budget=0.2", "--json",
-                "--phases", "decode")
+    p = cli("run", "-w", small_trace_file, "--policy", policy, "--set", "policy.budget=0.2", "--json",
+            "--phases", "decode")
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
     assert res["policy"] == policy and 0 < res["quality"]["topk_recall"] <= 1
@@ -82,7 +82,7 @@ def test_bad_input_one_line_exit_2(bad_files, args, pattern):
     args = [a.format(d=bad_files) for a in args]
     if "-w" not in args:
         args += ["-w", str(CSV_PRUNED)]
-    p = run_cli("run", *args)
+    p = cli("run", *args)
     assert p.returncode == 2
     assert "Traceback" not in p.stderr
     lines = p.stderr.strip().splitlines()
@@ -94,7 +94,7 @@ def test_bad_input_one_line_exit_2(bad_files, args, pattern):
 def test_truncated_trace(small_trace_file, tmp_path):
     t = tmp_path / "trunc.safetensors"
     t.write_bytes(small_trace_file.read_bytes()[:-1000])
-    p = run_cli("run", "-w", t)
+    p = cli("run", "-w", t)
     assert p.returncode == 2 and "trunc.safetensors: not a readable safetensors file" in p.stderr
 
 
@@ -104,7 +104,7 @@ def test_truncated_trace(small_trace_file, tmp_path):
 ])
 def test_dram_trace_export(small_trace_file, tmp_path, fmt, line):
     out = tmp_path / "dram.trace"
-    p = run_cli("run", "-w", small_trace_file, "--json", "--dram-trace", out, "--dram-trace-format", fmt)
+    p = cli("run", "-w", small_trace_file, "--json", "--dram-trace", out, "--dram-trace-format", fmt)
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
     lines = out.read_text().splitlines()
@@ -118,7 +118,7 @@ def test_dram_trace_export(small_trace_file, tmp_path, fmt, line):
 
 def test_format_json_is_full_precision(gpt2_run):
     # the tables' numbers are the result's own, unrounded (--json is the result object itself)
-    p = run_cli("run", "-w", CSV_PRUNED, "--format", "json")
+    p = cli("run", "-w", CSV_PRUNED, "--format", "json")
     assert p.returncode == 0, p.stderr
     summary = {r["metric"]: r["value"] for r in json.loads(p.stdout)["summary"]}
     res = gpt2_run[0]

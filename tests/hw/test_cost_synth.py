@@ -13,7 +13,7 @@ from accelsim.hw.cost.components import TABLES
 from accelsim.hw.cost.synth import SYNTH_TOPK_TABLE, load_table, synth_cost
 from accelsim.hw.units import topk_params
 from accelsim.topk.base import ENGINES, TopKParams, engine_params
-from tests.conftest import run_cli
+from tests.conftest import cli
 
 CALIBRATION = TABLES / "synth_calibration.yaml"
 # Each reference's fitted area is within this relative error of Aladdin's (one fitted constant
@@ -85,9 +85,9 @@ def test_tiny_engine_end_to_end(tmp_path):
     pytest.importorskip("amaranth")
     from accelsim.rtl.asic import FF_CELL, synthesize
 
-    proc = run_cli("rtl", "build", "topk", "--asic", "--engine", "streaming", "--parallelism", 1,
-                   "--index-width", 3, "--param", "max_k=4", "--out", tmp_path / "build", "--record",
-                   tmp_path / "t.yaml", "--json")
+    proc = cli("rtl", "build", "topk", "--asic", "--engine", "streaming", "--parallelism", 1,
+               "--index-width", 3, "--param", "max_k=4", "--out", tmp_path / "build", "--record",
+               tmp_path / "t.yaml", "--json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["ff_bits"] == report["cells"][FF_CELL] > 0

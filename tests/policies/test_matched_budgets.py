@@ -10,7 +10,7 @@ from accelsim.config import load_hardware, load_policy, policy_models, preset_na
 from accelsim.errors import InputError
 from accelsim.policies import POLICIES, make_plan
 from accelsim.trace.synthetic import synthetic_trace
-from tests.conftest import CSV_PRUNED, ROOT, run_cli
+from tests.conftest import CSV_PRUNED, ROOT, cli
 
 MINILM = ROOT / "workloads/minilm-pydoc-256.safetensors"
 
@@ -132,7 +132,7 @@ def test_a_decode_policy_without_planned_decode_steps_is_refused(trace):
 
 
 def test_the_cli_refuses_it_in_one_line():
-    out = run_cli("run", "-w", str(MINILM), "--policy", "h2o", "--set", "policy.budget=0.2")
+    out = cli("run", "-w", str(MINILM), "--policy", "h2o", "--set", "policy.budget=0.2")
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.strip().startswith("accelsim: error: field 'policy.name': policy 'h2o' decides on decode steps")
     assert len(out.stderr.strip().splitlines()) == 1

@@ -8,7 +8,7 @@ import pytest
 
 from accelsim.report import load_results, write_report
 from accelsim.sweep import pareto_front
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, cli
 from tests.report.chromium import Chromium, chromium_binary
 from tests.report.conftest import THREE, shipped, write_parts
 
@@ -63,7 +63,7 @@ def check_report(browser: Chromium, path: Path, names: list[str], shot: str) -> 
 
 def test_run_report_in_browser(browser, small_trace_file, tmp_path):
     out = tmp_path / "run.html"
-    p = run_cli("run", "-w", small_trace_file, "--report", out)
+    p = cli("run", "-w", small_trace_file, "--report", out)
     assert p.returncode == 0, p.stderr
     assert f"report written to {out}" in p.stdout
     check_report(browser, out, ["energy", "latency", "heads", "dram", "roofline", "quality"], "run.png")

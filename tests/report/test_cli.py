@@ -11,13 +11,13 @@ import pytest
 from accelsim.cli import main
 from accelsim.report import load_results
 from accelsim.sweep import pareto_front
-from tests.conftest import run_cli
+from tests.conftest import cli
 from tests.report.conftest import THREE, figure, front_ids, front_traces, write_parts
 
 
 def test_run_report_keeps_json_and_writes_data(small_trace_file, tmp_path):
     out, report = tmp_path / "r.json", tmp_path / "rep" / "run.html"
-    p = run_cli("run", "-w", small_trace_file, "--json", "-o", out, "--report", report)
+    p = cli("run", "-w", small_trace_file, "--json", "-o", out, "--report", report)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout) == json.loads(out.read_text())  # --json output unchanged
     data = tmp_path / "rep" / "run.data"
@@ -32,8 +32,8 @@ def test_run_report_keeps_json_and_writes_data(small_trace_file, tmp_path):
 
 
 def test_report_regenerates_from_run_data(small_trace_file, tmp_path):
-    assert run_cli("run", "-w", small_trace_file, "--report", tmp_path / "a.html").returncode == 0
-    p = run_cli("report", tmp_path / "a.data", "-o", tmp_path / "b.html", "--title", "again")
+    assert cli("run", "-w", small_trace_file, "--report", tmp_path / "a.html").returncode == 0
+    p = cli("report", tmp_path / "a.data", "-o", tmp_path / "b.html", "--title", "again")
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == (f"report written to {tmp_path / 'b.html'} (6 figures: energy, latency, heads, dram, "
                                 "roofline, quality)")
@@ -41,7 +41,7 @@ def test_report_regenerates_from_run_data(small_trace_file, tmp_path):
 
 
 def test_report_of_sweep_dir(sweep_dir, tmp_path):
-    p = run_cli("report", sweep_dir, "-o", tmp_path / "s.html")
+    p = cli("report", sweep_dir, "-o", tmp_path / "s.html")
     assert p.returncode == 0, p.stderr
     assert "(6 figures: pareto, parallel, energy, latency, roofline, quality)" in p.stdout
 

@@ -24,7 +24,7 @@ from accelsim.sim.rules import OUTQUANT
 from accelsim.sim.stats import describe
 from accelsim.trace.spatten_csv import read_spatten_csv
 from accelsim.units import PLACES, UNITS, Unit, register, stages
-from tests.conftest import CSV_PRUNED, run_cli
+from tests.conftest import CSV_PRUNED, cli
 from tests.sim.test_fast import agree
 
 PROBQUANT = Path(__file__).with_name("probquant.py")
@@ -184,7 +184,7 @@ def test_register_refuses_a_bad_unit(name, follows, message):
 
 
 def test_the_cli_names_a_bad_unit_field_on_one_line(small_trace_file):
-    proc = run_cli("run", "-w", small_trace_file, "--hw", OUTQUANT, "--set", "hw.outquant.lanes=0")
+    proc = cli("run", "-w", small_trace_file, "--hw", OUTQUANT, "--set", "hw.outquant.lanes=0")
     assert proc.returncode == 2
     assert proc.stderr == (
         f"accelsim: error: {OUTQUANT} with --set overrides: field 'outquant.lanes': Input should be greater than 0, "
