@@ -50,10 +50,11 @@ path restates them, and ``tests/sim/test_fast.py`` checks both at those points.
 from __future__ import annotations
 
 import gc
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import simpy
 
 from accelsim.config.hardware import Hardware
@@ -68,6 +69,13 @@ from accelsim.sim.items import (
 )
 from accelsim.units import PLACES, stages
 from accelsim.workplan import TOPK_KINDS, WorkPlan
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ROW = ("k_alloc", "k_dram", "k_bytes", "rq_qk", "lsb_bytes", "lsb_dram", "qk", "sm", "rq_sm", "k_by", "vtopk",
+       "vtopk_in", "vtopk_out", "v_alloc", "v_dram", "v_bytes", "pv", "v_by")
+"""The item columns the engine reads, in the order :meth:`EventEngine._item` unpacks them."""
 
 
 class LineBuffer:
@@ -119,13 +127,16 @@ class Timeline:
     dram_log: list[tuple[float, float, float, str, int]] = field(default_factory=list)
 
     def dram_frame(self) -> pd.DataFrame:
+        """:attr:`dram_log` as a table (start, end, bytes, kind, item)."""
+        import pandas as pd
+
         return pd.DataFrame(self.dram_log, columns=["start", "end", "bytes", "kind", "item"])
 
 
 class EventEngine:
     """Runs work items and top-k jobs through simpy resources."""
 
-    def __init__(self, hw: Hardware, plan: WorkPlan, items: pd.DataFrame,
+    def __init__(self, hw: Hardware, plan: WorkPlan, items: Mapping[str, np.ndarray] | pd.DataFrame,
                  jobs: tuple[np.ndarray, ...]) -> None:
         self.hw, self.plan, self.items, self.jobs = hw, plan, items, jobs
         env = self.env = simpy.Environment()
@@ -147,7 +158,7 @@ class EventEngine:
         self.t = Timeline()
         self.stages: dict[str, list[tuple[str, simpy.Resource, np.ndarray, float]]] = {p: [] for p in PLACES}
         for unit, params in stages(hw):  # plug-in units (accelsim.units), in pipeline order
-            cycles = items[f"unit_{unit.name}"].to_numpy(np.float64)
+            cycles = np.asarray(items[f"unit_{unit.name}"], np.float64)
             self.stages[unit.follows].append((unit.name, simpy.Resource(env, 1), cycles, unit.latency(params)))
             for held in (self.t.busy, self.t.stall, self.t.blocked):
                 held[unit.name] = 0.0
@@ -226,44 +237,45 @@ class EventEngine:
 
     def _item(self, i: int, row: tuple, prev: simpy.Event | None, gate: simpy.Event | None,
               queued: simpy.Event, scored: simpy.Event, order: tuple[simpy.Event, ...]):
-        """Item ``i``; ``queued``: it has its key lines; ``order``: (previous item asked for value
-        top-k, previous item has its value lines, this item asked for value top-k, this item has its
-        value lines)."""
+        """Item ``i`` (``row``: its ``ROW`` columns and value engine); ``queued``: it has its key lines;
+        ``order``: (previous item asked for value top-k, previous item has its value lines, this item
+        asked for value top-k, this item has its value lines)."""
+        (k_alloc, k_dram, k_bytes, rq_qk, lsb_bytes, lsb_dram, qk, sm, rq_sm, k_by, vtopk, vtopk_in, vtopk_out,
+         v_alloc, v_dram, v_bytes, pv, v_by, vengine) = row
         env = self.env
         if prev is not None:  # requests enter the key buffer in order: after the one before
             yield prev
         if gate is not None:
             yield gate
-        if row.k_alloc > 0:
-            yield from self.kbuf.alloc(i, row.k_alloc)
+        if k_alloc > 0:
+            yield from self.kbuf.alloc(i, k_alloc)
         entry = self.reqs.request()  # a request FIFO entry, held until its requant decision
         yield entry
         queued.succeed()
-        fetch, span = self._issue(row.k_dram, row.k_bytes, "key", i)
-        yield from self._consume(self.qk, fetch, span, max(row.qk, row.sm), "qk")
-        if row.rq_qk > 0 or row.lsb_bytes > 0:
-            fetch, span = self._issue(row.lsb_dram, row.lsb_bytes, "key_lsb", i)
-            yield from self._consume(self.qk, fetch, span, max(row.rq_qk, row.rq_sm), "qk")
+        fetch, span = self._issue(k_dram, k_bytes, "key", i)
+        yield from self._consume(self.qk, fetch, span, max(qk, sm), "qk")
+        if rq_qk > 0 or lsb_bytes > 0:
+            fetch, span = self._issue(lsb_dram, lsb_bytes, "key_lsb", i)
+            yield from self._consume(self.qk, fetch, span, max(rq_qk, rq_sm), "qk")
         yield env.timeout(self.qk_fill)
-        if row.k_by >= 0:
-            self.kbuf.free(int(row.k_by))
+        if k_by >= 0:
+            self.kbuf.free(k_by)
         self.reqs.release(entry)
         scored.succeed()
         prev_topk, prev_vbuf, my_topk, my_vbuf = order
         yield prev_topk
         yield from self._through(i, "qk", my_topk)  # queued in request order, as the value top-k
-        if row.vtopk + row.vtopk_out > 0:
-            yield from self._topk(int(row.vengine), row.vtopk_in, row.vtopk, row.vtopk_out,
-                                  "topk_value")
+        if vtopk + vtopk_out > 0:
+            yield from self._topk(vengine, vtopk_in, vtopk, vtopk_out, "topk_value")
         yield prev_vbuf
-        if row.v_alloc > 0:
-            yield from self.vbuf.alloc(i, row.v_alloc)
+        if v_alloc > 0:
+            yield from self.vbuf.alloc(i, v_alloc)
         my_vbuf.succeed()
-        fetch, span = self._issue(row.v_dram, row.v_bytes, "value", i)
-        yield from self._consume(self.pv, fetch, span, row.pv, "pv")
+        fetch, span = self._issue(v_dram, v_bytes, "value", i)
+        yield from self._consume(self.pv, fetch, span, pv, "pv")
         yield env.timeout(self.pv_fill)
-        if row.v_by >= 0:
-            self.vbuf.free(int(row.v_by))
+        if v_by >= 0:
+            self.vbuf.free(v_by)
         yield from self._through(i, "pv")
 
     def _job(self, after: simpy.Event, engine: int, select: float, out: float, done: simpy.Event):
@@ -273,17 +285,17 @@ class EventEngine:
 
     def run(self) -> Timeline:
         env = self.env
-        items = self.items
-        n = len(items)
-        items = items.assign(vengine=self.value_base + np.maximum(
-            round_robin((items["vtopk"] + items["vtopk_out"] > 0).to_numpy(), self.value), 0))
+        cols = {c: np.asarray(self.items[c]) for c in (*ROW, "request")}
+        n = len(cols["request"])
+        vjob = cols["vtopk"] + cols["vtopk_out"] > 0
+        vengine = self.value_base + np.maximum(round_robin(vjob, self.value), 0)
         scored = [env.event() for _ in range(n)]
         gates: dict[int, list[simpy.Event]] = {}
-        t = self.plan.topk
+        t = self.plan.topk_table
         if len(t):
             # a token/head job reads its request's last item's scores; the next layer group's first item waits
-            after, gated = layer_gates(self.plan, items["request"].to_numpy())
-            shared = t["kind"].to_numpy() != TOPK_KINDS.index("value")
+            after, gated = layer_gates(self.plan, cols["request"])
+            shared = t["kind"] != TOPK_KINDS.index("value")
             engine = round_robin(shared, self.shared)
             for job in np.flatnonzero(shared):
                 done = env.event()
@@ -296,7 +308,8 @@ class EventEngine:
         start = env.event()
         start.succeed()
         asked = [env.event() for _ in range(2 * n)]  # value top-k asked, value lines had: per item
-        for i, row in enumerate(items.itertuples(index=False)):
+        rows = zip(*(cols[c].tolist() for c in ROW), vengine.tolist(), strict=True)
+        for i, row in enumerate(rows):
             g = gates.get(i)
             gate = env.all_of(g) if g else None
             order = (asked[2 * i - 2] if i else start, asked[2 * i - 1] if i else start,

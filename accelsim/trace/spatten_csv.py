@@ -10,11 +10,11 @@ no scores.
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from accelsim.errors import InputError
 from accelsim.inputs import read_text
@@ -48,13 +48,58 @@ ORDER = [("key_fetch_num", "sentence_length_L", "keys fetched cannot exceed the 
          ("topk", "sentence_length_L", "top-k cannot keep more tokens than the context")]
 
 
-def _flag(col: pd.Series, name: str, src: str) -> np.ndarray:
-    s = col.astype(str).str.strip().str.lower()
-    bad = ~s.isin(["true", "false", "1", "0"])
+def _flag(col: list[str], name: str, src: str) -> np.ndarray:
+    s = [v.strip().lower() for v in col]
+    bad = np.array([v not in ("true", "false", "1", "0") for v in s], bool)
     if bad.any():
-        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise InputError(src, name, f"line {line}: expected True or False, got {col.iloc[line - 2]!r}")
-    return s.isin(["true", "1"]).to_numpy()
+        line = _first(bad)
+        raise InputError(src, name, f"line {line}: expected True or False, got {col[line - 2]!r}")
+    return np.array([v in ("true", "1") for v in s], bool)
+
+
+def _numbers(col: list[str]) -> np.ndarray:
+    """``col`` as floats, NaN where a cell is not a number (as ``pandas.to_numeric(errors="coerce")``)."""
+    try:
+        if not any("_" in v for v in col):  # numpy, like Python, reads 1_000; a CSV number has no "_"
+            return np.array(col).astype(np.float64)
+    except ValueError:
+        pass
+
+    def number(v: str) -> float:
+        try:
+            return np.nan if "_" in v else float(v)
+        except ValueError:
+            return np.nan
+
+    return np.array([number(v) for v in col], np.float64)
+
+
+def _read_rows(text: str, src: str) -> dict[str, list[str]]:
+    """The CSV's columns by header name (the first of repeated names), blank lines skipped; a row with
+    more cells than the header is not a readable CSV, one with fewer has its missing cells None."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(r for r in reader if r)
+    except StopIteration:
+        raise InputError(src, None, "not a readable CSV (No columns to parse from file)") from None
+    except csv.Error as err:
+        raise InputError(src, None, f"not a readable CSV ({err})") from None
+    width = len(header)
+    rows = []
+    try:
+        for row in reader:
+            if not row:
+                continue
+            if len(row) > width:
+                raise InputError(src, None, f"not a readable CSV (Expected {width} fields in line "
+                                 f"{reader.line_num}, saw {len(row)})")
+            rows.append(row)
+    except csv.Error as err:
+        raise InputError(src, None, f"not a readable CSV ({err})") from None
+    first = {}
+    for i, name in enumerate(header):
+        first.setdefault(name, i)
+    return {name: [r[i] if i < len(r) else None for r in rows] for name, i in first.items()}
 
 
 def _first(bad: np.ndarray) -> int:
@@ -62,18 +107,18 @@ def _first(bad: np.ndarray) -> int:
     return int(np.flatnonzero(bad)[0]) + 2
 
 
-def _integers(df: pd.DataFrame, src: str) -> dict[str, np.ndarray]:
+def _integers(df: dict[str, list[str]], src: str) -> dict[str, np.ndarray]:
     """The numeric columns as int64, each whole, finite and within ``LIMITS``, and counts in ``ORDER``."""
     num = {}
     for c in NUMERIC:
-        vals = pd.to_numeric(df[c], errors="coerce").to_numpy(np.float64)
+        vals = _numbers(df[c])
         lo, hi = LIMITS[c]
         for bad, why in ((np.isnan(vals), "expected a number"),
                          (~np.isfinite(vals) | (vals != np.round(vals)), "expected a whole number"),
                          ((vals < lo) | (vals > hi), f"expected a whole number from {lo} to {hi:,}")):
             if bad.any():
                 line = _first(bad)
-                raise InputError(src, c, f"line {line}: {why}, got {df[c].iloc[line - 2]!r}")
+                raise InputError(src, c, f"line {line}: {why}, got {df[c][line - 2]!r}")
         num[c] = vals.astype(np.int64)
     for c in ("quant_key_bit", "quant_value_bit"):
         if (num[c] == 0).any():
@@ -100,17 +145,15 @@ def read_spatten_csv(path: str | Path, seed: int = 0, engine: TopKEngine | None 
     """
     src = str(path)
     text = read_text(path)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise InputError(src, None, f"not a readable CSV ({str(err).splitlines()[0]})") from None
-    missing = [c for c in COLUMNS if c not in df.columns]
+    table = _read_rows(text, src)
+    missing = [c for c in COLUMNS if c not in table]
     if missing:
         raise InputError(src, missing[0], f"missing column; a SpAtten trace has columns {', '.join(COLUMNS)}")
-    config_line = df["layer_id"].str.strip() == ""  # the last line names the authors' config
-    footer = df.loc[config_line, "iteration_id"].tolist()
-    df = df.loc[~config_line].reset_index(drop=True)
-    if df.empty:
+    config_line = [v is not None and v.strip() == "" for v in table["layer_id"]]  # the last line: the config
+    footer = [v for v, c in zip(table["iteration_id"], config_line, strict=True) if c]
+    df = {c: [v if v is not None else "" for v, c_ in zip(table[c], config_line, strict=True) if not c_]
+          for c in COLUMNS}
+    if not df[COLUMNS[0]]:
         raise InputError(src, None, "no request rows")
     num = _integers(df, src)
     flags = {c: _flag(df[c], c, src) for c in FLAGS}
@@ -123,8 +166,8 @@ def read_spatten_csv(path: str | Path, seed: int = 0, engine: TopKEngine | None 
     values = num["value_fetch_num"].astype(np.int32)
     requant = flags["if_requant"]
     lsb = np.where(requant, np.maximum(num["auto_requant_incre"], 0), 0).astype(np.int32)
-    n = len(df)
-    req = pd.DataFrame({
+    n = len(keys)
+    req = {
         "prefill": np.zeros(n, bool),
         "step": num["iteration_id"], "layer": num["layer_id"], "head": num["head_id"],
         "d": num["embedding_length_D"], "context": num["sentence_length_L"],
@@ -134,7 +177,7 @@ def read_spatten_csv(path: str | Path, seed: int = 0, engine: TopKEngine | None 
         "values": values, "value_bits": bits("quant_value_bit"),
         "qk_rows": keys, "pv_rows": values,
         "mass_recall": np.full(n, np.nan), "out_err": np.full(n, np.nan),
-    })
+    }
 
     engine = engine or get_engine("quickselect")
     rng = np.random.default_rng(seed)
@@ -146,7 +189,7 @@ def read_spatten_csv(path: str | Path, seed: int = 0, engine: TopKEngine | None 
     tn = np.maximum(keys[trows], num["topk"][trows]).astype(np.int64)
     tk = num["topk"][trows].astype(np.int64)
     jobs.add(trows, "token", tn, tk, engine.passes_for_shape(tn, tk, rng))
-    topk, passes = jobs.frame()
+    topk, passes = jobs.table()
     meta = {"source": src, "kind": "spatten-csv", "authors_config": footer[0] if footer else "",
             "layers": int(num["layer_id"].max()) + 1, "heads": int(num["head_id"].max()) + 1,
             "policy": "as-recorded"}
