@@ -50,12 +50,14 @@ path restates them, and ``tests/sim/test_fast.py`` checks both at those points.
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL, URGENT
 
 from accelsim.config.hardware import Hardware
 from accelsim.hw.units import dram_latency
@@ -78,37 +80,96 @@ ROW = ("k_alloc", "k_dram", "k_bytes", "rq_qk", "lsb_bytes", "lsb_dram", "qk", "
 """The item columns the engine reads, in the order :meth:`EventEngine._item` unpacks them."""
 
 
+def _fire(env: simpy.Environment, *callbacks: Callable[[simpy.Event], None], priority: int = NORMAL) -> None:
+    """Schedule an event at ``now`` that calls ``callbacks`` when processed: a step simpy takes as an event
+    of its own (a resource's release, a process's first step), kept so that every other event keeps its
+    place in the order."""
+    event = simpy.Event(env)
+    event._ok, event._value = True, None
+    event.callbacks.extend(callbacks)
+    env.schedule(event, priority)
+
+
+class Server:
+    """``simpy.Resource``'s rule without its request and release objects: ``capacity`` users, granted
+    first come, first served. As in simpy, a request or a release's event tries the oldest waiter only, and
+    a release frees its slot at once but grants it when its event is processed."""
+
+    __slots__ = ("capacity", "env", "queue", "users")
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+        self.env, self.capacity, self.users = env, capacity, 0
+        self.queue: deque[simpy.Event] = deque()
+
+    def request(self) -> simpy.Event:
+        """An event that succeeds when a slot is granted."""
+        event = simpy.Event(self.env)
+        self.queue.append(event)
+        self._grant()
+        return event
+
+    def release(self) -> None:
+        """Free a slot (as simpy's ``Resource.release``)."""
+        self.users -= 1
+        _fire(self.env, self._grant)
+
+    def _grant(self, _: simpy.Event | None = None) -> None:
+        if self.queue and self.users < self.capacity:
+            self.users += 1
+            self.queue.popleft().succeed()
+
+
 class LineBuffer:
     """A K or V buffer as the RTL's BufferManager (BufferManager.scala) runs it: a ring of ``lines``
     lines allocated in request order, at most ``MAX_ALLOCATIONS`` at once; an allocation freed out of
-    order returns its lines only once those allocated before it have returned theirs."""
+    order returns its lines only once those allocated before it have returned theirs.
+
+    The lines are a ``simpy.Container``'s rule (a get waits for its amount; a put's event lets the
+    oldest get try again) and the allocations a :class:`Server`; a free takes the steps a simpy process
+    would (first step urgent, then after the allocation before it is returned, then after the put)."""
 
     def __init__(self, env: simpy.Environment, lines: int) -> None:
         self.env = env
-        self.lines = simpy.Container(env, lines, init=lines)
-        self.handles = simpy.Resource(env, MAX_ALLOCATIONS)
+        self.level: float = lines  # lines free
+        self.getters: deque[tuple[simpy.Event, float]] = deque()
+        self.handles = Server(env, MAX_ALLOCATIONS)
         self.recycled: simpy.Event | None = None  # the latest allocation's lines are back
         self.held: dict[int, tuple] = {}
 
     def alloc(self, item: int, lines: float):
         """Allocate ``lines`` lines for ``item`` (waits for them, in request order)."""
-        handle = self.handles.request()
-        yield handle
-        yield self.lines.get(lines)
-        done = self.env.event()
-        self.held[item] = (lines, handle, done, self.recycled)
+        yield self.handles.request()
+        got = simpy.Event(self.env)
+        self.getters.append((got, lines))
+        self._get()
+        yield got
+        done = simpy.Event(self.env)
+        self.held[item] = (lines, done, self.recycled)
         self.recycled = done
+
+    def _get(self, _: simpy.Event | None = None) -> None:
+        getters = self.getters
+        while getters and self.level >= getters[0][1]:
+            got, lines = getters.popleft()
+            self.level -= lines
+            got.succeed()
 
     def free(self, item: int) -> None:
         """Free ``item``'s allocation."""
-        self.env.process(self._recycle(*self.held.pop(item)))
+        lines, done, before = self.held.pop(item)
 
-    def _recycle(self, lines: float, handle: simpy.Resource, done: simpy.Event, before: simpy.Event | None):
-        if before is not None:
-            yield before
-        self.handles.release(handle)
-        yield self.lines.put(lines)
-        done.succeed()
+        def returned(_: simpy.Event) -> None:
+            self.handles.release()
+            self.level += lines
+            _fire(self.env, self._get, lambda _: done.succeed())  # the put's event: getters, then the process
+
+        def start(_: simpy.Event) -> None:
+            if before is not None and before.callbacks is not None:  # not yet processed
+                before.callbacks.append(returned)
+            else:
+                returned(before)
+
+        _fire(self.env, start, priority=URGENT)
 
 
 UNITS = ("dram", "qk", "pv", "topk_shared", "topk_value")
@@ -140,61 +201,58 @@ class EventEngine:
                  jobs: tuple[np.ndarray, ...]) -> None:
         self.hw, self.plan, self.items, self.jobs = hw, plan, items, jobs
         env = self.env = simpy.Environment()
-        self.dram = simpy.Resource(env, 1)
-        self.qk = simpy.Resource(env, 1)
-        self.pv = simpy.Resource(env, 1)
+        self.dram_free = 0.0  # when the DRAM server ends its last transfer (:meth:`_issue`)
+        self.qk = Server(env, 1)
+        self.pv = Server(env, 1)
         count = max(hw.topk.count, 1)
-        self.engines = [(simpy.Resource(env, 1), simpy.Resource(env, 1))  # selection, output
+        self.engines = [(Server(env, 1), Server(env, 1))  # selection, output
                         for _ in range(count)]
         self.shared, self.value = engine_roles(count)
         self.value_base = count - self.value  # value engines: value_base .. count - 1
         self.released = [0.0] * len(self.engines)  # when each selection stage was last freed
         self.kbuf = LineBuffer(env, buffer_lines(hw.sram.key_kb, hw.qk))
         self.vbuf = LineBuffer(env, buffer_lines(hw.sram.value_kb, hw.pv))
-        self.reqs = simpy.Resource(env, REQ_IN_FLIGHT)  # the RTL's request FIFO (items.REQ_IN_FLIGHT)
+        self.reqs = Server(env, REQ_IN_FLIGHT)  # the RTL's request FIFO (items.REQ_IN_FLIGHT)
         self.lat = dram_latency(hw)
         self.qk_fill = hw.qk.latency + hw.softmax.latency + hw.fetcher.latency
         self.pv_fill = hw.pv.latency + hw.fetcher.latency
         self.t = Timeline()
-        self.stages: dict[str, list[tuple[str, simpy.Resource, np.ndarray, float]]] = {p: [] for p in PLACES}
+        self.stages: dict[str, list[tuple[str, Server, np.ndarray, float]]] = {p: [] for p in PLACES}
         for unit, params in stages(hw):  # plug-in units (accelsim.units), in pipeline order
             cycles = np.asarray(items[f"unit_{unit.name}"], np.float64)
-            self.stages[unit.follows].append((unit.name, simpy.Resource(env, 1), cycles, unit.latency(params)))
+            self.stages[unit.follows].append((unit.name, Server(env, 1), cycles, unit.latency(params)))
             for held in (self.t.busy, self.t.stall, self.t.blocked):
                 held[unit.name] = 0.0
 
-    def _fetch(self, cycles: float, nbytes: float, kind: str, item: int, span: list[float]):
-        """Stream ``nbytes`` over the channels; ``span`` receives [start, end] of the transfer."""
-        with self.dram.request() as req:
-            yield req
-            span.append(self.env.now)
-            yield self.env.timeout(cycles)
-            span.append(self.env.now)
-            self.t.busy["dram"] += cycles
-            self.t.dram_log.append((span[0], span[1], nbytes, kind, item))
-
-    def _issue(self, cycles: float, nbytes: float, kind: str, item: int):
-        """Start a fetch now (address FIFOs let it run ahead of compute); None if nothing to fetch."""
+    def _issue(self, cycles: float, nbytes: float, kind: str, item: int) -> tuple[float, float] | None:
+        """Start a fetch now (address FIFOs let it run ahead of compute): (start, end) of the transfer,
+        None if nothing to fetch. DRAM is one FIFO server whose requests are issued in the order they are
+        served, so its grants are arithmetic: a transfer starts when issued or when the one before ends."""
         if nbytes <= 0:
-            return None, []
-        span: list[float] = []
-        return self.env.process(self._fetch(cycles, nbytes, kind, item, span)), span
+            return None
+        start = max(self.env.now, self.dram_free)
+        end = self.dram_free = start + cycles
+        self.t.busy["dram"] += cycles
+        self.t.dram_log.append((start, end, nbytes, kind, item))
+        return start, end
 
-    def _consume(self, unit: simpy.Resource, fetch, span: list[float], compute: float, key: str):
-        """Hold ``unit`` while it computes on data streaming in from ``fetch``: ``compute`` cycles of
-        work, the rest of the time held stalled on input."""
-        with unit.request() as req:
-            yield req
-            t0 = self.env.now
-            if fetch is not None:
-                yield fetch
-                start = max(t0, span[0] + self.lat)
-                end = max(start + compute, span[1] + self.lat)
-            else:
-                end = t0 + compute
-            yield self.env.timeout(max(end - self.env.now, 0.0))
-            self.t.busy[key] += compute
-            self.t.stall[key] += self.env.now - t0 - compute
+    def _consume(self, unit: Server, span: tuple[float, float] | None, compute: float, key: str):
+        """Hold ``unit`` while it computes on data streaming in over ``span`` (from :meth:`_issue`):
+        ``compute`` cycles of work, the rest of the time held stalled on input."""
+        env = self.env
+        yield unit.request()
+        t0 = env.now
+        if span is not None:
+            start = max(t0, span[0] + self.lat)
+            end = max(start + compute, span[1] + self.lat)
+            wake = max(t0, span[1])  # the unit sees the last beat arrive
+        else:
+            end, wake = t0 + compute, t0
+        done = wake + max(end - wake, 0.0)
+        yield env.timeout(done - t0)
+        unit.release()
+        self.t.busy[key] += compute
+        self.t.stall[key] += done - t0 - compute
 
     def _topk(self, engine: int, fill: float, select: float, out: float, key: str):
         """One job on top-k engine ``engine``, asked for when its last score is ready: ``fill``
@@ -202,20 +260,19 @@ class EventEngine:
         cycles in the selection stage, which it holds until the output stage is free (blocked on
         output), then ``out`` cycles in the output stage."""
         stage, output = self.engines[engine]
-        held = stage.request()
-        yield held
+        yield stage.request()
         start = max(self.env.now, self.released[engine] + fill)  # last score in
         yield self.env.timeout(start - self.env.now + select)
         selected = self.env.now
         if out > 0:
-            with output.request() as req:
-                yield req
-                self.released[engine] = self.env.now
-                stage.release(held)
-                yield self.env.timeout(out)
+            yield output.request()
+            self.released[engine] = self.env.now
+            stage.release()
+            yield self.env.timeout(out)
+            output.release()
         else:
             self.released[engine] = self.env.now
-            stage.release(held)
+            stage.release()
         self.t.busy[key] += fill + select  # the selection stage; output passes overlap the next job
         self.t.blocked[key] += self.released[engine] - selected
 
@@ -229,7 +286,7 @@ class EventEngine:
                 entered = None
             yield req
             yield self.env.timeout(cycles[i])
-            unit.release(req)
+            unit.release()
             self.t.busy[name] += cycles[i]
             yield self.env.timeout(latency)
         if entered is not None:
@@ -249,18 +306,15 @@ class EventEngine:
             yield gate
         if k_alloc > 0:
             yield from self.kbuf.alloc(i, k_alloc)
-        entry = self.reqs.request()  # a request FIFO entry, held until its requant decision
-        yield entry
+        yield self.reqs.request()  # a request FIFO entry, held until its requant decision
         queued.succeed()
-        fetch, span = self._issue(k_dram, k_bytes, "key", i)
-        yield from self._consume(self.qk, fetch, span, max(qk, sm), "qk")
+        yield from self._consume(self.qk, self._issue(k_dram, k_bytes, "key", i), max(qk, sm), "qk")
         if rq_qk > 0 or lsb_bytes > 0:
-            fetch, span = self._issue(lsb_dram, lsb_bytes, "key_lsb", i)
-            yield from self._consume(self.qk, fetch, span, max(rq_qk, rq_sm), "qk")
+            yield from self._consume(self.qk, self._issue(lsb_dram, lsb_bytes, "key_lsb", i), max(rq_qk, rq_sm), "qk")
         yield env.timeout(self.qk_fill)
         if k_by >= 0:
             self.kbuf.free(k_by)
-        self.reqs.release(entry)
+        self.reqs.release()
         scored.succeed()
         prev_topk, prev_vbuf, my_topk, my_vbuf = order
         yield prev_topk
@@ -271,8 +325,7 @@ class EventEngine:
         if v_alloc > 0:
             yield from self.vbuf.alloc(i, v_alloc)
         my_vbuf.succeed()
-        fetch, span = self._issue(v_dram, v_bytes, "value", i)
-        yield from self._consume(self.pv, fetch, span, pv, "pv")
+        yield from self._consume(self.pv, self._issue(v_dram, v_bytes, "value", i), pv, "pv")
         yield env.timeout(self.pv_fill)
         if v_by >= 0:
             self.vbuf.free(v_by)
