@@ -93,7 +93,8 @@ def _fire(env: simpy.Environment, *callbacks: Callable[[simpy.Event], None], pri
 class Server:
     """``simpy.Resource``'s rule without its request and release objects: ``capacity`` users, granted
     first come, first served. As in simpy, a request or a release's event tries the oldest waiter only, and
-    a release frees its slot at once but grants it when its event is processed."""
+    a release frees its slot at once but grants it when its event is processed. With one slot, a release
+    with no one waiting needs no event: whoever asks before it would be processed is granted at once."""
 
     __slots__ = ("capacity", "env", "queue", "users")
 
@@ -111,7 +112,8 @@ class Server:
     def release(self) -> None:
         """Free a slot (as simpy's ``Resource.release``)."""
         self.users -= 1
-        _fire(self.env, self._grant)
+        if self.queue or self.capacity > 1:
+            _fire(self.env, self._grant)
 
     def _grant(self, _: simpy.Event | None = None) -> None:
         if self.queue and self.users < self.capacity:
@@ -293,10 +295,11 @@ class EventEngine:
             entered.succeed()
 
     def _item(self, i: int, row: tuple, prev: simpy.Event | None, gate: simpy.Event | None,
-              queued: simpy.Event, scored: simpy.Event, order: tuple[simpy.Event, ...]):
+              queued: simpy.Event, scored: simpy.Event | None, order: tuple[simpy.Event, ...]):
         """Item ``i`` (``row``: its ``ROW`` columns and value engine); ``queued``: it has its key lines;
-        ``order``: (previous item asked for value top-k, previous item has its value lines, this item
-        asked for value top-k, this item has its value lines)."""
+        ``scored``: it has its scores (None where no top-k job reads them); ``order``: (previous item asked
+        for value top-k, previous item has its value lines, this item asked for value top-k, this item has
+        its value lines)."""
         (k_alloc, k_dram, k_bytes, rq_qk, lsb_bytes, lsb_dram, qk, sm, rq_sm, k_by, vtopk, vtopk_in, vtopk_out,
          v_alloc, v_dram, v_bytes, pv, v_by, vengine) = row
         env = self.env
@@ -315,7 +318,8 @@ class EventEngine:
         if k_by >= 0:
             self.kbuf.free(k_by)
         self.reqs.release()
-        scored.succeed()
+        if scored is not None:
+            scored.succeed()
         prev_topk, prev_vbuf, my_topk, my_vbuf = order
         yield prev_topk
         yield from self._through(i, "qk", my_topk)  # queued in request order, as the value top-k
@@ -342,7 +346,7 @@ class EventEngine:
         n = len(cols["request"])
         vjob = cols["vtopk"] + cols["vtopk_out"] > 0
         vengine = self.value_base + np.maximum(round_robin(vjob, self.value), 0)
-        scored = [env.event() for _ in range(n)]
+        scored: list[simpy.Event | None] = [None] * n  # where a token/head job reads the item's scores
         gates: dict[int, list[simpy.Event]] = {}
         t = self.plan.topk_table
         if len(t):
@@ -351,6 +355,8 @@ class EventEngine:
             shared = t["kind"] != TOPK_KINDS.index("value")
             engine = round_robin(shared, self.shared)
             for job in np.flatnonzero(shared):
+                if scored[after[job]] is None:
+                    scored[after[job]] = env.event()
                 done = env.event()
                 select = float(self.jobs[0][job] + self.jobs[1][job])  # input read after scoring
                 env.process(self._job(scored[after[job]], int(engine[job]), select,
