@@ -109,8 +109,8 @@ class Server:
         self._grant()
         return event
 
-    def release(self) -> None:
-        """Free a slot (as simpy's ``Resource.release``)."""
+    def release(self, request: simpy.Event | None = None) -> None:
+        """Free a slot, as simpy's ``Resource.release(request)`` (which names the granted request)."""
         self.users -= 1
         if self.queue or self.capacity > 1:
             _fire(self.env, self._grant)
@@ -140,13 +140,14 @@ class LineBuffer:
 
     def alloc(self, item: int, lines: float):
         """Allocate ``lines`` lines for ``item`` (waits for them, in request order)."""
-        yield self.handles.request()
+        handle = self.handles.request()
+        yield handle
         got = simpy.Event(self.env)
         self.getters.append((got, lines))
         self._get()
         yield got
         done = simpy.Event(self.env)
-        self.held[item] = (lines, done, self.recycled)
+        self.held[item] = (lines, handle, done, self.recycled)
         self.recycled = done
 
     def _get(self, _: simpy.Event | None = None) -> None:
@@ -158,10 +159,10 @@ class LineBuffer:
 
     def free(self, item: int) -> None:
         """Free ``item``'s allocation."""
-        lines, done, before = self.held.pop(item)
+        lines, handle, done, before = self.held.pop(item)
 
         def returned(_: simpy.Event) -> None:
-            self.handles.release()
+            self.handles.release(handle)
             self.level += lines
             _fire(self.env, self._get, lambda _: done.succeed())  # the put's event: getters, then the process
 
@@ -242,7 +243,8 @@ class EventEngine:
         """Hold ``unit`` while it computes on data streaming in over ``span`` (from :meth:`_issue`):
         ``compute`` cycles of work, the rest of the time held stalled on input."""
         env = self.env
-        yield unit.request()
+        req = unit.request()
+        yield req
         t0 = env.now
         if span is not None:
             start = max(t0, span[0] + self.lat)
@@ -252,7 +254,7 @@ class EventEngine:
             end, wake = t0 + compute, t0
         done = wake + max(end - wake, 0.0)
         yield env.timeout(done - t0)
-        unit.release()
+        unit.release(req)
         self.t.busy[key] += compute
         self.t.stall[key] += done - t0 - compute
 
@@ -262,19 +264,21 @@ class EventEngine:
         cycles in the selection stage, which it holds until the output stage is free (blocked on
         output), then ``out`` cycles in the output stage."""
         stage, output = self.engines[engine]
-        yield stage.request()
+        held = stage.request()
+        yield held
         start = max(self.env.now, self.released[engine] + fill)  # last score in
         yield self.env.timeout(start - self.env.now + select)
         selected = self.env.now
         if out > 0:
-            yield output.request()
+            req = output.request()
+            yield req
             self.released[engine] = self.env.now
-            stage.release()
+            stage.release(held)
             yield self.env.timeout(out)
-            output.release()
+            output.release(req)
         else:
             self.released[engine] = self.env.now
-            stage.release()
+            stage.release(held)
         self.t.busy[key] += fill + select  # the selection stage; output passes overlap the next job
         self.t.blocked[key] += self.released[engine] - selected
 
@@ -288,7 +292,7 @@ class EventEngine:
                 entered = None
             yield req
             yield self.env.timeout(cycles[i])
-            unit.release()
+            unit.release(req)
             self.t.busy[name] += cycles[i]
             yield self.env.timeout(latency)
         if entered is not None:
@@ -309,7 +313,8 @@ class EventEngine:
             yield gate
         if k_alloc > 0:
             yield from self.kbuf.alloc(i, k_alloc)
-        yield self.reqs.request()  # a request FIFO entry, held until its requant decision
+        entry = self.reqs.request()  # a request FIFO entry, held until its requant decision
+        yield entry
         queued.succeed()
         yield from self._consume(self.qk, self._issue(k_dram, k_bytes, "key", i), max(qk, sm), "qk")
         if rq_qk > 0 or lsb_bytes > 0:
@@ -317,7 +322,7 @@ class EventEngine:
         yield env.timeout(self.qk_fill)
         if k_by >= 0:
             self.kbuf.free(k_by)
-        self.reqs.release()
+        self.reqs.release(entry)
         if scored is not None:
             scored.succeed()
         prev_topk, prev_vbuf, my_topk, my_vbuf = order
