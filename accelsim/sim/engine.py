@@ -93,13 +93,18 @@ def _fire(env: simpy.Environment, *callbacks: Callable[[simpy.Event], None], pri
 class Server:
     """``simpy.Resource``'s rule without its request and release objects: ``capacity`` users, granted
     first come, first served. As in simpy, a request or a release's event tries the oldest waiter only, and
-    a release frees its slot at once but grants it when its event is processed. With one slot, a release
-    with no one waiting needs no event: whoever asks before it would be processed is granted at once."""
+    a release frees its slot at once but grants it when its event is processed.
 
-    __slots__ = ("capacity", "env", "queue", "users")
+    A release with no one waiting needs no event where the slot it frees cannot be taken and asked for
+    again before that event: with one slot, or where requests are ``sequential`` (each made only once the
+    one before was granted and its grant processed, after the release's event).
+    """
 
-    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+    __slots__ = ("capacity", "env", "ordered", "queue", "users")
+
+    def __init__(self, env: simpy.Environment, capacity: int, sequential: bool = False) -> None:
         self.env, self.capacity, self.users = env, capacity, 0
+        self.ordered = capacity == 1 or sequential
         self.queue: deque[simpy.Event] = deque()
 
     def request(self) -> simpy.Event:
@@ -112,7 +117,7 @@ class Server:
     def release(self, request: simpy.Event | None = None) -> None:
         """Free a slot, as simpy's ``Resource.release(request)`` (which names the granted request)."""
         self.users -= 1
-        if self.queue or self.capacity > 1:
+        if self.queue or not self.ordered:
             _fire(self.env, self._grant)
 
     def _grant(self, _: simpy.Event | None = None) -> None:
@@ -134,7 +139,7 @@ class LineBuffer:
         self.env = env
         self.level: float = lines  # lines free
         self.getters: deque[tuple[simpy.Event, float]] = deque()
-        self.handles = Server(env, MAX_ALLOCATIONS)
+        self.handles = Server(env, MAX_ALLOCATIONS, sequential=True)  # items allocate one after another
         self.recycled: simpy.Event | None = None  # the latest allocation's lines are back
         self.held: dict[int, tuple] = {}
 
@@ -215,7 +220,7 @@ class EventEngine:
         self.released = [0.0] * len(self.engines)  # when each selection stage was last freed
         self.kbuf = LineBuffer(env, buffer_lines(hw.sram.key_kb, hw.qk))
         self.vbuf = LineBuffer(env, buffer_lines(hw.sram.value_kb, hw.pv))
-        self.reqs = Server(env, REQ_IN_FLIGHT)  # the RTL's request FIFO (items.REQ_IN_FLIGHT)
+        self.reqs = Server(env, REQ_IN_FLIGHT, sequential=True)  # the RTL's request FIFO (items.REQ_IN_FLIGHT)
         self.lat = dram_latency(hw)
         self.qk_fill = hw.qk.latency + hw.softmax.latency + hw.fetcher.latency
         self.pv_fill = hw.pv.latency + hw.fetcher.latency
