@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,14 @@ ORDER = [("key_fetch_num", "sentence_length_L", "keys fetched cannot exceed the 
          ("topk", "sentence_length_L", "top-k cannot keep more tokens than the context")]
 
 
+FLAG_CELLS = {"True": True, "False": False, "true": True, "false": False, "1": True, "0": False}
+"""Flag cells as the authors' traces spell them; any case and surrounding spaces are read too."""
+
+
 def _flag(col: list[str], name: str, src: str) -> np.ndarray:
+    flags = [FLAG_CELLS.get(v) for v in col]
+    if None not in flags:
+        return np.array(flags, bool)
     s = [v.strip().lower() for v in col]
     bad = np.array([v not in ("true", "false", "1", "0") for v in s], bool)
     if bad.any():
@@ -60,7 +68,7 @@ def _flag(col: list[str], name: str, src: str) -> np.ndarray:
 def _numbers(col: list[str]) -> np.ndarray:
     """``col`` as floats, NaN where a cell is not a number (as ``pandas.to_numeric(errors="coerce")``)."""
     try:
-        if not any("_" in v for v in col):  # numpy, like Python, reads 1_000; a CSV number has no "_"
+        if "_" not in "".join(col):  # numpy, like Python, reads 1_000; a CSV number has no "_"
             return np.array(col).astype(np.float64)
     except ValueError:
         pass
@@ -74,32 +82,34 @@ def _numbers(col: list[str]) -> np.ndarray:
     return np.array([number(v) for v in col], np.float64)
 
 
-def _read_rows(text: str, src: str) -> dict[str, list[str]]:
-    """The CSV's columns by header name (the first of repeated names), blank lines skipped; a row with
-    more cells than the header is not a readable CSV, one with fewer has its missing cells None."""
+def _read_rows(text: str, src: str) -> dict[str, list[str | None]]:
+    """The ``COLUMNS`` of the CSV by header name (the first of repeated names), blank lines skipped; a
+    missing column, then a row with more cells than the header, is an error; a row with fewer has its
+    missing cells None."""
     reader = csv.reader(io.StringIO(text))
+    rows, long = [], None  # long: (line, cells) of the first row longer than the header
     try:
         header = next(r for r in reader if r)
+        for row in reader:
+            if row:
+                if long is None and len(row) > len(header):
+                    long = (reader.line_num, len(row))
+                rows.append(row)
     except StopIteration:
         raise InputError(src, None, "not a readable CSV (No columns to parse from file)") from None
     except csv.Error as err:
         raise InputError(src, None, f"not a readable CSV ({err})") from None
-    width = len(header)
-    rows = []
-    try:
-        for row in reader:
-            if not row:
-                continue
-            if len(row) > width:
-                raise InputError(src, None, f"not a readable CSV (Expected {width} fields in line "
-                                 f"{reader.line_num}, saw {len(row)})")
-            rows.append(row)
-    except csv.Error as err:
-        raise InputError(src, None, f"not a readable CSV ({err})") from None
-    first = {}
-    for i, name in enumerate(header):
-        first.setdefault(name, i)
-    return {name: [r[i] if i < len(r) else None for r in rows] for name, i in first.items()}
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise InputError(src, missing[0], f"missing column; a SpAtten trace has columns {', '.join(COLUMNS)}")
+    if long is not None:
+        raise InputError(src, None, f"not a readable CSV (Expected {len(header)} fields in line {long[0]}, "
+                         f"saw {long[1]})")
+    at = {c: header.index(c) for c in COLUMNS}
+    if all(len(r) == len(header) for r in rows):
+        cols = list(zip(*rows, strict=True)) if rows else [()] * len(header)
+        return {c: list(cols[i]) for c, i in at.items()}
+    return {c: [r[i] if i < len(r) else None for r in rows] for c, i in at.items()}
 
 
 def _first(bad: np.ndarray) -> int:
@@ -146,13 +156,10 @@ def read_spatten_csv(path: str | Path, seed: int = 0, engine: TopKEngine | None 
     src = str(path)
     text = read_text(path)
     table = _read_rows(text, src)
-    missing = [c for c in COLUMNS if c not in table]
-    if missing:
-        raise InputError(src, missing[0], f"missing column; a SpAtten trace has columns {', '.join(COLUMNS)}")
-    config_line = [v is not None and v.strip() == "" for v in table["layer_id"]]  # the last line: the config
-    footer = [v for v, c in zip(table["iteration_id"], config_line, strict=True) if c]
-    df = {c: [v if v is not None else "" for v, c_ in zip(table[c], config_line, strict=True) if not c_]
-          for c in COLUMNS}
+    request = [v is None or v.strip() != "" for v in table["layer_id"]]  # the last line names the config
+    footer = [v for v, r in zip(table["iteration_id"], request, strict=True) if not r]
+    df = {c: list(compress(table[c], request)) for c in COLUMNS}
+    df = {c: [v if v is not None else "" for v in col] if None in col else col for c, col in df.items()}
     if not df[COLUMNS[0]]:
         raise InputError(src, None, "no request rows")
     num = _integers(df, src)
