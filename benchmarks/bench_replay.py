@@ -3,7 +3,8 @@
 Usage: python benchmarks/bench_replay.py [--repeat N]
 Prints load (CSV -> WorkPlan), simulate (phase 2) and total per run, on one core, excluding
 interpreter start-up and imports; then the whole process as a user runs it (``accelsim run -w CSV
---json``: start-up, imports, run and output), wall and CPU (user + system) seconds, min and median.
+--json``: start-up, imports, run and output), wall and CPU (user + system) seconds, min and median;
+then where a fresh process spends its time (``STEPS``, each timed in its own interpreter, min).
 """
 
 from __future__ import annotations
@@ -41,6 +42,47 @@ def whole_process(repeat: int) -> None:
     )
 
 
+STEPS = f"""
+import time
+t = [time.perf_counter()]
+import accelsim.api, accelsim.cli.run, accelsim.facade, accelsim.sim.engine, accelsim.timers.event
+t.append(time.perf_counter())
+from accelsim import api
+from accelsim.config import load_hardware, load_policy
+hw, policy = load_hardware("spatten"), load_policy("spatten")
+t.append(time.perf_counter())
+plan = api.plan(policy, api.load_workload({str(CSV)!r}, 0, api.plan_engine(hw, True)), engine=api.plan_engine(hw, True))
+t.append(time.perf_counter())
+result, _ = api.simulate(hw, plan)
+t.append(time.perf_counter())
+result.model_dump_json()
+t.append(time.perf_counter())
+print(*(b - a for a, b in zip(t, t[1:])))
+"""
+"""A run's steps in a fresh interpreter: imports, configs (hardware and policy YAML), load and plan,
+simulate, JSON."""
+
+
+def breakdown(repeat: int) -> None:
+    """Min over ``repeat`` fresh interpreters of each of ``STEPS``' times, and of the bare interpreter."""
+    bare = min(_wall([sys.executable, "-c", "pass"]) for _ in range(repeat))
+    steps = [min(col) for col in zip(*(_steps() for _ in range(repeat)), strict=True)]
+    names = ("imports", "configs", "load+plan", "simulate", "json")
+    print(f"fresh process, min of {repeat}: interpreter {bare:.3f} s, " +
+          ", ".join(f"{n} {v:.3f} s" for n, v in zip(names, steps, strict=True)))
+
+
+def _wall(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    return time.perf_counter() - t
+
+
+def _steps() -> list[float]:
+    out = subprocess.run([sys.executable, "-c", STEPS], check=True, capture_output=True, text=True).stdout
+    return [float(v) for v in out.split()]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
@@ -61,6 +103,7 @@ def main() -> None:
     print(f"simulate median {statistics.median(sims):.3f} s")
     print(f"total    median {statistics.median(tot):.3f} s  (min {min(tot):.3f} s)")
     whole_process(args.repeat)
+    breakdown(args.repeat)
 
 
 if __name__ == "__main__":
