@@ -71,8 +71,14 @@ def test_reads_as_pandas_does():
     # the reader parses with the csv module: the same rows and values as pandas.read_csv, footer dropped
     df = pd.read_csv(CSV_PRUNED).dropna(subset=["layer_id"])
     r = read_spatten_csv(CSV_PRUNED).req_table
-    for ours, theirs in (("step", "iteration_id"), ("layer", "layer_id"), ("head", "head_id"),
-                         ("d", "embedding_length_D"), ("keys", "key_fetch_num"), ("values", "value_fetch_num")):
+    for ours, theirs in (
+        ("step", "iteration_id"),
+        ("layer", "layer_id"),
+        ("head", "head_id"),
+        ("d", "embedding_length_D"),
+        ("keys", "key_fetch_num"),
+        ("values", "value_fetch_num"),
+    ):
         assert r[ours].tolist() == df[theirs].astype(int).tolist()
     assert (r["lsb_queries"] > 0).tolist() == df["if_requant"].tolist()
 
