@@ -87,7 +87,7 @@ def read_text(path: str | Path, limit: int = MAX_TEXT_BYTES) -> str:
     return decode_utf8(read_bytes(path, limit), path)
 
 
-class BoundedLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
+class BoundedLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):
     """SafeLoader (libyaml's parser and composer where PyYAML has them) that refuses duplicate keys and
     documents that expand to more than ``MAX_YAML_NODES`` nodes through aliases (a "billion laughs");
     :func:`parse_yaml` refuses nesting deeper than ``MAX_YAML_DEPTH`` before it composes."""
