@@ -165,11 +165,19 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
         from accelsim.sim.dram_bank import export_trace
 
         keys = {"key": "k", "key_lsb": "lsb", "value": "v"}
-        starts = {(keys[kind], item): start for start, _, _, kind, item in timeline.dram_log}
-        export_trace(Path(dram_trace[0]), dram_trace[1], wp, pd.DataFrame(items), hw, starts)
+        starts = {(keys[kind], item): start for start, _, _, kind, item in timeline.dram_log if kind in keys}
+        log = timeline.dram_frame()
+        moves = log[~log["kind"].isin(list(keys))]  # plug-in units' transfers: <unit> writes, <unit>_read reads
+        writes = ~moves["kind"].isin([f"{unit.name}_read" for unit, _ in stages(hw)]).to_numpy(bool)
+        export_trace(Path(dram_trace[0]), dram_trace[1], wp, pd.DataFrame(items), hw, starts,
+                     (moves["start"].to_numpy(), moves["bytes"].to_numpy(), writes))
     side = float(items["side_bytes"].sum())
     by = {"key": float(items["k_bytes"].sum()) - side, "key_lsb": float(items["lsb_bytes"].sum()),
           "value": float(items["v_bytes"].sum()), "side": side}
+    for unit, _ in stages(hw):  # plug-in units' DRAM requests (accelsim.units.Unit.dram)
+        moved = [items[c].sum() for c in (f"unit_{unit.name}_{w}_bytes" for w in ("read", "write")) if c in items]
+        if moved:
+            by[unit.name] = float(sum(moved))
     counts = op_counts(wp, engine if hw.topk.count else None)
     result = _result(hw, wp, workload, timeline.cycles, (timeline.busy, timeline.stall, timeline.blocked), by,
                      counts, quality(wp), dram_stats)
@@ -225,6 +233,8 @@ def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tupl
     layers = layer_breakdown(profiles_from_plan(wp), BehaviouralParams.from_hardware(hw), units)
     by = {"key": float(layers["key_bytes"].sum()), "key_lsb": 0.0, "value": float(layers["value_bytes"].sum()),
           "side": 0.0}
+    by.update({unit.name: float(layers[f"{unit.name}_bytes"].sum()) for unit, _ in units
+               if f"{unit.name}_bytes" in layers})
     counts = op_counts(wp, topk_engine(hw) if hw.topk.count else None)
     busy = {c: float(layers[c].sum()) for c in (*BREAKDOWN, *(unit.name for unit, _ in units))}
     result = _result(hw, wp, workload, float(layers["cycles"].sum()), (busy, {}, {}), by, counts, quality(wp), None)

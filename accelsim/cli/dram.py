@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Annotated
@@ -16,25 +17,47 @@ app = typer.Typer(help="Bank-aware DRAM model: replay request traces.", no_args_
 
 @app.command()
 def replay(
-    trace: Annotated[Path, typer.Argument(help="DRAMsim3 ('0xADDR READ|WRITE CYCLE' lines) or Ramulator2 "
-                                                 "('LD|ST 0xADDR' lines, cycle 0) trace.")],
-    dram: Annotated[str, typer.Option(
-        help="Preset name, DRAM YAML or DRAMsim3 .ini file.")] = "hbm2-spatten",
-    issue: Annotated[str, typer.Option(
-        help="in-order: one request per cycle in trace order (dramsim3main -t); "
-             "per-channel: each channel's requests queue on their own.")] = "in-order",
+    trace: Annotated[
+        Path,
+        typer.Argument(
+            help="DRAMsim3 ('0xADDR READ|WRITE CYCLE' lines) or Ramulator2 ('LD|ST 0xADDR' lines, cycle 0) trace."
+        ),
+    ],
+    dram: Annotated[str, typer.Option(help="Preset name, DRAM YAML or DRAMsim3 .ini file.")] = "hbm2-spatten",
+    issue: Annotated[
+        str,
+        typer.Option(
+            help="in-order: one request per cycle in trace order (dramsim3main -t); "
+            "per-channel: each channel's requests queue on their own."
+        ),
+    ] = "in-order",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Replay TRACE and print cycles (memory clock, until the last data returns), seconds,
     achieved GB/s, row-buffer hit rate and energy."""
-    from accelsim.hw.dram import ISSUE_MODES, DramModel, load_dram, read_dram_trace  # numba: on use only
+    # numba and its registries (on use only) build 100,000 objects that live as long as the process: no
+    # cyclic garbage collection while they do (250 passes over them, 0.1 s), and frozen afterwards, so
+    # that the collections at exit pass them over too (0.17 s)
+    gc.disable()
+    try:
+        import numpy as np
 
+        from accelsim.hw.dram import ISSUE_MODES, DramModel, load_dram, numba_target, read_dram_trace
+
+        numba_target.load()
+    finally:
+        gc.freeze()
+        gc.enable()
     one_of(as_json, fmt)
     if issue not in ISSUE_MODES:
-        raise InputError(None, "--issue", f"must be one of {', '.join(ISSUE_MODES)}, "
-                         f"not {issue!r}")
+        raise InputError(None, "--issue", f"must be one of {', '.join(ISSUE_MODES)}, not {issue!r}")
     spec = load_dram(dram)
+    # 4 KiB pages for the replay's arrays (200 MB for 3 M requests): on the shared 2-core VM the first
+    # touch of 144 MB in numpy's transparent huge pages cost 0.02-1.6 s of system time (median 0.14 s)
+    # where 4 KiB pages cost 0.05 s (docs/dram.md "Speed against DRAMsim3")
+    multiarray = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray  # numpy 2 / 1.26
+    multiarray._set_madvise_hugepage(False)
     reqs = read_dram_trace(trace)
     model = DramModel(spec, issue=issue)
     model.simulate(reqs.addr, reqs.cycle, is_write=reqs.is_write)
@@ -43,8 +66,13 @@ def replay(
     if as_json:
         print(json.dumps(out))
         return
-    t = Sheet("replay", f"{spec.name} ({spec.standard}), {issue} issue, {stats.requests} requests",
-              ["metric", "value", "unit"], show_header=False, hidden=["unit"])
+    t = Sheet(
+        "replay",
+        f"{spec.name} ({spec.standard}), {issue} issue, {stats.requests} requests",
+        ["metric", "value", "unit"],
+        show_header=False,
+        hidden=["unit"],
+    )
     t.add("cycles", Cell(stats.cycles, f"{stats.cycles:,} (tCK {spec.timing.tCK_ns} ns)"), "memory cycles")
     t.add("seconds", Cell(stats.seconds, f"{stats.seconds:.6g} s"), "s")
     t.add("bandwidth", Cell(stats.gbps, f"{stats.gbps:.3f} GB/s of {spec.peak_gbs:.1f} GB/s peak"), "GB/s")

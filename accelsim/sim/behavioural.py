@@ -95,7 +95,10 @@ def layer_breakdown(
 
     A plug-in unit (``accelsim.units``, not in bert.cpp) is added serially as bert.cpp adds its
     stages: its cycles on each head (a head one work item: ``length`` queries scoring and
-    multiplying ``fetch`` rows) and its latency once per layer, with the drain."""
+    multiplying ``fetch`` rows) and its latency once per layer, with the drain; its DRAM requests
+    (``Unit.dram``) as bert.cpp's: 32-byte transactions spread over the channels, added to its column,
+    their bytes in ``<unit>_bytes``. Serial stages never wait on one another, so a unit's queue
+    (``Unit.queue``) never binds here."""
     p = profiles
     d = p["d"].to_numpy(np.int64)
     if (d > params.multipliers).any():
@@ -125,6 +128,11 @@ def layer_breakdown(
         work = ItemWork(queries=length, d=d.astype(np.float64), scores=length * fetch, pv_rows=length * fetch)
         for unit, up in units:
             per[unit.name] = unit.cycles(up, work) + np.where(last, unit.latency(up), 0.0)
+            moved = unit.dram(up, work)
+            if moved is not None:
+                txn = np.ceil((np.asarray(moved[0], np.float64) + moved[1]) / TRANSACTION_BYTES)
+                per[unit.name] += np.ceil(txn / ch)
+                per[f"{unit.name}_bytes"] = txn * TRANSACTION_BYTES
     out = per.groupby("group", sort=True).sum()
     firsts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(p) else np.zeros(0, np.int64)
     out.insert(0, "heads", np.bincount(group, minlength=len(firsts)) if len(p) else [])

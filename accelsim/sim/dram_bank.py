@@ -144,17 +144,29 @@ def bank_service(plan: WorkPlan, items: pd.DataFrame, hw: Hardware
 
 
 def export_trace(path: Path, fmt: str, plan: WorkPlan, items: pd.DataFrame, hw: Hardware,
-                 fetch_start: dict[tuple[str, int], float]) -> int:
+                 fetch_start: dict[tuple[str, int], float],
+                 unit_moves: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> int:
     """Write the run's DRAM reads as a DRAMsim3 or Ramulator2 trace; returns the line count.
 
-    Each access carries the memory cycle its fetch started in the event engine.
+    Each access carries the memory cycle its fetch started in the event engine. ``unit_moves``: the
+    plug-in units' transfers (``accelsim.units.Unit.dram``) as (start cycles, bytes, whether a write),
+    laid out one after another above the KV cache's highest address.
     """
     from accelsim.hw.dram.trace import write_dram_trace
 
     spec = dram_spec(hw)
-    addr, lengths, slots = fetch_addresses(plan, items, spec.organisation.access_bytes)
+    access = spec.organisation.access_bytes
+    addr, lengths, slots = fetch_addresses(plan, items, access)
     to_mem = 1.0 / (hw.clock_ghz * spec.timing.tCK_ns)
     start = np.array([fetch_start[s] * to_mem for s in slots])
     cycle = np.repeat(np.floor(start).astype(np.int64), lengths)
+    is_write = np.zeros(len(addr), bool)
+    if unit_moves is not None and len(unit_moves[0]):
+        moved, nbytes, writes = unit_moves
+        count = np.ceil(nbytes / access).astype(np.int64)
+        base = int(addr.max()) + access if len(addr) else 0
+        addr = np.r_[addr, base + access * np.arange(count.sum())]
+        cycle = np.r_[cycle, np.repeat(np.floor(moved * to_mem).astype(np.int64), count)]
+        is_write = np.r_[is_write, np.repeat(writes, count)]
     order = np.argsort(cycle, kind="stable")
-    return write_dram_trace(path, addr[order], cycle[order], fmt=fmt)
+    return write_dram_trace(path, addr[order], cycle[order], is_write=is_write[order], fmt=fmt)

@@ -41,7 +41,11 @@ behind it: requests enter the key buffer in order.
 
 A plug-in unit (``accelsim.units``) is a resource at its place: after scoring, before the value
 top-k (``qk``), or after ProbxV (``pv``); items take it in request order, each for its cycles, and
-go on after its latency (``accelsim.units.base``).
+go on after its latency (``accelsim.units.base``). A ``pv`` unit may read DRAM (issued through
+``_issue`` right behind the item's value fetch, logged as ``<unit>_read``; the unit holds the item
+until the data is in) and write it (posted as the item enters the unit, logged as ``<unit>``), and may
+have an input queue of ``queue`` items (a resource of that many slots): the stage before it keeps its
+item, held and blocked on output, until it gets a slot, freed as the item enters the unit.
 
 ``accelsim.sim.rules.RULES`` lists these rules with the design points where each binds; the fast
 path restates them, and ``tests/sim/test_fast.py`` checks both at those points.
@@ -183,6 +187,20 @@ class LineBuffer:
 UNITS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 
 
+@dataclass(frozen=True)
+class _Stage:
+    """A plug-in unit as the engine runs it: per-item cycles, latency, DRAM read and write cycles and
+    bytes (None: none), and its input queue's slots (None: unbounded)."""
+
+    name: str
+    unit: Server
+    cycles: np.ndarray
+    latency: float
+    read: tuple[np.ndarray, np.ndarray] | None
+    write: tuple[np.ndarray, np.ndarray] | None
+    slots: Server | None
+
+
 @dataclass
 class Timeline:
     """What the engine observed: per unit (``UNITS``, then the design's plug-in units) the cycles it
@@ -225,12 +243,24 @@ class EventEngine:
         self.qk_fill = hw.qk.latency + hw.softmax.latency + hw.fetcher.latency
         self.pv_fill = hw.pv.latency + hw.fetcher.latency
         self.t = Timeline()
-        self.stages: dict[str, list[tuple[str, Server, np.ndarray, float]]] = {p: [] for p in PLACES}
+        self.stages: dict[str, list[_Stage]] = {p: [] for p in PLACES}
         for unit, params in stages(hw):  # plug-in units (accelsim.units), in pipeline order
-            cycles = np.asarray(items[f"unit_{unit.name}"], np.float64)
-            self.stages[unit.follows].append((unit.name, Server(env, 1), cycles, unit.latency(params)))
+            name = unit.name
+            read, write = (
+                tuple(np.asarray(items[f"unit_{name}_{way}{c}"], np.float64) for c in ("", "_bytes"))
+                if f"unit_{name}_{way}" in items else None
+                for way in ("read", "write")
+            )
+            queue = unit.queue(params)
+            self.stages[unit.follows].append(_Stage(
+                name, Server(env, 1), np.asarray(items[f"unit_{name}"], np.float64), unit.latency(params),
+                read, write, Server(env, queue) if queue else None,
+            ))
             for held in (self.t.busy, self.t.stall, self.t.blocked):
-                held[unit.name] = 0.0
+                held[name] = 0.0
+        pv = self.stages["pv"]
+        self.pv_slots = pv[0].slots if pv else None  # the first unit after ProbxV back-pressures it
+        self.pv_reads = any(x.read is not None for x in pv)
 
     def _issue(self, cycles: float, nbytes: float, kind: str, item: int) -> tuple[float, float] | None:
         """Start a fetch now (address FIFOs let it run ahead of compute): (start, end) of the transfer,
@@ -244,9 +274,12 @@ class EventEngine:
         self.t.dram_log.append((start, end, nbytes, kind, item))
         return start, end
 
-    def _consume(self, unit: Server, span: tuple[float, float] | None, compute: float, key: str):
+    def _consume(self, unit: Server, span: tuple[float, float] | None, compute: float, key: str,
+                 slots: Server | None = None):
         """Hold ``unit`` while it computes on data streaming in over ``span`` (from :meth:`_issue`):
-        ``compute`` cycles of work, the rest of the time held stalled on input."""
+        ``compute`` cycles of work, the rest of the time held stalled on input; then, if the next stage has
+        input ``slots``, until the item has one (blocked on output). Returns the slot's request (None
+        without slots)."""
         env = self.env
         req = unit.request()
         yield req
@@ -259,9 +292,20 @@ class EventEngine:
             end, wake = t0 + compute, t0
         done = wake + max(end - wake, 0.0)
         yield env.timeout(done - t0)
-        unit.release(req)
         self.t.busy[key] += compute
         self.t.stall[key] += done - t0 - compute
+        slot = None if slots is None else (yield from self._hand_over(slots, key))
+        unit.release(req)
+        return slot
+
+    def _hand_over(self, slots: Server, key: str):
+        """Wait, holding the current stage (``key``: blocked on output), for a slot of the next stage's
+        input queue; the slot's request."""
+        done = self.env.now
+        slot = slots.request()
+        yield slot
+        self.t.blocked[key] += self.env.now - done
+        return slot
 
     def _topk(self, engine: int, fill: float, select: float, out: float, key: str):
         """One job on top-k engine ``engine``, asked for when its last score is ready: ``fill``
@@ -287,19 +331,37 @@ class EventEngine:
         self.t.busy[key] += fill + select  # the selection stage; output passes overlap the next job
         self.t.blocked[key] += self.released[engine] - selected
 
-    def _through(self, i: int, place: str, entered: simpy.Event | None = None):
-        """Item ``i`` through the plug-in units at ``place``, in order: each held for the item's cycles,
-        then its latency; ``entered`` succeeds once the item is queued for the first one (now, if none)."""
-        for name, unit, cycles, latency in self.stages[place]:
-            req = unit.request()
+    def _through(self, i: int, place: str, entered: simpy.Event | None = None, slot=None, reads=None):
+        """Item ``i`` through the plug-in units at ``place``, in order: each held for the item's cycles
+        (and until the DRAM read it issued with the item's value fetch is in, ``reads[k]``; a write is
+        posted as the item enters it), then until the next one has an input slot for it, then its
+        latency; ``entered`` succeeds once the item is queued for the first one (now, if none);
+        ``slot``: its slot in the first one's input queue."""
+        units = self.stages[place]
+        for k, x in enumerate(units):
+            req = x.unit.request()
             if entered is not None:
                 entered.succeed()
                 entered = None
             yield req
-            yield self.env.timeout(cycles[i])
-            unit.release(req)
-            self.t.busy[name] += cycles[i]
-            yield self.env.timeout(latency)
+            if slot is not None:  # it leaves the unit's input queue
+                x.slots.release(slot)
+            t0, c = self.env.now, x.cycles[i]
+            if x.write is not None:  # posted
+                self._issue(x.write[0][i], x.write[1][i], x.name, i)
+            span = reads[k] if reads is not None else None
+            if span is None:
+                yield self.env.timeout(c)
+            else:  # from when the last beat is in (the read issued with the value fetch)
+                wake = max(t0, span[1])
+                done = wake + (max(t0 + c, span[1] + self.lat) - wake)
+                yield self.env.timeout(done - t0)
+                self.t.stall[x.name] += done - t0 - c
+            self.t.busy[x.name] += c
+            slots = units[k + 1].slots if k + 1 < len(units) else None
+            slot = None if slots is None else (yield from self._hand_over(slots, x.name))
+            x.unit.release(req)
+            yield self.env.timeout(x.latency)
         if entered is not None:
             entered.succeed()
 
@@ -339,11 +401,16 @@ class EventEngine:
         if v_alloc > 0:
             yield from self.vbuf.alloc(i, v_alloc)
         my_vbuf.succeed()
-        yield from self._consume(self.pv, self._issue(v_dram, v_bytes, "value", i), pv, "pv")
+        fetch = self._issue(v_dram, v_bytes, "value", i)
+        reads = None
+        if self.pv_reads:  # the units' reads, right behind the value fetch
+            reads = [None if x.read is None else self._issue(x.read[0][i], x.read[1][i], f"{x.name}_read", i)
+                     for x in self.stages["pv"]]
+        slot = yield from self._consume(self.pv, fetch, pv, "pv", self.pv_slots)
         yield env.timeout(self.pv_fill)
         if v_by >= 0:
             self.vbuf.free(v_by)
-        yield from self._through(i, "pv")
+        yield from self._through(i, "pv", slot=slot, reads=reads)
 
     def _job(self, after: simpy.Event, engine: int, select: float, out: float, done: simpy.Event):
         yield after
@@ -392,5 +459,5 @@ class EventEngine:
         finally:
             if collecting:
                 gc.enable()
-        self.t.cycles = env.now
+        self.t.cycles = max(env.now, self.dram_free)  # a posted write (a unit's) may end after every event
         return self.t

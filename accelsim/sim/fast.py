@@ -24,8 +24,13 @@ items that applies the event engine's (``accelsim.sim.engine``) overlap rules:
   and the job holds that stage until its output stage is free, then runs its output pass there;
 - DRAM is one FIFO server; value fetches are merged into the key stream by request time;
 - plug-in units (``accelsim.units``) are FIFO servers at their place, taken in item order: after
-  scoring (the value top-k asks once they are done) or after ProbxV; the kernel gets each one's row
-  of per-item cycles, latency and place (``xpar``) and has no per-unit code;
+  scoring (the value top-k asks once they are done) or after ProbxV, where an item goes through them
+  as ProbxV lets go of it: ProbxV (or the unit before) holds it until the item ``queue`` places ahead
+  has entered the unit, a unit's DRAM reads go right behind the item's value fetch and it waits for
+  them, and its posted writes join the DRAM server by request time, as it enters the unit
+  (:func:`_pv_reads`, :func:`_pv_units`, :func:`_pv_writes`); the kernel gets each one's rows of
+  per-item cycles and DRAM read and write cycles, latency, place and queue (``xpar``) and has no
+  per-unit code;
 - token/head top-k jobs run on their engines (round-robin, input charged) once their request is
   scored; as in the event engine, only the first item of the next layer group waits for them, and
   it queues for the key buffer behind the items that never waited.
@@ -61,6 +66,7 @@ from accelsim.sim.items import (
     round_robin,
     softmax_lines,
     topk_engine,
+    unit_dram_bytes,
 )
 from accelsim.topk import TopKEngine
 from accelsim.units import PLACES, ItemWork, stages
@@ -118,7 +124,10 @@ class FastPoint:
     """Its plug-in units (``accelsim.units``), in pipeline order."""
     stages: np.ndarray | None = None
     """Per plug-in unit (None: none): its row of per-item cycles in the model's per-item columns, its latency, its
-    place (index in ``accelsim.units.PLACES``); the kernel's ``xpar``."""
+    place (index in ``accelsim.units.PLACES``), its rows of per-item DRAM read and write cycles (-1: none), its
+    input queue (0: unbounded); the kernel's ``xpar``."""
+    unit_bytes: tuple[tuple[str, float], ...] = ()
+    """DRAM bytes of each plug-in unit that issues DRAM requests."""
 
 
 class FastModel:
@@ -162,6 +171,7 @@ class FastModel:
         self._counts: dict[tuple, dict[str, float]] = {}
         self._engines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._work: ItemWork | None = None  # plug-in units' per-item work, built on a point that has one
+        self._unit_bytes: dict[tuple, tuple[np.ndarray | None, ...]] = {}  # plug-in units' DRAM read, write bytes
 
     ROWS_KEPT = 1024
     """Per-item rows the tables keep between :meth:`run_many` calls (37 MB on the GPT-2 trace's 4608
@@ -290,22 +300,31 @@ class FastModel:
             raise InputError(None, "hardware", f"at most {MAX_STAGES} plug-in units, not {len(units)}")
         if self._work is None:
             self._work = ItemWork.of(self.plan, self.tiling)
-        rows = [
-            (
-                self._rows(("unit", u.name, p), lambda u=u, p=p: (u.cycles(p, self._work),)),
-                u.latency(p),
-                PLACES.index(u.follows),
-            )
-            for u, p in units
-        ]
-        return FastPoint(sel, par, self._tables, tuple(u.name for u, _ in units), np.array(rows, np.float64))
+        rows, moved = [], []
+        for u, p in units:
+            at = self._rows(("unit", u.name, p), lambda u=u, p=p: (u.cycles(p, self._work),))
+            if (u.name, p) not in self._unit_bytes:
+                self._unit_bytes[u.name, p] = unit_dram_bytes(hw, u, p, self._work)
+            dram_rows, total = [-1, -1], 0.0
+            for way, b in enumerate(self._unit_bytes[u.name, p]):  # read, write
+                if b is not None:
+                    key = ("unit dram", way, u.name, p, dram.transaction_bytes, dram.sustained_gbs, hw.clock_ghz)
+                    dram_rows[way] = self._rows((*key, hw.fetcher.ports), lambda b=b: (self._dram_cycles(hw, b),))
+                    total += float(b.sum())
+            if dram_rows != [-1, -1]:
+                moved.append((u.name, total))
+            rows.append((at, u.latency(p), PLACES.index(u.follows), *dram_rows, u.queue(p)))
+        names = tuple(u.name for u, _ in units)
+        return FastPoint(sel, par, self._tables, names, np.array(rows, np.float64), tuple(moved))
+
+    @staticmethod
+    def _dram_cycles(hw: Hardware, nbytes: np.ndarray) -> np.ndarray:
+        """DRAM cycles of transfers of ``nbytes``; -1 where nothing moves."""
+        return np.where(nbytes > 0, dram_cycles(nbytes, hw.dram, hw.clock_ghz, hw.fetcher.ports), -1.0)
 
     def _dram(self, hw: Hardware) -> tuple[np.ndarray, ...]:
         """DRAM cycles of each item's key, LSB and value fetch; -1 where it fetches nothing."""
-        return tuple(
-            np.where(b > 0, dram_cycles(b, hw.dram, hw.clock_ghz, hw.fetcher.ports), -1.0)
-            for b in (self.bytes["k"], self.bytes["lsb"], self.bytes["v"])
-        )
+        return tuple(self._dram_cycles(hw, b) for b in (self.bytes["k"], self.bytes["lsb"], self.bytes["v"]))
 
     def _qk(self, hw: Hardware) -> tuple[np.ndarray, ...]:
         """QxK and recompute cycles of each item (softmax's included), and whether it recomputes."""
@@ -328,7 +347,7 @@ class FastModel:
         n = len(self.owner)
         cycles = np.zeros(len(points))
         nx = max(len(p.units) for p in points)
-        xpar = np.full((len(points), nx, 3), -1.0)  # a point with fewer units: the rest at no place
+        xpar = np.full((len(points), nx, 6), -1.0)  # a point with fewer units: the rest at no place
         if nx:
             for i, p in enumerate(points):
                 if p.units:
@@ -348,7 +367,7 @@ class FastModel:
             self.gate_idx,
             self.job_pos,
             REQ_IN_FLIGHT,
-            np.zeros((3, n)),
+            np.zeros((UNIT_T + 2 * nx, n)),
             np.zeros(ENG + 2 * int(par[:, COUNT].max())),
             np.zeros(len(self.plan.topk)),
             cycles,
@@ -358,9 +377,8 @@ class FastModel:
         for c, b, p in zip(cycles.tolist(), busy.tolist(), points, strict=True):
             keys = BUSY_KEYS + p.units
             work, stall, blocked = (dict(zip(keys, row, strict=False)) for row in b)
-            out.append(
-                FastTimeline(cycles=c, busy=work, stall=stall, blocked=blocked, dram_bytes_by=dict(self.dram_bytes_by))
-            )
+            by = {**self.dram_bytes_by, **dict(p.unit_bytes)}
+            out.append(FastTimeline(cycles=c, busy=work, stall=stall, blocked=blocked, dram_bytes_by=by))
         if self._cols.size > self.ROWS_KEPT:
             self._new_tables()
         return out
@@ -379,15 +397,18 @@ def _csr(target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 # lines, when the last item was granted it, the first position whose allocation may still hold lines,
 # the next position whose freed lines are not yet recycled and when those before it were; the value
 # side's next position once worked out (V_AT, -1 before) and its selection stage free, top-k result
-# ready, cycles blocked and value buffer grant (:func:`_value_side`); per plug-in unit x at XST + 4x,
-# its row of per-item cycles, latency, place and when it is next free; then per top-k engine e, at
-# ENG + 2e and ENG + 2e + 1, when its selection and output stages are next free
+# ready, cycles blocked and value buffer grant (:func:`_value_side`); the first position whose DRAM
+# writes from the units after ProbxV are not yet on the DRAM server (:func:`_pv_writes`); per plug-in
+# unit x at XST + 7x, its row of per-item cycles, latency, place, rows of per-item DRAM read and write
+# cycles, input queue and when it is next free; then per top-k engine e, at ENG + 2e and
+# ENG + 2e + 1, when its selection and output stages are next free
 DRAM, QK, PV, END, VDONE, CURSOR = range(6)
 S_LINES, S_GRANT, S_HEAD, S_NEXT, S_RECYCLED = 6, 8, 10, 12, 14
-V_AT, V_FREE_AT, V_READY, V_BLOCKED, V_ACQUIRE, XST = range(16, 22)
-ENG = XST + 4 * MAX_STAGES
-# rows of the per-item times ``times`` [3, items]: key lines freed, scored, value lines freed
-RELEASE, SCORED, VRELEASE = range(3)
+V_AT, V_FREE_AT, V_READY, V_BLOCKED, V_ACQUIRE, UCURSOR, XST = range(16, 23)
+ENG = XST + 7 * MAX_STAGES
+# rows of the per-item times ``times`` [3 + 2 x units, items]: key lines freed, scored, value lines freed,
+# then per plug-in unit x when the item entered it (row UNIT_T + 2x) and when its DRAM read ended (+ 1)
+RELEASE, SCORED, VRELEASE, UNIT_T = range(4)
 # busy [3, 5 + units]: rows work, stalled on input, blocked on output; columns follow BUSY_KEYS, then
 # the point's plug-in units
 SHARED, VTOP, N_BUSY = 3, 4, 5
@@ -469,15 +490,107 @@ def _stages(
     order for its cycles, then left after its latency); ``commit``: the units are taken (their next
     free time and work cycles updated), else only looked at; as ``EventEngine._through``."""
     for x in range(s[UNITS]):
-        b = XST + 4 * x
+        b = XST + 7 * x
         if st[b + 2] == place:
             c = cols[int(st[b]), v]
-            start = max(t, st[b + 3])
+            start = max(t, st[b + 6])
             if commit:
-                st[b + 3] = start + c
+                st[b + 6] = start + c
                 busy[0, N_BUSY + x] += c
             t = start + c + st[b + 1]
     return t
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _pv_reads(
+    st: np.ndarray, cols: np.ndarray, busy: np.ndarray, times: np.ndarray, s: tuple, v: int, t: float
+) -> None:
+    """Put position ``v``'s DRAM reads for the units after ProbxV on the DRAM server, asked for at ``t``
+    right behind its value fetch; when each ends in ``times[UNIT_T + 2x + 1]``."""
+    for x in range(s[UNITS]):
+        b = XST + 7 * x
+        r = int(st[b + 3])
+        if st[b + 2] == 1 and r >= 0 and cols[r, v] >= 0:
+            fe = max(t, st[DRAM]) + cols[r, v]
+            st[DRAM] = fe
+            busy[0, DRAM] += cols[r, v]
+            times[UNIT_T + 2 * x + 1, v] = fe
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _pv_units(
+    st: np.ndarray,
+    cols: np.ndarray,
+    busy: np.ndarray,
+    times: np.ndarray,
+    s: tuple,
+    v: int,
+    end: float,
+    fill: float,
+    lat: float,
+) -> tuple[float, float]:
+    """(when ProbxV lets go of position ``v``, when ``v`` leaves the last unit after ProbxV) for ``v``
+    ending ProbxV's compute at ``end``, its pipeline ``fill`` cycles; the units take it in order, as
+    ``EventEngine._consume`` handing over to ``EventEngine._through``. A unit with an input queue of q
+    positions (st[b + 5] > 0) takes a position from the stage before it only once the position q places
+    ahead has entered it (``times[UNIT_T + 2x]``); until then that stage holds it, blocked on output. It
+    holds a position from ``t0 = max(arrival, free)`` for its cycles, and if it reads, until the read
+    (:func:`_pv_reads`) ended ``lat`` cycles ago; a write is posted (:func:`_pv_writes`); then passes it
+    on after its latency. The units after ProbxV are the last of ``s[UNITS]`` (pipeline order)."""
+    h = end
+    t = end + fill
+    first = True
+    for x in range(s[UNITS]):
+        b = XST + 7 * x
+        if st[b + 2] != 1:
+            continue
+        if first:
+            q = int(st[b + 5])
+            if q > 0 and v >= q:
+                h = max(end, times[UNIT_T + 2 * x, v - q])
+            t = h + fill
+            first = False
+        c = cols[int(st[b]), v]
+        t0 = max(t, st[b + 6])
+        times[UNIT_T + 2 * x, v] = t0
+        e = t0 + c
+        r = int(st[b + 3])
+        if r >= 0 and cols[r, v] >= 0:
+            e = max(e, times[UNIT_T + 2 * x + 1, v] + lat)
+        busy[0, N_BUSY + x] += c
+        busy[1, N_BUSY + x] += e - t0 - c
+        out = e
+        if x + 1 < s[UNITS]:
+            q = int(st[b + 12])  # the next unit's queue
+            if q > 0 and v >= q:
+                out = max(e, times[UNIT_T + 2 * x + 2, v - q])
+        busy[2, N_BUSY + x] += out - e
+        st[b + 6] = out
+        t = out + st[b + 1]
+    return h, t
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _pv_writes(st: np.ndarray, cols: np.ndarray, busy: np.ndarray, times: np.ndarray, s: tuple, until: float) -> None:
+    """Put the posted DRAM writes of the units after ProbxV on the DRAM server, position by position,
+    for the positions through the units (before ``st[CURSOR]``) that entered the first of them by
+    ``until``: so they join the key and value fetches by request time."""
+    while int(st[UCURSOR]) < int(st[CURSOR]):
+        u = int(st[UCURSOR])
+        waited = False
+        for x in range(s[UNITS]):
+            b = XST + 7 * x
+            if st[b + 2] != 1:
+                continue
+            if not waited:
+                if times[UNIT_T + 2 * x, u] > until:
+                    return
+                waited = True
+            w = int(st[b + 4])
+            if w >= 0 and cols[w, u] >= 0:
+                st[DRAM] = max(times[UNIT_T + 2 * x, u], st[DRAM]) + cols[w, u]
+                busy[0, DRAM] += cols[w, u]
+        st[UCURSOR] += 1
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -589,7 +702,9 @@ def _value_side(
             acquire = _granted(st, freed, cols, s, times, v, ready, 1)
             st[V_AT], st[V_FREE_AT], st[V_READY], st[V_BLOCKED], st[V_ACQUIRE] = v, free, ready, blocked, acquire
         if acquire > until and v >= stop:
-            return
+            break
+        if s[UNITS]:  # unit DRAM writes requested before this value fetch go first
+            _pv_writes(st, cols, busy, times, s, acquire)
         st[VDONE] = ready
         st[S_GRANT + 1] = acquire
         if s[UNITS]:
@@ -601,11 +716,20 @@ def _value_side(
             busy[0, VTOP] += vti + vtc
             busy[2, VTOP] += blocked
         end = _consume(st, busy, PV, acquire, cols[s[V_DRAM], v], cols[s[PV_C], v], lat)
+        left = end + pv_fill  # when it leaves the datapath
+        if s[UNITS]:
+            _pv_reads(st, cols, busy, times, s, v, acquire)
+            held, left = _pv_units(st, cols, busy, times, s, v, end, pv_fill, lat)
+            st[PV] = held
+            busy[2, PV] += held - end
+            end = held
         times[VRELEASE, v] = end + pv_fill
-        st[END] = max(st[END], end + pv_fill)
+        st[END] = max(st[END], left)
         if shared_is_value:
             _run_jobs(st, busy, jobs, engs, done, s, job_ptr, job_idx, v, times[SCORED, v])
         st[CURSOR] += 1
+    if s[UNITS]:
+        _pv_writes(st, cols, busy, times, s, until)
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -722,9 +846,6 @@ def _pipeline(
         _recompute(ctx, pending, pending_t)
     _value_side(ctx, np.inf, n)
     end = st[END]
-    if s[UNITS]:  # the units after ProbxV feed nothing back: one pass over the items' ProbxV ends
-        for v in range(n):
-            end = max(end, _stages(st, cols, busy, s, 1, v, times[VRELEASE, v], True))
     for j in range(done.shape[0]):
         end = max(end, done[j])
     return end
@@ -762,8 +883,8 @@ def _pipelines(
         st[S_LINES] = par[i, K_LINES]
         st[S_LINES + 1] = par[i, V_LINES]
         for x in range(xpar.shape[1]):
-            for k in range(3):
-                st[XST + 4 * x + k] = xpar[i, x, k]
+            for k in range(6):
+                st[XST + 7 * x + k] = xpar[i, x, k]
         done[:] = 0.0
         r = sel[i]  # as a tuple, kept in registers rather than re-read after each store: a fifth faster
         s = (
@@ -832,7 +953,7 @@ def warm() -> None:
         np.zeros((1, 0), np.int64),
         sel,
         np.zeros((1, N_PAR)),
-        np.zeros((1, 0, 3)),
+        np.zeros((1, 0, 6)),
         two,
         empty,
         two,

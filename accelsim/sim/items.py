@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from accelsim.config.base import Strict
 from accelsim.config.hardware import Hardware, MulArray
 from accelsim.errors import InputError
 from accelsim.hw.softmax import occupancy
 from accelsim.hw.units import array_cycles, dram_cycles, softmax_params, topk_params
 from accelsim.topk import TopKEngine, get_engine
-from accelsim.units import ItemWork, stages
+from accelsim.units import ItemWork, Unit, stages
 from accelsim.workplan import TOPK_KINDS, WorkPlan, request_bytes
 
 if TYPE_CHECKING:
@@ -276,6 +277,10 @@ def item_columns(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, ...]) -> 
         work = ItemWork.of(plan, tiling)
         for unit, params in units:
             items[f"unit_{unit.name}"] = unit.cycles(params, work)
+            for way, moved in zip(("read", "write"), unit_dram_bytes(hw, unit, params, work), strict=True):
+                if moved is not None:
+                    items[f"unit_{unit.name}_{way}_bytes"] = moved
+                    items[f"unit_{unit.name}_{way}"] = dram_cycles(moved, hw.dram, hw.clock_ghz, hw.fetcher.ports)
     return items
 
 
@@ -284,3 +289,18 @@ def build_items(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, ...]) -> p
     import pandas as pd
 
     return pd.DataFrame(item_columns(plan, hw, jobs))
+
+
+def unit_dram_bytes(
+    hw: Hardware, unit: Unit, params: Strict, work: ItemWork
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Bytes each item of a plug-in unit reads and writes in DRAM (``Unit.dram``); None for a way it
+    never uses. InputError on the bank DRAM model, which times key and value fetches only."""
+    moved = unit.dram(params, work)
+    if moved is None:
+        return None, None
+    if hw.dram.model != "bandwidth":
+        raise InputError(None, "hardware.dram.model", f"unit {unit.name!r} issues DRAM requests, which only the "
+                         f"bandwidth DRAM model times; use model: bandwidth, not {hw.dram.model!r}")
+    read, write = (np.asarray(m, np.float64) for m in moved)
+    return (read if (read > 0).any() else None), (write if (write > 0).any() else None)

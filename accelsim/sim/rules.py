@@ -19,6 +19,8 @@ Point = tuple[str, dict[str, Any] | None]
 
 OUTQUANT = str(Path(__file__).resolve().parents[2] / "examples/accelsim-example-plugins/outquant-hw.yaml")
 """SpAtten with the example plug-in unit after ProbxV (a source checkout's example package, loaded by path)."""
+KVWRITE = str(Path(__file__).resolve().parents[2] / "examples/accelsim-example-plugins/kvwrite-hw.yaml")
+"""SpAtten with the example KV write-back unit after ProbxV: a write buffer, DRAM writes, an input queue."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,27 @@ RULES: tuple[Rule, ...] = (
             (OUTQUANT, None),
             (OUTQUANT, {"outquant": {"lanes": 1}}),  # busy 54 % of the GPT-2 run: its queue moves the end
             (OUTQUANT, {"outquant": {"lanes": 1, "latency": 500}}),
+        ),
+    ),
+    Rule(
+        "unit-queue",
+        "a plug-in unit after ProbxV with an input queue of q items takes an item only once the item q places "
+        "ahead has entered it; until then the stage before it (ProbxV) holds the item, blocked on output, and "
+        "frees its value lines after (tandem queues with blocking after service)",
+        (
+            (KVWRITE, {"kvwrite": {"lanes": 1}}),  # a queue of 10: ProbxV blocked 534293 of the GPT-2 run's cycles
+            (KVWRITE, {"kvwrite": {"lanes": 2, "lines": 6}}),  # a queue of 1: blocked 134860
+        ),
+    ),
+    Rule(
+        "unit-dram",
+        "a plug-in unit's DRAM transfers share the DRAM FIFO server with the key and value fetches: a write is "
+        "posted as the item enters the unit and joins them by request time; a read goes right behind the "
+        "item's value fetch and the unit waits for it (reads: tests/units/test_hooks.py's vscale unit)",
+        (
+            (KVWRITE, None),
+            (KVWRITE, {"dram": {"channels": 2}}),  # DRAM-bound: the writes add 1.1 % to the GPT-2 run
+            (KVWRITE, {"dram": {"channels": 2}, "kvwrite": {"bits": 16, "lines": 8}}),
         ),
     ),
 )

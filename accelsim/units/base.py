@@ -1,11 +1,29 @@
 """The hardware unit interface and its registry.
 
 The SpAtten datapath (fetcher, QxK, softmax, top-k, ProbxV, buffers) is written out in both timing
-engines; a unit added here is a pipelined stage inserted at one of :data:`PLACES`, timed from the
-per-item cycles it declares, by the same rule in both (``accelsim.sim.rules``, row ``unit-stages``):
-an item holds the unit for its :meth:`Unit.cycles` (items in request order, one at a time), then
-leaves it :meth:`Unit.latency` cycles later. Its output goes to an output register the next stage
-reads, so it is never blocked on output, and it is fed from on-chip results, so never stalled.
+engines; a unit added here is a stage inserted at one of :data:`PLACES`, timed from what it declares,
+by the same rules in both (``accelsim.sim.rules``, rows ``unit-stages``, ``unit-dram`` and
+``unit-queue``): an item holds the unit for its :meth:`Unit.cycles` (items in request order, one at a
+time), then leaves it :meth:`Unit.latency` cycles later. Three hooks, each off by default, make it more
+than a pipelined stage (the last two only after ProbxV, ``pv``):
+
+- :meth:`Unit.buffer`: on-chip storage it holds, priced by the cost model as an SRAM macro (entry
+  ``<name>_buffer`` in ``area_by`` and ``energy_by``, actions ``<name>_buffer_read`` and ``_write``,
+  counted by :meth:`Unit.actions` as ``buffer_read`` and ``buffer_write``); any place;
+- :meth:`Unit.dram`: bytes each item reads and writes in DRAM, served by the DRAM FIFO server with the
+  key and value fetches (taking their bandwidth): a read is issued right behind the item's value fetch
+  (the fetcher knows its addresses then) and the unit holds the item until ``max(entered + cycles,
+  read end + DRAM latency)`` (the rest counted as stalled); a write is posted as the item enters the
+  unit. In ``dram_bytes_by[<name>]``, DRAM energy, ``--dram-trace`` and the event engine's DRAM log
+  (kinds ``<name>_read`` and ``<name>``); the bank DRAM model refuses them;
+- :meth:`Unit.queue`: items its input holds; when full, the stage before it (ProbxV or the unit
+  before it) keeps the item and stays held, blocked on output, until the item ``queue`` places ahead
+  enters the unit (blocking after service: a credit returns when an item leaves the queue).
+
+A unit after scoring (``qk``) is fed from on-chip results and passes on to an output register, so
+it may not declare DRAM requests or a queue (:func:`register` refuses them). The behavioural model
+(``accelsim.sim.behavioural``) adds a unit's cycles and DRAM transactions serially, where a queue
+never binds.
 """
 
 from __future__ import annotations
@@ -122,6 +140,19 @@ class Unit(ABC):
         """Count of each action of :meth:`cost` over a run, from the plan's work
         (``accelsim.hw.cost.actions.op_counts``: ``queries``, ``scores``, ``out_elems``, ...)."""
 
+    def buffer(self, p: Strict) -> tuple[int, int]:
+        """On-chip storage the unit holds: (lines, bits per line) of one SRAM macro; (0, 0): none."""
+        return 0, 0
+
+    def dram(self, p: Strict, work: ItemWork) -> tuple[np.ndarray, np.ndarray] | None:
+        """Bytes each item reads from and writes to DRAM (``pv`` units only); None: no DRAM requests."""
+        return None
+
+    def queue(self, p: Strict) -> int:
+        """Items the unit's input holds before it stalls the stage before it (``pv`` units only); 0:
+        unbounded (it never back-pressures)."""
+        return 0
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, follows={self.follows!r})"
 
@@ -135,7 +166,8 @@ def register(cls: type[Unit]) -> type[Unit]:
     Raises
     ------
     ValueError
-        The name is not an identifier or is taken by a built-in unit, or the place is unknown.
+        The name is not an identifier or is taken by a built-in unit, the place is unknown, or a unit
+        after scoring declares DRAM requests or a queue.
     """
     from accelsim.config.hardware import Hardware
 
@@ -143,6 +175,8 @@ def register(cls: type[Unit]) -> type[Unit]:
         raise ValueError(f"unit name must be an identifier other than a built-in unit's, not {cls.name!r}")
     if cls.follows not in PLACES:
         raise ValueError(f"unit {cls.name!r}: follows must be one of {', '.join(PLACES)}, not {cls.follows!r}")
+    if cls.follows != "pv" and (cls.dram is not Unit.dram or cls.queue is not Unit.queue):
+        raise ValueError(f"unit {cls.name!r}: only a unit after ProbxV (pv) may issue DRAM requests or back-pressure")
     UNITS.add(cls.name, cls(), cls.__module__)
     return cls
 

@@ -166,9 +166,22 @@ def test_write_edges(tmp_path):
 def _scan(data: bytes, fmt: str) -> tuple[list, list, list] | int:
     """The compiled pass's requests, or its count where it hands the file over (-1, or 0: none)."""
     b = np.frombuffer(data, np.uint8)
-    read, write = (trace_scan.word_code(k) for k in trace._KINDS[fmt])
-    addr, wr, cyc, count = trace_scan.scan(b, data.count(b"\n") + 1, fmt == "ramulator2", read, write)
+    kinds = trace._KINDS[fmt]
+    size = trace_scan.capacity(len(b), 3 if fmt == "dramsim3" else 2, min(map(len, kinds)))
+    addr, wr, cyc = np.empty(size, np.int64), np.empty(size, np.bool_), np.empty(size, np.int64)
+    count = trace_scan.scan(b, fmt == "ramulator2", *(trace_scan.word_code(k) for k in kinds), addr, wr, cyc)
     return (addr[:count].tolist(), wr[:count].tolist(), cyc[:count].tolist()) if count > 0 else count
+
+
+@pytest.mark.parametrize(("fmt", "line"), [("dramsim3", "0 READ 0"), ("ramulator2", "LD 0"), ("ramulator2", "ST 0")])
+@pytest.mark.parametrize("lines", [1, 2, 7, 8, 9])
+def test_capacity_holds_the_shortest_lines(fmt, line, lines):
+    # the arrays the compiled pass fills are as long as the shortest lines can be many, no longer
+    for end in ("", "\n"):
+        data = ("\n".join([line] * lines) + end).encode()
+        kinds = trace._KINDS[fmt]
+        assert trace_scan.capacity(len(data), 3 if fmt == "dramsim3" else 2, min(map(len, kinds))) == lines
+        assert len(_scan(data, fmt)[0]) == lines
 
 
 @pytest.mark.parametrize("fmt", ["dramsim3", "ramulator2"])

@@ -241,7 +241,8 @@ _COMPUTE: dict[tuple, dict[str, UnitCost]] = {}
 
 
 def unit_costs(hw: Hardware) -> dict[str, UnitCost]:
-    """Every on-chip unit of ``hw``, its plug-in units (``accelsim.units``) included (DRAM is off chip and
+    """Every on-chip unit of ``hw``, its plug-in units (``accelsim.units``) and their storage (``<name>_buffer``,
+    ``Unit.buffer``) included (DRAM is off chip and
     priced per access). Cached per side on the blocks it reads: the fetcher's units on the fetcher and the
     DRAM channels, the rest on the compute, buffer and unit blocks, so designs that differ only in DRAM
     (or only in compute) share the other side."""
@@ -279,4 +280,8 @@ def _compute_units(hw: Hardware) -> dict[str, UnitCost]:
         units["topk"] = topk(p, hw.topk, topk_params(hw))
     for unit, params in stages(hw):
         units[unit.name] = unit.cost(params, p)
+        lines, width = unit.buffer(params)
+        if lines:  # its storage (Unit.buffer): one macro, read and written a line at a time
+            m, cost = p.macros(1, lines, width)
+            units[f"{unit.name}_buffer"] = replace(cost, action_pj={"read": m.read_pj, "write": m.write_pj})
     return units

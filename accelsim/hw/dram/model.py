@@ -18,7 +18,9 @@ times devices per rank and ``tCK``.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -60,18 +62,15 @@ def decode(spec: DramSpec, addr: np.ndarray) -> Decoded:
 
 
 @njit(cache=True, nogil=True)
-def _channel_queue_row(addr, shift, mask, ranks, bankgroups, banks_per_group, queues):
-    """:func:`decode`'s channel and row, and the bank queue within the channel, in one pass (numpy's
-    temporaries, 3 M requests: 0.3 s, mostly page faults)."""
-    n = len(addr)
-    ch, q, row = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
-    for i in range(n):
+def _channel_queue_row(addr, shift, mask, ranks, bankgroups, banks_per_group, queues, ch, q, row):
+    """:func:`decode`'s channel and row, and the bank queue within the channel, in one pass into
+    ``ch``, ``q`` and ``row`` (numpy's temporaries, 3 M requests: 0.3 s, mostly page faults)."""
+    for i in range(len(addr)):
         a = addr[i]
         c = (a >> shift[0]) & mask[0]
         rank = c * ranks + ((a >> shift[1]) & mask[1])
         bank = (rank * bankgroups + ((a >> shift[2]) & mask[2])) * banks_per_group + ((a >> shift[3]) & mask[3])
         ch[i], q[i], row[i] = c, bank % queues, (a >> shift[4]) & mask[4]
-    return ch, q, row
 
 
 @dataclass
@@ -258,7 +257,8 @@ class DramModel:
         arr = (np.ceil(arr) if arr.dtype.kind == "f" else arr).astype(np.int64, copy=False)
         o = spec.organisation
         bits = [spec.field_bits[f] for f in ("ch", "ra", "bg", "ba", "ro")]
-        channel, q, row = _channel_queue_row(  # q: the bank queue within the channel
+        channel, q, row = (np.empty(n, np.int64) for _ in range(3))  # q: the bank queue within the channel
+        _channel_queue_row(
             addr,
             np.array([s for s, _ in bits]),
             np.array([(1 << w) - 1 for _, w in bits]),
@@ -266,9 +266,16 @@ class DramModel:
             o.bankgroups,
             o.banks_per_group,
             o.ranks * o.banks,
+            channel,
+            q,
+            row,
         )
-        # each channel's requests by arrival, then trace order (numpy sorts 16-bit keys by radix)
-        if n < 2 or (arr[1:] >= arr[:-1]).all():
+        # per-channel issue: each channel's requests by arrival, then trace order (numpy sorts
+        # 16-bit keys by radix); in-order issue takes them in trace order (the kernel reads fifo
+        # only for per-channel issue)
+        if mode == "in-order":
+            fifo = np.zeros(0, dtype=np.int64)
+        elif n < 2 or (arr[1:] >= arr[:-1]).all():
             key = channel.astype(np.int16 if o.channels <= 1 << 15 else np.int64)
             fifo = np.argsort(key, kind="stable")
         else:
@@ -371,6 +378,13 @@ def replay(
 
 
 def warm() -> None:
-    """Compile (or load from numba's on-disk cache) the controller on a tiny stream, so that processes
-    started afterwards find it cached instead of each compiling it (``scripts/setup.sh`` runs this)."""
-    replay("hbm2-spatten", np.arange(64, dtype=np.int64) * 32)
+    """Compile (or load from numba's on-disk cache) the trace scan and the controller on a tiny trace,
+    so that processes started afterwards find them cached instead of each compiling them
+    (``scripts/setup.sh`` runs this)."""
+    from accelsim.hw.dram.trace import read_dram_trace, write_dram_trace
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "warm.trace"
+        write_dram_trace(path, np.arange(64, dtype=np.int64) * 32)
+        trace = read_dram_trace(path)
+    replay("hbm2-spatten", trace.addr, trace.cycle, is_write=trace.is_write)
