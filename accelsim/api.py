@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from accelsim.inputs import content_key
 from accelsim.policies import make_plan
 from accelsim.sim.dram_bank import peak_bytes_per_cycle
 from accelsim.sim.items import item_columns, job_cycles, topk_engine
-from accelsim.sim.result import LayerQuality, Quality, SimResult
+from accelsim.sim.result import FlatRows, LayerQuality, Quality, SimResult
 from accelsim.topk import ENGINES, TopKEngine, get_engine
 from accelsim.topk.params import engine_fields
 from accelsim.units import stages
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # each imported where it is used: a run imports only what its
     import pandas as pd
 
     from accelsim.sim.engine import Timeline
-    from accelsim.sim.fast import FastModel  # numba: imported by whoever builds one
+    from accelsim.sim.fast import FastModel, FastPoint  # numba: imported by whoever builds one
     from accelsim.trace.format import Trace
 
 WORKLOAD_SUFFIXES = {".csv": "SpAtten request trace", ".safetensors": "accelsim trace",
@@ -196,26 +196,50 @@ def simulate_fast(hw: Hardware, model: FastModel, workload: str = "") -> SimResu
 def simulate_fast_many(hws: Sequence[Hardware], model: FastModel, workload: str = "") -> list[SimResult | InputError]:
     """:func:`simulate_fast` on each of ``hws``, timed in one kernel call; a point that cannot run
     has its InputError in its place."""
+    fields = _fast_fields(hws, model, workload)  # plain values of each field's type: built without checking again
+    return [f if isinstance(f, InputError) else SimResult.model_construct(**f) for f in fields]
+
+
+def simulate_fast_flat(hws: Sequence[Hardware], model: FastModel, workload: str = "") -> FlatRows:
+    """:func:`simulate_fast_many`'s results as table rows (``SimResult.flat``; columns where they can
+    be), without building the results."""
+    return FlatRows.of(_fast_fields(hws, model, workload))
+
+
+def _fast_fields(hws: Sequence[Hardware], model: FastModel, workload: str) -> list[dict[str, Any] | InputError]:
+    """The SimResult fields of each of ``hws`` timed in one kernel call, or its InputError."""
     wp = model.plan
-    out: list[SimResult | InputError | None] = [None] * len(hws)
+    out: list[dict[str, Any] | InputError | None] = [None] * len(hws)
+    ready = prepare_fast(hws, model, out)
+    qual = quality(wp) if model.has_quality else None
+    for (i, hw, engine, _), t in zip(ready, model.run_many([r[3] for r in ready]), strict=True):
+        counts = model.op_counts(engine if hw.topk.count else None)
+        out[i] = _fields(hw, wp, workload, t.cycles, (t.busy, t.stall, t.blocked), t.dram_bytes_by, counts, qual, None)
+    return out
+
+
+def prepare_fast(hws: Sequence[Hardware], model: FastModel,
+                 errors: list[Any]) -> list[tuple[int, Hardware, TopKEngine, FastPoint]]:
+    """Check each of ``hws`` and prepare it for ``model``'s kernel (``FastModel.prepare``), building the
+    tables and unit costs it reads; (index, hardware, top-k engine, prepared point) of those that can
+    run, the InputError of each that cannot put in its place in ``errors``."""
     ready = []
     checked = set()  # top-k blocks whose engine check passed: the check reads only hw.topk and the plan
+    engines: dict[tuple[int, int], TopKEngine] = {}  # by the identity of the blocks it is built from
     for i, hw in enumerate(hws):
         try:
             check_timing(hw)
             if hw.topk not in checked:
-                _check_engine(hw, wp)
+                _check_engine(hw, model.plan)
                 checked.add(hw.topk)
-            engine = topk_engine(hw)
+            key = (id(hw.topk), id(hw.softmax))  # alive in hws meanwhile: ids not reused
+            engine = engines.get(key)
+            if engine is None:
+                engine = engines[key] = topk_engine(hw)  # reads only hw.topk and hw.softmax
             ready.append((i, hw, engine, model.prepare(hw, engine)))
         except InputError as err:
-            out[i] = err
-    qual = quality(wp) if model.has_quality else None
-    for (i, hw, engine, _), t in zip(ready, model.run_many([r[3] for r in ready]), strict=True):
-        counts = model.op_counts(engine if hw.topk.count else None)
-        out[i] = _result(hw, wp, workload, t.cycles, (t.busy, t.stall, t.blocked), t.dram_bytes_by, counts, qual,
-                         None, validate=False)
-    return out
+            errors[i] = err
+    return ready
 
 
 def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tuple[SimResult, pd.DataFrame]:
@@ -284,11 +308,15 @@ def _check_engine(hw: Hardware, wp: WorkPlan) -> None:
 
 
 def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, units: tuple[dict[str, float], ...],
-            by: dict[str, float], counts: dict[str, float], qual: Quality | None, dram_stats,
-            validate: bool = True) -> SimResult:
-    """Assemble a SimResult; ``units``: (work, stall, blocked) cycles per unit; ``dram_stats``: the bank
-    model's statistics (None for the bandwidth model). ``validate=False`` where every input is already
-    a plain value of its field's type (the fast path's Python floats): built without checking them again."""
+            by: dict[str, float], counts: dict[str, float], qual: Quality | None, dram_stats) -> SimResult:
+    """Assemble a SimResult (:func:`_fields`)."""
+    return SimResult(**_fields(hw, wp, workload, cycles, units, by, counts, qual, dram_stats))
+
+
+def _fields(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, units: tuple[dict[str, float], ...],
+            by: dict[str, float], counts: dict[str, float], qual: Quality | None, dram_stats) -> dict[str, Any]:
+    """A SimResult's fields; ``units``: (work, stall, blocked) cycles per unit; ``dram_stats``: the bank
+    model's statistics (None for the bandwidth model)."""
     dram = sum(by.values())
     c = costs(hw, counts, dram, cycles, None if dram_stats is None else dram_stats.energy_pj)
     ebys = c.energy_by
@@ -296,7 +324,7 @@ def _result(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, units: tup
     ops = 2.0 * (counts["qk_macs"] + counts["pv_macs"])
     energy = sum(ebys.values())
     static = sum(c.static_by.values())
-    return (SimResult if validate else SimResult.model_construct)(
+    return dict(
         hardware=hw.name, policy=str(wp.meta.get("policy", "")), workload=workload,
         cycles=cycles, seconds=seconds, ops=ops, gops=ops / seconds / 1e9 if seconds else 0.0,
         dram_bytes=dram, dram_bytes_by=by, bandwidth_bound_cycles=dram / peak_bytes_per_cycle(hw),

@@ -5,7 +5,8 @@ Usage: python benchmarks/bench_sweep.py [--workers 2] [--skip-dask]
 Prints, for local processes and for a Dask LocalCluster of the same number of workers:
 - end to end: points / wall time of ``run_sweep``, including worker start-up, phase 1 in each
   worker, numba's cache load and writing the Parquet store;
-- steady state: points / time between the first and the last completed chunk;
+- steady state: points / time between the first and the last completed chunk, and the driver's CPU
+  microseconds per point in that time (taken from the workers' cores);
 - the driver's CPU seconds (resolving points, adding their config columns, writing the store: the
   part a busy machine's load does not inflate much), and the results' Parquet bytes and columns
   (every row holds the whole resolved config);
@@ -52,16 +53,18 @@ def children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def timed(path: Path, out: Path, make) -> tuple[int, float, float, float, float, int, int]:
-    stamps: list[tuple[float, int]] = []
+def timed(path: Path, out: Path, make) -> tuple[int, float, float, float, float, float, int, int]:
+    stamps: list[tuple[float, float, int]] = []
     t0, c0, w0 = time.perf_counter(), time.process_time(), children_cpu()
     with make() as ex:
-        res = run_sweep(path, out, executor=ex, progress=lambda n, total: stamps.append((time.perf_counter(), n)))
+        res = run_sweep(path, out, executor=ex,
+                        progress=lambda n, total: stamps.append((time.perf_counter(), time.process_time(), n)))
     wall, cpu, workers = time.perf_counter() - t0, time.process_time() - c0, children_cpu() - w0
-    done = [(t, n) for t, n in stamps if n > 0]
-    (t1, n1), (t2, n2) = done[0], done[-1]
+    done = [s for s in stamps if s[2] > 0]
+    (t1, c1, n1), (t2, c2, n2) = done[0], done[-1]
     size = sum(p.stat().st_size for p in (out / "results").glob("*.parquet"))
-    return res.ran, res.ran / wall, (n2 - n1) / (t2 - t1), cpu, workers, size, len(res.table.columns)
+    steady, steady_cpu = (n2 - n1) / (t2 - t1), (c2 - c1) / (n2 - n1)
+    return res.ran, res.ran / wall, steady, steady_cpu, cpu, workers, size, len(res.table.columns)
 
 
 def main() -> None:
@@ -91,10 +94,10 @@ def main() -> None:
         if not args.skip_dask:
             runs.append(("Dask LocalCluster", lambda: get_executor("dask", workers=args.workers)))
         for i, (label, make) in enumerate(runs):
-            n, e2e, steady, cpu, workers, size, cols = timed(path, tmp / f"out{i}", make)
+            n, e2e, steady, steady_cpu, cpu, workers, size, cols = timed(path, tmp / f"out{i}", make)
             print(f"{label}, {args.workers} workers: {n} points, end to end {e2e:,.0f} points/s, "
-                  f"steady state {steady:,.0f} points/s; driver {cpu:.2f} CPU s; results {size / 1e3:,.0f} kB "
-                  f"Parquet, {cols} columns")
+                  f"steady state {steady:,.0f} points/s (driver {steady_cpu * 1e6:,.0f} CPU us/point meanwhile); "
+                  f"driver {cpu:.2f} CPU s; results {size / 1e3:,.0f} kB Parquet, {cols} columns")
             print(f"  CPU per point: driver {cpu / n * 1e6:,.0f} us, workers {workers / n * 1e6:,.0f} us; "
                   f"on {args.workers} idle cores: {args.workers * n / (cpu + workers):,.0f} points/s")
 

@@ -48,7 +48,7 @@ def sweep(
     report: Annotated[Path | None, typer.Option(help="Write an HTML report of the results here.")] = None,
     flush_rows: Annotated[int, typer.Option(min=1, help="Write finished rows to disk at least every N rows "
                                             "(and every 2 s): fewer lose less work to a crash, more write "
-                                            "fewer files.")] = 512,
+                                            "fewer files.")] = 8192,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the whole sweep and print its axes and "
                                           "number of points; run nothing.")] = False,
     fmt: FormatOption = Format.table,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from accelsim.errors import InputError
 from accelsim.hw.fpga import FPGA_COLUMNS, FpgaCost
 
 
@@ -90,27 +93,95 @@ class SimResult(BaseModel):
 
     def flat(self) -> dict[str, Any]:
         """One table row: scalars, with dict fields spread as ``<field>_<key>`` columns."""
-        row: dict[str, Any] = {}
-        values = self.__dict__  # the fields as they are: model_dump would copy every dict first
-        for key in _SCALARS:
-            val = values[key]
-            if val is None:
-                continue
-            if type(val) is dict:
-                names = _SPREAD.get((key, *val))
-                if names is None:
-                    names = _SPREAD[(key, *val)] = tuple(f"{key}_{k}" for k in val)
-                row.update(zip(names, val.values(), strict=True))
-            else:
-                row[key] = val
-        fpga = self.topk_fpga
-        for col, name in _FPGA:  # always present, so a table says where no cost was measured
-            row[name] = None if fpga is None else getattr(fpga, col)
-        if self.quality is not None:
-            row["quality_mass_recall"] = self.quality.mass_recall
-            row["quality_out_err"] = self.quality.out_err
-            row["quality_topk_recall"] = self.quality.topk_recall
-        return row
+        return flat_row(self.__dict__)  # the fields as they are: model_dump would copy every dict first
+
+
+def flat_row(values: dict[str, Any]) -> dict[str, Any]:
+    """:meth:`SimResult.flat` of the result whose fields are ``values`` (each one, as they would be
+    held), without building the result."""
+    row: dict[str, Any] = {}
+    for key in _SCALARS:
+        val = values[key]
+        if val is None:
+            continue
+        if type(val) is dict:
+            names = _SPREAD.get((key, *val))
+            if names is None:
+                names = _SPREAD[(key, *val)] = tuple(f"{key}_{k}" for k in val)
+            row.update(zip(names, val.values(), strict=True))
+        else:
+            row[key] = val
+    fpga = values["topk_fpga"]
+    for col, name in _FPGA:  # always present, so a table says where no cost was measured
+        row[name] = None if fpga is None else getattr(fpga, col)
+    quality = values["quality"]
+    if quality is not None:
+        row["quality_mass_recall"] = quality.mass_recall
+        row["quality_out_err"] = quality.out_err
+        row["quality_topk_recall"] = quality.topk_recall
+    return row
+
+
+@dataclass(frozen=True)
+class FlatRows:
+    """The table rows (:meth:`SimResult.flat`) of many points' results: as columns where every point
+    ran and has the same columns, else a row per point (the InputError of one that could not run)."""
+
+    rows: list[dict[str, Any] | InputError] | None = None
+    columns: tuple[str, ...] = ()
+    values: tuple[tuple[Any, ...], ...] = ()
+    """Per column, a value per point (when ``rows`` is None)."""
+
+    @classmethod
+    def of(cls, fields: Sequence[dict[str, Any] | InputError]) -> FlatRows:
+        """The rows of the results whose fields are each of ``fields`` (:func:`flat_row`), or its InputError."""
+        if fields and not any(isinstance(f, InputError) for f in fields):
+            cols = flat_columns(fields)  # type: ignore[arg-type]
+            if cols is not None:
+                return cls(None, *cols)
+        return cls([f if isinstance(f, InputError) else flat_row(f) for f in fields])
+
+
+def flat_columns(fields: Sequence[dict[str, Any]]) -> tuple[tuple[str, ...], tuple[tuple[Any, ...], ...]] | None:
+    """:func:`flat_row` of each of ``fields`` as columns (names, a tuple of values per column), or None
+    when their rows do not all have the same columns."""
+    names: list[str] = []
+    cols: list[tuple[Any, ...]] = []
+    for key in _SCALARS:
+        vals = [f[key] for f in fields]
+        first = vals[0]
+        if first is None:
+            if any(v is not None for v in vals):
+                return None
+        elif type(first) is dict:
+            keys = tuple(first)
+            if any(type(v) is not dict or tuple(v) != keys for v in vals):
+                return None
+            spread = _SPREAD.get((key, *keys))
+            if spread is None:
+                spread = _SPREAD[(key, *keys)] = tuple(f"{key}_{k}" for k in keys)
+            names.extend(spread)
+            cols.extend(zip(*(v.values() for v in vals), strict=True) if keys else ())
+        else:
+            if any(v is None or type(v) is dict for v in vals):
+                return None
+            names.append(key)
+            cols.append(tuple(vals))
+    fpga = [f["topk_fpga"] for f in fields]
+    for col, name in _FPGA:
+        names.append(name)
+        cols.append(tuple(None if v is None else getattr(v, col) for v in fpga))
+    quality = [f["quality"] for f in fields]
+    if any((q is None) != (quality[0] is None) for q in quality):
+        return None
+    if quality[0] is not None:
+        names += ["quality_mass_recall", "quality_out_err", "quality_topk_recall"]
+        cols += [
+            tuple(q.mass_recall for q in quality),
+            tuple(q.out_err for q in quality),
+            tuple(q.topk_recall for q in quality),
+        ]
+    return tuple(names), tuple(cols)
 
 
 _SCALARS = tuple(k for k in SimResult.model_fields if k not in ("quality", "topk_fpga"))

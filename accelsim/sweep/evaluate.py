@@ -12,6 +12,7 @@ import gc
 import json
 import math
 import operator
+import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +23,11 @@ from accelsim import api
 from accelsim.config import policy_adapter
 from accelsim.errors import InputError
 from accelsim.registry import load_plugins
+from accelsim.sim.result import FlatRows
 from accelsim.sweep.points import PlanKey, Point, hardware
 from accelsim.sweep.spec import REFS
-from accelsim.timers import Timed, get_timer
+from accelsim.sweep.store import Rows
+from accelsim.timers import get_timer
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 _PLANS: dict[tuple[PlanKey, str], Any] = {}
@@ -87,25 +90,60 @@ def infeasible_row(p: Point, reason: str, wall_s: float = 0.0) -> dict[str, Any]
             "accelsim_version": accelsim.__version__}
 
 
-def run_job(job: Job) -> list[dict[str, Any]]:
+def run_job(job: Job) -> Rows:
     """Simulate every point of ``job``; a point that cannot run becomes an infeasible row. The timer
-    takes the chunk's points together (``Timer.time_many``: the fast path times them in one call)."""
+    takes the chunk's points together (``Timer.flat_many``: the fast path times them in one call and
+    returns their rows as columns); the chunk's rows come back as columns."""
     load_plugins(job.plugins, Path(), None)
     model = plan_for(job.plan, job.timing)
     if isinstance(model, InputError):
-        return [infeasible_row(p, model.message) for p in job.points]
+        return Rows.of([infeasible_row(p, model.message) for p in job.points])
     t0 = time.perf_counter()
     hws = [hardware(p.hw) for p in job.points]
-    timed = get_timer(job.timing).time_many(hws, model, workload=job.points[0].labels["workload"])
+    flat = get_timer(job.timing).flat_many(hws, model, workload=job.points[0].labels["workload"])
     wall = (time.perf_counter() - t0) / len(job.points)  # the chunk's time, shared out
-    return [_row(job, p, t, wall) for p, t in zip(job.points, timed, strict=True)]
+    if flat.rows is not None:
+        return Rows.of([_row(job, p, r, wall) for p, r in zip(job.points, flat.rows, strict=True)])
+    return _columns(job, flat, wall)
 
 
-def _row(job: Job, p: Point, timed: Timed | InputError, wall_s: float) -> dict[str, Any]:
-    """The table row of point ``p``: its metrics, checked against the constraints, or why it could not run."""
-    if isinstance(timed, InputError):
-        return infeasible_row(p, f"{timed.field}: {timed.message}" if timed.field else timed.message, wall_s)
-    metrics = timed.result.flat()
+def run_pickled(job: bytes) -> Rows:
+    """:func:`run_job` of a pickled Job (what the driver sends: pickled before the workers start)."""
+    return run_job(pickle.loads(job))
+
+
+def warm_job(job: Job) -> None:
+    """Build what timing ``job``'s points reads and keeps (``Timer.warm``), timing none of them."""
+    load_plugins(job.plugins, Path(), None)
+    model = plan_for(job.plan, job.timing)
+    if not isinstance(model, InputError):
+        get_timer(job.timing).warm([hardware(p.hw) for p in job.points], model)
+
+
+def _columns(job: Job, flat: FlatRows, wall_s: float) -> Rows:
+    """:func:`_row` of every point of ``job``, each of which ran (``flat`` holds their results' rows as
+    columns): the chunk's rows built column by column. (Points of one sweep have the same base columns.)"""
+    base = Rows.of([base_row(p) for p in job.points])
+    labels = ("hardware", "policy", "workload")
+    metrics = {c: v for c, v in zip(flat.columns, flat.values, strict=True) if c not in labels}
+    n = len(job.points)
+    broken: list[list[str]] = [[] for _ in range(n)]
+    for m, op, v in job.constraints:
+        for i, x in enumerate(metrics.get(m, (math.nan,) * n)):
+            if not _OPS[op](x, v):
+                broken[i].append(f"{m} = {x:.6g} violates {m} {op} {v:g}")
+    tail = {"status": tuple("infeasible" if b else "ok" for b in broken), "error": tuple("; ".join(b) for b in broken),
+            "wall_s": (wall_s,) * n, "accelsim_version": (accelsim.__version__,) * n}
+    rows = base.beside(Rows(tuple(metrics), tuple(metrics.values()), n))
+    return rows.beside(Rows(tuple(tail), tuple(tail.values()), n))
+
+
+def _row(job: Job, p: Point, flat: dict[str, Any] | InputError, wall_s: float) -> dict[str, Any]:
+    """The table row of point ``p`` from its result's (``SimResult.flat``): its metrics, checked against
+    the constraints, or why it could not run."""
+    if isinstance(flat, InputError):
+        return infeasible_row(p, f"{flat.field}: {flat.message}" if flat.field else flat.message, wall_s)
+    metrics = flat
     for k in ("hardware", "policy", "workload"):
         metrics.pop(k)
     broken = [f"{m} = {metrics.get(m, math.nan):.6g} violates {m} {op} {v:g}"

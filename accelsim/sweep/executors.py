@@ -8,6 +8,7 @@ results as chunks finish, in any order; the driver writes them to the store as t
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import gc
 import multiprocessing
@@ -168,7 +169,21 @@ class DaskExecutor(Executor):
     def close(self) -> None:
         self._client.close()
         if self._cluster is not None:
+            # each worker process closes on its own before the cluster goes: Dask's nannies kill a worker still
+            # running after 4 s (0.8 x their 5 s), which a loaded machine reaches, and the kill leaves a
+            # CommClosedError traceback on stderr
+            self._cluster.sync(_close_nannies, list(self._cluster.workers.values()))
             self._cluster.close()
+            self._cluster = None  # closed: a second close() has nothing left to do
+
+
+WORKER_EXIT_S = 60.0
+"""How long a LocalCluster's worker process may take to exit when the executor closes before it is killed."""
+
+
+async def _close_nannies(nannies: list[Any]) -> None:
+    """Close the Dask nannies ``nannies`` (each its worker process), giving each ``WORKER_EXIT_S``."""
+    await asyncio.gather(*(n.close(timeout=WORKER_EXIT_S) for n in nannies))
 
 
 def _windowed(submit, tasks, window, wait_some, result) -> Iterator[tuple[Any, Any]]:

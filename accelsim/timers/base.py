@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from accelsim.config.hardware import Hardware
-    from accelsim.sim.result import SimResult
+    from accelsim.sim.result import FlatRows, SimResult
     from accelsim.workplan import WorkPlan
 
 
@@ -50,6 +50,20 @@ class Timer(ABC):
         self, hw: Hardware, prepared: Any, workload: str = "", dram_trace: tuple[Path, str] | None = None
     ) -> Timed:
         """Time ``prepared`` (from :meth:`prepare`) on ``hw``; ``workload`` labels the result."""
+
+    def warm(self, hws: Sequence[Hardware], prepared: Any) -> None:
+        """Build what timing ``hws`` on ``prepared`` reads and keeps (tables, unit costs), without
+        timing them: a local sweep's driver does it for all its points before its workers fork, so
+        that they share it. Default: nothing."""
+        return None
+
+    def flat_many(self, hws: Sequence[Hardware], prepared: Any, workload: str = "") -> FlatRows:
+        """:meth:`time_many` as table rows (``SimResult.flat``); a timer that can skip building the
+        results overrides it."""
+        from accelsim.sim.result import FlatRows
+
+        timed = self.time_many(hws, prepared, workload)
+        return FlatRows([t if isinstance(t, InputError) else t.result.flat() for t in timed])
 
     def time_many(self, hws: Sequence[Hardware], prepared: Any, workload: str = "") -> list[Timed | InputError]:
         """:meth:`time` on each of ``hws`` (a sweep's chunk), a point that cannot run having its

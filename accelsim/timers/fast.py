@@ -14,6 +14,7 @@ from accelsim.workplan import WorkPlan
 
 if TYPE_CHECKING:
     from accelsim.sim.fast import FastModel
+    from accelsim.sim.result import FlatRows
 
 
 @register
@@ -33,6 +34,14 @@ class FastTimer(Timer):
     ) -> Timed:
         return Timed(api.simulate_fast(hw, prepared, workload=workload))
 
+    def warm(self, hws: Sequence[Hardware], prepared: FastModel) -> None:
+        """Each point checked and prepared (``api.prepare_fast``): the model's tables and the unit costs."""
+        api.prepare_fast(hws, prepared, [None] * len(hws))
+
     def time_many(self, hws: Sequence[Hardware], prepared: FastModel, workload: str = "") -> list[Timed | InputError]:
         """Every point in one kernel call (``api.simulate_fast_many``)."""
         return [r if isinstance(r, InputError) else Timed(r) for r in api.simulate_fast_many(hws, prepared, workload)]
+
+    def flat_many(self, hws: Sequence[Hardware], prepared: FastModel, workload: str = "") -> FlatRows:
+        """Every point in one kernel call, as rows (``api.simulate_fast_flat``: no SimResult built)."""
+        return api.simulate_fast_flat(hws, prepared, workload)

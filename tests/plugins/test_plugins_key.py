@@ -96,7 +96,7 @@ hw = load_hardware("spatten")
 key = PlanKey(trace, file_sha(trace), json.dumps({"name": "sinktopk"}), "both", 0, api.plan_key(hw, False))
 point = Point(0, {}, "p0", pairs(hw.model_dump()), key,
               labels={"hardware": "spatten", "policy": "sinktopk", "workload": "small"})
-rows = run_job(Job(key, "event", (), (point,), (plugin,)))
+rows = run_job(Job(key, "event", (), (point,), (plugin,))).records()
 print(json.dumps([(r["status"], r["error"]) for r in rows]))
 """
 

@@ -238,6 +238,10 @@ def _merge(logic: UnitCost, sram: UnitCost) -> UnitCost:
 
 _MEMORY: dict[tuple, dict[str, UnitCost]] = {}
 _COMPUTE: dict[tuple, dict[str, UnitCost]] = {}
+_RECENT: dict[int, tuple[Hardware, dict[str, UnitCost]]] = {}
+"""The last designs' units by the design's identity (each kept alive here, so an id is never reused): timing
+a point checks its clock against them and then prices it, and hashing the blocks again costs ~4 us."""
+_RECENT_SIZE = 1024  # more than a sweep's chunk of points (``accelsim.sweep.runner.FAST_CHUNK``)
 
 
 def unit_costs(hw: Hardware) -> dict[str, UnitCost]:
@@ -246,6 +250,9 @@ def unit_costs(hw: Hardware) -> dict[str, UnitCost]:
     priced per access). Cached per side on the blocks it reads: the fetcher's units on the fetcher and the
     DRAM channels, the rest on the compute, buffer and unit blocks, so designs that differ only in DRAM
     (or only in compute) share the other side."""
+    hit = _RECENT.get(id(hw))
+    if hit is not None and hit[0] is hw:
+        return dict(hit[1])
     memory = (hw.tech_nm, hw.sram.cell, hw.fetcher, hw.dram.channels)
     compute = (hw.tech_nm, hw.sram, hw.qk, hw.softmax, hw.pv, hw.topk, stages(hw))
     mem = _MEMORY.get(memory)
@@ -254,7 +261,11 @@ def unit_costs(hw: Hardware) -> dict[str, UnitCost]:
     comp = _COMPUTE.get(compute)
     if comp is None:
         comp = _COMPUTE[compute] = _compute_units(hw)
-    return {**mem, **comp}
+    if len(_RECENT) >= _RECENT_SIZE:
+        _RECENT.clear()
+    units = {**mem, **comp}
+    _RECENT[id(hw)] = (hw, units)
+    return dict(units)
 
 
 def _memory_units(hw: Hardware) -> dict[str, UnitCost]:
