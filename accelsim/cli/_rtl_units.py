@@ -1,8 +1,12 @@
-"""``accelsim rtl build|verify softmax|requant``: the streaming units behind the ``rtl`` commands.
+"""``accelsim rtl build|verify <unit>``: the streaming units behind the ``rtl`` commands, topk aside.
 
-The commands' ``--parallelism``, ``--width`` and ``--index-width`` set the unit's fields of the same name
-(``accelsim.hw.softmax.SoftmaxParams``, ``accelsim.hw.requant.RequantParams``; the other fields keep their
-defaults); an option the unit does not read, set away from its default, is refused.
+The units are those with a bench case (``accelsim.rtl.units.cases.CASES``): the built-in softmax and
+requant, and every registered unit that names its RTL module (``accelsim.units.Unit.rtl``). For the
+built-in ones ``--parallelism``, ``--width`` and ``--index-width`` set the fields of the same name
+(``accelsim.hw.softmax.SoftmaxParams``, ``accelsim.hw.requant.RequantParams``; the other fields keep
+their defaults). A plug-in unit's params are its ``hw.<unit>`` block: from ``--hw`` (that config's
+block), with ``--param NAME=VALUE`` over it, for the fields its RTL reads. An option the unit does not
+read, set away from its default, is refused.
 """
 
 from __future__ import annotations
@@ -14,32 +18,103 @@ import typer
 
 from accelsim.errors import InputError
 
-STREAM_UNITS = ("softmax", "requant")
 SHARED = {"parallelism": "--parallelism", "width": "--width", "index_width": "--index-width"}
 
 
-def unit_case(unit: str, options: dict[str, tuple[object, object]]):
-    """The bench case of ``unit`` from ``options`` (option field -> (value, default)); bad input raises
-    :class:`InputError`."""
-    from pydantic import ValidationError
-
+def rtl_units() -> list[str]:
+    """The units ``accelsim rtl`` builds and verifies: topk and every unit with a bench case."""
     from accelsim.rtl.units.cases import CASES
 
-    cls = CASES[unit]
-    fields = cls.params_type.model_fields
-    for name, (value, default) in options.items():
-        if name not in fields and value != default:
-            flag = SHARED.get(name, "--" + name.replace("_", "-"))
-            raise InputError(None, flag, f"not a parameter of the {unit} unit: leave it at its default")
+    return sorted({"topk", *CASES})
+
+
+def check_unit(unit: str) -> None:
+    """:class:`InputError` naming the units with RTL, unless ``unit`` is one."""
+    from accelsim.rtl.units.cases import CASES
+
+    if unit != "topk" and unit not in CASES:
+        raise InputError(None, "UNIT", f"no RTL for unit {unit!r}; expected one of: {', '.join(rtl_units())}")
+
+
+def _validated(unit: str, params_type: type, fields: dict):
+    """``params_type(**fields)``; :class:`InputError` with every reason."""
+    from pydantic import ValidationError
+
     try:
-        params = cls.params_type(**{k: v for k, (v, _) in options.items() if k in fields})
+        return params_type(**fields)
     except ValidationError as err:
         reasons = "; ".join(
             (f"{'.'.join(map(str, e['loc']))}: " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
             for e in err.errors()
         )
         raise InputError(None, None, f"bad {unit} parameters: {reasons}") from None
-    return cls(params)
+
+
+def _block(unit: str, hw: str, hardware) -> dict:
+    """The ``hw.<unit>`` block of ``hardware``, loaded from the preset or file ``hw``."""
+    block = (hardware.model_extra or {}).get(unit)
+    if block is None:
+        raise InputError(hw, unit, f"no {unit} block in this hardware config (`{unit}: {{}}` for its defaults)")
+    return block.model_dump()
+
+
+def _own(unit: str, case_type: type, given: tuple[str, ...]) -> dict[str, object]:
+    """The ``--param NAME=VALUE`` options of a plug-in unit, by name; :class:`InputError` for a malformed
+    one or a field its RTL does not read."""
+    import yaml
+
+    from accelsim.inputs import BoundedLoader
+
+    fields = list(case_type.params_type.model_fields)
+    reads = list(case_type.reads or fields)
+    out: dict[str, object] = {}
+    for item in given:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise InputError(None, "--param", f"expected NAME=VALUE, got {item!r}")
+        if name not in reads:
+            why = "not read by its RTL" if name in fields else "not a field of its hw block"
+            raise InputError(None, f"--param {name}", f"{why} (the {unit} unit's RTL reads: {', '.join(reads)})")
+        try:
+            out[name] = yaml.load(raw, Loader=BoundedLoader)
+        except yaml.YAMLError:
+            raise InputError(None, f"--param {name}", f"value is not valid YAML: {raw!r}") from None
+    return out
+
+
+def unit_case(unit: str, options: dict[str, tuple[object, object]]):
+    """The bench case of ``unit`` from ``options`` (option field -> (value, default)); bad input raises
+    :class:`InputError`."""
+    from accelsim.config import load_hardware
+    from accelsim.rtl.units.cases import CASES
+    from accelsim.units import UNITS
+
+    hw = options["hw"][0]
+    hardware = None if hw is None else load_hardware(hw)  # first: its plugins: may register the unit
+    check_unit(unit)
+    cls = CASES[unit]
+    if unit in UNITS:
+        for name, (value, default) in options.items():
+            if name not in ("param", "hw") and value != default:
+                flag = SHARED.get(name, "--" + name.replace("_", "-"))
+                raise InputError(
+                    None, flag, f"not a parameter of the {unit} unit: set its fields with --param NAME=VALUE"
+                )
+        block = {} if hardware is None else _block(unit, hw, hardware)
+        params = _validated(unit, cls.params_type, block | _own(unit, cls, options["param"][0]))
+    else:
+        fields = cls.params_type.model_fields
+        for name, (value, default) in options.items():
+            if name not in fields and value != default:
+                flag = SHARED.get(name, "--" + name.replace("_", "-"))
+                raise InputError(None, flag, f"not a parameter of the {unit} unit: leave it at its default")
+        params = _validated(unit, cls.params_type, {k: v for k, (v, _) in options.items() if k in fields})
+    case = cls(params)
+    try:
+        case.component()
+    except ValueError as err:
+        raise InputError(None, None, f"bad {unit} parameters: {err}") from None
+    return case
 
 
 def build_unit(

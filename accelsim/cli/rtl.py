@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from accelsim.cli._rtl_units import STREAM_UNITS, build_unit, stream_options, verify_unit
+from accelsim.cli._rtl_units import build_unit, check_unit, stream_options, verify_unit
 from accelsim.errors import InputError
 from accelsim.topk.params import TopKParams
 
@@ -18,8 +18,13 @@ rtl_app = typer.Typer(help="Generate, synthesize and verify RTL (Amaranth -> Ver
 
 
 CALIBRATION = Path(__file__).parents[1] / "hw" / "tables" / "synth_calibration.yaml"
-UNITS = ("topk", "softmax", "requant")  # units that have RTL
-UnitArg = Annotated[str, typer.Argument(help="Unit: topk, softmax or requant.")]
+UnitArg = Annotated[
+    str,
+    typer.Argument(
+        help="Unit: topk, softmax, requant or a registered unit that names its RTL (Unit.rtl, e.g. the example "
+        "package's kvwrite); an unknown name lists them."
+    ),
+]
 
 
 ENGINE_OPT = typer.Option(
@@ -53,12 +58,17 @@ Param = Annotated[
         "-p",
         help="A parameter of the engine's own, NAME=VALUE (value as YAML), repeatable: e.g. "
         "pivot_seed=4660 (quickselect), max_k=8 (streaming), z_frac_bits=6 (statistical); its params model "
-        "(TopKEngine.params_type) declares them, and a wrong name lists them.",
+        "(TopKEngine.params_type) declares them, and a wrong name lists them. For a plug-in unit: a field of its "
+        "hw.<unit> block that its RTL reads, e.g. bits=8 (kvwrite).",
     ),
 ]
 Hw = Annotated[
     str | None,
-    typer.Option("--hw", help="Take the engine and all its parameters from this hardware preset or YAML file instead."),
+    typer.Option(
+        "--hw",
+        help="Take the engine and all its parameters from this hardware preset or YAML file instead; for a "
+        "plug-in unit, its hw.<unit> block (--param over it).",
+    ),
 ]
 SHARED_OPTIONS = ("parallelism", "width", "index_width", "input_parallelism")
 
@@ -121,8 +131,11 @@ def _component(unit: str, engine: str, source: str | None) -> type:
     """The RTL component class of ``engine``; InputError for a unit or engine without RTL."""
     from accelsim.rtl.topk import ENGINE_COMPONENTS
 
-    if unit not in UNITS:
-        raise InputError(None, "UNIT", f"no RTL for unit {unit!r}; expected one of: {', '.join(UNITS)}")
+    check_unit(unit)
+    if unit != "topk":  # only `rtl run` gets here with another unit
+        raise InputError(
+            None, "UNIT", f"`rtl run` drives topk's host interface; check the {unit} unit with `rtl verify`"
+        )
     if engine not in ENGINE_COMPONENTS:
         field = "--engine" if source is None else "topk.engine"
         raise InputError(
@@ -224,7 +237,7 @@ def build(
     tool stopped, its logs kept). With ``--asic``: synthesize to CMOS gates and flip-flops and price
     them at 40 nm instead.
     """
-    if unit in STREAM_UNITS:
+    if unit != "topk":
         for name, given in (("--board", board != DEFAULT_BOARD), ("--nextpnr-opts", nextpnr_opts)):
             if given:
                 raise InputError(
@@ -436,7 +449,7 @@ def verify(
 
     from accelsim.rtl.topk import harness
 
-    if unit in STREAM_UNITS:
+    if unit != "topk":
         options = stream_options(_defaults(TopKParams, "verify"), locals())
         return verify_unit(unit, options, vectors, seed, workdir, waves, json_out)
     engine, params = _params(

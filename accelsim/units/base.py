@@ -114,6 +114,7 @@ class Unit(ABC):
     follows : its place in the pipeline, one of :data:`PLACES`.
     consumes, produces : what it takes from the stage before and passes on (for ``accelsim describe``
         and the docs).
+    rtl : the module of its RTL (``accelsim rtl build|verify <name>``), or None.
     """
 
     name: ClassVar[str]
@@ -121,6 +122,10 @@ class Unit(ABC):
     follows: ClassVar[Place]
     consumes: ClassVar[str]
     produces: ClassVar[str]
+    rtl: ClassVar[str | None] = None
+    """The module of the unit's RTL: its Amaranth component and its bench case, registered there with
+    ``accelsim.rtl.units.cases.register_case`` (imported when ``accelsim rtl`` first looks a unit up);
+    None: the unit has no RTL."""
 
     @abstractmethod
     def cycles(self, p: Strict, work: ItemWork) -> np.ndarray:

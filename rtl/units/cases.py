@@ -5,11 +5,17 @@ form a job of 1 to ``MAX_JOB_ROWS`` rows played back to back under one flow-cont
 cycles of a free-flowing job are checked against the unit's cycle model. Each unit's :class:`Case`
 gives its component, its stream layouts as the bench packs them, its edge and random rows, and the
 expected output beats and cycles.
+
+:data:`CASES` holds the built-in units' cases and those of every registered unit that names its RTL
+module (``accelsim.units.Unit.rtl``; the module registers its case with :func:`register_case`): a unit
+with RTL adds no name to any list here.
 """
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -26,8 +32,9 @@ FLOW_CONTROL_SHARE = 4  # one job in 4 runs under flow control (modes 1 and 2)
 
 @dataclass
 class Rows:
-    """Vectors: ``data`` [V, max_n] (row i valid up to ``n[i]``), a per-row ``threshold`` (requant),
-    the job of each row (non-decreasing from 0) and each job's flow-control mode."""
+    """Vectors: ``data`` [V, max_n] (row i valid up to ``n[i]``), a per-row ``threshold`` (the value sent
+    with the row's beats: requant's threshold, kvwrite's scale), the job of each row (non-decreasing from
+    0) and each job's flow-control mode."""
 
     data: np.ndarray
     n: np.ndarray
@@ -77,6 +84,9 @@ class Case(ABC):
     input: ClassVar[str]
     output: ClassVar[str]
     side: ClassVar[tuple[str, ...]] = ()
+    reads: ClassVar[tuple[str, ...] | None] = None
+    """The ``params_type`` fields the component reads (None: all); ``accelsim rtl`` refuses a
+    ``--param`` of any other."""
 
     def __init__(self, params: BaseModel) -> None:
         self.params = params
@@ -124,6 +134,58 @@ class Case(ABC):
         return -(-rows.n // self.lanes())
 
 
+class Cases(Mapping[str, type[Case]]):
+    """Unit name -> its :class:`Case`: the built-in units' and, on the first lookup of a name not yet
+    held, those of the registered units that name an RTL module (``Unit.rtl``), imported then."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, type[Case]] = {}
+        self._seen: set[str] = set()
+
+    def _discover(self) -> None:
+        """Import the RTL module of each registered unit that names one (once); :class:`InputError` naming
+        the unit's module when that fails."""
+        from accelsim.errors import InputError
+        from accelsim.units import UNITS
+
+        for name, unit in UNITS.items():
+            if unit.rtl is not None and name not in self._seen:
+                self._seen.add(name)
+                try:
+                    importlib.import_module(unit.rtl)
+                except Exception as err:  # a plug-in's failure, reported on one line
+                    raise InputError(
+                        UNITS.origin(name), f"{name}.rtl", f"importing {unit.rtl!r} failed: {type(err).__name__}: {err}"
+                    ) from None
+
+    def add(self, cls: type[Case]) -> None:
+        self._items[cls.name] = cls
+
+    def __getitem__(self, name: str) -> type[Case]:
+        if name not in self._items:
+            self._discover()
+        return self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        self._discover()
+        return iter(dict(self._items))
+
+    def __len__(self) -> int:
+        self._discover()
+        return len(self._items)
+
+
+CASES = Cases()
+"""The bench case of each unit with RTL."""
+
+
+def register_case(cls: type[Case]) -> type[Case]:
+    """Class decorator: ``cls`` is the bench case (and through it the RTL) of the unit ``cls.name``."""
+    CASES.add(cls)
+    return cls
+
+
+@register_case
 class SoftmaxCase(Case):
     name = "softmax"
     params_type = SoftmaxParams
@@ -207,6 +269,7 @@ class SoftmaxCase(Case):
         )
 
 
+@register_case
 class RequantCase(Case):
     name = "requant"
     params_type = RequantParams
@@ -281,6 +344,3 @@ class RequantCase(Case):
     def cycles(self, rows: Rows) -> np.ndarray:
         beats = self.in_beats(rows)
         return np.array([requant.job_cycles(beats[rows.job == j]) for j in range(len(rows.mode))], dtype=np.int64)
-
-
-CASES: dict[str, type[Case]] = {c.name: c for c in (SoftmaxCase, RequantCase)}

@@ -1,4 +1,4 @@
-"""Run a streaming unit's Verilog (softmax, requant) under cocotb + Icarus against its numpy models.
+"""Run a streaming unit's Verilog (softmax, requant, a plug-in unit's) under cocotb + Icarus against its numpy models.
 
 :func:`verify` exports the unit's component, compiles it once per parameter set (cached under the work
 directory), plays edge and random rows (:mod:`accelsim.rtl.units.cases`) through
@@ -9,6 +9,7 @@ of every free-flowing job with the cycle model.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,9 +31,11 @@ def get_case(unit: str, params) -> Case:
 
 
 def params_key(case: Case) -> str:
-    """Short hash of a unit, its params and the RTL sources (names build directories)."""
-    digest = hashlib.sha256(json.dumps([case.name, case.params.as_dict()], sort_keys=True).encode())
-    for src in sorted(Path(__file__).parent.glob("*.py")):
+    """Short hash of a unit, its params and the RTL sources, a plug-in's own module too (names build
+    directories)."""
+    digest = hashlib.sha256(json.dumps([case.name, case.params.model_dump()], sort_keys=True).encode())
+    own = Path(inspect.getfile(type(case)))
+    for src in sorted({*Path(__file__).parent.glob("*.py"), own}):
         digest.update(src.read_bytes())
     return digest.hexdigest()[:12]
 
@@ -130,7 +133,7 @@ def verify(case: Case, rows: Rows, workdir: Path, seed: int = 0, waves: bool = F
     timed = rows.mode == 0
     return UnitReport(
         unit=case.name,
-        params=case.params.as_dict(),
+        params=case.params.model_dump(),
         vectors=len(rows),
         mismatches=len(bad),
         jobs=len(rows.mode),

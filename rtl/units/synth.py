@@ -1,4 +1,4 @@
-"""FPGA build and ASIC gate count of a streaming unit (softmax, requant), as
+"""FPGA build and ASIC gate count of a streaming unit (softmax, requant, a plug-in unit's), as
 :mod:`accelsim.rtl.topk.synth` does for the top-k engines, and their cost-table entries.
 
 The FPGA flow is Debian yosys ``synth -flatten`` (generic cells) and ``synth_ice40`` with
@@ -20,8 +20,22 @@ from accelsim.rtl.units.harness import TOPLEVEL, export_verilog
 
 DEVICE = ("--hx8k", "--package", "ct256")  # iCE40HX8K-CT256: 206 user I/Os (Lattice DS1040)
 DEFAULT_FREQ_MHZ = 12.0  # nextpnr-ice40's own default target; fmax is reported regardless
-FF_CELLS = ("SB_DFF", "SB_DFFE", "SB_DFFSR", "SB_DFFR", "SB_DFFS", "SB_DFFSS", "SB_DFFSE",
-            "SB_DFFESR", "SB_DFFER", "SB_DFFES", "SB_DFFESS", "SB_DFFRE", "SB_DFFSRE", "SB_DFFN")
+FF_CELLS = (
+    "SB_DFF",
+    "SB_DFFE",
+    "SB_DFFSR",
+    "SB_DFFR",
+    "SB_DFFS",
+    "SB_DFFSS",
+    "SB_DFFSE",
+    "SB_DFFESR",
+    "SB_DFFER",
+    "SB_DFFES",
+    "SB_DFFESS",
+    "SB_DFFRE",
+    "SB_DFFSRE",
+    "SB_DFFN",
+)
 FPGA_FIELDS = ("luts", "ffs", "carries", "brams", "generic_cells", "fmax_mhz", "device")
 """What ``record`` keeps of a unit's iCE40 report (the unit alone, no host top level: its ports are pins)."""
 
@@ -55,7 +69,7 @@ def build(case: Case, outdir: Path, *, freq_mhz: float = DEFAULT_FREQ_MHZ, pnr: 
     src = export_verilog(case, outdir / f"{TOPLEVEL}.v")
     report: dict = {
         "unit": case.name,
-        "params": case.params.as_dict(),
+        "params": case.params.model_dump(),
         "verilog": str(src),
         "device": "iCE40HX8K-CT256",
     }
@@ -117,7 +131,7 @@ def build_asic(case: Case, outdir: Path, calibration: Path) -> dict:
     from accelsim.rtl.asic import asic_report
 
     src = export_verilog(case, outdir / f"{TOPLEVEL}.v")
-    return asic_report(src, TOPLEVEL, outdir, calibration, unit=case.name, params=case.params.as_dict())
+    return asic_report(src, TOPLEVEL, outdir, calibration, unit=case.name, params=case.params.model_dump())
 
 
 def record_key(unit: str, params: dict) -> str:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from accelsim.cli import main
-from accelsim.cli.rtl import UNITS
+from accelsim.cli._rtl_units import rtl_units
 from accelsim.rtl.topk import ENGINE_COMPONENTS, harness
 
 
@@ -18,7 +18,10 @@ def run(args, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["rtl", "verify", "dram"], f"field 'UNIT': no RTL for unit 'dram'; expected one of: {', '.join(UNITS)}"),
+        (
+            ["rtl", "verify", "dram"],
+            f"field 'UNIT': no RTL for unit 'dram'; expected one of: {', '.join(rtl_units())}",
+        ),
         (
             ["rtl", "verify", "topk", "--engine", "bogus"],
             "field '--engine': no RTL for top-k engine 'bogus'; expected one of: "

@@ -7,7 +7,8 @@ lines of one DRAM transaction each, and writes them to DRAM. It uses all three h
 ``accelsim.units.Unit`` besides a pipelined stage's: the write buffer is its on-chip storage
 (``buffer``), the rows are DRAM writes (``dram``), and when the buffer holds ``queue`` items ProbxV
 keeps the next one and stalls (``queue``). A design has it when its hardware config has a ``kvwrite:``
-block (``kvwrite: {}`` for the defaults below); the whole unit is this file.
+block (``kvwrite: {}`` for the defaults below); the whole unit is this file, its RTL (the quantizer
+pipeline, checked against :func:`quantize` and :meth:`KvWrite.cycles`) ``kvwrite_rtl.py``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from accelsim.config.base import Strict
 from accelsim.hw.cost.units import Pricer, UnitCost
 from accelsim.units import ItemWork, Unit, register
 
-IN_BITS = 16  # the K/V projection's output, fp16 (GPT-2 and BERT run attention in fp16 on GPUs)
+IN_BITS = 16  # the K/V projection's output, 16 bits (GPT-2 and BERT run attention in fp16 on GPUs); here fixed-point
 SCALE_BITS = 16  # fixed-point scale per head (assumption, as Q8BERT's symmetric linear quantization)
+SCALE_FRAC = 12  # fraction bits of the scale: unsigned Q4.12, scales 0 to 16 (assumption)
 LINE_BYTES = 32  # a write-buffer line: one DRAM transaction (the presets' dram.transaction_bytes: SpAtten RTL, 32 B)
 ENTRY_D = 64  # head dimension an entry of the buffer is sized for (GPT-2 small, BERT-base: d = 64)
 
@@ -47,6 +49,14 @@ class KvWriteParams(Strict):
         return self
 
 
+def quantize(x: np.ndarray, scale: np.ndarray | int, p: KvWriteParams) -> np.ndarray:
+    """The unit's output codes (bit-exact with its RTL): ``x`` (``IN_BITS``-bit two's complement) times
+    ``scale`` (unsigned, ``SCALE_FRAC`` fraction bits), rounded half up, clamped to signed ``p.bits`` bits."""
+    prod = np.asarray(x, np.int64) * np.asarray(scale, np.int64)
+    top = 1 << (p.bits - 1)
+    return np.clip((prod + (1 << (SCALE_FRAC - 1))) >> SCALE_FRAC, -top, top - 1)
+
+
 def _entry_lines(bits: int) -> int:
     """Lines one decode item's key and value rows take at ``ENTRY_D`` elements each."""
     return -(-2 * ENTRY_D * bits // (8 * LINE_BYTES))
@@ -61,6 +71,7 @@ class KvWrite(Unit):
     follows = "pv"
     consumes = "the item's new key and value rows: 2 x queries x d elements of IN_BITS bits"
     produces = "the same at bits bits, written to the KV cache in DRAM"
+    rtl = "accelsim_example_plugins.kvwrite_rtl"
 
     def cycles(self, p: KvWriteParams, work: ItemWork) -> np.ndarray:
         return np.ceil(2 * work.queries * work.d / p.lanes)
