@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import json
 import re
 import shutil
+import sys
 
 import pytest
 import yaml
 
 from accelsim.config import load_policy
 from accelsim.errors import InputError
+from accelsim.registry import load_plugins
 from accelsim.sweep.store import read_results
 from tests.plugins.conftest import EXAMPLE, accelsim, run_json
 
@@ -106,3 +110,32 @@ def test_a_fresh_worker_loads_the_sweeps_plugins(small_trace_file):
     proc = accelsim("-c", WORKER, small_trace_file, FILES / "sinktopk.py")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == [["ok", ""]]
+
+
+def _package(root, top: str) -> None:
+    """A package ``top`` in ``root`` whose ``unit.py`` imports a sibling by the package's name."""
+    (root / top).mkdir(parents=True)
+    (root / top / "__init__.py").write_text("")
+    (root / top / "helper.py").write_text("VALUE = 7\n")
+    (root / top / "unit.py").write_text(f"from {top}.helper import VALUE\n")
+
+
+def test_a_file_in_a_package_imports_as_its_package_module(tmp_path):
+    # a unit's rtl module and its own imports name the package: they resolve for a file loaded by path
+    top = f"pkg_{tmp_path.name}"
+    _package(tmp_path, top)
+    assert load_plugins([f"{top}/unit.py"], tmp_path, None) == (str(tmp_path / top / "unit.py"),)
+    assert sys.modules[f"{top}.unit"].VALUE == 7
+    assert importlib.import_module(f"{top}.helper").__file__ == str(tmp_path / top / "helper.py")
+
+
+def test_a_package_name_taken_by_another_folder_loads_by_path(tmp_path):
+    top = f"pkg_{tmp_path.name}"
+    _package(tmp_path / "a", top)
+    _package(tmp_path / "b", top)
+    load_plugins([f"a/{top}/unit.py"], tmp_path, None)
+    (tmp_path / "b" / top / "unit.py").write_text("VALUE = 8\n")  # b's own file, not a's package
+    load_plugins([f"b/{top}/unit.py"], tmp_path, None)
+    assert sys.modules[f"{top}.unit"].__file__ == str(tmp_path / "a" / top / "unit.py")
+    b_file = str(tmp_path / "b" / top / "unit.py")
+    assert sys.modules[f"accelsim_plugin_unit_{hashlib.sha1(b_file.encode()).hexdigest()[:8]}"].VALUE == 8
