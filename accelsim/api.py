@@ -10,32 +10,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from accelsim.config import Hardware, PolicyConfig
-from accelsim.config.workload import load_workload_spec
 from accelsim.errors import InputError
 from accelsim.hw.cost.actions import op_counts
 from accelsim.hw.cost.model import check_timing, costs
 from accelsim.hw.fpga import topk_fpga_cost
 from accelsim.inputs import content_key
 from accelsim.policies import make_plan
-from accelsim.sim.behavioural import BREAKDOWN, BehaviouralParams, layer_breakdown
-from accelsim.sim.bertcpp_profiles import profiles_from_plan
-from accelsim.sim.dram_bank import bank_service, export_trace, peak_bytes_per_cycle
-from accelsim.sim.engine import EventEngine, Timeline
-from accelsim.sim.items import build_items, job_cycles, topk_engine
+from accelsim.sim.dram_bank import peak_bytes_per_cycle
+from accelsim.sim.items import item_columns, job_cycles, topk_engine
 from accelsim.sim.result import FlatRows, LayerQuality, Quality, SimResult
 from accelsim.topk import ENGINES, TopKEngine, get_engine
 from accelsim.topk.params import engine_fields
-from accelsim.trace.format import Trace, read_trace
-from accelsim.trace.spatten_csv import read_spatten_csv
-from accelsim.trace.synthetic import synthetic_trace
 from accelsim.units import stages
 from accelsim.workplan import WorkPlan
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # each imported where it is used: a run imports only what its workload and timing need
+    import pandas as pd
+
+    from accelsim.sim.engine import Timeline
     from accelsim.sim.fast import FastModel, FastPoint  # numba: imported by whoever builds one
+    from accelsim.trace.format import Trace
 
 WORKLOAD_SUFFIXES = {".csv": "SpAtten request trace", ".safetensors": "accelsim trace",
                      ".yaml": "synthetic workload spec"}
@@ -47,11 +43,18 @@ def load_workload(path: str | Path, seed: int = 0, engine: TopKEngine | None = N
     ``workloads/bert/``), generated on the fly."""
     path = Path(path)
     if path.suffix in (".yaml", ".yml"):
+        from accelsim.config.workload import load_workload_spec
+        from accelsim.trace.synthetic import synthetic_trace
+
         spec = load_workload_spec(path)
         return synthetic_trace(**spec.model_dump(exclude={"kind", "model", "source"}))
     if path.suffix == ".csv":
+        from accelsim.trace.spatten_csv import read_spatten_csv
+
         return read_spatten_csv(path, seed=seed, engine=engine)
     if path.suffix == ".safetensors":
+        from accelsim.trace.format import read_trace
+
         return read_trace(path)
     kinds = ", ".join(f"{k} ({v})" for k, v in WORKLOAD_SUFFIXES.items())
     raise InputError(path, None, f"unknown workload type; expected {kinds}")
@@ -140,23 +143,33 @@ def simulate(hw: Hardware, wp: WorkPlan, workload: str = "",
     ``dram_trace = (path, format)`` also writes the DRAM reads the run issued, as a ``dramsim3``
     or ``ramulator2`` trace.
     """
+    from accelsim.sim.engine import EventEngine
+
     _check(hw, wp)
     engine = topk_engine(hw)
     jobs = job_cycles(wp, engine, hw.topk.jobs_in_flight)
-    items = build_items(wp, hw, jobs)
+    items = item_columns(wp, hw, jobs)
     dram_stats = None
     if hw.dram.model == "bank":
-        service, dram_stats = bank_service(wp, items, hw)
+        import pandas as pd
+
+        from accelsim.sim.dram_bank import bank_service
+
+        service, dram_stats = bank_service(wp, pd.DataFrame(items), hw)
         for key, cycles in service.items():
             items[f"{key}_dram"] = cycles
     timeline = EventEngine(hw, wp, items, jobs).run()
     if dram_trace is not None:
+        import pandas as pd
+
+        from accelsim.sim.dram_bank import export_trace
+
         keys = {"key": "k", "key_lsb": "lsb", "value": "v"}
         starts = {(keys[kind], item): start for start, _, _, kind, item in timeline.dram_log if kind in keys}
         log = timeline.dram_frame()
         moves = log[~log["kind"].isin(list(keys))]  # plug-in units' transfers: <unit> writes, <unit>_read reads
         writes = ~moves["kind"].isin([f"{unit.name}_read" for unit, _ in stages(hw)]).to_numpy(bool)
-        export_trace(Path(dram_trace[0]), dram_trace[1], wp, items, hw, starts,
+        export_trace(Path(dram_trace[0]), dram_trace[1], wp, pd.DataFrame(items), hw, starts,
                      (moves["start"].to_numpy(), moves["bytes"].to_numpy(), writes))
     side = float(items["side_bytes"].sum())
     by = {"key": float(items["k_bytes"].sum()) - side, "key_lsb": float(items["lsb_bytes"].sum()),
@@ -236,6 +249,9 @@ def simulate_behavioural(hw: Hardware, wp: WorkPlan, workload: str = "") -> tupl
     counts, DRAM bytes and energy from the model's 32-byte transactions) and the per-layer
     breakdown (``layer_breakdown``: dram, fill, drain, topk, cycles per bert.cpp layer).
     """
+    from accelsim.sim.behavioural import BREAKDOWN, BehaviouralParams, layer_breakdown
+    from accelsim.sim.bertcpp_profiles import profiles_from_plan
+
     _check(hw, wp)
     units = stages(hw)
     layers = layer_breakdown(profiles_from_plan(wp), BehaviouralParams.from_hardware(hw), units)
@@ -261,7 +277,7 @@ def _check(hw: Hardware, wp: WorkPlan) -> None:
 def _check_engine(hw: Hardware, wp: WorkPlan) -> None:
     """:func:`_check` but the clock: the top-k engine against the plan (reads ``hw.topk``, and
     ``hw.name`` for the message)."""
-    jobs = len(wp.topk)
+    jobs = len(wp.topk_table)
     if hw.topk.count == 0 and jobs:
         raise InputError(None, "hardware.topk.count",
                          f"hardware {hw.name!r} has no top-k engine but the plan has {jobs} "
@@ -315,7 +331,7 @@ def _fields(hw: Hardware, wp: WorkPlan, workload: str, cycles: float, units: tup
         energy_j=energy, energy_dynamic_j=energy - static, energy_static_j=static, energy_by=ebys,
         energy_static_by=c.static_by, power_w=energy / seconds if seconds else 0.0,
         area_mm2=sum(c.area_by.values()), area_by=c.area_by, actions_by=c.actions_by, requests=len(wp),
-        topk_jobs=len(wp.topk),
+        topk_jobs=len(wp.topk_table),
         busy_by=units[0], stall_by=units[1], blocked_by=units[2], quality=qual,
         dram_row_hit_rate=None if dram_stats is None else dram_stats.row_hit_rate,
         topk_fpga=topk_fpga_cost(hw),
@@ -326,7 +342,7 @@ def quality(wp: WorkPlan) -> Quality | None:
     """Quality proxies of a plan made from tensors (None for request traces)."""
     if not wp.has_quality:
         return None
-    r = wp.requests
+    r = wp.requests  # pandas: plans with quality proxies only
     per = r.groupby("layer")[["mass_recall", "out_err"]].mean()
     return Quality(
         mass_recall=float(np.nanmean(r["mass_recall"])), out_err=float(np.nanmean(r["out_err"])),

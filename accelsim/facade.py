@@ -29,6 +29,31 @@ if TYPE_CHECKING:
 PHASES = ("prefill", "decode", "both")
 
 
+class _BuiltOnRead:
+    """A dataclass field set to a value or to a function of no arguments that builds it; read, it is the
+    value, built on the first read (e.g. a DataFrame that a run without a report never needs)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = f"_{name}"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:  # no default: the field is required
+            raise AttributeError(self.name)
+        value = obj.__dict__[self.name]
+        if callable(value):
+            value = obj.__dict__[self.name] = value()
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.name] = value
+
+
+def _no_dram() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(columns=["start", "end", "bytes", "kind", "item"])
+
+
 @dataclass(eq=False)
 class RunRecord:
     """A simulated run's inputs and detail tables: what its report holds besides the SimResult."""
@@ -39,8 +64,9 @@ class RunRecord:
     """The report's ``workload.*`` columns: path (or the object's type), sha256 (of the file; "" for an
     object), phases, seed, timing."""
     plan: WorkPlan
-    dram: pd.DataFrame
-    """DRAM transfers (start, end, bytes, kind, item; cycles); empty where the timer logs none."""
+    dram: pd.DataFrame = _BuiltOnRead()
+    """DRAM transfers (start, end, bytes, kind, item; cycles); empty where the timer logs none. Set to
+    a DataFrame or to a function that builds it on first read."""
     layers: pd.DataFrame | None
     """Per-layer breakdown of the timer's cycles (the behavioural timing's); None where it has none."""
     wall_s: float
@@ -81,8 +107,6 @@ def execute(workload: str | Path | Trace | WorkPlan, hw: str | Path | Hardware, 
 
     ``dram_trace = (path, format)`` also writes the DRAM reads of the event engine's run.
     """
-    import pandas as pd
-
     from accelsim import api
     from accelsim.config import load_hardware, load_policy
     from accelsim.timers import get_timer
@@ -107,7 +131,7 @@ def execute(workload: str | Path | Trace | WorkPlan, hw: str | Path | Hardware, 
         loaded, described = workload, type(workload).__name__
     plan = api.plan(pol, loaded, phases=phases, engine=engine)
     timed = timer.time(hardware, timer.prepare(plan), workload=name, dram_trace=dram_trace)
-    dram = timed.dram if timed.dram is not None else pd.DataFrame(columns=["start", "end", "bytes", "kind", "item"])
+    dram = timed.dram if timed.dram is not None else _no_dram
     result, layers = timed.result, timed.layers
     sha = api.file_sha(str(Path(workload).resolve())) if isinstance(workload, str | Path) else ""
     workload_cols = {"path": described, "sha256": sha, "phases": phases, "seed": seed, "timing": timing}

@@ -87,30 +87,31 @@ def read_text(path: str | Path, limit: int = MAX_TEXT_BYTES) -> str:
     return decode_utf8(read_bytes(path, limit), path)
 
 
-class BoundedLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys, nesting deeper than ``MAX_YAML_DEPTH`` and documents that
-    expand to more than ``MAX_YAML_NODES`` nodes through aliases (a "billion laughs")."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        self._depth += 1
-        if self._depth > MAX_YAML_DEPTH:
-            raise yaml.composer.ComposerError(
-                None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", self.peek_event().start_mark
-            )
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+class BoundedLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):
+    """SafeLoader (libyaml's parser and composer where PyYAML has them) that refuses duplicate keys and
+    documents that expand to more than ``MAX_YAML_NODES`` nodes through aliases (a "billion laughs");
+    :func:`parse_yaml` refuses nesting deeper than ``MAX_YAML_DEPTH`` before it composes."""
 
     def get_single_node(self) -> Any:
         node = super().get_single_node()
         if node is not None:
             _expanded_size(node, {}, set())
         return node
+
+
+def _check_depth(text: str) -> None:
+    """ComposerError where ``text`` nests deeper than ``MAX_YAML_DEPTH``, found from the parser's events
+    (a stream, however deep) before any composer recurses into it."""
+    depth = 0  # of the collections open; a node inside them is one deeper
+    for event in yaml.parse(text, Loader=BoundedLoader):
+        if isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.NodeEvent):
+            if depth + 1 > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark
+                )
+            depth += isinstance(event, yaml.CollectionStartEvent)
 
 
 def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int]) -> int:
@@ -170,6 +171,7 @@ def parse_yaml(text: str, source: str | Path) -> Any:
     """Parse YAML ``text`` with :class:`BoundedLoader`; any failure is one line naming ``source``."""
     _check_brackets(text, source)
     try:
+        _check_depth(text)
         return yaml.load(text, Loader=BoundedLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)

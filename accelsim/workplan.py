@@ -7,15 +7,22 @@ pivots, not by the comparator count), the indices of kept rows when known, and q
 Which engine drew those passes is recorded with them (``meta["topk_engine"]``, and
 ``meta["topk_params"]``: the engine's params its passes depend on), and phase 2 times a plan only
 on hardware with that engine and those params (``accelsim.api.simulate``).
+
+A plan keeps its tables as numpy columns (:class:`Table`: ``req_table``, ``topk_table``), which phase 2
+reads; ``requests`` and ``topk`` are the same tables as pandas DataFrames, built on first access, so a
+run that only times a plan never imports pandas.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REQUEST_COLUMNS: dict[str, str] = {
     "prefill": "bool",  # True: prefill/summarization (K/V reused across queries); False: decode
@@ -60,15 +67,85 @@ TOPK_COLUMNS: dict[str, str] = {
 
 
 def empty_frame(columns: dict[str, str], n: int = 0) -> pd.DataFrame:
-    return pd.DataFrame({c: np.zeros(n, dtype=t) for c, t in columns.items()})
+    return Table({c: np.zeros(n, dtype=t) for c, t in columns.items()}).frame()
+
+
+class Table(Mapping[str, np.ndarray]):
+    """Named numpy columns of one length: a WorkPlan's requests or top-k jobs, without pandas.
+
+    ``len`` is the number of rows; iteration gives the column names.
+    """
+
+    __slots__ = ("_cols", "_rows")
+
+    def __init__(self, cols: Mapping[str, Any]) -> None:
+        self._cols = {name: np.asarray(col) for name, col in cols.items()}
+        lengths = {len(col) for col in self._cols.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"Table columns differ in length: {sorted(lengths)}")
+        self._rows = lengths.pop() if lengths else 0
+
+    @classmethod
+    def of(cls, data: Table | Mapping[str, Any] | pd.DataFrame) -> Table:
+        """``data`` as a Table (a DataFrame's columns, a mapping of arrays, or a Table as it is)."""
+        if isinstance(data, Table):
+            return data
+        return cls({str(c): (data[c].to_numpy() if hasattr(data[c], "to_numpy") else data[c]) for c in data})
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._cols[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cols)
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def __getstate__(self) -> tuple[dict[str, np.ndarray], int]:
+        return self._cols, self._rows
+
+    def __setstate__(self, state: tuple[dict[str, np.ndarray], int]) -> None:
+        self._cols, self._rows = state
+
+    def frame(self) -> pd.DataFrame:
+        """The columns as a pandas DataFrame."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self._cols)
+        if not self._cols:
+            frame.index = pd.RangeIndex(self._rows)
+        return frame
+
+
+class _TableField:
+    """A WorkPlan field set from a DataFrame or a mapping of columns and kept as a :class:`Table`
+    (``<name>_table``); read, it is a DataFrame built from the Table on first access."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.table, self.cache = f"{'req' if name == 'requests' else name}_table", f"_{name}_frame"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> pd.DataFrame:
+        if obj is None:  # no default: the dataclass field is required
+            raise AttributeError(self.table)
+        frame = obj.__dict__.get(self.cache)
+        if frame is None:
+            frame = obj.__dict__[self.cache] = obj.__dict__[self.table].frame()
+        return frame
+
+    def __set__(self, obj: Any, value: Table | Mapping[str, Any] | pd.DataFrame) -> None:
+        obj.__dict__[self.table] = Table.of(value)
+        obj.__dict__.pop(self.cache, None)
 
 
 @dataclass
 class WorkPlan:
-    """Requests, top-k jobs and their pass sizes, with metadata."""
+    """Requests, top-k jobs and their pass sizes, with metadata.
 
-    requests: pd.DataFrame
-    topk: pd.DataFrame
+    ``requests`` and ``topk`` take a DataFrame, a mapping of columns or a :class:`Table`.
+    """
+
+    requests: pd.DataFrame = _TableField()
+    topk: pd.DataFrame = _TableField()
     pass_sizes: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
     key_index: np.ndarray | None = None
@@ -81,41 +158,50 @@ class WorkPlan:
     """Key rows each query scores, concatenated in request order (``requests.queries`` entries per
     request, summing to its ``qk_rows``); None: each request's rows spread evenly over its queries."""
 
+    req_table: Table = field(init=False, repr=False, compare=False)
+    """``requests`` as numpy columns, in ``REQUEST_COLUMNS`` order and types."""
+    topk_table: Table = field(init=False, repr=False, compare=False)
+    """``topk`` as numpy columns, ``TOPK_COLUMNS`` in their types first."""
+
     def __post_init__(self) -> None:
-        absent = {c: v for c, v in REQUEST_DEFAULTS.items() if c not in self.requests.columns}
-        if absent:
-            self.requests = self.requests.assign(**absent)
-        missing = set(REQUEST_COLUMNS) - set(self.requests.columns)
+        r, t = self.req_table, self.topk_table
+        missing = set(REQUEST_COLUMNS) - set(r) - set(REQUEST_DEFAULTS)
         if missing:
             raise ValueError(f"WorkPlan.requests lacks columns {sorted(missing)}")
-        missing = set(TOPK_COLUMNS) - set(self.topk.columns)
+        missing = set(TOPK_COLUMNS) - set(t)
         if missing:
             raise ValueError(f"WorkPlan.topk lacks columns {sorted(missing)}")
-        self.requests = self.requests[list(REQUEST_COLUMNS)].astype(REQUEST_COLUMNS).reset_index(drop=True)
-        self.topk = self.topk.astype(TOPK_COLUMNS).reset_index(drop=True)
+        self.requests = Table({c: r[c].astype(dtype) if c in r else np.full(len(r), REQUEST_DEFAULTS[c], dtype)
+                               for c, dtype in REQUEST_COLUMNS.items()})
+        self.topk = Table({**{c: t[c].astype(dtype) for c, dtype in TOPK_COLUMNS.items()},
+                           **{c: t[c].copy() for c in t if c not in TOPK_COLUMNS}})
+        r = self.req_table
         self.pass_sizes = np.asarray(self.pass_sizes, dtype=np.int32)
         for name, col in (("key_index", "keys"), ("value_index", "values")):
             idx = getattr(self, name)
             if idx is None:
                 continue
             idx = np.asarray(idx, dtype=np.int32)
-            if len(idx) != int(self.requests[col].sum()):
-                raise ValueError(f"WorkPlan.{name} holds {len(idx)} rows, requests.{col} sums to "
-                                 f"{int(self.requests[col].sum())}")
+            if len(idx) != int(r[col].sum()):
+                raise ValueError(f"WorkPlan.{name} holds {len(idx)} rows, requests.{col} sums to {int(r[col].sum())}")
             setattr(self, name, idx)
         if self.query_rows is not None:
             self.query_rows = np.asarray(self.query_rows, dtype=np.int64)
-            if len(self.query_rows) != int(self.requests["queries"].sum()):
+            if len(self.query_rows) != int(r["queries"].sum()):
                 raise ValueError(f"WorkPlan.query_rows holds {len(self.query_rows)} queries, requests.queries "
-                                 f"sums to {int(self.requests['queries'].sum())}")
+                                 f"sums to {int(r['queries'].sum())}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The plan without the DataFrames built from its tables (rebuilt on access)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_requests_frame", "_topk_frame")}
 
     def rows_per_query(self) -> np.ndarray:
         """Key rows each query scores (:attr:`query_rows`, or each request's ``qk_rows`` spread evenly
         over its queries), concatenated in request order."""
         if self.query_rows is not None:
             return self.query_rows
-        return even_spread(self.requests["qk_rows"].to_numpy(np.int64),
-                           self.requests["queries"].to_numpy(np.int64))
+        r = self.req_table
+        return even_spread(r["qk_rows"].astype(np.int64), r["queries"].astype(np.int64))
 
     def rows_of(self, kind: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(token positions, start offset per request) of the ``keys`` or ``values`` each request
@@ -123,7 +209,7 @@ class WorkPlan:
         idx = self.key_index if kind == "keys" else self.value_index
         if idx is None:
             return None
-        counts = self.requests[kind].to_numpy(np.int64)
+        counts = self.req_table[kind].astype(np.int64)
         return idx, np.concatenate(([0], np.cumsum(counts)[:-1]))
 
     def record_engine(self, engine: Any, fields: tuple[str, ...] | None = None) -> None:
@@ -140,15 +226,15 @@ class WorkPlan:
         return str(self.meta["topk_engine"]), dict(self.meta.get("topk_params", {}))
 
     def __len__(self) -> int:
-        return len(self.requests)
+        return len(self.req_table)
 
     @property
     def has_quality(self) -> bool:
-        return bool(self.requests["mass_recall"].notna().any())
+        return bool((~np.isnan(self.req_table["mass_recall"])).any())
 
     def dram_bytes(self) -> dict[str, float]:
         """Bytes fetched from DRAM by class (hardware-independent arithmetic)."""
-        key, lsb, value, side = request_bytes(self.requests)
+        key, lsb, value, side = request_bytes(self.req_table)
         return {"key": float(key.sum()), "key_lsb": float(lsb.sum()), "value": float(value.sum()),
                 "side": float(side.sum())}
 
@@ -161,14 +247,16 @@ def even_spread(total: np.ndarray, parts: np.ndarray) -> np.ndarray:
     return base[owner] + (rank < extra[owner])
 
 
-def request_bytes(r: pd.DataFrame) -> tuple[np.ndarray, ...]:
+def request_bytes(r: Table | pd.DataFrame) -> tuple[np.ndarray, ...]:
     """Bytes of each request's key, key-LSB, value and side fetches (low-precision rows included)."""
-    d = r["d"].to_numpy(np.float64)
-    lo = r["lo_bits"].to_numpy(np.float64)
-    key = d * ((r["keys"] - r["lo_keys"]) * r["key_bits"] + r["lo_keys"] * lo).to_numpy(np.float64) / 8
-    lsb = d * (r["lsb_keys"] * r["lsb_bits"]).to_numpy(np.float64) / 8
-    value = d * ((r["values"] - r["lo_values"]) * r["value_bits"] + r["lo_values"] * lo).to_numpy(np.float64) / 8
-    return key, lsb, value, r["side_bytes"].to_numpy(np.float64)
+    c = {k: np.asarray(r[k]) for k in ("d", "lo_bits", "keys", "lo_keys", "key_bits", "lsb_keys", "lsb_bits",
+                                       "values", "lo_values", "value_bits", "side_bytes")}
+    d = c["d"].astype(np.float64)
+    lo = c["lo_bits"].astype(np.float64)
+    key = d * ((c["keys"] - c["lo_keys"]) * c["key_bits"] + c["lo_keys"] * lo).astype(np.float64) / 8
+    lsb = d * (c["lsb_keys"] * c["lsb_bits"]).astype(np.float64) / 8
+    value = d * ((c["values"] - c["lo_values"]) * c["value_bits"] + c["lo_values"] * lo).astype(np.float64) / 8
+    return key, lsb, value, c["side_bytes"].astype(np.float64)
 
 
 class TopKJobs:
@@ -194,9 +282,14 @@ class TopKJobs:
             self._passes.append(np.concatenate(passes).astype(np.int32))
             self._n_passes += int(count.sum())
 
-    def frame(self) -> tuple[pd.DataFrame, np.ndarray]:
+    def table(self) -> tuple[Table, np.ndarray]:
+        """The jobs (``TOPK_COLUMNS``) and their pass sizes."""
         if not self._cols["request"]:
-            return empty_frame(TOPK_COLUMNS), np.zeros(0, dtype=np.int32)
-        df = pd.DataFrame({c: np.concatenate(v) for c, v in self._cols.items()})
+            return Table({c: np.zeros(0, dtype=t) for c, t in TOPK_COLUMNS.items()}), np.zeros(0, dtype=np.int32)
         passes = np.concatenate(self._passes) if self._passes else np.zeros(0, np.int32)
-        return df, passes
+        return Table({c: np.concatenate(v) for c, v in self._cols.items()}), passes
+
+    def frame(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """:meth:`table` with the jobs as a DataFrame."""
+        table, passes = self.table()
+        return table.frame(), passes

@@ -58,6 +58,8 @@ def test_alias_bomb_and_depth(tmp_path):
         parse_yaml("a: " + "[" * 5000, "s.yaml")
     with pytest.raises(InputError, match=r"nested deeper than 64 levels$"):
         parse_yaml("".join(" " * i + f"k{i}:\n" for i in range(100)) + " " * 100 + "v", "s.yaml")
+    with pytest.raises(InputError, match=r"line 1: nested deeper than 64 levels$"):  # before libyaml composes
+        parse_yaml("- " * 100_000 + "x", "s.yaml")  # (its composer recurses in C: this deep, it would crash)
     with pytest.raises(InputError, match="an alias refers to a node that contains it"):
         parse_yaml("a: &a [*a]", "s.yaml")
     assert parse_yaml("a: &x {b: 1}\nc: *x\n", "s.yaml") == {"a": {"b": 1}, "c": {"b": 1}}

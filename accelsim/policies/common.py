@@ -15,9 +15,9 @@ import math
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from accelsim.errors import InputError
 from accelsim.policies.quant import stored_views
@@ -26,6 +26,9 @@ from accelsim.topk.base import exact_topk_mask as exact_topk
 from accelsim.trace.format import Trace
 from accelsim.trace.stats import block_rows, softmax
 from accelsim.workplan import REQUEST_COLUMNS, REQUEST_DEFAULTS, TopKJobs, WorkPlan, even_spread
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PHASES = ("prefill", "decode", "both")
 
@@ -148,6 +151,8 @@ class Rows:
         return np.concatenate(picked)
 
     def frame(self) -> pd.DataFrame:
+        import pandas as pd  # tensor traces only: a replayed request trace never imports it
+
         if not self.count:
             return pd.DataFrame({c: np.zeros(0) for c in REQUEST_COLUMNS})
         return pd.DataFrame({c: np.concatenate(v) for c, v in self.cols.items()})

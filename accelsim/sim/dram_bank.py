@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from accelsim.config.hardware import Hardware
 from accelsim.errors import InputError
@@ -23,6 +22,8 @@ from accelsim.hw.kv_layout import KVLayout
 from accelsim.workplan import WorkPlan
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from accelsim.hw.dram.model import DramStats
 
 FETCHES = (("k", "key_msb", "keys"), ("lsb", "key_lsb", "lsb_keys"), ("v", "value", "values"))

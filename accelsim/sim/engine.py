@@ -54,11 +54,14 @@ path restates them, and ``tests/sim/test_fast.py`` checks both at those points.
 from __future__ import annotations
 
 import gc
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import simpy
+from simpy.events import NORMAL, URGENT
 
 from accelsim.config.hardware import Hardware
 from accelsim.hw.units import dram_latency
@@ -73,16 +76,74 @@ from accelsim.sim.items import (
 from accelsim.units import PLACES, stages
 from accelsim.workplan import TOPK_KINDS, WorkPlan
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+ROW = ("k_alloc", "k_dram", "k_bytes", "rq_qk", "lsb_bytes", "lsb_dram", "qk", "sm", "rq_sm", "k_by", "vtopk",
+       "vtopk_in", "vtopk_out", "v_alloc", "v_dram", "v_bytes", "pv", "v_by")
+"""The item columns the engine reads, in the order :meth:`EventEngine._item` unpacks them."""
+
+
+def _fire(env: simpy.Environment, *callbacks: Callable[[simpy.Event], None], priority: int = NORMAL) -> None:
+    """Schedule an event at ``now`` that calls ``callbacks`` when processed: a step simpy takes as an event
+    of its own (a resource's release, a process's first step), kept so that every other event keeps its
+    place in the order."""
+    event = simpy.Event(env)
+    event._ok, event._value = True, None
+    event.callbacks.extend(callbacks)
+    env.schedule(event, priority)
+
+
+class Server:
+    """``simpy.Resource``'s rule without its request and release objects: ``capacity`` users, granted
+    first come, first served. As in simpy, a request or a release's event tries the oldest waiter only, and
+    a release frees its slot at once but grants it when its event is processed.
+
+    A release with no one waiting needs no event where the slot it frees cannot be taken and asked for
+    again before that event: with one slot, or where requests are ``sequential`` (each made only once the
+    one before was granted and its grant processed, after the release's event).
+    """
+
+    __slots__ = ("capacity", "env", "ordered", "queue", "users")
+
+    def __init__(self, env: simpy.Environment, capacity: int, sequential: bool = False) -> None:
+        self.env, self.capacity, self.users = env, capacity, 0
+        self.ordered = capacity == 1 or sequential
+        self.queue: deque[simpy.Event] = deque()
+
+    def request(self) -> simpy.Event:
+        """An event that succeeds when a slot is granted."""
+        event = simpy.Event(self.env)
+        self.queue.append(event)
+        self._grant()
+        return event
+
+    def release(self, request: simpy.Event | None = None) -> None:
+        """Free a slot, as simpy's ``Resource.release(request)`` (which names the granted request)."""
+        self.users -= 1
+        if self.queue or not self.ordered:
+            _fire(self.env, self._grant)
+
+    def _grant(self, _: simpy.Event | None = None) -> None:
+        if self.queue and self.users < self.capacity:
+            self.users += 1
+            self.queue.popleft().succeed()
+
 
 class LineBuffer:
     """A K or V buffer as the RTL's BufferManager (BufferManager.scala) runs it: a ring of ``lines``
     lines allocated in request order, at most ``MAX_ALLOCATIONS`` at once; an allocation freed out of
-    order returns its lines only once those allocated before it have returned theirs."""
+    order returns its lines only once those allocated before it have returned theirs.
+
+    The lines are a ``simpy.Container``'s rule (a get waits for its amount; a put's event lets the
+    oldest get try again) and the allocations a :class:`Server`; a free takes the steps a simpy process
+    would (first step urgent, then after the allocation before it is returned, then after the put)."""
 
     def __init__(self, env: simpy.Environment, lines: int) -> None:
         self.env = env
-        self.lines = simpy.Container(env, lines, init=lines)
-        self.handles = simpy.Resource(env, MAX_ALLOCATIONS)
+        self.level: float = lines  # lines free
+        self.getters: deque[tuple[simpy.Event, float]] = deque()
+        self.handles = Server(env, MAX_ALLOCATIONS, sequential=True)  # items allocate one after another
         self.recycled: simpy.Event | None = None  # the latest allocation's lines are back
         self.held: dict[int, tuple] = {}
 
@@ -90,21 +151,37 @@ class LineBuffer:
         """Allocate ``lines`` lines for ``item`` (waits for them, in request order)."""
         handle = self.handles.request()
         yield handle
-        yield self.lines.get(lines)
-        done = self.env.event()
+        got = simpy.Event(self.env)
+        self.getters.append((got, lines))
+        self._get()
+        yield got
+        done = simpy.Event(self.env)
         self.held[item] = (lines, handle, done, self.recycled)
         self.recycled = done
 
+    def _get(self, _: simpy.Event | None = None) -> None:
+        getters = self.getters
+        while getters and self.level >= getters[0][1]:
+            got, lines = getters.popleft()
+            self.level -= lines
+            got.succeed()
+
     def free(self, item: int) -> None:
         """Free ``item``'s allocation."""
-        self.env.process(self._recycle(*self.held.pop(item)))
+        lines, handle, done, before = self.held.pop(item)
 
-    def _recycle(self, lines: float, handle: simpy.Resource, done: simpy.Event, before: simpy.Event | None):
-        if before is not None:
-            yield before
-        self.handles.release(handle)
-        yield self.lines.put(lines)
-        done.succeed()
+        def returned(_: simpy.Event) -> None:
+            self.handles.release(handle)
+            self.level += lines
+            _fire(self.env, self._get, lambda _: done.succeed())  # the put's event: getters, then the process
+
+        def start(_: simpy.Event) -> None:
+            if before is not None and before.callbacks is not None:  # not yet processed
+                before.callbacks.append(returned)
+            else:
+                returned(before)
+
+        _fire(self.env, start, priority=URGENT)
 
 
 UNITS = ("dram", "qk", "pv", "topk_shared", "topk_value")
@@ -116,12 +193,12 @@ class _Stage:
     bytes (None: none), and its input queue's slots (None: unbounded)."""
 
     name: str
-    unit: simpy.Resource
+    unit: Server
     cycles: np.ndarray
     latency: float
     read: tuple[np.ndarray, np.ndarray] | None
     write: tuple[np.ndarray, np.ndarray] | None
-    slots: simpy.Resource | None
+    slots: Server | None
 
 
 @dataclass
@@ -137,28 +214,31 @@ class Timeline:
     dram_log: list[tuple[float, float, float, str, int]] = field(default_factory=list)
 
     def dram_frame(self) -> pd.DataFrame:
+        """:attr:`dram_log` as a table (start, end, bytes, kind, item)."""
+        import pandas as pd
+
         return pd.DataFrame(self.dram_log, columns=["start", "end", "bytes", "kind", "item"])
 
 
 class EventEngine:
     """Runs work items and top-k jobs through simpy resources."""
 
-    def __init__(self, hw: Hardware, plan: WorkPlan, items: pd.DataFrame,
+    def __init__(self, hw: Hardware, plan: WorkPlan, items: Mapping[str, np.ndarray] | pd.DataFrame,
                  jobs: tuple[np.ndarray, ...]) -> None:
         self.hw, self.plan, self.items, self.jobs = hw, plan, items, jobs
         env = self.env = simpy.Environment()
-        self.dram = simpy.Resource(env, 1)
-        self.qk = simpy.Resource(env, 1)
-        self.pv = simpy.Resource(env, 1)
+        self.dram_free = 0.0  # when the DRAM server ends its last transfer (:meth:`_issue`)
+        self.qk = Server(env, 1)
+        self.pv = Server(env, 1)
         count = max(hw.topk.count, 1)
-        self.engines = [(simpy.Resource(env, 1), simpy.Resource(env, 1))  # selection, output
+        self.engines = [(Server(env, 1), Server(env, 1))  # selection, output
                         for _ in range(count)]
         self.shared, self.value = engine_roles(count)
         self.value_base = count - self.value  # value engines: value_base .. count - 1
         self.released = [0.0] * len(self.engines)  # when each selection stage was last freed
         self.kbuf = LineBuffer(env, buffer_lines(hw.sram.key_kb, hw.qk))
         self.vbuf = LineBuffer(env, buffer_lines(hw.sram.value_kb, hw.pv))
-        self.reqs = simpy.Resource(env, REQ_IN_FLIGHT)  # the RTL's request FIFO (items.REQ_IN_FLIGHT)
+        self.reqs = Server(env, REQ_IN_FLIGHT, sequential=True)  # the RTL's request FIFO (items.REQ_IN_FLIGHT)
         self.lat = dram_latency(hw)
         self.qk_fill = hw.qk.latency + hw.softmax.latency + hw.fetcher.latency
         self.pv_fill = hw.pv.latency + hw.fetcher.latency
@@ -167,14 +247,14 @@ class EventEngine:
         for unit, params in stages(hw):  # plug-in units (accelsim.units), in pipeline order
             name = unit.name
             read, write = (
-                tuple(items[f"unit_{name}_{way}{c}"].to_numpy(np.float64) for c in ("", "_bytes"))
+                tuple(np.asarray(items[f"unit_{name}_{way}{c}"], np.float64) for c in ("", "_bytes"))
                 if f"unit_{name}_{way}" in items else None
                 for way in ("read", "write")
             )
             queue = unit.queue(params)
             self.stages[unit.follows].append(_Stage(
-                name, simpy.Resource(env, 1), items[f"unit_{name}"].to_numpy(np.float64), unit.latency(params),
-                read, write, simpy.Resource(env, queue) if queue else None,
+                name, Server(env, 1), np.asarray(items[f"unit_{name}"], np.float64), unit.latency(params),
+                read, write, Server(env, queue) if queue else None,
             ))
             for held in (self.t.busy, self.t.stall, self.t.blocked):
                 held[name] = 0.0
@@ -182,45 +262,43 @@ class EventEngine:
         self.pv_slots = pv[0].slots if pv else None  # the first unit after ProbxV back-pressures it
         self.pv_reads = any(x.read is not None for x in pv)
 
-    def _fetch(self, cycles: float, nbytes: float, kind: str, item: int, span: list[float]):
-        """Stream ``nbytes`` over the channels; ``span`` receives [start, end] of the transfer."""
-        with self.dram.request() as req:
-            yield req
-            span.append(self.env.now)
-            yield self.env.timeout(cycles)
-            span.append(self.env.now)
-            self.t.busy["dram"] += cycles
-            self.t.dram_log.append((span[0], span[1], nbytes, kind, item))
-
-    def _issue(self, cycles: float, nbytes: float, kind: str, item: int):
-        """Start a fetch now (address FIFOs let it run ahead of compute); None if nothing to fetch."""
+    def _issue(self, cycles: float, nbytes: float, kind: str, item: int) -> tuple[float, float] | None:
+        """Start a fetch now (address FIFOs let it run ahead of compute): (start, end) of the transfer,
+        None if nothing to fetch. DRAM is one FIFO server whose requests are issued in the order they are
+        served, so its grants are arithmetic: a transfer starts when issued or when the one before ends."""
         if nbytes <= 0:
-            return None, []
-        span: list[float] = []
-        return self.env.process(self._fetch(cycles, nbytes, kind, item, span)), span
+            return None
+        start = max(self.env.now, self.dram_free)
+        end = self.dram_free = start + cycles
+        self.t.busy["dram"] += cycles
+        self.t.dram_log.append((start, end, nbytes, kind, item))
+        return start, end
 
-    def _consume(self, unit: simpy.Resource, fetch, span: list[float], compute: float, key: str,
-                 slots: simpy.Resource | None = None):
-        """Hold ``unit`` while it computes on data streaming in from ``fetch``: ``compute`` cycles of
-        work, the rest of the time held stalled on input; then, if the next stage has input ``slots``,
-        until the item has one (blocked on output). Returns the slot's request (None without slots)."""
-        with unit.request() as req:
-            yield req
-            t0 = self.env.now
-            if fetch is not None:
-                yield fetch
-                start = max(t0, span[0] + self.lat)
-                end = max(start + compute, span[1] + self.lat)
-            else:
-                end = t0 + compute
-            yield self.env.timeout(max(end - self.env.now, 0.0))
-            self.t.busy[key] += compute
-            self.t.stall[key] += self.env.now - t0 - compute
-            if slots is not None:
-                return (yield from self._hand_over(slots, key))
-        return None
+    def _consume(self, unit: Server, span: tuple[float, float] | None, compute: float, key: str,
+                 slots: Server | None = None):
+        """Hold ``unit`` while it computes on data streaming in over ``span`` (from :meth:`_issue`):
+        ``compute`` cycles of work, the rest of the time held stalled on input; then, if the next stage has
+        input ``slots``, until the item has one (blocked on output). Returns the slot's request (None
+        without slots)."""
+        env = self.env
+        req = unit.request()
+        yield req
+        t0 = env.now
+        if span is not None:
+            start = max(t0, span[0] + self.lat)
+            end = max(start + compute, span[1] + self.lat)
+            wake = max(t0, span[1])  # the unit sees the last beat arrive
+        else:
+            end, wake = t0 + compute, t0
+        done = wake + max(end - wake, 0.0)
+        yield env.timeout(done - t0)
+        self.t.busy[key] += compute
+        self.t.stall[key] += done - t0 - compute
+        slot = None if slots is None else (yield from self._hand_over(slots, key))
+        unit.release(req)
+        return slot
 
-    def _hand_over(self, slots: simpy.Resource, key: str):
+    def _hand_over(self, slots: Server, key: str):
         """Wait, holding the current stage (``key``: blocked on output), for a slot of the next stage's
         input queue; the slot's request."""
         done = self.env.now
@@ -241,11 +319,12 @@ class EventEngine:
         yield self.env.timeout(start - self.env.now + select)
         selected = self.env.now
         if out > 0:
-            with output.request() as req:
-                yield req
-                self.released[engine] = self.env.now
-                stage.release(held)
-                yield self.env.timeout(out)
+            req = output.request()
+            yield req
+            self.released[engine] = self.env.now
+            stage.release(held)
+            yield self.env.timeout(out)
+            output.release(req)
         else:
             self.released[engine] = self.env.now
             stage.release(held)
@@ -270,13 +349,14 @@ class EventEngine:
             t0, c = self.env.now, x.cycles[i]
             if x.write is not None:  # posted
                 self._issue(x.write[0][i], x.write[1][i], x.name, i)
-            fetch, span = reads[k] if reads is not None else (None, [])
-            if fetch is None:
+            span = reads[k] if reads is not None else None
+            if span is None:
                 yield self.env.timeout(c)
-            else:
-                yield fetch
-                yield self.env.timeout(max(t0 + c, span[1] + self.lat) - self.env.now)
-                self.t.stall[x.name] += self.env.now - t0 - c
+            else:  # from when the last beat is in (the read issued with the value fetch)
+                wake = max(t0, span[1])
+                done = wake + (max(t0 + c, span[1] + self.lat) - wake)
+                yield self.env.timeout(done - t0)
+                self.t.stall[x.name] += done - t0 - c
             self.t.busy[x.name] += c
             slots = units[k + 1].slots if k + 1 < len(units) else None
             slot = None if slots is None else (yield from self._hand_over(slots, x.name))
@@ -286,49 +366,50 @@ class EventEngine:
             entered.succeed()
 
     def _item(self, i: int, row: tuple, prev: simpy.Event | None, gate: simpy.Event | None,
-              queued: simpy.Event, scored: simpy.Event, order: tuple[simpy.Event, ...]):
-        """Item ``i``; ``queued``: it has its key lines; ``order``: (previous item asked for value
-        top-k, previous item has its value lines, this item asked for value top-k, this item has its
-        value lines)."""
+              queued: simpy.Event, scored: simpy.Event | None, order: tuple[simpy.Event, ...]):
+        """Item ``i`` (``row``: its ``ROW`` columns and value engine); ``queued``: it has its key lines;
+        ``scored``: it has its scores (None where no top-k job reads them); ``order``: (previous item asked
+        for value top-k, previous item has its value lines, this item asked for value top-k, this item has
+        its value lines)."""
+        (k_alloc, k_dram, k_bytes, rq_qk, lsb_bytes, lsb_dram, qk, sm, rq_sm, k_by, vtopk, vtopk_in, vtopk_out,
+         v_alloc, v_dram, v_bytes, pv, v_by, vengine) = row
         env = self.env
         if prev is not None:  # requests enter the key buffer in order: after the one before
             yield prev
         if gate is not None:
             yield gate
-        if row.k_alloc > 0:
-            yield from self.kbuf.alloc(i, row.k_alloc)
+        if k_alloc > 0:
+            yield from self.kbuf.alloc(i, k_alloc)
         entry = self.reqs.request()  # a request FIFO entry, held until its requant decision
         yield entry
         queued.succeed()
-        fetch, span = self._issue(row.k_dram, row.k_bytes, "key", i)
-        yield from self._consume(self.qk, fetch, span, max(row.qk, row.sm), "qk")
-        if row.rq_qk > 0 or row.lsb_bytes > 0:
-            fetch, span = self._issue(row.lsb_dram, row.lsb_bytes, "key_lsb", i)
-            yield from self._consume(self.qk, fetch, span, max(row.rq_qk, row.rq_sm), "qk")
+        yield from self._consume(self.qk, self._issue(k_dram, k_bytes, "key", i), max(qk, sm), "qk")
+        if rq_qk > 0 or lsb_bytes > 0:
+            yield from self._consume(self.qk, self._issue(lsb_dram, lsb_bytes, "key_lsb", i), max(rq_qk, rq_sm), "qk")
         yield env.timeout(self.qk_fill)
-        if row.k_by >= 0:
-            self.kbuf.free(int(row.k_by))
+        if k_by >= 0:
+            self.kbuf.free(k_by)
         self.reqs.release(entry)
-        scored.succeed()
+        if scored is not None:
+            scored.succeed()
         prev_topk, prev_vbuf, my_topk, my_vbuf = order
         yield prev_topk
         yield from self._through(i, "qk", my_topk)  # queued in request order, as the value top-k
-        if row.vtopk + row.vtopk_out > 0:
-            yield from self._topk(int(row.vengine), row.vtopk_in, row.vtopk, row.vtopk_out,
-                                  "topk_value")
+        if vtopk + vtopk_out > 0:
+            yield from self._topk(vengine, vtopk_in, vtopk, vtopk_out, "topk_value")
         yield prev_vbuf
-        if row.v_alloc > 0:
-            yield from self.vbuf.alloc(i, row.v_alloc)
+        if v_alloc > 0:
+            yield from self.vbuf.alloc(i, v_alloc)
         my_vbuf.succeed()
-        fetch, span = self._issue(row.v_dram, row.v_bytes, "value", i)
+        fetch = self._issue(v_dram, v_bytes, "value", i)
         reads = None
         if self.pv_reads:  # the units' reads, right behind the value fetch
-            reads = [(None, []) if x.read is None else self._issue(x.read[0][i], x.read[1][i], f"{x.name}_read", i)
+            reads = [None if x.read is None else self._issue(x.read[0][i], x.read[1][i], f"{x.name}_read", i)
                      for x in self.stages["pv"]]
-        slot = yield from self._consume(self.pv, fetch, span, row.pv, "pv", self.pv_slots)
+        slot = yield from self._consume(self.pv, fetch, pv, "pv", self.pv_slots)
         yield env.timeout(self.pv_fill)
-        if row.v_by >= 0:
-            self.vbuf.free(int(row.v_by))
+        if v_by >= 0:
+            self.vbuf.free(v_by)
         yield from self._through(i, "pv", slot=slot, reads=reads)
 
     def _job(self, after: simpy.Event, engine: int, select: float, out: float, done: simpy.Event):
@@ -338,19 +419,21 @@ class EventEngine:
 
     def run(self) -> Timeline:
         env = self.env
-        items = self.items
-        n = len(items)
-        items = items.assign(vengine=self.value_base + np.maximum(
-            round_robin((items["vtopk"] + items["vtopk_out"] > 0).to_numpy(), self.value), 0))
-        scored = [env.event() for _ in range(n)]
+        cols = {c: np.asarray(self.items[c]) for c in (*ROW, "request")}
+        n = len(cols["request"])
+        vjob = cols["vtopk"] + cols["vtopk_out"] > 0
+        vengine = self.value_base + np.maximum(round_robin(vjob, self.value), 0)
+        scored: list[simpy.Event | None] = [None] * n  # where a token/head job reads the item's scores
         gates: dict[int, list[simpy.Event]] = {}
-        t = self.plan.topk
+        t = self.plan.topk_table
         if len(t):
             # a token/head job reads its request's last item's scores; the next layer group's first item waits
-            after, gated = layer_gates(self.plan, items["request"].to_numpy())
-            shared = t["kind"].to_numpy() != TOPK_KINDS.index("value")
+            after, gated = layer_gates(self.plan, cols["request"])
+            shared = t["kind"] != TOPK_KINDS.index("value")
             engine = round_robin(shared, self.shared)
             for job in np.flatnonzero(shared):
+                if scored[after[job]] is None:
+                    scored[after[job]] = env.event()
                 done = env.event()
                 select = float(self.jobs[0][job] + self.jobs[1][job])  # input read after scoring
                 env.process(self._job(scored[after[job]], int(engine[job]), select,
@@ -361,7 +444,8 @@ class EventEngine:
         start = env.event()
         start.succeed()
         asked = [env.event() for _ in range(2 * n)]  # value top-k asked, value lines had: per item
-        for i, row in enumerate(items.itertuples(index=False)):
+        rows = zip(*(cols[c].tolist() for c in ROW), vengine.tolist(), strict=True)
+        for i, row in enumerate(rows):
             g = gates.get(i)
             gate = env.all_of(g) if g else None
             order = (asked[2 * i - 2] if i else start, asked[2 * i - 1] if i else start,
@@ -375,5 +459,5 @@ class EventEngine:
         finally:
             if collecting:
                 gc.enable()
-        self.t.cycles = env.now
+        self.t.cycles = max(env.now, self.dram_free)  # a posted write (a unit's) may end after every event
         return self.t

@@ -4,9 +4,9 @@ with each unit's service cycles computed vectorized for one hardware config."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from accelsim.config.base import Strict
 from accelsim.config.hardware import Hardware, MulArray
@@ -16,6 +16,9 @@ from accelsim.hw.units import array_cycles, dram_cycles, softmax_params, topk_pa
 from accelsim.topk import TopKEngine, get_engine
 from accelsim.units import ItemWork, Unit, stages
 from accelsim.workplan import TOPK_KINDS, WorkPlan, request_bytes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TILE_QUERIES = 16  # prefill queries per work item: fine enough to pipeline, coarse enough to be fast
 LINE_BANKS = 2  # SpAtten RTL SpAttenController.scala: maxFusedMatrix banks, a request takes a multiple of 2 lines
@@ -72,12 +75,12 @@ def job_cycles(plan: WorkPlan, engine: TopKEngine,
 
     With ``in_flight`` 1 a job holds the whole engine, so its output cycles count as selection.
     """
-    t = plan.topk
+    t = plan.topk_table
     if not len(t):
         return np.zeros(0), np.zeros(0), np.zeros(0)
-    n, k = t["n"].to_numpy(), t["k"].to_numpy()
-    total = engine.cycles(n, k, plan.pass_sizes, t["pass_start"].to_numpy(),
-                          t["pass_count"].to_numpy()).astype(np.float64)
+    n, k = t["n"], t["k"]
+    total = engine.cycles(n, k, plan.pass_sizes, t["pass_start"],
+                          t["pass_count"]).astype(np.float64)
     fill = np.where(k > 0, engine.input_cycles(n), 0).astype(np.float64)
     out = engine.output_cycles(n, k).astype(np.float64) if in_flight > 1 else np.zeros(len(t))
     return fill, total - out, out
@@ -88,16 +91,16 @@ def layer_gates(plan: WorkPlan, owner: np.ndarray) -> tuple[np.ndarray, np.ndarr
     item's request, ascending): the item it follows (its request's last item, whose scores it reads) and
     the item it gates (the first of the next layer group, which waits for it: the next layer's pruning
     needs this one's), -1 for value jobs and for jobs of the last group; the same for both timers."""
-    t = plan.topk
+    t = plan.topk_table
     after = np.full(len(t), -1, np.int64)
     gated = np.full(len(t), -1, np.int64)
-    jobs = np.flatnonzero(t["kind"].to_numpy() != TOPK_KINDS.index("value"))
+    jobs = np.flatnonzero(t["kind"] != TOPK_KINDS.index("value"))
     if len(jobs):
         last_item = np.searchsorted(owner, np.arange(len(plan)), side="right") - 1
-        r = plan.requests
-        group = (r["step"].to_numpy().astype(np.int64) << 32) + r["layer"].to_numpy() * 2 + r["prefill"].to_numpy()
+        r = plan.req_table
+        group = (r["step"].astype(np.int64) << 32) + r["layer"] * 2 + r["prefill"]
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-        owners = t["request"].to_numpy()[jobs]
+        owners = t["request"][jobs]
         after[jobs] = last_item[owners]
         nxt = np.searchsorted(starts, owners, side="right")
         has = nxt < len(starts)
@@ -130,9 +133,9 @@ class Tiling:
 
     @classmethod
     def of(cls, plan: WorkPlan) -> Tiling:
-        r = plan.requests
-        queries = r["queries"].to_numpy(np.int64)
-        ntiles = np.where(r["prefill"].to_numpy(), np.ceil(queries / TILE_QUERIES), 1).astype(np.int64)
+        r = plan.req_table
+        queries = r["queries"].astype(np.int64)
+        ntiles = np.where(r["prefill"], np.ceil(queries / TILE_QUERIES), 1).astype(np.int64)
         ntiles = np.maximum(ntiles, 1)
         owner = np.repeat(np.arange(len(r)), ntiles)
         first = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else np.zeros(0, bool)
@@ -146,13 +149,13 @@ def qk_lines(plan: WorkPlan, tiling: Tiling, unit: MulArray) -> tuple[np.ndarray
     """(QxK, recompute) cycles of each item: the key lines each of its queries reads (``request_lines``
     of the query's scored rows), summed; a recompute pass re-reads them in the ratio of its request's
     ``requant_rows`` to ``qk_rows``."""
-    r = plan.requests
+    r = plan.req_table
     per_query = plan.rows_per_query()
-    d = np.repeat(r["d"].to_numpy(np.float64), r["queries"].to_numpy(np.int64))
+    d = np.repeat(r["d"].astype(np.float64), r["queries"].astype(np.int64))
     total = np.r_[0.0, np.cumsum(request_lines(per_query, d, unit))]
     qk = total[tiling.queries[1:]] - total[tiling.queries[:-1]]
-    rows = r["qk_rows"].to_numpy(np.float64)
-    ratio = np.divide(r["requant_rows"].to_numpy(np.float64), rows, out=np.zeros(len(r)), where=rows > 0)
+    rows = r["qk_rows"].astype(np.float64)
+    ratio = np.divide(r["requant_rows"].astype(np.float64), rows, out=np.zeros(len(r)), where=rows > 0)
     return qk, qk * ratio[tiling.owner]
 
 
@@ -162,14 +165,14 @@ def softmax_lines(plan: WorkPlan, tiling: Tiling, hw: Hardware) -> tuple[np.ndar
     occupancy`: ``ceil(rows / parallelism)`` a row); a recompute pass in the ratio of its request's
     ``requant_rows`` to ``qk_rows``. Where the design's softmax has no RTL
     (:func:`accelsim.hw.units.softmax_params` None), ``parallelism`` scores a cycle."""
-    r = plan.requests
-    rows = r["qk_rows"].to_numpy(np.float64)
-    ratio = np.divide(r["requant_rows"].to_numpy(np.float64), rows, out=np.zeros(len(r)), where=rows > 0)
+    r = plan.req_table
+    rows = r["qk_rows"].astype(np.float64)
+    ratio = np.divide(r["requant_rows"].astype(np.float64), rows, out=np.zeros(len(r)), where=rows > 0)
     params = softmax_params(hw)
     if params is None:
         sm = np.ceil(rows[tiling.owner] * tiling.share / hw.softmax.parallelism)
         return sm, np.ceil(sm * ratio[tiling.owner])
-    queries = r["queries"].to_numpy(np.float64)
+    queries = r["queries"].astype(np.float64)
     mean = np.ceil(np.divide(rows, queries, out=np.zeros(len(r)), where=queries > 0))
     sm = np.ceil(occupancy(queries[tiling.owner] * tiling.share, mean[tiling.owner], params))
     return sm, np.ceil(sm * ratio[tiling.owner])
@@ -193,20 +196,20 @@ class Buffers:
     def of(cls, plan: WorkPlan, hw: Hardware, tiling: Tiling) -> Buffers:
         """Allocations of ``plan`` on ``hw``; a request needing more lines than a buffer holds raises
         :class:`InputError` (the RTL's BufferManager would wait for it forever)."""
-        r = plan.requests
-        d = r["d"].to_numpy(np.float64)
-        group = (r["step"].to_numpy(np.int64) << 32) + r["layer"].to_numpy(np.int64) * 2 + r["prefill"].to_numpy()
+        r = plan.req_table
+        d = r["d"].astype(np.float64)
+        group = (r["step"].astype(np.int64) << 32) + r["layer"].astype(np.int64) * 2 + r["prefill"]
         out = {}
         for side, fetched, read, unit, field_ in (
                 ("k", "keys", "qk_rows", hw.qk, "key_kb"), ("v", "values", "pv_rows", hw.pv, "value_kb")):
-            lines = request_lines(r[fetched].to_numpy(np.float64), d, unit)
+            lines = request_lines(r[fetched].astype(np.float64), d, unit)
             cap = buffer_lines(getattr(hw.sram, field_), unit)
             if len(lines) and lines.max() > cap:
                 worst = int(np.argmax(lines))
                 raise InputError(None, f"hardware.sram.{field_}", (
-                    f"a request's {int(r[fetched].iat[worst])} {fetched} take {int(lines[worst])} lines of "
+                    f"a request's {int(r[fetched][worst])} {fetched} take {int(lines[worst])} lines of "
                     f"{unit.multipliers} x {unit.bits} b; the {getattr(hw.sram, field_):g} KB buffer holds {cap}"))
-            alloc, free, by = _shares(tiling, lines, r[read].to_numpy() > 0, group)
+            alloc, free, by = _shares(tiling, lines, r[read] > 0, group)
             out.update({f"{side}_alloc": alloc, f"{side}_free": free, f"{side}_by": by})
         return cls(**out)
 
@@ -237,7 +240,7 @@ def fetched_bytes(plan: WorkPlan, tiling: Tiling) -> dict[str, np.ndarray]:
     :class:`Buffers` keeps them (SpAtten RTL: the parts of a batch share one allocation, part 0
     fetches).
     """
-    kbytes, lbytes, vbytes, sbytes = request_bytes(plan.requests)
+    kbytes, lbytes, vbytes, sbytes = request_bytes(plan.req_table)
 
     def fetched(total: np.ndarray) -> np.ndarray:
         return np.where(tiling.first, total[tiling.owner], 0.0)
@@ -246,31 +249,29 @@ def fetched_bytes(plan: WorkPlan, tiling: Tiling) -> dict[str, np.ndarray]:
     return {"side": side, "k": fetched(kbytes) + side, "lsb": fetched(lbytes), "v": fetched(vbytes)}
 
 
-def build_items(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, ...]) -> pd.DataFrame:
-    """One row per work item with its bytes and per-unit cycles (column names as used by the engine;
+def item_columns(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
+    """One entry per work item of each of its bytes and per-unit cycles (names as used by the engine;
     a plug-in unit's ``unit_<name>``)."""
-    r = plan.requests
+    r = plan.req_table
     n = len(r)
-    d = r["d"].to_numpy(np.float64)
+    d = r["d"].astype(np.float64)
     tiling = Tiling.of(plan)
     owner, share = tiling.owner, tiling.share
     b = fetched_bytes(plan, tiling)
     buf = Buffers.of(plan, hw, tiling)
-    items = pd.DataFrame({"request": owner, "side_bytes": b["side"], "k_bytes": b["k"],
-                          "lsb_bytes": b["lsb"], "v_bytes": b["v"], "k_alloc": buf.k_alloc,
-                          "k_by": buf.k_by, "v_alloc": buf.v_alloc, "v_by": buf.v_by})
+    items = {"request": owner, "side_bytes": b["side"], "k_bytes": b["k"], "lsb_bytes": b["lsb"], "v_bytes": b["v"],
+             "k_alloc": buf.k_alloc, "k_by": buf.k_by, "v_alloc": buf.v_alloc, "v_by": buf.v_by}
     for col in ("k_bytes", "lsb_bytes", "v_bytes"):
-        items[col.replace("bytes", "dram")] = dram_cycles(items[col].to_numpy(), hw.dram,
-                                                          hw.clock_ghz, hw.fetcher.ports)
-    pv_rows = r["pv_rows"].to_numpy(np.float64)[owner] * share
+        items[col.replace("bytes", "dram")] = dram_cycles(items[col], hw.dram, hw.clock_ghz, hw.fetcher.ports)
+    pv_rows = r["pv_rows"].astype(np.float64)[owner] * share
     items["qk"], items["rq_qk"] = qk_lines(plan, tiling, hw.qk)
     items["sm"], items["rq_sm"] = softmax_lines(plan, tiling, hw)
     items["pv"] = array_cycles(pv_rows, d[owner], hw.pv)
-    t = plan.topk
-    is_v = t["kind"].to_numpy() == TOPK_KINDS.index("value")
+    t = plan.topk_table
+    is_v = t["kind"] == TOPK_KINDS.index("value")
     for col, cycles in zip(("vtopk_in", "vtopk", "vtopk_out"), jobs, strict=True):
         vt = np.zeros(n)
-        np.add.at(vt, t["request"].to_numpy()[is_v], cycles[is_v])
+        np.add.at(vt, t["request"][is_v], cycles[is_v])
         items[col] = vt[owner] * share
     if units := stages(hw):
         work = ItemWork.of(plan, tiling)
@@ -281,6 +282,13 @@ def build_items(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, ...]) -> p
                     items[f"unit_{unit.name}_{way}_bytes"] = moved
                     items[f"unit_{unit.name}_{way}"] = dram_cycles(moved, hw.dram, hw.clock_ghz, hw.fetcher.ports)
     return items
+
+
+def build_items(plan: WorkPlan, hw: Hardware, jobs: tuple[np.ndarray, ...]) -> pd.DataFrame:
+    """:func:`item_columns` as a DataFrame, one row per work item."""
+    import pandas as pd
+
+    return pd.DataFrame(item_columns(plan, hw, jobs))
 
 
 def unit_dram_bytes(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -24,8 +24,8 @@ class Timed:
     """One timed run: the result and the detail tables a timer has (None where it has none)."""
 
     result: SimResult
-    dram: pd.DataFrame | None = None
-    """DRAM transfers (start, end, bytes, kind, item; cycles)."""
+    dram: pd.DataFrame | Callable[[], pd.DataFrame] | None = None
+    """DRAM transfers (start, end, bytes, kind, item; cycles), or a function that builds them on use."""
     layers: pd.DataFrame | None = None
     """Per-layer breakdown of the cycles."""
 

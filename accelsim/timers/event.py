@@ -21,4 +21,4 @@ class EventTimer(Timer):
         self, hw: Hardware, prepared: WorkPlan, workload: str = "", dram_trace: tuple[Path, str] | None = None
     ) -> Timed:
         result, timeline = api.simulate(hw, prepared, workload=workload, dram_trace=dram_trace)
-        return Timed(result, dram=timeline.dram_frame())
+        return Timed(result, dram=timeline.dram_frame)  # built if a report reads it

@@ -10,11 +10,12 @@ no scores.
 
 from __future__ import annotations
 
+import csv
 import io
+from itertools import compress
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from accelsim.errors import InputError
 from accelsim.inputs import read_text
@@ -48,13 +49,67 @@ ORDER = [("key_fetch_num", "sentence_length_L", "keys fetched cannot exceed the 
          ("topk", "sentence_length_L", "top-k cannot keep more tokens than the context")]
 
 
-def _flag(col: pd.Series, name: str, src: str) -> np.ndarray:
-    s = col.astype(str).str.strip().str.lower()
-    bad = ~s.isin(["true", "false", "1", "0"])
+FLAG_CELLS = {"True": True, "False": False, "true": True, "false": False, "1": True, "0": False}
+"""Flag cells as the authors' traces spell them; any case and surrounding spaces are read too."""
+
+
+def _flag(col: list[str], name: str, src: str) -> np.ndarray:
+    flags = [FLAG_CELLS.get(v) for v in col]
+    if None not in flags:
+        return np.array(flags, bool)
+    s = [v.strip().lower() for v in col]
+    bad = np.array([v not in ("true", "false", "1", "0") for v in s], bool)
     if bad.any():
-        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise InputError(src, name, f"line {line}: expected True or False, got {col.iloc[line - 2]!r}")
-    return s.isin(["true", "1"]).to_numpy()
+        line = _first(bad)
+        raise InputError(src, name, f"line {line}: expected True or False, got {col[line - 2]!r}")
+    return np.array([v in ("true", "1") for v in s], bool)
+
+
+def _numbers(col: list[str]) -> np.ndarray:
+    """``col`` as floats, NaN where a cell is not a number (as ``pandas.to_numeric(errors="coerce")``)."""
+    try:
+        if "_" not in "".join(col):  # numpy, like Python, reads 1_000; a CSV number has no "_"
+            return np.array(col).astype(np.float64)
+    except ValueError:
+        pass
+
+    def number(v: str) -> float:
+        try:
+            return np.nan if "_" in v else float(v)
+        except ValueError:
+            return np.nan
+
+    return np.array([number(v) for v in col], np.float64)
+
+
+def _read_rows(text: str, src: str) -> dict[str, list[str | None]]:
+    """The ``COLUMNS`` of the CSV by header name (the first of repeated names), blank lines skipped; a
+    missing column, then a row with more cells than the header, is an error; a row with fewer has its
+    missing cells None."""
+    reader = csv.reader(io.StringIO(text))
+    rows, long = [], None  # long: (line, cells) of the first row longer than the header
+    try:
+        header = next(r for r in reader if r)
+        for row in reader:
+            if row:
+                if long is None and len(row) > len(header):
+                    long = (reader.line_num, len(row))
+                rows.append(row)
+    except StopIteration:
+        raise InputError(src, None, "not a readable CSV (No columns to parse from file)") from None
+    except csv.Error as err:
+        raise InputError(src, None, f"not a readable CSV ({err})") from None
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise InputError(src, missing[0], f"missing column; a SpAtten trace has columns {', '.join(COLUMNS)}")
+    if long is not None:
+        raise InputError(src, None, f"not a readable CSV (Expected {len(header)} fields in line {long[0]}, "
+                         f"saw {long[1]})")
+    at = {c: header.index(c) for c in COLUMNS}
+    if all(len(r) == len(header) for r in rows):
+        cols = list(zip(*rows, strict=True)) if rows else [()] * len(header)
+        return {c: list(cols[i]) for c, i in at.items()}
+    return {c: [r[i] if i < len(r) else None for r in rows] for c, i in at.items()}
 
 
 def _first(bad: np.ndarray) -> int:
@@ -62,18 +117,18 @@ def _first(bad: np.ndarray) -> int:
     return int(np.flatnonzero(bad)[0]) + 2
 
 
-def _integers(df: pd.DataFrame, src: str) -> dict[str, np.ndarray]:
+def _integers(df: dict[str, list[str]], src: str) -> dict[str, np.ndarray]:
     """The numeric columns as int64, each whole, finite and within ``LIMITS``, and counts in ``ORDER``."""
     num = {}
     for c in NUMERIC:
-        vals = pd.to_numeric(df[c], errors="coerce").to_numpy(np.float64)
+        vals = _numbers(df[c])
         lo, hi = LIMITS[c]
         for bad, why in ((np.isnan(vals), "expected a number"),
                          (~np.isfinite(vals) | (vals != np.round(vals)), "expected a whole number"),
                          ((vals < lo) | (vals > hi), f"expected a whole number from {lo} to {hi:,}")):
             if bad.any():
                 line = _first(bad)
-                raise InputError(src, c, f"line {line}: {why}, got {df[c].iloc[line - 2]!r}")
+                raise InputError(src, c, f"line {line}: {why}, got {df[c][line - 2]!r}")
         num[c] = vals.astype(np.int64)
     for c in ("quant_key_bit", "quant_value_bit"):
         if (num[c] == 0).any():
@@ -100,17 +155,12 @@ def read_spatten_csv(path: str | Path, seed: int = 0, engine: TopKEngine | None 
     """
     src = str(path)
     text = read_text(path)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise InputError(src, None, f"not a readable CSV ({str(err).splitlines()[0]})") from None
-    missing = [c for c in COLUMNS if c not in df.columns]
-    if missing:
-        raise InputError(src, missing[0], f"missing column; a SpAtten trace has columns {', '.join(COLUMNS)}")
-    config_line = df["layer_id"].str.strip() == ""  # the last line names the authors' config
-    footer = df.loc[config_line, "iteration_id"].tolist()
-    df = df.loc[~config_line].reset_index(drop=True)
-    if df.empty:
+    table = _read_rows(text, src)
+    request = [v is None or v.strip() != "" for v in table["layer_id"]]  # the last line names the config
+    footer = [v for v, r in zip(table["iteration_id"], request, strict=True) if not r]
+    df = {c: list(compress(table[c], request)) for c in COLUMNS}
+    df = {c: [v if v is not None else "" for v in col] if None in col else col for c, col in df.items()}
+    if not df[COLUMNS[0]]:
         raise InputError(src, None, "no request rows")
     num = _integers(df, src)
     flags = {c: _flag(df[c], c, src) for c in FLAGS}
@@ -123,8 +173,8 @@ def read_spatten_csv(path: str | Path, seed: int = 0, engine: TopKEngine | None 
     values = num["value_fetch_num"].astype(np.int32)
     requant = flags["if_requant"]
     lsb = np.where(requant, np.maximum(num["auto_requant_incre"], 0), 0).astype(np.int32)
-    n = len(df)
-    req = pd.DataFrame({
+    n = len(keys)
+    req = {
         "prefill": np.zeros(n, bool),
         "step": num["iteration_id"], "layer": num["layer_id"], "head": num["head_id"],
         "d": num["embedding_length_D"], "context": num["sentence_length_L"],
@@ -134,7 +184,7 @@ def read_spatten_csv(path: str | Path, seed: int = 0, engine: TopKEngine | None 
         "values": values, "value_bits": bits("quant_value_bit"),
         "qk_rows": keys, "pv_rows": values,
         "mass_recall": np.full(n, np.nan), "out_err": np.full(n, np.nan),
-    })
+    }
 
     engine = engine or get_engine("quickselect")
     rng = np.random.default_rng(seed)
@@ -146,7 +196,7 @@ def read_spatten_csv(path: str | Path, seed: int = 0, engine: TopKEngine | None 
     tn = np.maximum(keys[trows], num["topk"][trows]).astype(np.int64)
     tk = num["topk"][trows].astype(np.int64)
     jobs.add(trows, "token", tn, tk, engine.passes_for_shape(tn, tk, rng))
-    topk, passes = jobs.frame()
+    topk, passes = jobs.table()
     meta = {"source": src, "kind": "spatten-csv", "authors_config": footer[0] if footer else "",
             "layers": int(num["layer_id"].max()) + 1, "heads": int(num["head_id"].max()) + 1,
             "policy": "as-recorded"}

@@ -17,6 +17,7 @@ import typer
 import accelsim.cli
 from accelsim.cli import Commands, app, main
 from accelsim.cli._lazy import load
+from tests.conftest import CSV_PRUNED
 
 HEAVY = ("numba", "numpy", "pandas", "pyarrow", "plotly", "simpy", "torch", "dask", "optuna", "amaranth", "scipy")
 """Never imported by ``import accelsim.cli`` nor by ``accelsim --help``."""
@@ -47,6 +48,12 @@ def test_a_json_run_imports_no_rich(tmp_path):
     trace.write_text("0x0 READ 0\n")
     run = f"from accelsim.cli import main\nmain({['dram', 'replay', str(trace), '--json']!r})"  # exit 0
     assert _imported_after(run, ("rich",)) == []
+
+
+def test_an_event_run_of_a_request_trace_imports_no_pandas():
+    # the WorkPlan keeps numpy tables; pandas loads where a run makes DataFrames (reports, sweeps, tensor traces)
+    run = HELP.format(args=["run", "-w", str(CSV_PRUNED), "--json"])
+    assert _imported_after(run, ("pandas", "pyarrow", "numba", "rich", "simpy")) == ["simpy"]
 
 
 def test_help_imports_no_heavy_package_nor_any_command():

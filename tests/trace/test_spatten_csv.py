@@ -1,3 +1,4 @@
+import pandas as pd
 import pytest
 
 from accelsim.errors import InputError
@@ -64,3 +65,30 @@ def test_empty_and_missing(tmp_path):
         read_spatten_csv(p)
     with pytest.raises(InputError, match="file does not exist"):
         read_spatten_csv(tmp_path / "nope.csv")
+
+
+def test_reads_as_pandas_does():
+    # the reader parses with the csv module: the same rows and values as pandas.read_csv, footer dropped
+    df = pd.read_csv(CSV_PRUNED).dropna(subset=["layer_id"])
+    r = read_spatten_csv(CSV_PRUNED).req_table
+    for ours, theirs in (
+        ("step", "iteration_id"),
+        ("layer", "layer_id"),
+        ("head", "head_id"),
+        ("d", "embedding_length_D"),
+        ("keys", "key_fetch_num"),
+        ("values", "value_fetch_num"),
+    ):
+        assert r[ours].tolist() == df[theirs].astype(int).tolist()
+    assert (r["lsb_queries"] > 0).tolist() == df["if_requant"].tolist()
+
+
+def test_ragged_rows(tmp_path):
+    lines = CSV_PRUNED.read_text().splitlines()
+    p = tmp_path / "t.csv"
+    p.write_text("\n".join([*lines[:4], lines[4] + ",7", *lines[5:]]))
+    with pytest.raises(InputError, match=r"t\.csv: not a readable CSV \(Expected 17 fields in line 5, saw 18\)"):
+        read_spatten_csv(p)
+    p.write_text("\n".join([*lines[:4], lines[4].rsplit(",", 3)[0], *lines[5:]]))  # short: not a config line
+    with pytest.raises(InputError, match=r"field 'topk': line 5: expected a number, got ''"):
+        read_spatten_csv(p)

@@ -21,9 +21,9 @@ def op_counts(plan: WorkPlan, engine: TopKEngine | None) -> dict[str, float]:
     ``*_bits`` are element-bits: a key row of ``d`` elements read at ``b`` bits counts ``d * b``
     (the K/V buffers are bit-plane organised, so a row read at fewer bits reads fewer planes).
     """
-    r = plan.requests
-    d = r["d"].to_numpy(np.float64)
-    col = {c: r[c].to_numpy(np.float64) for c in (
+    r = plan.req_table
+    d = r["d"].astype(np.float64)
+    col = {c: r[c].astype(np.float64) for c in (
         "qk_rows", "requant_rows", "pv_rows", "keys", "lsb_keys", "values", "key_bits", "lsb_bits",
         "value_bits", "lo_keys", "lo_values", "lo_bits")}
     keys, values = np.maximum(col["keys"], 1), np.maximum(col["values"], 1)
@@ -40,13 +40,12 @@ def op_counts(plan: WorkPlan, engine: TopKEngine | None) -> dict[str, float]:
         "comparisons": 0.0,
         "queries": float(r["queries"].sum()),
         "scores": float(col["qk_rows"].sum()),  # probabilities after the requant decision
-        "out_elems": float((d * r["queries"].to_numpy(np.float64)).sum()),  # attention output elements
+        "out_elems": float((d * r["queries"].astype(np.float64)).sum()),  # attention output elements
     }
-    t = plan.topk
+    t = plan.topk_table
     if engine is not None and len(t):
-        counts["comparisons"] = float(engine.comparisons(
-            t["n"].to_numpy(), plan.pass_sizes, t["pass_start"].to_numpy(),
-            t["pass_count"].to_numpy()).sum())
+        counts["comparisons"] = float(
+            engine.comparisons(t["n"], plan.pass_sizes, t["pass_start"], t["pass_count"]).sum())
     return counts
 
 
