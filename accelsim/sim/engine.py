@@ -54,14 +54,12 @@ path restates them, and ``tests/sim/test_fast.py`` checks both at those points.
 from __future__ import annotations
 
 import gc
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, URGENT
 
 from accelsim.config.hardware import Hardware
 from accelsim.hw.units import dram_latency
@@ -84,66 +82,15 @@ ROW = ("k_alloc", "k_dram", "k_bytes", "rq_qk", "lsb_bytes", "lsb_dram", "qk", "
 """The item columns the engine reads, in the order :meth:`EventEngine._item` unpacks them."""
 
 
-def _fire(env: simpy.Environment, *callbacks: Callable[[simpy.Event], None], priority: int = NORMAL) -> None:
-    """Schedule an event at ``now`` that calls ``callbacks`` when processed: a step simpy takes as an event
-    of its own (a resource's release, a process's first step), kept so that every other event keeps its
-    place in the order."""
-    event = simpy.Event(env)
-    event._ok, event._value = True, None
-    event.callbacks.extend(callbacks)
-    env.schedule(event, priority)
-
-
-class Server:
-    """``simpy.Resource``'s rule without its request and release objects: ``capacity`` users, granted
-    first come, first served. As in simpy, a request or a release's event tries the oldest waiter only, and
-    a release frees its slot at once but grants it when its event is processed.
-
-    A release with no one waiting needs no event where the slot it frees cannot be taken and asked for
-    again before that event: with one slot, or where requests are ``sequential`` (each made only once the
-    one before was granted and its grant processed, after the release's event).
-    """
-
-    __slots__ = ("capacity", "env", "ordered", "queue", "users")
-
-    def __init__(self, env: simpy.Environment, capacity: int, sequential: bool = False) -> None:
-        self.env, self.capacity, self.users = env, capacity, 0
-        self.ordered = capacity == 1 or sequential
-        self.queue: deque[simpy.Event] = deque()
-
-    def request(self) -> simpy.Event:
-        """An event that succeeds when a slot is granted."""
-        event = simpy.Event(self.env)
-        self.queue.append(event)
-        self._grant()
-        return event
-
-    def release(self, request: simpy.Event | None = None) -> None:
-        """Free a slot, as simpy's ``Resource.release(request)`` (which names the granted request)."""
-        self.users -= 1
-        if self.queue or not self.ordered:
-            _fire(self.env, self._grant)
-
-    def _grant(self, _: simpy.Event | None = None) -> None:
-        if self.queue and self.users < self.capacity:
-            self.users += 1
-            self.queue.popleft().succeed()
-
-
 class LineBuffer:
     """A K or V buffer as the RTL's BufferManager (BufferManager.scala) runs it: a ring of ``lines``
     lines allocated in request order, at most ``MAX_ALLOCATIONS`` at once; an allocation freed out of
-    order returns its lines only once those allocated before it have returned theirs.
-
-    The lines are a ``simpy.Container``'s rule (a get waits for its amount; a put's event lets the
-    oldest get try again) and the allocations a :class:`Server`; a free takes the steps a simpy process
-    would (first step urgent, then after the allocation before it is returned, then after the put)."""
+    order returns its lines only once those allocated before it have returned theirs."""
 
     def __init__(self, env: simpy.Environment, lines: int) -> None:
         self.env = env
-        self.level: float = lines  # lines free
-        self.getters: deque[tuple[simpy.Event, float]] = deque()
-        self.handles = Server(env, MAX_ALLOCATIONS, sequential=True)  # items allocate one after another
+        self.lines = simpy.Container(env, lines, init=lines)
+        self.handles = simpy.Resource(env, MAX_ALLOCATIONS)
         self.recycled: simpy.Event | None = None  # the latest allocation's lines are back
         self.held: dict[int, tuple] = {}
 
@@ -151,37 +98,21 @@ class LineBuffer:
         """Allocate ``lines`` lines for ``item`` (waits for them, in request order)."""
         handle = self.handles.request()
         yield handle
-        got = simpy.Event(self.env)
-        self.getters.append((got, lines))
-        self._get()
-        yield got
-        done = simpy.Event(self.env)
+        yield self.lines.get(lines)
+        done = self.env.event()
         self.held[item] = (lines, handle, done, self.recycled)
         self.recycled = done
 
-    def _get(self, _: simpy.Event | None = None) -> None:
-        getters = self.getters
-        while getters and self.level >= getters[0][1]:
-            got, lines = getters.popleft()
-            self.level -= lines
-            got.succeed()
-
     def free(self, item: int) -> None:
         """Free ``item``'s allocation."""
-        lines, handle, done, before = self.held.pop(item)
+        self.env.process(self._recycle(*self.held.pop(item)))
 
-        def returned(_: simpy.Event) -> None:
-            self.handles.release(handle)
-            self.level += lines
-            _fire(self.env, self._get, lambda _: done.succeed())  # the put's event: getters, then the process
-
-        def start(_: simpy.Event) -> None:
-            if before is not None and before.callbacks is not None:  # not yet processed
-                before.callbacks.append(returned)
-            else:
-                returned(before)
-
-        _fire(self.env, start, priority=URGENT)
+    def _recycle(self, lines: float, handle: simpy.Resource, done: simpy.Event, before: simpy.Event | None):
+        if before is not None:
+            yield before
+        self.handles.release(handle)
+        yield self.lines.put(lines)
+        done.succeed()
 
 
 UNITS = ("dram", "qk", "pv", "topk_shared", "topk_value")
@@ -193,12 +124,12 @@ class _Stage:
     bytes (None: none), and its input queue's slots (None: unbounded)."""
 
     name: str
-    unit: Server
+    unit: simpy.Resource
     cycles: np.ndarray
     latency: float
     read: tuple[np.ndarray, np.ndarray] | None
     write: tuple[np.ndarray, np.ndarray] | None
-    slots: Server | None
+    slots: simpy.Resource | None
 
 
 @dataclass
@@ -228,17 +159,17 @@ class EventEngine:
         self.hw, self.plan, self.items, self.jobs = hw, plan, items, jobs
         env = self.env = simpy.Environment()
         self.dram_free = 0.0  # when the DRAM server ends its last transfer (:meth:`_issue`)
-        self.qk = Server(env, 1)
-        self.pv = Server(env, 1)
+        self.qk = simpy.Resource(env, 1)
+        self.pv = simpy.Resource(env, 1)
         count = max(hw.topk.count, 1)
-        self.engines = [(Server(env, 1), Server(env, 1))  # selection, output
+        self.engines = [(simpy.Resource(env, 1), simpy.Resource(env, 1))  # selection, output
                         for _ in range(count)]
         self.shared, self.value = engine_roles(count)
         self.value_base = count - self.value  # value engines: value_base .. count - 1
         self.released = [0.0] * len(self.engines)  # when each selection stage was last freed
         self.kbuf = LineBuffer(env, buffer_lines(hw.sram.key_kb, hw.qk))
         self.vbuf = LineBuffer(env, buffer_lines(hw.sram.value_kb, hw.pv))
-        self.reqs = Server(env, REQ_IN_FLIGHT, sequential=True)  # the RTL's request FIFO (items.REQ_IN_FLIGHT)
+        self.reqs = simpy.Resource(env, REQ_IN_FLIGHT)  # the RTL's request FIFO (items.REQ_IN_FLIGHT)
         self.lat = dram_latency(hw)
         self.qk_fill = hw.qk.latency + hw.softmax.latency + hw.fetcher.latency
         self.pv_fill = hw.pv.latency + hw.fetcher.latency
@@ -253,8 +184,8 @@ class EventEngine:
             )
             queue = unit.queue(params)
             self.stages[unit.follows].append(_Stage(
-                name, Server(env, 1), np.asarray(items[f"unit_{name}"], np.float64), unit.latency(params),
-                read, write, Server(env, queue) if queue else None,
+                name, simpy.Resource(env, 1), np.asarray(items[f"unit_{name}"], np.float64), unit.latency(params),
+                read, write, simpy.Resource(env, queue) if queue else None,
             ))
             for held in (self.t.busy, self.t.stall, self.t.blocked):
                 held[name] = 0.0
@@ -274,8 +205,8 @@ class EventEngine:
         self.t.dram_log.append((start, end, nbytes, kind, item))
         return start, end
 
-    def _consume(self, unit: Server, span: tuple[float, float] | None, compute: float, key: str,
-                 slots: Server | None = None):
+    def _consume(self, unit: simpy.Resource, span: tuple[float, float] | None, compute: float, key: str,
+                 slots: simpy.Resource | None = None):
         """Hold ``unit`` while it computes on data streaming in over ``span`` (from :meth:`_issue`):
         ``compute`` cycles of work, the rest of the time held stalled on input; then, if the next stage has
         input ``slots``, until the item has one (blocked on output). Returns the slot's request (None
@@ -298,7 +229,7 @@ class EventEngine:
         unit.release(req)
         return slot
 
-    def _hand_over(self, slots: Server, key: str):
+    def _hand_over(self, slots: simpy.Resource, key: str):
         """Wait, holding the current stage (``key``: blocked on output), for a slot of the next stage's
         input queue; the slot's request."""
         done = self.env.now

@@ -8,7 +8,7 @@ from accelsim import api
 from accelsim.config import load_hardware
 from accelsim.errors import InputError
 from accelsim.policies.spatten import DensePolicy, SpAttenPolicy
-from accelsim.sim.engine import EventEngine, LineBuffer, Server
+from accelsim.sim.engine import EventEngine, LineBuffer
 from accelsim.sim.fast import FastModel
 from accelsim.sim.items import (
     buffer_lines,
@@ -339,72 +339,3 @@ def test_topk_blocked_on_its_output_stage(pruned):
     one = sim("spatten", pruned, topk={"jobs_in_flight": 1})
     assert two.blocked_by["topk_value"] > 0 and one.blocked_by["topk_value"] == 0
     assert two.busy_by["pv"] == one.busy_by["pv"]  # work does not depend on the schedule
-
-
-class SimpyLineBuffer:
-    """The key/value buffer on simpy's own Container and Resource: the reference for :class:`LineBuffer`."""
-
-    def __init__(self, env: simpy.Environment, lines: int) -> None:
-        self.env, self.lines, self.handles = env, simpy.Container(env, lines, init=lines), simpy.Resource(env, 16)
-        self.recycled, self.held = None, {}
-
-    def alloc(self, item, lines):
-        handle = self.handles.request()
-        yield handle
-        yield self.lines.get(lines)
-        done = self.env.event()
-        self.held[item] = (lines, handle, done, self.recycled)
-        self.recycled = done
-
-    def free(self, item):
-        self.env.process(self._recycle(*self.held.pop(item)))
-
-    def _recycle(self, lines, handle, done, before):
-        if before is not None:
-            yield before
-        self.handles.release(handle)
-        yield self.lines.put(lines)
-        done.succeed()
-
-
-def contend(server, buffer, seed: int) -> list[tuple]:
-    """Every step of 40 processes that share a server of ``server(env)`` and a buffer of ``buffer(env)``
-    (allocating in order, freeing out of order), with whole-cycle waits so that many fall on one time."""
-    rng = np.random.default_rng(seed)
-    env = simpy.Environment()
-    unit, buf, log = server(env), buffer(env), []
-    turn = [env.event() for _ in range(41)]
-    turn[0].succeed()
-
-    def proc(i, wait, hold, lines, keep):
-        yield env.timeout(wait)
-        log.append((env.now, i, "asks"))
-        req = unit.request()
-        yield req
-        log.append((env.now, i, "granted"))
-        yield env.timeout(hold)
-        unit.release(req)
-        log.append((env.now, i, "released"))
-        yield turn[i]  # allocations in item order, as the engine's
-        yield from buf.alloc(i, lines)
-        turn[i + 1].succeed()
-        log.append((env.now, i, "allocated"))
-        yield env.timeout(keep)
-        buf.free(i)
-        log.append((env.now, i, "freed"))
-
-    for i in range(40):
-        env.process(proc(i, *rng.integers(0, 4, 2), int(rng.integers(1, 8)), int(rng.integers(0, 6))))
-    env.run()
-    return log
-
-
-@pytest.mark.parametrize("capacity", [1, 2, 3, 16])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_server_and_line_buffer_step_as_simpy(capacity, seed):
-    # the engine's Server and LineBuffer keep every step of simpy's Resource and Container in place:
-    # same grants, at the same times, in the same order among same-time events
-    ours = contend(lambda env: Server(env, capacity), lambda env: LineBuffer(env, 10), seed)
-    ref = contend(lambda env: simpy.Resource(env, capacity), lambda env: SimpyLineBuffer(env, 10), seed)
-    assert ours == ref
-    assert len({t for t, _, _ in ref}) < len(ref) / 2  # ties: the order among same-time steps is tested
