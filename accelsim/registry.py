@@ -119,6 +119,53 @@ class Registry(Mapping[str, T], Generic[T]):
         return ", ".join(sorted(self))
 
 
+class Named(Mapping[str, T], Generic[T]):
+    """Name -> what the modules that a registry's plug-ins name register here (a top-k engine's or a
+    unit's RTL: their ``rtl`` attribute). On the first lookup of a name not yet held, each named module
+    not yet imported is imported; its decorators call :meth:`add`.
+
+    Raises
+    ------
+    InputError
+        Importing a plug-in's module failed (naming the plug-in's own module and ``<name>.<attr>``).
+    """
+
+    def __init__(self, registry: Registry, attr: str = "rtl") -> None:
+        self.registry, self.attr = registry, attr
+        self._items: dict[str, T] = {}
+        self._seen: set[str] = set()
+
+    def add(self, name: str, item: T) -> None:
+        self._items[name] = item
+
+    def _discover(self) -> None:
+        for name, plugin in self.registry.items():
+            module = getattr(plugin, self.attr)
+            if module is not None and name not in self._seen:
+                self._seen.add(name)
+                try:
+                    importlib.import_module(module)
+                except Exception as err:  # a plug-in's failure, reported on one line
+                    raise InputError(
+                        self.registry.origin(name),
+                        f"{name}.{self.attr}",
+                        f"importing {module!r} failed: {type(err).__name__}: {err}",
+                    ) from None
+
+    def __getitem__(self, name: str) -> T:
+        if name not in self._items:
+            self._discover()
+        return self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        self._discover()
+        return iter(dict(self._items))
+
+    def __len__(self) -> int:
+        self._discover()
+        return len(self._items)
+
+
 def load_plugins(refs: object, base: Path, source: str | Path | None, field: str = "plugins") -> tuple[str, ...]:
     """Import the plug-ins a YAML config lists under ``plugins``: a ``.py`` file, relative to the
     config's folder ``base`` (or absolute), or an importable module name. Importing one runs its

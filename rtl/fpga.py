@@ -30,6 +30,24 @@ from pathlib import Path
 
 from amaranth._toolchain import tool_env_var
 
+ICE40_FF_CELLS = (
+    "SB_DFF",
+    "SB_DFFE",
+    "SB_DFFSR",
+    "SB_DFFR",
+    "SB_DFFS",
+    "SB_DFFSS",
+    "SB_DFFSE",
+    "SB_DFFESR",
+    "SB_DFFER",
+    "SB_DFFES",
+    "SB_DFFESS",
+    "SB_DFFRE",
+    "SB_DFFSRE",
+    "SB_DFFN",
+)
+"""The iCE40 flip-flop cells (Lattice iCE40 Technology Library): a design's FFs are their sum in yosys's stat."""
+
 UTIL_LINE = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%")
 POLL_S = 0.2  # how often the running tool's log is read
 # nextpnr options the flow relies on: the report it reads fmax from, and a bitstream even below the clock

@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator, Mapping
-
 from amaranth import unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from accelsim.registry import Named
 from accelsim.topk.base import ENGINES, TopKParams
 
-
-class Components(Mapping[str, type[wiring.Component]]):
-    """Engine name -> its RTL component class, for every registered engine that names an RTL module
-    (``TopKEngine.rtl``): the modules are imported on the first lookup, and their ``@register_component``
-    fill this mapping. No list of engines is kept here: an engine with RTL is its model's module and its
-    RTL module."""
-
-    def __init__(self) -> None:
-        self._items: dict[str, type[wiring.Component]] = {}
-        self._seen: set[str] = set()
-
-    def _discover(self) -> None:
-        for name, engine in ENGINES.items():
-            if engine.rtl is not None and name not in self._seen:
-                self._seen.add(name)
-                importlib.import_module(engine.rtl)
-
-    def add(self, name: str, cls: type[wiring.Component]) -> None:
-        self._items[name] = cls
-
-    def __getitem__(self, name: str) -> type[wiring.Component]:
-        if name not in self._items:
-            self._discover()
-        return self._items[name]
-
-    def __iter__(self) -> Iterator[str]:
-        self._discover()
-        return iter(dict(self._items))
-
-    def __len__(self) -> int:
-        self._discover()
-        return len(self._items)
-
-
-ENGINE_COMPONENTS = Components()
+ENGINE_COMPONENTS: Named[type[wiring.Component]] = Named(ENGINES)
 """The RTL component of each engine that has one (found through ``TopKEngine.rtl``)."""
 
 

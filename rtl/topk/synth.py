@@ -16,7 +16,7 @@ from pathlib import Path
 
 from accelsim.hw.fpga import FPGA_COLUMNS
 from accelsim.rtl.boards import DEFAULT_BOARD, UartBoardTop, get_board, uart_divisor
-from accelsim.rtl.fpga import build_bitstream
+from accelsim.rtl.fpga import ICE40_FF_CELLS, build_bitstream
 from accelsim.rtl.topk.harness import TOPLEVEL, ToolMissing, export_verilog
 from accelsim.rtl.topk.host import TopKHost
 from accelsim.topk.base import TopKParams, engine_params
@@ -26,25 +26,7 @@ from accelsim.topk.base import TopKParams, engine_params
 FAMILY_COLUMNS = {
     "ice40": {
         "luts": ("yosys", ("SB_LUT4",)),
-        "ffs": (
-            "yosys",
-            (
-                "SB_DFF",
-                "SB_DFFE",
-                "SB_DFFSR",
-                "SB_DFFR",
-                "SB_DFFS",
-                "SB_DFFSS",
-                "SB_DFFSE",
-                "SB_DFFESR",
-                "SB_DFFER",
-                "SB_DFFES",
-                "SB_DFFESS",
-                "SB_DFFRE",
-                "SB_DFFSRE",
-                "SB_DFFN",
-            ),
-        ),
+        "ffs": ("yosys", ICE40_FF_CELLS),
         "brams": ("nextpnr", ("ICESTORM_RAM",)),
         "dsps": ("nextpnr", ("ICESTORM_DSP",)),
     },

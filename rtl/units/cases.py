@@ -13,9 +13,7 @@ with RTL adds no name to any list here.
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -25,6 +23,8 @@ from pydantic import BaseModel
 from accelsim.hw import requant, softmax
 from accelsim.hw.requant import RequantParams
 from accelsim.hw.softmax import SoftmaxParams
+from accelsim.registry import Named
+from accelsim.units import UNITS
 
 MAX_JOB_ROWS = 4  # rows per job: enough to cycle both softmax buffers twice
 FLOW_CONTROL_SHARE = 4  # one job in 4 runs under flow control (modes 1 and 2)
@@ -134,54 +134,14 @@ class Case(ABC):
         return -(-rows.n // self.lanes())
 
 
-class Cases(Mapping[str, type[Case]]):
-    """Unit name -> its :class:`Case`: the built-in units' and, on the first lookup of a name not yet
-    held, those of the registered units that name an RTL module (``Unit.rtl``), imported then."""
-
-    def __init__(self) -> None:
-        self._items: dict[str, type[Case]] = {}
-        self._seen: set[str] = set()
-
-    def _discover(self) -> None:
-        """Import the RTL module of each registered unit that names one (once); :class:`InputError` naming
-        the unit's module when that fails."""
-        from accelsim.errors import InputError
-        from accelsim.units import UNITS
-
-        for name, unit in UNITS.items():
-            if unit.rtl is not None and name not in self._seen:
-                self._seen.add(name)
-                try:
-                    importlib.import_module(unit.rtl)
-                except Exception as err:  # a plug-in's failure, reported on one line
-                    raise InputError(
-                        UNITS.origin(name), f"{name}.rtl", f"importing {unit.rtl!r} failed: {type(err).__name__}: {err}"
-                    ) from None
-
-    def add(self, cls: type[Case]) -> None:
-        self._items[cls.name] = cls
-
-    def __getitem__(self, name: str) -> type[Case]:
-        if name not in self._items:
-            self._discover()
-        return self._items[name]
-
-    def __iter__(self) -> Iterator[str]:
-        self._discover()
-        return iter(dict(self._items))
-
-    def __len__(self) -> int:
-        self._discover()
-        return len(self._items)
-
-
-CASES = Cases()
-"""The bench case of each unit with RTL."""
+CASES: Named[type[Case]] = Named(UNITS)
+"""The bench case of each unit with RTL: the built-in softmax and requant, and each registered unit's
+named by its ``rtl`` module."""
 
 
 def register_case(cls: type[Case]) -> type[Case]:
     """Class decorator: ``cls`` is the bench case (and through it the RTL) of the unit ``cls.name``."""
-    CASES.add(cls)
+    CASES.add(cls.name, cls)
     return cls
 
 

@@ -13,6 +13,7 @@ import json
 import subprocess
 from pathlib import Path
 
+from accelsim.rtl.fpga import ICE40_FF_CELLS
 from accelsim.rtl.topk.harness import require_tool
 from accelsim.rtl.topk.synth import ASIC_FIELDS
 from accelsim.rtl.units.cases import Case
@@ -20,22 +21,6 @@ from accelsim.rtl.units.harness import TOPLEVEL, export_verilog
 
 DEVICE = ("--hx8k", "--package", "ct256")  # iCE40HX8K-CT256: 206 user I/Os (Lattice DS1040)
 DEFAULT_FREQ_MHZ = 12.0  # nextpnr-ice40's own default target; fmax is reported regardless
-FF_CELLS = (
-    "SB_DFF",
-    "SB_DFFE",
-    "SB_DFFSR",
-    "SB_DFFR",
-    "SB_DFFS",
-    "SB_DFFSS",
-    "SB_DFFSE",
-    "SB_DFFESR",
-    "SB_DFFER",
-    "SB_DFFES",
-    "SB_DFFESS",
-    "SB_DFFRE",
-    "SB_DFFSRE",
-    "SB_DFFN",
-)
 FPGA_FIELDS = ("luts", "ffs", "carries", "brams", "generic_cells", "fmax_mhz", "device")
 """What ``record`` keeps of a unit's iCE40 report (the unit alone, no host top level: its ports are pins)."""
 
@@ -90,7 +75,7 @@ def build(case: Case, outdir: Path, *, freq_mhz: float = DEFAULT_FREQ_MHZ, pnr: 
     cells = _stat(outdir / "ice40_stat.json")["num_cells_by_type"]
     report.update(
         luts=int(cells.get("SB_LUT4", 0)),
-        ffs=int(sum(cells.get(c, 0) for c in FF_CELLS)),
+        ffs=int(sum(cells.get(c, 0) for c in ICE40_FF_CELLS)),
         carries=int(cells.get("SB_CARRY", 0)),
         brams=int(cells.get("SB_RAM40_4K", 0)),
         fmax_mhz=None,
