@@ -12,6 +12,7 @@ read, set away from its default, is refused.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -58,28 +59,41 @@ def _block(unit: str, hw: str, hardware) -> dict:
     return block.model_dump()
 
 
-def _own(unit: str, case_type: type, given: tuple[str, ...]) -> dict[str, object]:
-    """The ``--param NAME=VALUE`` options of a plug-in unit, by name; :class:`InputError` for a malformed
-    one or a field its RTL does not read."""
+def param_values(given: list[str] | tuple[str, ...] | None, refuse: Callable[[str], str | None]) -> dict[str, object]:
+    """``--param NAME=VALUE`` options as {name: the value read as YAML}; ``refuse(name)`` says why a name is
+    not taken (None: taken). :class:`InputError` for a malformed or refused one."""
     import yaml
 
     from accelsim.inputs import BoundedLoader
 
-    fields = list(case_type.params_type.model_fields)
-    reads = list(case_type.reads or fields)
     out: dict[str, object] = {}
-    for item in given:
+    for item in given or ():
         name, sep, raw = item.partition("=")
         if not sep or not name:
             raise InputError(None, "--param", f"expected NAME=VALUE, got {item!r}")
-        if name not in reads:
-            why = "not read by its RTL" if name in fields else "not a field of its hw block"
-            raise InputError(None, f"--param {name}", f"{why} (the {unit} unit's RTL reads: {', '.join(reads)})")
+        why = refuse(name)
+        if why is not None:
+            raise InputError(None, f"--param {name}", why)
         try:
             out[name] = yaml.load(raw, Loader=BoundedLoader)
         except yaml.YAMLError:
             raise InputError(None, f"--param {name}", f"value is not valid YAML: {raw!r}") from None
     return out
+
+
+def _own(unit: str, case_type: type, given: tuple[str, ...]) -> dict[str, object]:
+    """The ``--param NAME=VALUE`` options of a plug-in unit, by name; :class:`InputError` for a malformed
+    one or a field its RTL does not read."""
+    fields = list(case_type.params_type.model_fields)
+    reads = list(case_type.reads or fields)
+
+    def refuse(name: str) -> str | None:
+        if name in reads:
+            return None
+        why = "not read by its RTL" if name in fields else "not a field of its hw block"
+        return f"{why} (the {unit} unit's RTL reads: {', '.join(reads)})"
+
+    return param_values(given, refuse)
 
 
 def unit_case(unit: str, options: dict[str, tuple[object, object]]):

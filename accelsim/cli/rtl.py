@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from accelsim.cli._rtl_units import build_unit, check_unit, stream_options, verify_unit
+from accelsim.cli._rtl_units import build_unit, check_unit, param_values, stream_options, verify_unit
 from accelsim.errors import InputError
 from accelsim.topk.params import TopKParams
 
@@ -84,28 +84,20 @@ def _defaults(params_type: type[TopKParams], command: str) -> dict[str, int | No
 def _own(engine: str, params_type: type[TopKParams], given: list[str] | None) -> dict[str, object]:
     """The ``--param NAME=VALUE`` options, by name; InputError for a malformed one or a name that is not
     one of ``engine``'s own parameters."""
-    import yaml
-
-    from accelsim.inputs import BoundedLoader
     from accelsim.topk import ENGINES
     from accelsim.topk.params import engine_fields
 
     own = engine_fields(params_type)
-    out: dict[str, object] = {}
-    for item in given or ():
-        name, sep, raw = item.partition("=")
-        if not sep or not name:
-            raise InputError(None, "--param", f"expected NAME=VALUE, got {item!r}")
-        if name not in own:
-            users = [e for e, cls in sorted(ENGINES.items()) if name in engine_fields(cls.params_type)]
-            why = f"read only by the {' and '.join(users)} engine" if users else "not a parameter"
-            theirs = f"its own: {', '.join(own)}" if own else "it has none of its own"
-            raise InputError(None, f"--param {name}", f"{why} (--engine is {engine!r}; {theirs})")
-        try:
-            out[name] = yaml.load(raw, Loader=BoundedLoader)
-        except yaml.YAMLError:
-            raise InputError(None, f"--param {name}", f"value is not valid YAML: {raw!r}") from None
-    return out
+
+    def refuse(name: str) -> str | None:
+        if name in own:
+            return None
+        users = [e for e, cls in sorted(ENGINES.items()) if name in engine_fields(cls.params_type)]
+        why = f"read only by the {' and '.join(users)} engine" if users else "not a parameter"
+        theirs = f"its own: {', '.join(own)}" if own else "it has none of its own"
+        return f"{why} (--engine is {engine!r}; {theirs})"
+
+    return param_values(given, refuse)
 
 
 def _params(
