@@ -22,9 +22,10 @@ from accelsim.sim.bertcpp_profiles import profiles_from_plan
 from accelsim.sim.fast import FastModel
 from accelsim.sim.rules import KVWRITE
 from accelsim.trace.spatten_csv import read_spatten_csv
-from accelsim.units import UNITS, Unit, register
+from accelsim.units import UNITS, register
 from tests.conftest import CSV_PRUNED
 from tests.sim.test_fast import agree
+from tests.units.test_units import BareUnit
 
 
 @pytest.fixture(scope="module")
@@ -149,28 +150,9 @@ def test_every_knob_changes_an_output(plans, field, value, moved):
     assert [c for c in moved if row[c] != base[c]] == moved
 
 
-class _Stage(Unit):
-    """A unit after scoring whose hooks each case sets."""
-
-    name = "scoring_stage"
-    follows = "qk"
-
-    def cycles(self, p, work):
-        return work.queries
-
-    def latency(self, p):
-        return 0
-
-    def cost(self, p, pricer):
-        raise NotImplementedError
-
-    def actions(self, p, counts):
-        return {}
-
-
 @pytest.mark.parametrize("hook", ["dram", "queue"])
 def test_a_unit_after_scoring_may_not_issue_dram_requests_or_back_pressure(hook):
-    cls = type("Bad", (_Stage,), {hook: lambda self, p, *a: 1})
+    cls = type("Bad", (BareUnit,), {"name": "scoring_stage", "follows": "qk", hook: lambda self, p, *a: 1})
     message = "unit 'scoring_stage': only a unit after ProbxV (pv) may issue DRAM requests or back-pressure"
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         register(cls)

@@ -150,8 +150,8 @@ def test_the_behavioural_model_adds_each_unit_serially(plans, both):
     assert layers["outquant"].tolist() == (per_head + 3).tolist()
 
 
-class _Bad(Unit):
-    """A unit whose name and place each case sets."""
+class BareUnit(Unit):
+    """A unit whose name, place and hooks each case sets."""
 
     def cycles(self, p, work):
         return work.queries
@@ -177,7 +177,7 @@ class _Bad(Unit):
     ],
 )
 def test_register_refuses_a_bad_unit(name, follows, message):
-    cls = type("Bad", (_Bad,), {"name": name, "follows": follows})
+    cls = type("Bad", (BareUnit,), {"name": name, "follows": follows})
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         register(cls)
     assert name not in UNITS
