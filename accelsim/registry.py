@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import importlib.machinery
 import importlib.util
 import pkgutil
 import sys
@@ -203,25 +202,31 @@ def load_plugins(refs: object, base: Path, source: str | Path | None, field: str
 
 def import_file(path: Path, source: str | Path | None = None, field: str = "plugins") -> None:
     """Import the plug-in file ``path``. A file inside a package (its folder has ``__init__.py``)
-    imports as that package's module, its root put on ``sys.path``, so that the modules it names
-    (a unit's ``rtl`` module) and its own package imports resolve as if the package were installed;
-    any other file, or one whose package name is taken by another file, as a module named after its
-    path. Either way a second import (e.g. by another config of the same sweep) finds it in
-    ``sys.modules``."""
+    imports as that package's module (the package imported from its folder, ``sys.path`` untouched),
+    so that the modules it names (a unit's ``rtl`` module) and its own package imports resolve as if
+    the package were installed; any other file, or one whose package name is taken by another
+    folder's, as a module named after its path. Either way a second import (e.g. by another config of
+    the same sweep) finds it in ``sys.modules``."""
     if not path.is_file():
         raise InputError(source, field, f"plug-in file {str(path)!r} does not exist")
     packaged = _package_module(path)
     if packaged is not None:
         name, root = packaged
-        if _imports_from(name.split(".")[0], root):
-            if str(root) not in sys.path:
-                sys.path.insert(0, str(root))
+        top = root / name.split(".")[0]
+        loaded = sys.modules.get(top.name)
+        if loaded is None:
+            _exec(top.name, top / "__init__.py", [str(top)])
+        if loaded is None or any(Path(p).resolve() == top.resolve() for p in getattr(loaded, "__path__", ())):
             importlib.import_module(name)
             return
     name = f"accelsim_plugin_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
-    if name in sys.modules:
-        return
-    spec = importlib.util.spec_from_file_location(name, path)
+    if name not in sys.modules:
+        _exec(name, path)
+
+
+def _exec(name: str, path: Path, search: list[str] | None = None) -> None:
+    """Import the file ``path`` as module ``name`` (a package searching ``search`` for its modules)."""
+    spec = importlib.util.spec_from_file_location(name, path, submodule_search_locations=search)
     assert spec is not None and spec.loader is not None  # a .py file always has a source loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -243,13 +248,3 @@ def _package_module(path: Path) -> tuple[str, Path] | None:
     if folder == path.parent or not all(p.isidentifier() for p in parts):
         return None
     return ".".join(parts), folder
-
-
-def _imports_from(top: str, root: Path) -> bool:
-    """Whether importing package ``top`` gives (or gave) the one in ``root``, with ``root`` on the path."""
-    loaded = sys.modules.get(top)
-    if loaded is not None:
-        return any(Path(p).resolve() == (root / top).resolve() for p in getattr(loaded, "__path__", ()))
-    search = sys.path if str(root) in sys.path else [str(root), *sys.path]
-    spec = importlib.machinery.PathFinder.find_spec(top, search)
-    return spec is not None and spec.origin is not None and Path(spec.origin).resolve().parent == (root / top).resolve()
