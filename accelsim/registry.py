@@ -15,6 +15,7 @@ import importlib
 import importlib.util
 import pkgutil
 import sys
+from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -34,7 +35,31 @@ GROUPS = {
 """Entry-point group of each kind of plug-in: a distribution declares ``name = "package.module"``."""
 
 
-class Registry(Mapping[str, T], Generic[T]):
+class Lazy(Mapping[str, T], Generic[T]):
+    """A name -> item mapping filled by :meth:`discover`, which every lookup of a name not yet held,
+    every iteration and ``len`` call first."""
+
+    _items: dict[str, T]
+
+    @abstractmethod
+    def discover(self) -> None:
+        """Fill ``_items`` with what is not held yet."""
+
+    def __getitem__(self, name: str) -> T:
+        if name not in self._items:
+            self.discover()
+        return self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        self.discover()
+        return iter(dict(self._items))
+
+    def __len__(self) -> int:
+        self.discover()
+        return len(self._items)
+
+
+class Registry(Lazy[T]):
     """Name -> implementation of one kind of plug-in, discovered on first lookup.
 
     Parameters
@@ -95,19 +120,6 @@ class Registry(Mapping[str, T], Generic[T]):
                     f"importing {ep.value!r} failed: {type(err).__name__}: {err}",
                 ) from None
 
-    def __getitem__(self, name: str) -> T:
-        if name not in self._items:
-            self.discover()
-        return self._items[name]
-
-    def __iter__(self) -> Iterator[str]:
-        self.discover()
-        return iter(dict(self._items))
-
-    def __len__(self) -> int:
-        self.discover()
-        return len(self._items)
-
     def origin(self, name: str) -> str:
         """The module that registered ``name``."""
         self[name]
@@ -118,7 +130,7 @@ class Registry(Mapping[str, T], Generic[T]):
         return ", ".join(sorted(self))
 
 
-class Named(Mapping[str, T], Generic[T]):
+class Named(Lazy[T]):
     """Name -> what the modules that a registry's plug-ins name register here (a top-k engine's or a
     unit's RTL: their ``rtl`` attribute). On the first lookup of a name not yet held, each named module
     not yet imported is imported; its decorators call :meth:`add`.
@@ -137,7 +149,7 @@ class Named(Mapping[str, T], Generic[T]):
     def add(self, name: str, item: T) -> None:
         self._items[name] = item
 
-    def _discover(self) -> None:
+    def discover(self) -> None:
         for name, plugin in self.registry.items():
             module = getattr(plugin, self.attr)
             if module is not None and name not in self._seen:
@@ -150,19 +162,6 @@ class Named(Mapping[str, T], Generic[T]):
                         f"{name}.{self.attr}",
                         f"importing {module!r} failed: {type(err).__name__}: {err}",
                     ) from None
-
-    def __getitem__(self, name: str) -> T:
-        if name not in self._items:
-            self._discover()
-        return self._items[name]
-
-    def __iter__(self) -> Iterator[str]:
-        self._discover()
-        return iter(dict(self._items))
-
-    def __len__(self) -> int:
-        self._discover()
-        return len(self._items)
 
 
 def load_plugins(refs: object, base: Path, source: str | Path | None, field: str = "plugins") -> tuple[str, ...]:
