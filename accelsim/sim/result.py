@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from accelsim.errors import InputError
 from accelsim.hw.fpga import FPGA_COLUMNS, FpgaCost
+from accelsim.rows import Rows
 
 
 class LayerQuality(BaseModel):
@@ -124,13 +125,12 @@ def flat_row(values: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class FlatRows:
-    """The table rows (:meth:`SimResult.flat`) of many points' results: as columns where every point
-    ran and has the same columns, else a row per point (the InputError of one that could not run)."""
+    """The table rows (:meth:`SimResult.flat`) of many points' results: as columns (``table``) where
+    every point ran and has the same columns, else a row per point (the InputError of one that could
+    not run)."""
 
     rows: list[dict[str, Any] | InputError] | None = None
-    columns: tuple[str, ...] = ()
-    values: tuple[tuple[Any, ...], ...] = ()
-    """Per column, a value per point (when ``rows`` is None)."""
+    table: Rows | None = None
 
     @classmethod
     def of(cls, fields: Sequence[dict[str, Any] | InputError]) -> FlatRows:
@@ -138,7 +138,7 @@ class FlatRows:
         if fields and not any(isinstance(f, InputError) for f in fields):
             cols = flat_columns(fields)  # type: ignore[arg-type]
             if cols is not None:
-                return cls(None, *cols)
+                return cls(None, Rows(*cols, len(fields)))
         return cls([f if isinstance(f, InputError) else flat_row(f) for f in fields])
 
 

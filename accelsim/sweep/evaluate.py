@@ -23,10 +23,10 @@ from accelsim import api
 from accelsim.config import policy_adapter
 from accelsim.errors import InputError
 from accelsim.registry import load_plugins
+from accelsim.rows import Rows
 from accelsim.sim.result import FlatRows
 from accelsim.sweep.points import PlanKey, Point, hardware
 from accelsim.sweep.spec import REFS
-from accelsim.sweep.store import Rows
 from accelsim.timers import get_timer
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
@@ -122,20 +122,26 @@ def warm_job(job: Job) -> None:
 
 def _columns(job: Job, flat: FlatRows, wall_s: float) -> Rows:
     """:func:`_row` of every point of ``job``, each of which ran (``flat`` holds their results' rows as
-    columns): the chunk's rows built column by column. (Points of one sweep have the same base columns.)"""
+    columns, ``flat.table``): the chunk's rows built column by column. (Points of one sweep have the same
+    base columns.)"""
     base = Rows.of([base_row(p) for p in job.points])
     labels = ("hardware", "policy", "workload")
-    metrics = {c: v for c, v in zip(flat.columns, flat.values, strict=True) if c not in labels}
+    metrics = {c: v for c, v in zip(flat.table.columns, flat.table.values, strict=True) if c not in labels}
     n = len(job.points)
     broken: list[list[str]] = [[] for _ in range(n)]
     for m, op, v in job.constraints:
         for i, x in enumerate(metrics.get(m, (math.nan,) * n)):
             if not _OPS[op](x, v):
-                broken[i].append(f"{m} = {x:.6g} violates {m} {op} {v:g}")
+                broken[i].append(_violation(m, op, v, x))
     tail = {"status": tuple("infeasible" if b else "ok" for b in broken), "error": tuple("; ".join(b) for b in broken),
             "wall_s": (wall_s,) * n, "accelsim_version": (accelsim.__version__,) * n}
     rows = base.beside(Rows(tuple(metrics), tuple(metrics.values()), n))
     return rows.beside(Rows(tuple(tail), tuple(tail.values()), n))
+
+
+def _violation(metric: str, op: str, bound: float, value: float) -> str:
+    """Why a point breaks the constraint ``metric op bound``."""
+    return f"{metric} = {value:.6g} violates {metric} {op} {bound:g}"
 
 
 def _row(job: Job, p: Point, flat: dict[str, Any] | InputError, wall_s: float) -> dict[str, Any]:
@@ -146,7 +152,7 @@ def _row(job: Job, p: Point, flat: dict[str, Any] | InputError, wall_s: float) -
     metrics = flat
     for k in ("hardware", "policy", "workload"):
         metrics.pop(k)
-    broken = [f"{m} = {metrics.get(m, math.nan):.6g} violates {m} {op} {v:g}"
+    broken = [_violation(m, op, v, metrics.get(m, math.nan))
               for m, op, v in job.constraints if not _OPS[op](metrics.get(m, math.nan), v)]
     return {**base_row(p), **metrics, "status": "infeasible" if broken else "ok", "error": "; ".join(broken),
             "wall_s": wall_s, "accelsim_version": accelsim.__version__}

@@ -17,13 +17,14 @@ import yaml
 from accelsim.errors import InputError
 from accelsim.inputs import read_text
 from accelsim.outputs import check_output, write_text
+from accelsim.rows import Rows
 from accelsim.sim.fast import warm
 from accelsim.sweep.evaluate import Job, infeasible_row, plan_for, run_job, run_pickled, warm_job
 from accelsim.sweep.executors import Executor, get_executor
 from accelsim.sweep.pareto import pareto_front, save_front
 from accelsim.sweep.points import Point, Resolver, chunks, resolve_listed
 from accelsim.sweep.spec import Sweep, load_sweep, parse_sweep
-from accelsim.sweep.store import FLUSH_ROWS, ResultStore, Rows
+from accelsim.sweep.store import FLUSH_ROWS, ResultStore
 
 FAST_CHUNK = 256  # points per task on the fast path (~0.2 ms each, tasks of ~50 ms: fewer wakeups and pickles a point)
 EVENT_CHUNK = 1  # points per task on the event engine (~1 s each on the GPT-2 CSV)

@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from accelsim.sweep.store import Rows
+from accelsim.rows import Rows
 
 # an ok row, then rows with fewer or other columns: pandas fills NaN and orders columns by first appearance
 ROWS = [
