@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +10,7 @@ import typer
 
 from accelsim.cli._tables import Cell, Format, FormatOption, Sheet, emit, one_of
 from accelsim.errors import InputError
+from accelsim.gcpause import paused
 
 app = typer.Typer(help="Bank-aware DRAM model: replay request traces.", no_args_is_help=True)
 
@@ -39,16 +39,12 @@ def replay(
     # numba and its registries (on use only) build 100,000 objects that live as long as the process: no
     # cyclic garbage collection while they do (250 passes over them, 0.1 s), and frozen afterwards, so
     # that the collections at exit pass them over too (0.17 s)
-    gc.disable()
-    try:
+    with paused(settle=True):
         import numpy as np
 
         from accelsim.hw.dram import ISSUE_MODES, DramModel, load_dram, numba_target, read_dram_trace
 
         numba_target.load()
-    finally:
-        gc.freeze()
-        gc.enable()
     one_of(as_json, fmt)
     if issue not in ISSUE_MODES:
         raise InputError(None, "--issue", f"must be one of {', '.join(ISSUE_MODES)}, not {issue!r}")

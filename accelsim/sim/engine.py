@@ -53,7 +53,7 @@ path restates them, and ``tests/sim/test_fast.py`` checks both at those points.
 
 from __future__ import annotations
 
-import gc
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -62,6 +62,7 @@ import numpy as np
 import simpy
 
 from accelsim.config.hardware import Hardware
+from accelsim.gcpause import paused
 from accelsim.hw.units import dram_latency
 from accelsim.sim.items import (
     MAX_ALLOCATIONS,
@@ -88,31 +89,27 @@ class LineBuffer:
     order returns its lines only once those allocated before it have returned theirs."""
 
     def __init__(self, env: simpy.Environment, lines: int) -> None:
-        self.env = env
         self.lines = simpy.Container(env, lines, init=lines)
         self.handles = simpy.Resource(env, MAX_ALLOCATIONS)
-        self.recycled: simpy.Event | None = None  # the latest allocation's lines are back
-        self.held: dict[int, tuple] = {}
+        self.held: dict[int, list] = {}  # item -> its allocation: [lines, handle, freed]
+        self.ring: deque[list] = deque()  # the allocations, oldest first
 
     def alloc(self, item: int, lines: float):
         """Allocate ``lines`` lines for ``item`` (waits for them, in request order)."""
         handle = self.handles.request()
         yield handle
         yield self.lines.get(lines)
-        done = self.env.event()
-        self.held[item] = (lines, handle, done, self.recycled)
-        self.recycled = done
+        self.held[item] = held = [lines, handle, False]
+        self.ring.append(held)
 
     def free(self, item: int) -> None:
-        """Free ``item``'s allocation."""
-        self.env.process(self._recycle(*self.held.pop(item)))
-
-    def _recycle(self, lines: float, handle: simpy.Resource, done: simpy.Event, before: simpy.Event | None):
-        if before is not None:
-            yield before
-        self.handles.release(handle)
-        yield self.lines.put(lines)
-        done.succeed()
+        """Free ``item``'s allocation; the ring gets back the lines of every allocation freed in a row from
+        the oldest."""
+        self.held.pop(item)[2] = True
+        while self.ring and self.ring[0][2]:
+            lines, handle, _ = self.ring.popleft()
+            self.handles.release(handle)
+            self.lines.put(lines)
 
 
 UNITS = ("dram", "qk", "pv", "topk_shared", "topk_value")
@@ -383,12 +380,7 @@ class EventEngine:
                      asked[2 * i], asked[2 * i + 1])
             env.process(self._item(i, row, queued[i - 1] if i else None, gate, queued[i], scored[i],
                                    order))
-        collecting = gc.isenabled()
-        gc.disable()  # the run makes ~10^5 short-lived events; cyclic collections rescanned the heap: 10-15%
-        try:
+        with paused():  # the run makes ~10^5 short-lived events; cyclic collections rescanned the heap: 10-15%
             env.run()
-        finally:
-            if collecting:
-                gc.enable()
         self.t.cycles = max(env.now, self.dram_free)  # a posted write (a unit's) may end after every event
         return self.t

@@ -8,7 +8,6 @@ store keys finished work on.
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from accelsim.config.base import describe_validation_error
 from accelsim.config.flat import point_config, point_id
 from accelsim.config.policy import REMOVED
 from accelsim.errors import InputError
+from accelsim.gcpause import paused
 from accelsim.sweep.spec import Sweep, check_field, sweep_fields
 from accelsim.units import UNITS
 
@@ -332,13 +332,8 @@ class Resolver:
     def resolve_all(self, points: list[dict[str, Any]], start: int = 0) -> list[Point]:
         """:meth:`resolve` of each, the cyclic garbage collector paused meanwhile: the points are built to
         last, and collections triggered by building them would walk the ones built before again and again."""
-        was = gc.isenabled()
-        gc.disable()
-        try:
+        with paused():
             return [self.resolve(start + i, v) for i, v in enumerate(points)]
-        finally:
-            if was:
-                gc.enable()
 
 
 def resolve_listed(sweep: Sweep, resolver: Resolver) -> list[Point] | None:
