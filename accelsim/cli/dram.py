@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +40,9 @@ def replay(
     # numba and its registries (on use only) build 100,000 objects that live as long as the process: no
     # cyclic garbage collection while they do (250 passes over them, 0.1 s), and frozen afterwards, so
     # that the collections at exit pass them over too (0.17 s)
+    # no linear algebra in a replay: no OpenBLAS thread pool either, whose threads spin as numpy loads (0.12 s
+    # of CPU on 2 cores; docs/dram.md "Speed against DRAMsim3"); a no-op where numpy is already loaded
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     with paused(settle=True):
         import numpy as np
 
