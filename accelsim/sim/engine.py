@@ -54,7 +54,7 @@ path restates them, and ``tests/sim/test_fast.py`` checks both at those points.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -112,6 +112,29 @@ class LineBuffer:
             self.lines.put(lines)
 
 
+class Turns:
+    """A point items pass in request order: item ``i`` waits until item ``i - 1`` has passed. Only an item
+    that arrives early waits on an event; the others go on in the same step."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.last = -1  # the last item that passed
+        self.waiting: dict[int, simpy.Event] = {}
+
+    def wait(self, i: int) -> simpy.Event | None:
+        """The event item ``i`` waits for; None when it may pass now."""
+        if self.last == i - 1:
+            return None
+        self.waiting[i] = turn = self.env.event()
+        return turn
+
+    def passed(self, i: int) -> None:
+        """Item ``i`` has passed: its successor's turn."""
+        self.last = i
+        if (turn := self.waiting.pop(i + 1, None)) is not None:
+            turn.succeed()
+
+
 UNITS = ("dram", "qk", "pv", "topk_shared", "topk_value")
 
 
@@ -166,6 +189,7 @@ class EventEngine:
         self.released = [0.0] * len(self.engines)  # when each selection stage was last freed
         self.kbuf = LineBuffer(env, buffer_lines(hw.sram.key_kb, hw.qk))
         self.vbuf = LineBuffer(env, buffer_lines(hw.sram.value_kb, hw.pv))
+        self.asked, self.lined = Turns(env), Turns(env)  # items asked for value top-k, got value lines
         self.reqs = simpy.Resource(env, REQ_IN_FLIGHT)  # the RTL's request FIFO (items.REQ_IN_FLIGHT)
         self.lat = dram_latency(hw)
         self.qk_fill = hw.qk.latency + hw.softmax.latency + hw.fetcher.latency
@@ -259,7 +283,7 @@ class EventEngine:
         self.t.busy[key] += fill + select  # the selection stage; output passes overlap the next job
         self.t.blocked[key] += self.released[engine] - selected
 
-    def _through(self, i: int, place: str, entered: simpy.Event | None = None, slot=None, reads=None):
+    def _through(self, i: int, place: str, entered: Turns | None = None, slot=None, reads=None):
         """Item ``i`` through the plug-in units at ``place``, in order: each held for the item's cycles
         (and until the DRAM read it issued with the item's value fetch is in, ``reads[k]``; a write is
         posted as the item enters it), then until the next one has an input slot for it, then its
@@ -269,7 +293,7 @@ class EventEngine:
         for k, x in enumerate(units):
             req = x.unit.request()
             if entered is not None:
-                entered.succeed()
+                entered.passed(i)
                 entered = None
             yield req
             if slot is not None:  # it leaves the unit's input queue
@@ -291,26 +315,28 @@ class EventEngine:
             x.unit.release(req)
             yield self.env.timeout(x.latency)
         if entered is not None:
-            entered.succeed()
+            entered.passed(i)
 
-    def _item(self, i: int, row: tuple, prev: simpy.Event | None, gate: simpy.Event | None,
-              queued: simpy.Event, scored: simpy.Event | None, order: tuple[simpy.Event, ...]):
-        """Item ``i`` (``row``: its ``ROW`` columns and value engine); ``queued``: it has its key lines;
-        ``scored``: it has its scores (None where no top-k job reads them); ``order``: (previous item asked
-        for value top-k, previous item has its value lines, this item asked for value top-k, this item has
-        its value lines)."""
-        (k_alloc, k_dram, k_bytes, rq_qk, lsb_bytes, lsb_dram, qk, sm, rq_sm, k_by, vtopk, vtopk_in, vtopk_out,
+    def _admit(self, rows: Iterator[tuple], gates: dict[int, list[simpy.Event]], scored: list[simpy.Event | None]):
+        """Items into the key buffer and the request FIFO in request order (after the top-k jobs that gate
+        them), each then on its own (:meth:`_item`)."""
+        env = self.env
+        for i, row in enumerate(rows):
+            if i in gates:
+                yield env.all_of(gates[i])
+            if row[0] > 0:  # k_alloc
+                yield from self.kbuf.alloc(i, row[0])
+            entry = self.reqs.request()  # a request FIFO entry, held until its requant decision
+            yield entry
+            env.process(self._item(i, row, entry, scored[i]))
+
+    def _item(self, i: int, row: tuple, entry: simpy.Resource, scored: simpy.Event | None):
+        """Item ``i`` (``row``: its ``ROW`` columns and value engine) from when it has its key lines and its
+        request FIFO ``entry``; ``scored``: it has its scores (None where no top-k job reads them). It asks for
+        the value top-k (``self.asked``) and gets its value lines (``self.lined``) in request order."""
+        (_, k_dram, k_bytes, rq_qk, lsb_bytes, lsb_dram, qk, sm, rq_sm, k_by, vtopk, vtopk_in, vtopk_out,
          v_alloc, v_dram, v_bytes, pv, v_by, vengine) = row
         env = self.env
-        if prev is not None:  # requests enter the key buffer in order: after the one before
-            yield prev
-        if gate is not None:
-            yield gate
-        if k_alloc > 0:
-            yield from self.kbuf.alloc(i, k_alloc)
-        entry = self.reqs.request()  # a request FIFO entry, held until its requant decision
-        yield entry
-        queued.succeed()
         yield from self._consume(self.qk, self._issue(k_dram, k_bytes, "key", i), max(qk, sm), "qk")
         if rq_qk > 0 or lsb_bytes > 0:
             yield from self._consume(self.qk, self._issue(lsb_dram, lsb_bytes, "key_lsb", i), max(rq_qk, rq_sm), "qk")
@@ -320,15 +346,16 @@ class EventEngine:
         self.reqs.release(entry)
         if scored is not None:
             scored.succeed()
-        prev_topk, prev_vbuf, my_topk, my_vbuf = order
-        yield prev_topk
-        yield from self._through(i, "qk", my_topk)  # queued in request order, as the value top-k
+        if (turn := self.asked.wait(i)) is not None:
+            yield turn
+        yield from self._through(i, "qk", self.asked)  # queued in request order, as the value top-k
         if vtopk + vtopk_out > 0:
             yield from self._topk(vengine, vtopk_in, vtopk, vtopk_out, "topk_value")
-        yield prev_vbuf
+        if (turn := self.lined.wait(i)) is not None:
+            yield turn
         if v_alloc > 0:
             yield from self.vbuf.alloc(i, v_alloc)
-        my_vbuf.succeed()
+        self.lined.passed(i)
         fetch = self._issue(v_dram, v_bytes, "value", i)
         reads = None
         if self.pv_reads:  # the units' reads, right behind the value fetch
@@ -368,18 +395,8 @@ class EventEngine:
                                       float(self.jobs[2][job]), done))
                 if gated[job] >= 0:
                     gates.setdefault(int(gated[job]), []).append(done)
-        queued = [env.event() for _ in range(n)]
-        start = env.event()
-        start.succeed()
-        asked = [env.event() for _ in range(2 * n)]  # value top-k asked, value lines had: per item
         rows = zip(*(cols[c].tolist() for c in ROW), vengine.tolist(), strict=True)
-        for i, row in enumerate(rows):
-            g = gates.get(i)
-            gate = env.all_of(g) if g else None
-            order = (asked[2 * i - 2] if i else start, asked[2 * i - 1] if i else start,
-                     asked[2 * i], asked[2 * i + 1])
-            env.process(self._item(i, row, queued[i - 1] if i else None, gate, queued[i], scored[i],
-                                   order))
+        env.process(self._admit(rows, gates, scored))
         with paused():  # the run makes ~10^5 short-lived events; cyclic collections rescanned the heap: 10-15%
             env.run()
         self.t.cycles = max(env.now, self.dram_free)  # a posted write (a unit's) may end after every event
