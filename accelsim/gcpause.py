@@ -21,3 +21,17 @@ def paused(settle: bool = False) -> Iterator[None]:
             gc.freeze()
         if was:
             gc.enable()
+
+
+@contextmanager
+def frozen() -> Iterator[None]:
+    """What exists on entry frozen out of the cyclic collections inside the block (``gc.freeze``), for work
+    whose allocations trigger collections that would walk it again and again; unfrozen after, unless
+    something was frozen before (the caller's: it stays frozen, and so does what the block froze)."""
+    before = gc.get_freeze_count()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if not before:
+            gc.unfreeze()

@@ -1,10 +1,11 @@
-"""Pausing the cyclic garbage collector (``accelsim.gcpause``) restores its state, and ``settle`` freezes."""
+"""Pausing the cyclic garbage collector (``accelsim.gcpause``) restores its state, ``settle`` freezes, and
+what a caller froze stays frozen."""
 
 import gc
 
 import pytest
 
-from accelsim.gcpause import paused
+from accelsim.gcpause import frozen, paused
 from tests.conftest import CSV_PRUNED, cli
 
 
@@ -36,3 +37,16 @@ def test_settle_freezes_what_the_block_built(unfrozen):
 def test_a_run_leaves_the_collector_on(unfrozen):
     assert cli("run", "-w", CSV_PRUNED, "--json").returncode == 0
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("caller_froze", [False, True])
+def test_frozen_keeps_what_the_caller_froze(unfrozen, caller_froze):
+    if caller_froze:
+        gc.freeze()
+    before = gc.get_freeze_count()
+    with frozen():
+        assert gc.get_freeze_count() >= before
+        made = [[i] for i in range(1000)]
+    assert gc.get_freeze_count() >= before if caller_froze else gc.get_freeze_count() == 0
+    assert made
+

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import math
 import pickle
 import time
@@ -15,6 +14,7 @@ import pandas as pd
 import yaml
 
 from accelsim.errors import InputError
+from accelsim.gcpause import frozen
 from accelsim.inputs import read_text
 from accelsim.outputs import check_output, write_text
 from accelsim.rows import Rows
@@ -109,14 +109,13 @@ def run_sweep(spec: str | Path | dict[str, Any], out: str | Path | None = None, 
     t0 = time.perf_counter()
     if sweep.timing == "fast":
         warm()
-    # the resolved points and their configs live through the sweep: out of the cyclic collector's walks
-    # meanwhile, which the driver's allocations would otherwise trigger over and over
-    gc.freeze()
     try:
-        search = SEARCHES[sweep.search.method]
-        asked, points, ran = search(sweep, resolver, store, done, ex, progress, listed)
+        # the resolved points and their configs live through the sweep: out of the cyclic collector's walks
+        # meanwhile, which the driver's allocations would otherwise trigger over and over
+        with frozen():
+            search = SEARCHES[sweep.search.method]
+            asked, points, ran = search(sweep, resolver, store, done, ex, progress, listed)
     finally:
-        gc.unfreeze()
         store.flush()
         if own:
             ex.close()

@@ -1,5 +1,6 @@
 """Sweeps end to end: resumable and crash-safe results, determinism, Dask, NSGA-II, Pareto."""
 
+import gc
 import json
 import os
 import signal
@@ -246,3 +247,15 @@ def test_rows_hold_the_whole_config_with_the_run_point_id(write_sweep, tmp_path,
     page, _ = render(load_results(tmp_path / "out"))
     assert "bandwidth and compute roofs" in page
     assert f"Configuration shared by all points ({len(config) - 1} fields)" in page
+
+
+def test_a_sweep_keeps_what_the_caller_froze(write_sweep, tmp_path):
+    # the sweep freezes its points out of the cyclic collections while it runs and unfreezes them after,
+    # unless the caller had frozen objects of its own: those stay frozen
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        out = run_sweep(write_sweep(axes={"hw.qk.multipliers": [128, 256]}), tmp_path / "out")
+        assert out.ran == 2 and gc.get_freeze_count() >= before
+    finally:
+        gc.unfreeze()
