@@ -11,6 +11,7 @@ from tests.conftest import CSV_PRUNED, cli
 
 @pytest.fixture
 def unfrozen():
+    gc.unfreeze()
     yield
     gc.unfreeze()
 
@@ -28,10 +29,9 @@ def test_paused_restores_the_collectors_state(enabled):
 
 
 def test_settle_freezes_what_the_block_built(unfrozen):
-    before = gc.get_freeze_count()
     with paused(settle=True):
         built = [[i] for i in range(1000)]
-    assert gc.get_freeze_count() >= before + len(built) and gc.isenabled()
+    assert gc.get_freeze_count() >= len(built) and gc.isenabled()
 
 
 def test_a_run_leaves_the_collector_on(unfrozen):
@@ -43,10 +43,10 @@ def test_a_run_leaves_the_collector_on(unfrozen):
 def test_frozen_keeps_what_the_caller_froze(unfrozen, caller_froze):
     if caller_froze:
         gc.freeze()
-    before = gc.get_freeze_count()
     with frozen():
-        assert gc.get_freeze_count() >= before
+        assert gc.get_freeze_count() > 0
         made = [[i] for i in range(1000)]
-    assert gc.get_freeze_count() >= before if caller_froze else gc.get_freeze_count() == 0
+    # the frozen objects that die meanwhile leave the count: unfrozen, it is 0
+    assert (gc.get_freeze_count() > 0) is caller_froze
     assert made
 

@@ -254,8 +254,7 @@ def test_a_sweep_keeps_what_the_caller_froze(write_sweep, tmp_path):
     # unless the caller had frozen objects of its own: those stay frozen
     gc.freeze()
     try:
-        before = gc.get_freeze_count()
         out = run_sweep(write_sweep(axes={"hw.qk.multipliers": [128, 256]}), tmp_path / "out")
-        assert out.ran == 2 and gc.get_freeze_count() >= before
+        assert out.ran == 2 and gc.get_freeze_count() > 0  # unfrozen, it is 0
     finally:
         gc.unfreeze()
