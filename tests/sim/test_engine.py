@@ -8,7 +8,7 @@ from accelsim import api
 from accelsim.config import load_hardware
 from accelsim.errors import InputError
 from accelsim.policies.spatten import DensePolicy, SpAttenPolicy
-from accelsim.sim.engine import EventEngine, LineBuffer
+from accelsim.sim.engine import EventEngine, LineBuffer, Turns
 from accelsim.sim.fast import FastModel
 from accelsim.sim.items import (
     buffer_lines,
@@ -204,6 +204,26 @@ def test_buffer_lines_and_allocations():
     # item 1 freed first (t=2) but its lines come back only after item 0's (t=10)
     assert got == {0: 0, 1: 0, 2: 10}
 
+
+
+def test_turns_pass_items_in_request_order():
+    env = simpy.Environment()
+    turns = Turns(env)
+    passed = []
+
+    def item(i, arrive):
+        yield env.timeout(arrive)
+        if (turn := turns.wait(i)) is not None:
+            yield turn
+        passed.append((i, env.now))
+        turns.passed(i)
+
+    for i, arrive in enumerate([5, 0, 2, 9]):
+        env.process(item(i, arrive))
+    env.run()
+    # items 1 and 2 arrive before item 0 and wait for it; item 3 arrives after item 2 passed and goes on
+    assert passed == [(0, 5), (1, 5), (2, 5), (3, 9)]
+    assert turns.waiting == {}
 
 def test_prefill_scores_each_query_in_whole_lines():
     # causal prefill of 40 tokens, head dim 64: query i scores i + 1 keys on 2 * ceil((i + 1) / 16)
