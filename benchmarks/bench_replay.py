@@ -4,10 +4,11 @@ Usage: python benchmarks/bench_replay.py [--repeat N] [--pycache DIR]
 Prints load (CSV -> WorkPlan), simulate (phase 2) and total per run, on one core, excluding
 interpreter start-up and imports; then the whole process as a user runs it (``accelsim run -w CSV
 --json``: start-up, imports, run and output), wall and CPU (user + system) seconds, min and median;
-then where a fresh process spends its time (``STEPS``, each timed in its own interpreter, min).
-``--pycache DIR`` runs the fresh processes with Python's bytecode cache in DIR (``PYTHONPYCACHEPREFIX``),
-also where the environment turns it off (``PYTHONDONTWRITEBYTECODE``, as on the shared dev machine, where
-every process compiles accelsim's modules again); the first run fills it.
+then where a fresh process spends its time (``STEPS``, each timed in its own interpreter, min). The
+fresh processes run twice: with a warm bytecode cache, as an installed package has it (in ``--pycache
+DIR``, default a temporary folder, via ``PYTHONPYCACHEPREFIX``; the first run fills it), and without
+one (``PYTHONDONTWRITEBYTECODE``, as on the shared dev machine, where every process compiles accelsim's
+modules again).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,11 +32,10 @@ ACCELSIM = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "accelsi
 
 
 def child_env(pycache: str | None) -> dict[str, str]:
-    """The environment of the fresh processes: this one's, with the bytecode cache in ``pycache`` if given."""
-    if pycache is None:
-        return dict(os.environ)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return {**env, "PYTHONPYCACHEPREFIX": pycache}
+    """The environment of the fresh processes: this one's, with the bytecode cache in ``pycache``, or
+    none if None."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    return {**env, "PYTHONPYCACHEPREFIX": pycache} if pycache else {**env, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def whole_process(repeat: int, env: dict[str, str]) -> None:
@@ -48,8 +49,7 @@ def whole_process(repeat: int, env: dict[str, str]) -> None:
         if i:
             wall.append(time.perf_counter() - t)
             cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-    cache = "on" if "PYTHONPYCACHEPREFIX" in env or "PYTHONDONTWRITEBYTECODE" not in env else "off"
-    print(f"bytecode cache {cache}")
+    print("bytecode cache " + ("on (warm)" if "PYTHONPYCACHEPREFIX" in env else "off"))
     print(
         f"whole process (accelsim run -w CSV --json): wall min {min(wall):.3f} s median "
         f"{statistics.median(wall):.3f} s; CPU min {min(cpu):.3f} s median {statistics.median(cpu):.3f} s"
@@ -102,9 +102,9 @@ def _steps(env: dict[str, str]) -> list[float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--pycache", help="bytecode cache directory of the fresh processes (PYTHONPYCACHEPREFIX)")
+    ap.add_argument("--pycache", help="bytecode cache directory of the fresh processes (PYTHONPYCACHEPREFIX; "
+                    "default: a temporary folder)")
     args = ap.parse_args()
-    env = child_env(args.pycache)
     hw = load_hardware("spatten")
     loads, sims = [], []
     for _ in range(args.repeat):
@@ -120,8 +120,11 @@ def main() -> None:
     print(f"load     median {statistics.median(loads):.3f} s")
     print(f"simulate median {statistics.median(sims):.3f} s")
     print(f"total    median {statistics.median(tot):.3f} s  (min {min(tot):.3f} s)")
-    whole_process(args.repeat, env)
-    breakdown(args.repeat, env)
+    with tempfile.TemporaryDirectory() as tmp:
+        for pycache in (args.pycache or tmp, None):
+            env = child_env(pycache)
+            whole_process(args.repeat, env)
+            breakdown(args.repeat, env)
 
 
 if __name__ == "__main__":
