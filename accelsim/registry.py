@@ -3,7 +3,9 @@
 A registry holds what its implementations register with a one-line decorator. On the first lookup
 of any name it imports, once, every module of its in-repo package (``pkgutil``) and every module
 that an installed distribution declares under its entry-point group (``importlib.metadata``), so
-that importing ``accelsim`` imports no implementation (``accelsim --help`` stays fast). A YAML config
+that importing ``accelsim`` imports no implementation (``accelsim --help`` stays fast); a lookup of
+a name that is also an in-repo module's (``POLICIES["spatten"]``) imports that module alone, unless
+an installed distribution declares plug-ins of that kind. A YAML config
 can also name plug-in files or modules of its own (``plugins: [my_policy.py]``, see
 :func:`load_plugins`).
 """
@@ -102,6 +104,19 @@ class Registry(Lazy[T]):
             raise ValueError(f"{self.kind} {name!r} of {origin} clashes with the one of {known}")
         self._items[name] = item
         self._origin[name] = origin
+
+    def __getitem__(self, name: str) -> T:
+        if name not in self._items and not self._discovered:
+            self._own_module(name)
+        return super().__getitem__(name)
+
+    def _own_module(self, name: str) -> None:
+        """Import the in-repo module named ``name`` alone, so that looking up a shipped plug-in by its name
+        imports one module rather than all (15-20 ms for the policies); only where no installed
+        distribution declares plug-ins of this kind, one of which could register the same name."""
+        module = f"{self.package}.{name}"
+        if name.isidentifier() and not _installed().select(group=self.group) and importlib.util.find_spec(module):
+            importlib.import_module(module)
 
     def discover(self) -> None:
         """Import the in-repo modules and the entry points of the group (once).

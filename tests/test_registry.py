@@ -94,3 +94,37 @@ def test_a_broken_installed_plugin_is_one_line_naming_it(tmp_path, small_trace_f
         "accelsim: error: broken-plugin: field 'entry point accelsim.policies:broken': importing "
         "'broken_policy' failed: RuntimeError: no GPU here\n"
     )
+
+
+LOOKUP = """
+import sys
+from accelsim.policies import POLICIES
+from accelsim.timers import TIMERS
+from accelsim.topk import ENGINES
+
+one = {"policy": POLICIES["streaming"], "timer": TIMERS["event"], "engine": ENGINES["quickselect"]}
+loaded = sorted(m for m in sys.modules if m.startswith(("accelsim.policies.", "accelsim.timers.", "accelsim.topk.")))
+whole = {"policy": dict(POLICIES)["streaming"], "timer": dict(TIMERS)["event"], "engine": dict(ENGINES)["quickselect"]}
+print(loaded)
+print(all(one[k] is whole[k] for k in one))
+"""
+
+
+def test_a_shipped_name_imports_its_module_alone(tmp_path):
+    # in a fresh interpreter: a lookup by a name whose module is the package's <name> imports that module
+    # (and what it imports), not every plug-in; full discovery afterwards finds the same item
+    run = subprocess.run([sys.executable, "-c", LOOKUP], capture_output=True, text=True, check=True)
+    loaded, same = run.stdout.splitlines()
+    assert "accelsim.policies.streaming" in loaded and "accelsim.policies.h2o" not in loaded
+    assert "accelsim.timers.event" in loaded and "accelsim.timers.fast" not in loaded
+    assert "accelsim.topk.quickselect" in loaded and "accelsim.topk.sorter" not in loaded
+    assert same == "True"
+    # where an installed distribution declares policies, one of which could take the name: every module
+    info = tmp_path / "other_plugin-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: other-plugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[accelsim.policies]\nother = other_policy\n")
+    (tmp_path / "other_policy.py").write_text("")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    run = subprocess.run([sys.executable, "-c", LOOKUP], capture_output=True, text=True, check=True, env=env)
+    assert "accelsim.policies.h2o" in run.stdout.splitlines()[0]

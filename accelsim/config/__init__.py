@@ -130,14 +130,15 @@ def load_policy(ref: str | Path | PolicyConfig, overrides: dict[str, Any] | None
         source += " with --set overrides"
     for key in REMOVED.keys() & data.keys():
         raise InputError(source, key, REMOVED[key])
-    models = policy_models()
-    names = ", ".join(models)
-    if "name" not in data:
-        raise InputError(source, "name", f"missing; expected one of: {names}")
-    model = models.get(data["name"]) if isinstance(data["name"], str) else None
-    if model is None:
+    from accelsim.policies import POLICIES
+
+    entry = POLICIES.get(data["name"]) if isinstance(data.get("name"), str) else None  # its module alone
+    if entry is None:
+        names = ", ".join(policy_models())
+        if "name" not in data:
+            raise InputError(source, "name", f"missing; expected one of: {names}")
         raise InputError(source, "name", f"unknown policy {data['name']!r}; expected one of: {names}")
-    return validate(model, data, source)
+    return validate(entry.config, data, source)
 
 
 def load_roofline(ref: str | Path) -> Roofline:
