@@ -74,14 +74,20 @@ def test_a_policy_model_names_itself_with_a_literal():
         policy_name(int)
 
 
-def test_a_broken_installed_plugin_is_one_line_naming_it(tmp_path, small_trace_file):
-    # an installed distribution (its dist-info alone) whose accelsim.policies entry point fails to import
-    info = tmp_path / "broken_plugin-0.1.dist-info"
+def installed_policy(folder, name: str, source: str) -> dict[str, str]:
+    """An installed distribution (its dist-info alone) in ``folder`` declaring the policy module ``<name>_policy``
+    of ``source``; the environment of a process that sees it."""
+    info = folder / f"{name}_plugin-0.1.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[accelsim.policies]\nbroken = broken_policy\n")
-    (tmp_path / "broken_policy.py").write_text("raise RuntimeError('no GPU here')\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}-plugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[accelsim.policies]\n{name} = {name}_policy\n")
+    (folder / f"{name}_policy.py").write_text(source)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), *sys.path])}
+
+
+def test_a_broken_installed_plugin_is_one_line_naming_it(tmp_path, small_trace_file):
+    # an installed distribution whose accelsim.policies entry point fails to import
+    env = installed_policy(tmp_path, "broken", "raise RuntimeError('no GPU here')\n")
     proc = subprocess.run(
         [sys.executable, "-m", "accelsim.cli", "run", "-w", str(small_trace_file), "--policy", "dense"],
         capture_output=True,
@@ -120,11 +126,6 @@ def test_a_shipped_name_imports_its_module_alone(tmp_path):
     assert "accelsim.topk.quickselect" in loaded and "accelsim.topk.sorter" not in loaded
     assert same == "True"
     # where an installed distribution declares policies, one of which could take the name: every module
-    info = tmp_path / "other_plugin-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: other-plugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[accelsim.policies]\nother = other_policy\n")
-    (tmp_path / "other_policy.py").write_text("")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    env = installed_policy(tmp_path, "other", "")
     run = subprocess.run([sys.executable, "-c", LOOKUP], capture_output=True, text=True, check=True, env=env)
     assert "accelsim.policies.h2o" in run.stdout.splitlines()[0]
