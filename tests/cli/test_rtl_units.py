@@ -2,15 +2,8 @@
 
 import pytest
 
-from accelsim.cli import main
 from accelsim.rtl.topk import harness
-
-
-def run(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
+from tests.conftest import cli
 
 
 @pytest.mark.parametrize(
@@ -43,14 +36,14 @@ def run(args, capsys):
         (["rtl", "verify", "requant", "--vectors", "-1"], "field '--vectors': must be a non-negative integer, not -1"),
     ],
 )
-def test_bad_input_is_one_line_exit_2(args, message, capsys):
-    code, _, err = run(args, capsys)
-    assert code == 2
-    assert err == f"accelsim: error: {message}\n"
+def test_bad_input_is_one_line_exit_2(args, message):
+    done = cli(*args)
+    assert done.returncode == 2
+    assert done.stderr == f"accelsim: error: {message}\n"
 
 
 @pytest.mark.parametrize(("command", "tool"), [("verify", "iverilog"), ("build", "yosys")])
-def test_missing_tool_names_debian_package(command, tool, monkeypatch, capsys):
+def test_missing_tool_names_debian_package(command, tool, monkeypatch):
     monkeypatch.setattr(harness.shutil, "which", lambda _: None)
-    code, _, err = run(["rtl", command, "softmax"], capsys)
-    assert code == 2 and f"{tool} not found; install it with: sudo apt-get install {tool}" in err
+    done = cli("rtl", command, "softmax")
+    assert done.returncode == 2 and f"{tool} not found; install it with: sudo apt-get install {tool}" in done.stderr
