@@ -287,7 +287,7 @@ class EventEngine:
         """Item ``i`` through the plug-in units at ``place``, in order: each held for the item's cycles
         (and until the DRAM read it issued with the item's value fetch is in, ``reads[k]``; a write is
         posted as the item enters it), then until the next one has an input slot for it, then its
-        latency; ``entered`` succeeds once the item is queued for the first one (now, if none);
+        latency; the item passes its ``entered`` turn once queued for the first one (now, if none);
         ``slot``: its slot in the first one's input queue."""
         units = self.stages[place]
         for k, x in enumerate(units):
